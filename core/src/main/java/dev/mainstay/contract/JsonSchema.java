@@ -1,0 +1,126 @@
+package dev.mainstay.contract;
+
+import com.networknt.schema.Error;
+import com.networknt.schema.Schema;
+import com.networknt.schema.SchemaException;
+import com.networknt.schema.SchemaRegistry;
+import com.networknt.schema.SpecificationVersion;
+import com.networknt.schema.path.NodePath;
+import dev.mainstay.ContentHash;
+import dev.mainstay.Json;
+import java.util.ArrayList;
+import java.util.List;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * A compiled JSON Schema (draft 2020-12 unless the schema names another dialect) that reports
+ * failures as {@link Violation}s with JSON pointers into the validated document.
+ */
+public final class JsonSchema {
+    private static final SchemaRegistry REGISTRY = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12);
+
+    private final JsonNode node;
+    private final Schema schema;
+    private final String hash;
+
+    private JsonSchema(JsonNode node, Schema schema) {
+        this.node = node;
+        this.schema = schema;
+        this.hash = ContentHash.sha256(Json.canonical(node));
+    }
+
+    /**
+     * Compiles {@code node}.
+     *
+     * @throws IllegalArgumentException naming the problem when the node is not a usable schema
+     */
+    public static JsonSchema compile(JsonNode node) {
+        if (node == null || !(node.isObject() || node.isBoolean())) {
+            throw new IllegalArgumentException("a JSON Schema must be an object or a boolean");
+        }
+        try {
+            Schema schema = REGISTRY.getSchema(node);
+            schema.validate(Json.object()); // forces lazy sub-schema loading so errors surface now
+            return new JsonSchema(node, schema);
+        } catch (SchemaException | IllegalArgumentException | IllegalStateException e) {
+            throw new IllegalArgumentException("not a valid JSON Schema: " + e.getMessage(), e);
+        }
+    }
+
+    public JsonNode node() {
+        return node;
+    }
+
+    /** SHA-256 of the canonical schema text: the schema's version stamp in provenance. */
+    public String hash() {
+        return hash;
+    }
+
+    public List<Violation> validate(JsonNode document) {
+        List<Error> errors = schema.validate(document);
+        List<Violation> out = new ArrayList<>(errors.size());
+        for (Error error : errors) {
+            String pointer = pointer(error.getInstanceLocation());
+            if ("required".equals(error.getKeyword()) && error.getProperty() != null) {
+                pointer = pointer + "/" + escape(error.getProperty());
+            }
+            out.add(new Violation(pointer, message(error)));
+        }
+        return out;
+    }
+
+    private static String message(Error error) {
+        String message = error.getMessage();
+        // The library prefixes messages with a path of its own; the pointer already says where.
+        int colon = message.indexOf(": ");
+        if (colon > 0 && message.startsWith("$") || colon > 0 && message.startsWith("/")) {
+            return message.substring(colon + 2);
+        }
+        return message;
+    }
+
+    /**
+     * A copy of {@code document} with the {@code default} of every absent property filled in, at
+     * every depth the schema describes with {@code properties}.
+     */
+    public JsonNode withDefaults(JsonNode document) {
+        JsonNode copy = document.deepCopy();
+        fillDefaults(node, copy);
+        return copy;
+    }
+
+    private static void fillDefaults(JsonNode schema, JsonNode doc) {
+        if (!schema.isObject() || !doc.isObject()) {
+            return;
+        }
+        JsonNode props = schema.get("properties");
+        if (props == null || !props.isObject()) {
+            return;
+        }
+        tools.jackson.databind.node.ObjectNode obj = (tools.jackson.databind.node.ObjectNode) doc;
+        for (var e : props.properties()) {
+            JsonNode present = obj.get(e.getKey());
+            if (present == null && e.getValue().has("default")) {
+                obj.set(e.getKey(), e.getValue().get("default").deepCopy());
+            } else if (present != null) {
+                fillDefaults(e.getValue(), present);
+            }
+        }
+    }
+
+    static String pointer(NodePath path) {
+        if (path == null) {
+            return "";
+        }
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < path.getNameCount(); i++) {
+            Object element = path.getElement(i);
+            out.append('/').append(element instanceof Integer index ? index.toString() : escape(String.valueOf(element)));
+        }
+        return out.toString();
+    }
+
+    private static String escape(String token) {
+        return token.replace("~", "~0").replace("/", "~1");
+    }
+}

@@ -1,0 +1,505 @@
+package dev.mainstay.engine;
+
+import dev.mainstay.ContentHash;
+import dev.mainstay.ErrorCode;
+import dev.mainstay.Json;
+import dev.mainstay.access.Principal;
+import dev.mainstay.contract.InvalidInputException;
+import dev.mainstay.contract.Violation;
+import dev.mainstay.job.Job;
+import dev.mainstay.job.JobError;
+import dev.mainstay.job.JobIds;
+import dev.mainstay.job.JobStatus;
+import dev.mainstay.job.JobTransition;
+import dev.mainstay.job.NewJob;
+import dev.mainstay.job.Provenance;
+import dev.mainstay.job.ResultType;
+import dev.mainstay.job.StageRun;
+import dev.mainstay.job.SubmitOutcome;
+import dev.mainstay.provider.Provider;
+import dev.mainstay.provider.Routes;
+import dev.mainstay.store.Store;
+import dev.mainstay.usage.PriceTable;
+import dev.mainstay.workflow.ModelStage;
+import dev.mainstay.workflow.StageDefinition;
+import dev.mainstay.workflow.WorkflowDefinition;
+import dev.mainstay.workflow.WorkflowRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.random.RandomGenerator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The durable job engine. {@link #submit} makes a job durable and returns; a dispatcher claims
+ * runnable jobs in batches under a lease and runs each on its own virtual thread, committing every
+ * stage's output before the next stage starts. A node that dies loses nothing: its leases expire
+ * and any node claims the jobs again, resuming at the first uncommitted stage.
+ */
+public final class Engine implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
+    private static final Set<JobStatus> ACTIVE = EnumSet.complementOf(EnumSet.copyOf(JobStatus.terminal()));
+    private static final Duration AWAIT_POLL = Duration.ofMillis(200);
+
+    private final Store store;
+    private final WorkflowRegistry registry;
+    private final ModelStageExecutor executor;
+    private final Clock clock;
+    private final EngineConfig config;
+    private final RetrySchedule retries;
+    private final JobIds ids;
+    private final Map<String, Thread> running = new ConcurrentHashMap<>();
+    private final Map<String, Semaphore> workflowBulkheads = new ConcurrentHashMap<>();
+    private final Map<String, CompletableFuture<Void>> watchers = new ConcurrentHashMap<>();
+    private final Semaphore wake = new Semaphore(0);
+    private volatile boolean stopping;
+    private volatile boolean started;
+    private Thread dispatcher;
+    private Thread heartbeat;
+
+    /** What a submit produced: the job and whether this call created it. */
+    public record Submission(Job job, boolean created) {
+    }
+
+    public Engine(Store store, WorkflowRegistry registry, Map<String, Provider> providers, Routes routes, PriceTable prices,
+                  Clock clock, EngineConfig config, RandomGenerator random) {
+        this.store = store;
+        this.registry = registry;
+        this.clock = clock;
+        this.config = config;
+        this.executor = new ModelStageExecutor(providers, routes, prices, clock, config);
+        this.retries = new RetrySchedule(random);
+        this.ids = new JobIds(clock);
+    }
+
+    public EngineConfig config() {
+        return config;
+    }
+
+    // ---- submission ----------------------------------------------------------------------------
+
+    /**
+     * Validates {@code body} against the workflow's input schema, applies admission limits and
+     * makes the job durable. With an idempotency key, a repeat of the same request returns the
+     * first job; a different request under the same key is refused.
+     *
+     * @throws InvalidInputException listing every schema violation with its JSON pointer
+     * @throws OverloadedException when the account's or the node's backlog is full
+     * @throws IdempotencyConflictException when the key was used for another request
+     */
+    public Submission submit(Principal principal, WorkflowDefinition workflow, JsonNode body, String idempotencyKey) {
+        if (body == null || !body.isObject()) {
+            throw new InvalidInputException("the request body must be a JSON object", List.of(new Violation("", "expected an object")));
+        }
+        List<Violation> violations = workflow.input().validate(body);
+        if (!violations.isEmpty()) {
+            throw new InvalidInputException("the request body does not match the input schema of " + workflow.name() + " v" + workflow.version(), violations);
+        }
+        JsonNode input = workflow.input().withDefaults(body);
+        String requestHash = ContentHash.sha256(workflow.name() + "\n" + Json.canonical(body));
+        admit(principal.accountId());
+        Instant now = clock.instant();
+        NewJob job = new NewJob(ids.next("job"), principal.accountId(), workflow.name(), workflow.version(), input,
+                ContentHash.sha256(Json.canonical(input)), idempotencyKey, requestHash, workflow.priority(), now, now.plus(workflow.deadline()));
+        SubmitOutcome outcome = store.submit(job);
+        return switch (outcome) {
+            case SubmitOutcome.Created c -> {
+                wake.release();
+                yield new Submission(c.job(), true);
+            }
+            case SubmitOutcome.Existing e -> new Submission(e.job(), false);
+            case SubmitOutcome.Conflict c -> throw new IdempotencyConflictException(idempotencyKey, c.existingJobId());
+        };
+    }
+
+    private void admit(String accountId) {
+        long account = store.countUnfinished(accountId);
+        if (account >= config.maxAccountBacklog()) {
+            throw new OverloadedException(ErrorCode.RATE_LIMITED, "this account has " + account + " unfinished jobs, the limit is "
+                    + config.maxAccountBacklog() + "; retry when some have finished", Duration.ofSeconds(5));
+        }
+        long all = store.countUnfinished(null);
+        if (all >= config.maxBacklog()) {
+            throw new OverloadedException(ErrorCode.OVERLOADED, "the node has " + all + " unfinished jobs, the limit is "
+                    + config.maxBacklog() + "; retry shortly", Duration.ofSeconds(5));
+        }
+    }
+
+    // ---- reading and control -------------------------------------------------------------------
+
+    /** The job if it belongs to {@code accountId}; another account's job is reported as missing. */
+    public Job job(String accountId, String jobId) {
+        return store.job(jobId).filter(j -> j.accountId().equals(accountId)).orElseThrow(() -> new JobNotFoundException(jobId));
+    }
+
+    /**
+     * Waits until the job is terminal or {@code timeout} passes, whichever is first, and returns
+     * the job as it is then.
+     */
+    public Job awaitTerminal(String accountId, String jobId, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            CompletableFuture<Void> signal = watchers.computeIfAbsent(jobId, k -> new CompletableFuture<>());
+            Job job = job(accountId, jobId);
+            long left = deadline - System.nanoTime();
+            if (job.status().isTerminal() || left <= 0) {
+                return job;
+            }
+            try {
+                // Bounded waits: the job may finish on another node, which cannot signal us.
+                signal.get(Math.min(left, AWAIT_POLL.toNanos()), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException | ExecutionException ignored) {
+                // look again
+            }
+        }
+    }
+
+    /** Cancels an unfinished job; cancelling a cancelled job again is a no-op. */
+    public Job cancel(String accountId, String jobId) {
+        Job job = job(accountId, jobId);
+        if (job.status() == JobStatus.CANCELLED) {
+            return job;
+        }
+        if (job.status().isTerminal()) {
+            throw new InvalidStateException("job " + jobId + " is already " + job.status().wire() + " and cannot be cancelled");
+        }
+        boolean applied = store.apply(JobTransition.to(jobId, JobStatus.CANCELLED, clock.instant())
+                .from(ACTIVE)
+                .error(JobError.of(ErrorCode.CANCELLED, "cancelled at the client's request"))
+                .event("cancelled", null)
+                .build());
+        Thread worker = running.get(jobId);
+        if (worker != null) {
+            worker.interrupt();
+        }
+        signal(jobId);
+        Job now = job(accountId, jobId);
+        if (!applied && now.status() != JobStatus.CANCELLED) {
+            throw new InvalidStateException("job " + jobId + " finished as " + now.status().wire() + " before it could be cancelled");
+        }
+        return now;
+    }
+
+    /** Puts a failed job back in the queue at its failed stage; its committed stages are kept. */
+    public Job replay(String accountId, String jobId) {
+        Job job = job(accountId, jobId);
+        if (job.status() != JobStatus.FAILED) {
+            throw new InvalidStateException("only failed jobs can be replayed; job " + jobId + " is " + job.status().wire());
+        }
+        WorkflowDefinition workflow = registry.version(job.workflow(), job.workflowVersion())
+                .orElseThrow(() -> new InvalidStateException("workflow " + job.workflow() + " v" + job.workflowVersion() + " is no longer known"));
+        Instant now = clock.instant();
+        ObjectNode data = Json.object().put("from_stage", job.currentStage());
+        boolean applied = store.apply(JobTransition.to(jobId, JobStatus.QUEUED, now)
+                .from(JobStatus.FAILED)
+                .clearError()
+                .deadLetter(false)
+                .stageAttempts(0)
+                .nextRunAt(now)
+                .deadlineAt(now.plus(workflow.deadline()))
+                .event("replayed", data)
+                .build());
+        if (!applied) {
+            throw new InvalidStateException("job " + jobId + " changed while it was being replayed; read it and try again");
+        }
+        wake.release();
+        return job(accountId, jobId);
+    }
+
+    /** Nudges the dispatcher, e.g. after a test stepped the clock. */
+    public void wake() {
+        wake.release();
+    }
+
+    public int runningCount() {
+        return running.size();
+    }
+
+    // ---- lifecycle -----------------------------------------------------------------------------
+
+    public synchronized void start() {
+        if (started) {
+            return;
+        }
+        started = true;
+        dispatcher = Thread.ofPlatform().name("mainstay-dispatcher").daemon(true).start(this::dispatchLoop);
+        heartbeat = Thread.ofVirtual().name("mainstay-heartbeat").start(this::heartbeatLoop);
+        LOG.info("engine started as node {}", config.nodeId());
+    }
+
+    /**
+     * Stops claiming, lets running jobs finish for the configured grace period, then interrupts the
+     * rest and hands their leases back so the next start (of any node) resumes them at once.
+     */
+    public synchronized void stop() {
+        if (!started || stopping) {
+            return;
+        }
+        stopping = true;
+        wake.release();
+        joinQuietly(dispatcher, Duration.ofSeconds(5));
+        long graceEnd = System.nanoTime() + config.shutdownGrace().toNanos();
+        while (!running.isEmpty() && System.nanoTime() < graceEnd) {
+            sleepQuietly(Duration.ofMillis(20));
+        }
+        int interrupted = running.size();
+        running.values().forEach(Thread::interrupt);
+        long exitEnd = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (!running.isEmpty() && System.nanoTime() < exitEnd) {
+            sleepQuietly(Duration.ofMillis(10));
+        }
+        heartbeat.interrupt();
+        int released = store.releaseLeases(config.nodeId(), clock.instant());
+        LOG.info("engine stopped: {} running jobs interrupted, {} leases handed back to the queue", interrupted, released);
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    private void dispatchLoop() {
+        while (!stopping) {
+            try {
+                int free = config.maxInFlight() - running.size();
+                if (free > 0) {
+                    int want = Math.min(free, config.claimBatch());
+                    Instant now = clock.instant();
+                    List<Job> claimed = store.claim(config.nodeId(), want, now, now.plus(config.lease()));
+                    for (Job job : claimed) {
+                        Thread worker = Thread.ofVirtual().name("job-" + job.id()).unstarted(() -> runJob(job));
+                        running.put(job.id(), worker);
+                        worker.start();
+                    }
+                    if (claimed.size() == want) {
+                        continue;
+                    }
+                }
+                long sleep = config.idlePoll().toMillis();
+                if (free > 0) {
+                    Optional<Instant> due = store.nextDueAt();
+                    if (due.isPresent()) {
+                        sleep = Math.max(0, Math.min(sleep, Duration.between(clock.instant(), due.get()).toMillis() + 1));
+                    }
+                }
+                if (sleep > 0 && wake.tryAcquire(sleep, TimeUnit.MILLISECONDS)) {
+                    wake.drainPermits();
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                LOG.error("dispatcher: claim failed, retrying in {}", config.idlePoll(), e);
+                sleepQuietly(config.idlePoll());
+            }
+        }
+    }
+
+    private void heartbeatLoop() {
+        Duration every = config.lease().dividedBy(3);
+        while (!Thread.currentThread().isInterrupted()) {
+            try {
+                Thread.sleep(every);
+                if (!running.isEmpty()) {
+                    store.extendLeases(config.nodeId(), List.copyOf(running.keySet()), clock.instant().plus(config.lease()));
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                LOG.warn("heartbeat: extending leases failed; will try again in {}", every, e);
+            }
+        }
+    }
+
+    // ---- running a job -------------------------------------------------------------------------
+
+    private void runJob(Job job) {
+        Semaphore bulkhead = null;
+        try {
+            Optional<WorkflowDefinition> workflow = registry.version(job.workflow(), job.workflowVersion());
+            if (workflow.isEmpty()) {
+                fail(job, new JobError(ErrorCode.INTERNAL, "workflow " + job.workflow() + " v" + job.workflowVersion()
+                        + " is not known to node " + config.nodeId(), true), null, Optional.empty());
+                return;
+            }
+            WorkflowDefinition wf = workflow.get();
+            bulkhead = workflowBulkheads.computeIfAbsent(wf.name(), n -> new Semaphore(wf.concurrency(), true));
+            bulkhead.acquire();
+            execute(job, wf);
+        } catch (InterruptedException e) {
+            // Cancelled or shutting down: whatever was committed stands; the rest resumes elsewhere.
+        } catch (RuntimeException e) {
+            LOG.error("job {}: unexpected failure", job.id(), e);
+            try {
+                fail(job, new JobError(ErrorCode.INTERNAL, "internal error while running the job: " + e.getClass().getSimpleName(), true), null, Optional.empty());
+            } catch (RuntimeException again) {
+                LOG.error("job {}: could not record the failure; its lease will expire and it will run again", job.id(), again);
+            }
+        } finally {
+            if (bulkhead != null) {
+                bulkhead.release();
+            }
+            running.remove(job.id());
+            wake.release();
+            signal(job.id());
+        }
+    }
+
+    private void execute(Job job, WorkflowDefinition wf) throws InterruptedException {
+        Map<String, JsonNode> outputs = new LinkedHashMap<>();
+        JsonNode lastOutput = null;
+        Provenance lastProvenance = null;
+        boolean partial = false;
+        boolean repaired = false;
+        if (job.currentStage() > 0) {
+            for (StageRun run : store.stages(job.id())) {
+                if (run.index() < job.currentStage() && StageRun.COMPLETED.equals(run.status())) {
+                    outputs.put(run.stageId(), run.output());
+                    lastOutput = run.output();
+                    lastProvenance = run.provenance();
+                    repaired |= run.provenance() != null && "repaired".equals(run.provenance().validation());
+                } else if (run.index() < job.currentStage()) {
+                    partial = true;
+                }
+            }
+        }
+        List<StageDefinition> stages = wf.stages();
+        for (int i = job.currentStage(); i < stages.size(); i++) {
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
+            StageDefinition stage = stages.get(i);
+            int attempt = (i == job.currentStage() ? job.stageAttempts() : 0) + 1;
+            Instant started = clock.instant();
+            StageResult result = switch (stage) {
+                case ModelStage model -> executor.attempt(job, wf, model, outputs);
+            };
+            Instant now = clock.instant();
+            boolean last = i == stages.size() - 1;
+            switch (result) {
+                case StageResult.Completed c -> {
+                    outputs.put(stage.id(), c.output());
+                    lastOutput = c.output();
+                    lastProvenance = c.provenance();
+                    repaired |= "repaired".equals(c.provenance().validation());
+                    StageRun run = new StageRun(job.id(), i, stage.id(), StageRun.COMPLETED, c.output(), attempt, c.provenance(), c.usage(), null, started, now);
+                    ObjectNode data = Json.object().put("stage", stage.id()).put("index", i).put("attempt", attempt);
+                    JobTransition.Builder t;
+                    if (last) {
+                        t = JobTransition.to(job.id(), partial ? JobStatus.PARTIALLY_COMPLETED : JobStatus.COMPLETED, now)
+                                .result(lastOutput, ResultType.FULL)
+                                .provenance(jobProvenance(lastProvenance, repaired))
+                                .clearError()
+                                .event(partial ? "partially_completed" : "completed", data);
+                    } else {
+                        t = JobTransition.to(job.id(), JobStatus.PROCESSING, now).event("stage_completed", data);
+                    }
+                    if (!store.apply(t.from(JobStatus.PROCESSING).leasedBy(config.nodeId()).currentStage(i + 1).stageAttempts(0)
+                            .addUsage(c.usage()).stageRun(run).build())) {
+                        return; // cancelled, or the lease was lost to another node
+                    }
+                }
+                case StageResult.Failed f -> {
+                    boolean retry = f.error().retryable() && attempt < stage.retry().attempts();
+                    JobError error = f.error();
+                    Duration delay = Duration.ZERO;
+                    if (retry) {
+                        delay = retries.delay(stage.retry(), attempt, f.retryAfter());
+                        if (now.plus(delay).isAfter(job.deadlineAt())) {
+                            retry = false;
+                            error = new JobError(error.code(), error.message() + " (the next attempt would start after the workflow deadline)", error.retryable());
+                        }
+                    }
+                    if (retry) {
+                        ObjectNode data = Json.object().put("stage", stage.id()).put("attempt", attempt)
+                                .put("code", error.code().code()).put("delay_ms", delay.toMillis());
+                        store.apply(JobTransition.to(job.id(), JobStatus.RETRYING, now).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
+                                .stageAttempts(attempt).error(error).nextRunAt(now.plus(delay)).retryAt(now.plus(delay))
+                                .addUsage(f.usage()).releaseLease().event("retry_scheduled", data).build());
+                        return;
+                    }
+                    StageRun run = new StageRun(job.id(), i, stage.id(), StageRun.FAILED, null, attempt, f.provenance(), f.usage(), error, started, now);
+                    if (stage.optional() && !last) {
+                        partial = true;
+                        if (!store.apply(JobTransition.to(job.id(), JobStatus.PROCESSING, now).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
+                                .currentStage(i + 1).stageAttempts(0).addUsage(f.usage()).stageRun(run)
+                                .event("stage_skipped", Json.object().put("stage", stage.id()).put("code", error.code().code())).build())) {
+                            return;
+                        }
+                        continue;
+                    }
+                    if (stage.optional() && lastOutput != null) {
+                        store.apply(JobTransition.to(job.id(), JobStatus.PARTIALLY_COMPLETED, now).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
+                                .currentStage(i + 1).stageAttempts(0).addUsage(f.usage()).stageRun(run)
+                                .result(lastOutput, ResultType.FULL).provenance(jobProvenance(lastProvenance, repaired))
+                                .event("partially_completed", Json.object().put("stage", stage.id())).build());
+                        return;
+                    }
+                    fail(job, error, run, Optional.of(f.usage()));
+                    return;
+                }
+            }
+        }
+    }
+
+    private Provenance jobProvenance(Provenance stage, boolean repaired) {
+        if (stage == null) {
+            return null;
+        }
+        return new Provenance(stage.provider(), stage.model(), stage.promptVersion(), stage.schemaVersion(), stage.toolchainVersion(),
+                stage.fallbackPath(), repaired ? "repaired" : stage.validation());
+    }
+
+    /** Ends the job as failed; a failure that was retryable but ran out of attempts is dead-lettered. */
+    private void fail(Job job, JobError error, StageRun run, Optional<dev.mainstay.job.Usage> usage) {
+        Instant now = clock.instant();
+        JobTransition.Builder t = JobTransition.to(job.id(), JobStatus.FAILED, now)
+                .from(JobStatus.PROCESSING)
+                .leasedBy(config.nodeId())
+                .error(error)
+                .deadLetter(error.retryable())
+                .event("failed", Json.object().put("code", error.code().code()).put("dead_letter", error.retryable()));
+        if (run != null) {
+            t.stageRun(run).stageAttempts(run.attempts());
+        }
+        usage.ifPresent(t::addUsage);
+        store.apply(t.build());
+    }
+
+    private void signal(String jobId) {
+        CompletableFuture<Void> f = watchers.remove(jobId);
+        if (f != null) {
+            f.complete(null);
+        }
+    }
+
+    private static void joinQuietly(Thread t, Duration max) {
+        try {
+            t.join(max);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void sleepQuietly(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package dev.mainstay.engine;
+
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * Typed, validated engine settings, frozen once the engine starts.
+ *
+ * @param nodeId lease owner name of this node; unique per running process
+ * @param lease how long a claim is valid without a heartbeat
+ * @param claimBatch most jobs claimed in one store round trip
+ * @param maxInFlight most jobs this node runs at once
+ * @param idlePoll longest sleep of an idle dispatcher (it is woken at once by local submits)
+ * @param maxBacklog unfinished jobs across all accounts above which submits get 503
+ * @param maxAccountBacklog unfinished jobs of one account above which its submits get 429
+ * @param shutdownGrace how long a stopping node lets running jobs finish before handing them back
+ * @param providerConcurrency concurrent calls per provider name; {@code *} is the default
+ */
+public record EngineConfig(
+        String nodeId,
+        Duration lease,
+        int claimBatch,
+        int maxInFlight,
+        Duration idlePoll,
+        long maxBacklog,
+        long maxAccountBacklog,
+        Duration shutdownGrace,
+        Map<String, Integer> providerConcurrency,
+        String toolchainVersion) {
+
+    public static final Duration DEFAULT_LEASE = Duration.ofSeconds(30);
+    public static final int DEFAULT_CLAIM_BATCH = 64;
+    public static final int DEFAULT_MAX_IN_FLIGHT = 2_000;
+    public static final Duration DEFAULT_IDLE_POLL = Duration.ofMillis(250);
+    public static final long DEFAULT_MAX_BACKLOG = 100_000;
+    public static final long DEFAULT_MAX_ACCOUNT_BACKLOG = 20_000;
+    public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(10);
+    public static final int DEFAULT_PROVIDER_CONCURRENCY = 256;
+
+    public EngineConfig {
+        providerConcurrency = Map.copyOf(providerConcurrency);
+        if (lease.compareTo(Duration.ofSeconds(1)) < 0) {
+            throw new IllegalArgumentException("lease must be at least 1s, got " + lease);
+        }
+        if (claimBatch < 1 || maxInFlight < 1) {
+            throw new IllegalArgumentException("claimBatch and maxInFlight must be positive");
+        }
+        if (maxBacklog < 1 || maxAccountBacklog < 1) {
+            throw new IllegalArgumentException("backlog limits must be positive");
+        }
+    }
+
+    public static EngineConfig defaults(String nodeId, String toolchainVersion) {
+        return new EngineConfig(nodeId, DEFAULT_LEASE, DEFAULT_CLAIM_BATCH, DEFAULT_MAX_IN_FLIGHT, DEFAULT_IDLE_POLL,
+                DEFAULT_MAX_BACKLOG, DEFAULT_MAX_ACCOUNT_BACKLOG, DEFAULT_SHUTDOWN_GRACE, Map.of(), toolchainVersion);
+    }
+
+    public int providerConcurrency(String provider) {
+        return providerConcurrency.getOrDefault(provider, providerConcurrency.getOrDefault("*", DEFAULT_PROVIDER_CONCURRENCY));
+    }
+
+    public EngineConfig withLease(Duration lease) {
+        return new EngineConfig(nodeId, lease, claimBatch, maxInFlight, idlePoll, maxBacklog, maxAccountBacklog, shutdownGrace, providerConcurrency, toolchainVersion);
+    }
+
+    public EngineConfig withBacklog(long maxBacklog, long maxAccountBacklog) {
+        return new EngineConfig(nodeId, lease, claimBatch, maxInFlight, idlePoll, maxBacklog, maxAccountBacklog, shutdownGrace, providerConcurrency, toolchainVersion);
+    }
+
+    public EngineConfig withShutdownGrace(Duration grace) {
+        return new EngineConfig(nodeId, lease, claimBatch, maxInFlight, idlePoll, maxBacklog, maxAccountBacklog, grace, providerConcurrency, toolchainVersion);
+    }
+}

@@ -1,0 +1,178 @@
+package dev.mainstay.engine;
+
+import dev.mainstay.ContentHash;
+import dev.mainstay.ErrorCode;
+import dev.mainstay.Json;
+import dev.mainstay.contract.OutputContract;
+import dev.mainstay.contract.Violation;
+import dev.mainstay.job.Job;
+import dev.mainstay.job.JobError;
+import dev.mainstay.job.Provenance;
+import dev.mainstay.job.Usage;
+import dev.mainstay.provider.Message;
+import dev.mainstay.provider.ModelRequest;
+import dev.mainstay.provider.Provider;
+import dev.mainstay.provider.ProviderOutcome;
+import dev.mainstay.provider.Routes;
+import dev.mainstay.provider.Target;
+import dev.mainstay.usage.PriceTable;
+import dev.mainstay.workflow.ModelStage;
+import dev.mainstay.workflow.WorkflowDefinition;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.stream.Collectors;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Runs one attempt of a model stage: render the prompt, call the route's first target within the
+ * provider's bulkhead, check the answer against the output contract, and give the model exactly
+ * one chance to repair an invalid answer. Never throws for provider trouble.
+ *
+ * <p>The next rung after a failure (another target, a cached result, a rules path) is the fallback
+ * ladder's decision and is taken by the engine, not here.
+ */
+final class ModelStageExecutor {
+    private final Map<String, Provider> providers;
+    private final Routes routes;
+    private final PriceTable prices;
+    private final Clock clock;
+    private final EngineConfig config;
+    private final Map<String, Semaphore> bulkheads = new ConcurrentHashMap<>();
+
+    ModelStageExecutor(Map<String, Provider> providers, Routes routes, PriceTable prices, Clock clock, EngineConfig config) {
+        this.providers = Map.copyOf(providers);
+        this.routes = routes;
+        this.prices = prices;
+        this.clock = clock;
+        this.config = config;
+    }
+
+    StageResult attempt(Job job, WorkflowDefinition workflow, ModelStage stage, Map<String, JsonNode> earlier) throws InterruptedException {
+        Optional<Target> target = firstTarget(stage);
+        if (target.isEmpty()) {
+            return failed(ErrorCode.PROVIDER_UNAVAILABLE, "no route of " + stage.route() + " has a target; check the 'routes' configuration", false, null, Usage.ZERO);
+        }
+        Target t = target.get();
+        Provider provider = providers.get(t.provider());
+        if (provider == null) {
+            return failed(ErrorCode.PROVIDER_UNAVAILABLE, "route target " + t + " names provider '" + t.provider() + "', which is not configured", false, null, Usage.ZERO);
+        }
+        Duration timeout = stage.timeout();
+        Duration left = Duration.between(clock.instant(), job.deadlineAt());
+        if (left.compareTo(timeout) < 0) {
+            timeout = left;
+        }
+        if (timeout.toMillis() < 1) {
+            return failed(ErrorCode.DEADLINE_EXCEEDED, "the workflow deadline of " + workflow.deadline() + " passed before stage '" + stage.id() + "' could run", false, null, Usage.ZERO);
+        }
+
+        String prompt = stage.prompt().render(job.input(), earlier);
+        List<Message> messages = new ArrayList<>();
+        messages.add(Message.system(instructions(workflow, stage)));
+        messages.add(Message.user(prompt));
+        Map<String, String> tags = Map.of("job", job.id(), "stage", stage.id(), "workflow", workflow.name() + "@" + workflow.version());
+        String schemaName = stage.id().replace('-', '_') + "_output";
+
+        ProviderOutcome outcome = call(provider, new ModelRequest(t.model(), messages, stage.output().schema().node(), schemaName, stage.maxOutputTokens(), timeout, tags));
+        Usage usage = Usage.ZERO;
+        if (!(outcome instanceof ProviderOutcome.Success first)) {
+            return fromFailure(outcome, null, usage);
+        }
+        usage = usage.plus(cost(t, first));
+        OutputContract.Check check = stage.output().check(first.content());
+        if (check instanceof OutputContract.Check.Valid valid) {
+            return new StageResult.Completed(valid.output(), provenance(workflow, stage, t, first, "passed"), usage);
+        }
+        List<Violation> violations = ((OutputContract.Check.Invalid) check).violations();
+
+        // One repair attempt: show the model its answer and what was wrong with it.
+        List<Message> repair = new ArrayList<>(messages);
+        repair.add(Message.assistant(first.content() == null ? "" : first.content()));
+        repair.add(Message.user("Your answer does not satisfy the required JSON Schema:\n"
+                + violations.stream().map(v -> "- " + v).collect(Collectors.joining("\n"))
+                + "\nReply again with only the corrected JSON object."));
+        Duration repairTimeout = Duration.between(clock.instant(), job.deadlineAt());
+        if (repairTimeout.compareTo(timeout) > 0) {
+            repairTimeout = timeout;
+        }
+        if (repairTimeout.toMillis() < 1) {
+            return failed(ErrorCode.DEADLINE_EXCEEDED, "the workflow deadline passed before the output of stage '" + stage.id() + "' could be repaired", false, provenance(workflow, stage, t, first, "failed"), usage);
+        }
+        ProviderOutcome second = call(provider, new ModelRequest(t.model(), repair, stage.output().schema().node(), schemaName, stage.maxOutputTokens(), repairTimeout, tags));
+        if (!(second instanceof ProviderOutcome.Success repaired)) {
+            return fromFailure(second, provenance(workflow, stage, t, first, "failed"), usage);
+        }
+        usage = usage.plus(cost(t, repaired));
+        OutputContract.Check again = stage.output().check(repaired.content());
+        if (again instanceof OutputContract.Check.Valid valid) {
+            return new StageResult.Completed(valid.output(), provenance(workflow, stage, t, repaired, "repaired"), usage);
+        }
+        List<Violation> still = ((OutputContract.Check.Invalid) again).violations();
+        return failed(ErrorCode.INVALID_MODEL_OUTPUT, "model output of stage '" + stage.id() + "' failed its schema after one repair: "
+                + still.stream().limit(5).map(Violation::toString).collect(Collectors.joining("; ")), false,
+                provenance(workflow, stage, t, repaired, "failed"), usage);
+    }
+
+    private ProviderOutcome call(Provider provider, ModelRequest request) throws InterruptedException {
+        Semaphore bulkhead = bulkheads.computeIfAbsent(provider.name(), n -> new Semaphore(config.providerConcurrency(n), true));
+        bulkhead.acquire();
+        try {
+            return provider.call(request);
+        } finally {
+            bulkhead.release();
+        }
+    }
+
+    private Optional<Target> firstTarget(ModelStage stage) {
+        for (String route : stage.route()) {
+            Optional<List<Target>> targets = routes.targets(route);
+            if (targets.isPresent() && !targets.get().isEmpty()) {
+                return Optional.of(targets.get().getFirst());
+            }
+        }
+        return Optional.empty();
+    }
+
+    private Usage cost(Target t, ProviderOutcome.Success s) {
+        return new Usage(s.inputTokens(), s.outputTokens(), prices.costMicros(t.provider(), t.model(), s.inputTokens(), s.outputTokens()));
+    }
+
+    private Provenance provenance(WorkflowDefinition workflow, ModelStage stage, Target t, ProviderOutcome.Success s, String validation) {
+        String model = s.reportedModel() == null || s.reportedModel().isBlank() ? t.model() : s.reportedModel();
+        return new Provenance(t.provider(), model, stage.prompt().version(), ContentHash.shortForm(stage.output().schema().hash()),
+                config.toolchainVersion(), List.of(), validation);
+    }
+
+    private static StageResult fromFailure(ProviderOutcome outcome, Provenance provenance, Usage usage) {
+        return switch (outcome) {
+            case ProviderOutcome.Success s -> throw new IllegalStateException("a success is not a failure. Indicates a bug.");
+            case ProviderOutcome.RateLimited r -> new StageResult.Failed(JobError.of(ErrorCode.PROVIDER_RATE_LIMITED, "provider rate limit: " + r.detail()), r.retryAfter(), provenance, usage);
+            case ProviderOutcome.Transient t -> new StageResult.Failed(JobError.of(ErrorCode.PROVIDER_UNAVAILABLE, "provider unavailable: " + t.detail()), t.retryAfter(), provenance, usage);
+            case ProviderOutcome.TimedOut t -> new StageResult.Failed(JobError.of(ErrorCode.PROVIDER_TIMEOUT, "no answer within " + t.after().toMillis() + " ms: " + t.detail()), Optional.empty(), provenance, usage);
+            case ProviderOutcome.Refused r -> new StageResult.Failed(JobError.of(ErrorCode.PROVIDER_REFUSED, "the model refused: " + r.detail()), Optional.empty(), provenance, usage);
+            case ProviderOutcome.Fatal f -> new StageResult.Failed(JobError.of(ErrorCode.PROVIDER_REJECTED, "provider rejected the request (HTTP " + f.status() + "): " + f.detail()), Optional.empty(), provenance, usage);
+        };
+    }
+
+    private static StageResult failed(ErrorCode code, String message, boolean retryable, Provenance provenance, Usage usage) {
+        return new StageResult.Failed(new JobError(code, message, retryable), Optional.empty(), provenance, usage);
+    }
+
+    private static String instructions(WorkflowDefinition workflow, ModelStage stage) {
+        String base = "You are the '" + stage.id() + "' stage of the workflow '" + workflow.name() + "'. "
+                + "Reply with exactly one JSON object and nothing else. It must satisfy this JSON Schema:\n"
+                + Json.write(stage.output().schema().node());
+        return stage.system() == null ? base : stage.system().strip() + "\n\n" + base;
+    }
+
+    static Instant min(Instant a, Instant b) {
+        return a.isBefore(b) ? a : b;
+    }
+}

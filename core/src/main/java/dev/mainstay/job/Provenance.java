@@ -1,0 +1,57 @@
+package dev.mainstay.job;
+
+import dev.mainstay.Json;
+import java.util.ArrayList;
+import java.util.List;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * How a result was produced: the version stamps of everything that shaped it. Two results with
+ * equal provenance came out of the same machinery.
+ *
+ * @param provider the provider name from configuration, e.g. {@code openai} or {@code demo}
+ * @param model the model as the provider reported it in its response
+ * @param promptVersion prompt name and short content hash, e.g. {@code extract-key-points.v1.mustache@3f2a9c0d11aa}
+ * @param schemaVersion short hash of the output schema
+ * @param fallbackPath rungs of the fallback ladder taken, in order; empty on the ideal path
+ * @param validation {@code passed}, {@code repaired} or {@code failed}
+ */
+public record Provenance(
+        String provider,
+        String model,
+        String promptVersion,
+        String schemaVersion,
+        String toolchainVersion,
+        List<String> fallbackPath,
+        String validation) {
+    public Provenance {
+        fallbackPath = fallbackPath == null ? List.of() : List.copyOf(fallbackPath);
+    }
+
+    /** The wire and storage form, keys in snake_case as in the API. */
+    public ObjectNode toJson() {
+        ObjectNode o = Json.object();
+        o.put("provider", provider);
+        o.put("model", model);
+        o.put("prompt_version", promptVersion);
+        o.put("schema_version", schemaVersion);
+        o.put("toolchain_version", toolchainVersion);
+        var path = o.putArray("fallback_path");
+        fallbackPath.forEach(path::add);
+        o.put("validation", validation);
+        return o;
+    }
+
+    public static Provenance fromJson(JsonNode o) {
+        List<String> path = new ArrayList<>();
+        o.path("fallback_path").values().forEach(v -> path.add(v.asString()));
+        return new Provenance(text(o, "provider"), text(o, "model"), text(o, "prompt_version"), text(o, "schema_version"),
+                text(o, "toolchain_version"), path, text(o, "validation"));
+    }
+
+    private static String text(JsonNode o, String field) {
+        JsonNode v = o.get(field);
+        return v == null || v.isNull() ? null : v.asString();
+    }
+}

@@ -1,0 +1,43 @@
+package dev.mainstay.provider;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/** Every way a model call can end. The engine's retry classifier switches over it exhaustively. */
+public sealed interface ProviderOutcome {
+    /** A short human-readable description for job errors and logs. */
+    String detail();
+
+    /**
+     * The model answered.
+     *
+     * @param content the raw text of the answer, not yet trusted
+     * @param reportedModel the model name the provider put in its response
+     */
+    record Success(String content, String reportedModel, long inputTokens, long outputTokens, Duration latency) implements ProviderOutcome {
+        @Override
+        public String detail() {
+            return "ok";
+        }
+    }
+
+    /** 429 or a provider's own rate signal; wait at least {@code retryAfter} when given. */
+    record RateLimited(Optional<Duration> retryAfter, String detail) implements ProviderOutcome {
+    }
+
+    /** 5xx, overload, connection reset: trying again may work. */
+    record Transient(Optional<Duration> retryAfter, String detail) implements ProviderOutcome {
+    }
+
+    /** No complete answer within the timeout. */
+    record TimedOut(Duration after, String detail) implements ProviderOutcome {
+    }
+
+    /** The model declined to answer (safety refusal). Not retried. */
+    record Refused(String detail) implements ProviderOutcome {
+    }
+
+    /** 400, 401, 403, 404 and the like: the request or configuration is wrong. Not retried. */
+    record Fatal(int status, String detail) implements ProviderOutcome {
+    }
+}

@@ -1,0 +1,97 @@
+package dev.mainstay.store;
+
+import dev.mainstay.access.Account;
+import dev.mainstay.access.ApiKey;
+import dev.mainstay.access.Principal;
+import dev.mainstay.job.Job;
+import dev.mainstay.job.JobEvent;
+import dev.mainstay.job.JobPage;
+import dev.mainstay.job.JobQuery;
+import dev.mainstay.job.JobTransition;
+import dev.mainstay.job.NewJob;
+import dev.mainstay.job.StageRun;
+import dev.mainstay.job.SubmitOutcome;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Everything Mainstay keeps durably. Implementations (SQLite, PostgreSQL) pass the same contract
+ * suite; the engine relies on the guarantees written on each method, nothing more.
+ *
+ * <p>Writes are durable when the method returns. Implementations are expected to batch concurrent
+ * writes into shared transactions (group commit); callers simply block until theirs is committed.
+ */
+public interface Store extends AutoCloseable {
+
+    // ---- workflows ------------------------------------------------------------------------
+
+    /**
+     * Records a workflow version unless one with that name and version exists.
+     *
+     * @return the content hash on record: {@code contentHash} if it was inserted now, or the hash of
+     *     the version registered earlier, which the caller compares
+     */
+    String registerWorkflowVersion(String name, int version, String contentHash, String definition, Instant at);
+
+    /** The stored definition document of a workflow version. */
+    Optional<String> workflowDefinition(String name, int version);
+
+    // ---- accounts and keys -----------------------------------------------------------------
+
+    void createAccount(Account account);
+
+    Optional<Account> account(String id);
+
+    /** Inserts the key; returns false when a key with that hash already exists. */
+    boolean addApiKey(ApiKey key);
+
+    Optional<Principal> principalForKeyHash(String keyHash);
+
+    // ---- jobs ------------------------------------------------------------------------------
+
+    /**
+     * Makes a job durable. With an idempotency key, at most one job ever exists per (account,
+     * key), however many submits race: the losers get {@link SubmitOutcome.Existing} when their
+     * request hash matches and {@link SubmitOutcome.Conflict} when it does not.
+     */
+    SubmitOutcome submit(NewJob job);
+
+    Optional<Job> job(String id);
+
+    /** Jobs of one account, newest first. */
+    JobPage jobs(JobQuery query);
+
+    /**
+     * Leases up to {@code max} runnable jobs to {@code owner} until {@code leaseUntil}: queued or
+     * retrying jobs that are due, and jobs whose previous lease expired before {@code now}. Claimed
+     * jobs are {@code processing}.
+     */
+    List<Job> claim(String owner, int max, Instant now, Instant leaseUntil);
+
+    /** Extends the leases {@code owner} still holds on {@code jobIds}; returns how many it holds. */
+    int extendLeases(String owner, Collection<String> jobIds, Instant leaseUntil);
+
+    /** Hands every job leased by {@code owner} back to the queue (graceful shutdown). */
+    int releaseLeases(String owner, Instant now);
+
+    /** Applies the transition atomically; false if the job was not in a state it applies to. */
+    boolean apply(JobTransition transition);
+
+    List<StageRun> stages(String jobId);
+
+    List<JobEvent> events(String jobId, long afterSeq, int limit);
+
+    /** Jobs not yet terminal, for one account or (with {@code null}) all of them. */
+    long countUnfinished(String accountId);
+
+    /** When the earliest waiting job becomes due, if any is waiting. */
+    Optional<Instant> nextDueAt();
+
+    /** Commits performed since start; the group-commit ratio is commits per job. */
+    long commitCount();
+
+    @Override
+    void close();
+}

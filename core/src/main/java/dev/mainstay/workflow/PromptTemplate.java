@@ -1,0 +1,69 @@
+package dev.mainstay.workflow;
+
+import com.samskivert.mustache.Mustache;
+import com.samskivert.mustache.MustacheException;
+import com.samskivert.mustache.Template;
+import dev.mainstay.ContentHash;
+import dev.mainstay.Json;
+import java.util.Map;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * A Mustache prompt with its identity: the file name and the hash of its text. The hash, not the
+ * file name, is what provenance records, so an edited prompt is always told apart.
+ *
+ * <p>The template sees {@code input} (the job input, defaults applied) and {@code stages.<id>}
+ * (outputs of earlier stages). Nothing is HTML-escaped; a missing value renders empty.
+ */
+public final class PromptTemplate {
+    private static final Mustache.Compiler COMPILER = Mustache.compiler().escapeHTML(false).defaultValue("").nullValue("");
+
+    private final String name;
+    private final String source;
+    private final String hash;
+    private final Template template;
+
+    private PromptTemplate(String name, String source, Template template) {
+        this.name = name;
+        this.source = source;
+        this.hash = ContentHash.sha256(source);
+        this.template = template;
+    }
+
+    /** @throws IllegalArgumentException if the text is not a valid template */
+    public static PromptTemplate compile(String name, String source) {
+        try {
+            return new PromptTemplate(name, source, COMPILER.compile(source));
+        } catch (MustacheException e) {
+            throw new IllegalArgumentException("not a valid Mustache template: " + e.getMessage(), e);
+        }
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public String source() {
+        return source;
+    }
+
+    public String hash() {
+        return hash;
+    }
+
+    /** {@code name@shorthash}, the prompt's version stamp. */
+    public String version() {
+        return name + "@" + ContentHash.shortForm(hash);
+    }
+
+    public String render(JsonNode input, Map<String, JsonNode> stageOutputs) {
+        Map<String, Object> context = Map.of(
+                "input", plain(input),
+                "stages", plain(Json.MAPPER.valueToTree(stageOutputs)));
+        return template.execute(context);
+    }
+
+    private static Object plain(JsonNode node) {
+        return Json.MAPPER.convertValue(node, Object.class);
+    }
+}

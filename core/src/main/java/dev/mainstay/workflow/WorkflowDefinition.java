@@ -1,0 +1,238 @@
+package dev.mainstay.workflow;
+
+import dev.mainstay.ContentHash;
+import dev.mainstay.Json;
+import dev.mainstay.contract.JsonSchema;
+import dev.mainstay.contract.OutputContract;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.BiFunction;
+import java.util.regex.Pattern;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * One immutable version of a workflow: the typed input, the stages and the bounds around them.
+ * Its identity is {@code name} + {@code version}; its {@link #contentHash()} covers the whole
+ * resolved definition including prompt texts, so any edit is detectable.
+ */
+public final class WorkflowDefinition {
+    public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(60);
+    public static final int DEFAULT_CONCURRENCY = 64;
+    private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]*(/[a-z0-9][a-z0-9-]*)+");
+    private static final Pattern STAGE_ID = Pattern.compile("[a-z0-9][a-z0-9_-]*");
+    private static final Set<String> RESERVED_FIRST_SEGMENTS = Set.of("jobs", "workflows", "admin", "health", "reviews", "usage");
+
+    private final String name;
+    private final int version;
+    private final String description;
+    private final Latency latency;
+    private final Duration deadline;
+    private final JsonSchema input;
+    private final List<StageDefinition> stages;
+    private final int concurrency;
+    private final int priority;
+    private final JsonNode document;
+    private final String contentHash;
+    private final String source;
+
+    private WorkflowDefinition(Builder b) {
+        this.name = b.name;
+        this.version = b.version;
+        this.description = b.description;
+        this.latency = b.latency;
+        this.deadline = b.deadline;
+        this.input = b.input;
+        this.stages = List.copyOf(b.stages);
+        this.concurrency = b.concurrency;
+        this.priority = b.priority;
+        this.document = b.document;
+        this.contentHash = ContentHash.sha256(Json.canonical(b.document));
+        this.source = b.source;
+    }
+
+    /**
+     * Reads a definition.
+     *
+     * @param promptText given the pointer of a {@code model.prompt} field and its value, returns
+     *     the template text (from a file next to the workflow, or inlined in a stored document)
+     * @param knownRoutes route names from configuration; empty to skip the check (stored versions)
+     * @throws dev.mainstay.ConfigException naming file, line and field
+     */
+    public static WorkflowDefinition parse(YamlDocument doc, BiFunction<String, String, String> promptText, Set<String> knownRoutes) {
+        doc.requireObject("");
+        doc.onlyKeys("", "workflow", "version", "description", "latency", "deadline", "input", "stages", "concurrency", "priority");
+        Builder b = new Builder();
+        b.source = doc.source();
+        b.name = doc.requireText("/workflow");
+        if (!NAME.matcher(b.name).matches()) {
+            throw doc.error("/workflow", "must look like 'group/feature' in lowercase letters, digits and dashes (it becomes POST /v1/" + b.name + ")");
+        }
+        if (RESERVED_FIRST_SEGMENTS.contains(b.name.substring(0, b.name.indexOf('/')))) {
+            throw doc.error("/workflow", "may not start with a reserved API segment " + RESERVED_FIRST_SEGMENTS);
+        }
+        b.version = doc.integer("/version", -1, 1, 1_000_000);
+        if (b.version < 0) {
+            throw doc.error("/version", "is required (a whole number, starting at 1)");
+        }
+        b.description = doc.text("/description").orElse("");
+        String latency = doc.text("/latency").orElse("async");
+        try {
+            b.latency = Latency.valueOf(latency.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw doc.error("/latency", "must be one of instant, wait, async; got '" + latency + "'");
+        }
+        b.deadline = doc.duration("/deadline", DEFAULT_DEADLINE);
+        if (b.deadline.isZero()) {
+            throw doc.error("/deadline", "must be longer than zero");
+        }
+        b.concurrency = doc.integer("/concurrency", DEFAULT_CONCURRENCY, 1, 100_000);
+        b.priority = doc.integer("/priority", 0, -100, 100);
+
+        doc.requireObject("/input");
+        if (!"object".equals(doc.node("/input").path("type").asString(""))) {
+            throw doc.error("/input", "must be a JSON Schema with 'type: object' (the request body is a JSON object)");
+        }
+        b.input = schema(doc, "/input");
+
+        ObjectNode resolved = (ObjectNode) doc.root().deepCopy();
+        JsonNode stages = doc.node("/stages");
+        if (!stages.isArray() || stages.isEmpty()) {
+            throw doc.error("/stages", "needs at least one stage");
+        }
+        Set<String> ids = new HashSet<>();
+        for (int i = 0; i < stages.size(); i++) {
+            String p = "/stages/" + i;
+            StageDefinition stage = stage(doc, p, promptText, knownRoutes, resolved);
+            if (!ids.add(stage.id())) {
+                throw doc.error(p + "/id", "duplicate stage id '" + stage.id() + "'");
+            }
+            b.stages.add(stage);
+        }
+        b.document = resolved;
+        return new WorkflowDefinition(b);
+    }
+
+    private static StageDefinition stage(YamlDocument doc, String p, BiFunction<String, String, String> promptText, Set<String> knownRoutes, ObjectNode resolved) {
+        doc.requireObject(p);
+        for (String kind : List.of("tool", "review", "transform")) {
+            if (doc.has(p + "/" + kind)) {
+                throw doc.error(p + "/" + kind, "'" + kind + "' stages are not available in this version of Mainstay; use a 'model' stage");
+            }
+        }
+        doc.onlyKeys(p, "id", "model", "output", "retry", "optional");
+        String id = doc.requireText(p + "/id");
+        if (!STAGE_ID.matcher(id).matches()) {
+            throw doc.error(p + "/id", "must be lowercase letters, digits, '-' or '_', got '" + id + "'");
+        }
+        doc.requireObject(p + "/model");
+        String m = p + "/model";
+        doc.onlyKeys(m, "prompt", "prompt_source", "system", "route", "max_output_tokens", "timeout");
+        String promptName = doc.requireText(m + "/prompt");
+        String text = promptText.apply(m + "/prompt", promptName);
+        PromptTemplate prompt;
+        try {
+            prompt = PromptTemplate.compile(promptName, text);
+        } catch (IllegalArgumentException e) {
+            throw doc.error(m + "/prompt", e.getMessage());
+        }
+        ((ObjectNode) resolved.at(m)).put("prompt_source", text);
+        List<String> route = doc.textList(m + "/route");
+        if (route.isEmpty()) {
+            throw doc.error(m + "/route", "needs at least one route name");
+        }
+        if (!knownRoutes.isEmpty()) {
+            for (int r = 0; r < route.size(); r++) {
+                if (!knownRoutes.contains(route.get(r))) {
+                    throw doc.error(m + "/route/" + r, "unknown route '" + route.get(r) + "' (configured routes: " + String.join(", ", new java.util.TreeSet<>(knownRoutes)) + ")");
+                }
+            }
+        }
+        int maxTokens = doc.integer(m + "/max_output_tokens", ModelStage.DEFAULT_MAX_OUTPUT_TOKENS, 1, 1_000_000);
+        Duration timeout = doc.duration(m + "/timeout", ModelStage.DEFAULT_TIMEOUT);
+
+        doc.requireObject(p + "/output");
+        doc.onlyKeys(p + "/output", "schema");
+        doc.requireObject(p + "/output/schema");
+        OutputContract output = new OutputContract(schema(doc, p + "/output/schema"));
+
+        RetryPolicy retry = RetryPolicy.DEFAULT;
+        if (doc.has(p + "/retry")) {
+            doc.requireObject(p + "/retry");
+            doc.onlyKeys(p + "/retry", "attempts", "backoff", "max_backoff");
+            int attempts = doc.integer(p + "/retry/attempts", RetryPolicy.DEFAULT.attempts(), 1, 100);
+            Duration backoff = doc.duration(p + "/retry/backoff", RetryPolicy.DEFAULT.backoff());
+            Duration max = doc.duration(p + "/retry/max_backoff", backoff.compareTo(RetryPolicy.DEFAULT.maxBackoff()) > 0 ? backoff : RetryPolicy.DEFAULT.maxBackoff());
+            if (max.compareTo(backoff) < 0) {
+                throw doc.error(p + "/retry/max_backoff", "must not be shorter than backoff (" + backoff + ")");
+            }
+            retry = new RetryPolicy(attempts, backoff, max);
+        }
+        return new ModelStage(id, prompt, doc.text(m + "/system").orElse(null), route, maxTokens, timeout, output, retry, doc.bool(p + "/optional", false));
+    }
+
+    private static JsonSchema schema(YamlDocument doc, String pointer) {
+        try {
+            return JsonSchema.compile(doc.node(pointer));
+        } catch (IllegalArgumentException e) {
+            throw doc.error(pointer, e.getMessage());
+        }
+    }
+
+    /** Reads a definition back from its stored document (prompt texts inlined). */
+    public static WorkflowDefinition fromStored(String json, String displayName) {
+        YamlDocument doc = YamlDocument.of(Json.parse(json), displayName);
+        return parse(doc, (pointer, name) -> {
+            JsonNode inline = doc.node(pointer.substring(0, pointer.lastIndexOf('/')) + "/prompt_source");
+            if (!inline.isString()) {
+                throw doc.error(pointer, "stored definition lacks its prompt text");
+            }
+            return inline.stringValue();
+        }, Set.of());
+    }
+
+    public String name() { return name; }
+    public int version() { return version; }
+    public String description() { return description; }
+    public Latency latency() { return latency; }
+    public Duration deadline() { return deadline; }
+    public JsonSchema input() { return input; }
+    public List<StageDefinition> stages() { return stages; }
+    public int concurrency() { return concurrency; }
+    public int priority() { return priority; }
+    /** The resolved definition (prompt texts inlined), as stored. */
+    public JsonNode document() { return document; }
+    public String contentHash() { return contentHash; }
+    /** Where it was read from: a file path, or a note that it came from the database. */
+    public String source() { return source; }
+    /** {@code /v1/<name>}. */
+    public String path() { return "/v1/" + name; }
+
+    public Optional<StageDefinition> stage(int index) {
+        return index >= 0 && index < stages.size() ? Optional.of(stages.get(index)) : Optional.empty();
+    }
+
+    @Override
+    public String toString() {
+        return name + "@v" + version;
+    }
+
+    private static final class Builder {
+        private String name;
+        private int version;
+        private String description;
+        private Latency latency;
+        private Duration deadline;
+        private JsonSchema input;
+        private final List<StageDefinition> stages = new ArrayList<>();
+        private int concurrency;
+        private int priority;
+        private JsonNode document;
+        private String source;
+    }
+}

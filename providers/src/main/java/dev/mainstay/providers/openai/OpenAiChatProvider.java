@@ -1,0 +1,252 @@
+package dev.mainstay.providers.openai;
+
+import dev.mainstay.Json;
+import dev.mainstay.provider.Message;
+import dev.mainstay.provider.ModelRequest;
+import dev.mainstay.provider.Provider;
+import dev.mainstay.provider.ProviderOutcome;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * OpenAI-compatible Chat Completions over plain HTTP ({@code POST {baseUrl}/chat/completions}):
+ * OpenAI itself, Azure OpenAI's compatible endpoint, vLLM, Ollama, llama.cpp, OpenRouter and the
+ * testkit fake. Structured output is requested with {@code response_format: json_schema}. Every
+ * way the call can end maps to one {@link ProviderOutcome}; nothing is thrown for provider trouble.
+ */
+public final class OpenAiChatProvider implements Provider {
+    private static final Pattern RESET_DURATION = Pattern.compile("(?:(\\d+)h)?(?:(\\d+)m(?!s))?(?:(\\d+(?:\\.\\d+)?)s)?(?:(\\d+)ms)?");
+    private static final int MAX_ERROR_DETAIL = 300;
+
+    /**
+     * @param name the provider name routes refer to
+     * @param baseUrl the API root including its version segment, e.g. {@code https://api.openai.com/v1}
+     *     or {@code http://127.0.0.1:11434/v1}; {@code /chat/completions} is appended
+     * @param apiKey sent as a bearer token; may be empty for local servers
+     * @param maxTokensField {@code max_completion_tokens} (OpenAI) or {@code max_tokens} (most
+     *     compatible servers)
+     */
+    public record Config(String name, URI baseUrl, String apiKey, Duration connectTimeout, String maxTokensField) {
+        public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+
+        public Config {
+            if (!"max_completion_tokens".equals(maxTokensField) && !"max_tokens".equals(maxTokensField)) {
+                throw new IllegalArgumentException("maxTokensField must be max_completion_tokens or max_tokens, got " + maxTokensField);
+            }
+        }
+    }
+
+    private final Config config;
+    private final HttpClient http;
+    private final URI endpoint;
+
+    public OpenAiChatProvider(Config config) {
+        this.config = config;
+        this.http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(config.connectTimeout())
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .build();
+        String base = config.baseUrl().toString();
+        this.endpoint = URI.create((base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + "/chat/completions");
+    }
+
+    @Override
+    public String name() {
+        return config.name();
+    }
+
+    @Override
+    public ProviderOutcome call(ModelRequest request) throws InterruptedException {
+        HttpRequest.Builder http = HttpRequest.newBuilder(endpoint)
+                .timeout(request.timeout())
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(Json.write(body(request))));
+        if (!config.apiKey().isEmpty()) {
+            http.header("Authorization", "Bearer " + config.apiKey());
+        }
+        request.tags().forEach((k, v) -> http.header("X-Mainstay-" + capitalise(k), v));
+        long started = System.nanoTime();
+        HttpResponse<String> response;
+        try {
+            response = this.http.send(http.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (HttpTimeoutException e) {
+            return new ProviderOutcome.TimedOut(request.timeout(), "no response from " + endpoint.getHost() + " within " + request.timeout().toMillis() + " ms");
+        } catch (IOException e) {
+            return new ProviderOutcome.Transient(Optional.empty(), "connection to " + endpoint.getHost() + ":" + endpoint.getPort() + " failed: " + describe(e));
+        }
+        Duration latency = Duration.ofNanos(System.nanoTime() - started);
+        return outcome(response, latency);
+    }
+
+    ObjectNode body(ModelRequest request) {
+        ObjectNode body = Json.object();
+        body.put("model", request.model());
+        ArrayNode messages = body.putArray("messages");
+        for (Message m : request.messages()) {
+            messages.addObject().put("role", m.role().wire()).put("content", m.content());
+        }
+        body.put(config.maxTokensField(), request.maxOutputTokens());
+        ObjectNode format = body.putObject("response_format");
+        format.put("type", "json_schema");
+        ObjectNode schema = format.putObject("json_schema");
+        schema.put("name", request.schemaName());
+        schema.set("schema", request.outputSchema());
+        // strict mode demands every property be required and no extra keywords; Mainstay checks
+        // the contract itself, so the schema is sent as guidance without strict mode.
+        schema.put("strict", false);
+        return body;
+    }
+
+    ProviderOutcome outcome(HttpResponse<String> response, Duration latency) {
+        int status = response.statusCode();
+        if (status == 200) {
+            return success(response.body(), latency);
+        }
+        Optional<Duration> retryAfter = retryAfter(response);
+        String detail = "HTTP " + status + ": " + errorMessage(response.body());
+        if (status == 429) {
+            return new ProviderOutcome.RateLimited(retryAfter, detail);
+        }
+        if (status == 408 || status == 409 || status >= 500) {
+            return new ProviderOutcome.Transient(retryAfter, detail);
+        }
+        return new ProviderOutcome.Fatal(status, errorMessage(response.body()));
+    }
+
+    private static ProviderOutcome success(String body, Duration latency) {
+        JsonNode root;
+        try {
+            root = Json.parse(body);
+        } catch (JacksonException e) {
+            return new ProviderOutcome.Transient(Optional.empty(), "response body is not JSON: " + abbreviate(body));
+        }
+        JsonNode choice = root.path("choices").path(0);
+        JsonNode message = choice.path("message");
+        if (choice.isMissingNode() || message.isMissingNode()) {
+            return new ProviderOutcome.Transient(Optional.empty(), "response has no choices[0].message: " + abbreviate(body));
+        }
+        JsonNode refusal = message.get("refusal");
+        if (refusal != null && refusal.isString() && !refusal.stringValue().isBlank()) {
+            return new ProviderOutcome.Refused(abbreviate(refusal.stringValue()));
+        }
+        if ("content_filter".equals(choice.path("finish_reason").asString(""))) {
+            return new ProviderOutcome.Refused("the provider's content filter stopped the answer");
+        }
+        JsonNode content = message.get("content");
+        String text = content == null || content.isNull() ? "" : content.asString();
+        JsonNode usage = root.path("usage");
+        return new ProviderOutcome.Success(text, root.path("model").asString(""),
+                usage.path("prompt_tokens").asLong(0), usage.path("completion_tokens").asLong(0), latency);
+    }
+
+    /**
+     * The wait a provider asks for: {@code retry-after-ms}, then {@code retry-after} (seconds or an
+     * HTTP date), then OpenAI's {@code x-ratelimit-reset-requests} / {@code -tokens} ({@code 1m30s}).
+     */
+    static Optional<Duration> retryAfter(HttpResponse<?> response) {
+        var headers = response.headers();
+        Optional<String> ms = headers.firstValue("retry-after-ms");
+        if (ms.isPresent()) {
+            try {
+                return Optional.of(Duration.ofMillis((long) Double.parseDouble(ms.get().strip())));
+            } catch (NumberFormatException ignored) {
+                // fall through to the next header
+            }
+        }
+        Optional<String> ra = headers.firstValue("retry-after");
+        if (ra.isPresent()) {
+            String v = ra.get().strip();
+            try {
+                return Optional.of(Duration.ofMillis((long) (Double.parseDouble(v) * 1000)));
+            } catch (NumberFormatException notSeconds) {
+                try {
+                    Instant at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+                    Duration d = Duration.between(Instant.now(), at);
+                    return Optional.of(d.isNegative() ? Duration.ZERO : d);
+                } catch (DateTimeParseException ignored) {
+                    // fall through
+                }
+            }
+        }
+        for (String h : new String[] {"x-ratelimit-reset-requests", "x-ratelimit-reset-tokens"}) {
+            Optional<String> reset = headers.firstValue(h);
+            if (reset.isPresent()) {
+                Optional<Duration> d = parseReset(reset.get());
+                if (d.isPresent()) {
+                    return d;
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    static Optional<Duration> parseReset(String text) {
+        Matcher m = RESET_DURATION.matcher(text.strip());
+        if (text.isBlank() || !m.matches()) {
+            return Optional.empty();
+        }
+        double seconds = 0;
+        if (m.group(1) != null) seconds += Long.parseLong(m.group(1)) * 3600;
+        if (m.group(2) != null) seconds += Long.parseLong(m.group(2)) * 60;
+        if (m.group(3) != null) seconds += Double.parseDouble(m.group(3));
+        if (m.group(4) != null) seconds += Long.parseLong(m.group(4)) / 1000.0;
+        return Optional.of(Duration.ofMillis((long) Math.ceil(seconds * 1000)));
+    }
+
+    private static String errorMessage(String body) {
+        try {
+            JsonNode root = Json.parse(body);
+            JsonNode message = root.path("error").path("message");
+            if (message.isString()) {
+                return abbreviate(message.stringValue());
+            }
+            if (root.path("error").isString()) {
+                return abbreviate(root.path("error").stringValue());
+            }
+        } catch (JacksonException ignored) {
+            // not JSON: show the start of the body
+        }
+        return abbreviate(body);
+    }
+
+    private static String abbreviate(String s) {
+        if (s == null || s.isBlank()) {
+            return "(empty body)";
+        }
+        String one = s.strip().replaceAll("\\s+", " ");
+        return one.length() <= MAX_ERROR_DETAIL ? one : one.substring(0, MAX_ERROR_DETAIL) + "…";
+    }
+
+    private static String describe(IOException e) {
+        String m = e.getMessage();
+        return e.getClass().getSimpleName() + (m == null || m.isBlank() ? "" : " (" + m + ")");
+    }
+
+    private static String capitalise(String s) {
+        return s.isEmpty() ? s : s.substring(0, 1).toUpperCase(Locale.ROOT) + s.substring(1);
+    }
+
+    /** For tests and logs: which endpoint this provider posts to. */
+    public URI endpoint() {
+        return endpoint;
+    }
+}

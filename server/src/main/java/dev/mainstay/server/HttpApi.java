@@ -1,0 +1,535 @@
+package dev.mainstay.server;
+
+import dev.mainstay.ErrorCode;
+import dev.mainstay.Json;
+import dev.mainstay.MainstayException;
+import dev.mainstay.access.Account;
+import dev.mainstay.access.ApiKey;
+import dev.mainstay.access.ApiKeys;
+import dev.mainstay.access.Principal;
+import dev.mainstay.contract.InvalidInputException;
+import dev.mainstay.contract.Violation;
+import dev.mainstay.engine.Engine;
+import dev.mainstay.job.Job;
+import dev.mainstay.job.JobEvent;
+import dev.mainstay.job.JobIds;
+import dev.mainstay.job.JobPage;
+import dev.mainstay.job.JobQuery;
+import dev.mainstay.job.JobStatus;
+import dev.mainstay.store.Store;
+import dev.mainstay.workflow.Latency;
+import dev.mainstay.workflow.ModelStage;
+import dev.mainstay.workflow.WorkflowDefinition;
+import dev.mainstay.workflow.WorkflowRegistry;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.exc.StreamConstraintsException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The HTTP API of DESIGN §4. One entry point routes by method and path so that every answer,
+ * including 404 and 405, is Mainstay's own JSON and every refusal an RFC 9457 problem; nothing
+ * a client sends can produce a stack trace.
+ */
+final class HttpApi {
+    private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
+    private static final Pattern JOB_PATH = Pattern.compile("/v1/jobs/([A-Za-z0-9_]{1,64})(/(cancel|replay|events))?");
+    private static final Pattern PREFER_WAIT = Pattern.compile("(?:^|[,;\\s])wait\\s*=\\s*\"?(\\d{1,6})\"?", Pattern.CASE_INSENSITIVE);
+    private static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[\\x21-\\x7e]{1,255}");
+    private static final Duration MAX_WAIT = Duration.ofSeconds(300);
+    private static final Duration INSTANT_SLACK = Duration.ofMillis(250);
+
+    private final Engine engine;
+    private final WorkflowRegistry registry;
+    private final Store store;
+    private final ServerConfig config;
+    private final Clock clock;
+    private final JsonMapper requestMapper;
+    private final JobIds ids;
+    private volatile boolean stopping;
+
+    HttpApi(Engine engine, WorkflowRegistry registry, Store store, ServerConfig config, Clock clock) {
+        this.engine = engine;
+        this.registry = registry;
+        this.store = store;
+        this.config = config;
+        this.clock = clock;
+        this.requestMapper = Json.mapper(config.maxJsonDepth());
+        this.ids = new JobIds(clock);
+    }
+
+    void markStopping() {
+        stopping = true;
+    }
+
+    /** A reply: status, JSON body and extra headers. */
+    private record Reply(int status, JsonNode body, List<String[]> headers) {
+        static Reply json(int status, JsonNode body) {
+            return new Reply(status, body, new ArrayList<>());
+        }
+
+        Reply header(String name, String value) {
+            headers.add(new String[] {name, value});
+            return this;
+        }
+    }
+
+    void handle(ServerRequest req, ServerResponse res) {
+        String path = req.path().path();
+        Reply reply;
+        try {
+            reply = route(req.prologue().method().text(), path, req);
+        } catch (InvalidInputException e) {
+            reply = problem(new Problem(400, ErrorCode.INVALID_INPUT, e.getMessage(), false, Optional.empty(),
+                    e.violations().stream().map(Problem.FieldError::of).toList()), path);
+        } catch (ApiException e) {
+            reply = problem(e.problem, path);
+            for (String[] h : e.headers) {
+                reply.header(h[0], h[1]);
+            }
+        } catch (MainstayException e) {
+            reply = problem(new Problem(Problem.status(e.code()), e.code(), e.getMessage(), e.retryable(), e.retryAfter(), List.of()), path);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            reply = problem(new Problem(503, ErrorCode.OVERLOADED, "the server is shutting down; retry shortly", true, Optional.of(Duration.ofSeconds(1)), List.of()), path);
+        } catch (RuntimeException e) {
+            LOG.error("unexpected failure answering {} {}", req.prologue().method().text(), path, e);
+            reply = problem(Problem.of(ErrorCode.INTERNAL, "an unexpected error occurred; it has been logged. Retrying is safe."), path);
+        }
+        send(res, reply);
+    }
+
+    private void send(ServerResponse res, Reply reply) {
+        byte[] body = Json.write(reply.body()).getBytes(StandardCharsets.UTF_8);
+        res.status(Status.create(reply.status()));
+        boolean problem = reply.status() >= 400;
+        res.header(HeaderNames.CONTENT_TYPE, problem ? "application/problem+json" : "application/json");
+        res.header(HeaderNames.CACHE_CONTROL, "no-store");
+        res.header("X-Content-Type-Options", "nosniff");
+        for (String[] h : reply.headers()) {
+            res.header(h[0], h[1]);
+        }
+        res.send(body);
+    }
+
+    private static Reply problem(Problem p, String instance) {
+        Reply r = Reply.json(p.status(), p.toJson(instance));
+        p.retryAfter().ifPresent(d -> r.header("Retry-After", Long.toString(Problem.seconds(d))));
+        if (p.status() == 401) {
+            r.header("WWW-Authenticate", "Bearer realm=\"mainstay\"");
+        }
+        return r;
+    }
+
+    /** A refusal raised inside the API layer, with the headers it needs. */
+    private static final class ApiException extends MainstayException {
+        final Problem problem;
+        final List<String[]> headers = new ArrayList<>();
+
+        ApiException(Problem problem) {
+            super(problem.code(), problem.detail(), null, false);
+            this.problem = problem;
+        }
+
+        ApiException header(String name, String value) {
+            headers.add(new String[] {name, value});
+            return this;
+        }
+    }
+
+    private static ApiException refuse(ErrorCode code, String detail) {
+        return new ApiException(Problem.of(code, detail));
+    }
+
+    // ---- routing -------------------------------------------------------------------------------
+
+    private Reply route(String method, String path, ServerRequest req) throws InterruptedException {
+        switch (path) {
+            case "/health/live" -> {
+                allow(method, "GET");
+                return Reply.json(200, Json.object().put("status", "live"));
+            }
+            case "/health/ready" -> {
+                allow(method, "GET");
+                return ready();
+            }
+            case "/v1/workflows" -> {
+                allow(method, "GET");
+                authenticate(req);
+                return workflows();
+            }
+            case "/v1/jobs" -> {
+                allow(method, "GET");
+                return listJobs(authenticate(req), req);
+            }
+            case "/v1/admin/accounts" -> {
+                allow(method, "POST");
+                return createAccount(admin(req), req);
+            }
+            default -> {
+                // handled below
+            }
+        }
+        Matcher job = JOB_PATH.matcher(path);
+        if (job.matches()) {
+            String id = job.group(1);
+            String action = job.group(3);
+            if (action == null) {
+                allow(method, "GET");
+                Principal p = authenticate(req);
+                Job j = engine.job(p.accountId(), id);
+                return Reply.json(200, JobView.render(j, store.stages(id), clock.instant()));
+            }
+            switch (action) {
+                case "events" -> {
+                    allow(method, "GET");
+                    return events(authenticate(req), id, req);
+                }
+                case "cancel" -> {
+                    allow(method, "POST");
+                    Principal p = authenticate(req);
+                    Job j = engine.cancel(p.accountId(), id);
+                    return Reply.json(200, JobView.render(j, store.stages(id), clock.instant()));
+                }
+                default -> {
+                    allow(method, "POST");
+                    Principal p = authenticate(req);
+                    Job j = engine.replay(p.accountId(), id);
+                    return Reply.json(202, JobView.render(j, store.stages(id), clock.instant())).header("Location", "/v1/jobs/" + id);
+                }
+            }
+        }
+        if (path.startsWith("/v1/jobs/")) {
+            throw refuse(ErrorCode.NOT_FOUND, "no job '" + path.substring("/v1/jobs/".length()) + "' in this account");
+        }
+        if (path.startsWith("/v1/") && path.length() > 4) {
+            String name = path.substring(4);
+            Optional<WorkflowDefinition> workflow = registry.active(name);
+            if (workflow.isPresent()) {
+                allow(method, "POST");
+                return submit(authenticate(req), workflow.get(), req);
+            }
+            if (method.equals("POST")) {
+                authenticate(req);
+                throw refuse(ErrorCode.UNKNOWN_WORKFLOW, "no workflow '" + name + "'; GET /v1/workflows lists the workflows this server runs");
+            }
+        }
+        throw refuse(ErrorCode.NOT_FOUND, "no resource at " + path + "; the API is described in docs/api.md");
+    }
+
+    private static void allow(String method, String allowed) {
+        if (!method.equals(allowed)) {
+            throw new ApiException(Problem.of(ErrorCode.METHOD_NOT_ALLOWED, method + " is not allowed here; use " + allowed)).header("Allow", allowed);
+        }
+    }
+
+    // ---- authentication ------------------------------------------------------------------------
+
+    private Principal authenticate(ServerRequest req) {
+        Optional<String> header = req.headers().first(HeaderNames.AUTHORIZATION);
+        if (header.isEmpty()) {
+            throw refuse(ErrorCode.UNAUTHORIZED, "missing API key: send 'Authorization: Bearer <api key>'");
+        }
+        String value = header.get().strip();
+        if (value.length() < 8 || !value.substring(0, 7).equalsIgnoreCase("bearer ")) {
+            throw refuse(ErrorCode.UNAUTHORIZED, "the Authorization header must be 'Bearer <api key>'");
+        }
+        String secret = value.substring(7).strip();
+        if (secret.isEmpty() || secret.length() > 512) {
+            throw refuse(ErrorCode.UNAUTHORIZED, "the API key is not valid");
+        }
+        return store.principalForKeyHash(ApiKeys.hash(secret))
+                .orElseThrow(() -> refuse(ErrorCode.UNAUTHORIZED, "the API key is not valid (unknown or revoked)"));
+    }
+
+    private Principal admin(ServerRequest req) {
+        Principal p = authenticate(req);
+        if (!p.admin()) {
+            throw refuse(ErrorCode.FORBIDDEN, "this endpoint needs an admin key; the key sent belongs to an account");
+        }
+        return p;
+    }
+
+    // ---- request bodies ------------------------------------------------------------------------
+
+    private JsonNode jsonBody(ServerRequest req) {
+        Optional<String> contentType = req.headers().first(HeaderNames.CONTENT_TYPE);
+        String type = contentType.map(t -> t.split(";", 2)[0].strip().toLowerCase(Locale.ROOT)).orElse("");
+        if (!(type.equals("application/json") || (type.startsWith("application/") && type.endsWith("+json")))) {
+            throw refuse(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "the body must be JSON: send 'Content-Type: application/json'"
+                    + (type.isEmpty() ? " (no Content-Type was sent)" : " (got '" + type + "')"));
+        }
+        long max = config.maxBodyBytes();
+        OptionalLong declared = req.headers().contentLength();
+        if (declared.isPresent() && declared.getAsLong() > max) {
+            throw refuse(ErrorCode.PAYLOAD_TOO_LARGE, "the body is " + declared.getAsLong() + " bytes; the limit is " + max + " bytes");
+        }
+        byte[] bytes;
+        try (InputStream in = req.content().inputStream()) {
+            bytes = in.readNBytes((int) max + 1);
+        } catch (IOException | RuntimeException e) {
+            throw refuse(ErrorCode.INVALID_INPUT, "the request body could not be read: " + e.getMessage());
+        }
+        if (bytes.length > max) {
+            throw refuse(ErrorCode.PAYLOAD_TOO_LARGE, "the body is larger than the limit of " + max + " bytes");
+        }
+        if (bytes.length == 0) {
+            throw refuse(ErrorCode.INVALID_INPUT, "the request body is empty; send a JSON object");
+        }
+        try {
+            JsonNode node = requestMapper.readTree(bytes);
+            if (node == null || node.isMissingNode()) {
+                throw refuse(ErrorCode.INVALID_INPUT, "the request body is empty; send a JSON object");
+            }
+            return node;
+        } catch (StreamConstraintsException e) {
+            throw refuse(ErrorCode.INVALID_INPUT, "the JSON body is nested too deeply or too large (at most " + config.maxJsonDepth() + " levels)");
+        } catch (JacksonException e) {
+            String msg = e.getOriginalMessage() == null ? "unreadable" : e.getOriginalMessage().split("\n", 2)[0];
+            var loc = e.getLocation();
+            throw refuse(ErrorCode.INVALID_INPUT, "the body is not valid JSON" + (loc == null ? "" : " (line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ")")
+                    + ": " + msg);
+        }
+    }
+
+    // ---- handlers ------------------------------------------------------------------------------
+
+    private Reply ready() {
+        if (stopping) {
+            return Reply.json(503, Json.object().put("status", "stopping")).header("Retry-After", "1");
+        }
+        try {
+            store.countUnfinished(null);
+        } catch (RuntimeException e) {
+            return Reply.json(503, Json.object().put("status", "store unavailable").put("detail", e.getMessage()));
+        }
+        return Reply.json(200, Json.object().put("status", "ready").put("workflows", registry.all().size()).put("running_jobs", engine.runningCount()));
+    }
+
+    private Reply workflows() {
+        ArrayNode list = Json.array();
+        for (WorkflowDefinition w : registry.all()) {
+            ObjectNode o = list.addObject();
+            o.put("name", w.name());
+            o.put("version", w.version());
+            o.put("description", w.description());
+            o.put("path", w.path());
+            o.put("latency", w.latency().wire());
+            o.put("deadline_ms", w.deadline().toMillis());
+            o.put("content_hash", w.contentHash());
+            o.set("input_schema", w.input().node());
+            ArrayNode stages = o.putArray("stages");
+            w.stages().forEach(s -> {
+                ObjectNode st = stages.addObject().put("id", s.id());
+                switch (s) {
+                    case ModelStage m -> {
+                        st.put("kind", "model");
+                        st.put("prompt_version", m.prompt().version());
+                        ArrayNode route = st.putArray("route");
+                        m.route().forEach(route::add);
+                    }
+                }
+            });
+        }
+        return Reply.json(200, Json.object().set("workflows", list));
+    }
+
+    private Reply submit(Principal principal, WorkflowDefinition workflow, ServerRequest req) throws InterruptedException {
+        Optional<String> key = req.headers().first(HeaderNames.create("Idempotency-Key")).map(String::strip);
+        if (key.isPresent() && !IDEMPOTENCY_KEY.matcher(key.get()).matches()) {
+            throw new ApiException(new Problem(400, ErrorCode.INVALID_INPUT, "Idempotency-Key must be 1 to 255 visible ASCII characters",
+                    false, Optional.empty(), List.of(Problem.FieldError.parameter("Idempotency-Key", "1 to 255 visible ASCII characters"))));
+        }
+        JsonNode body = jsonBody(req);
+        Engine.Submission submission = engine.submit(principal, workflow, body, key.orElse(null));
+        Job job = submission.job();
+
+        Duration wait = Duration.ZERO;
+        String applied = null;
+        Optional<Duration> preferred = preferWait(req);
+        if (workflow.latency() == Latency.INSTANT) {
+            wait = Duration.between(clock.instant(), job.deadlineAt()).plus(INSTANT_SLACK);
+        } else if (workflow.latency() == Latency.WAIT && preferred.isPresent()) {
+            wait = preferred.get().compareTo(MAX_WAIT) > 0 ? MAX_WAIT : preferred.get();
+            applied = "wait=" + wait.toSeconds();
+        }
+        if (!job.status().isTerminal() && wait.compareTo(Duration.ZERO) > 0) {
+            job = engine.awaitTerminal(principal.accountId(), job.id(), wait);
+        }
+        Reply reply = Reply.json(job.status().isTerminal() ? 200 : 202, JobView.render(job, job.status().isTerminal() ? store.stages(job.id()) : null, clock.instant()))
+                .header("Location", "/v1/jobs/" + job.id());
+        if (applied != null) {
+            reply.header("Preference-Applied", applied);
+        }
+        if (!submission.created()) {
+            reply.header("Idempotent-Replayed", "true");
+        }
+        return reply;
+    }
+
+    private static Optional<Duration> preferWait(ServerRequest req) {
+        for (String prefer : req.headers().all(HeaderNames.create("Prefer"), List::of)) {
+            Matcher m = PREFER_WAIT.matcher(prefer);
+            if (m.find()) {
+                return Optional.of(Duration.ofSeconds(Long.parseLong(m.group(1))));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private Reply listJobs(Principal principal, ServerRequest req) {
+        var query = req.query();
+        List<Problem.FieldError> errors = new ArrayList<>();
+        String workflow = query.first("workflow").asOptional().orElse(null);
+        JobStatus status = null;
+        Optional<String> statusText = query.first("status").asOptional();
+        if (statusText.isPresent()) {
+            try {
+                status = JobStatus.fromWire(statusText.get());
+            } catch (IllegalArgumentException e) {
+                errors.add(Problem.FieldError.parameter("status", "unknown status '" + statusText.get() + "'; one of "
+                        + String.join(", ", java.util.Arrays.stream(JobStatus.values()).map(JobStatus::wire).toList())));
+            }
+        }
+        Boolean deadLetter = null;
+        Optional<String> dl = query.first("dead_letter").asOptional();
+        if (dl.isPresent()) {
+            switch (dl.get()) {
+                case "true" -> deadLetter = true;
+                case "false" -> deadLetter = false;
+                default -> errors.add(Problem.FieldError.parameter("dead_letter", "must be true or false"));
+            }
+        }
+        int limit = JobQuery.DEFAULT_LIMIT;
+        Optional<String> limitText = query.first("limit").asOptional();
+        if (limitText.isPresent()) {
+            try {
+                limit = Integer.parseInt(limitText.get());
+                if (limit < 1 || limit > JobQuery.MAX_LIMIT) {
+                    throw new NumberFormatException();
+                }
+            } catch (NumberFormatException e) {
+                errors.add(Problem.FieldError.parameter("limit", "must be a whole number from 1 to " + JobQuery.MAX_LIMIT));
+            }
+        }
+        String cursor = query.first("cursor").asOptional().orElse(null);
+        if (cursor != null && !cursor.matches("[A-Za-z0-9_]{1,64}")) {
+            errors.add(Problem.FieldError.parameter("cursor", "not a cursor returned by this endpoint"));
+        }
+        if (!errors.isEmpty()) {
+            throw new ApiException(new Problem(400, ErrorCode.INVALID_INPUT, "invalid query parameters", false, Optional.empty(), errors));
+        }
+        JobPage page = store.jobs(new JobQuery(principal.accountId(), workflow, status, deadLetter, limit, cursor));
+        Instant now = clock.instant();
+        ArrayNode jobs = Json.array();
+        page.jobs().forEach(j -> jobs.add(JobView.render(j, null, now)));
+        ObjectNode out = Json.object();
+        out.set("jobs", jobs);
+        out.put("next_cursor", page.nextCursor().orElse(null));
+        return Reply.json(200, out);
+    }
+
+    private Reply events(Principal principal, String jobId, ServerRequest req) {
+        engine.job(principal.accountId(), jobId);
+        long after = 0;
+        Optional<String> afterText = req.query().first("after").asOptional();
+        if (afterText.isPresent()) {
+            try {
+                after = Long.parseLong(afterText.get());
+            } catch (NumberFormatException e) {
+                throw new ApiException(new Problem(400, ErrorCode.INVALID_INPUT, "invalid query parameters", false, Optional.empty(),
+                        List.of(Problem.FieldError.parameter("after", "must be an event sequence number"))));
+            }
+        }
+        ArrayNode list = Json.array();
+        for (JobEvent e : store.events(jobId, after, 1000)) {
+            ObjectNode o = list.addObject();
+            o.put("seq", e.seq());
+            o.put("type", e.type());
+            o.set("data", e.data() == null ? Json.MAPPER.nullNode() : e.data());
+            o.put("at", e.at().toString());
+        }
+        return Reply.json(200, Json.object().set("events", list));
+    }
+
+    private Reply createAccount(Principal admin, ServerRequest req) {
+        JsonNode body = jsonBody(req);
+        List<Violation> errors = new ArrayList<>();
+        if (!body.isObject()) {
+            throw new InvalidInputException("the body must be a JSON object", List.of(new Violation("", "expected an object")));
+        }
+        for (String field : body.propertyNames()) {
+            if (!Set.of("name", "plan", "roles").contains(field)) {
+                errors.add(new Violation("/" + field, "unknown field (allowed: name, plan, roles)"));
+            }
+        }
+        JsonNode name = body.get("name");
+        if (name == null || !name.isString() || name.stringValue().isBlank() || name.stringValue().length() > 200) {
+            errors.add(new Violation("/name", "required: a non-empty string of at most 200 characters"));
+        }
+        JsonNode plan = body.get("plan");
+        if (plan != null && (!plan.isString() || !plan.stringValue().matches("[a-z0-9_-]{1,40}"))) {
+            errors.add(new Violation("/plan", "must be a short lowercase word such as free, pro or enterprise"));
+        }
+        List<String> roles = new ArrayList<>();
+        JsonNode rolesNode = body.get("roles");
+        if (rolesNode != null) {
+            if (!rolesNode.isArray()) {
+                errors.add(new Violation("/roles", "must be a list of role names"));
+            } else {
+                for (int i = 0; i < rolesNode.size(); i++) {
+                    JsonNode r = rolesNode.get(i);
+                    if (!r.isString() || !r.stringValue().matches("[a-z0-9_-]{1,40}")) {
+                        errors.add(new Violation("/roles/" + i, "must be a short lowercase role name"));
+                    } else {
+                        roles.add(r.stringValue());
+                    }
+                }
+            }
+        } else {
+            roles.add("member");
+        }
+        if (!errors.isEmpty()) {
+            throw new InvalidInputException("the account request is not valid", errors);
+        }
+        Instant now = clock.instant();
+        Account account = new Account(ids.next("acct"), name.stringValue().strip(), plan == null ? "free" : plan.stringValue(), now);
+        store.createAccount(account);
+        String secret = ApiKeys.newSecret(false);
+        ApiKey key = new ApiKey(ids.next("key"), account.id(), ApiKeys.hash(secret), ApiKeys.prefix(secret), Set.copyOf(roles), false, now);
+        store.addApiKey(key);
+        LOG.info("account {} created by {}", account.id(), admin.keyId());
+        ObjectNode out = Json.object();
+        out.putObject("account").put("id", account.id()).put("name", account.name()).put("plan", account.plan()).put("created_at", now.toString());
+        ObjectNode k = out.putObject("api_key");
+        k.put("id", key.id());
+        k.put("secret", secret);
+        k.put("prefix", key.prefix());
+        ArrayNode r = k.putArray("roles");
+        roles.forEach(r::add);
+        out.put("note", "the secret is shown once; only its hash is stored");
+        return Reply.json(201, out);
+    }
+}

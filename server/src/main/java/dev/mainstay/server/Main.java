@@ -1,0 +1,165 @@
+package dev.mainstay.server;
+
+import dev.mainstay.MainstayException;
+import dev.mainstay.testkit.FakeProvider;
+import dev.mainstay.testkit.FaultScript;
+import dev.mainstay.workflow.WorkflowDefinition;
+import dev.mainstay.workflow.WorkflowLoader;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** The {@code mainstay} command line. The launcher script adds {@code test} and builds when needed. */
+@Command(name = "mainstay", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Durable AI workflow jobs: typed HTTP endpoints, retries, idempotency and provenance around every model call.",
+        subcommands = {Main.Up.class, Main.Fake.class, Main.Workflows.class, CommandLine.HelpCommand.class},
+        footer = {"", "Also: ./mainstay test   runs every test (Maven; see README.md).", "Docs: README.md and docs/."})
+public final class Main implements Runnable {
+    // Held so the settings are not garbage-collected with their loggers.
+    private static final java.util.logging.Logger QUIET_FLYWAY = java.util.logging.Logger.getLogger("org.flywaydb");
+    private static final java.util.logging.Logger QUIET_HELIDON = java.util.logging.Logger.getLogger("io.helidon");
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tH:%1$tM:%1$tS.%1$tL %4$-7s %3$s: %5$s%6$s%n");
+        QUIET_FLYWAY.setLevel(java.util.logging.Level.WARNING);
+        QUIET_HELIDON.setLevel(java.util.logging.Level.WARNING);
+        int code = new CommandLine(new Main())
+                .setExecutionExceptionHandler((e, cmd, parsed) -> {
+                    if (e instanceof MainstayException) {
+                        cmd.getErr().println("mainstay: " + e.getMessage());
+                        return 2;
+                    }
+                    throw e;
+                })
+                .execute(args);
+        if (code != 0 || args.length == 0 || !"up".equals(args[0]) && !"fake-provider".equals(args[0])) {
+            System.exit(code);
+        }
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"Mainstay " + MainstayServer.VERSION + " (Java " + Runtime.version() + ")"};
+        }
+    }
+
+    @Command(name = "up", mixinStandardHelpOptions = true,
+            description = {"Starts a Mainstay node on the embedded SQLite store and serves the workflows.",
+                    "Environment: MAINSTAY_PORT, MAINSTAY_HOST, MAINSTAY_DATA_DIR, MAINSTAY_WORKFLOWS, MAINSTAY_CONFIG,",
+                    "MAINSTAY_DEMO_API_KEY, MAINSTAY_ADMIN_KEY, MAINSTAY_SQLITE_SYNCHRONOUS, OPENAI_API_KEY, OPENAI_BASE_URL."})
+    static final class Up implements Callable<Integer> {
+        @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file (default: $MAINSTAY_CONFIG, else none)")
+        Path config;
+
+        @Option(names = "--port", description = "port to listen on (default 8080; 0 picks a free one)")
+        Integer port;
+
+        @Option(names = "--data-dir", paramLabel = "DIR", description = "where the SQLite file and generated keys live (default ./var)")
+        Path dataDir;
+
+        @Option(names = "--workflows", paramLabel = "DIR", description = "directory of workflow YAML files (default ./examples/workflows)")
+        Path workflows;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            long started = System.nanoTime();
+            var env = new java.util.HashMap<>(System.getenv());
+            if (port != null) env.put("MAINSTAY_PORT", port.toString());
+            if (dataDir != null) env.put("MAINSTAY_DATA_DIR", dataDir.toString());
+            if (workflows != null) env.put("MAINSTAY_WORKFLOWS", workflows.toString());
+            Optional<Path> file = Optional.ofNullable(config).or(() -> Optional.ofNullable(env.get("MAINSTAY_CONFIG")).filter(s -> !s.isBlank()).map(Path::of));
+            ServerConfig cfg = ServerConfig.load(file, env);
+            MainstayServer server = MainstayServer.start(cfg, Clock.systemUTC());
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                System.err.println("mainstay: stopping; unfinished jobs are handed back to the queue");
+                server.stop();
+                stopped.countDown();
+            }, "mainstay-shutdown"));
+            Banner.print(server, MainstayServer.untilReady(started), System.out);
+            stopped.await();
+            return 0;
+        }
+    }
+
+    @Command(name = "fake-provider", mixinStandardHelpOptions = true,
+            description = {"Runs the testkit's fake OpenAI-compatible model server until stopped.",
+                    "Point a provider at it with base_url http://127.0.0.1:PORT/v1. Script format: docs/testkit.md."})
+    static final class Fake implements Callable<Integer> {
+        @Option(names = "--port", defaultValue = "8090", description = "port on 127.0.0.1 (default ${DEFAULT-VALUE}; 0 picks a free one)")
+        int port;
+
+        @Option(names = "--script", paramLabel = "FILE", description = "fault script (YAML); without it every request succeeds at once")
+        Path script;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            FaultScript s = script == null ? FaultScript.none() : FaultScript.read(script);
+            FakeProvider fake = FakeProvider.start(port, s);
+            System.out.println("fake provider listening on " + fake.baseUrl() + " (" + s.steps().size() + " scripted steps"
+                    + (s.perJob() ? " per job" : "") + ", then " + s.fallback().kind().name().toLowerCase(java.util.Locale.ROOT) + ")");
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                fake.close();
+                stopped.countDown();
+            }));
+            stopped.await();
+            return 0;
+        }
+    }
+
+    @Command(name = "workflows", mixinStandardHelpOptions = true, description = "Works with workflow definitions.",
+            subcommands = {Workflows.Validate.class})
+    static final class Workflows implements Runnable {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public void run() {
+            spec.commandLine().usage(spec.commandLine().getOut());
+        }
+
+        @Command(name = "validate", mixinStandardHelpOptions = true,
+                description = "Checks workflow files (schemas, prompts, routes) without starting a server; exits 2 naming file, line and field.")
+        static final class Validate implements Callable<Integer> {
+            @Parameters(arity = "0..1", paramLabel = "DIR", description = "directory to check (default ./examples/workflows)")
+            Path dir;
+
+            @Option(names = "--config", paramLabel = "FILE", description = "configuration whose routes the workflows may use")
+            Path config;
+
+            @CommandLine.Spec
+            CommandLine.Model.CommandSpec spec;
+
+            @Override
+            public Integer call() {
+                ServerConfig cfg = ServerConfig.load(Optional.ofNullable(config), System.getenv());
+                Path root = dir == null ? cfg.workflowsDir() : dir;
+                List<WorkflowDefinition> all = WorkflowLoader.load(root, cfg.routes().keySet());
+                PrintWriter out = spec.commandLine().getOut();
+                for (WorkflowDefinition d : all) {
+                    out.printf("ok  %-32s v%-3d %-7s %d stage(s)  %s%n", d.name(), d.version(), d.latency().wire(), d.stages().size(), d.source());
+                }
+                out.printf("%d workflow(s) valid in %s%n", all.size(), root);
+                out.flush();
+                return 0;
+            }
+        }
+    }
+}

@@ -1,0 +1,142 @@
+package dev.mainstay.server;
+
+import dev.mainstay.engine.Engine;
+import dev.mainstay.provider.Provider;
+import dev.mainstay.provider.Routes;
+import dev.mainstay.providers.demo.DemoProvider;
+import dev.mainstay.providers.openai.OpenAiChatProvider;
+import dev.mainstay.store.Store;
+import dev.mainstay.store.sqlite.SqliteStore;
+import dev.mainstay.usage.PriceTable;
+import dev.mainstay.workflow.WorkflowDefinition;
+import dev.mainstay.workflow.WorkflowLoader;
+import dev.mainstay.workflow.WorkflowRegistry;
+import io.helidon.webserver.WebServer;
+import java.net.URI;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.random.RandomGenerator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running Mainstay node: store, workflows, providers, engine and HTTP API, wired explicitly.
+ * {@link #start} returns once the node is ready; {@link #stop} drains it gracefully.
+ */
+public final class MainstayServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(MainstayServer.class);
+    public static final String VERSION = version();
+
+    private final ServerConfig config;
+    private final Store store;
+    private final Engine engine;
+    private final WebServer web;
+    private final Credentials credentials;
+    private final WorkflowRegistry registry;
+    private final HttpApi api;
+
+    private MainstayServer(ServerConfig config, Store store, Engine engine, WebServer web, Credentials credentials, WorkflowRegistry registry, HttpApi api) {
+        this.config = config;
+        this.store = store;
+        this.engine = engine;
+        this.web = web;
+        this.credentials = credentials;
+        this.registry = registry;
+        this.api = api;
+    }
+
+    public static MainstayServer start(ServerConfig config, Clock clock) {
+        Routes routes = new Routes(config.routes());
+        List<WorkflowDefinition> definitions = WorkflowLoader.load(config.workflowsDir(), routes.names());
+        Store store = SqliteStore.open(config.databaseFile(), config.durability());
+        try {
+            WorkflowRegistry registry = WorkflowRegistry.register(store, definitions, clock.instant());
+            Credentials credentials = Credentials.bootstrap(config, store, clock.instant());
+            RandomGenerator random = new SecureRandom();
+            Map<String, Provider> providers = new LinkedHashMap<>();
+            config.providers().forEach((name, spec) -> providers.put(name, switch (spec) {
+                case ServerConfig.ProviderSpec.OpenAi o -> new OpenAiChatProvider(o.config());
+                case ServerConfig.ProviderSpec.Demo d -> new DemoProvider(d.config(), random);
+            }));
+            String nodeId = "node-" + ProcessHandle.current().pid() + "-" + Long.toHexString(random.nextLong() & 0xffffffL);
+            Engine engine = new Engine(store, registry, providers, routes, new PriceTable(config.prices()), clock,
+                    config.engineConfig(nodeId, "mainstay/" + VERSION), random);
+            engine.start();
+            HttpApi api = new HttpApi(engine, registry, store, config, clock);
+            WebServer web = WebServer.builder()
+                    .host(config.host())
+                    .port(config.port())
+                    .shutdownHook(false)
+                    .maxPayloadSize(config.maxBodyBytes() * 4)
+                    .routing(r -> r.any(api::handle))
+                    .build()
+                    .start();
+            return new MainstayServer(config, store, engine, web, credentials, registry, api);
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    public int port() {
+        return web.port();
+    }
+
+    public URI baseUrl() {
+        return URI.create("http://" + (config.host().contains(":") ? "[" + config.host() + "]" : config.host()) + ":" + port());
+    }
+
+    public String demoApiKey() {
+        return credentials.demoApiKey();
+    }
+
+    public String adminKey() {
+        return credentials.adminKey();
+    }
+
+    public ServerConfig config() {
+        return config;
+    }
+
+    public WorkflowRegistry workflows() {
+        return registry;
+    }
+
+    public Store store() {
+        return store;
+    }
+
+    public Engine engine() {
+        return engine;
+    }
+
+    /** Stops taking requests, drains running jobs (handing back what does not finish), closes the store. */
+    public void stop() {
+        api.markStopping();
+        try {
+            web.stop();
+        } catch (RuntimeException e) {
+            LOG.warn("stopping the HTTP server failed", e);
+        }
+        engine.stop();
+        store.close();
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    private static String version() {
+        String v = MainstayServer.class.getPackage().getImplementationVersion();
+        return v == null ? "0.1.0-dev" : v;
+    }
+
+    static Duration untilReady(long startNanos) {
+        return Duration.ofNanos(System.nanoTime() - startNanos);
+    }
+}

@@ -1,0 +1,292 @@
+package dev.mainstay.server;
+
+import dev.mainstay.ConfigException;
+import dev.mainstay.engine.EngineConfig;
+import dev.mainstay.provider.Target;
+import dev.mainstay.providers.demo.DemoProvider;
+import dev.mainstay.providers.openai.OpenAiChatProvider;
+import dev.mainstay.store.sqlite.SqliteStore;
+import dev.mainstay.usage.PriceTable;
+import dev.mainstay.workflow.YamlDocument;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.ArrayList;
+
+/**
+ * Everything a node needs to start, typed and validated once. Sources, later ones winning:
+ * built-in defaults, the YAML file ({@code --config} or {@code MAINSTAY_CONFIG}), environment
+ * variables. Every problem names the file (or variable) and the field.
+ */
+public record ServerConfig(
+        String host,
+        int port,
+        Path dataDir,
+        Path workflowsDir,
+        SqliteStore.Durability durability,
+        long maxBodyBytes,
+        int maxJsonDepth,
+        Optional<String> demoApiKey,
+        Optional<String> adminKey,
+        Map<String, ProviderSpec> providers,
+        Map<String, List<Target>> routes,
+        Map<String, PriceTable.Price> prices,
+        Duration lease,
+        Duration shutdownGrace,
+        int maxInFlight,
+        long maxBacklog,
+        long maxAccountBacklog) {
+
+    public static final String DEFAULT_HOST = "127.0.0.1";
+    public static final int DEFAULT_PORT = 8080;
+    public static final long DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+    /** A configured provider: one of the closed set of provider kinds. */
+    public sealed interface ProviderSpec {
+        /** OpenAI-compatible Chat Completions. */
+        record OpenAi(OpenAiChatProvider.Config config, int concurrency) implements ProviderSpec {
+        }
+
+        /** The built-in demo model. */
+        record Demo(DemoProvider.Config config, int concurrency) implements ProviderSpec {
+        }
+
+        default int concurrency() {
+            return switch (this) {
+                case OpenAi o -> o.concurrency();
+                case Demo d -> d.concurrency();
+            };
+        }
+    }
+
+    /** True when only the demo model can answer: nothing real is configured. */
+    public boolean demoOnly() {
+        return providers.values().stream().allMatch(p -> p instanceof ProviderSpec.Demo);
+    }
+
+    public Path databaseFile() {
+        return dataDir.resolve("mainstay.db");
+    }
+
+    public EngineConfig engineConfig(String nodeId, String toolchainVersion) {
+        Map<String, Integer> concurrency = new LinkedHashMap<>();
+        providers.forEach((name, spec) -> concurrency.put(name, spec.concurrency()));
+        return new EngineConfig(nodeId, lease, EngineConfig.DEFAULT_CLAIM_BATCH, maxInFlight, EngineConfig.DEFAULT_IDLE_POLL,
+                maxBacklog, maxAccountBacklog, shutdownGrace, concurrency, toolchainVersion);
+    }
+
+    /**
+     * Reads the configuration.
+     *
+     * @param file the YAML file, if any
+     * @param env the environment (injected so tests can set it)
+     */
+    public static ServerConfig load(Optional<Path> file, Map<String, String> env) {
+        YamlDocument doc = file.map(f -> YamlDocument.read(f, f.toString())).orElse(YamlDocument.of(dev.mainstay.Json.object(), "(defaults)"));
+        doc.requireObject("");
+        doc.onlyKeys("", "server", "data_dir", "workflows", "storage", "providers", "routes", "prices", "engine", "demo_api_key", "admin_key");
+        doc.onlyKeys("/server", "host", "port", "max_body_bytes", "max_json_depth");
+        doc.onlyKeys("/storage", "sqlite");
+        doc.onlyKeys("/storage/sqlite", "synchronous");
+        doc.onlyKeys("/engine", "lease", "shutdown_grace", "max_in_flight", "max_backlog", "max_account_backlog");
+
+        String host = env.getOrDefault("MAINSTAY_HOST", doc.text("/server/host").orElse(DEFAULT_HOST));
+        int port = env.containsKey("MAINSTAY_PORT")
+                ? envInt(env, "MAINSTAY_PORT", 0, 65535)
+                : doc.integer("/server/port", DEFAULT_PORT, 0, 65535);
+        Path dataDir = Path.of(env.getOrDefault("MAINSTAY_DATA_DIR", doc.text("/data_dir").orElse("var")));
+        Path workflows = Path.of(env.getOrDefault("MAINSTAY_WORKFLOWS", doc.text("/workflows").orElse("examples/workflows")));
+        String sync = env.getOrDefault("MAINSTAY_SQLITE_SYNCHRONOUS", doc.text("/storage/sqlite/synchronous").orElse("full"));
+        SqliteStore.Durability durability = switch (sync.toLowerCase(Locale.ROOT)) {
+            case "full" -> SqliteStore.Durability.FULL;
+            case "normal" -> SqliteStore.Durability.NORMAL;
+            default -> throw env.containsKey("MAINSTAY_SQLITE_SYNCHRONOUS")
+                    ? new ConfigException("MAINSTAY_SQLITE_SYNCHRONOUS: must be full or normal, got '" + sync + "'")
+                    : doc.error("/storage/sqlite/synchronous", "must be full or normal, got '" + sync + "'");
+        };
+        long maxBody = doc.integer("/server/max_body_bytes", (int) DEFAULT_MAX_BODY_BYTES, 1024, 256 * 1024 * 1024);
+        int maxDepth = doc.integer("/server/max_json_depth", dev.mainstay.Json.DEFAULT_MAX_DEPTH, 4, 1000);
+
+        Map<String, ProviderSpec> providers = providers(doc, env);
+        Map<String, List<Target>> routes = routes(doc, providers);
+        Map<String, PriceTable.Price> prices = prices(doc);
+
+        Duration lease = doc.duration("/engine/lease", EngineConfig.DEFAULT_LEASE);
+        if (lease.compareTo(Duration.ofSeconds(1)) < 0) {
+            throw doc.error("/engine/lease", "must be at least 1s");
+        }
+        Duration grace = doc.duration("/engine/shutdown_grace", EngineConfig.DEFAULT_SHUTDOWN_GRACE);
+        int maxInFlight = doc.integer("/engine/max_in_flight", EngineConfig.DEFAULT_MAX_IN_FLIGHT, 1, 1_000_000);
+        long maxBacklog = doc.integer("/engine/max_backlog", (int) EngineConfig.DEFAULT_MAX_BACKLOG, 1, Integer.MAX_VALUE);
+        long maxAccountBacklog = doc.integer("/engine/max_account_backlog", (int) EngineConfig.DEFAULT_MAX_ACCOUNT_BACKLOG, 1, Integer.MAX_VALUE);
+
+        Optional<String> demoKey = Optional.ofNullable(env.get("MAINSTAY_DEMO_API_KEY")).or(() -> doc.text("/demo_api_key"));
+        Optional<String> adminKey = Optional.ofNullable(env.get("MAINSTAY_ADMIN_KEY")).or(() -> doc.text("/admin_key"));
+        demoKey.ifPresent(k -> checkKey("MAINSTAY_DEMO_API_KEY (or demo_api_key)", k));
+        adminKey.ifPresent(k -> checkKey("MAINSTAY_ADMIN_KEY (or admin_key)", k));
+
+        return new ServerConfig(host, port, dataDir, workflows, durability, maxBody, maxDepth, demoKey, adminKey,
+                providers, routes, prices, lease, grace, maxInFlight, maxBacklog, maxAccountBacklog);
+    }
+
+    private static void checkKey(String where, String key) {
+        if (key.length() < 16 || !key.matches("[A-Za-z0-9_\\-.]+")) {
+            throw new ConfigException(where + ": an API key needs at least 16 characters of letters, digits, '_', '-' or '.'");
+        }
+    }
+
+    private static int envInt(Map<String, String> env, String name, int min, int max) {
+        try {
+            int v = Integer.parseInt(env.get(name).strip());
+            if (v < min || v > max) {
+                throw new NumberFormatException();
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw new ConfigException(name + ": must be a whole number between " + min + " and " + max + ", got '" + env.get(name) + "'");
+        }
+    }
+
+    private static Map<String, ProviderSpec> providers(YamlDocument doc, Map<String, String> env) {
+        Map<String, ProviderSpec> out = new LinkedHashMap<>();
+        if (doc.has("/providers")) {
+            doc.requireObject("/providers");
+            for (String name : doc.node("/providers").propertyNames()) {
+                String p = "/providers/" + name;
+                doc.requireObject(p);
+                String kind = doc.text(p + "/kind").orElse(name.equals("demo") ? "demo" : "openai");
+                switch (kind) {
+                    case "openai" -> {
+                        doc.onlyKeys(p, "kind", "base_url", "api_key", "api_key_env", "max_tokens_field", "connect_timeout", "concurrency");
+                        String keyEnv = doc.text(p + "/api_key_env").orElse(null);
+                        String key = keyEnv != null ? env.getOrDefault(keyEnv, "") : doc.text(p + "/api_key").orElse("");
+                        if (keyEnv != null && key.isEmpty()) {
+                            throw doc.error(p + "/api_key_env", "names the environment variable " + keyEnv + ", which is not set");
+                        }
+                        URI base = uri(doc, p + "/base_url", doc.text(p + "/base_url").orElse("https://api.openai.com/v1"));
+                        String field = doc.text(p + "/max_tokens_field").orElse(base.getHost() != null && base.getHost().endsWith("openai.com") ? "max_completion_tokens" : "max_tokens");
+                        if (!field.equals("max_tokens") && !field.equals("max_completion_tokens")) {
+                            throw doc.error(p + "/max_tokens_field", "must be max_tokens or max_completion_tokens");
+                        }
+                        out.put(name, new ProviderSpec.OpenAi(new OpenAiChatProvider.Config(name, base, key,
+                                doc.duration(p + "/connect_timeout", OpenAiChatProvider.Config.DEFAULT_CONNECT_TIMEOUT), field),
+                                doc.integer(p + "/concurrency", EngineConfig.DEFAULT_PROVIDER_CONCURRENCY, 1, 100_000)));
+                    }
+                    case "demo" -> {
+                        doc.onlyKeys(p, "kind", "latency", "fault_rate", "concurrency");
+                        Duration min = DemoProvider.Config.DEFAULT.minLatency();
+                        Duration max = DemoProvider.Config.DEFAULT.maxLatency();
+                        if (doc.has(p + "/latency")) {
+                            String[] range = doc.requireText(p + "/latency").split("\\.\\.");
+                            min = YamlDocument.parseDuration(range[0]).orElseThrow(() -> doc.error(p + "/latency", "must be a duration or a range like 150ms..600ms"));
+                            max = range.length > 1 ? YamlDocument.parseDuration(range[1]).orElseThrow(() -> doc.error(p + "/latency", "must be a duration or a range like 150ms..600ms")) : min;
+                            if (max.compareTo(min) < 0) {
+                                throw doc.error(p + "/latency", "the range must go from low to high");
+                            }
+                        }
+                        double rate = DemoProvider.Config.DEFAULT.faultRate();
+                        if (doc.has(p + "/fault_rate")) {
+                            var n = doc.node(p + "/fault_rate");
+                            if (!n.isNumber() || n.asDouble() < 0 || n.asDouble() > 1) {
+                                throw doc.error(p + "/fault_rate", "must be a number between 0 and 1");
+                            }
+                            rate = n.asDouble();
+                        }
+                        out.put(name, new ProviderSpec.Demo(new DemoProvider.Config(min, max, rate), doc.integer(p + "/concurrency", EngineConfig.DEFAULT_PROVIDER_CONCURRENCY, 1, 100_000)));
+                    }
+                    default -> throw doc.error(p + "/kind", "unknown provider kind '" + kind + "' (known: openai, demo)");
+                }
+            }
+        }
+        String openAiKey = env.get("OPENAI_API_KEY");
+        if (openAiKey != null && !openAiKey.isBlank() && !out.containsKey("openai")) {
+            String base = env.getOrDefault("OPENAI_BASE_URL", "https://api.openai.com/v1");
+            URI uri;
+            try {
+                uri = new URI(base);
+                if (uri.getScheme() == null || uri.getHost() == null) {
+                    throw new URISyntaxException(base, "needs a scheme and a host");
+                }
+            } catch (URISyntaxException e) {
+                throw new ConfigException("OPENAI_BASE_URL: not a usable URL: '" + base + "' (" + e.getReason() + ")");
+            }
+            String field = uri.getHost().endsWith("openai.com") ? "max_completion_tokens" : "max_tokens";
+            out.put("openai", new ProviderSpec.OpenAi(new OpenAiChatProvider.Config("openai", uri, openAiKey.strip(),
+                    OpenAiChatProvider.Config.DEFAULT_CONNECT_TIMEOUT, field), EngineConfig.DEFAULT_PROVIDER_CONCURRENCY));
+        }
+        if (!out.containsKey("demo")) {
+            out.put("demo", new ProviderSpec.Demo(DemoProvider.Config.DEFAULT, EngineConfig.DEFAULT_PROVIDER_CONCURRENCY));
+        }
+        return out;
+    }
+
+    private static URI uri(YamlDocument doc, String pointer, String text) {
+        try {
+            URI uri = new URI(text);
+            if (uri.getScheme() == null || uri.getHost() == null || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))) {
+                throw doc.error(pointer, "must be an http(s) URL with a host, got '" + text + "'");
+            }
+            return uri;
+        } catch (URISyntaxException e) {
+            throw doc.error(pointer, "not a URL: " + e.getMessage());
+        }
+    }
+
+    private static Map<String, List<Target>> routes(YamlDocument doc, Map<String, ProviderSpec> providers) {
+        Map<String, List<Target>> out = new LinkedHashMap<>();
+        if (doc.has("/routes")) {
+            doc.requireObject("/routes");
+            for (String name : doc.node("/routes").propertyNames()) {
+                List<Target> targets = new ArrayList<>();
+                List<String> entries = doc.textList("/routes/" + name);
+                for (int i = 0; i < entries.size(); i++) {
+                    String e = entries.get(i);
+                    int slash = e.indexOf('/');
+                    if (slash <= 0 || slash == e.length() - 1) {
+                        throw doc.error("/routes/" + name + "/" + i, "must be 'provider/model', got '" + e + "'");
+                    }
+                    String provider = e.substring(0, slash);
+                    if (!providers.containsKey(provider)) {
+                        throw doc.error("/routes/" + name + "/" + i, "unknown provider '" + provider + "' (configured: " + String.join(", ", providers.keySet()) + ")");
+                    }
+                    targets.add(new Target(provider, e.substring(slash + 1)));
+                }
+                if (targets.isEmpty()) {
+                    throw doc.error("/routes/" + name, "needs at least one 'provider/model' target");
+                }
+                out.put(name, targets);
+            }
+        }
+        // The routes the shipped workflows use exist even without configuration.
+        boolean openAi = providers.get("openai") instanceof ProviderSpec.OpenAi;
+        Target primary = openAi ? new Target("openai", "gpt-4o-mini") : new Target("demo", DemoProvider.MODEL);
+        Target small = openAi ? new Target("openai", "gpt-4.1-nano") : new Target("demo", DemoProvider.MODEL);
+        out.putIfAbsent("primary", List.of(primary));
+        out.putIfAbsent("small", List.of(small));
+        return out;
+    }
+
+    private static Map<String, PriceTable.Price> prices(YamlDocument doc) {
+        Map<String, PriceTable.Price> out = new LinkedHashMap<>();
+        if (doc.has("/prices")) {
+            doc.requireObject("/prices");
+            for (String key : doc.node("/prices").propertyNames()) {
+                String p = "/prices/" + key.replace("~", "~0").replace("/", "~1");
+                doc.requireObject(p);
+                doc.onlyKeys(p, "input", "output");
+                try {
+                    out.put(key, PriceTable.Price.usd(doc.requireText(p + "/input"), doc.requireText(p + "/output")));
+                } catch (ArithmeticException | IllegalArgumentException e) {
+                    throw doc.error(p, "prices are decimal strings of US dollars per million tokens, e.g. \"0.15\"");
+                }
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,657 @@
+package dev.mainstay.store.sqlite;
+
+import dev.mainstay.ErrorCode;
+import dev.mainstay.Json;
+import dev.mainstay.access.Account;
+import dev.mainstay.access.ApiKey;
+import dev.mainstay.access.Principal;
+import dev.mainstay.job.Job;
+import dev.mainstay.job.JobError;
+import dev.mainstay.job.JobEvent;
+import dev.mainstay.job.JobPage;
+import dev.mainstay.job.JobQuery;
+import dev.mainstay.job.JobStatus;
+import dev.mainstay.job.JobTransition;
+import dev.mainstay.job.NewJob;
+import dev.mainstay.job.Provenance;
+import dev.mainstay.job.ResultType;
+import dev.mainstay.job.StageRun;
+import dev.mainstay.job.SubmitOutcome;
+import dev.mainstay.job.Usage;
+import dev.mainstay.store.Store;
+import dev.mainstay.store.StoreException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.stream.Collectors;
+import org.flywaydb.core.Flyway;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteDataSource;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The embedded default store: one SQLite file in WAL mode. All writes go through one
+ * {@link GroupCommitter}; reads use a small pool of read connections that see every committed
+ * write. {@code synchronous=FULL} by default, so a commit survives power loss, not just a crash.
+ */
+public final class SqliteStore implements Store {
+    /** How durable a commit is. {@code FULL} survives power loss; {@code NORMAL} survives a process crash. */
+    public enum Durability { FULL, NORMAL }
+
+    private static final int READERS = 4;
+    private static final String TERMINAL = JobStatus.terminal().stream().map(s -> "'" + s.wire() + "'").sorted().collect(Collectors.joining(", "));
+    private static final String JOB_COLUMNS = "j.*, p.body AS input_body";
+
+    private final GroupCommitter writer;
+    private final BlockingQueue<Connection> readers;
+    private final Path file;
+
+    private SqliteStore(Path file, GroupCommitter writer, BlockingQueue<Connection> readers) {
+        this.file = file;
+        this.writer = writer;
+        this.readers = readers;
+    }
+
+    /** Opens (creating and migrating when needed) the database at {@code file}. */
+    public static SqliteStore open(Path file, Durability durability) {
+        try {
+            Path parent = file.toAbsolutePath().getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+        } catch (IOException e) {
+            throw new StoreException("cannot create the data directory for " + file + ": " + e.getMessage(), e);
+        }
+        String url = "jdbc:sqlite:" + file.toAbsolutePath();
+        SQLiteConfig config = new SQLiteConfig();
+        config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+        config.setSynchronous(durability == Durability.FULL ? SQLiteConfig.SynchronousMode.FULL : SQLiteConfig.SynchronousMode.NORMAL);
+        config.setBusyTimeout(10_000);
+        config.enforceForeignKeys(true);
+        config.setTempStore(SQLiteConfig.TempStore.MEMORY);
+        SQLiteDataSource ds = new SQLiteDataSource(config);
+        ds.setUrl(url);
+        SQLiteConfig readConfig = new SQLiteConfig(config.toProperties());
+        readConfig.setReadOnly(true);
+        SQLiteDataSource readDs = new SQLiteDataSource(readConfig);
+        readDs.setUrl(url);
+        try {
+            Flyway.configure()
+                    .dataSource(ds)
+                    .locations("classpath:db/migration/sqlite")
+                    .loggers("slf4j")
+                    .load()
+                    .migrate();
+        } catch (RuntimeException e) {
+            throw new StoreException("cannot migrate the database " + file + ": " + e.getMessage(), e);
+        }
+        try {
+            GroupCommitter writer = new GroupCommitter(ds.getConnection());
+            BlockingQueue<Connection> readers = new ArrayBlockingQueue<>(READERS);
+            for (int i = 0; i < READERS; i++) {
+                readers.add(readDs.getConnection());
+            }
+            return new SqliteStore(file, writer, readers);
+        } catch (SQLException e) {
+            throw new StoreException("cannot open the database " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    // ---- plumbing ------------------------------------------------------------------------------
+
+    @FunctionalInterface
+    private interface Read<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    private <T> T read(Read<T> work) {
+        Connection c;
+        try {
+            c = readers.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException("interrupted while waiting for a read connection", e);
+        }
+        try {
+            return work.run(c);
+        } catch (SQLException e) {
+            throw new StoreException("read failed: " + e.getMessage(), e);
+        } finally {
+            readers.add(c);
+        }
+    }
+
+    private <T> T write(GroupCommitter.Work<T> work) {
+        return writer.execute(work);
+    }
+
+    private static void bind(PreparedStatement ps, Object... values) throws SQLException {
+        for (int i = 0; i < values.length; i++) {
+            Object v = values[i];
+            switch (v) {
+                case null -> ps.setNull(i + 1, Types.NULL);
+                case Instant t -> ps.setLong(i + 1, t.toEpochMilli());
+                case Boolean b -> ps.setInt(i + 1, b ? 1 : 0);
+                case Integer n -> ps.setInt(i + 1, n);
+                case Long n -> ps.setLong(i + 1, n);
+                case JsonNode n -> ps.setString(i + 1, Json.write(n));
+                default -> ps.setString(i + 1, v.toString());
+            }
+        }
+    }
+
+    private static int update(Connection c, String sql, Object... values) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            bind(ps, values);
+            return ps.executeUpdate();
+        }
+    }
+
+    private static Instant instant(ResultSet rs, String column) throws SQLException {
+        long v = rs.getLong(column);
+        return rs.wasNull() ? null : Instant.ofEpochMilli(v);
+    }
+
+    private static JsonNode json(ResultSet rs, String column) throws SQLException {
+        String v = rs.getString(column);
+        return v == null ? null : Json.parse(v);
+    }
+
+    // ---- workflows -----------------------------------------------------------------------------
+
+    @Override
+    public String registerWorkflowVersion(String name, int version, String contentHash, String definition, Instant at) {
+        return write(c -> {
+            update(c, "INSERT INTO workflow_versions (name, version, content_hash, definition, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name, version) DO NOTHING",
+                    name, version, contentHash, definition, at);
+            try (PreparedStatement ps = c.prepareStatement("SELECT content_hash FROM workflow_versions WHERE name = ? AND version = ?")) {
+                bind(ps, name, version);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getString(1);
+                }
+            }
+        });
+    }
+
+    @Override
+    public Optional<String> workflowDefinition(String name, int version) {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT definition FROM workflow_versions WHERE name = ? AND version = ?")) {
+                bind(ps, name, version);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    // ---- accounts ------------------------------------------------------------------------------
+
+    @Override
+    public void createAccount(Account account) {
+        write(c -> update(c, "INSERT INTO accounts (id, name, plan, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                account.id(), account.name(), account.plan(), account.createdAt()));
+    }
+
+    @Override
+    public Optional<Account> account(String id) {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT * FROM accounts WHERE id = ?")) {
+                bind(ps, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next()
+                            ? Optional.of(new Account(rs.getString("id"), rs.getString("name"), rs.getString("plan"), instant(rs, "created_at")))
+                            : Optional.empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public boolean addApiKey(ApiKey key) {
+        return write(c -> update(c, "INSERT INTO api_keys (id, account_id, key_hash, prefix, roles, admin, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key_hash) DO NOTHING",
+                key.id(), key.accountId(), key.hash(), key.prefix(), String.join(",", key.roles()), key.admin(), key.createdAt()) == 1);
+    }
+
+    @Override
+    public Optional<Principal> principalForKeyHash(String keyHash) {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT id, account_id, roles, admin FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL")) {
+                bind(ps, keyHash);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.empty();
+                    }
+                    String roles = rs.getString("roles");
+                    Set<String> roleSet = roles.isEmpty() ? Set.of() : Set.copyOf(Arrays.asList(roles.split(",")));
+                    return Optional.of(new Principal(rs.getString("account_id"), rs.getString("id"), roleSet, rs.getInt("admin") == 1));
+                }
+            }
+        });
+    }
+
+    // ---- jobs: writes --------------------------------------------------------------------------
+
+    @Override
+    public SubmitOutcome submit(NewJob job) {
+        return write(c -> {
+            if (job.idempotencyKey() != null) {
+                int inserted = update(c, "INSERT INTO idempotency_keys (account_id, key, request_hash, job_id, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (account_id, key) DO NOTHING",
+                        job.accountId(), job.idempotencyKey(), job.requestHash(), job.id(), job.createdAt());
+                if (inserted == 0) {
+                    try (PreparedStatement ps = c.prepareStatement("SELECT request_hash, job_id FROM idempotency_keys WHERE account_id = ? AND key = ?")) {
+                        bind(ps, job.accountId(), job.idempotencyKey());
+                        try (ResultSet rs = ps.executeQuery()) {
+                            rs.next();
+                            String existing = rs.getString("job_id");
+                            if (!rs.getString("request_hash").equals(job.requestHash())) {
+                                return new SubmitOutcome.Conflict(existing);
+                            }
+                            return new SubmitOutcome.Existing(loadJob(c, existing).orElseThrow(() ->
+                                    new StoreException("idempotency key " + job.idempotencyKey() + " points at missing job " + existing + ". Indicates a bug.")));
+                        }
+                    }
+                }
+            }
+            String input = Json.canonical(job.input());
+            update(c, "INSERT INTO payloads (hash, body) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING", job.inputHash(), input);
+            update(c, "INSERT INTO jobs (id, account_id, workflow, workflow_version, status, input_hash, priority, next_run_at, idempotency_key, created_at, updated_at, deadline_at) "
+                            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    job.id(), job.accountId(), job.workflow(), job.workflowVersion(), JobStatus.QUEUED.wire(), job.inputHash(), job.priority(),
+                    job.createdAt(), job.idempotencyKey(), job.createdAt(), job.createdAt(), job.deadlineAt());
+            event(c, job.id(), "submitted", null, job.createdAt());
+            return new SubmitOutcome.Created(loadJob(c, job.id()).orElseThrow());
+        });
+    }
+
+    @Override
+    public List<Job> claim(String owner, int max, Instant now, Instant leaseUntil) {
+        return write(c -> {
+            List<String> ids = new ArrayList<>(max);
+            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM jobs WHERE status IN ('queued', 'retrying') AND next_run_at <= ? ORDER BY priority DESC, next_run_at LIMIT ?")) {
+                bind(ps, now, max);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        ids.add(rs.getString(1));
+                    }
+                }
+            }
+            if (ids.size() < max) {
+                // Jobs whose node died: the lease ran out without a heartbeat.
+                try (PreparedStatement ps = c.prepareStatement("SELECT id FROM jobs WHERE lease_owner IS NOT NULL AND lease_expires_at < ? AND status IN ('processing', 'waiting_for_tool') LIMIT ?")) {
+                    bind(ps, now, max - ids.size());
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            ids.add(rs.getString(1));
+                        }
+                    }
+                }
+            }
+            if (ids.isEmpty()) {
+                return List.of();
+            }
+            String in = ids.stream().map(id -> "?").collect(Collectors.joining(", "));
+            Object[] args = new Object[4 + ids.size()];
+            args[0] = owner;
+            args[1] = leaseUntil;
+            args[2] = now;
+            args[3] = now;
+            for (int i = 0; i < ids.size(); i++) {
+                args[4 + i] = ids.get(i);
+            }
+            update(c, "UPDATE jobs SET status = 'processing', lease_owner = ?, lease_expires_at = ?, started_at = COALESCE(started_at, ?), updated_at = ? WHERE id IN (" + in + ")", args);
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO job_events (job_id, type, data, at) VALUES (?, 'processing', ?, ?)")) {
+                String data = Json.write(Json.object().put("node", owner));
+                for (String id : ids) {
+                    bind(ps, id, data, now);
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+            return loadJobs(c, "j.id IN (" + in + ")", ids.toArray());
+        });
+    }
+
+    @Override
+    public int extendLeases(String owner, Collection<String> jobIds, Instant leaseUntil) {
+        if (jobIds.isEmpty()) {
+            return 0;
+        }
+        return write(c -> {
+            int held = 0;
+            List<String> all = List.copyOf(jobIds);
+            for (int from = 0; from < all.size(); from += 500) {
+                List<String> chunk = all.subList(from, Math.min(all.size(), from + 500));
+                String in = chunk.stream().map(id -> "?").collect(Collectors.joining(", "));
+                Object[] args = new Object[2 + chunk.size()];
+                args[0] = leaseUntil;
+                args[1] = owner;
+                for (int i = 0; i < chunk.size(); i++) {
+                    args[2 + i] = chunk.get(i);
+                }
+                held += update(c, "UPDATE jobs SET lease_expires_at = ? WHERE lease_owner = ? AND id IN (" + in + ")", args);
+            }
+            return held;
+        });
+    }
+
+    @Override
+    public int releaseLeases(String owner, Instant now) {
+        return write(c -> {
+            List<String> ids = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM jobs WHERE lease_owner = ? AND status IN ('processing', 'waiting_for_tool')")) {
+                bind(ps, owner);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        ids.add(rs.getString(1));
+                    }
+                }
+            }
+            for (String id : ids) {
+                update(c, "UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, next_run_at = ?, updated_at = ? WHERE id = ?", now, now, id);
+                event(c, id, "requeued", Json.object().put("reason", "node " + owner + " shut down"), now);
+            }
+            update(c, "UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = ?", owner);
+            return ids.size();
+        });
+    }
+
+    @Override
+    public boolean apply(JobTransition t) {
+        return write(c -> {
+            List<String> sets = new ArrayList<>();
+            List<Object> args = new ArrayList<>();
+            sets.add("status = ?");
+            args.add(t.to().wire());
+            sets.add("updated_at = ?");
+            args.add(t.at());
+            if (t.currentStage() != null) {
+                sets.add("current_stage = ?");
+                args.add(t.currentStage());
+            }
+            if (t.stageAttempts() != null) {
+                sets.add("stage_attempts = ?");
+                args.add(t.stageAttempts());
+            }
+            if (t.result() != null) {
+                sets.add("result = ?");
+                args.add(t.result());
+            }
+            if (t.resultType() != null) {
+                sets.add("result_type = ?");
+                args.add(t.resultType().wire());
+            }
+            if (t.error() != null) {
+                sets.add("error_code = ?");
+                args.add(t.error().code().code());
+                sets.add("error_message = ?");
+                args.add(t.error().message());
+                sets.add("error_retryable = ?");
+                args.add(t.error().retryable());
+            } else if (t.clearError()) {
+                sets.add("error_code = NULL");
+                sets.add("error_message = NULL");
+                sets.add("error_retryable = NULL");
+                sets.add("retry_at = NULL");
+            }
+            if (t.nextRunAt() != null) {
+                sets.add("next_run_at = ?");
+                args.add(t.nextRunAt());
+            }
+            if (t.retryAt() != null) {
+                sets.add("retry_at = ?");
+                args.add(t.retryAt());
+            }
+            if (t.provenance() != null) {
+                sets.add("provenance = ?");
+                args.add(t.provenance().toJson());
+            }
+            if (t.usageDelta() != null) {
+                sets.add("input_tokens = input_tokens + ?");
+                args.add(t.usageDelta().inputTokens());
+                sets.add("output_tokens = output_tokens + ?");
+                args.add(t.usageDelta().outputTokens());
+                sets.add("cost_micros = cost_micros + ?");
+                args.add(t.usageDelta().costMicros());
+            }
+            if (t.deadLetter() != null) {
+                sets.add("dead_letter = ?");
+                args.add(t.deadLetter());
+            }
+            if (t.releaseLease()) {
+                sets.add("lease_owner = NULL");
+                sets.add("lease_expires_at = NULL");
+            }
+            if (t.completedAt() != null) {
+                sets.add("completed_at = ?");
+                args.add(t.completedAt());
+            }
+            if (t.deadlineAt() != null) {
+                sets.add("deadline_at = ?");
+                args.add(t.deadlineAt());
+            }
+            String from = t.from().stream().map(s -> "'" + s.wire() + "'").collect(Collectors.joining(", "));
+            StringBuilder sql = new StringBuilder("UPDATE jobs SET ").append(String.join(", ", sets))
+                    .append(" WHERE id = ? AND status IN (").append(from).append(")");
+            args.add(t.jobId());
+            if (t.leaseOwner() != null) {
+                sql.append(" AND lease_owner = ?");
+                args.add(t.leaseOwner());
+            }
+            if (update(c, sql.toString(), args.toArray()) == 0) {
+                return false;
+            }
+            if (t.stageRun() != null) {
+                StageRun r = t.stageRun();
+                Usage u = r.usage() == null ? Usage.ZERO : r.usage();
+                JobError e = r.error();
+                update(c, "INSERT INTO job_stages (job_id, stage_index, stage_id, status, output, attempts, provenance, input_tokens, output_tokens, cost_micros, "
+                                + "error_code, error_message, error_retryable, started_at, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                                + "ON CONFLICT (job_id, stage_index) DO UPDATE SET status = excluded.status, output = excluded.output, attempts = excluded.attempts, "
+                                + "provenance = excluded.provenance, input_tokens = job_stages.input_tokens + excluded.input_tokens, "
+                                + "output_tokens = job_stages.output_tokens + excluded.output_tokens, cost_micros = job_stages.cost_micros + excluded.cost_micros, "
+                                + "error_code = excluded.error_code, error_message = excluded.error_message, error_retryable = excluded.error_retryable, "
+                                + "started_at = excluded.started_at, completed_at = excluded.completed_at",
+                        r.jobId(), r.index(), r.stageId(), r.status(), r.output(), r.attempts(), r.provenance() == null ? null : r.provenance().toJson(),
+                        u.inputTokens(), u.outputTokens(), u.costMicros(), e == null ? null : e.code().code(), e == null ? null : e.message(),
+                        e == null ? null : e.retryable(), r.startedAt(), r.completedAt());
+            }
+            event(c, t.jobId(), t.eventType(), t.eventData(), t.at());
+            return true;
+        });
+    }
+
+    private static void event(Connection c, String jobId, String type, JsonNode data, Instant at) throws SQLException {
+        update(c, "INSERT INTO job_events (job_id, type, data, at) VALUES (?, ?, ?, ?)", jobId, type, data, at);
+    }
+
+    // ---- jobs: reads ---------------------------------------------------------------------------
+
+    @Override
+    public Optional<Job> job(String id) {
+        return read(c -> loadJob(c, id));
+    }
+
+    private static Optional<Job> loadJob(Connection c, String id) throws SQLException {
+        List<Job> jobs = loadJobs(c, "j.id = ?", id);
+        return jobs.isEmpty() ? Optional.empty() : Optional.of(jobs.getFirst());
+    }
+
+    private static List<Job> loadJobs(Connection c, String where, Object... args) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + JOB_COLUMNS + " FROM jobs j JOIN payloads p ON p.hash = j.input_hash WHERE " + where)) {
+            bind(ps, args);
+            try (ResultSet rs = ps.executeQuery()) {
+                List<Job> out = new ArrayList<>();
+                while (rs.next()) {
+                    out.add(job(rs));
+                }
+                return out;
+            }
+        }
+    }
+
+    private static Job job(ResultSet rs) throws SQLException {
+        String errorCode = rs.getString("error_code");
+        JobError error = errorCode == null ? null : new JobError(ErrorCode.fromCode(errorCode).orElse(ErrorCode.INTERNAL), rs.getString("error_message"), rs.getInt("error_retryable") == 1);
+        JsonNode provenance = json(rs, "provenance");
+        String resultType = rs.getString("result_type");
+        return new Job(
+                rs.getString("id"),
+                rs.getString("account_id"),
+                rs.getString("workflow"),
+                rs.getInt("workflow_version"),
+                JobStatus.fromWire(rs.getString("status")),
+                resultType == null ? null : ResultType.fromWire(resultType),
+                Json.parse(rs.getString("input_body")),
+                rs.getString("input_hash"),
+                json(rs, "result"),
+                error,
+                instant(rs, "retry_at"),
+                provenance == null ? null : Provenance.fromJson(provenance),
+                new Usage(rs.getLong("input_tokens"), rs.getLong("output_tokens"), rs.getLong("cost_micros")),
+                rs.getInt("current_stage"),
+                rs.getInt("stage_attempts"),
+                rs.getInt("dead_letter") == 1,
+                rs.getString("idempotency_key"),
+                instant(rs, "created_at"),
+                instant(rs, "updated_at"),
+                instant(rs, "started_at"),
+                instant(rs, "completed_at"),
+                instant(rs, "deadline_at"));
+    }
+
+    @Override
+    public JobPage jobs(JobQuery q) {
+        return read(c -> {
+            StringBuilder where = new StringBuilder("j.account_id = ?");
+            List<Object> args = new ArrayList<>(List.of(q.accountId()));
+            if (q.workflow() != null) {
+                where.append(" AND j.workflow = ?");
+                args.add(q.workflow());
+            }
+            if (q.status() != null) {
+                where.append(" AND j.status = ?");
+                args.add(q.status().wire());
+            }
+            if (q.deadLetter() != null) {
+                where.append(" AND j.dead_letter = ?");
+                args.add(q.deadLetter());
+            }
+            if (q.cursor() != null) {
+                where.append(" AND j.id < ?");
+                args.add(q.cursor());
+            }
+            where.append(" ORDER BY j.id DESC LIMIT ?");
+            args.add(q.limit() + 1);
+            List<Job> jobs = loadJobs(c, where.toString(), args.toArray());
+            if (jobs.size() > q.limit()) {
+                List<Job> page = jobs.subList(0, q.limit());
+                return new JobPage(page, Optional.of(page.getLast().id()));
+            }
+            return new JobPage(jobs, Optional.empty());
+        });
+    }
+
+    @Override
+    public List<StageRun> stages(String jobId) {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT * FROM job_stages WHERE job_id = ? ORDER BY stage_index")) {
+                bind(ps, jobId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    List<StageRun> out = new ArrayList<>();
+                    while (rs.next()) {
+                        String code = rs.getString("error_code");
+                        JsonNode provenance = json(rs, "provenance");
+                        out.add(new StageRun(rs.getString("job_id"), rs.getInt("stage_index"), rs.getString("stage_id"), rs.getString("status"),
+                                json(rs, "output"), rs.getInt("attempts"), provenance == null ? null : Provenance.fromJson(provenance),
+                                new Usage(rs.getLong("input_tokens"), rs.getLong("output_tokens"), rs.getLong("cost_micros")),
+                                code == null ? null : new JobError(ErrorCode.fromCode(code).orElse(ErrorCode.INTERNAL), rs.getString("error_message"), rs.getInt("error_retryable") == 1),
+                                instant(rs, "started_at"), instant(rs, "completed_at")));
+                    }
+                    return out;
+                }
+            }
+        });
+    }
+
+    @Override
+    public List<JobEvent> events(String jobId, long afterSeq, int limit) {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT * FROM job_events WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?")) {
+                bind(ps, jobId, afterSeq, limit);
+                try (ResultSet rs = ps.executeQuery()) {
+                    List<JobEvent> out = new ArrayList<>();
+                    while (rs.next()) {
+                        out.add(new JobEvent(rs.getLong("seq"), rs.getString("job_id"), rs.getString("type"), json(rs, "data"), instant(rs, "at")));
+                    }
+                    return out;
+                }
+            }
+        });
+    }
+
+    @Override
+    public long countUnfinished(String accountId) {
+        return read(c -> {
+            String sql = "SELECT COUNT(*) FROM jobs WHERE status NOT IN (" + TERMINAL + ")" + (accountId == null ? "" : " AND account_id = ?");
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                if (accountId != null) {
+                    bind(ps, accountId);
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            }
+        });
+    }
+
+    @Override
+    public Optional<Instant> nextDueAt() {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT MIN(next_run_at) FROM jobs WHERE status IN ('queued', 'retrying')")) {
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    long v = rs.getLong(1);
+                    return rs.wasNull() ? Optional.<Instant>empty() : Optional.of(Instant.ofEpochMilli(v));
+                }
+            }
+        });
+    }
+
+    @Override
+    public long commitCount() {
+        return writer.commits();
+    }
+
+    @Override
+    public void close() {
+        writer.close();
+        for (Connection c : readers) {
+            try {
+                c.close();
+            } catch (SQLException ignored) {
+                // closing anyway
+            }
+        }
+    }
+}

@@ -1,0 +1,109 @@
+package dev.mainstay.testkit;
+
+import dev.mainstay.workflow.YamlDocument;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The order of behaviours of the fake provider: {@code steps} are used one per request, in order;
+ * once they run out every request gets {@code fallback} (by default a prompt, valid answer). With
+ * {@code perJob}, each job (the {@code X-Mainstay-Job} header) walks the steps on its own, so
+ * concurrent jobs each see e.g. "fail twice, then succeed".
+ *
+ * <p>File form (YAML), documented in {@code docs/testkit.md}:
+ *
+ * <pre>
+ * default: { latency: 20ms }          # after the steps; latency may be a range: 50ms..400ms
+ * per_job: true                      # optional
+ * steps:
+ *   - { status: 429, retry_after: 2s }
+ *   - { fault: reset }
+ *   - { fault: hang }
+ *   - { fault: malformed }            # also: invalid_output, prose_output, refusal, truncated
+ *   - { latency: 300ms }              # a slow but valid answer
+ * </pre>
+ */
+public record FaultScript(List<Fault> steps, Fault fallback, boolean perJob) {
+    public FaultScript {
+        steps = List.copyOf(steps);
+    }
+
+    /** Every request answered at once and correctly. */
+    public static FaultScript none() {
+        return new FaultScript(List.of(), Fault.ok(), false);
+    }
+
+    public static FaultScript of(Fault... steps) {
+        return new FaultScript(List.of(steps), Fault.ok(), false);
+    }
+
+    public static FaultScript perJob(Fault... steps) {
+        return new FaultScript(List.of(steps), Fault.ok(), true);
+    }
+
+    public static FaultScript always(Fault fault) {
+        return new FaultScript(List.of(), fault, false);
+    }
+
+    public FaultScript withFallback(Fault fallback) {
+        return new FaultScript(steps, fallback, perJob);
+    }
+
+    public static FaultScript read(Path file) {
+        return parse(YamlDocument.read(file, file.toString()));
+    }
+
+    public static FaultScript parse(YamlDocument doc) {
+        doc.requireObject("");
+        doc.onlyKeys("", "default", "steps", "per_job");
+        Fault fallback = doc.has("/default") ? fault(doc, "/default") : Fault.ok();
+        List<Fault> steps = new ArrayList<>();
+        if (doc.has("/steps")) {
+            if (!doc.node("/steps").isArray()) {
+                throw doc.error("/steps", "must be a list");
+            }
+            for (int i = 0; i < doc.node("/steps").size(); i++) {
+                steps.add(fault(doc, "/steps/" + i));
+            }
+        }
+        return new FaultScript(steps, fallback, doc.bool("/per_job", false));
+    }
+
+    private static Fault fault(YamlDocument doc, String p) {
+        doc.requireObject(p);
+        doc.onlyKeys(p, "fault", "status", "retry_after", "latency");
+        Fault f;
+        if (doc.has(p + "/status")) {
+            f = Fault.status(doc.integer(p + "/status", 500, 100, 599));
+        } else {
+            String kind = doc.text(p + "/fault").orElse("ok");
+            try {
+                Fault.Kind k = Fault.Kind.valueOf(kind.toUpperCase(Locale.ROOT));
+                if (k == Fault.Kind.STATUS) {
+                    throw doc.error(p + "/fault", "write 'status: <code>' for an error status");
+                }
+                f = new Fault(k, Duration.ZERO, Duration.ZERO, 200, java.util.Optional.empty());
+            } catch (IllegalArgumentException e) {
+                throw doc.error(p + "/fault", "unknown fault '" + kind + "' (known: ok, hang, reset, malformed, invalid_output, prose_output, refusal, truncated)");
+            }
+        }
+        if (doc.has(p + "/retry_after")) {
+            f = f.retryAfter(doc.duration(p + "/retry_after", Duration.ZERO));
+        }
+        if (doc.has(p + "/latency")) {
+            String text = doc.requireText(p + "/latency");
+            String[] range = text.split("\\.\\.");
+            Duration min = YamlDocument.parseDuration(range[0]).orElseThrow(() -> doc.error(p + "/latency", "must be a duration like 20ms or a range like 50ms..400ms"));
+            Duration max = range.length > 1 ? YamlDocument.parseDuration(range[1]).orElseThrow(() -> doc.error(p + "/latency", "must be a duration like 20ms or a range like 50ms..400ms")) : min;
+            if (max.compareTo(min) < 0) {
+                throw doc.error(p + "/latency", "the range must go from low to high");
+            }
+            f = f.latency(min, max);
+        }
+        return f;
+    }
+
+}
