@@ -61,7 +61,10 @@ public final class JsonSchema {
         List<Violation> out = new ArrayList<>(errors.size());
         for (Error error : errors) {
             String pointer = pointer(error.getInstanceLocation());
-            if ("required".equals(error.getKeyword()) && error.getProperty() != null) {
+            String keyword = error.getKeyword();
+            boolean namesProperty = "required".equals(keyword) || "additionalProperties".equals(keyword) || "unevaluatedProperties".equals(keyword)
+                    || "dependentRequired".equals(keyword);
+            if (namesProperty && error.getProperty() != null) {
                 pointer = pointer + "/" + escape(error.getProperty());
             }
             out.add(new Violation(pointer, message(error)));

@@ -57,13 +57,38 @@ public final class PromptTemplate {
     }
 
     public String render(JsonNode input, Map<String, JsonNode> stageOutputs) {
-        Map<String, Object> context = Map.of(
-                "input", plain(input),
-                "stages", plain(Json.MAPPER.valueToTree(stageOutputs)));
+        Map<String, Object> context = new AnswersEveryKey();
+        context.put("input", input == null ? new AnswersEveryKey() : plain(input));
+        context.put("stages", plain(Json.MAPPER.valueToTree(stageOutputs)));
         return template.execute(context);
     }
 
+    /**
+     * Plain Java values for Mustache, with maps that answer every key: an optional field the
+     * caller left out renders empty instead of failing the job.
+     */
     private static Object plain(JsonNode node) {
+        if (node == null || node.isNull() || node.isMissingNode()) {
+            return null;
+        }
+        if (node.isObject()) {
+            Map<String, Object> out = new AnswersEveryKey();
+            node.properties().forEach(e -> out.put(e.getKey(), plain(e.getValue())));
+            return out;
+        }
+        if (node.isArray()) {
+            java.util.List<Object> out = new java.util.ArrayList<>();
+            node.values().forEach(v -> out.add(plain(v)));
+            return out;
+        }
         return Json.MAPPER.convertValue(node, Object.class);
+    }
+
+    private static final class AnswersEveryKey extends java.util.LinkedHashMap<String, Object> {
+        @Override
+        public boolean containsKey(Object key) {
+            // Mustache first looks up a compound name ("input.document") whole; that one must miss.
+            return !(key instanceof String k && k.indexOf('.') >= 0) || super.containsKey(key);
+        }
     }
 }
