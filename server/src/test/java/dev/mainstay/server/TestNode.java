@@ -38,7 +38,11 @@ final class TestNode implements AutoCloseable {
     }
 
     static TestNode start(Path dir, FakeProvider fake, Map<String, String> extraEnv) {
-        Path config = writeFiles(dir, fake, "2s", "1s");
+        return start(dir, writeFiles(dir, fake, "2s", "1s"), extraEnv);
+    }
+
+    /** Starts a node from a config file already written (see {@link #writeFiles}). */
+    static TestNode start(Path dir, Path config, Map<String, String> extraEnv) {
         Map<String, String> env = new HashMap<>(env(dir));
         env.putAll(extraEnv);
         return new TestNode(dir, MainstayServer.start(ServerConfig.load(Optional.of(config), env), Clock.systemUTC()));

@@ -49,6 +49,8 @@ public final class FakeProvider implements AutoCloseable {
     private final Map<String, AtomicInteger> perJobStep = new ConcurrentHashMap<>();
     private final AtomicInteger globalStep = new AtomicInteger();
     private final AtomicLong seq = new AtomicLong();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicInteger maxInFlight = new AtomicInteger();
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private volatile FaultScript script;
     private volatile boolean closed;
@@ -100,9 +102,15 @@ public final class FakeProvider implements AutoCloseable {
         return requests.size();
     }
 
-    /** Forgets the recorded requests (the script position is kept). */
+    /** Forgets the recorded requests and the concurrency high-water mark (the script position is kept). */
     public void clearRequests() {
         requests.clear();
+        maxInFlight.set(0);
+    }
+
+    /** The most model requests that were being answered at the same moment. */
+    public int maxConcurrentRequests() {
+        return maxInFlight.get();
     }
 
     private void acceptLoop() {
@@ -200,6 +208,16 @@ public final class FakeProvider implements AutoCloseable {
             write(out, 404, Map.of(), error("no route " + request.method() + " " + request.path() + "; the fake serves POST /v1/chat/completions", "not_found"));
             return true;
         }
+        int now = inFlight.incrementAndGet();
+        maxInFlight.accumulateAndGet(now, Math::max);
+        try {
+            return answer(request, body, socket, out);
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    private boolean answer(Request request, JsonNode body, Socket socket, OutputStream out) throws IOException {
         String job = request.headers().getOrDefault("x-mainstay-job", "");
         Fault fault = next(job);
         requests.add(new RecordedRequest(seq.incrementAndGet(), request.method(), request.path(), Map.copyOf(request.headers()), body, fault.kind(), Instant.now()));
