@@ -88,6 +88,36 @@ class CrashRecoveryTest {
         }
     }
 
+    @Test
+    void sigtermStopsGracefullyAndTheNextStartFinishesWhatWasRunning() throws Exception {
+        try (FakeProvider fake = FakeProvider.start(FaultScript.always(Fault.ok().latency(Duration.ofSeconds(4))))) {
+            Path config = TestNode.writeFiles(dir, fake, "30s", "500ms");
+            int port = freePort();
+            Http http = new Http(URI.create("http://127.0.0.1:" + port));
+            Map<String, String> accepted = new ConcurrentHashMap<>();
+            Process server = launch(config, port);
+            for (int i = 0; i < 8; i++) {
+                submit(http, "term-" + i, accepted);
+            }
+            Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> fake.requestCount() >= 8);
+            server.destroy(); // SIGTERM
+            assertThat(server.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            // The lease is 30 s: the graceful hand-back (a 'requeued' event) is what lets the next start resume at once.
+            fake.script(FaultScript.none());
+            Process again = launch(config, port);
+            try {
+                for (String id : accepted.values()) {
+                    JsonNode job = TestNode.awaitTerminal(http, KEY, id);
+                    assertThat(job.path("status").asString()).isEqualTo("completed");
+                    JsonNode events = http.get("/v1/jobs/" + id + "/events", KEY).json().path("events");
+                    assertThat(events.findValuesAsString("type")).as("job %s was handed back on SIGTERM", id).contains("requeued");
+                }
+            } finally {
+                again.destroyForcibly().waitFor();
+            }
+        }
+    }
+
     private static String body(String key) {
         return "{\"text\": \"Crash test " + key + ". Nothing may be lost.\"}";
     }
