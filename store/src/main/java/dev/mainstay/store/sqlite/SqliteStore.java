@@ -285,6 +285,20 @@ public final class SqliteStore implements Store {
 
     @Override
     public List<Job> claim(String owner, int max, Instant now, Instant leaseUntil) {
+        // An idle dispatcher asks often; answering "nothing" from a reader keeps the writer free.
+        boolean anything = read(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM jobs WHERE status IN ('queued', 'retrying') AND next_run_at <= ?) "
+                    + "OR EXISTS (SELECT 1 FROM jobs WHERE lease_owner IS NOT NULL AND lease_expires_at < ? AND status IN ('processing', 'waiting_for_tool'))")) {
+                bind(ps, now, now);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getInt(1) == 1;
+                }
+            }
+        });
+        if (!anything) {
+            return List.of();
+        }
         return write(c -> {
             List<String> ids = new ArrayList<>(max);
             try (PreparedStatement ps = c.prepareStatement("SELECT id FROM jobs WHERE status IN ('queued', 'retrying') AND next_run_at <= ? ORDER BY priority DESC, next_run_at LIMIT ?")) {
