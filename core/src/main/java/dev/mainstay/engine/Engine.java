@@ -16,6 +16,7 @@ import dev.mainstay.job.Provenance;
 import dev.mainstay.job.ResultType;
 import dev.mainstay.job.StageRun;
 import dev.mainstay.job.SubmitOutcome;
+import dev.mainstay.job.Usage;
 import dev.mainstay.provider.Provider;
 import dev.mainstay.provider.Routes;
 import dev.mainstay.store.Store;
@@ -333,7 +334,7 @@ public final class Engine implements AutoCloseable {
             Optional<WorkflowDefinition> workflow = registry.version(job.workflow(), job.workflowVersion());
             if (workflow.isEmpty()) {
                 fail(job, new JobError(ErrorCode.INTERNAL, "workflow " + job.workflow() + " v" + job.workflowVersion()
-                        + " is not known to node " + config.nodeId(), true), null, Optional.empty());
+                        + " is not known to node " + config.nodeId(), true), null, Usage.ZERO);
                 return;
             }
             WorkflowDefinition wf = workflow.get();
@@ -345,7 +346,7 @@ public final class Engine implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.error("job {}: unexpected failure", job.id(), e);
             try {
-                fail(job, new JobError(ErrorCode.INTERNAL, "internal error while running the job: " + e.getClass().getSimpleName(), true), null, Optional.empty());
+                fail(job, new JobError(ErrorCode.INTERNAL, "internal error while running the job: " + e.getClass().getSimpleName(), true), null, Usage.ZERO);
             } catch (RuntimeException again) {
                 LOG.error("job {}: could not record the failure; its lease will expire and it will run again", job.id(), again);
             }
@@ -449,7 +450,7 @@ public final class Engine implements AutoCloseable {
                                 .event("partially_completed", Json.object().put("stage", stage.id())).build());
                         return;
                     }
-                    fail(job, error, run, Optional.of(f.usage()));
+                    fail(job, error, run, f.usage());
                     return;
                 }
             }
@@ -465,7 +466,7 @@ public final class Engine implements AutoCloseable {
     }
 
     /** Ends the job as failed; a failure that was retryable but ran out of attempts is dead-lettered. */
-    private void fail(Job job, JobError error, StageRun run, Optional<dev.mainstay.job.Usage> usage) {
+    private void fail(Job job, JobError error, StageRun run, Usage usage) {
         Instant now = clock.instant();
         JobTransition.Builder t = JobTransition.to(job.id(), JobStatus.FAILED, now)
                 .from(JobStatus.PROCESSING)
@@ -476,7 +477,7 @@ public final class Engine implements AutoCloseable {
         if (run != null) {
             t.stageRun(run).stageAttempts(run.attempts());
         }
-        usage.ifPresent(t::addUsage);
+        t.addUsage(usage);
         store.apply(t.build());
     }
 

@@ -20,7 +20,6 @@ import dev.mainstay.workflow.ModelStage;
 import dev.mainstay.workflow.WorkflowDefinition;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -170,9 +169,5 @@ final class ModelStageExecutor {
                 + "Reply with exactly one JSON object and nothing else. It must satisfy this JSON Schema:\n"
                 + Json.write(stage.output().schema().node());
         return stage.system() == null ? base : stage.system().strip() + "\n\n" + base;
-    }
-
-    static Instant min(Instant a, Instant b) {
-        return a.isBefore(b) ? a : b;
     }
 }

@@ -33,18 +33,22 @@ public final class Main implements Runnable {
         System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tH:%1$tM:%1$tS.%1$tL %4$-7s %3$s: %5$s%6$s%n");
         QUIET_FLYWAY.setLevel(java.util.logging.Level.WARNING);
         QUIET_HELIDON.setLevel(java.util.logging.Level.WARNING);
-        int code = new CommandLine(new Main())
+        int code = commandLine().execute(args);
+        if (code != 0 || args.length == 0 || !"up".equals(args[0]) && !"fake-provider".equals(args[0])) {
+            System.exit(code);
+        }
+    }
+
+    /** The command line with Mainstay's error handling: a refusal prints its message and exits 2, no stack trace. */
+    static CommandLine commandLine() {
+        return new CommandLine(new Main())
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
                     if (e instanceof MainstayException) {
                         cmd.getErr().println("mainstay: " + e.getMessage());
                         return 2;
                     }
                     throw e;
-                })
-                .execute(args);
-        if (code != 0 || args.length == 0 || !"up".equals(args[0]) && !"fake-provider".equals(args[0])) {
-            System.exit(code);
-        }
+                });
     }
 
     @Override
@@ -92,7 +96,7 @@ public final class Main implements Runnable {
                 server.stop();
                 stopped.countDown();
             }, "mainstay-shutdown"));
-            Banner.print(server, MainstayServer.untilReady(started), System.out);
+            Banner.print(server, java.time.Duration.ofNanos(System.nanoTime() - started), System.out);
             stopped.await();
             return 0;
         }

@@ -15,7 +15,6 @@ import io.helidon.webserver.WebServer;
 import java.net.URI;
 import java.security.SecureRandom;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -134,9 +133,5 @@ public final class MainstayServer implements AutoCloseable {
     private static String version() {
         String v = MainstayServer.class.getPackage().getImplementationVersion();
         return v == null ? "0.1.0-dev" : v;
-    }
-
-    static Duration untilReady(long startNanos) {
-        return Duration.ofNanos(System.nanoTime() - startNanos);
     }
 }

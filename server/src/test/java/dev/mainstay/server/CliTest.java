@@ -1,0 +1,67 @@
+package dev.mainstay.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import picocli.CommandLine;
+
+/** Every command answers --help, and validation failures name file, line and field without a stack trace. */
+class CliTest {
+    record Run(int code, String out, String err) {
+    }
+
+    static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cli = Main.commandLine();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        int code = cli.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "up", "fake-provider", "workflows", "workflows validate"})
+    void everyCommandHasHelp(String command) {
+        String[] args = (command.isEmpty() ? "--help" : command + " --help").split(" ");
+        Run r = run(args);
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).contains("Usage: mainstay");
+    }
+
+    @Test
+    void validateAcceptsTheShippedExamples() {
+        Run r = run("workflows", "validate", Path.of("..", "examples", "workflows").toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("briefs/extract-key-points", "support/draft-response", "leads/classify", "3 workflow(s) valid");
+    }
+
+    @Test
+    void validateNamesFileLineAndFieldOfABrokenWorkflow(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("bad.yaml"), """
+                workflow: demo/bad
+                version: 1
+                latency: sometimes
+                input: { type: object }
+                stages: []
+                """);
+        Run r = run("workflows", "validate", dir.toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("bad.yaml:3: latency: must be one of instant, wait, async; got 'sometimes'");
+        assertThat(r.err()).doesNotContain("Exception");
+    }
+
+    @Test
+    void unknownOptionIsAUsageError() {
+        Run r = run("up", "--no-such-option");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("Unknown option");
+    }
+}
