@@ -159,6 +159,8 @@ public final class Engine implements AutoCloseable {
             Job job = job(accountId, jobId);
             long left = deadline - System.nanoTime();
             if (job.status().isTerminal() || left <= 0) {
+                // A job that finished on another node never signals here; drop the entry ourselves.
+                watchers.remove(jobId, signal);
                 return job;
             }
             try {
@@ -283,6 +285,11 @@ public final class Engine implements AutoCloseable {
                     Instant now = clock.instant();
                     List<Job> claimed = store.claim(config.nodeId(), want, now, now.plus(config.lease()));
                     for (Job job : claimed) {
+                        if (running.containsKey(job.id())) {
+                            // Our own lease lapsed (a heartbeat failed) and we re-claimed the job:
+                            // the worker that has it is still running and now holds the new lease.
+                            continue;
+                        }
                         Thread worker = Thread.ofVirtual().name("job-" + job.id()).unstarted(() -> runJob(job));
                         running.put(job.id(), worker);
                         worker.start();
