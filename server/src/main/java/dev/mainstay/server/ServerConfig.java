@@ -46,6 +46,8 @@ public record ServerConfig(
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
     public static final long DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+    /** The model the {@code primary} route uses when only {@code OPENAI_API_KEY} is given. */
+    public static final String DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
 
     /** A configured provider: one of the closed set of provider kinds. */
     public sealed interface ProviderSpec {
@@ -114,7 +116,7 @@ public record ServerConfig(
         int maxDepth = doc.integer("/server/max_json_depth", dev.mainstay.Json.DEFAULT_MAX_DEPTH, 4, 1000);
 
         Map<String, ProviderSpec> providers = providers(doc, env);
-        Map<String, List<Target>> routes = routes(doc, providers);
+        Map<String, List<Target>> routes = routes(doc, providers, env);
         Map<String, PriceTable.Price> prices = prices(doc);
 
         Duration lease = doc.duration("/engine/lease", EngineConfig.DEFAULT_LEASE);
@@ -238,7 +240,7 @@ public record ServerConfig(
         }
     }
 
-    private static Map<String, List<Target>> routes(YamlDocument doc, Map<String, ProviderSpec> providers) {
+    private static Map<String, List<Target>> routes(YamlDocument doc, Map<String, ProviderSpec> providers, Map<String, String> env) {
         Map<String, List<Target>> out = new LinkedHashMap<>();
         if (doc.has("/routes")) {
             doc.requireObject("/routes");
@@ -265,8 +267,9 @@ public record ServerConfig(
         }
         // The routes the shipped workflows use exist even without configuration.
         boolean openAi = providers.get("openai") instanceof ProviderSpec.OpenAi;
-        Target primary = openAi ? new Target("openai", "gpt-4o-mini") : new Target("demo", DemoProvider.MODEL);
-        Target small = openAi ? new Target("openai", "gpt-4.1-nano") : new Target("demo", DemoProvider.MODEL);
+        String model = env.getOrDefault("OPENAI_MODEL", DEFAULT_OPENAI_MODEL).strip();
+        Target primary = openAi ? new Target("openai", model) : new Target("demo", DemoProvider.MODEL);
+        Target small = openAi ? new Target("openai", env.getOrDefault("OPENAI_SMALL_MODEL", model).strip()) : new Target("demo", DemoProvider.MODEL);
         out.putIfAbsent("primary", List.of(primary));
         out.putIfAbsent("small", List.of(small));
         return out;

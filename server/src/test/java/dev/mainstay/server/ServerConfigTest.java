@@ -1,0 +1,91 @@
+package dev.mainstay.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.mainstay.ConfigException;
+import dev.mainstay.provider.Target;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Configuration: defaults, environment, file, and errors that name the file and field. */
+class ServerConfigTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void withNothingConfiguredEveryRouteUsesTheDemoModel() {
+        ServerConfig c = ServerConfig.load(Optional.empty(), Map.of());
+        assertThat(c.demoOnly()).isTrue();
+        assertThat(c.port()).isEqualTo(8080);
+        assertThat(c.host()).isEqualTo("127.0.0.1");
+        assertThat(c.dataDir()).isEqualTo(Path.of("var"));
+        assertThat(c.routes().get("primary")).containsExactly(new Target("demo", "mainstay-demo-1"));
+    }
+
+    @Test
+    void openAiKeyMakesOpenAiThePrimaryRoute() {
+        ServerConfig c = ServerConfig.load(Optional.empty(), Map.of("OPENAI_API_KEY", "sk-test", "OPENAI_BASE_URL", "http://127.0.0.1:11434/v1",
+                "OPENAI_MODEL", "llama3.1", "MAINSTAY_PORT", "9000"));
+        assertThat(c.demoOnly()).isFalse();
+        assertThat(c.port()).isEqualTo(9000);
+        assertThat(c.routes().get("primary")).containsExactly(new Target("openai", "llama3.1"));
+        ServerConfig.ProviderSpec.OpenAi spec = (ServerConfig.ProviderSpec.OpenAi) c.providers().get("openai");
+        assertThat(spec.config().baseUrl().toString()).isEqualTo("http://127.0.0.1:11434/v1");
+        assertThat(spec.config().maxTokensField()).isEqualTo("max_tokens");
+    }
+
+    @Test
+    void fileSetsProvidersRoutesAndPrices() throws Exception {
+        Path file = dir.resolve("mainstay.yaml");
+        Files.writeString(file, """
+                server: { port: 7001 }
+                providers:
+                  local: { kind: openai, base_url: "http://127.0.0.1:8000/v1", concurrency: 4 }
+                routes:
+                  primary: [local/qwen2.5, demo/mainstay-demo-1]
+                prices:
+                  local/qwen2.5: { input: "0.01", output: "0.02" }
+                engine: { lease: 10s, max_backlog: 500 }
+                """);
+        ServerConfig c = ServerConfig.load(Optional.of(file), Map.of());
+        assertThat(c.port()).isEqualTo(7001);
+        assertThat(c.routes().get("primary")).containsExactly(new Target("local", "qwen2.5"), new Target("demo", "mainstay-demo-1"));
+        assertThat(c.providers().get("local").concurrency()).isEqualTo(4);
+        assertThat(c.prices().get("local/qwen2.5").inputPerMillion()).isEqualTo(10_000);
+        assertThat(c.maxBacklog()).isEqualTo(500);
+    }
+
+    @Test
+    void errorsNameTheFileLineAndField() throws Exception {
+        Path file = dir.resolve("bad.yaml");
+        Files.writeString(file, """
+                providers:
+                  local: { kind: openai, base_url: "http://127.0.0.1:8000/v1" }
+                routes:
+                  primary: [local/qwen2.5, nowhere/x]
+                """);
+        assertThatThrownBy(() -> ServerConfig.load(Optional.of(file), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("bad.yaml:4")
+                .hasMessageContaining("routes.primary[1]")
+                .hasMessageContaining("unknown provider 'nowhere'");
+        for (List<String> broken : List.of(
+                List.of("servr: { port: 1 }", "servr: unknown field"),
+                List.of("server: { port: 99999 }", "server.port: must be between 0 and 65535"),
+                List.of("engine: { lease: soon }", "engine.lease: must be a duration"),
+                List.of("storage: { sqlite: { synchronous: off } }", "storage.sqlite.synchronous: must be full or normal"))) {
+            Files.writeString(file, broken.get(0) + "\n");
+            assertThatThrownBy(() -> ServerConfig.load(Optional.of(file), Map.of())).hasMessageContaining("bad.yaml:1").hasMessageContaining(broken.get(1));
+        }
+        assertThatThrownBy(() -> ServerConfig.load(Optional.empty(), Map.of("MAINSTAY_PORT", "eighty")))
+                .hasMessageContaining("MAINSTAY_PORT: must be a whole number");
+        assertThatThrownBy(() -> ServerConfig.load(Optional.empty(), Map.of("MAINSTAY_ADMIN_KEY", "short")))
+                .hasMessageContaining("MAINSTAY_ADMIN_KEY");
+    }
+}
