@@ -59,6 +59,7 @@ class WorkflowDefinitionTest {
 
     private Path write(List<String> lines) throws IOException {
         Files.writeString(dir.resolve("prompt.mustache"), "Answer this: <text>{{input.text}}</text>\n");
+        Files.writeString(dir.resolve("broken.mustache"), "Answer this: {{#input}}<text>{{text}}</text>\n");
         Path file = dir.resolve("feature.yaml");
         Files.writeString(file, String.join("\n", lines) + "\n");
         return file;
@@ -94,6 +95,8 @@ class WorkflowDefinitionTest {
                 Arguments.of("unknown route", edit(14, "      route: [primary, fast]"), 14, "stages[0].model.route[1]", "unknown route 'fast' (configured routes: primary, small)"),
                 Arguments.of("empty route", edit(14, "      route: []"), 14, "stages[0].model.route", "needs at least one route name"),
                 Arguments.of("missing prompt file", edit(13, "      prompt: nowhere.mustache"), 13, "stages[0].model.prompt", "prompt file 'nowhere.mustache' not found"),
+                Arguments.of("prompt that is not a valid template", edit(13, "      prompt: broken.mustache"), 13, "stages[0].model.prompt", "not a valid Mustache template"),
+                Arguments.of("invalid output JSON Schema", edit(20, "          answer: { type: string, maxLength: -3 }"), 17, "stages[0].output.schema", "/properties/answer/maxLength"),
                 Arguments.of("invalid input JSON Schema", edit(9, "    text: { type: strnig }"), 5, "input", "not a valid JSON Schema: /properties/text/type"),
                 Arguments.of("non-object input", editRange(5, 9, "input: [text]"), 5, "input", "must be a mapping, got a list"),
                 Arguments.of("input schema of a string", edit(6, "  type: string"), 5, "input", "must be a JSON Schema with 'type: object'"),
