@@ -3,6 +3,7 @@ package dev.mainstay.contract;
 import com.networknt.schema.Error;
 import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaException;
+import com.networknt.schema.SchemaLocation;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
 import com.networknt.schema.path.NodePath;
@@ -10,6 +11,7 @@ import dev.mainstay.ContentHash;
 import dev.mainstay.Json;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -18,6 +20,9 @@ import tools.jackson.databind.JsonNode;
  */
 public final class JsonSchema {
     private static final SchemaRegistry REGISTRY = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12);
+    private static final Schema META_SCHEMA = REGISTRY.getSchema(SchemaLocation.of(SpecificationVersion.DRAFT_2020_12.getDialectId()));
+    private static final int MAX_REPORTED = 3;
+    private static final Set<String> PROPERTY_KEYWORDS = Set.of("required", "additionalProperties", "unevaluatedProperties", "dependentRequired");
 
     private final JsonNode node;
     private final Schema schema;
@@ -37,6 +42,20 @@ public final class JsonSchema {
     public static JsonSchema compile(JsonNode node) {
         if (node == null || !(node.isObject() || node.isBoolean())) {
             throw new IllegalArgumentException("a JSON Schema must be an object or a boolean");
+        }
+        if (node.isObject() && !node.has("$schema")) {
+            // The validator does not check a schema against its meta-schema: a typo such as
+            // `type: strnig` would compile and then reject (or pass) every document.
+            List<Error> problems = META_SCHEMA.validate(node);
+            if (!problems.isEmpty()) {
+                List<String> shown = new ArrayList<>();
+                for (Error e : problems.subList(0, Math.min(MAX_REPORTED, problems.size()))) {
+                    String at = pointer(e.getInstanceLocation());
+                    shown.add((at.isEmpty() ? "/" : at) + ": " + message(e));
+                }
+                throw new IllegalArgumentException("not a valid JSON Schema: " + String.join("; ", shown)
+                        + (problems.size() > MAX_REPORTED ? " (and " + (problems.size() - MAX_REPORTED) + " more)" : ""));
+            }
         }
         try {
             Schema schema = REGISTRY.getSchema(node);
@@ -61,10 +80,8 @@ public final class JsonSchema {
         List<Violation> out = new ArrayList<>(errors.size());
         for (Error error : errors) {
             String pointer = pointer(error.getInstanceLocation());
-            String keyword = error.getKeyword();
-            boolean namesProperty = "required".equals(keyword) || "additionalProperties".equals(keyword) || "unevaluatedProperties".equals(keyword)
-                    || "dependentRequired".equals(keyword);
-            if (namesProperty && error.getProperty() != null) {
+            // These keywords fail at the object; the pointer names the property at fault instead.
+            if (PROPERTY_KEYWORDS.contains(error.getKeyword()) && error.getProperty() != null) {
                 pointer = pointer + "/" + escape(error.getProperty());
             }
             out.add(new Violation(pointer, message(error)));

@@ -145,11 +145,13 @@ public final class SchemaSampler {
         if (name.toLowerCase(Locale.ROOT).matches(".*(reply|draft|summary|body|answer).*")) {
             s = s + " " + nextSentence();
         }
-        while (s.length() < min) {
+        // JSON Schema lengths count code points, not UTF-16 chars: an emoji is one character to
+        // the validator but two to String.length(), and cutting between its halves corrupts it.
+        while (s.codePointCount(0, s.length()) < min) {
             s = s + " " + nextSentence();
         }
-        if (s.length() > max) {
-            s = s.substring(0, max);
+        if (s.codePointCount(0, s.length()) > max) {
+            s = s.substring(0, s.offsetByCodePoints(0, max));
         }
         return s;
     }

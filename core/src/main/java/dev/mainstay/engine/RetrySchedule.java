@@ -24,10 +24,9 @@ public final class RetrySchedule {
         long base = policy.backoff().toMillis();
         long cap = policy.maxBackoff().toMillis();
         int shift = Math.min(Math.max(failedAttempts - 1, 0), 30);
-        long step = Math.min(cap, base << shift);
-        if (step < 0) {
-            step = cap;
-        }
+        // base << shift wraps (even to a small positive number) once base > cap >> shift; the
+        // step has reached the cap long before that, so saturate instead of shifting.
+        long step = base > (cap >> shift) ? cap : base << shift;
         long half = step / 2;
         long jittered = half + (step - half == 0 ? 0 : random.nextLong(step - half + 1));
         long floor = retryAfter.map(Duration::toMillis).orElse(0L);

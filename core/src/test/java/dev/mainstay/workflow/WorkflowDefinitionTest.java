@@ -1,0 +1,216 @@
+package dev.mainstay.workflow;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.mainstay.ConfigException;
+import dev.mainstay.Json;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class WorkflowDefinitionTest {
+    private static final Set<String> ROUTES = Set.of("primary", "small");
+
+    /** A valid workflow; each broken case edits one line (numbered from 1) of it. */
+    private static final List<String> VALID = List.of(
+            "workflow: team/feature",                       // 1
+            "version: 1",                                   // 2
+            "latency: wait",                                // 3
+            "deadline: 30s",                                // 4
+            "input:",                                       // 5
+            "  type: object",                               // 6
+            "  required: [text]",                           // 7
+            "  properties:",                                // 8
+            "    text: { type: string, minLength: 1 }",     // 9
+            "stages:",                                      // 10
+            "  - id: first",                                // 11
+            "    model:",                                   // 12
+            "      prompt: prompt.mustache",                // 13
+            "      route: [primary]",                       // 14
+            "      max_output_tokens: 100",                 // 15
+            "    output:",                                  // 16
+            "      schema:",                                // 17
+            "        type: object",                         // 18
+            "        properties:",                          // 19
+            "          answer: { type: string }",           // 20
+            "    retry: { attempts: 2, backoff: 1s, max_backoff: 5s }"); // 21
+
+    private static final List<String> SECOND_STAGE = List.of(
+            "  - id: first",                                // 22
+            "    model:",                                   // 23
+            "      prompt: prompt.mustache",                // 24
+            "      route: [small]",                         // 25
+            "    output:",                                  // 26
+            "      schema: { type: object }");              // 27
+
+    @TempDir
+    Path dir;
+
+    private Path write(List<String> lines) throws IOException {
+        Files.writeString(dir.resolve("prompt.mustache"), "Answer this: <text>{{input.text}}</text>\n");
+        Files.writeString(dir.resolve("broken.mustache"), "Answer this: {{#input}}<text>{{text}}</text>\n");
+        Path file = dir.resolve("feature.yaml");
+        Files.writeString(file, String.join("\n", lines) + "\n");
+        return file;
+    }
+
+    private static List<String> edit(int line, String replacement) {
+        List<String> out = new ArrayList<>(VALID);
+        if (replacement == null) {
+            out.remove(line - 1);
+        } else {
+            out.set(line - 1, replacement);
+        }
+        return out;
+    }
+
+    private static List<String> editRange(int first, int last, String replacement) {
+        List<String> out = new ArrayList<>(VALID.subList(0, first - 1));
+        out.add(replacement);
+        out.addAll(VALID.subList(last, VALID.size()));
+        return out;
+    }
+
+    static Stream<Arguments> brokenFiles() {
+        List<String> duplicate = new ArrayList<>(VALID);
+        duplicate.addAll(SECOND_STAGE);
+        return Stream.of(
+                Arguments.of("missing version", edit(2, null), 1, "version", "is required"),
+                Arguments.of("version is not a number", edit(2, "version: one"), 2, "version", "must be a whole number"),
+                Arguments.of("typo in a top-level field", edit(3, "latancy: wait"), 3, "latancy", "unknown field"),
+                Arguments.of("typo in a stage field", edit(15, "      max_output_token: 100"), 15, "stages[0].model.max_output_token", "unknown field"),
+                Arguments.of("bad latency", edit(3, "latency: fast"), 3, "latency", "must be one of instant, wait, async; got 'fast'"),
+                Arguments.of("bad deadline", edit(4, "deadline: 30 seconds"), 4, "deadline", "must be a duration"),
+                Arguments.of("unknown route", edit(14, "      route: [primary, fast]"), 14, "stages[0].model.route[1]", "unknown route 'fast' (configured routes: primary, small)"),
+                Arguments.of("empty route", edit(14, "      route: []"), 14, "stages[0].model.route", "needs at least one route name"),
+                Arguments.of("missing prompt file", edit(13, "      prompt: nowhere.mustache"), 13, "stages[0].model.prompt", "prompt file 'nowhere.mustache' not found"),
+                Arguments.of("prompt that is not a valid template", edit(13, "      prompt: broken.mustache"), 13, "stages[0].model.prompt", "not a valid Mustache template"),
+                Arguments.of("invalid output JSON Schema", edit(20, "          answer: { type: string, maxLength: -3 }"), 17, "stages[0].output.schema", "/properties/answer/maxLength"),
+                Arguments.of("invalid input JSON Schema", edit(9, "    text: { type: strnig }"), 5, "input", "not a valid JSON Schema: /properties/text/type"),
+                Arguments.of("non-object input", editRange(5, 9, "input: [text]"), 5, "input", "must be a mapping, got a list"),
+                Arguments.of("input schema of a string", edit(6, "  type: string"), 5, "input", "must be a JSON Schema with 'type: object'"),
+                Arguments.of("duplicate stage id", duplicate, 22, "stages[1].id", "duplicate stage id 'first'"),
+                Arguments.of("stage id with capitals", edit(11, "  - id: First"), 11, "stages[0].id", "must be lowercase"),
+                Arguments.of("max_backoff below backoff", edit(21, "    retry: { attempts: 2, backoff: 10s, max_backoff: 5s }"), 21, "stages[0].retry.max_backoff", "must not be shorter than backoff"),
+                Arguments.of("too many attempts", edit(21, "    retry: { attempts: 1000 }"), 21, "stages[0].retry.attempts", "must be between 1 and 100, got 1000"),
+                Arguments.of("workflow name not a path", edit(1, "workflow: Feature"), 1, "workflow", "must look like 'group/feature'"),
+                Arguments.of("reserved workflow name", edit(1, "workflow: jobs/list"), 1, "workflow", "reserved"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("brokenFiles")
+    void brokenWorkflowNamesFileLineAndField(String name, List<String> lines, int line, String field, String problem) throws IOException {
+        Path file = write(lines);
+        assertThatThrownBy(() -> WorkflowLoader.loadFile(file, dir, ROUTES))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file.toAbsolutePath().normalize() + ":" + line + ": " + field + ": ")
+                .hasMessageContaining(problem);
+    }
+
+    @Test
+    void theValidTemplateLoads() throws IOException {
+        WorkflowDefinition d = WorkflowLoader.loadFile(write(VALID), dir, ROUTES);
+        assertThat(d.name()).isEqualTo("team/feature");
+        assertThat(d.version()).isEqualTo(1);
+        assertThat(d.latency()).isEqualTo(Latency.WAIT);
+        assertThat(d.deadline()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(d.path()).isEqualTo("/v1/team/feature");
+        assertThat(d.stages()).singleElement().isInstanceOfSatisfying(ModelStage.class, s -> {
+            assertThat(s.id()).isEqualTo("first");
+            assertThat(s.route()).containsExactly("primary");
+            assertThat(s.maxOutputTokens()).isEqualTo(100);
+            assertThat(s.timeout()).isEqualTo(ModelStage.DEFAULT_TIMEOUT);
+            assertThat(s.retry()).isEqualTo(new RetryPolicy(2, Duration.ofSeconds(1), Duration.ofSeconds(5)));
+            assertThat(s.prompt().source()).contains("{{input.text}}");
+        });
+    }
+
+    @Test
+    void unknownRoutesAreNotCheckedWhenNoRoutesAreGiven() throws IOException {
+        WorkflowDefinition d = WorkflowLoader.loadFile(write(edit(14, "      route: [anything]")), dir, Set.of());
+        assertThat(((ModelStage) d.stages().getFirst()).route()).containsExactly("anything");
+    }
+
+    @Test
+    void shippedExamplesLoad() {
+        List<WorkflowDefinition> all = WorkflowLoader.load(Path.of("../examples/workflows"), ROUTES);
+        assertThat(all).extracting(WorkflowDefinition::name)
+                .containsExactlyInAnyOrder("briefs/extract-key-points", "leads/classify", "support/draft-response");
+        assertThat(all).allSatisfy(d -> {
+            assertThat(d.version()).isEqualTo(1);
+            assertThat(d.contentHash()).matches("[0-9a-f]{64}");
+            assertThat(d.stages()).isNotEmpty();
+        });
+        WorkflowDefinition support = all.stream().filter(d -> d.name().equals("support/draft-response")).findFirst().orElseThrow();
+        assertThat(support.stages()).extracting(StageDefinition::id).containsExactly("triage", "draft");
+        assertThat(support.latency()).isEqualTo(Latency.ASYNC);
+    }
+
+    @Test
+    void loadingTheSameFilesTwiceGivesTheSameContentHash() throws IOException {
+        Path file = write(VALID);
+        assertThat(WorkflowLoader.loadFile(file, dir, ROUTES).contentHash())
+                .isEqualTo(WorkflowLoader.loadFile(file, dir, ROUTES).contentHash());
+    }
+
+    @Test
+    void editingThePromptChangesTheContentHash() throws IOException {
+        Path file = write(VALID);
+        WorkflowDefinition before = WorkflowLoader.loadFile(file, dir, ROUTES);
+        Files.writeString(dir.resolve("prompt.mustache"), "Answer this briefly: <text>{{input.text}}</text>\n");
+        WorkflowDefinition after = WorkflowLoader.loadFile(file, dir, ROUTES);
+        assertThat(after.contentHash()).isNotEqualTo(before.contentHash());
+        assertThat(((ModelStage) after.stages().getFirst()).prompt().hash())
+                .isNotEqualTo(((ModelStage) before.stages().getFirst()).prompt().hash());
+    }
+
+    @Test
+    void reformattingTheYamlKeepsTheContentHash() throws IOException {
+        WorkflowDefinition before = WorkflowLoader.loadFile(write(VALID), dir, ROUTES);
+        List<String> reordered = new ArrayList<>(VALID);
+        reordered.set(2, "deadline: 30s   # the whole job");
+        reordered.set(3, "latency: wait");
+        WorkflowDefinition after = WorkflowLoader.loadFile(write(reordered), dir, ROUTES);
+        assertThat(after.contentHash()).isEqualTo(before.contentHash());
+    }
+
+    @Test
+    void storedDefinitionReadsBackWithTheSameContentHash() {
+        for (WorkflowDefinition d : WorkflowLoader.load(Path.of("../examples/workflows"), ROUTES)) {
+            WorkflowDefinition stored = WorkflowDefinition.fromStored(Json.canonical(d.document()), "stored " + d);
+            assertThat(stored.contentHash()).as(d.toString()).isEqualTo(d.contentHash());
+            assertThat(stored.stages()).extracting(StageDefinition::id).isEqualTo(d.stages().stream().map(StageDefinition::id).toList());
+        }
+    }
+
+    @Test
+    void twoFilesDeclaringTheSameVersionAreRefusedNamingBoth() throws IOException {
+        write(VALID);
+        Files.createDirectories(dir.resolve("copy"));
+        Files.writeString(dir.resolve("copy/again.yaml"), String.join("\n", VALID).replace("prompt.mustache", "../prompt.mustache") + "\n");
+        assertThatThrownBy(() -> WorkflowLoader.load(dir, ROUTES))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("team/feature version 1 is also declared in")
+                .hasMessageContaining("again.yaml")
+                .hasMessageContaining("feature.yaml");
+    }
+
+    @Test
+    void missingWorkflowDirectoryIsAConfigError() {
+        assertThatThrownBy(() -> WorkflowLoader.load(dir.resolve("nope"), ROUTES))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("nope")
+                .hasMessageContaining("does not exist");
+    }
+}

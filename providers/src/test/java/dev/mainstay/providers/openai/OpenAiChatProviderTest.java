@@ -1,0 +1,182 @@
+package dev.mainstay.providers.openai;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.mainstay.Json;
+import dev.mainstay.contract.JsonSchema;
+import dev.mainstay.contract.OutputContract;
+import dev.mainstay.provider.Message;
+import dev.mainstay.provider.ModelRequest;
+import dev.mainstay.provider.ProviderOutcome;
+import dev.mainstay.testkit.FakeProvider;
+import dev.mainstay.testkit.Fault;
+import dev.mainstay.testkit.FaultScript;
+import dev.mainstay.testkit.RecordedRequest;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+/** The provider against the testkit fake over real loopback HTTP, one fault at a time. */
+class OpenAiChatProviderTest {
+    private static final JsonNode SCHEMA = Json.parse("""
+            {"type": "object", "required": ["category", "summary"], "additionalProperties": false,
+             "properties": {
+               "category": {"type": "string", "enum": ["bug", "billing", "other"]},
+               "summary": {"type": "string", "minLength": 1, "maxLength": 200}}}
+            """);
+    private static final String TICKET = "I was charged twice for my invoice this month. Please refund the billing error.";
+
+    private final FakeProvider fake = FakeProvider.start(FaultScript.none());
+
+    @AfterEach
+    void stopFake() {
+        fake.close();
+    }
+
+    private OpenAiChatProvider provider(String apiKey, String maxTokensField) {
+        return new OpenAiChatProvider(new OpenAiChatProvider.Config("fake", fake.baseUrl(), apiKey, Duration.ofSeconds(2), maxTokensField));
+    }
+
+    private static ModelRequest request(Duration timeout) {
+        return new ModelRequest("gpt-4o-mini",
+                List.of(Message.system("You triage support tickets."), Message.user("Classify this ticket.\n<ticket>\n" + TICKET + "\n</ticket>")),
+                SCHEMA, "triage", 300, timeout, Map.of("job", "job_01testjob", "stage", "triage"));
+    }
+
+    private ProviderOutcome call(Fault fault) throws InterruptedException {
+        return call(fault, Duration.ofSeconds(2));
+    }
+
+    private ProviderOutcome call(Fault fault, Duration timeout) throws InterruptedException {
+        fake.script(FaultScript.of(fault));
+        return provider("sk-test", "max_tokens").call(request(timeout));
+    }
+
+    @Test
+    void okIsSuccessWithReportedModelUsageAndSchemaValidContent() throws Exception {
+        ProviderOutcome outcome = call(Fault.ok());
+        assertThat(outcome).isInstanceOfSatisfying(ProviderOutcome.Success.class, s -> {
+            assertThat(s.reportedModel()).isEqualTo("gpt-4o-mini-fake-0001");
+            assertThat(s.inputTokens()).isPositive();
+            assertThat(s.outputTokens()).isPositive();
+            OutputContract contract = new OutputContract(JsonSchema.compile(SCHEMA));
+            assertThat(contract.check(s.content())).isInstanceOfSatisfying(OutputContract.Check.Valid.class, v -> {
+                assertThat(v.output().get("category").stringValue()).isEqualTo("billing");
+                assertThat(TICKET).contains(v.output().get("summary").stringValue());
+            });
+        });
+    }
+
+    @Test
+    void rateLimitedCarriesTheRetryAfter() throws Exception {
+        assertThat(call(Fault.status(429).retryAfter(Duration.ofSeconds(2))))
+                .isInstanceOfSatisfying(ProviderOutcome.RateLimited.class, r -> {
+                    assertThat(r.retryAfter()).contains(Duration.ofSeconds(2));
+                    assertThat(r.detail()).startsWith("HTTP 429");
+                });
+    }
+
+    @Test
+    void serverErrorsAreTransient() throws Exception {
+        assertThat(call(Fault.status(500))).isInstanceOfSatisfying(ProviderOutcome.Transient.class,
+                t -> assertThat(t.detail()).isEqualTo("HTTP 500: scripted failure with status 500"));
+        assertThat(call(Fault.status(503).retryAfter(Duration.ofSeconds(3))))
+                .isEqualTo(new ProviderOutcome.Transient(Optional.of(Duration.ofSeconds(3)), "HTTP 503: scripted failure with status 503"));
+    }
+
+    @Test
+    void clientErrorsAreFatal() throws Exception {
+        assertThat(call(Fault.status(400))).isEqualTo(new ProviderOutcome.Fatal(400, "scripted failure with status 400"));
+        assertThat(call(Fault.status(401))).isEqualTo(new ProviderOutcome.Fatal(401, "scripted failure with status 401"));
+    }
+
+    @Test
+    void hangPastTheRequestTimeoutIsTimedOut() throws Exception {
+        Duration timeout = Duration.ofMillis(300);
+        assertThat(call(Fault.hang(), timeout)).isInstanceOfSatisfying(ProviderOutcome.TimedOut.class,
+                t -> assertThat(t.after()).isEqualTo(timeout));
+    }
+
+    @Test
+    void connectionResetIsTransient() throws Exception {
+        assertThat(call(Fault.reset())).isInstanceOfSatisfying(ProviderOutcome.Transient.class,
+                t -> assertThat(t.detail()).contains("connection to 127.0.0.1:" + fake.port() + " failed"));
+    }
+
+    @Test
+    void malformedBodyIsTransient() throws Exception {
+        assertThat(call(Fault.malformed())).isInstanceOfSatisfying(ProviderOutcome.Transient.class,
+                t -> assertThat(t.detail()).contains("not JSON"));
+    }
+
+    @Test
+    void truncatedBodyIsTransient() throws Exception {
+        assertThat(call(Fault.truncated())).isInstanceOf(ProviderOutcome.Transient.class);
+    }
+
+    @Test
+    void refusalIsRefused() throws Exception {
+        assertThat(call(Fault.refusal())).isEqualTo(new ProviderOutcome.Refused("I can't help with that request."));
+    }
+
+    @Test
+    void invalidAndProseOutputAreSuccessesThatFailTheContract() throws Exception {
+        OutputContract contract = new OutputContract(JsonSchema.compile(SCHEMA));
+        for (Fault f : List.of(Fault.invalidOutput(), Fault.proseOutput())) {
+            assertThat(call(f)).as(f.kind().name()).isInstanceOfSatisfying(ProviderOutcome.Success.class,
+                    s -> assertThat(contract.check(s.content())).isInstanceOf(OutputContract.Check.Invalid.class));
+        }
+    }
+
+    @Test
+    void unreachableServerIsTransient() throws Exception {
+        int port = fake.port();
+        fake.close();
+        OpenAiChatProvider p = new OpenAiChatProvider(new OpenAiChatProvider.Config("gone", URI.create("http://127.0.0.1:" + port + "/v1"), "", Duration.ofSeconds(1), "max_tokens"));
+        assertThat(p.call(request(Duration.ofSeconds(1)))).isInstanceOf(ProviderOutcome.Transient.class);
+    }
+
+    @Test
+    void requestCarriesModelMessagesSchemaTokenLimitAndCorrelationHeaders() throws Exception {
+        provider("sk-test", "max_tokens").call(request(Duration.ofSeconds(2)));
+        RecordedRequest r = fake.requests().getFirst();
+        assertThat(r.method()).isEqualTo("POST");
+        assertThat(r.path()).isEqualTo("/v1/chat/completions");
+        assertThat(r.headers()).containsEntry("authorization", "Bearer sk-test").containsEntry("content-type", "application/json");
+        assertThat(r.job()).isEqualTo("job_01testjob");
+        assertThat(r.stage()).isEqualTo("triage");
+        JsonNode body = r.body();
+        assertThat(body.get("model").stringValue()).isEqualTo("gpt-4o-mini");
+        assertThat(body.get("messages")).isEqualTo(Json.parse("""
+                [{"role": "system", "content": "You triage support tickets."},
+                 {"role": "user", "content": "Classify this ticket.\\n<ticket>\\n%s\\n</ticket>"}]""".formatted(TICKET)));
+        assertThat(body.get("max_tokens").intValue()).isEqualTo(300);
+        assertThat(body.has("max_completion_tokens")).isFalse();
+        assertThat(body.at("/response_format/type").stringValue()).isEqualTo("json_schema");
+        assertThat(body.at("/response_format/json_schema/name").stringValue()).isEqualTo("triage");
+        assertThat(body.at("/response_format/json_schema/schema")).isEqualTo(SCHEMA);
+    }
+
+    @Test
+    void openAiStyleTokenFieldAndNoKeyMeansNoAuthorizationHeader() throws Exception {
+        provider("", "max_completion_tokens").call(request(Duration.ofSeconds(2)));
+        RecordedRequest r = fake.requests().getFirst();
+        assertThat(r.headers()).doesNotContainKey("authorization");
+        assertThat(r.body().get("max_completion_tokens").intValue()).isEqualTo(300);
+        assertThat(r.body().has("max_tokens")).isFalse();
+    }
+
+    @Test
+    void endpointAppendsChatCompletionsToTheBaseUrl() {
+        assertThat(new OpenAiChatProvider(new OpenAiChatProvider.Config("x", URI.create("http://h:1/v1/"), "", Duration.ofSeconds(1), "max_tokens")).endpoint())
+                .isEqualTo(URI.create("http://h:1/v1/chat/completions"));
+        assertThatThrownBy(() -> new OpenAiChatProvider.Config("x", URI.create("http://h:1/v1"), "", Duration.ofSeconds(1), "max_output_tokens"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("max_output_tokens");
+    }
+}

@@ -1,0 +1,84 @@
+package dev.mainstay.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mainstay.Json;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+/** The fake as a plain HTTP client sees it. */
+class FakeProviderTest {
+    private static final String BODY = """
+            {"model": "m", "messages": [{"role": "user", "content": "Triage <ticket>The export button fails. It shows an error.</ticket>"}],
+             "response_format": {"type": "json_schema", "json_schema": {"name": "t", "schema":
+               {"type": "object", "required": ["summary"], "properties": {"summary": {"type": "string"}}}}}}
+            """;
+
+    private final FakeProvider fake = FakeProvider.start(FaultScript.none());
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
+
+    @AfterEach
+    void stop() {
+        fake.close();
+        http.close();
+    }
+
+    private HttpResponse<String> post(String job) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(fake.baseUrl() + "/chat/completions"))
+                .timeout(Duration.ofSeconds(5))
+                .POST(HttpRequest.BodyPublishers.ofString(BODY));
+        if (job != null) {
+            b.header("X-Mainstay-Job", job);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void answersWithSchemaShapedContentFromTheDelimitedPrompt() throws Exception {
+        HttpResponse<String> r = post(null);
+        assertThat(r.statusCode()).isEqualTo(200);
+        JsonNode root = Json.parse(r.body());
+        assertThat(root.get("model").stringValue()).isEqualTo("m-fake-0001");
+        JsonNode content = Json.parse(root.at("/choices/0/message/content").stringValue());
+        // A summary gets two sentences of the ticket, in order.
+        assertThat(content.get("summary").stringValue()).isEqualTo("The export button fails. It shows an error.");
+        assertThat(root.at("/usage/prompt_tokens").longValue()).isPositive();
+    }
+
+    @Test
+    void stepsAreUsedInOrderThenTheFallback() throws Exception {
+        fake.script(FaultScript.of(Fault.status(503), Fault.status(429).retryAfter(Duration.ofMillis(1500))));
+        assertThat(post(null).statusCode()).isEqualTo(503);
+        HttpResponse<String> limited = post(null);
+        assertThat(limited.statusCode()).isEqualTo(429);
+        assertThat(limited.headers().firstValue("retry-after")).contains("2");
+        assertThat(post(null).statusCode()).isEqualTo(200);
+        assertThat(fake.requests()).extracting(RecordedRequest::answeredWith)
+                .containsExactly(Fault.Kind.STATUS, Fault.Kind.STATUS, Fault.Kind.OK);
+        assertThat(fake.requests()).extracting(RecordedRequest::seq).containsExactly(1L, 2L, 3L);
+    }
+
+    @Test
+    void perJobScriptsLetEveryJobWalkTheStepsOnItsOwn() throws Exception {
+        fake.script(FaultScript.perJob(Fault.status(500)));
+        List<Integer> statuses = List.of(post("job_a").statusCode(), post("job_b").statusCode(), post("job_a").statusCode(), post("job_b").statusCode());
+        assertThat(statuses).containsExactly(500, 500, 200, 200);
+        assertThat(fake.requests()).extracting(RecordedRequest::job).containsExactly("job_a", "job_b", "job_a", "job_b");
+    }
+
+    @Test
+    void otherPathsAre404AndRecorded() throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(fake.baseUrl() + "/models")).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(404);
+        assertThat(fake.requestCount()).isEqualTo(1);
+        fake.clearRequests();
+        assertThat(fake.requests()).isEmpty();
+    }
+}
