@@ -112,7 +112,8 @@ public final class Engine implements AutoCloseable {
             throw new InvalidInputException("the request body does not match the input schema of " + workflow.name() + " v" + workflow.version(), violations);
         }
         JsonNode input = workflow.input().withDefaults(body);
-        String requestHash = ContentHash.sha256(workflow.name() + "\n" + Json.canonical(body));
+        // Hashed after defaults: spelling out a default value is the same request.
+        String requestHash = ContentHash.sha256(workflow.name() + "\n" + Json.canonical(input));
         admit(principal.accountId());
         Instant now = clock.instant();
         NewJob job = new NewJob(ids.next("job"), principal.accountId(), workflow.name(), workflow.version(), input,
@@ -414,7 +415,7 @@ public final class Engine implements AutoCloseable {
                                 .clearError()
                                 .event(partial ? "partially_completed" : "completed", data);
                     } else {
-                        t = JobTransition.to(job.id(), JobStatus.PROCESSING, now).event("stage_completed", data);
+                        t = JobTransition.to(job.id(), JobStatus.PROCESSING, now).clearError().event("stage_completed", data);
                     }
                     if (!store.apply(t.from(JobStatus.PROCESSING).leasedBy(config.nodeId()).currentStage(i + 1).stageAttempts(0)
                             .addUsage(c.usage()).stageRun(run).build())) {

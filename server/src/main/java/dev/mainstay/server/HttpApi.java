@@ -228,8 +228,9 @@ final class HttpApi {
             String name = path.substring(4);
             Optional<WorkflowDefinition> workflow = registry.active(name);
             if (workflow.isPresent()) {
+                Principal principal = authenticate(req);
                 allow(method, "POST");
-                return submit(authenticate(req), workflow.get(), req);
+                return submit(principal, workflow.get(), req);
             }
             if (method.equals("POST")) {
                 authenticate(req);
@@ -378,7 +379,7 @@ final class HttpApi {
         if (!job.status().isTerminal() && wait.compareTo(Duration.ZERO) > 0) {
             job = engine.awaitTerminal(principal.accountId(), job.id(), wait);
         }
-        Reply reply = Reply.json(job.status().isTerminal() ? 200 : 202, JobView.render(job, job.status().isTerminal() ? store.stages(job.id()) : null, clock.instant()))
+        Reply reply = Reply.json(job.status().isTerminal() ? 200 : 202, JobView.render(job, store.stages(job.id()), clock.instant()))
                 .header("Location", "/v1/jobs/" + job.id());
         if (applied != null) {
             reply.header("Preference-Applied", applied);
@@ -514,7 +515,7 @@ final class HttpApi {
         if (!errors.isEmpty()) {
             throw new InvalidInputException("the account request is not valid", errors);
         }
-        Instant now = clock.instant();
+        Instant now = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
         Account account = new Account(ids.next("acct"), name.stringValue().strip(), plan == null ? "free" : plan.stringValue(), now);
         store.createAccount(account);
         String secret = ApiKeys.newSecret(false);

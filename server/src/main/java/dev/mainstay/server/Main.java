@@ -51,6 +51,11 @@ public final class Main implements Runnable {
                 });
     }
 
+    /** {@code --config} when given, else {@code MAINSTAY_CONFIG}, else none. */
+    static Optional<Path> configFile(Path option, java.util.Map<String, String> env) {
+        return Optional.ofNullable(option).or(() -> Optional.ofNullable(env.get("MAINSTAY_CONFIG")).filter(s -> !s.isBlank()).map(Path::of));
+    }
+
     @Override
     public void run() {
         spec.commandLine().usage(spec.commandLine().getOut());
@@ -88,8 +93,7 @@ public final class Main implements Runnable {
             if (port != null) env.put("MAINSTAY_PORT", port.toString());
             if (dataDir != null) env.put("MAINSTAY_DATA_DIR", dataDir.toString());
             if (workflows != null) env.put("MAINSTAY_WORKFLOWS", workflows.toString());
-            Optional<Path> file = Optional.ofNullable(config).or(() -> Optional.ofNullable(env.get("MAINSTAY_CONFIG")).filter(s -> !s.isBlank()).map(Path::of));
-            ServerConfig cfg = ServerConfig.load(file, env);
+            ServerConfig cfg = ServerConfig.load(configFile(config, env), env);
             MainstayServer server = MainstayServer.start(cfg, Clock.systemUTC());
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -154,7 +158,7 @@ public final class Main implements Runnable {
 
             @Override
             public Integer call() {
-                ServerConfig cfg = ServerConfig.load(Optional.ofNullable(config), System.getenv());
+                ServerConfig cfg = ServerConfig.load(configFile(config, System.getenv()), System.getenv());
                 Path root = dir == null ? cfg.workflowsDir() : dir;
                 List<WorkflowDefinition> all = WorkflowLoader.load(root, cfg.routes().keySet());
                 PrintWriter out = spec.commandLine().getOut();

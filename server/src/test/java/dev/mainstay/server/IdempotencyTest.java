@@ -53,6 +53,17 @@ class IdempotencyTest {
     }
 
     @Test
+    void spellingOutADefaultIsTheSameRequest() {
+        String doc = "{\"document\": \"Defaults count once.\"}";
+        String withDefault = "{\"document\": \"Defaults count once.\", \"max_points\": 5}";
+        String first = node.http.post("/v1/briefs/extract-key-points", KEY, doc, "Idempotency-Key", "defaults-1").json().path("id").asString();
+        Http.Response again = node.http.post("/v1/briefs/extract-key-points", KEY, withDefault, "Idempotency-Key", "defaults-1");
+        assertThat(again.json().path("id").asString()).isEqualTo(first);
+        ApiContractTest.assertProblem(node.http.post("/v1/briefs/extract-key-points", KEY,
+                "{\"document\": \"Defaults count once.\", \"max_points\": 4}", "Idempotency-Key", "defaults-1"), 409, "idempotency_conflict");
+    }
+
+    @Test
     void sameKeyDifferentBodyIs409() {
         node.http.post("/v1/test/echo", KEY, "{\"text\": \"one.\"}", "Idempotency-Key", "order-2");
         Http.Response conflict = node.http.post("/v1/test/echo", KEY, "{\"text\": \"two.\"}", "Idempotency-Key", "order-2");

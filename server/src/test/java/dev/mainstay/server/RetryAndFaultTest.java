@@ -89,6 +89,10 @@ class RetryAndFaultTest {
         Http.Response replay = node.http.post("/v1/jobs/" + id + "/replay", KEY, null);
         assertThat(replay.status()).isEqualTo(202);
         assertThat(replay.json().path("status").asString()).isIn("queued", "processing", "completed");
+        if (!replay.json().path("status").asString().equals("completed")) {
+            assertThat(replay.json().path("completed_at").isNull()).as("a replayed job is unfinished again").isTrue();
+            assertThat(replay.json().path("error").isNull()).isTrue();
+        }
         JsonNode done = node.awaitTerminal(id);
         assertThat(done.path("status").asString()).isEqualTo("completed");
         assertThat(done.path("dead_letter").asBoolean()).isFalse();

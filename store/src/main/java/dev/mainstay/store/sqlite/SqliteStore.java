@@ -458,6 +458,8 @@ public final class SqliteStore implements Store {
             if (t.completedAt() != null) {
                 sets.add("completed_at = ?");
                 args.add(t.completedAt());
+            } else if (!t.to().isTerminal()) {
+                sets.add("completed_at = NULL"); // a replayed job is unfinished again
             }
             if (t.deadlineAt() != null) {
                 sets.add("deadline_at = ?");
