@@ -187,16 +187,21 @@ public final class OpenAiChatProvider implements Provider {
                 }
             }
         }
-        for (String h : new String[] {"x-ratelimit-reset-requests", "x-ratelimit-reset-tokens"}) {
-            Optional<String> reset = headers.firstValue(h);
-            if (reset.isPresent()) {
-                Optional<Duration> d = parseReset(reset.get());
-                if (d.isPresent()) {
-                    return d;
-                }
-            }
+        // OpenAI says which budget ran out through the remaining-* headers; wait for that one.
+        Optional<Duration> requests = headers.firstValue("x-ratelimit-reset-requests").flatMap(OpenAiChatProvider::parseReset);
+        Optional<Duration> tokens = headers.firstValue("x-ratelimit-reset-tokens").flatMap(OpenAiChatProvider::parseReset);
+        boolean requestsOut = headers.firstValue("x-ratelimit-remaining-requests").map(v -> v.strip().equals("0")).orElse(false);
+        boolean tokensOut = headers.firstValue("x-ratelimit-remaining-tokens").map(v -> v.strip().equals("0")).orElse(false);
+        if (requestsOut && tokensOut && requests.isPresent() && tokens.isPresent()) {
+            return requests.get().compareTo(tokens.get()) >= 0 ? requests : tokens;
         }
-        return Optional.empty();
+        if (requestsOut && requests.isPresent()) {
+            return requests;
+        }
+        if (tokensOut && tokens.isPresent()) {
+            return tokens;
+        }
+        return requests.isPresent() ? requests : tokens;
     }
 
     static Optional<Duration> parseReset(String text) {

@@ -90,6 +90,16 @@ class RecordedResponsesTest {
     }
 
     @Test
+    void rateLimitOnTokensWaitsForTheTokensReset() {
+        assertThat(OpenAiChatProvider.retryAfter(response(429, "error-rate-limit.json",
+                "x-ratelimit-remaining-requests", "499", "x-ratelimit-reset-requests", "1m30s",
+                "x-ratelimit-remaining-tokens", "0", "x-ratelimit-reset-tokens", "6ms"))).contains(Duration.ofMillis(6));
+        assertThat(OpenAiChatProvider.retryAfter(response(429, "error-rate-limit.json",
+                "x-ratelimit-remaining-requests", "0", "x-ratelimit-reset-requests", "2s",
+                "x-ratelimit-remaining-tokens", "0", "x-ratelimit-reset-tokens", "6ms"))).contains(Duration.ofSeconds(2));
+    }
+
+    @Test
     void rateLimitPrefersRetryAfterMsThenRetryAfterOverResetHeaders() {
         assertThat(OpenAiChatProvider.retryAfter(response(429, "error-rate-limit.json",
                 "retry-after-ms", "1500", "retry-after", "2", "x-ratelimit-reset-requests", "1m30s"))).contains(Duration.ofMillis(1500));

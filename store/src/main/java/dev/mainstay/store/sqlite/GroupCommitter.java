@@ -179,6 +179,12 @@ final class GroupCommitter implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        // A write that slipped in between the closed check and the poison pill would wait forever.
+        for (Pending<?> p; (p = queue.poll()) != null; ) {
+            if (p.work() != null) {
+                p.result().completeExceptionally(new StoreException("the store closed before this write ran"));
+            }
+        }
         try {
             connection.close();
         } catch (SQLException e) {
