@@ -69,7 +69,7 @@ public final class SchemaSampler {
         return switch (type) {
             case "object" -> object(schema);
             case "array" -> array(schema, name);
-            case "integer" -> f.numberNode((long) Math.round(number(schema, name, true)));
+            case "integer" -> f.numberNode(Math.round(number(schema, name, true)));
             case "number" -> f.numberNode(number(schema, name, false));
             case "boolean" -> f.booleanNode(true);
             case "null" -> f.nullNode();
