@@ -19,6 +19,7 @@ import dev.mainstay.job.SubmitOutcome;
 import dev.mainstay.job.Usage;
 import dev.mainstay.provider.Provider;
 import dev.mainstay.provider.Routes;
+import dev.mainstay.provider.Target;
 import dev.mainstay.store.Store;
 import dev.mainstay.usage.PriceTable;
 import dev.mainstay.workflow.ModelStage;
@@ -28,6 +29,7 @@ import dev.mainstay.workflow.WorkflowRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -60,6 +62,7 @@ public final class Engine implements AutoCloseable {
     private final Store store;
     private final WorkflowRegistry registry;
     private final ModelStageExecutor executor;
+    private final FallbackLadder ladder;
     private final Clock clock;
     private final EngineConfig config;
     private final RetrySchedule retries;
@@ -85,6 +88,7 @@ public final class Engine implements AutoCloseable {
         this.config = config;
         this.executor = new ModelStageExecutor(providers, routes, prices, clock, config);
         this.retries = new RetrySchedule(random);
+        this.ladder = new FallbackLadder(store, config.toolchainVersion());
         this.ids = new JobIds(clock);
     }
 
@@ -342,7 +346,7 @@ public final class Engine implements AutoCloseable {
             Optional<WorkflowDefinition> workflow = registry.version(job.workflow(), job.workflowVersion());
             if (workflow.isEmpty()) {
                 fail(job, new JobError(ErrorCode.INTERNAL, "workflow " + job.workflow() + " v" + job.workflowVersion()
-                        + " is not known to node " + config.nodeId(), true), null, Usage.ZERO);
+                        + " is not known to node " + config.nodeId(), true), null, Usage.ZERO, null);
                 return;
             }
             WorkflowDefinition wf = workflow.get();
@@ -354,7 +358,7 @@ public final class Engine implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.error("job {}: unexpected failure", job.id(), e);
             try {
-                fail(job, new JobError(ErrorCode.INTERNAL, "internal error while running the job: " + e.getClass().getSimpleName(), true), null, Usage.ZERO);
+                fail(job, new JobError(ErrorCode.INTERNAL, "internal error while running the job: " + e.getClass().getSimpleName(), true), null, Usage.ZERO, null);
             } catch (RuntimeException again) {
                 LOG.error("job {}: could not record the failure; its lease will expire and it will run again", job.id(), again);
             }
@@ -387,33 +391,44 @@ public final class Engine implements AutoCloseable {
             }
         }
         List<StageDefinition> stages = wf.stages();
+        int attemptsDone = job.stageAttempts();
         for (int i = job.currentStage(); i < stages.size(); i++) {
             if (Thread.interrupted()) {
                 throw new InterruptedException();
             }
             StageDefinition stage = stages.get(i);
-            int attempt = (i == job.currentStage() ? job.stageAttempts() : 0) + 1;
-            Instant started = clock.instant();
-            StageResult result = switch (stage) {
-                case ModelStage model -> executor.attempt(job, wf, model, outputs);
+            ModelStage model = switch (stage) {
+                case ModelStage m -> m;
             };
+            List<Target> targets = executor.targets(model);
+            int perTarget = stage.retry().attempts();
+            int attempt = attemptsDone + 1;
+            int targetIndex = (attempt - 1) / perTarget;
+            Instant started = clock.instant();
+            StageResult result = targetIndex < targets.size()
+                    ? executor.attempt(job, wf, model, outputs, targets.get(targetIndex))
+                    : new StageResult.Failed(new JobError(ErrorCode.PROVIDER_UNAVAILABLE, "no route of " + model.route()
+                            + " has a target; check the 'routes' configuration", false), Optional.empty(), null, Usage.ZERO);
             Instant now = clock.instant();
             boolean last = i == stages.size() - 1;
             switch (result) {
                 case StageResult.Completed c -> {
+                    attemptsDone = 0;
                     outputs.put(stage.id(), c.output());
                     lastOutput = c.output();
-                    lastProvenance = c.provenance();
+                    Provenance withPath = withPath(c.provenance(), targetHistory(job.id(), stage.id()));
+                    lastProvenance = withPath;
                     repaired |= "repaired".equals(c.provenance().validation());
-                    StageRun run = new StageRun(job.id(), i, stage.id(), StageRun.COMPLETED, c.output(), attempt, c.provenance(), c.usage(), null, started, now);
+                    StageRun run = new StageRun(job.id(), i, stage.id(), StageRun.COMPLETED, c.output(), attempt, withPath, c.usage(), null, started, now);
                     ObjectNode data = Json.object().put("stage", stage.id()).put("index", i).put("attempt", attempt);
                     JobTransition.Builder t;
                     if (last) {
-                        t = JobTransition.to(job.id(), partial ? JobStatus.PARTIALLY_COMPLETED : JobStatus.COMPLETED, now)
+                        boolean rerouted = !withPath.fallbackPath().isEmpty();
+                        t = JobTransition.to(job.id(), partial ? JobStatus.PARTIALLY_COMPLETED : rerouted ? JobStatus.DEGRADED : JobStatus.COMPLETED, now)
                                 .result(lastOutput, ResultType.FULL)
                                 .provenance(jobProvenance(lastProvenance, repaired))
                                 .clearError()
-                                .event(partial ? "partially_completed" : "completed", data);
+                                .event(partial ? "partially_completed" : rerouted ? "degraded" : "completed", data);
                     } else {
                         t = JobTransition.to(job.id(), JobStatus.PROCESSING, now).clearError().event("stage_completed", data);
                     }
@@ -423,24 +438,38 @@ public final class Engine implements AutoCloseable {
                     }
                 }
                 case StageResult.Failed f -> {
-                    boolean retry = f.error().retryable() && attempt < stage.retry().attempts();
                     JobError error = f.error();
+                    boolean deadline = error.code() == ErrorCode.DEADLINE_EXCEEDED;
+                    boolean retry = error.retryable() && (attempt - 1) % perTarget + 1 < perTarget;
                     Duration delay = Duration.ZERO;
                     if (retry) {
-                        delay = retries.delay(stage.retry(), attempt, f.retryAfter());
+                        delay = retries.delay(stage.retry(), (attempt - 1) % perTarget + 1, f.retryAfter());
                         if (now.plus(delay).isAfter(job.deadlineAt())) {
                             retry = false;
                             error = new JobError(error.code(), error.message() + " (the next attempt would start after the workflow deadline)", error.retryable());
                         }
                     }
                     if (retry) {
-                        ObjectNode data = Json.object().put("stage", stage.id()).put("attempt", attempt)
+                        ObjectNode data = Json.object().put("stage", stage.id()).put("attempt", attempt).put("target", targets.get(targetIndex).toString())
                                 .put("code", error.code().code()).put("delay_ms", delay.toMillis());
                         store.apply(JobTransition.to(job.id(), JobStatus.RETRYING, now).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
                                 .stageAttempts(attempt).error(error).nextRunAt(now.plus(delay)).retryAt(now.plus(delay))
                                 .addUsage(f.usage()).releaseLease().event("retry_scheduled", data).build());
                         return;
                     }
+                    if (!deadline && targetIndex + 1 < targets.size()) {
+                        // This target gave up: the next one of the route gets a fresh set of attempts, now.
+                        attemptsDone = (targetIndex + 1) * perTarget;
+                        ObjectNode data = Json.object().put("stage", stage.id()).put("from", targets.get(targetIndex).toString())
+                                .put("to", targets.get(targetIndex + 1).toString()).put("code", error.code().code());
+                        if (!store.apply(JobTransition.to(job.id(), JobStatus.PROCESSING, now).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
+                                .stageAttempts(attemptsDone).error(error).addUsage(f.usage()).event("target_switched", data).build())) {
+                            return;
+                        }
+                        i--; // same stage, next target
+                        continue;
+                    }
+                    attemptsDone = 0;
                     StageRun run = new StageRun(job.id(), i, stage.id(), StageRun.FAILED, null, attempt, f.provenance(), f.usage(), error, started, now);
                     if (stage.optional() && !last) {
                         partial = true;
@@ -458,11 +487,41 @@ public final class Engine implements AutoCloseable {
                                 .event("partially_completed", Json.object().put("stage", stage.id())).build());
                         return;
                     }
-                    fail(job, error, run, f.usage());
+                    List<String> path = new ArrayList<>(targetHistory(job.id(), stage.id()));
+                    if (targetIndex < targets.size()) {
+                        path.add(targets.get(targetIndex) + ": " + error.code().code());
+                    }
+                    Optional<FallbackLadder.Rescue> rescue = wf.fallback().isEmpty() ? Optional.empty() : ladder.climb(job, wf, i, f, path);
+                    if (rescue.isPresent()) {
+                        FallbackLadder.Rescue r = rescue.get();
+                        ObjectNode data = Json.object().put("stage", stage.id()).put("code", error.code().code()).put("result_type", r.type().wire());
+                        store.apply(JobTransition.to(job.id(), JobStatus.DEGRADED, now).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
+                                .stageAttempts(attempt).addUsage(f.usage()).stageRun(run).clearError()
+                                .result(r.result(), r.type()).provenance(r.provenance()).event("degraded", data).build());
+                        return;
+                    }
+                    Provenance failedWith = f.provenance() == null ? null : withPath(f.provenance(), path);
+                    fail(job, error, new StageRun(job.id(), i, stage.id(), StageRun.FAILED, null, attempt, failedWith, f.usage(), error, started, now), f.usage(),
+                            wf.fallback().isEmpty() ? null : new Provenance("mainstay", null, null, null, config.toolchainVersion(), path, "failed"));
                     return;
                 }
             }
         }
+    }
+
+    /** The route targets a stage gave up on so far, from the job's durable events. */
+    private List<String> targetHistory(String jobId, String stageId) {
+        List<String> out = new ArrayList<>();
+        for (var e : store.events(jobId, 0, 10_000)) {
+            if ("target_switched".equals(e.type()) && e.data() != null && stageId.equals(e.data().path("stage").asString(""))) {
+                out.add(e.data().path("from").asString() + ": " + e.data().path("code").asString() + ", switched to " + e.data().path("to").asString());
+            }
+        }
+        return out;
+    }
+
+    private static Provenance withPath(Provenance p, List<String> path) {
+        return new Provenance(p.provider(), p.model(), p.promptVersion(), p.schemaVersion(), p.toolchainVersion(), path, p.validation());
     }
 
     private Provenance jobProvenance(Provenance stage, boolean repaired) {
@@ -474,7 +533,7 @@ public final class Engine implements AutoCloseable {
     }
 
     /** Ends the job as failed; a failure that was retryable but ran out of attempts is dead-lettered. */
-    private void fail(Job job, JobError error, StageRun run, Usage usage) {
+    private void fail(Job job, JobError error, StageRun run, Usage usage, Provenance provenance) {
         Instant now = clock.instant();
         JobTransition.Builder t = JobTransition.to(job.id(), JobStatus.FAILED, now)
                 .from(JobStatus.PROCESSING)
@@ -486,6 +545,9 @@ public final class Engine implements AutoCloseable {
             t.stageRun(run).stageAttempts(run.attempts());
         }
         t.addUsage(usage);
+        if (provenance != null) {
+            t.provenance(provenance);
+        }
         store.apply(t.build());
     }
 

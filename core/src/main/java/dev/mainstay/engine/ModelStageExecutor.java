@@ -53,12 +53,10 @@ final class ModelStageExecutor {
         this.config = config;
     }
 
-    StageResult attempt(Job job, WorkflowDefinition workflow, ModelStage stage, Map<String, JsonNode> earlier) throws InterruptedException {
-        Optional<Target> target = firstTarget(stage);
-        if (target.isEmpty()) {
-            return failed(ErrorCode.PROVIDER_UNAVAILABLE, "no route of " + stage.route() + " has a target; check the 'routes' configuration", false, null, Usage.ZERO);
-        }
-        Target t = target.get();
+    /**
+     * One attempt on {@code t}, one of {@link #targets(ModelStage)}.
+     */
+    StageResult attempt(Job job, WorkflowDefinition workflow, ModelStage stage, Map<String, JsonNode> earlier, Target t) throws InterruptedException {
         Provider provider = providers.get(t.provider());
         if (provider == null) {
             return failed(ErrorCode.PROVIDER_UNAVAILABLE, "route target " + t + " names provider '" + t.provider() + "', which is not configured", false, null, Usage.ZERO);
@@ -114,9 +112,9 @@ final class ModelStageExecutor {
             return new StageResult.Completed(valid.output(), provenance(workflow, stage, t, repaired, "repaired"), usage);
         }
         List<Violation> still = ((OutputContract.Check.Invalid) again).violations();
-        return failed(ErrorCode.INVALID_MODEL_OUTPUT, "model output of stage '" + stage.id() + "' failed its schema after one repair: "
-                + still.stream().limit(5).map(Violation::toString).collect(Collectors.joining("; ")), false,
-                provenance(workflow, stage, t, repaired, "failed"), usage);
+        return new StageResult.Failed(new JobError(ErrorCode.INVALID_MODEL_OUTPUT, "model output of stage '" + stage.id() + "' failed its schema after one repair: "
+                + still.stream().limit(5).map(Violation::toString).collect(Collectors.joining("; ")), false), Optional.empty(),
+                provenance(workflow, stage, t, repaired, "failed"), usage, parsedOrNull(repaired.content()));
     }
 
     private ProviderOutcome call(Provider provider, ModelRequest request) throws InterruptedException {
@@ -129,14 +127,17 @@ final class ModelStageExecutor {
         }
     }
 
-    private Optional<Target> firstTarget(ModelStage stage) {
+    /** Every target of the stage's routes, in preference order, each once. */
+    List<Target> targets(ModelStage stage) {
+        List<Target> out = new ArrayList<>();
         for (String route : stage.route()) {
-            Optional<List<Target>> targets = routes.targets(route);
-            if (targets.isPresent() && !targets.get().isEmpty()) {
-                return Optional.of(targets.get().getFirst());
+            for (Target t : routes.targets(route).orElse(List.of())) {
+                if (!out.contains(t)) {
+                    out.add(t);
+                }
             }
         }
-        return Optional.empty();
+        return out;
     }
 
     private Usage cost(Target t, ProviderOutcome.Success s) {
@@ -162,6 +163,15 @@ final class ModelStageExecutor {
 
     private static StageResult failed(ErrorCode code, String message, boolean retryable, Provenance provenance, Usage usage) {
         return new StageResult.Failed(new JobError(code, message, retryable), Optional.empty(), provenance, usage);
+    }
+
+    private static JsonNode parsedOrNull(String text) {
+        try {
+            JsonNode node = Json.parse(text == null ? "" : text.strip());
+            return node != null && node.isObject() ? node : null;
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 
     private static String instructions(WorkflowDefinition workflow, ModelStage stage) {

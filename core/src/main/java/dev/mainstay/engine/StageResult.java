@@ -19,7 +19,12 @@ sealed interface StageResult {
      * The attempt failed; {@code error.retryable()} says whether another attempt may succeed.
      *
      * @param provenance what was tried, when a model was reached at all
+     * @param rejectedOutput the model's last answer when it was JSON but failed its contract (the
+     *     {@code draft} rung can hand it over), else {@code null}
      */
-    record Failed(JobError error, Optional<Duration> retryAfter, Provenance provenance, Usage usage) implements StageResult {
+    record Failed(JobError error, Optional<Duration> retryAfter, Provenance provenance, Usage usage, JsonNode rejectedOutput) implements StageResult {
+        Failed(JobError error, Optional<Duration> retryAfter, Provenance provenance, Usage usage) {
+            this(error, retryAfter, provenance, usage, null);
+        }
     }
 }

@@ -81,6 +81,12 @@ public interface Store extends AutoCloseable {
 
     List<StageRun> stages(String jobId);
 
+    /**
+     * The newest job of this workflow version and input hash that completed with a full result:
+     * what the {@code cached} fallback rung serves.
+     */
+    Optional<Job> lastGoodJob(String workflow, int version, String inputHash);
+
     List<JobEvent> events(String jobId, long afterSeq, int limit);
 
     /** Jobs not yet terminal, for one account or (with {@code null}) all of them. */

@@ -4,6 +4,8 @@ import dev.mainstay.ContentHash;
 import dev.mainstay.Json;
 import dev.mainstay.contract.JsonSchema;
 import dev.mainstay.contract.OutputContract;
+import dev.mainstay.fallback.FallbackRung;
+import dev.mainstay.fallback.RulesPath;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -37,6 +39,7 @@ public final class WorkflowDefinition {
     private final List<StageDefinition> stages;
     private final int concurrency;
     private final int priority;
+    private final List<FallbackRung> fallback;
     private final JsonNode document;
     private final String contentHash;
     private final String source;
@@ -49,6 +52,7 @@ public final class WorkflowDefinition {
         this.deadline = b.deadline;
         this.input = b.input;
         this.stages = List.copyOf(b.stages);
+        this.fallback = List.copyOf(b.fallback);
         this.concurrency = b.concurrency;
         this.priority = b.priority;
         this.document = b.document;
@@ -66,7 +70,7 @@ public final class WorkflowDefinition {
      */
     public static WorkflowDefinition parse(YamlDocument doc, BiFunction<String, String, String> promptText, Set<String> knownRoutes) {
         doc.requireObject("");
-        doc.onlyKeys("", "workflow", "version", "description", "latency", "deadline", "input", "stages", "concurrency", "priority");
+        doc.onlyKeys("", "workflow", "version", "description", "latency", "deadline", "input", "stages", "concurrency", "priority", "fallback");
         Builder b = new Builder();
         b.source = doc.source();
         b.name = doc.requireText("/workflow");
@@ -114,8 +118,47 @@ public final class WorkflowDefinition {
             }
             b.stages.add(stage);
         }
+        b.fallback.addAll(fallback(doc));
         b.document = resolved;
         return new WorkflowDefinition(b);
+    }
+
+    private static List<FallbackRung> fallback(YamlDocument doc) {
+        List<FallbackRung> out = new ArrayList<>();
+        if (!doc.has("/fallback")) {
+            return out;
+        }
+        JsonNode list = doc.node("/fallback");
+        if (!list.isArray()) {
+            throw doc.error("/fallback", "must be a list of rungs, e.g. [cached, {rules: extractive-summary}, draft]");
+        }
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < list.size(); i++) {
+            String p = "/fallback/" + i;
+            JsonNode item = list.get(i);
+            FallbackRung rung;
+            if (item.isString()) {
+                rung = switch (item.stringValue()) {
+                    case "cached" -> new FallbackRung.Cached();
+                    case "draft" -> new FallbackRung.Draft();
+                    case "review" -> throw doc.error(p, "the 'review' rung is not available in this version of Mainstay; end the ladder with 'draft'");
+                    default -> throw doc.error(p, "unknown rung '" + item.stringValue() + "' (known: cached, {rules: <path>}, draft)");
+                };
+            } else if (item.isObject() && item.has("rules")) {
+                try {
+                    rung = new FallbackRung.Rules(RulesPath.of(item.get("rules").asString(""), item));
+                } catch (IllegalArgumentException e) {
+                    throw doc.error(p, e.getMessage());
+                }
+            } else {
+                throw doc.error(p, "a rung is 'cached', 'draft' or a mapping {rules: <path>, ...options}");
+            }
+            if (!seen.add(rung.label())) {
+                throw doc.error(p, "rung '" + rung.label() + "' appears twice");
+            }
+            out.add(rung);
+        }
+        return out;
     }
 
     private static StageDefinition stage(YamlDocument doc, String p, BiFunction<String, String, String> promptText, Set<String> knownRoutes, ObjectNode resolved) {
@@ -204,6 +247,8 @@ public final class WorkflowDefinition {
     public JsonSchema input() { return input; }
     public List<StageDefinition> stages() { return stages; }
     public int concurrency() { return concurrency; }
+    /** Rungs to try, in order, once every route target of a failing stage has given up. */
+    public List<FallbackRung> fallback() { return fallback; }
     public int priority() { return priority; }
     /** The resolved definition (prompt texts inlined), as stored. */
     public JsonNode document() { return document; }
@@ -230,6 +275,7 @@ public final class WorkflowDefinition {
         private Duration deadline;
         private JsonSchema input;
         private final List<StageDefinition> stages = new ArrayList<>();
+        private final List<FallbackRung> fallback = new ArrayList<>();
         private int concurrency;
         private int priority;
         private JsonNode document;

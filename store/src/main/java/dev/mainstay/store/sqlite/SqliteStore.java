@@ -588,6 +588,15 @@ public final class SqliteStore implements Store {
     }
 
     @Override
+    public Optional<Job> lastGoodJob(String workflow, int version, String inputHash) {
+        return read(c -> {
+            List<Job> jobs = loadJobs(c, "j.workflow = ? AND j.workflow_version = ? AND j.input_hash = ? AND j.status = 'completed' AND j.result_type = 'full' "
+                    + "ORDER BY j.completed_at DESC LIMIT 1", workflow, version, inputHash);
+            return jobs.isEmpty() ? Optional.<Job>empty() : Optional.of(jobs.getFirst());
+        });
+    }
+
+    @Override
     public List<StageRun> stages(String jobId) {
         return read(c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT * FROM job_stages WHERE job_id = ? ORDER BY stage_index")) {

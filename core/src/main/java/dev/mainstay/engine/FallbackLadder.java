@@ -1,0 +1,100 @@
+package dev.mainstay.engine;
+
+import dev.mainstay.ContentHash;
+import dev.mainstay.Json;
+import dev.mainstay.contract.OutputContract;
+import dev.mainstay.contract.Violation;
+import dev.mainstay.fallback.FallbackRung;
+import dev.mainstay.job.Job;
+import dev.mainstay.job.Provenance;
+import dev.mainstay.job.ResultType;
+import dev.mainstay.store.Store;
+import dev.mainstay.workflow.ModelStage;
+import dev.mainstay.workflow.StageDefinition;
+import dev.mainstay.workflow.WorkflowDefinition;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Climbs a workflow's declared fallback ladder once the ideal path has failed for good: every
+ * rung is tried in order and the first that yields a result satisfying the final stage's schema
+ * wins. Each step, taken or passed over, is appended to the path recorded in provenance.
+ */
+final class FallbackLadder {
+    /** A result the ladder produced, labelled for what it is. */
+    record Rescue(JsonNode result, ResultType type, Provenance provenance) {
+    }
+
+    private final Store store;
+    private final String toolchainVersion;
+
+    FallbackLadder(Store store, String toolchainVersion) {
+        this.store = store;
+        this.toolchainVersion = toolchainVersion;
+    }
+
+    /**
+     * @param failedStage index of the stage that failed
+     * @param path the steps so far (route targets given up); rung outcomes are appended
+     */
+    Optional<Rescue> climb(Job job, WorkflowDefinition wf, int failedStage, StageResult.Failed failure, List<String> path) {
+        StageDefinition last = wf.stages().getLast();
+        OutputContract contract = switch (last) {
+            case ModelStage m -> m.output();
+        };
+        for (FallbackRung rung : wf.fallback()) {
+            switch (rung) {
+                case FallbackRung.Cached c -> {
+                    Optional<Job> hit = store.lastGoodJob(wf.name(), wf.version(), job.inputHash()).filter(j -> !j.id().equals(job.id()));
+                    if (hit.isEmpty()) {
+                        path.add("cached: no earlier full result for this input");
+                        continue;
+                    }
+                    Job cached = hit.get();
+                    path.add("cached: served the result of " + cached.id());
+                    Provenance p = cached.provenance();
+                    return Optional.of(new Rescue(cached.result(), ResultType.FALLBACK, p == null
+                            ? new Provenance("mainstay", "cached", null, schemaVersion(contract), toolchainVersion, path, "passed")
+                            : new Provenance(p.provider(), p.model(), p.promptVersion(), p.schemaVersion(), p.toolchainVersion(), path, p.validation())));
+                }
+                case FallbackRung.Rules r -> {
+                    Optional<JsonNode> built = r.path().run(job.input(), contract.schema().node());
+                    if (built.isEmpty()) {
+                        path.add(rung.label() + ": nothing to build from this input");
+                        continue;
+                    }
+                    OutputContract.Check check = contract.check(Json.write(built.get()));
+                    if (check instanceof OutputContract.Check.Invalid invalid) {
+                        path.add(rung.label() + ": its result failed the output schema (" + describe(invalid.violations()) + ")");
+                        continue;
+                    }
+                    path.add(rung.label() + ": built the result without a model");
+                    return Optional.of(new Rescue(built.get(), ResultType.FALLBACK,
+                            new Provenance("mainstay", rung.label(), null, schemaVersion(contract), toolchainVersion, path, "passed")));
+                }
+                case FallbackRung.Draft d -> {
+                    if (failure.rejectedOutput() == null || failedStage != wf.stages().size() - 1) {
+                        path.add("draft: no model answer of the final stage to hand over");
+                        continue;
+                    }
+                    path.add("draft: handed over the model's answer that failed its contract");
+                    Provenance p = failure.provenance();
+                    return Optional.of(new Rescue(failure.rejectedOutput(), ResultType.DRAFT, p == null
+                            ? new Provenance("mainstay", "draft", null, schemaVersion(contract), toolchainVersion, path, "failed")
+                            : new Provenance(p.provider(), p.model(), p.promptVersion(), p.schemaVersion(), p.toolchainVersion(), path, "failed")));
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static String schemaVersion(OutputContract contract) {
+        return ContentHash.shortForm(contract.schema().hash());
+    }
+
+    private static String describe(List<Violation> violations) {
+        return violations.stream().limit(3).map(Violation::toString).collect(Collectors.joining("; "));
+    }
+}

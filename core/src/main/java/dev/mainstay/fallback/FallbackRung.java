@@ -1,0 +1,36 @@
+package dev.mainstay.fallback;
+
+
+/**
+ * One rung of a workflow's fallback ladder, tried in the declared order once every target of the
+ * failing stage's route has given up. A closed set, handled by exhaustive switches.
+ */
+public sealed interface FallbackRung {
+    /** Wire name as written in YAML and recorded in {@code provenance.fallback_path}. */
+    String label();
+
+    /** The last-known-good result of the same workflow version for the same input. */
+    record Cached() implements FallbackRung {
+        @Override
+        public String label() {
+            return "cached";
+        }
+    }
+
+    /** A built-in deterministic path that builds the result from the input (see {@link RulesPath}). */
+    record Rules(RulesPath path) implements FallbackRung {
+        @Override
+        public String label() {
+            return "rules:" + path.name();
+        }
+    }
+
+    /** The best partial output there is, returned as {@code result_type: draft}. */
+    record Draft() implements FallbackRung {
+        @Override
+        public String label() {
+            return "draft";
+        }
+    }
+
+}

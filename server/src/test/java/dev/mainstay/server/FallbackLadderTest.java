@@ -1,0 +1,162 @@
+package dev.mainstay.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mainstay.testkit.FakeProvider;
+import dev.mainstay.testkit.Fault;
+import dev.mainstay.testkit.FaultScript;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The fallback ladder through real HTTP: the next target of the route, then the declared rungs
+ * (cached, rules, draft), each recorded in provenance.fallback_path, ending {@code degraded}.
+ */
+class FallbackLadderTest {
+    @TempDir
+    static Path dir;
+    static FakeProvider fake;
+    static TestNode node;
+    static final String KEY = TestNode.DEMO_KEY;
+
+    @BeforeAll
+    static void start() throws Exception {
+        fake = FakeProvider.start(FaultScript.none());
+        Path config = TestNode.writeFiles(dir, fake, "2s", "1s");
+        Files.writeString(config, Files.readString(config).replace("  small: [fake/gpt-4o-mini]", "  small: [fake/gpt-4o-mini]\n  pair: [fake/model-a, fake/model-b]"));
+        Files.writeString(dir.resolve("workflows/test/laddered.yaml"), """
+                workflow: test/laddered
+                version: 1
+                latency: wait
+                input:
+                  type: object
+                  required: [document]
+                  properties:
+                    document: { type: string, minLength: 1 }
+                    max_points: { type: integer, default: 2 }
+                stages:
+                  - id: extract
+                    model:
+                      prompt: prompts/echo-document.mustache
+                      route: [primary]
+                      timeout: 2s
+                    output:
+                      schema:
+                        type: object
+                        required: [points, confidence]
+                        properties:
+                          points: { type: array, minItems: 1, items: { type: string } }
+                          confidence: { type: number, minimum: 0, maximum: 1 }
+                    retry: { attempts: 2, backoff: 10ms, max_backoff: 20ms }
+                fallback: [cached, { rules: extractive-summary }]
+                """);
+        Files.writeString(dir.resolve("workflows/test/drafted.yaml"), """
+                workflow: test/drafted
+                version: 1
+                latency: wait
+                input:
+                  type: object
+                  required: [document]
+                  properties:
+                    document: { type: string }
+                stages:
+                  - id: write
+                    model:
+                      prompt: prompts/echo-document.mustache
+                      route: [pair]
+                      timeout: 2s
+                    output:
+                      schema: { type: object, required: [summary], properties: { summary: { type: string } } }
+                    retry: { attempts: 2, backoff: 10ms, max_backoff: 20ms }
+                fallback: [cached, draft]
+                """);
+        Files.writeString(dir.resolve("workflows/prompts/echo-document.mustache"), "Summarise.\n<document>\n{{input.document}}\n</document>\n");
+        node = TestNode.start(dir, config, Map.of());
+    }
+
+    @AfterAll
+    static void stop() {
+        node.close();
+        fake.close();
+    }
+
+    private JsonNode run(String workflow, String body, FaultScript script) {
+        fake.script(script);
+        Http.Response r = node.http.post("/v1/" + workflow, KEY, body, "Prefer", "wait=30");
+        assertThat(r.status()).as(r.text()).isIn(200, 202);
+        return node.awaitTerminal(r.json().path("id").asString());
+    }
+
+    private static List<String> path(JsonNode job) {
+        return job.path("provenance").path("fallback_path").values().stream().map(JsonNode::asString).toList();
+    }
+
+    @Test
+    void nextTargetOfTheRouteAnswersWhenTheFirstGivesUp() {
+        JsonNode job = run("test/drafted", "{\"document\": \"Route me. Elsewhere.\"}",
+                FaultScript.perJob(Fault.status(503), Fault.status(503)));
+        assertThat(job.path("status").asString()).isEqualTo("degraded");
+        assertThat(job.path("result_type").asString()).isEqualTo("full");
+        assertThat(job.path("provenance").path("model").asString()).isEqualTo("model-b-fake-0001");
+        assertThat(path(job)).containsExactly("fake/model-a: provider_unavailable, switched to fake/model-b");
+        List<String> models = fake.requests().stream().filter(r -> r.job().equals(job.path("id").asString()))
+                .map(r -> r.body().path("model").asString()).toList();
+        assertThat(models).containsExactly("model-a", "model-a", "model-b");
+    }
+
+    @Test
+    void cachedResultServesTheSameInputWhenEveryTargetFails() {
+        String body = "{\"document\": \"Cache this answer. It was good.\"}";
+        JsonNode good = run("test/laddered", body, FaultScript.none());
+        assertThat(good.path("status").asString()).isEqualTo("completed");
+        JsonNode degraded = run("test/laddered", body, FaultScript.always(Fault.status(500)));
+        assertThat(degraded.path("status").asString()).isEqualTo("degraded");
+        assertThat(degraded.path("result_type").asString()).isEqualTo("fallback");
+        assertThat(degraded.path("result")).isEqualTo(good.path("result"));
+        assertThat(degraded.path("error").isNull()).isTrue();
+        assertThat(path(degraded)).containsExactly("fake/gpt-4o-mini: provider_unavailable", "cached: served the result of " + good.path("id").asString());
+    }
+
+    @Test
+    void extractiveSummaryRulesAnswerANewInputWithoutAModel() {
+        JsonNode job = run("test/laddered", "{\"document\": \"Refunds take five days. Refunds need a receipt. The office cat is called Tom. Receipts are emailed.\", \"max_points\": 2}",
+                FaultScript.always(Fault.refusal()));
+        assertThat(job.path("status").asString()).isEqualTo("degraded");
+        assertThat(job.path("result_type").asString()).isEqualTo("fallback");
+        assertThat(job.path("result").path("points").size()).isEqualTo(2);
+        assertThat(job.path("result").path("points").get(0).asString()).contains("Refunds");
+        assertThat(job.path("result").path("confidence").asDouble()).isZero();
+        assertThat(job.path("provenance").path("provider").asString()).isEqualTo("mainstay");
+        assertThat(job.path("provenance").path("model").asString()).isEqualTo("rules:extractive-summary");
+        assertThat(path(job)).containsExactly("fake/gpt-4o-mini: provider_refused", "cached: no earlier full result for this input",
+                "rules:extractive-summary: built the result without a model");
+    }
+
+    @Test
+    void draftHandsOverAnAnswerThatFailedItsContract() {
+        JsonNode job = run("test/drafted", "{\"document\": \"Never valid.\"}", FaultScript.always(Fault.invalidOutput()));
+        assertThat(job.path("status").asString()).isEqualTo("degraded");
+        assertThat(job.path("result_type").asString()).isEqualTo("draft");
+        assertThat(job.path("result").has("unexpected")).isTrue();
+        assertThat(job.path("provenance").path("validation").asString()).isEqualTo("failed");
+        assertThat(path(job)).containsExactly("fake/model-a: invalid_model_output, switched to fake/model-b",
+                "fake/model-b: invalid_model_output", "cached: no earlier full result for this input",
+                "draft: handed over the model's answer that failed its contract");
+    }
+
+    @Test
+    void withNothingLeftOnTheLadderTheJobFailsWithTheWholePath() {
+        JsonNode job = run("test/drafted", "{\"document\": \"Nothing works.\"}", FaultScript.always(Fault.status(400)));
+        assertThat(job.path("status").asString()).isEqualTo("failed");
+        assertThat(job.path("error").path("code").asString()).isEqualTo("provider_rejected");
+        assertThat(path(job)).containsExactly("fake/model-a: provider_rejected, switched to fake/model-b", "fake/model-b: provider_rejected",
+                "cached: no earlier full result for this input", "draft: no model answer of the final stage to hand over");
+    }
+}
