@@ -159,4 +159,29 @@ class FallbackLadderTest {
         assertThat(path(job)).containsExactly("fake/model-a: provider_rejected, switched to fake/model-b", "fake/model-b: provider_rejected",
                 "cached: no earlier full result for this input", "draft: no model answer of the final stage to hand over");
     }
+
+    @Test
+    void shippedLeadClassifierFallsBackToKeywords() {
+        fake.script(FaultScript.always(Fault.status(503)));
+        Http.Response r = node.http.post("/v1/leads/classify", KEY, "{\"message\": \"Our bank needs pricing for 2000 seats.\"}");
+        assertThat(r.status()).isEqualTo(200);
+        JsonNode job = r.json();
+        assertThat(job.path("status").asString()).isEqualTo("degraded");
+        assertThat(job.path("result_type").asString()).isEqualTo("fallback");
+        assertThat(job.path("result").path("segment").asString()).isEqualTo("enterprise");
+        assertThat(job.path("result").path("intent").asString()).isEqualTo("buy");
+        assertThat(job.path("result").path("score").asInt()).isZero();
+        assertThat(job.path("provenance").path("model").asString()).isEqualTo("rules:keyword-classifier");
+    }
+
+    @Test
+    void shippedSupportWorkflowAnswersWithAHoldingReplyWhenTheDraftStageFails() {
+        JsonNode job = run("support/draft-response", "{\"ticket\": {\"subject\": \"Login broken\", \"body\": \"I cannot log in.\", \"customer_name\": \"Ada\"}}",
+                FaultScript.perJob(Fault.ok(), Fault.refusal()));
+        assertThat(job.path("status").asString()).isEqualTo("degraded");
+        assertThat(job.path("result_type").asString()).isEqualTo("fallback");
+        assertThat(job.path("result").path("reply").asString()).startsWith("Hello Ada,").contains("\"Login broken\"");
+        assertThat(job.path("stages").get(0).path("status").asString()).isEqualTo("completed");
+        assertThat(job.path("stages").get(1).path("status").asString()).isEqualTo("failed");
+    }
 }
