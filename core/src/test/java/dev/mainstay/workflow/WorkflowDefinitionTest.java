@@ -82,6 +82,12 @@ class WorkflowDefinitionTest {
         return out;
     }
 
+    private static List<String> withFallback(String... lines) {
+        List<String> out = new ArrayList<>(VALID);
+        out.addAll(List.of(lines)); // from line 22
+        return out;
+    }
+
     static Stream<Arguments> brokenFiles() {
         List<String> duplicate = new ArrayList<>(VALID);
         duplicate.addAll(SECOND_STAGE);
@@ -105,7 +111,13 @@ class WorkflowDefinitionTest {
                 Arguments.of("max_backoff below backoff", edit(21, "    retry: { attempts: 2, backoff: 10s, max_backoff: 5s }"), 21, "stages[0].retry.max_backoff", "must not be shorter than backoff"),
                 Arguments.of("too many attempts", edit(21, "    retry: { attempts: 1000 }"), 21, "stages[0].retry.attempts", "must be between 1 and 100, got 1000"),
                 Arguments.of("workflow name not a path", edit(1, "workflow: Feature"), 1, "workflow", "must look like 'group/feature'"),
-                Arguments.of("reserved workflow name", edit(1, "workflow: jobs/list"), 1, "workflow", "reserved"));
+                Arguments.of("reserved workflow name", edit(1, "workflow: jobs/list"), 1, "workflow", "reserved"),
+                Arguments.of("fallback not a list", withFallback("fallback: cached"), 22, "fallback", "must be a list of rungs"),
+                Arguments.of("unknown rung", withFallback("fallback: [cached, guess]"), 22, "fallback[1]", "unknown rung 'guess'"),
+                Arguments.of("review rung not yet available", withFallback("fallback: [review]"), 22, "fallback[0]", "'review' rung is not available"),
+                Arguments.of("unknown rules path", withFallback("fallback:", "  - { rules: magic }"), 23, "fallback[0]", "unknown rules path 'magic'"),
+                Arguments.of("rules option typo", withFallback("fallback:", "  - { rules: extractive-summary, form: text }"), 23, "fallback[0]", "unknown option 'form'"),
+                Arguments.of("rung twice", withFallback("fallback: [cached, draft, cached]"), 22, "fallback[2]", "appears twice"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -143,14 +155,22 @@ class WorkflowDefinitionTest {
     }
 
     @Test
+    void fallbackLadderIsReadInOrder() throws IOException {
+        List<String> lines = withFallback("fallback:", "  - cached", "  - { rules: template-reply, template: 'Thanks {{input.text}}' }", "  - draft");
+        WorkflowDefinition d = WorkflowLoader.loadFile(write(lines), dir, ROUTES);
+        assertThat(d.fallback()).extracting(dev.mainstay.fallback.FallbackRung::label).containsExactly("cached", "rules:template-reply", "draft");
+    }
+
+    @Test
     void shippedExamplesLoad() {
         List<WorkflowDefinition> all = WorkflowLoader.load(Path.of("../examples/workflows"), ROUTES);
         assertThat(all).extracting(WorkflowDefinition::name)
                 .containsExactlyInAnyOrder("briefs/extract-key-points", "leads/classify", "support/draft-response");
         assertThat(all).allSatisfy(d -> {
-            assertThat(d.version()).isEqualTo(1);
+            assertThat(d.version()).isPositive();
             assertThat(d.contentHash()).matches("[0-9a-f]{64}");
             assertThat(d.stages()).isNotEmpty();
+            assertThat(d.fallback()).as("every shipped example shows a fallback ladder").isNotEmpty();
         });
         WorkflowDefinition support = all.stream().filter(d -> d.name().equals("support/draft-response")).findFirst().orElseThrow();
         assertThat(support.stages()).extracting(StageDefinition::id).containsExactly("triage", "draft");
