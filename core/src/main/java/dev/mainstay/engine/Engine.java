@@ -20,6 +20,7 @@ import dev.mainstay.job.Usage;
 import dev.mainstay.provider.Provider;
 import dev.mainstay.provider.Routes;
 import dev.mainstay.provider.Target;
+import dev.mainstay.review.Review;
 import dev.mainstay.store.Store;
 import dev.mainstay.usage.PriceTable;
 import dev.mainstay.workflow.ModelStage;
@@ -58,6 +59,7 @@ public final class Engine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
     private static final Set<JobStatus> ACTIVE = EnumSet.complementOf(EnumSet.copyOf(JobStatus.terminal()));
     private static final Duration AWAIT_POLL = Duration.ofMillis(200);
+    private static final Duration REVIEW_SWEEP = Duration.ofSeconds(1);
 
     private final Store store;
     private final WorkflowRegistry registry;
@@ -195,6 +197,9 @@ public final class Engine implements AutoCloseable {
         if (worker != null) {
             worker.interrupt();
         }
+        if (applied && job.status() == JobStatus.WAITING_FOR_REVIEW) {
+            store.closeReviews(jobId, "system:cancel", clock.instant());
+        }
         signal(jobId);
         Job now = job(accountId, jobId);
         if (!applied && now.status() != JobStatus.CANCELLED) {
@@ -227,6 +232,90 @@ public final class Engine implements AutoCloseable {
         }
         wake.release();
         return job(accountId, jobId);
+    }
+
+    /**
+     * Decides a pending review: {@code approve} takes the proposed output, {@code edit} the given
+     * one (checked against the stage's output schema), {@code reject} fails the job with
+     * {@code review_rejected}. An approved or edited output is committed as the stage's output and
+     * the job goes on with the next stage, or finishes.
+     *
+     * @param reviewer who decided (an API key id, or {@code system:expiry})
+     */
+    public Review decide(String accountId, String reviewId, Review.Decision decision, JsonNode output, String note, String reviewer) {
+        Review r = store.review(reviewId).filter(x -> x.accountId().equals(accountId))
+                .orElseThrow(() -> new ReviewNotFoundException(reviewId));
+        if (r.status() != Review.Status.PENDING) {
+            throw new InvalidStateException("review " + reviewId + " was already decided: " + r.status().wire() + " by " + r.reviewer());
+        }
+        Job job = job(accountId, r.jobId());
+        WorkflowDefinition wf = registry.version(job.workflow(), job.workflowVersion())
+                .orElseThrow(() -> new InvalidStateException("workflow " + job.workflow() + " v" + job.workflowVersion() + " is no longer known"));
+        ModelStage stage = switch (wf.stages().get(r.stageIndex())) {
+            case ModelStage m -> m;
+        };
+        JsonNode decided = switch (decision) {
+            case APPROVE -> {
+                if (r.proposed() == null) {
+                    throw new InvalidStateException("review " + reviewId + " has no proposed output to approve; send decision 'edit' with an output, or 'reject'");
+                }
+                yield r.proposed();
+            }
+            case EDIT -> {
+                if (output == null || !output.isObject()) {
+                    throw new InvalidInputException("an edit needs the corrected output", List.of(new Violation("/output", "required: a JSON object for stage '" + stage.id() + "'")));
+                }
+                List<Violation> violations = stage.output().schema().validate(output);
+                if (!violations.isEmpty()) {
+                    throw new InvalidInputException("the edited output does not satisfy the output schema of stage '" + stage.id() + "'",
+                            violations.stream().map(v -> new Violation("/output" + v.pointer(), v.message())).toList());
+                }
+                yield output;
+            }
+            case REJECT -> null;
+        };
+        Instant now = clock.instant();
+        List<String> path = new ArrayList<>(r.provenance() == null ? List.of() : r.provenance().fallbackPath());
+        path.add("review: " + decision.outcome().wire() + " by " + reviewer + (note == null || note.isBlank() ? "" : " (" + note.strip() + ")"));
+        Provenance p = r.provenance();
+        Provenance reviewed = new Provenance(p == null ? "mainstay" : p.provider(), p == null ? "review" : p.model(), p == null ? null : p.promptVersion(),
+                p == null ? null : p.schemaVersion(), config.toolchainVersion(), path, "reviewed");
+        ObjectNode data = Json.object().put("review", r.id()).put("decision", decision.wire()).put("reviewer", reviewer);
+        JobTransition.Builder t;
+        if (decided == null) {
+            t = JobTransition.to(job.id(), JobStatus.FAILED, now)
+                    .error(JobError.of(ErrorCode.REVIEW_REJECTED, "rejected in review " + r.id() + " by " + reviewer + (note == null || note.isBlank() ? "" : ": " + note.strip())))
+                    .deadLetter(false).provenance(reviewed);
+        } else {
+            StageRun run = new StageRun(job.id(), r.stageIndex(), r.stageId(), StageRun.COMPLETED, decided, job.stageAttempts(), reviewed, Usage.ZERO, null, r.createdAt(), now);
+            boolean last = r.stageIndex() == wf.stages().size() - 1;
+            t = last
+                    ? JobTransition.to(job.id(), JobStatus.DEGRADED, now).result(decided, ResultType.FULL).provenance(reviewed).clearError()
+                    : JobTransition.to(job.id(), JobStatus.QUEUED, now).nextRunAt(now).clearError();
+            t.currentStage(r.stageIndex() + 1).stageAttempts(0).stageRun(run);
+        }
+        try {
+            if (!store.decideReview(r.id(), decision.outcome(), decided, reviewer, note, now, t.from(JobStatus.WAITING_FOR_REVIEW).event("review_decided", data).build())) {
+                throw new InvalidStateException("review " + reviewId + " was decided by someone else a moment ago");
+            }
+        } catch (dev.mainstay.store.StoreException e) {
+            throw new InvalidStateException("job " + job.id() + " is no longer waiting for review " + reviewId + " (it may have been cancelled)");
+        }
+        wake.release();
+        signal(job.id());
+        return store.review(reviewId).orElseThrow();
+    }
+
+    /** Applies the declared outcome to reviews nobody decided in time. */
+    private void expireReviews() {
+        for (Review r : store.expiredReviews(clock.instant(), 100)) {
+            Review.Decision outcome = r.onExpiry() == Review.Decision.APPROVE && r.proposed() != null ? Review.Decision.APPROVE : Review.Decision.REJECT;
+            try {
+                decide(r.accountId(), r.id(), outcome, null, "expired at " + r.expiresAt(), "system:expiry");
+            } catch (RuntimeException e) {
+                LOG.debug("review {} changed while expiring it", r.id(), e);
+            }
+        }
     }
 
     /** Nudges the dispatcher, e.g. after a test stepped the clock. */
@@ -282,8 +371,13 @@ public final class Engine implements AutoCloseable {
     }
 
     private void dispatchLoop() {
+        long nextExpirySweep = 0;
         while (!stopping) {
             try {
+                if (System.nanoTime() - nextExpirySweep >= 0) {
+                    expireReviews();
+                    nextExpirySweep = System.nanoTime() + REVIEW_SWEEP.toNanos();
+                }
                 int free = config.maxInFlight() - running.size();
                 if (free > 0) {
                     int want = Math.min(free, config.claimBatch());
@@ -491,13 +585,25 @@ public final class Engine implements AutoCloseable {
                     if (targetIndex < targets.size()) {
                         path.add(targets.get(targetIndex) + ": " + error.code().code());
                     }
-                    Optional<FallbackLadder.Rescue> rescue = wf.fallback().isEmpty() ? Optional.empty() : ladder.climb(job, wf, i, f, path);
+                    Optional<FallbackLadder.Outcome> rescue = wf.fallback().isEmpty() ? Optional.empty() : ladder.climb(job, wf, i, f, path);
                     if (rescue.isPresent()) {
-                        FallbackLadder.Rescue r = rescue.get();
-                        ObjectNode data = Json.object().put("stage", stage.id()).put("code", error.code().code()).put("result_type", r.type().wire());
-                        store.apply(JobTransition.to(job.id(), JobStatus.DEGRADED, now).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
-                                .stageAttempts(attempt).addUsage(f.usage()).stageRun(run).clearError()
-                                .result(r.result(), r.type()).provenance(r.provenance()).event("degraded", data).build());
+                        switch (rescue.get()) {
+                            case FallbackLadder.Rescue r -> {
+                                ObjectNode data = Json.object().put("stage", stage.id()).put("code", error.code().code()).put("result_type", r.type().wire());
+                                store.apply(JobTransition.to(job.id(), JobStatus.DEGRADED, now).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
+                                        .stageAttempts(attempt).addUsage(f.usage()).stageRun(run).clearError()
+                                        .result(r.result(), r.type()).provenance(r.provenance()).event("degraded", data).build());
+                            }
+                            case FallbackLadder.ToReview r -> {
+                                Review review = new Review(ids.next("rev"), job.id(), job.accountId(), wf.name(), i, stage.id(),
+                                        error.code().code() + ": " + error.message(), r.proposed(), r.provenance(), Review.Status.PENDING,
+                                        r.rung().onExpiry(), null, null, null, now, now.plus(r.rung().expires()), null);
+                                ObjectNode data = Json.object().put("stage", stage.id()).put("review", review.id()).put("code", error.code().code());
+                                store.apply(JobTransition.to(job.id(), JobStatus.WAITING_FOR_REVIEW, now).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
+                                        .stageAttempts(attempt).addUsage(f.usage()).stageRun(run).error(error).releaseLease()
+                                        .provenance(r.provenance()).openReview(review).event("review_requested", data).build());
+                            }
+                        }
                         return;
                     }
                     Provenance failedWith = f.provenance() == null ? null : withPath(f.provenance(), path);

@@ -23,8 +23,16 @@ import tools.jackson.databind.JsonNode;
  * wins. Each step, taken or passed over, is appended to the path recorded in provenance.
  */
 final class FallbackLadder {
+    /** Where the ladder ended. */
+    sealed interface Outcome {
+    }
+
     /** A result the ladder produced, labelled for what it is. */
-    record Rescue(JsonNode result, ResultType type, Provenance provenance) {
+    record Rescue(JsonNode result, ResultType type, Provenance provenance) implements Outcome {
+    }
+
+    /** A person decides; {@code proposed} is the output put forward for approval, if any. */
+    record ToReview(FallbackRung.Review rung, JsonNode proposed, Provenance provenance) implements Outcome {
     }
 
     private final Store store;
@@ -39,7 +47,7 @@ final class FallbackLadder {
      * @param failedStage index of the stage that failed
      * @param path the steps so far (route targets given up); rung outcomes are appended
      */
-    Optional<Rescue> climb(Job job, WorkflowDefinition wf, int failedStage, StageResult.Failed failure, List<String> path) {
+    Optional<Outcome> climb(Job job, WorkflowDefinition wf, int failedStage, StageResult.Failed failure, List<String> path) {
         StageDefinition last = wf.stages().getLast();
         OutputContract contract = switch (last) {
             case ModelStage m -> m.output();
@@ -83,6 +91,13 @@ final class FallbackLadder {
                     Provenance p = failure.provenance();
                     return Optional.of(new Rescue(failure.rejectedOutput(), ResultType.DRAFT, p == null
                             ? new Provenance("mainstay", "draft", null, schemaVersion(contract), toolchainVersion, path, "failed")
+                            : new Provenance(p.provider(), p.model(), p.promptVersion(), p.schemaVersion(), p.toolchainVersion(), path, "failed")));
+                }
+                case FallbackRung.Review review -> {
+                    path.add("review: sent to a person, who decides within " + review.expires() + " (then: " + review.onExpiry().wire() + ")");
+                    Provenance p = failure.provenance();
+                    return Optional.of(new ToReview(review, failure.rejectedOutput(), p == null
+                            ? new Provenance("mainstay", null, null, schemaVersion(contract), toolchainVersion, path, "failed")
                             : new Provenance(p.provider(), p.model(), p.promptVersion(), p.schemaVersion(), p.toolchainVersion(), path, "failed")));
                 }
             }

@@ -33,4 +33,22 @@ public sealed interface FallbackRung {
         }
     }
 
+    /**
+     * A person decides: the job waits in {@code waiting_for_review} until someone approves, edits
+     * or rejects the stage's output, or until {@code expires} passes and {@code onExpiry} applies.
+     */
+    record Review(java.time.Duration expires, dev.mainstay.review.Review.Decision onExpiry) implements FallbackRung {
+        public static final java.time.Duration DEFAULT_EXPIRY = java.time.Duration.ofHours(24);
+
+        public Review {
+            if (onExpiry == dev.mainstay.review.Review.Decision.EDIT) {
+                throw new IllegalArgumentException("on_expiry must be approve or reject");
+            }
+        }
+
+        @Override
+        public String label() {
+            return "review";
+        }
+    }
 }

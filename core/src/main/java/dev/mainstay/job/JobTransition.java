@@ -32,6 +32,7 @@ public final class JobTransition {
     private final Instant completedAt;
     private final Instant deadlineAt;
     private final StageRun stageRun;
+    private final dev.mainstay.review.Review review;
     private final String eventType;
     private final JsonNode eventData;
     private final Instant at;
@@ -59,6 +60,7 @@ public final class JobTransition {
         this.completedAt = to.isTerminal() && b.completedAt == null ? b.at : b.completedAt;
         this.deadlineAt = b.deadlineAt;
         this.stageRun = b.stageRun;
+        this.review = b.review;
         this.eventType = Objects.requireNonNull(b.eventType, "eventType");
         this.eventData = b.eventData;
         this.at = Objects.requireNonNull(b.at, "at");
@@ -92,6 +94,8 @@ public final class JobTransition {
     public Instant completedAt() { return completedAt; }
     public Instant deadlineAt() { return deadlineAt; }
     public StageRun stageRun() { return stageRun; }
+    /** A review to open together with this transition, or {@code null}. */
+    public dev.mainstay.review.Review review() { return review; }
     public String eventType() { return eventType; }
     public JsonNode eventData() { return eventData; }
     public Instant at() { return at; }
@@ -117,6 +121,7 @@ public final class JobTransition {
         private Instant completedAt;
         private Instant deadlineAt;
         private StageRun stageRun;
+        private dev.mainstay.review.Review review;
         private String eventType;
         private JsonNode eventData;
         private Instant at;
@@ -142,6 +147,7 @@ public final class JobTransition {
         public Builder releaseLease() { this.releaseLease = true; return this; }
         public Builder deadlineAt(Instant deadline) { this.deadlineAt = deadline; return this; }
         public Builder stageRun(StageRun run) { this.stageRun = run; return this; }
+        public Builder openReview(dev.mainstay.review.Review review) { this.review = review; return this; }
         public Builder event(String type, JsonNode data) { this.eventType = type; this.eventData = data; return this; }
 
         public JobTransition build() {

@@ -11,10 +11,13 @@ import dev.mainstay.job.JobTransition;
 import dev.mainstay.job.NewJob;
 import dev.mainstay.job.StageRun;
 import dev.mainstay.job.SubmitOutcome;
+import dev.mainstay.review.Review;
+import dev.mainstay.review.ReviewQuery;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import tools.jackson.databind.JsonNode;
 
 /**
  * Everything Mainstay keeps durably. Implementations (SQLite, PostgreSQL) pass the same contract
@@ -88,6 +91,27 @@ public interface Store extends AutoCloseable {
     Optional<Job> lastGoodJob(String workflow, int version, String inputHash);
 
     List<JobEvent> events(String jobId, long afterSeq, int limit);
+
+    // ---- reviews ---------------------------------------------------------------------------
+
+    Optional<Review> review(String id);
+
+    /** One account's reviews, newest first, at most {@code query.limit()}. */
+    List<Review> reviews(ReviewQuery query);
+
+    /** Pending reviews whose expiry has passed, oldest first. */
+    List<Review> expiredReviews(Instant now, int max);
+
+    /**
+     * Records a decision on a pending review and applies {@code job} in the same transaction.
+     *
+     * @return false (and nothing changed) when the review was no longer pending
+     * @throws StoreException when the job transition no longer applies; nothing is changed then either
+     */
+    boolean decideReview(String reviewId, Review.Status outcome, JsonNode output, String reviewer, String note, Instant at, JobTransition job);
+
+    /** Closes a cancelled job's pending reviews as rejected by {@code reviewer}; returns how many. */
+    int closeReviews(String jobId, String reviewer, Instant at);
 
     /** Jobs not yet terminal, for one account or (with {@code null}) all of them. */
     long countUnfinished(String accountId);

@@ -141,9 +141,19 @@ public final class WorkflowDefinition {
                 rung = switch (item.stringValue()) {
                     case "cached" -> new FallbackRung.Cached();
                     case "draft" -> new FallbackRung.Draft();
-                    case "review" -> throw doc.error(p, "the 'review' rung is not available in this version of Mainstay; end the ladder with 'draft'");
-                    default -> throw doc.error(p, "unknown rung '" + item.stringValue() + "' (known: cached, {rules: <path>}, draft)");
+                    case "review" -> new FallbackRung.Review(FallbackRung.Review.DEFAULT_EXPIRY, dev.mainstay.review.Review.Decision.REJECT);
+                    default -> throw doc.error(p, "unknown rung '" + item.stringValue() + "' (known: cached, {rules: <path>}, draft, review)");
                 };
+            } else if (item.isObject() && item.has("review")) {
+                doc.onlyKeys(p, "review");
+                doc.requireObject(p + "/review");
+                doc.onlyKeys(p + "/review", "expires", "on_expiry");
+                java.time.Duration expires = doc.duration(p + "/review/expires", FallbackRung.Review.DEFAULT_EXPIRY);
+                String onExpiry = doc.text(p + "/review/on_expiry").orElse("reject");
+                if (!onExpiry.equals("reject") && !onExpiry.equals("approve")) {
+                    throw doc.error(p + "/review/on_expiry", "must be approve or reject, got '" + onExpiry + "'");
+                }
+                rung = new FallbackRung.Review(expires, dev.mainstay.review.Review.Decision.fromWire(onExpiry));
             } else if (item.isObject() && item.has("rules")) {
                 try {
                     rung = new FallbackRung.Rules(RulesPath.of(item.get("rules").asString(""), item));
@@ -151,10 +161,13 @@ public final class WorkflowDefinition {
                     throw doc.error(p, e.getMessage());
                 }
             } else {
-                throw doc.error(p, "a rung is 'cached', 'draft' or a mapping {rules: <path>, ...options}");
+                throw doc.error(p, "a rung is 'cached', 'draft', 'review', {review: {expires, on_expiry}} or {rules: <path>, ...options}");
             }
             if (!seen.add(rung.label())) {
                 throw doc.error(p, "rung '" + rung.label() + "' appears twice");
+            }
+            if (!out.isEmpty() && out.getLast() instanceof FallbackRung.Review) {
+                throw doc.error(p, "nothing can follow 'review': a person's decision ends the ladder");
             }
             out.add(rung);
         }

@@ -114,7 +114,8 @@ class WorkflowDefinitionTest {
                 Arguments.of("reserved workflow name", edit(1, "workflow: jobs/list"), 1, "workflow", "reserved"),
                 Arguments.of("fallback not a list", withFallback("fallback: cached"), 22, "fallback", "must be a list of rungs"),
                 Arguments.of("unknown rung", withFallback("fallback: [cached, guess]"), 22, "fallback[1]", "unknown rung 'guess'"),
-                Arguments.of("review rung not yet available", withFallback("fallback: [review]"), 22, "fallback[0]", "'review' rung is not available"),
+                Arguments.of("rung after review", withFallback("fallback: [review, draft]"), 22, "fallback[1]", "nothing can follow 'review'"),
+                Arguments.of("bad review expiry outcome", withFallback("fallback:", "  - review: { on_expiry: edit }"), 23, "fallback[0].review.on_expiry", "must be approve or reject"),
                 Arguments.of("unknown rules path", withFallback("fallback:", "  - { rules: magic }"), 23, "fallback[0]", "unknown rules path 'magic'"),
                 Arguments.of("rules option typo", withFallback("fallback:", "  - { rules: extractive-summary, form: text }"), 23, "fallback[0]", "unknown option 'form'"),
                 Arguments.of("rung twice", withFallback("fallback: [cached, draft, cached]"), 22, "fallback[2]", "appears twice"));

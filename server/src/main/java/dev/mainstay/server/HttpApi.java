@@ -10,6 +10,9 @@ import dev.mainstay.access.Principal;
 import dev.mainstay.contract.InvalidInputException;
 import dev.mainstay.contract.Violation;
 import dev.mainstay.engine.Engine;
+import dev.mainstay.engine.ReviewNotFoundException;
+import dev.mainstay.review.Review;
+import dev.mainstay.review.ReviewQuery;
 import dev.mainstay.job.Job;
 import dev.mainstay.job.JobEvent;
 import dev.mainstay.job.JobIds;
@@ -56,6 +59,7 @@ import tools.jackson.databind.node.ObjectNode;
 final class HttpApi {
     private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
     private static final Pattern JOB_PATH = Pattern.compile("/v1/jobs/([A-Za-z0-9_]{1,64})(/(cancel|replay|events))?");
+    private static final Pattern REVIEW_PATH = Pattern.compile("/v1/reviews/([A-Za-z0-9_]{1,64})(/decision)?");
     private static final Pattern PREFER_WAIT = Pattern.compile("(?:^|[,;\\s])wait\\s*=\\s*\"?(\\d{1,6})\"?", Pattern.CASE_INSENSITIVE);
     private static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[\\x21-\\x7e]{1,255}");
     private static final Duration MAX_WAIT = Duration.ofSeconds(300);
@@ -191,6 +195,22 @@ final class HttpApi {
             default -> {
                 // handled below
             }
+        }
+        Matcher review = REVIEW_PATH.matcher(path);
+        if (path.equals("/v1/reviews")) {
+            allow(method, "GET");
+            return listReviews(authenticate(req), req);
+        }
+        if (review.matches()) {
+            String id = review.group(1);
+            Principal p = authenticate(req);
+            if (review.group(2) == null) {
+                allow(method, "GET");
+                return Reply.json(200, ReviewView.render(store.review(id).filter(r -> r.accountId().equals(p.accountId()))
+                        .orElseThrow(() -> new ReviewNotFoundException(id))));
+            }
+            allow(method, "POST");
+            return decide(p, id, req);
         }
         Matcher job = JOB_PATH.matcher(path);
         if (job.matches()) {
@@ -423,18 +443,7 @@ final class HttpApi {
                 default -> errors.add(Problem.FieldError.parameter("dead_letter", "must be true or false"));
             }
         }
-        int limit = JobQuery.DEFAULT_LIMIT;
-        Optional<String> limitText = query.first("limit").asOptional();
-        if (limitText.isPresent()) {
-            try {
-                limit = Integer.parseInt(limitText.get());
-                if (limit < 1 || limit > JobQuery.MAX_LIMIT) {
-                    throw new NumberFormatException();
-                }
-            } catch (NumberFormatException e) {
-                errors.add(Problem.FieldError.parameter("limit", "must be a whole number from 1 to " + JobQuery.MAX_LIMIT));
-            }
-        }
+        int limit = parseLimit(query.first("limit").asOptional(), errors);
         String cursor = query.first("cursor").asOptional().orElse(null);
         if (cursor != null && !cursor.matches("[A-Za-z0-9_]{1,64}")) {
             errors.add(Problem.FieldError.parameter("cursor", "not a cursor returned by this endpoint"));
@@ -473,6 +482,87 @@ final class HttpApi {
             o.put("at", e.at().toString());
         }
         return Reply.json(200, Json.object().set("events", list));
+    }
+
+    private Reply listReviews(Principal principal, ServerRequest req) {
+        var query = req.query();
+        List<Problem.FieldError> errors = new ArrayList<>();
+        Review.Status status = null;
+        Optional<String> statusText = query.first("status").asOptional();
+        if (statusText.isPresent()) {
+            try {
+                status = Review.Status.fromWire(statusText.get());
+            } catch (IllegalArgumentException e) {
+                errors.add(Problem.FieldError.parameter("status", "one of pending, approved, edited, rejected"));
+            }
+        }
+        int limit = parseLimit(query.first("limit").asOptional(), errors);
+        String cursor = query.first("cursor").asOptional().orElse(null);
+        if (cursor != null && !cursor.matches("[A-Za-z0-9_]{1,64}")) {
+            errors.add(Problem.FieldError.parameter("cursor", "not a cursor returned by this endpoint"));
+        }
+        if (!errors.isEmpty()) {
+            throw new ApiException(new Problem(400, ErrorCode.INVALID_INPUT, "invalid query parameters", false, Optional.empty(), errors));
+        }
+        List<Review> reviews = store.reviews(new ReviewQuery(principal.accountId(), status, query.first("workflow").asOptional().orElse(null), limit, cursor));
+        ArrayNode list = Json.array();
+        reviews.forEach(r -> list.add(ReviewView.render(r)));
+        ObjectNode out = Json.object();
+        out.set("reviews", list);
+        out.put("next_cursor", reviews.size() == limit ? reviews.getLast().id() : null);
+        return Reply.json(200, out);
+    }
+
+    private Reply decide(Principal principal, String reviewId, ServerRequest req) {
+        JsonNode body = jsonBody(req);
+        if (!body.isObject()) {
+            throw new InvalidInputException("the body must be a JSON object", List.of(new Violation("", "expected an object")));
+        }
+        List<Violation> errors = new ArrayList<>();
+        for (String field : body.propertyNames()) {
+            if (!Set.of("decision", "output", "note").contains(field)) {
+                errors.add(new Violation("/" + field, "unknown field (allowed: decision, output, note)"));
+            }
+        }
+        Review.Decision decision = null;
+        JsonNode d = body.get("decision");
+        if (d == null || !d.isString()) {
+            errors.add(new Violation("/decision", "required: approve, edit or reject"));
+        } else {
+            try {
+                decision = Review.Decision.fromWire(d.stringValue());
+            } catch (IllegalArgumentException e) {
+                errors.add(new Violation("/decision", "must be approve, edit or reject, got '" + d.stringValue() + "'"));
+            }
+        }
+        JsonNode note = body.get("note");
+        if (note != null && (!note.isString() || note.stringValue().length() > 2000)) {
+            errors.add(new Violation("/note", "must be a string of at most 2000 characters"));
+        }
+        if (decision != null && decision != Review.Decision.EDIT && body.has("output")) {
+            errors.add(new Violation("/output", "only an 'edit' carries an output"));
+        }
+        if (!errors.isEmpty()) {
+            throw new InvalidInputException("the decision is not valid", errors);
+        }
+        Review decided = engine.decide(principal.accountId(), reviewId, decision, body.get("output"), note == null ? null : note.stringValue(), principal.keyId());
+        return Reply.json(200, ReviewView.render(decided));
+    }
+
+    private static int parseLimit(Optional<String> text, List<Problem.FieldError> errors) {
+        if (text.isEmpty()) {
+            return JobQuery.DEFAULT_LIMIT;
+        }
+        try {
+            int limit = Integer.parseInt(text.get());
+            if (limit >= 1 && limit <= JobQuery.MAX_LIMIT) {
+                return limit;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        errors.add(Problem.FieldError.parameter("limit", "must be a whole number from 1 to " + JobQuery.MAX_LIMIT));
+        return JobQuery.DEFAULT_LIMIT;
     }
 
     private Reply createAccount(Principal admin, ServerRequest req) {

@@ -18,6 +18,8 @@ import dev.mainstay.job.ResultType;
 import dev.mainstay.job.StageRun;
 import dev.mainstay.job.SubmitOutcome;
 import dev.mainstay.job.Usage;
+import dev.mainstay.review.Review;
+import dev.mainstay.review.ReviewQuery;
 import dev.mainstay.store.Store;
 import dev.mainstay.store.StoreException;
 import java.nio.file.Files;
@@ -391,109 +393,195 @@ public final class SqliteStore implements Store {
 
     @Override
     public boolean apply(JobTransition t) {
+        return write(c -> applyIn(c, t));
+    }
+
+    private static boolean applyIn(Connection c, JobTransition t) throws SQLException {
+        List<String> sets = new ArrayList<>();
+        List<Object> args = new ArrayList<>();
+        sets.add("status = ?");
+        args.add(t.to().wire());
+        sets.add("updated_at = ?");
+        args.add(t.at());
+        if (t.currentStage() != null) {
+            sets.add("current_stage = ?");
+            args.add(t.currentStage());
+        }
+        if (t.stageAttempts() != null) {
+            sets.add("stage_attempts = ?");
+            args.add(t.stageAttempts());
+        }
+        if (t.result() != null) {
+            sets.add("result = ?");
+            args.add(t.result());
+        }
+        if (t.resultType() != null) {
+            sets.add("result_type = ?");
+            args.add(t.resultType().wire());
+        }
+        if (t.error() != null) {
+            sets.add("error_code = ?");
+            args.add(t.error().code().code());
+            sets.add("error_message = ?");
+            args.add(t.error().message());
+            sets.add("error_retryable = ?");
+            args.add(t.error().retryable());
+        } else if (t.clearError()) {
+            sets.add("error_code = NULL");
+            sets.add("error_message = NULL");
+            sets.add("error_retryable = NULL");
+            sets.add("retry_at = NULL");
+        }
+        if (t.nextRunAt() != null) {
+            sets.add("next_run_at = ?");
+            args.add(t.nextRunAt());
+        }
+        if (t.retryAt() != null) {
+            sets.add("retry_at = ?");
+            args.add(t.retryAt());
+        }
+        if (t.provenance() != null) {
+            sets.add("provenance = ?");
+            args.add(t.provenance().toJson());
+        }
+        if (t.usageDelta() != null) {
+            sets.add("input_tokens = input_tokens + ?");
+            args.add(t.usageDelta().inputTokens());
+            sets.add("output_tokens = output_tokens + ?");
+            args.add(t.usageDelta().outputTokens());
+            sets.add("cost_micros = cost_micros + ?");
+            args.add(t.usageDelta().costMicros());
+        }
+        if (t.deadLetter() != null) {
+            sets.add("dead_letter = ?");
+            args.add(t.deadLetter());
+        }
+        if (t.releaseLease()) {
+            sets.add("lease_owner = NULL");
+            sets.add("lease_expires_at = NULL");
+        }
+        if (t.completedAt() != null) {
+            sets.add("completed_at = ?");
+            args.add(t.completedAt());
+        } else if (!t.to().isTerminal()) {
+            sets.add("completed_at = NULL"); // a replayed job is unfinished again
+        }
+        if (t.deadlineAt() != null) {
+            sets.add("deadline_at = ?");
+            args.add(t.deadlineAt());
+        }
+        String from = t.from().stream().map(s -> "'" + s.wire() + "'").collect(Collectors.joining(", "));
+        StringBuilder sql = new StringBuilder("UPDATE jobs SET ").append(String.join(", ", sets))
+                .append(" WHERE id = ? AND status IN (").append(from).append(")");
+        args.add(t.jobId());
+        if (t.leaseOwner() != null) {
+            sql.append(" AND lease_owner = ?");
+            args.add(t.leaseOwner());
+        }
+        if (update(c, sql.toString(), args.toArray()) == 0) {
+            return false;
+        }
+        if (t.stageRun() != null) {
+            StageRun r = t.stageRun();
+            Usage u = r.usage() == null ? Usage.ZERO : r.usage();
+            JobError e = r.error();
+            update(c, "INSERT INTO job_stages (job_id, stage_index, stage_id, status, output, attempts, provenance, input_tokens, output_tokens, cost_micros, "
+                            + "error_code, error_message, error_retryable, started_at, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                            + "ON CONFLICT (job_id, stage_index) DO UPDATE SET status = excluded.status, output = excluded.output, attempts = excluded.attempts, "
+                            + "provenance = excluded.provenance, input_tokens = job_stages.input_tokens + excluded.input_tokens, "
+                            + "output_tokens = job_stages.output_tokens + excluded.output_tokens, cost_micros = job_stages.cost_micros + excluded.cost_micros, "
+                            + "error_code = excluded.error_code, error_message = excluded.error_message, error_retryable = excluded.error_retryable, "
+                            + "started_at = excluded.started_at, completed_at = excluded.completed_at",
+                    r.jobId(), r.index(), r.stageId(), r.status(), r.output(), r.attempts(), r.provenance() == null ? null : r.provenance().toJson(),
+                    u.inputTokens(), u.outputTokens(), u.costMicros(), e == null ? null : e.code().code(), e == null ? null : e.message(),
+                    e == null ? null : e.retryable(), r.startedAt(), r.completedAt());
+        }
+        if (t.review() != null) {
+            Review r = t.review();
+            update(c, "INSERT INTO reviews (id, job_id, account_id, workflow, stage_index, stage_id, reason, proposed, provenance, status, on_expiry, created_at, expires_at) "
+                            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    r.id(), r.jobId(), r.accountId(), r.workflow(), r.stageIndex(), r.stageId(), r.reason(), r.proposed(),
+                    r.provenance() == null ? null : r.provenance().toJson(), Review.Status.PENDING.wire(), r.onExpiry().wire(), r.createdAt(), r.expiresAt());
+        }
+        event(c, t.jobId(), t.eventType(), t.eventData(), t.at());
+        return true;
+    }
+
+    // ---- reviews -------------------------------------------------------------------------------
+
+    @Override
+    public Optional<Review> review(String id) {
+        return read(c -> {
+            List<Review> found = loadReviews(c, "id = ?", id);
+            return found.isEmpty() ? Optional.<Review>empty() : Optional.of(found.getFirst());
+        });
+    }
+
+    @Override
+    public List<Review> reviews(ReviewQuery q) {
+        return read(c -> {
+            StringBuilder where = new StringBuilder("account_id = ?");
+            List<Object> args = new ArrayList<>(List.of(q.accountId()));
+            if (q.status() != null) {
+                where.append(" AND status = ?");
+                args.add(q.status().wire());
+            }
+            if (q.workflow() != null) {
+                where.append(" AND workflow = ?");
+                args.add(q.workflow());
+            }
+            if (q.cursor() != null) {
+                where.append(" AND id < ?");
+                args.add(q.cursor());
+            }
+            where.append(" ORDER BY id DESC LIMIT ?");
+            args.add(q.limit());
+            return loadReviews(c, where.toString(), args.toArray());
+        });
+    }
+
+    @Override
+    public List<Review> expiredReviews(Instant now, int max) {
+        return read(c -> loadReviews(c, "status = 'pending' AND expires_at <= ? ORDER BY expires_at LIMIT ?", now, max));
+    }
+
+    @Override
+    public boolean decideReview(String reviewId, Review.Status outcome, JsonNode output, String reviewer, String note, Instant at, JobTransition job) {
         return write(c -> {
-            List<String> sets = new ArrayList<>();
-            List<Object> args = new ArrayList<>();
-            sets.add("status = ?");
-            args.add(t.to().wire());
-            sets.add("updated_at = ?");
-            args.add(t.at());
-            if (t.currentStage() != null) {
-                sets.add("current_stage = ?");
-                args.add(t.currentStage());
-            }
-            if (t.stageAttempts() != null) {
-                sets.add("stage_attempts = ?");
-                args.add(t.stageAttempts());
-            }
-            if (t.result() != null) {
-                sets.add("result = ?");
-                args.add(t.result());
-            }
-            if (t.resultType() != null) {
-                sets.add("result_type = ?");
-                args.add(t.resultType().wire());
-            }
-            if (t.error() != null) {
-                sets.add("error_code = ?");
-                args.add(t.error().code().code());
-                sets.add("error_message = ?");
-                args.add(t.error().message());
-                sets.add("error_retryable = ?");
-                args.add(t.error().retryable());
-            } else if (t.clearError()) {
-                sets.add("error_code = NULL");
-                sets.add("error_message = NULL");
-                sets.add("error_retryable = NULL");
-                sets.add("retry_at = NULL");
-            }
-            if (t.nextRunAt() != null) {
-                sets.add("next_run_at = ?");
-                args.add(t.nextRunAt());
-            }
-            if (t.retryAt() != null) {
-                sets.add("retry_at = ?");
-                args.add(t.retryAt());
-            }
-            if (t.provenance() != null) {
-                sets.add("provenance = ?");
-                args.add(t.provenance().toJson());
-            }
-            if (t.usageDelta() != null) {
-                sets.add("input_tokens = input_tokens + ?");
-                args.add(t.usageDelta().inputTokens());
-                sets.add("output_tokens = output_tokens + ?");
-                args.add(t.usageDelta().outputTokens());
-                sets.add("cost_micros = cost_micros + ?");
-                args.add(t.usageDelta().costMicros());
-            }
-            if (t.deadLetter() != null) {
-                sets.add("dead_letter = ?");
-                args.add(t.deadLetter());
-            }
-            if (t.releaseLease()) {
-                sets.add("lease_owner = NULL");
-                sets.add("lease_expires_at = NULL");
-            }
-            if (t.completedAt() != null) {
-                sets.add("completed_at = ?");
-                args.add(t.completedAt());
-            } else if (!t.to().isTerminal()) {
-                sets.add("completed_at = NULL"); // a replayed job is unfinished again
-            }
-            if (t.deadlineAt() != null) {
-                sets.add("deadline_at = ?");
-                args.add(t.deadlineAt());
-            }
-            String from = t.from().stream().map(s -> "'" + s.wire() + "'").collect(Collectors.joining(", "));
-            StringBuilder sql = new StringBuilder("UPDATE jobs SET ").append(String.join(", ", sets))
-                    .append(" WHERE id = ? AND status IN (").append(from).append(")");
-            args.add(t.jobId());
-            if (t.leaseOwner() != null) {
-                sql.append(" AND lease_owner = ?");
-                args.add(t.leaseOwner());
-            }
-            if (update(c, sql.toString(), args.toArray()) == 0) {
+            if (update(c, "UPDATE reviews SET status = ?, output = ?, reviewer = ?, note = ?, decided_at = ? WHERE id = ? AND status = 'pending'",
+                    outcome.wire(), output, reviewer, note, at, reviewId) == 0) {
                 return false;
             }
-            if (t.stageRun() != null) {
-                StageRun r = t.stageRun();
-                Usage u = r.usage() == null ? Usage.ZERO : r.usage();
-                JobError e = r.error();
-                update(c, "INSERT INTO job_stages (job_id, stage_index, stage_id, status, output, attempts, provenance, input_tokens, output_tokens, cost_micros, "
-                                + "error_code, error_message, error_retryable, started_at, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                                + "ON CONFLICT (job_id, stage_index) DO UPDATE SET status = excluded.status, output = excluded.output, attempts = excluded.attempts, "
-                                + "provenance = excluded.provenance, input_tokens = job_stages.input_tokens + excluded.input_tokens, "
-                                + "output_tokens = job_stages.output_tokens + excluded.output_tokens, cost_micros = job_stages.cost_micros + excluded.cost_micros, "
-                                + "error_code = excluded.error_code, error_message = excluded.error_message, error_retryable = excluded.error_retryable, "
-                                + "started_at = excluded.started_at, completed_at = excluded.completed_at",
-                        r.jobId(), r.index(), r.stageId(), r.status(), r.output(), r.attempts(), r.provenance() == null ? null : r.provenance().toJson(),
-                        u.inputTokens(), u.outputTokens(), u.costMicros(), e == null ? null : e.code().code(), e == null ? null : e.message(),
-                        e == null ? null : e.retryable(), r.startedAt(), r.completedAt());
+            if (!applyIn(c, job)) {
+                // Throwing rolls this unit back, review decision included.
+                throw new StoreException("job " + job.jobId() + " is no longer waiting for review " + reviewId);
             }
-            event(c, t.jobId(), t.eventType(), t.eventData(), t.at());
             return true;
         });
+    }
+
+    @Override
+    public int closeReviews(String jobId, String reviewer, Instant at) {
+        return write(c -> update(c, "UPDATE reviews SET status = 'rejected', reviewer = ?, note = 'the job was cancelled', decided_at = ? WHERE job_id = ? AND status = 'pending'",
+                reviewer, at, jobId));
+    }
+
+    private static List<Review> loadReviews(Connection c, String where, Object... args) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT * FROM reviews WHERE " + where)) {
+            bind(ps, args);
+            try (ResultSet rs = ps.executeQuery()) {
+                List<Review> out = new ArrayList<>();
+                while (rs.next()) {
+                    JsonNode provenance = json(rs, "provenance");
+                    out.add(new Review(rs.getString("id"), rs.getString("job_id"), rs.getString("account_id"), rs.getString("workflow"),
+                            rs.getInt("stage_index"), rs.getString("stage_id"), rs.getString("reason"), json(rs, "proposed"),
+                            provenance == null ? null : Provenance.fromJson(provenance), Review.Status.fromWire(rs.getString("status")),
+                            Review.Decision.fromWire(rs.getString("on_expiry")), json(rs, "output"), rs.getString("reviewer"), rs.getString("note"),
+                            instant(rs, "created_at"), instant(rs, "expires_at"), instant(rs, "decided_at")));
+                }
+                return out;
+            }
+        }
     }
 
     private static void event(Connection c, String jobId, String type, JsonNode data, Instant at) throws SQLException {

@@ -1,0 +1,177 @@
+package dev.mainstay.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mainstay.testkit.FakeProvider;
+import dev.mainstay.testkit.Fault;
+import dev.mainstay.testkit.FaultScript;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+
+/** The review rung: a job waits for a person, whose decision (or the expiry) finishes it. */
+class ReviewTest {
+    @TempDir
+    static Path dir;
+    static FakeProvider fake;
+    static TestNode node;
+    static final String KEY = TestNode.DEMO_KEY;
+
+    @BeforeAll
+    static void start() throws Exception {
+        fake = FakeProvider.start(FaultScript.none());
+        Path config = TestNode.writeFiles(dir, fake, "2s", "1s");
+        String stage = """
+                  - id: %s
+                    model:
+                      prompt: prompts/echo.mustache
+                      route: [primary]
+                      timeout: 2s
+                    output:
+                      schema: { type: object, required: [summary], properties: { summary: { type: string, minLength: 3 } } }
+                    retry: { attempts: 1 }
+                """;
+        Files.writeString(dir.resolve("workflows/test/reviewed.yaml"), """
+                workflow: test/reviewed
+                version: 1
+                input: { type: object, required: [text], properties: { text: { type: string } } }
+                stages:
+                """ + stage.formatted("only") + "fallback: [review]\n");
+        Files.writeString(dir.resolve("workflows/test/reviewed-pipeline.yaml"), """
+                workflow: test/reviewed-pipeline
+                version: 1
+                input: { type: object, required: [text], properties: { text: { type: string } } }
+                stages:
+                """ + stage.formatted("first") + stage.formatted("second") + "fallback:\n  - review: { expires: 1h }\n");
+        Files.writeString(dir.resolve("workflows/test/reviewed-expiring.yaml"), """
+                workflow: test/reviewed-expiring
+                version: 1
+                input: { type: object, required: [text], properties: { text: { type: string } } }
+                stages:
+                """ + stage.formatted("only") + "fallback:\n  - review: { expires: 1s, on_expiry: approve }\n");
+        node = TestNode.start(dir, config, Map.of());
+    }
+
+    @AfterAll
+    static void stop() {
+        node.close();
+        fake.close();
+    }
+
+    private JsonNode waitingJob(String workflow, String text, FaultScript script) {
+        fake.script(script);
+        String id = node.http.post("/v1/" + workflow, KEY, "{\"text\": \"" + text + "\"}").json().path("id").asString();
+        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() ->
+                node.http.get("/v1/jobs/" + id, KEY).json().path("status").asString().equals("waiting_for_review"));
+        return node.http.get("/v1/jobs/" + id, KEY).json();
+    }
+
+    private JsonNode reviewOf(String jobId) {
+        for (JsonNode r : node.http.get("/v1/reviews?limit=500", KEY).json().path("reviews")) {
+            if (r.path("job_id").asString().equals(jobId)) {
+                return r;
+            }
+        }
+        throw new AssertionError("no review for " + jobId);
+    }
+
+    private Http.Response decide(String reviewId, String body) {
+        return node.http.post("/v1/reviews/" + reviewId + "/decision", KEY, body);
+    }
+
+    @Test
+    void approvingTheProposedAnswerFinishesTheJobWithTheReviewerRecorded() {
+        JsonNode job = waitingJob("test/reviewed", "approve me.", FaultScript.perJob(Fault.invalidOutput(), Fault.invalidOutput()));
+        assertThat(job.path("error").path("code").asString()).isEqualTo("invalid_model_output");
+        JsonNode review = reviewOf(job.path("id").asString());
+        assertThat(review.path("status").asString()).isEqualTo("pending");
+        assertThat(review.path("proposed").has("unexpected")).isTrue();
+        assertThat(node.http.get("/v1/reviews?status=pending", KEY).json().path("reviews").findValuesAsString("id")).contains(review.path("id").asString());
+
+        Http.Response decided = decide(review.path("id").asString(), "{\"decision\": \"approve\", \"note\": \"fine as is\"}");
+        assertThat(decided.status()).isEqualTo(200);
+        assertThat(decided.json().path("status").asString()).isEqualTo("approved");
+        assertThat(decided.json().path("reviewer").asString()).startsWith("key_demo_");
+        JsonNode done = node.awaitTerminal(job.path("id").asString());
+        assertThat(done.path("status").asString()).isEqualTo("degraded");
+        assertThat(done.path("result").has("unexpected")).isTrue();
+        assertThat(done.path("provenance").path("validation").asString()).isEqualTo("reviewed");
+        List<String> path = done.path("provenance").path("fallback_path").values().stream().map(JsonNode::asString).toList();
+        assertThat(path.getLast()).startsWith("review: approved by key_demo_").endsWith("(fine as is)");
+
+        ApiContractTest.assertProblem(decide(review.path("id").asString(), "{\"decision\": \"reject\"}"), 409, "invalid_state");
+    }
+
+    @Test
+    void anEditIsCheckedAgainstTheStageContract() {
+        JsonNode job = waitingJob("test/reviewed", "edit me.", FaultScript.perJob(Fault.refusal()));
+        String reviewId = reviewOf(job.path("id").asString()).path("id").asString();
+        ApiContractTest.assertProblem(decide(reviewId, "{\"decision\": \"approve\"}"), 409, "invalid_state");
+        Http.Response bad = decide(reviewId, "{\"decision\": \"edit\", \"output\": {\"summary\": \"no\"}}");
+        ApiContractTest.assertProblem(bad, 400, "invalid_input");
+        assertThat(bad.json().path("errors").get(0).path("pointer").asString()).isEqualTo("/output/summary");
+        ApiContractTest.assertProblem(decide(reviewId, "{\"decision\": \"maybe\"}"), 400, "invalid_input");
+
+        assertThat(decide(reviewId, "{\"decision\": \"edit\", \"output\": {\"summary\": \"Written by a person.\"}}").status()).isEqualTo(200);
+        JsonNode done = node.awaitTerminal(job.path("id").asString());
+        assertThat(done.path("status").asString()).isEqualTo("degraded");
+        assertThat(done.path("result").path("summary").asString()).isEqualTo("Written by a person.");
+    }
+
+    @Test
+    void rejectingFailsTheJobWithReviewRejected() {
+        JsonNode job = waitingJob("test/reviewed", "reject me.", FaultScript.perJob(Fault.status(400)));
+        String reviewId = reviewOf(job.path("id").asString()).path("id").asString();
+        decide(reviewId, "{\"decision\": \"reject\", \"note\": \"wrong customer\"}");
+        JsonNode done = node.awaitTerminal(job.path("id").asString());
+        assertThat(done.path("status").asString()).isEqualTo("failed");
+        assertThat(done.path("error").path("code").asString()).isEqualTo("review_rejected");
+        assertThat(done.path("error").path("message").asString()).contains("wrong customer");
+    }
+
+    @Test
+    void anEditedEarlyStageLetsTheJobGoOnToTheNextStage() {
+        JsonNode job = waitingJob("test/reviewed-pipeline", "two steps.", FaultScript.perJob(Fault.refusal(), Fault.ok()));
+        String reviewId = reviewOf(job.path("id").asString()).path("id").asString();
+        decide(reviewId, "{\"decision\": \"edit\", \"output\": {\"summary\": \"First stage by hand.\"}}");
+        JsonNode done = node.awaitTerminal(job.path("id").asString());
+        assertThat(done.path("status").asString()).isEqualTo("completed");
+        assertThat(done.path("stages").get(0).path("output").isMissingNode()).isTrue();
+        assertThat(done.path("stages").get(1).path("status").asString()).isEqualTo("completed");
+        assertThat(fake.requests().stream().filter(r -> r.job().equals(job.path("id").asString())).map(r -> r.stage()).toList())
+                .containsExactly("first", "second");
+    }
+
+    @Test
+    void anExpiredReviewTakesItsDeclaredOutcome() {
+        JsonNode job = waitingJob("test/reviewed-expiring", "nobody looks.", FaultScript.perJob(Fault.invalidOutput(), Fault.invalidOutput()));
+        JsonNode done = node.awaitTerminal(job.path("id").asString());
+        assertThat(done.path("status").asString()).isEqualTo("degraded");
+        JsonNode review = node.http.get("/v1/reviews/" + reviewOf(job.path("id").asString()).path("id").asString(), KEY).json();
+        assertThat(review.path("status").asString()).isEqualTo("approved");
+        assertThat(review.path("reviewer").asString()).isEqualTo("system:expiry");
+    }
+
+    @Test
+    void reviewsAreAccountScopedAndCancellingClosesThem() {
+        JsonNode job = waitingJob("test/reviewed", "private.", FaultScript.perJob(Fault.refusal()));
+        String reviewId = reviewOf(job.path("id").asString()).path("id").asString();
+        String other = node.http.post("/v1/admin/accounts", TestNode.ADMIN_KEY, "{\"name\": \"Other\"}").json().path("api_key").path("secret").asString();
+        ApiContractTest.assertProblem(node.http.get("/v1/reviews/" + reviewId, other), 404, "not_found");
+        ApiContractTest.assertProblem(node.http.post("/v1/reviews/" + reviewId + "/decision", other, "{\"decision\": \"reject\"}"), 404, "not_found");
+        assertThat(node.http.get("/v1/reviews", other).json().path("reviews").size()).isZero();
+
+        assertThat(node.http.post("/v1/jobs/" + job.path("id").asString() + "/cancel", KEY, null).json().path("status").asString()).isEqualTo("cancelled");
+        JsonNode closed = node.http.get("/v1/reviews/" + reviewId, KEY).json();
+        assertThat(closed.path("status").asString()).isEqualTo("rejected");
+        assertThat(closed.path("reviewer").asString()).isEqualTo("system:cancel");
+    }
+}
