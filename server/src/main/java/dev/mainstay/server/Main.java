@@ -109,8 +109,9 @@ public final class Main implements Runnable {
     }
 
     @Command(name = "fake-provider", mixinStandardHelpOptions = true,
-            description = {"Runs the testkit's fake OpenAI-compatible model server until stopped.",
-                    "Point a provider at it with base_url http://127.0.0.1:PORT/v1. Script format: docs/testkit.md."})
+            description = {"Runs the testkit's fake model server (OpenAI Chat Completions and Anthropic Messages) until stopped.",
+                    "Point a provider at it with base_url http://127.0.0.1:PORT/v1 (kind: openai)",
+                    "or http://127.0.0.1:PORT (kind: anthropic). Script format: docs/testkit.md."})
     static final class Fake implements Callable<Integer> {
         @Option(names = "--port", defaultValue = "8090", description = "port on 127.0.0.1 (default ${DEFAULT-VALUE}; 0 picks a free one)")
         int port;
@@ -124,6 +125,8 @@ public final class Main implements Runnable {
             FakeProvider fake = FakeProvider.start(port, s);
             System.out.println("fake provider listening on " + fake.baseUrl() + " (" + s.steps().size() + " scripted steps"
                     + (s.perJob() ? " per job" : "") + ", then " + s.fallback().kind().name().toLowerCase(java.util.Locale.ROOT) + ")");
+            System.out.println("  kind: openai     base_url " + fake.baseUrl());
+            System.out.println("  kind: anthropic  base_url " + fake.anthropicBaseUrl());
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 fake.close();
