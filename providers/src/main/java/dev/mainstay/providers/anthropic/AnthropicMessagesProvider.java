@@ -38,7 +38,7 @@ import tools.jackson.databind.node.ObjectNode;
  */
 public final class AnthropicMessagesProvider implements Provider {
     /** The API version this provider speaks, sent as {@code anthropic-version}. */
-    public static final String API_VERSION = "2023-06-01";
+    static final String API_VERSION = "2023-06-01";
     /** The name of the one tool through which the model answers. */
     static final String TOOL = "respond";
     private static final int MAX_ERROR_DETAIL = 300;
