@@ -23,7 +23,8 @@ final class Banner {
         if (cfg.demoOnly()) {
             out.println("  model      the built-in demo model (" + DemoProvider.MODEL + "): no provider is configured.");
             out.println("             Answers are built from your input, with realistic latency and an occasional");
-            out.println("             simulated overload so retries are visible. Set OPENAI_API_KEY to use OpenAI.");
+            out.println("             simulated overload so retries are visible. Set OPENAI_API_KEY or");
+            out.println("             ANTHROPIC_API_KEY to use a real model.");
         } else {
             out.println("  routes     " + cfg.routes().entrySet().stream().map(e -> e.getKey() + " -> " + e.getValue()).collect(Collectors.joining(", ")));
         }

@@ -72,7 +72,8 @@ public final class Main implements Runnable {
             description = {"Starts a Mainstay node on the embedded SQLite store and serves the workflows.",
                     "Environment: MAINSTAY_PORT, MAINSTAY_HOST, MAINSTAY_DATA_DIR, MAINSTAY_WORKFLOWS, MAINSTAY_CONFIG,",
                     "MAINSTAY_DEMO_API_KEY, MAINSTAY_ADMIN_KEY, MAINSTAY_SQLITE_SYNCHRONOUS,",
-                    "OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_MODEL, OPENAI_SMALL_MODEL."})
+                    "OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_MODEL, OPENAI_SMALL_MODEL,",
+                    "ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, ANTHROPIC_MODEL."})
     static final class Up implements Callable<Integer> {
         @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file (default: $MAINSTAY_CONFIG, else none)")
         Path config;
@@ -108,8 +109,9 @@ public final class Main implements Runnable {
     }
 
     @Command(name = "fake-provider", mixinStandardHelpOptions = true,
-            description = {"Runs the testkit's fake OpenAI-compatible model server until stopped.",
-                    "Point a provider at it with base_url http://127.0.0.1:PORT/v1. Script format: docs/testkit.md."})
+            description = {"Runs the testkit's fake model server (OpenAI Chat Completions and Anthropic Messages) until stopped.",
+                    "Point a provider at it with base_url http://127.0.0.1:PORT/v1 (kind: openai)",
+                    "or http://127.0.0.1:PORT (kind: anthropic). Script format: docs/testkit.md."})
     static final class Fake implements Callable<Integer> {
         @Option(names = "--port", defaultValue = "8090", description = "port on 127.0.0.1 (default ${DEFAULT-VALUE}; 0 picks a free one)")
         int port;
@@ -123,6 +125,8 @@ public final class Main implements Runnable {
             FakeProvider fake = FakeProvider.start(port, s);
             System.out.println("fake provider listening on " + fake.baseUrl() + " (" + s.steps().size() + " scripted steps"
                     + (s.perJob() ? " per job" : "") + ", then " + s.fallback().kind().name().toLowerCase(java.util.Locale.ROOT) + ")");
+            System.out.println("  kind: openai     base_url " + fake.baseUrl());
+            System.out.println("  kind: anthropic  base_url " + fake.anthropicBaseUrl());
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 fake.close();

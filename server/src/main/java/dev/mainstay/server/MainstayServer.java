@@ -3,6 +3,7 @@ package dev.mainstay.server;
 import dev.mainstay.engine.Engine;
 import dev.mainstay.provider.Provider;
 import dev.mainstay.provider.Routes;
+import dev.mainstay.providers.anthropic.AnthropicMessagesProvider;
 import dev.mainstay.providers.demo.DemoProvider;
 import dev.mainstay.providers.openai.OpenAiChatProvider;
 import dev.mainstay.store.Store;
@@ -59,6 +60,7 @@ public final class MainstayServer implements AutoCloseable {
             Map<String, Provider> providers = new LinkedHashMap<>();
             config.providers().forEach((name, spec) -> providers.put(name, switch (spec) {
                 case ServerConfig.ProviderSpec.OpenAi o -> new OpenAiChatProvider(o.config());
+                case ServerConfig.ProviderSpec.Anthropic a -> new AnthropicMessagesProvider(a.config());
                 case ServerConfig.ProviderSpec.Demo d -> new DemoProvider(d.config(), random);
             }));
             String nodeId = "node-" + ProcessHandle.current().pid() + "-" + Long.toHexString(random.nextLong() & 0xffffffL);

@@ -3,6 +3,7 @@ package dev.mainstay.server;
 import dev.mainstay.ConfigException;
 import dev.mainstay.engine.EngineConfig;
 import dev.mainstay.provider.Target;
+import dev.mainstay.providers.anthropic.AnthropicMessagesProvider;
 import dev.mainstay.providers.demo.DemoProvider;
 import dev.mainstay.providers.openai.OpenAiChatProvider;
 import dev.mainstay.store.sqlite.SqliteStore;
@@ -48,11 +49,17 @@ public record ServerConfig(
     public static final long DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
     /** The model the {@code primary} route uses when only {@code OPENAI_API_KEY} is given. */
     public static final String DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
+    /** The model the {@code primary} and {@code small} routes use when {@code ANTHROPIC_API_KEY} is given and {@code OPENAI_API_KEY} is not. */
+    public static final String DEFAULT_ANTHROPIC_MODEL = "claude-haiku-4-5";
 
     /** A configured provider: one of the closed set of provider kinds. */
     public sealed interface ProviderSpec {
         /** OpenAI-compatible Chat Completions. */
         record OpenAi(OpenAiChatProvider.Config config, int concurrency) implements ProviderSpec {
+        }
+
+        /** Anthropic Messages. */
+        record Anthropic(AnthropicMessagesProvider.Config config, int concurrency) implements ProviderSpec {
         }
 
         /** The built-in demo model. */
@@ -62,6 +69,7 @@ public record ServerConfig(
         default int concurrency() {
             return switch (this) {
                 case OpenAi o -> o.concurrency();
+                case Anthropic a -> a.concurrency();
                 case Demo d -> d.concurrency();
             };
         }
@@ -166,11 +174,7 @@ public record ServerConfig(
                 switch (kind) {
                     case "openai" -> {
                         doc.onlyKeys(p, "kind", "base_url", "api_key", "api_key_env", "max_tokens_field", "connect_timeout", "concurrency");
-                        String keyEnv = doc.text(p + "/api_key_env").orElse(null);
-                        String key = keyEnv != null ? env.getOrDefault(keyEnv, "") : doc.text(p + "/api_key").orElse("");
-                        if (keyEnv != null && key.isEmpty()) {
-                            throw doc.error(p + "/api_key_env", "names the environment variable " + keyEnv + ", which is not set");
-                        }
+                        String key = apiKey(doc, p, env);
                         URI base = uri(doc, p + "/base_url", doc.text(p + "/base_url").orElse("https://api.openai.com/v1"));
                         String field = doc.text(p + "/max_tokens_field").orElse(base.getHost() != null && base.getHost().endsWith("openai.com") ? "max_completion_tokens" : "max_tokens");
                         if (!field.equals("max_tokens") && !field.equals("max_completion_tokens")) {
@@ -178,6 +182,18 @@ public record ServerConfig(
                         }
                         out.put(name, new ProviderSpec.OpenAi(new OpenAiChatProvider.Config(name, base, key,
                                 doc.duration(p + "/connect_timeout", OpenAiChatProvider.Config.DEFAULT_CONNECT_TIMEOUT), field),
+                                doc.integer(p + "/concurrency", EngineConfig.DEFAULT_PROVIDER_CONCURRENCY, 1, 100_000)));
+                    }
+                    case "anthropic" -> {
+                        doc.onlyKeys(p, "kind", "base_url", "api_key", "api_key_env", "connect_timeout", "concurrency");
+                        String key = apiKey(doc, p, env);
+                        String baseText = doc.text(p + "/base_url").orElse(AnthropicMessagesProvider.Config.DEFAULT_BASE_URL.toString());
+                        URI base = uri(doc, p + "/base_url", baseText);
+                        if (versioned(base)) {
+                            throw doc.error(p + "/base_url", "is the API root without /v1, e.g. https://api.anthropic.com; Mainstay posts to <base_url>/v1/messages");
+                        }
+                        out.put(name, new ProviderSpec.Anthropic(new AnthropicMessagesProvider.Config(name, base, key,
+                                doc.duration(p + "/connect_timeout", AnthropicMessagesProvider.Config.DEFAULT_CONNECT_TIMEOUT)),
                                 doc.integer(p + "/concurrency", EngineConfig.DEFAULT_PROVIDER_CONCURRENCY, 1, 100_000)));
                     }
                     case "demo" -> {
@@ -202,30 +218,59 @@ public record ServerConfig(
                         }
                         out.put(name, new ProviderSpec.Demo(new DemoProvider.Config(min, max, rate), doc.integer(p + "/concurrency", EngineConfig.DEFAULT_PROVIDER_CONCURRENCY, 1, 100_000)));
                     }
-                    default -> throw doc.error(p + "/kind", "unknown provider kind '" + kind + "' (known: openai, demo)");
+                    default -> throw doc.error(p + "/kind", "unknown provider kind '" + kind + "' (known: openai, anthropic, demo)");
                 }
             }
         }
         String openAiKey = env.get("OPENAI_API_KEY");
         if (openAiKey != null && !openAiKey.isBlank() && !out.containsKey("openai")) {
-            String base = env.getOrDefault("OPENAI_BASE_URL", "https://api.openai.com/v1");
-            URI uri;
-            try {
-                uri = new URI(base);
-                if (uri.getScheme() == null || uri.getHost() == null) {
-                    throw new URISyntaxException(base, "needs a scheme and a host");
-                }
-            } catch (URISyntaxException e) {
-                throw new ConfigException("OPENAI_BASE_URL: not a usable URL: '" + base + "' (" + e.getReason() + ")");
-            }
+            URI uri = envUri(env, "OPENAI_BASE_URL", "https://api.openai.com/v1");
             String field = uri.getHost().endsWith("openai.com") ? "max_completion_tokens" : "max_tokens";
             out.put("openai", new ProviderSpec.OpenAi(new OpenAiChatProvider.Config("openai", uri, openAiKey.strip(),
                     OpenAiChatProvider.Config.DEFAULT_CONNECT_TIMEOUT, field), EngineConfig.DEFAULT_PROVIDER_CONCURRENCY));
+        }
+        String anthropicKey = env.get("ANTHROPIC_API_KEY");
+        if (anthropicKey != null && !anthropicKey.isBlank() && !out.containsKey("anthropic")) {
+            URI uri = envUri(env, "ANTHROPIC_BASE_URL", AnthropicMessagesProvider.Config.DEFAULT_BASE_URL.toString());
+            if (versioned(uri)) {
+                throw new ConfigException("ANTHROPIC_BASE_URL: is the API root without /v1, e.g. https://api.anthropic.com; Mainstay posts to <base_url>/v1/messages");
+            }
+            out.put("anthropic", new ProviderSpec.Anthropic(new AnthropicMessagesProvider.Config("anthropic", uri, anthropicKey.strip(),
+                    AnthropicMessagesProvider.Config.DEFAULT_CONNECT_TIMEOUT), EngineConfig.DEFAULT_PROVIDER_CONCURRENCY));
         }
         if (!out.containsKey("demo")) {
             out.put("demo", new ProviderSpec.Demo(DemoProvider.Config.DEFAULT, EngineConfig.DEFAULT_PROVIDER_CONCURRENCY));
         }
         return out;
+    }
+
+    /** The key from {@code api_key_env} (which must be set) or {@code api_key}; empty when neither is given. */
+    private static String apiKey(YamlDocument doc, String p, Map<String, String> env) {
+        String keyEnv = doc.text(p + "/api_key_env").orElse(null);
+        String key = keyEnv != null ? env.getOrDefault(keyEnv, "") : doc.text(p + "/api_key").orElse("");
+        if (keyEnv != null && key.isEmpty()) {
+            throw doc.error(p + "/api_key_env", "names the environment variable " + keyEnv + ", which is not set");
+        }
+        return key;
+    }
+
+    private static URI envUri(Map<String, String> env, String name, String fallback) {
+        String base = env.getOrDefault(name, fallback);
+        try {
+            URI uri = new URI(base);
+            if (uri.getScheme() == null || uri.getHost() == null) {
+                throw new URISyntaxException(base, "needs a scheme and a host");
+            }
+            return uri;
+        } catch (URISyntaxException e) {
+            throw new ConfigException(name + ": not a usable URL: '" + base + "' (" + e.getReason() + ")");
+        }
+    }
+
+    /** Anthropic base URLs end before the version segment; one that ends in /v1 would post to /v1/v1/messages. */
+    private static boolean versioned(URI base) {
+        String path = base.getPath() == null ? "" : base.getPath();
+        return path.endsWith("/v1") || path.endsWith("/v1/");
     }
 
     private static URI uri(YamlDocument doc, String pointer, String text) {
@@ -266,10 +311,21 @@ public record ServerConfig(
             }
         }
         // The routes the shipped workflows use exist even without configuration.
-        boolean openAi = providers.get("openai") instanceof ProviderSpec.OpenAi;
-        String model = env.getOrDefault("OPENAI_MODEL", DEFAULT_OPENAI_MODEL).strip();
-        Target primary = openAi ? new Target("openai", model) : new Target("demo", DemoProvider.MODEL);
-        Target small = openAi ? new Target("openai", env.getOrDefault("OPENAI_SMALL_MODEL", model).strip()) : new Target("demo", DemoProvider.MODEL);
+        // OpenAI wins when both keys are set, as it did before Anthropic was supported.
+        Target primary;
+        Target small;
+        if (providers.get("openai") instanceof ProviderSpec.OpenAi) {
+            String model = env.getOrDefault("OPENAI_MODEL", DEFAULT_OPENAI_MODEL).strip();
+            primary = new Target("openai", model);
+            small = new Target("openai", env.getOrDefault("OPENAI_SMALL_MODEL", model).strip());
+        } else if (providers.get("anthropic") instanceof ProviderSpec.Anthropic) {
+            String model = env.getOrDefault("ANTHROPIC_MODEL", DEFAULT_ANTHROPIC_MODEL).strip();
+            primary = new Target("anthropic", model);
+            small = primary;
+        } else {
+            primary = new Target("demo", DemoProvider.MODEL);
+            small = primary;
+        }
         out.putIfAbsent("primary", List.of(primary));
         out.putIfAbsent("small", List.of(small));
         return out;

@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mainstay.ConfigException;
 import dev.mainstay.provider.Target;
+import dev.mainstay.providers.anthropic.AnthropicMessagesProvider;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -38,6 +41,61 @@ class ServerConfigTest {
         ServerConfig.ProviderSpec.OpenAi spec = (ServerConfig.ProviderSpec.OpenAi) c.providers().get("openai");
         assertThat(spec.config().baseUrl().toString()).isEqualTo("http://127.0.0.1:11434/v1");
         assertThat(spec.config().maxTokensField()).isEqualTo("max_tokens");
+    }
+
+    @Test
+    void anthropicKeyAloneMakesAnthropicThePrimaryAndSmallRoute() {
+        ServerConfig c = ServerConfig.load(Optional.empty(), Map.of("ANTHROPIC_API_KEY", " sk-ant-test ", "ANTHROPIC_BASE_URL", "http://127.0.0.1:8091"));
+        assertThat(c.demoOnly()).isFalse();
+        assertThat(c.routes().get("primary")).containsExactly(new Target("anthropic", "claude-haiku-4-5"));
+        assertThat(c.routes().get("small")).containsExactly(new Target("anthropic", "claude-haiku-4-5"));
+        ServerConfig.ProviderSpec.Anthropic spec = (ServerConfig.ProviderSpec.Anthropic) c.providers().get("anthropic");
+        assertThat(spec.config().baseUrl().toString()).isEqualTo("http://127.0.0.1:8091");
+        assertThat(spec.config().apiKey()).isEqualTo("sk-ant-test");
+        assertThat(ServerConfig.load(Optional.empty(), Map.of("ANTHROPIC_API_KEY", "k", "ANTHROPIC_MODEL", "claude-sonnet-4-5")).routes().get("primary"))
+                .containsExactly(new Target("anthropic", "claude-sonnet-4-5"));
+        assertThat(((ServerConfig.ProviderSpec.Anthropic) ServerConfig.load(Optional.empty(), Map.of("ANTHROPIC_API_KEY", "k")).providers().get("anthropic"))
+                .config().baseUrl().toString()).isEqualTo("https://api.anthropic.com");
+    }
+
+    @Test
+    void withBothKeysOpenAiKeepsTheDefaultRoutesAndAnthropicIsStillConfigured() {
+        ServerConfig c = ServerConfig.load(Optional.empty(), Map.of("OPENAI_API_KEY", "sk-test", "ANTHROPIC_API_KEY", "sk-ant-test"));
+        assertThat(c.routes().get("primary")).containsExactly(new Target("openai", "gpt-4o-mini"));
+        assertThat(c.providers()).containsKeys("openai", "anthropic", "demo");
+    }
+
+    @Test
+    void fileConfiguresAnAnthropicProviderAndRejectsAVersionedBaseUrl() throws Exception {
+        Path file = dir.resolve("mainstay.yaml");
+        Files.writeString(file, """
+                providers:
+                  claude: { kind: anthropic, base_url: "http://127.0.0.1:8091", api_key_env: MY_CLAUDE_KEY, connect_timeout: 2s, concurrency: 8 }
+                routes:
+                  primary: [claude/claude-haiku-4-5]
+                """);
+        ServerConfig c = ServerConfig.load(Optional.of(file), Map.of("MY_CLAUDE_KEY", "sk-ant-file"));
+        ServerConfig.ProviderSpec.Anthropic spec = (ServerConfig.ProviderSpec.Anthropic) c.providers().get("claude");
+        assertThat(spec.config()).isEqualTo(new AnthropicMessagesProvider.Config("claude", URI.create("http://127.0.0.1:8091"), "sk-ant-file", Duration.ofSeconds(2)));
+        assertThat(spec.concurrency()).isEqualTo(8);
+        assertThat(c.routes().get("primary")).containsExactly(new Target("claude", "claude-haiku-4-5"));
+
+        Files.writeString(file, """
+                providers:
+                  claude: { kind: anthropic, base_url: "https://api.anthropic.com/v1" }
+                """);
+        assertThatThrownBy(() -> ServerConfig.load(Optional.of(file), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("mainstay.yaml:2")
+                .hasMessageContaining("providers.claude.base_url")
+                .hasMessageContaining("without /v1");
+        Files.writeString(file, """
+                providers:
+                  claude: { kind: anthropic, max_tokens_field: max_tokens }
+                """);
+        assertThatThrownBy(() -> ServerConfig.load(Optional.of(file), Map.of())).hasMessageContaining("max_tokens_field");
+        assertThatThrownBy(() -> ServerConfig.load(Optional.empty(), Map.of("ANTHROPIC_API_KEY", "k", "ANTHROPIC_BASE_URL", "https://api.anthropic.com/v1")))
+                .hasMessageContaining("ANTHROPIC_BASE_URL");
     }
 
     @Test

@@ -29,15 +29,16 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.node.ObjectNode;
 
 /**
- * A fake OpenAI-compatible model server on a real loopback socket, for tests of anything that
- * calls models, Mainstay's own and users' alike. It answers {@code POST /v1/chat/completions} with
- * content that satisfies the {@code response_format} JSON Schema of the request (built from the
- * words of the prompt) and follows a {@link FaultScript}: latency, error statuses with
- * {@code Retry-After}, hangs, connection resets, malformed bodies, invalid output, refusals and
- * truncated responses. It speaks HTTP/1.1 with keep-alive, written by hand so that resets and
+ * A fake model server on a real loopback socket, for tests of anything that calls models, Mainstay's
+ * own and users' alike. It speaks OpenAI Chat Completions ({@code POST /v1/chat/completions},
+ * answering with content that satisfies the request's {@code response_format} JSON Schema) and
+ * Anthropic Messages ({@code POST /v1/messages}, answering with a {@code tool_use} block whose
+ * input satisfies the {@code input_schema} of the tool that {@code tool_choice} names). Answers are
+ * built from the words of the prompt. Both follow the same {@link FaultScript}: latency, error
+ * statuses with {@code Retry-After}, hangs, connection resets, malformed bodies, invalid output,
+ * refusals and truncated responses. It speaks HTTP/1.1 with keep-alive, written by hand so that resets and
  * truncation are real socket behaviour.
  */
 public final class FakeProvider implements AutoCloseable {
@@ -85,6 +86,15 @@ public final class FakeProvider implements AutoCloseable {
     /** The base URL to configure as an OpenAI-compatible provider, e.g. {@code http://127.0.0.1:41234/v1}. */
     public URI baseUrl() {
         return URI.create("http://127.0.0.1:" + port() + "/v1");
+    }
+
+    /**
+     * The base URL to configure as an Anthropic provider, e.g. {@code http://127.0.0.1:41234}: like
+     * {@code https://api.anthropic.com}, without the version segment, which the client adds with
+     * {@code /v1/messages}.
+     */
+    public URI anthropicBaseUrl() {
+        return URI.create("http://127.0.0.1:" + port());
     }
 
     /** Replaces the script and starts its steps from the beginning. */
@@ -203,21 +213,23 @@ public final class FakeProvider implements AutoCloseable {
         } catch (JacksonException ignored) {
             // recorded as null
         }
-        if (!"POST".equals(request.method()) || !request.path().endsWith("/chat/completions")) {
+        WireFormat wire = "POST".equals(request.method()) ? WireFormat.forPath(request.path()) : null;
+        if (wire == null) {
             requests.add(new RecordedRequest(seq.incrementAndGet(), request.method(), request.path(), Map.copyOf(request.headers()), body, Fault.Kind.STATUS, Instant.now()));
-            write(out, 404, Map.of(), error("no route " + request.method() + " " + request.path() + "; the fake serves POST /v1/chat/completions", "not_found"));
+            write(out, 404, Map.of(), OpenAiWire.INSTANCE.error(404, "no route " + request.method() + " " + request.path()
+                    + "; the fake serves POST /v1/chat/completions (OpenAI) and POST /v1/messages (Anthropic)"));
             return true;
         }
         int now = inFlight.incrementAndGet();
         maxInFlight.accumulateAndGet(now, Math::max);
         try {
-            return answer(request, body, socket, out);
+            return answer(wire, request, body, socket, out);
         } finally {
             inFlight.decrementAndGet();
         }
     }
 
-    private boolean answer(Request request, JsonNode body, Socket socket, OutputStream out) throws IOException {
+    private boolean answer(WireFormat wire, Request request, JsonNode body, Socket socket, OutputStream out) throws IOException {
         String job = request.headers().getOrDefault("x-mainstay-job", "");
         Fault fault = next(job);
         requests.add(new RecordedRequest(seq.incrementAndGet(), request.method(), request.path(), Map.copyOf(request.headers()), body, fault.kind(), Instant.now()));
@@ -226,9 +238,10 @@ public final class FakeProvider implements AutoCloseable {
         sleep(fault.minLatency().plusMillis(span <= 0 ? 0 : ThreadLocalRandom.current().nextLong(span + 1)));
         Map<String, String> headers = new HashMap<>();
         fault.retryAfter().ifPresent(d -> headers.put("retry-after", Long.toString((d.toMillis() + 999) / 1000)));
+        long inputTokens = tokens(wire.promptText(body));
         switch (fault.kind()) {
-            case OK -> write(out, 200, headers, completion(body, content(body)));
-            case STATUS -> write(out, fault.status(), headers, error("scripted failure with status " + fault.status(), fault.status() == 429 ? "rate_limit_exceeded" : "server_error"));
+            case OK -> write(out, 200, headers, answer(wire, body, content(wire, body), inputTokens));
+            case STATUS -> write(out, fault.status(), headers, wire.error(fault.status(), "scripted failure with status " + fault.status()));
             case HANG -> {
                 // Hold the connection without answering until the client gives up or we close.
                 try {
@@ -246,16 +259,12 @@ public final class FakeProvider implements AutoCloseable {
                 socket.close();
                 return false;
             }
-            case MALFORMED -> write(out, 200, headers, "{\"id\": \"chatcmpl-fake\", \"choices\": [{\"message\": {\"content\": ");
-            case INVALID_OUTPUT -> write(out, 200, headers, completion(body, "{\"unexpected\": [\"this\", \"does\", \"not\", \"match\"]}"));
-            case PROSE_OUTPUT -> write(out, 200, headers, completion(body, "Sure! Here are the key points you asked for, in plain prose."));
-            case REFUSAL -> {
-                ObjectNode c = completionNode(body, null);
-                ((ObjectNode) c.path("choices").path(0).path("message")).put("refusal", "I can't help with that request.");
-                write(out, 200, headers, Json.write(c));
-            }
+            case MALFORMED -> write(out, 200, headers, wire.malformed());
+            case INVALID_OUTPUT -> write(out, 200, headers, answer(wire, body, "{\"unexpected\": [\"this\", \"does\", \"not\", \"match\"]}", inputTokens));
+            case PROSE_OUTPUT -> write(out, 200, headers, answer(wire, body, "Sure! Here are the key points you asked for, in plain prose.", inputTokens));
+            case REFUSAL -> write(out, 200, headers, wire.refusal(body, inputTokens));
             case TRUNCATED -> {
-                byte[] full = completion(body, content(body)).getBytes(StandardCharsets.UTF_8);
+                byte[] full = answer(wire, body, content(wire, body), inputTokens).getBytes(StandardCharsets.UTF_8);
                 String head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + full.length + "\r\n\r\n";
                 out.write(head.getBytes(StandardCharsets.ISO_8859_1));
                 out.write(full, 0, full.length / 2);
@@ -267,77 +276,33 @@ public final class FakeProvider implements AutoCloseable {
         return true;
     }
 
+    private static String answer(WireFormat wire, JsonNode body, String content, long inputTokens) {
+        return wire.answer(body, content, inputTokens, tokens(content));
+    }
+
+    /** About 1.3 tokens per word, like English text under common tokenizers. */
+    private static long tokens(String text) {
+        return text.isBlank() ? 0 : Math.round(text.strip().split("\\s+").length * 1.3);
+    }
+
     private Fault next(String job) {
         FaultScript s = script;
         int step = s.perJob() ? perJobStep.computeIfAbsent(job, k -> new AtomicInteger()).getAndIncrement() : globalStep.getAndIncrement();
         return step < s.steps().size() ? s.steps().get(step) : s.fallback();
     }
 
-    private static String content(JsonNode body) {
-        JsonNode schema = body == null ? null : body.path("response_format").path("json_schema").path("schema");
-        return Json.write(SchemaSampler.sample(schema == null || schema.isMissingNode() ? null : schema, sourceText(body)));
+    private static String content(WireFormat wire, JsonNode body) {
+        return Json.write(SchemaSampler.sample(wire.outputSchema(body), sourceText(wire.firstUserText(body))));
     }
 
-    private static String sourceText(JsonNode body) {
-        String prompt = "";
-        if (body != null) {
-            for (JsonNode m : body.path("messages")) {
-                if ("user".equals(m.path("role").asString("")) && prompt.isEmpty()) {
-                    prompt = m.path("content").asString("");
-                }
-            }
-        }
+    /** The text inside the prompt's {@code <tag>…</tag>} blocks, or the whole prompt when it has none. */
+    private static String sourceText(String prompt) {
         Matcher m = DELIMITED.matcher(prompt);
         StringBuilder out = new StringBuilder();
         while (m.find()) {
             out.append(out.isEmpty() ? "" : "\n").append(m.group(2));
         }
         return out.isEmpty() ? prompt : out.toString();
-    }
-
-    private static String completion(JsonNode request, String content) {
-        return Json.write(completionNode(request, content));
-    }
-
-    private static ObjectNode completionNode(JsonNode request, String content) {
-        String model = request == null ? "fake" : request.path("model").asString("fake");
-        int promptWords = 0;
-        if (request != null) {
-            for (JsonNode m : request.path("messages")) {
-                promptWords += m.path("content").asString("").split("\\s+").length;
-            }
-        }
-        int completionWords = content == null ? 0 : content.split("\\s+").length;
-        ObjectNode root = Json.object();
-        root.put("id", "chatcmpl-fake-" + System.nanoTime());
-        root.put("object", "chat.completion");
-        root.put("created", Instant.now().getEpochSecond());
-        root.put("model", model + "-fake-0001");
-        ObjectNode choice = root.putArray("choices").addObject();
-        choice.put("index", 0);
-        ObjectNode message = choice.putObject("message");
-        message.put("role", "assistant");
-        if (content == null) {
-            message.putNull("content");
-        } else {
-            message.put("content", content);
-        }
-        message.putNull("refusal");
-        choice.put("finish_reason", "stop");
-        ObjectNode usage = root.putObject("usage");
-        usage.put("prompt_tokens", Math.round(promptWords * 1.3));
-        usage.put("completion_tokens", Math.round(completionWords * 1.3));
-        usage.put("total_tokens", Math.round(promptWords * 1.3) + Math.round(completionWords * 1.3));
-        return root;
-    }
-
-    private static String error(String message, String code) {
-        ObjectNode root = Json.object();
-        ObjectNode e = root.putObject("error");
-        e.put("message", message);
-        e.put("type", code);
-        e.put("code", code);
-        return Json.write(root);
     }
 
     private static void write(OutputStream out, int status, Map<String, String> headers, String body) throws IOException {
@@ -362,6 +327,7 @@ public final class FakeProvider implements AutoCloseable {
             case 500 -> "Internal Server Error";
             case 502 -> "Bad Gateway";
             case 503 -> "Service Unavailable";
+            case 529 -> "Overloaded";
             default -> "Status";
         };
     }

@@ -18,7 +18,7 @@ public record Fault(Kind kind, Duration minLatency, Duration maxLatency, int sta
     public enum Kind {
         /** A well-formed answer whose content satisfies the requested JSON Schema. */
         OK,
-        /** An error status with an OpenAI-style error body. */
+        /** An error status with the wire format's error body (OpenAI's or Anthropic's). */
         STATUS,
         /** Accept the request and never answer (until the client gives up). */
         HANG,
@@ -30,7 +30,7 @@ public record Fault(Kind kind, Duration minLatency, Duration maxLatency, int sta
         INVALID_OUTPUT,
         /** 200 with message content that is prose, not JSON. */
         PROSE_OUTPUT,
-        /** 200 with a refusal instead of content. */
+        /** 200 with a refusal instead of content ({@code refusal} or {@code stop_reason: refusal}). */
         REFUSAL,
         /** Headers promise more body than is sent; then the connection closes. */
         TRUNCATED

@@ -21,6 +21,14 @@ class FakeProviderTest {
                {"type": "object", "required": ["summary"], "properties": {"summary": {"type": "string"}}}}}}
             """;
 
+    private static final String MESSAGES_BODY = """
+            {"model": "claude-haiku-4-5", "max_tokens": 200, "system": "You triage tickets.",
+             "messages": [{"role": "user", "content": [{"type": "text", "text": "Triage <ticket>The export button fails. It shows an error.</ticket>"}]}],
+             "tools": [{"name": "respond", "description": "d", "input_schema":
+               {"type": "object", "required": ["summary"], "properties": {"summary": {"type": "string"}}}}],
+             "tool_choice": {"type": "tool", "name": "respond"}}
+            """;
+
     private final FakeProvider fake = FakeProvider.start(FaultScript.none());
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -71,6 +79,62 @@ class FakeProviderTest {
         List<Integer> statuses = List.of(post("job_a").statusCode(), post("job_b").statusCode(), post("job_a").statusCode(), post("job_b").statusCode());
         assertThat(statuses).containsExactly(500, 500, 200, 200);
         assertThat(fake.requests()).extracting(RecordedRequest::job).containsExactly("job_a", "job_b", "job_a", "job_b");
+    }
+
+    private HttpResponse<String> postMessages(String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(fake.anthropicBaseUrl() + "/v1/messages"))
+                .timeout(Duration.ofSeconds(5))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void messagesAnswerWithAToolUseBlockForTheForcedToolBuiltFromTheDelimitedPrompt() throws Exception {
+        HttpResponse<String> r = postMessages(MESSAGES_BODY);
+        assertThat(r.statusCode()).isEqualTo(200);
+        JsonNode root = Json.parse(r.body());
+        assertThat(root.get("id").stringValue()).startsWith("msg_");
+        assertThat(root.get("type").stringValue()).isEqualTo("message");
+        assertThat(root.get("role").stringValue()).isEqualTo("assistant");
+        assertThat(root.get("model").stringValue()).isEqualTo("claude-haiku-4-5-fake-0001");
+        assertThat(root.get("stop_reason").stringValue()).isEqualTo("tool_use");
+        JsonNode block = root.at("/content/0");
+        assertThat(block.get("type").stringValue()).isEqualTo("tool_use");
+        assertThat(block.get("name").stringValue()).isEqualTo("respond");
+        assertThat(block.get("id").stringValue()).startsWith("toolu_");
+        assertThat(block.at("/input/summary").stringValue()).isEqualTo("The export button fails. It shows an error.");
+        assertThat(root.at("/usage/input_tokens").longValue()).isPositive();
+        assertThat(root.at("/usage/output_tokens").longValue()).isPositive();
+        assertThat(fake.requests().getFirst().path()).isEqualTo("/v1/messages");
+    }
+
+    @Test
+    void messagesWithoutAForcedToolAnswerWithATextBlock() throws Exception {
+        JsonNode root = Json.parse(postMessages("""
+                {"model": "claude-haiku-4-5", "max_tokens": 50, "messages": [{"role": "user", "content": "Say hello."}]}
+                """).body());
+        assertThat(root.get("stop_reason").stringValue()).isEqualTo("end_turn");
+        assertThat(root.at("/content/0/type").stringValue()).isEqualTo("text");
+        assertThat(root.at("/content/0/text").stringValue()).isNotBlank();
+    }
+
+    @Test
+    void messagesFollowTheSameScriptWithAnthropicErrorBodies() throws Exception {
+        fake.script(FaultScript.of(Fault.status(529), Fault.status(429).retryAfter(Duration.ofSeconds(3)), Fault.refusal(), Fault.proseOutput()));
+        HttpResponse<String> overloaded = postMessages(MESSAGES_BODY);
+        assertThat(overloaded.statusCode()).isEqualTo(529);
+        assertThat(Json.parse(overloaded.body())).isEqualTo(Json.parse("""
+                {"type": "error", "error": {"type": "overloaded_error", "message": "scripted failure with status 529"}}"""));
+        HttpResponse<String> limited = postMessages(MESSAGES_BODY);
+        assertThat(limited.statusCode()).isEqualTo(429);
+        assertThat(limited.headers().firstValue("retry-after")).contains("3");
+        assertThat(Json.parse(limited.body()).at("/error/type").stringValue()).isEqualTo("rate_limit_error");
+        JsonNode refusal = Json.parse(postMessages(MESSAGES_BODY).body());
+        assertThat(refusal.get("stop_reason").stringValue()).isEqualTo("refusal");
+        JsonNode prose = Json.parse(postMessages(MESSAGES_BODY).body());
+        assertThat(prose.get("stop_reason").stringValue()).isEqualTo("end_turn");
+        assertThat(prose.at("/content/0/text").stringValue()).startsWith("Sure!");
+        assertThat(fake.requests()).extracting(RecordedRequest::answeredWith)
+                .containsExactly(Fault.Kind.STATUS, Fault.Kind.STATUS, Fault.Kind.REFUSAL, Fault.Kind.PROSE_OUTPUT);
     }
 
     @Test

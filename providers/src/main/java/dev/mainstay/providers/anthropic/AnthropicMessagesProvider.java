@@ -1,0 +1,295 @@
+package dev.mainstay.providers.anthropic;
+
+import dev.mainstay.Json;
+import dev.mainstay.provider.Message;
+import dev.mainstay.provider.ModelRequest;
+import dev.mainstay.provider.Provider;
+import dev.mainstay.provider.ProviderOutcome;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Anthropic's Messages API over plain HTTP ({@code POST {baseUrl}/v1/messages}). Structured output
+ * is a forced tool call: the request declares one tool, {@value #TOOL}, whose {@code input_schema}
+ * is the output schema, and the answer is that tool's input. Every way the call can end maps to one
+ * {@link ProviderOutcome}; nothing is thrown for provider trouble.
+ *
+ * <p>Anthropic accepts only {@code "type": "object"} at the root of a tool's {@code input_schema};
+ * a stage whose output schema is not an object is rejected by the API with a 400 ({@code Fatal}).
+ */
+public final class AnthropicMessagesProvider implements Provider {
+    /** The API version this provider speaks, sent as {@code anthropic-version}. */
+    static final String API_VERSION = "2023-06-01";
+    /** The name of the one tool through which the model answers. */
+    static final String TOOL = "respond";
+    private static final int MAX_ERROR_DETAIL = 300;
+    /** The budgets Anthropic reports, each with {@code -remaining} and {@code -reset} headers. */
+    private static final List<String> BUDGETS = List.of("requests", "tokens", "input-tokens", "output-tokens");
+
+    /**
+     * @param name the provider name routes refer to
+     * @param baseUrl the API root without a version segment, e.g. {@code https://api.anthropic.com}
+     *     or {@code http://127.0.0.1:41234}; {@code /v1/messages} is appended
+     * @param apiKey sent as {@code x-api-key}; may be empty for a local gateway that adds its own
+     */
+    public record Config(String name, URI baseUrl, String apiKey, Duration connectTimeout) {
+        public static final URI DEFAULT_BASE_URL = URI.create("https://api.anthropic.com");
+        public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    }
+
+    private final Config config;
+    private final Clock clock;
+    private final HttpClient http;
+    private final URI endpoint;
+
+    public AnthropicMessagesProvider(Config config) {
+        this(config, Clock.systemUTC());
+    }
+
+    /** @param clock turns the RFC 3339 {@code anthropic-ratelimit-*-reset} times into waits */
+    AnthropicMessagesProvider(Config config, Clock clock) {
+        this.config = config;
+        this.clock = clock;
+        this.http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(config.connectTimeout())
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .build();
+        String base = config.baseUrl().toString();
+        this.endpoint = URI.create((base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + "/v1/messages");
+    }
+
+    @Override
+    public String name() {
+        return config.name();
+    }
+
+    @Override
+    public ProviderOutcome call(ModelRequest request) throws InterruptedException {
+        HttpRequest.Builder http = HttpRequest.newBuilder(endpoint)
+                .timeout(request.timeout())
+                .header("content-type", "application/json")
+                .header("accept", "application/json")
+                .header("anthropic-version", API_VERSION)
+                .POST(HttpRequest.BodyPublishers.ofString(Json.write(body(request))));
+        if (!config.apiKey().isEmpty()) {
+            http.header("x-api-key", config.apiKey());
+        }
+        request.tags().forEach((k, v) -> http.header("X-Mainstay-" + capitalise(k), v));
+        long started = System.nanoTime();
+        HttpResponse<String> response;
+        try {
+            response = this.http.send(http.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (HttpTimeoutException e) {
+            return new ProviderOutcome.TimedOut(request.timeout(), "no response from " + endpoint.getHost() + " within " + request.timeout().toMillis() + " ms");
+        } catch (IOException e) {
+            return new ProviderOutcome.Transient(Optional.empty(), "connection to " + endpoint.getHost() + ":" + port() + " failed: " + describe(e));
+        }
+        return outcome(response, Duration.ofNanos(System.nanoTime() - started));
+    }
+
+    ObjectNode body(ModelRequest request) {
+        ObjectNode body = Json.object();
+        body.put("model", request.model());
+        body.put("max_tokens", request.maxOutputTokens());
+        List<String> system = new ArrayList<>();
+        ArrayNode messages = Json.array();
+        for (Message m : request.messages()) {
+            switch (m.role()) {
+                case SYSTEM -> system.add(m.content());
+                case USER, ASSISTANT -> {
+                    // The API rejects empty text content; an empty turn (a blank first answer in a
+                    // repair) carries nothing, and consecutive user turns are merged by the API.
+                    if (m.content() != null && !m.content().isBlank()) {
+                        messages.addObject().put("role", m.role().wire()).put("content", m.content());
+                    }
+                }
+            }
+        }
+        if (!system.isEmpty()) {
+            body.put("system", String.join("\n\n", system));
+        }
+        body.set("messages", messages);
+        ObjectNode tool = body.putArray("tools").addObject();
+        tool.put("name", TOOL);
+        tool.put("description", "Give the answer (" + request.schemaName() + ") as the input of this tool. The input must satisfy the schema.");
+        tool.set("input_schema", request.outputSchema());
+        body.putObject("tool_choice").put("type", "tool").put("name", TOOL);
+        return body;
+    }
+
+    ProviderOutcome outcome(HttpResponse<String> response, Duration latency) {
+        int status = response.statusCode();
+        if (status == 200) {
+            return success(response.body(), latency);
+        }
+        ApiError error = ApiError.of(response.body());
+        String detail = "HTTP " + status + (error.type().isEmpty() ? ": " : " ") + error.text();
+        if (status == 429) {
+            return new ProviderOutcome.RateLimited(retryAfter(response.headers(), clock.instant()), detail);
+        }
+        // 529 overloaded_error, 500 api_error, gateways' 502/503/504, 408 and 409 pass with time.
+        if (status == 408 || status == 409 || status >= 500) {
+            return new ProviderOutcome.Transient(retryAfterHeader(response.headers()), detail);
+        }
+        return new ProviderOutcome.Fatal(status, error.text());
+    }
+
+    private static ProviderOutcome success(String body, Duration latency) {
+        JsonNode root;
+        try {
+            root = Json.parse(body);
+        } catch (JacksonException e) {
+            return new ProviderOutcome.Transient(Optional.empty(), "response body is not JSON: " + abbreviate(body));
+        }
+        if ("error".equals(root.path("type").asString(""))) {
+            return new ProviderOutcome.Transient(Optional.empty(), "HTTP 200 with an error body: " + ApiError.of(body).text());
+        }
+        JsonNode content = root.path("content");
+        if (!content.isArray()) {
+            return new ProviderOutcome.Transient(Optional.empty(), "response has no content array: " + abbreviate(body));
+        }
+        List<String> texts = new ArrayList<>();
+        JsonNode toolInput = null;
+        for (JsonNode block : content) {
+            switch (block.path("type").asString("")) {
+                case "text" -> texts.add(block.path("text").asString(""));
+                case "tool_use" -> {
+                    if (toolInput == null || TOOL.equals(block.path("name").asString(""))) {
+                        toolInput = block.path("input");
+                    }
+                }
+                default -> {
+                    // thinking and other blocks carry no answer
+                }
+            }
+        }
+        String text = texts.stream().collect(Collectors.joining());
+        if ("refusal".equals(root.path("stop_reason").asString(""))) {
+            return new ProviderOutcome.Refused(text.isBlank() ? "stop_reason refusal, no explanation given" : abbreviate(text));
+        }
+        JsonNode usage = root.path("usage");
+        // Cached prompt tokens are prompt tokens: Anthropic counts them apart from input_tokens.
+        long input = usage.path("input_tokens").asLong(0) + usage.path("cache_creation_input_tokens").asLong(0)
+                + usage.path("cache_read_input_tokens").asLong(0);
+        String answer = toolInput != null && !toolInput.isMissingNode() ? Json.write(toolInput) : text;
+        return new ProviderOutcome.Success(answer, root.path("model").asString(""), input, usage.path("output_tokens").asLong(0), latency);
+    }
+
+    /**
+     * The wait a 429 asks for: {@code retry-after} (seconds), else the reset time of the budget that
+     * ran out ({@code anthropic-ratelimit-*-remaining: 0}), the latest when several did, else the
+     * earliest reset given. Resets are RFC 3339 times, measured from {@code now}.
+     */
+    static Optional<Duration> retryAfter(HttpHeaders headers, Instant now) {
+        Optional<Duration> header = retryAfterHeader(headers);
+        if (header.isPresent()) {
+            return header;
+        }
+        Optional<Instant> exhausted = Optional.empty();
+        Optional<Instant> earliest = Optional.empty();
+        for (String budget : BUDGETS) {
+            Optional<Instant> reset = headers.firstValue("anthropic-ratelimit-" + budget + "-reset").flatMap(AnthropicMessagesProvider::parseInstant);
+            if (reset.isEmpty()) {
+                continue;
+            }
+            boolean out = headers.firstValue("anthropic-ratelimit-" + budget + "-remaining").map(v -> v.strip().equals("0")).orElse(false);
+            if (out && (exhausted.isEmpty() || reset.get().isAfter(exhausted.get()))) {
+                exhausted = reset;
+            }
+            if (earliest.isEmpty() || reset.get().isBefore(earliest.get())) {
+                earliest = reset;
+            }
+        }
+        Optional<Instant> until = exhausted.isPresent() ? exhausted : earliest;
+        return until.map(at -> {
+            Duration d = Duration.between(now, at);
+            return d.isNegative() ? Duration.ZERO : d;
+        });
+    }
+
+    /** {@code retry-after} in seconds, as Anthropic sends it. */
+    private static Optional<Duration> retryAfterHeader(HttpHeaders headers) {
+        return headers.firstValue("retry-after").flatMap(v -> {
+            try {
+                double seconds = Double.parseDouble(v.strip());
+                return seconds < 0 ? Optional.empty() : Optional.of(Duration.ofMillis((long) Math.ceil(seconds * 1000)));
+            } catch (NumberFormatException e) {
+                return Optional.empty();
+            }
+        });
+    }
+
+    private static Optional<Instant> parseInstant(String text) {
+        try {
+            return Optional.of(OffsetDateTime.parse(text.strip()).toInstant());
+        } catch (DateTimeParseException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Anthropic's error body, {@code {type: error, error: {type, message}}}; type is empty when the body is not one. */
+    private record ApiError(String type, String message) {
+        static ApiError of(String body) {
+            try {
+                JsonNode error = Json.parse(body).path("error");
+                if (error.path("message").isString()) {
+                    return new ApiError(error.path("type").asString(""), abbreviate(error.path("message").stringValue()));
+                }
+            } catch (JacksonException ignored) {
+                // not JSON: show the start of the body
+            }
+            return new ApiError("", abbreviate(body));
+        }
+
+        String text() {
+            return type.isEmpty() ? message : type + ": " + message;
+        }
+    }
+
+    private static String abbreviate(String s) {
+        if (s == null || s.isBlank()) {
+            return "(empty body)";
+        }
+        String one = s.strip().replaceAll("\\s+", " ");
+        return one.length() <= MAX_ERROR_DETAIL ? one : one.substring(0, MAX_ERROR_DETAIL) + "…";
+    }
+
+    private static String describe(IOException e) {
+        String m = e.getMessage();
+        return e.getClass().getSimpleName() + (m == null || m.isBlank() ? "" : " (" + m + ")");
+    }
+
+    private static String capitalise(String s) {
+        return s.isEmpty() ? s : s.substring(0, 1).toUpperCase(Locale.ROOT) + s.substring(1);
+    }
+
+    private int port() {
+        int port = endpoint.getPort();
+        return port != -1 ? port : "https".equals(endpoint.getScheme()) ? 443 : 80;
+    }
+
+    /** For tests and logs: which endpoint this provider posts to. */
+    public URI endpoint() {
+        return endpoint;
+    }
+}

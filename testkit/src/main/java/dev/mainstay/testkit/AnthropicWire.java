@@ -1,0 +1,158 @@
+package dev.mainstay.testkit;
+
+import dev.mainstay.Json;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Anthropic Messages: {@code POST /v1/messages}. Structured output is a forced tool call: the
+ * request's {@code tool_choice: {type: tool, name}} names a tool whose {@code input_schema} is the
+ * answer's schema, and the answer is that tool's {@code tool_use} block.
+ */
+record AnthropicWire() implements WireFormat {
+    static final AnthropicWire INSTANCE = new AnthropicWire();
+
+    @Override
+    public JsonNode outputSchema(JsonNode request) {
+        JsonNode tool = forcedTool(request);
+        return tool == null ? null : tool.get("input_schema");
+    }
+
+    /** The tool that {@code tool_choice} names, or {@code null}. */
+    private static JsonNode forcedTool(JsonNode request) {
+        if (request == null || !"tool".equals(request.path("tool_choice").path("type").asString(""))) {
+            return null;
+        }
+        String name = request.path("tool_choice").path("name").asString("");
+        for (JsonNode tool : request.path("tools")) {
+            if (name.equals(tool.path("name").asString(""))) {
+                return tool;
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public String firstUserText(JsonNode request) {
+        if (request != null) {
+            for (JsonNode m : request.path("messages")) {
+                if ("user".equals(m.path("role").asString(""))) {
+                    return text(m.path("content"));
+                }
+            }
+        }
+        return "";
+    }
+
+    @Override
+    public String promptText(JsonNode request) {
+        if (request == null) {
+            return "";
+        }
+        StringBuilder out = new StringBuilder(text(request.path("system"))).append('\n');
+        for (JsonNode m : request.path("messages")) {
+            out.append(text(m.path("content"))).append('\n');
+        }
+        return out.toString();
+    }
+
+    /** Content is either a string or a list of blocks, of which the text blocks count. */
+    private static String text(JsonNode content) {
+        if (content.isString()) {
+            return content.stringValue();
+        }
+        StringBuilder out = new StringBuilder();
+        for (JsonNode block : content) {
+            if ("text".equals(block.path("type").asString(""))) {
+                out.append(out.isEmpty() ? "" : "\n").append(block.path("text").asString(""));
+            }
+        }
+        return out.toString();
+    }
+
+    @Override
+    public String answer(JsonNode request, String content, long inputTokens, long outputTokens) {
+        JsonNode tool = forcedTool(request);
+        JsonNode input = tool == null ? null : jsonObject(content);
+        ObjectNode root = message(request);
+        ArrayNode blocks = root.putArray("content");
+        if (input != null) {
+            blocks.addObject()
+                    .put("type", "tool_use")
+                    .put("id", "toolu_fake" + System.nanoTime())
+                    .put("name", tool.path("name").asString())
+                    .set("input", input);
+            root.put("stop_reason", "tool_use");
+        } else {
+            // Prose where a tool call was asked for is what a model does when it ignores the tool.
+            blocks.addObject().put("type", "text").put("text", content);
+            root.put("stop_reason", "end_turn");
+        }
+        root.putNull("stop_sequence");
+        usage(root, inputTokens, outputTokens);
+        return Json.write(root);
+    }
+
+    @Override
+    public String refusal(JsonNode request, long inputTokens) {
+        ObjectNode root = message(request);
+        root.putArray("content").addObject().put("type", "text").put("text", "I can't help with that request.");
+        root.put("stop_reason", "refusal");
+        root.putNull("stop_sequence");
+        usage(root, inputTokens, 0);
+        return Json.write(root);
+    }
+
+    private static ObjectNode message(JsonNode request) {
+        String model = request == null ? "fake" : request.path("model").asString("fake");
+        ObjectNode root = Json.object();
+        root.put("id", "msg_fake" + System.nanoTime());
+        root.put("type", "message");
+        root.put("role", "assistant");
+        root.put("model", model + "-fake-0001");
+        return root;
+    }
+
+    private static void usage(ObjectNode root, long inputTokens, long outputTokens) {
+        ObjectNode usage = root.putObject("usage");
+        usage.put("input_tokens", inputTokens);
+        usage.put("cache_creation_input_tokens", 0);
+        usage.put("cache_read_input_tokens", 0);
+        usage.put("output_tokens", outputTokens);
+    }
+
+    private static JsonNode jsonObject(String content) {
+        try {
+            JsonNode node = Json.parse(content);
+            return node.isObject() ? node : null;
+        } catch (JacksonException notJson) {
+            return null;
+        }
+    }
+
+    @Override
+    public String error(int status, String message) {
+        String type = switch (status) {
+            case 400 -> "invalid_request_error";
+            case 401 -> "authentication_error";
+            case 402 -> "billing_error";
+            case 403 -> "permission_error";
+            case 404 -> "not_found_error";
+            case 413 -> "request_too_large";
+            case 429 -> "rate_limit_error";
+            case 529 -> "overloaded_error";
+            default -> status >= 500 ? "api_error" : "invalid_request_error";
+        };
+        ObjectNode root = Json.object();
+        root.put("type", "error");
+        root.putObject("error").put("type", type).put("message", message);
+        return Json.write(root);
+    }
+
+    @Override
+    public String malformed() {
+        return "{\"id\": \"msg_fake\", \"type\": \"message\", \"content\": [{\"type\": \"text\", \"text\": ";
+    }
+}

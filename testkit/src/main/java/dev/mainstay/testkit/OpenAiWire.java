@@ -1,0 +1,93 @@
+package dev.mainstay.testkit;
+
+import dev.mainstay.Json;
+import java.time.Instant;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/** OpenAI Chat Completions: {@code POST /v1/chat/completions} with {@code response_format: json_schema}. */
+record OpenAiWire() implements WireFormat {
+    static final OpenAiWire INSTANCE = new OpenAiWire();
+
+    @Override
+    public JsonNode outputSchema(JsonNode request) {
+        JsonNode schema = request == null ? null : request.path("response_format").path("json_schema").path("schema");
+        return schema == null || schema.isMissingNode() ? null : schema;
+    }
+
+    @Override
+    public String firstUserText(JsonNode request) {
+        if (request != null) {
+            for (JsonNode m : request.path("messages")) {
+                if ("user".equals(m.path("role").asString(""))) {
+                    return m.path("content").asString("");
+                }
+            }
+        }
+        return "";
+    }
+
+    @Override
+    public String promptText(JsonNode request) {
+        StringBuilder out = new StringBuilder();
+        if (request != null) {
+            for (JsonNode m : request.path("messages")) {
+                out.append(m.path("content").asString("")).append('\n');
+            }
+        }
+        return out.toString();
+    }
+
+    @Override
+    public String answer(JsonNode request, String content, long inputTokens, long outputTokens) {
+        return Json.write(completion(request, content, inputTokens, outputTokens));
+    }
+
+    @Override
+    public String refusal(JsonNode request, long inputTokens) {
+        ObjectNode c = completion(request, null, inputTokens, 0);
+        ((ObjectNode) c.path("choices").path(0).path("message")).put("refusal", "I can't help with that request.");
+        return Json.write(c);
+    }
+
+    private static ObjectNode completion(JsonNode request, String content, long inputTokens, long outputTokens) {
+        String model = request == null ? "fake" : request.path("model").asString("fake");
+        ObjectNode root = Json.object();
+        root.put("id", "chatcmpl-fake-" + System.nanoTime());
+        root.put("object", "chat.completion");
+        root.put("created", Instant.now().getEpochSecond());
+        root.put("model", model + "-fake-0001");
+        ObjectNode choice = root.putArray("choices").addObject();
+        choice.put("index", 0);
+        ObjectNode message = choice.putObject("message");
+        message.put("role", "assistant");
+        if (content == null) {
+            message.putNull("content");
+        } else {
+            message.put("content", content);
+        }
+        message.putNull("refusal");
+        choice.put("finish_reason", "stop");
+        ObjectNode usage = root.putObject("usage");
+        usage.put("prompt_tokens", inputTokens);
+        usage.put("completion_tokens", outputTokens);
+        usage.put("total_tokens", inputTokens + outputTokens);
+        return root;
+    }
+
+    @Override
+    public String error(int status, String message) {
+        String code = status == 429 ? "rate_limit_exceeded" : status == 404 ? "not_found" : "server_error";
+        ObjectNode root = Json.object();
+        ObjectNode e = root.putObject("error");
+        e.put("message", message);
+        e.put("type", code);
+        e.put("code", code);
+        return Json.write(root);
+    }
+
+    @Override
+    public String malformed() {
+        return "{\"id\": \"chatcmpl-fake\", \"choices\": [{\"message\": {\"content\": ";
+    }
+}

@@ -1,0 +1,43 @@
+package dev.mainstay.testkit;
+
+import tools.jackson.databind.JsonNode;
+
+/**
+ * One provider API's wire format as the fake speaks it: where the schema and the prompt sit in a
+ * request and how answers and errors are shaped. Scripting, sockets and sampling stay in
+ * {@link FakeProvider}, shared by every format.
+ */
+sealed interface WireFormat permits OpenAiWire, AnthropicWire {
+
+    /** The format that serves {@code path}, or {@code null} when none does. */
+    static WireFormat forPath(String path) {
+        if (path.endsWith("/chat/completions")) {
+            return OpenAiWire.INSTANCE;
+        }
+        if (path.endsWith("/v1/messages")) {
+            return AnthropicWire.INSTANCE;
+        }
+        return null;
+    }
+
+    /** The JSON Schema the answer must satisfy, or {@code null} when the request asks for none. */
+    JsonNode outputSchema(JsonNode request);
+
+    /** The text of the first user message, or {@code ""}. */
+    String firstUserText(JsonNode request);
+
+    /** All prompt text (system and messages), for the usage estimate. */
+    String promptText(JsonNode request);
+
+    /** A 200 body carrying {@code content}: JSON text of the answer, or prose. */
+    String answer(JsonNode request, String content, long inputTokens, long outputTokens);
+
+    /** A 200 body in which the model declines. */
+    String refusal(JsonNode request, long inputTokens);
+
+    /** The error body for {@code status}. */
+    String error(int status, String message);
+
+    /** A 200 body cut off in the middle, so it is not JSON. */
+    String malformed();
+}
