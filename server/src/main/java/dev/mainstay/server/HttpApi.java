@@ -59,6 +59,7 @@ import tools.jackson.databind.node.ObjectNode;
 final class HttpApi {
     private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
     private static final Pattern JOB_PATH = Pattern.compile("/v1/jobs/([A-Za-z0-9_]{1,64})(/(cancel|replay|events))?");
+    private static final Pattern DIFF_PATH = Pattern.compile("/v1/jobs/([A-Za-z0-9_]{1,64})/diff/([A-Za-z0-9_]{1,64})");
     private static final Pattern REVIEW_PATH = Pattern.compile("/v1/reviews/([A-Za-z0-9_]{1,64})(/decision)?");
     private static final Pattern PREFER_WAIT = Pattern.compile("(?:^|[,;\\s])wait\\s*=\\s*\"?(\\d{1,6})\"?", Pattern.CASE_INSENSITIVE);
     private static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[\\x21-\\x7e]{1,255}");
@@ -211,6 +212,12 @@ final class HttpApi {
             }
             allow(method, "POST");
             return decide(p, id, req);
+        }
+        Matcher diff = DIFF_PATH.matcher(path);
+        if (diff.matches()) {
+            Principal p = authenticate(req);
+            allow(method, "GET");
+            return Reply.json(200, JobDiff.render(engine.job(p.accountId(), diff.group(1)), engine.job(p.accountId(), diff.group(2))));
         }
         Matcher job = JOB_PATH.matcher(path);
         if (job.matches()) {

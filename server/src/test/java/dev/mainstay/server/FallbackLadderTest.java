@@ -122,6 +122,23 @@ class FallbackLadderTest {
         assertThat(degraded.path("result")).isEqualTo(good.path("result"));
         assertThat(degraded.path("error").isNull()).isTrue();
         assertThat(path(degraded)).containsExactly("fake/gpt-4o-mini: provider_unavailable", "cached: served the result of " + good.path("id").asString());
+
+        JsonNode diff = node.http.get("/v1/jobs/" + good.path("id").asString() + "/diff/" + degraded.path("id").asString(), KEY).json();
+        assertThat(diff.path("same_result").asBoolean()).isTrue();
+        assertThat(diff.path("differences").findValuesAsString("field")).containsExactly("status", "result_type", "provenance.fallback_path");
+        assertThat(diff.path("explanation").values().stream().map(JsonNode::asString).toList())
+                .contains("they took different paths through the fallback ladder");
+        assertThat(diff.path("paths").path("b").size()).isEqualTo(2);
+    }
+
+    @Test
+    void diffExplainsAModelAndPromptChangeAndIsAccountScoped() {
+        JsonNode a = run("test/laddered", "{\"document\": \"Diff me. Please.\"}", FaultScript.none());
+        JsonNode b = run("test/laddered", "{\"document\": \"Something else entirely.\"}", FaultScript.always(Fault.status(503)));
+        JsonNode diff = node.http.get("/v1/jobs/" + a.path("id").asString() + "/diff/" + b.path("id").asString(), KEY).json();
+        assertThat(diff.path("differences").findValuesAsString("field")).contains("input_hash", "provenance.provider", "provenance.model");
+        String other = node.http.post("/v1/admin/accounts", TestNode.ADMIN_KEY, "{\"name\": \"Differ\"}").json().path("api_key").path("secret").asString();
+        ApiContractTest.assertProblem(node.http.get("/v1/jobs/" + a.path("id").asString() + "/diff/" + b.path("id").asString(), other), 404, "not_found");
     }
 
     @Test
