@@ -65,6 +65,7 @@ public final class Engine implements AutoCloseable {
     private final WorkflowRegistry registry;
     private final ModelStageExecutor executor;
     private final FallbackLadder ladder;
+    private final TargetHealth health;
     private final Clock clock;
     private final EngineConfig config;
     private final RetrySchedule retries;
@@ -88,7 +89,8 @@ public final class Engine implements AutoCloseable {
         this.registry = registry;
         this.clock = clock;
         this.config = config;
-        this.executor = new ModelStageExecutor(providers, routes, prices, clock, config);
+        this.health = new TargetHealth(clock, config.breakerFailures(), config.breakerCooldown());
+        this.executor = new ModelStageExecutor(providers, routes, prices, clock, config, health);
         this.retries = new RetrySchedule(random);
         this.ladder = new FallbackLadder(store, config.toolchainVersion());
         this.ids = new JobIds(clock);
@@ -327,6 +329,11 @@ public final class Engine implements AutoCloseable {
         return running.size();
     }
 
+    /** What this node has learned about each route target: breaker state, recent latency. */
+    public List<TargetHealth.Snapshot> targetHealth() {
+        return health.snapshots();
+    }
+
     // ---- lifecycle -----------------------------------------------------------------------------
 
     public synchronized void start() {
@@ -499,10 +506,31 @@ public final class Engine implements AutoCloseable {
             int attempt = attemptsDone + 1;
             int targetIndex = (attempt - 1) / perTarget;
             Instant started = clock.instant();
-            StageResult result = targetIndex < targets.size()
-                    ? executor.attempt(job, wf, model, outputs, targets.get(targetIndex))
-                    : new StageResult.Failed(new JobError(ErrorCode.PROVIDER_UNAVAILABLE, "no route of " + model.route()
-                            + " has a target; check the 'routes' configuration", false), Optional.empty(), null, Usage.ZERO);
+            StageResult result;
+            if (targetIndex >= targets.size()) {
+                result = new StageResult.Failed(new JobError(ErrorCode.PROVIDER_UNAVAILABLE, "no route of " + model.route()
+                        + " has a target; check the 'routes' configuration", false), Optional.empty(), null, Usage.ZERO);
+            } else {
+                Target target = targets.get(targetIndex);
+                boolean alternative = targetIndex + 1 < targets.size() || !wf.fallback().isEmpty();
+                Optional<TargetHealth.Block> block = health.refusal(target);
+                Optional<Duration> p95 = health.p95(target);
+                Duration left = Duration.between(started, job.deadlineAt());
+                if (block.isPresent() && !block.get().circuitOpen() && block.get().until().isBefore(job.deadlineAt())) {
+                    // The provider asked for a pause: wait in the queue rather than add to a 429 storm.
+                    store.apply(JobTransition.to(job.id(), JobStatus.RETRYING, started).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
+                            .stageAttempts(attemptsDone).nextRunAt(block.get().until()).retryAt(block.get().until()).releaseLease()
+                            .event("target_busy", Json.object().put("stage", stage.id()).put("target", target.toString()).put("reason", block.get().reason())).build());
+                    return;
+                } else if (block.isPresent()) {
+                    result = new StageResult.Failed(new JobError(ErrorCode.PROVIDER_UNAVAILABLE, block.get().reason(), false), Optional.empty(), null, Usage.ZERO);
+                } else if (alternative && p95.isPresent() && p95.get().compareTo(left) > 0) {
+                    result = new StageResult.Failed(new JobError(ErrorCode.PROVIDER_TIMEOUT, "skipped " + target + ": its p95 latency of " + p95.get().toMillis()
+                            + " ms is more than the " + left.toMillis() + " ms left before the deadline", false), Optional.empty(), null, Usage.ZERO);
+                } else {
+                    result = executor.attempt(job, wf, model, outputs, target);
+                }
+            }
             Instant now = clock.instant();
             boolean last = i == stages.size() - 1;
             switch (result) {
@@ -555,7 +583,7 @@ public final class Engine implements AutoCloseable {
                         // This target gave up: the next one of the route gets a fresh set of attempts, now.
                         attemptsDone = (targetIndex + 1) * perTarget;
                         ObjectNode data = Json.object().put("stage", stage.id()).put("from", targets.get(targetIndex).toString())
-                                .put("to", targets.get(targetIndex + 1).toString()).put("code", error.code().code());
+                                .put("to", targets.get(targetIndex + 1).toString()).put("code", error.code().code()).put("reason", error.message());
                         if (!store.apply(JobTransition.to(job.id(), JobStatus.PROCESSING, now).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
                                 .stageAttempts(attemptsDone).error(error).addUsage(f.usage()).event("target_switched", data).build())) {
                             return;

@@ -15,6 +15,8 @@ import java.util.Map;
  * @param maxAccountBacklog unfinished jobs of one account above which its submits get 429
  * @param shutdownGrace how long a stopping node lets running jobs finish before handing them back
  * @param providerConcurrency concurrent calls per provider name; {@code *} is the default
+ * @param breakerFailures consecutive provider failures that open a target's circuit
+ * @param breakerCooldown how long an open circuit stays open before one trial call
  */
 public record EngineConfig(
         String nodeId,
@@ -26,7 +28,9 @@ public record EngineConfig(
         long maxAccountBacklog,
         Duration shutdownGrace,
         Map<String, Integer> providerConcurrency,
-        String toolchainVersion) {
+        String toolchainVersion,
+        int breakerFailures,
+        Duration breakerCooldown) {
 
     public static final Duration DEFAULT_LEASE = Duration.ofSeconds(30);
     public static final int DEFAULT_CLAIM_BATCH = 64;
@@ -52,7 +56,8 @@ public record EngineConfig(
 
     public static EngineConfig defaults(String nodeId, String toolchainVersion) {
         return new EngineConfig(nodeId, DEFAULT_LEASE, DEFAULT_CLAIM_BATCH, DEFAULT_MAX_IN_FLIGHT, DEFAULT_IDLE_POLL,
-                DEFAULT_MAX_BACKLOG, DEFAULT_MAX_ACCOUNT_BACKLOG, DEFAULT_SHUTDOWN_GRACE, Map.of(), toolchainVersion);
+                DEFAULT_MAX_BACKLOG, DEFAULT_MAX_ACCOUNT_BACKLOG, DEFAULT_SHUTDOWN_GRACE, Map.of(), toolchainVersion,
+                TargetHealth.DEFAULT_FAILURE_THRESHOLD, TargetHealth.DEFAULT_COOLDOWN);
     }
 
     public int providerConcurrency(String provider) {
@@ -60,14 +65,14 @@ public record EngineConfig(
     }
 
     public EngineConfig withLease(Duration lease) {
-        return new EngineConfig(nodeId, lease, claimBatch, maxInFlight, idlePoll, maxBacklog, maxAccountBacklog, shutdownGrace, providerConcurrency, toolchainVersion);
+        return new EngineConfig(nodeId, lease, claimBatch, maxInFlight, idlePoll, maxBacklog, maxAccountBacklog, shutdownGrace, providerConcurrency, toolchainVersion, breakerFailures, breakerCooldown);
     }
 
     public EngineConfig withBacklog(long maxBacklog, long maxAccountBacklog) {
-        return new EngineConfig(nodeId, lease, claimBatch, maxInFlight, idlePoll, maxBacklog, maxAccountBacklog, shutdownGrace, providerConcurrency, toolchainVersion);
+        return new EngineConfig(nodeId, lease, claimBatch, maxInFlight, idlePoll, maxBacklog, maxAccountBacklog, shutdownGrace, providerConcurrency, toolchainVersion, breakerFailures, breakerCooldown);
     }
 
     public EngineConfig withShutdownGrace(Duration grace) {
-        return new EngineConfig(nodeId, lease, claimBatch, maxInFlight, idlePoll, maxBacklog, maxAccountBacklog, grace, providerConcurrency, toolchainVersion);
+        return new EngineConfig(nodeId, lease, claimBatch, maxInFlight, idlePoll, maxBacklog, maxAccountBacklog, grace, providerConcurrency, toolchainVersion, breakerFailures, breakerCooldown);
     }
 }

@@ -44,8 +44,10 @@ final class ModelStageExecutor {
     private final Clock clock;
     private final EngineConfig config;
     private final Map<String, Semaphore> bulkheads = new ConcurrentHashMap<>();
+    private final TargetHealth health;
 
-    ModelStageExecutor(Map<String, Provider> providers, Routes routes, PriceTable prices, Clock clock, EngineConfig config) {
+    ModelStageExecutor(Map<String, Provider> providers, Routes routes, PriceTable prices, Clock clock, EngineConfig config, TargetHealth health) {
+        this.health = health;
         this.providers = Map.copyOf(providers);
         this.routes = routes;
         this.prices = prices;
@@ -77,7 +79,7 @@ final class ModelStageExecutor {
         Map<String, String> tags = Map.of("job", job.id(), "stage", stage.id(), "workflow", workflow.name() + "@" + workflow.version());
         String schemaName = stage.id().replace('-', '_') + "_output";
 
-        ProviderOutcome outcome = call(provider, new ModelRequest(t.model(), messages, stage.output().schema().node(), schemaName, stage.maxOutputTokens(), timeout, tags));
+        ProviderOutcome outcome = call(provider, t, new ModelRequest(t.model(), messages, stage.output().schema().node(), schemaName, stage.maxOutputTokens(), timeout, tags));
         Usage usage = Usage.ZERO;
         if (!(outcome instanceof ProviderOutcome.Success first)) {
             return fromFailure(outcome, null, usage);
@@ -102,7 +104,7 @@ final class ModelStageExecutor {
         if (repairTimeout.toMillis() < 1) {
             return failed(ErrorCode.DEADLINE_EXCEEDED, "the workflow deadline passed before the output of stage '" + stage.id() + "' could be repaired", false, provenance(workflow, stage, t, first, "failed"), usage);
         }
-        ProviderOutcome second = call(provider, new ModelRequest(t.model(), repair, stage.output().schema().node(), schemaName, stage.maxOutputTokens(), repairTimeout, tags));
+        ProviderOutcome second = call(provider, t, new ModelRequest(t.model(), repair, stage.output().schema().node(), schemaName, stage.maxOutputTokens(), repairTimeout, tags));
         if (!(second instanceof ProviderOutcome.Success repaired)) {
             return fromFailure(second, provenance(workflow, stage, t, first, "failed"), usage);
         }
@@ -117,13 +119,24 @@ final class ModelStageExecutor {
                 provenance(workflow, stage, t, repaired, "failed"), usage, parsedOrNull(repaired.content()));
     }
 
-    private ProviderOutcome call(Provider provider, ModelRequest request) throws InterruptedException {
+    private ProviderOutcome call(Provider provider, Target target, ModelRequest request) throws InterruptedException {
         Semaphore bulkhead = bulkheads.computeIfAbsent(provider.name(), n -> new Semaphore(config.providerConcurrency(n), true));
         bulkhead.acquire();
+        ProviderOutcome outcome = null;
         try {
-            return provider.call(request);
+            outcome = provider.call(request);
+            return outcome;
         } finally {
             bulkhead.release();
+            switch (outcome) {
+                case null -> health.neutral(target);
+                case ProviderOutcome.Success s -> health.success(target, s.latency());
+                case ProviderOutcome.RateLimited r -> health.failure(target, r.retryAfter());
+                case ProviderOutcome.Transient tr -> health.failure(target, tr.retryAfter());
+                case ProviderOutcome.TimedOut to -> health.failure(target, Optional.empty());
+                case ProviderOutcome.Refused r -> health.neutral(target);
+                case ProviderOutcome.Fatal f -> health.neutral(target);
+            }
         }
     }
 

@@ -189,6 +189,11 @@ final class HttpApi {
                 allow(method, "GET");
                 return listJobs(authenticate(req), req);
             }
+            case "/v1/admin/targets" -> {
+                allow(method, "GET");
+                admin(req);
+                return targets();
+            }
             case "/v1/admin/accounts" -> {
                 allow(method, "POST");
                 return createAccount(admin(req), req);
@@ -354,6 +359,25 @@ final class HttpApi {
             return Reply.json(503, Json.object().put("status", "store unavailable").put("detail", e.getMessage()));
         }
         return Reply.json(200, Json.object().put("status", "ready").put("workflows", registry.all().size()).put("running_jobs", engine.runningCount()));
+    }
+
+    private Reply targets() {
+        ArrayNode list = Json.array();
+        for (var t : engine.targetHealth()) {
+            ObjectNode o = list.addObject();
+            o.put("target", t.target().toString());
+            o.put("state", t.state().name().toLowerCase(Locale.ROOT));
+            o.put("consecutive_failures", t.consecutiveFailures());
+            o.put("open_until", t.openUntil() == null ? null : t.openUntil().toString());
+            if (t.p95().isPresent()) {
+                o.put("p95_ms", t.p95().get().toMillis());
+            } else {
+                o.putNull("p95_ms");
+            }
+            o.put("calls", t.calls());
+            o.put("failures", t.failures());
+        }
+        return Reply.json(200, Json.object().put("node", engine.config().nodeId()).set("targets", list));
     }
 
     private Reply workflows() {

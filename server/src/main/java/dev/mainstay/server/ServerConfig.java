@@ -42,7 +42,9 @@ public record ServerConfig(
         Duration shutdownGrace,
         int maxInFlight,
         long maxBacklog,
-        long maxAccountBacklog) {
+        long maxAccountBacklog,
+        int breakerFailures,
+        Duration breakerCooldown) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -88,7 +90,7 @@ public record ServerConfig(
         Map<String, Integer> concurrency = new LinkedHashMap<>();
         providers.forEach((name, spec) -> concurrency.put(name, spec.concurrency()));
         return new EngineConfig(nodeId, lease, EngineConfig.DEFAULT_CLAIM_BATCH, maxInFlight, EngineConfig.DEFAULT_IDLE_POLL,
-                maxBacklog, maxAccountBacklog, shutdownGrace, concurrency, toolchainVersion);
+                maxBacklog, maxAccountBacklog, shutdownGrace, concurrency, toolchainVersion, breakerFailures, breakerCooldown);
     }
 
     /**
@@ -104,7 +106,8 @@ public record ServerConfig(
         doc.onlyKeys("/server", "host", "port", "max_body_bytes", "max_json_depth");
         doc.onlyKeys("/storage", "sqlite");
         doc.onlyKeys("/storage/sqlite", "synchronous");
-        doc.onlyKeys("/engine", "lease", "shutdown_grace", "max_in_flight", "max_backlog", "max_account_backlog");
+        doc.onlyKeys("/engine", "lease", "shutdown_grace", "max_in_flight", "max_backlog", "max_account_backlog", "circuit_breaker");
+        doc.onlyKeys("/engine/circuit_breaker", "failures", "cooldown");
 
         String host = env.getOrDefault("MAINSTAY_HOST", doc.text("/server/host").orElse(DEFAULT_HOST));
         int port = env.containsKey("MAINSTAY_PORT")
@@ -135,6 +138,8 @@ public record ServerConfig(
         int maxInFlight = doc.integer("/engine/max_in_flight", EngineConfig.DEFAULT_MAX_IN_FLIGHT, 1, 1_000_000);
         long maxBacklog = doc.integer("/engine/max_backlog", (int) EngineConfig.DEFAULT_MAX_BACKLOG, 1, Integer.MAX_VALUE);
         long maxAccountBacklog = doc.integer("/engine/max_account_backlog", (int) EngineConfig.DEFAULT_MAX_ACCOUNT_BACKLOG, 1, Integer.MAX_VALUE);
+        int breakerFailures = doc.integer("/engine/circuit_breaker/failures", dev.mainstay.engine.TargetHealth.DEFAULT_FAILURE_THRESHOLD, 1, 1_000_000);
+        Duration breakerCooldown = doc.duration("/engine/circuit_breaker/cooldown", dev.mainstay.engine.TargetHealth.DEFAULT_COOLDOWN);
 
         Optional<String> demoKey = Optional.ofNullable(env.get("MAINSTAY_DEMO_API_KEY")).or(() -> doc.text("/demo_api_key"));
         Optional<String> adminKey = Optional.ofNullable(env.get("MAINSTAY_ADMIN_KEY")).or(() -> doc.text("/admin_key"));
@@ -142,7 +147,7 @@ public record ServerConfig(
         adminKey.ifPresent(k -> checkKey("MAINSTAY_ADMIN_KEY (or admin_key)", k));
 
         return new ServerConfig(host, port, dataDir, workflows, durability, maxBody, maxDepth, demoKey, adminKey,
-                providers, routes, prices, lease, grace, maxInFlight, maxBacklog, maxAccountBacklog);
+                providers, routes, prices, lease, grace, maxInFlight, maxBacklog, maxAccountBacklog, breakerFailures, breakerCooldown);
     }
 
     private static void checkKey(String where, String key) {

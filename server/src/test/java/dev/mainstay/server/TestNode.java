@@ -128,6 +128,8 @@ final class TestNode implements AutoCloseable {
                       primary: [fake/gpt-4o-mini]
                       small: [fake/gpt-4o-mini]
                     engine:
+                      # Tests share one fake target; a breaker tripping in one test must not change another.
+                      circuit_breaker: { failures: 1000 }
                       lease: %s
                       shutdown_grace: %s
                     """.formatted(fake.baseUrl(), lease, grace));

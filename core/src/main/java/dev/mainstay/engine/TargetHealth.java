@@ -1,0 +1,164 @@
+package dev.mainstay.engine;
+
+import dev.mainstay.provider.Target;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * What this node has learned about each route target: a circuit breaker that opens after
+ * {@code failureThreshold} consecutive provider failures and lets one trial call through after
+ * {@code cooldown}; the latency of recent successful calls (for the deadline check); and a
+ * provider's own "retry after" on rate limits, which keeps the target closed for that long.
+ */
+public final class TargetHealth {
+    public static final int DEFAULT_FAILURE_THRESHOLD = 5;
+    public static final Duration DEFAULT_COOLDOWN = Duration.ofSeconds(30);
+    private static final int WINDOW = 100;
+
+    /** A breaker's state, as the admin endpoint shows it. */
+    public enum State { CLOSED, OPEN, HALF_OPEN }
+
+    /**
+     * Why a target takes no calls now, and until when. A rate limit the provider asked for is
+     * worth waiting out; an open circuit is a reason to move on to the next target.
+     */
+    public record Block(String reason, Instant until, boolean circuitOpen) {
+    }
+
+    /** A point-in-time view of one target. */
+    public record Snapshot(Target target, State state, int consecutiveFailures, Instant openUntil, Optional<Duration> p95, long calls, long failures) {
+    }
+
+    private final Clock clock;
+    private final int failureThreshold;
+    private final Duration cooldown;
+    private final Map<Target, Entry> entries = new ConcurrentHashMap<>();
+
+    public TargetHealth(Clock clock, int failureThreshold, Duration cooldown) {
+        if (failureThreshold < 1) {
+            throw new IllegalArgumentException("failureThreshold must be at least 1, got " + failureThreshold);
+        }
+        this.clock = clock;
+        this.failureThreshold = failureThreshold;
+        this.cooldown = cooldown;
+    }
+
+    private static final class Entry {
+        int consecutiveFailures;
+        Instant openUntil = Instant.EPOCH;
+        boolean trialInFlight;
+        final long[] latencies = new long[WINDOW];
+        int latencyCount;
+        long calls;
+        long failures;
+    }
+
+    private Entry entry(Target t) {
+        return entries.computeIfAbsent(t, k -> new Entry());
+    }
+
+    /**
+     * Whether a call to {@code t} may go ahead now. While open, no; once the cooldown has passed,
+     * exactly one trial call is let through (half-open) until its outcome is recorded.
+     *
+     * @return empty when the call may go ahead, else why not and until when
+     */
+    public Optional<Block> refusal(Target t) {
+        Entry e = entry(t);
+        synchronized (e) {
+            Instant now = clock.instant();
+            boolean tripped = e.consecutiveFailures >= failureThreshold;
+            if (now.isBefore(e.openUntil)) {
+                return Optional.of(tripped
+                        ? new Block("circuit for " + t + " is open until " + e.openUntil + " after " + e.consecutiveFailures + " consecutive failures", e.openUntil, true)
+                        : new Block(t + " asked to wait until " + e.openUntil + " (rate limit)", e.openUntil, false));
+            }
+            if (tripped) {
+                if (e.trialInFlight) {
+                    return Optional.of(new Block("circuit for " + t + " is half-open and its trial call is still running", now.plus(cooldown), true));
+                }
+                e.trialInFlight = true;
+            }
+            return Optional.empty();
+        }
+    }
+
+    public void success(Target t, Duration latency) {
+        Entry e = entry(t);
+        synchronized (e) {
+            e.calls++;
+            e.consecutiveFailures = 0;
+            e.trialInFlight = false;
+            e.openUntil = Instant.EPOCH;
+            e.latencies[e.latencyCount++ % WINDOW] = latency.toMillis();
+        }
+    }
+
+    /** A failure that says something about the target's health (5xx, overload, timeout, reset, 429). */
+    public void failure(Target t, Optional<Duration> retryAfter) {
+        Entry e = entry(t);
+        synchronized (e) {
+            e.calls++;
+            e.failures++;
+            e.consecutiveFailures++;
+            e.trialInFlight = false;
+            Instant now = clock.instant();
+            Instant until = e.openUntil;
+            if (e.consecutiveFailures >= failureThreshold) {
+                until = now.plus(cooldown);
+            }
+            if (retryAfter.isPresent() && now.plus(retryAfter.get()).isAfter(until)) {
+                until = now.plus(retryAfter.get());
+            }
+            e.openUntil = until;
+        }
+    }
+
+    /** A call that ended without saying anything about health (refusal, 4xx, interrupted). */
+    public void neutral(Target t) {
+        Entry e = entry(t);
+        synchronized (e) {
+            e.calls++;
+            e.trialInFlight = false;
+        }
+    }
+
+    /** The 95th percentile of recent successful call latencies, once there are at least 5. */
+    public Optional<Duration> p95(Target t) {
+        Entry e = entry(t);
+        long[] copy;
+        synchronized (e) {
+            int n = Math.min(e.latencyCount, WINDOW);
+            if (n < 5) {
+                return Optional.empty();
+            }
+            copy = Arrays.copyOf(e.latencies, n);
+        }
+        Arrays.sort(copy);
+        return Optional.of(Duration.ofMillis(copy[(int) Math.ceil(0.95 * copy.length) - 1]));
+    }
+
+    public List<Snapshot> snapshots() {
+        List<Snapshot> out = new ArrayList<>();
+        Instant now = clock.instant();
+        entries.forEach((t, e) -> {
+            synchronized (e) {
+                State state = now.isBefore(e.openUntil) ? State.OPEN : e.consecutiveFailures >= failureThreshold ? State.HALF_OPEN : State.CLOSED;
+                out.add(new Snapshot(t, state, e.consecutiveFailures, e.openUntil.equals(Instant.EPOCH) ? null : e.openUntil, Optional.empty(), e.calls, e.failures));
+            }
+        });
+        List<Snapshot> withP95 = new ArrayList<>();
+        for (Snapshot s : out) {
+            withP95.add(new Snapshot(s.target(), s.state(), s.consecutiveFailures(), s.openUntil(), p95(s.target()), s.calls(), s.failures()));
+        }
+        withP95.sort((a, b) -> a.target().toString().compareTo(b.target().toString()));
+        return withP95;
+    }
+}

@@ -1,0 +1,81 @@
+package dev.mainstay.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mainstay.provider.Target;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class TargetHealthTest {
+    /** A clock the test moves by hand (core cannot use the testkit's, which depends on core). */
+    private static final class SteppedClock extends java.time.Clock {
+        private Instant now = Instant.parse("2026-01-01T00:00:00Z");
+
+        void advance(Duration d) {
+            now = now.plus(d);
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+        }
+
+        @Override
+        public java.time.Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+    }
+
+    private final SteppedClock clock = new SteppedClock();
+    private final TargetHealth health = new TargetHealth(clock, 3, Duration.ofSeconds(30));
+    private final Target t = new Target("openai", "gpt-4o-mini");
+
+    @Test
+    void opensAfterTheThresholdThenLetsOneTrialThroughAfterTheCooldown() {
+        health.failure(t, Optional.empty());
+        health.failure(t, Optional.empty());
+        assertThat(health.refusal(t)).isEmpty();
+        health.failure(t, Optional.empty());
+        assertThat(health.refusal(t)).hasValueSatisfying(b -> assertThat(b.circuitOpen()).isTrue());
+        clock.advance(Duration.ofSeconds(31));
+        assertThat(health.refusal(t)).as("the trial call").isEmpty();
+        assertThat(health.refusal(t)).as("a second call while the trial runs").hasValueSatisfying(b -> assertThat(b.circuitOpen()).isTrue());
+        health.failure(t, Optional.empty());
+        assertThat(health.refusal(t)).as("a failed trial opens it again").isPresent();
+        clock.advance(Duration.ofSeconds(31));
+        assertThat(health.refusal(t)).isEmpty();
+        health.success(t, Duration.ofMillis(100));
+        assertThat(health.refusal(t)).isEmpty();
+        assertThat(health.snapshots().getFirst().state()).isEqualTo(TargetHealth.State.CLOSED);
+    }
+
+    @Test
+    void aRateLimitIsWaitedOutWithoutOpeningTheCircuit() {
+        health.failure(t, Optional.of(Duration.ofSeconds(10)));
+        assertThat(health.refusal(t)).hasValueSatisfying(b -> {
+            assertThat(b.circuitOpen()).isFalse();
+            assertThat(b.until()).isEqualTo(Instant.parse("2026-01-01T00:00:10Z"));
+        });
+        clock.advance(Duration.ofSeconds(10));
+        assertThat(health.refusal(t)).isEmpty();
+    }
+
+    @Test
+    void p95NeedsFiveSamplesAndIsTheSlowTail() {
+        for (int i = 1; i <= 4; i++) {
+            health.success(t, Duration.ofMillis(i * 100));
+        }
+        assertThat(health.p95(t)).isEmpty();
+        for (int i = 5; i <= 20; i++) {
+            health.success(t, Duration.ofMillis(i * 100));
+        }
+        assertThat(health.p95(t)).contains(Duration.ofMillis(1900));
+    }
+}
