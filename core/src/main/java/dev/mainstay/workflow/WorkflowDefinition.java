@@ -199,9 +199,9 @@ public final class WorkflowDefinition {
         doc.requireObject(pointer);
         doc.onlyKeys(pointer, "field", "min", "below");
         String field = doc.requireText(pointer + "/field");
-        JsonNode declared = outputSchema.node().path("properties").path(field);
-        if (declared.isObject() && declared.has("type") && !List.of("number", "integer").contains(declared.path("type").asString(""))) {
-            throw doc.error(pointer + "/field", "the output schema declares '" + field + "' as " + YamlDocument.kind(declared.get("type"))
+        JsonNode type = outputSchema.node().path("properties").path(field).path("type");
+        if (!type.isMissingNode() && !allowsNumbers(type)) {
+            throw doc.error(pointer + "/field", "the output schema declares '" + field + "' with type " + Json.write(type)
                     + "; the confidence gate needs a number field");
         }
         JsonNode min = doc.node(pointer + "/min");
@@ -219,6 +219,15 @@ public final class WorkflowDefinition {
             throw doc.error(pointer + "/below", "must be one of review, fallback; got '" + below + "'");
         }
         return new ConfidenceGate(field, min.doubleValue(), action);
+    }
+
+    private static boolean allowsNumbers(JsonNode type) {
+        for (JsonNode t : type.isArray() ? type : Json.array().add(type)) {
+            if (t.isString() && ("number".equals(t.stringValue()) || "integer".equals(t.stringValue()))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static JsonSchema schema(YamlDocument doc, String pointer) {
