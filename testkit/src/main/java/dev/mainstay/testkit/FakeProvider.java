@@ -275,10 +275,12 @@ public final class FakeProvider implements AutoCloseable {
 
     private static String content(JsonNode body) {
         JsonNode schema = body == null ? null : body.path("response_format").path("json_schema").path("schema");
-        return Json.write(SchemaSampler.sample(schema == null || schema.isMissingNode() ? null : schema, sourceText(body)));
+        String prompt = prompt(body);
+        return Json.write(SchemaSampler.sample(schema == null || schema.isMissingNode() ? null : schema, sourceText(prompt), prompt));
     }
 
-    private static String sourceText(JsonNode body) {
+    /** The first user message: the rendered prompt (a repair request's own message is not the caller's text). */
+    private static String prompt(JsonNode body) {
         String prompt = "";
         if (body != null) {
             for (JsonNode m : body.path("messages")) {
@@ -287,6 +289,10 @@ public final class FakeProvider implements AutoCloseable {
                 }
             }
         }
+        return prompt;
+    }
+
+    private static String sourceText(String prompt) {
         Matcher m = DELIMITED.matcher(prompt);
         StringBuilder out = new StringBuilder();
         while (m.find()) {
