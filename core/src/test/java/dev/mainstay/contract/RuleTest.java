@@ -46,6 +46,25 @@ class RuleTest {
     }
 
     @Test
+    void equalityHoldsAcrossIntsAndDoubles() {
+        assertThat(eval("output.score == 1", "{\"score\": 1.0}")).isEmpty();
+    }
+
+    @Test
+    void arithmeticMixingIntsAndDoublesIsAViolation() {
+        assertThat(eval("output.score + 1 > 0", "{\"score\": 0.5}")).hasValueSatisfying(v ->
+                assertThat(v.message()).startsWith("rule 'output.score + 1 > 0' could not be evaluated: "));
+        assertThat(eval("output.score + 1.0 > 0", "{\"score\": 0.5}")).isEmpty();
+    }
+
+    @Test
+    void stringFunctionsAndMacrosOfTheStandardLibraryAreAvailable() {
+        assertThat(eval("output.id.startsWith('T-') && output.id.matches('^T-[0-9]+$') && output.tags.exists_one(t, t == 'a')"
+                + " && output.tags.map(t, t + '!').size() == 2 && output.tags.filter(t, t == 'b').size() == 1",
+                "{\"id\": \"T-42\", \"tags\": [\"a\", \"b\"]}")).isEmpty();
+    }
+
+    @Test
     void jsonIntegersAreCelInts() {
         assertThat(eval("type(output.n) == int && output.n + 1 == 4", "{\"n\": 3}")).isEmpty();
         assertThat(eval("type(output.x) == double", "{\"x\": 3.25}")).isEmpty();
