@@ -19,6 +19,7 @@ import dev.mainstay.provider.Target;
 import dev.mainstay.usage.PriceTable;
 import dev.mainstay.workflow.ModelStage;
 import dev.mainstay.workflow.WorkflowDefinition;
+import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -128,9 +129,15 @@ final class ModelStageExecutor {
 
     private static StageResult lowConfidence(ModelStage stage, OutputContract.Check.LowConfidence low, Provenance provenance, Usage usage) {
         // For now a plain failure; the fallback ladder will route it to the declared action (review or fallback).
-        String field = stage.output().confidence().map(ConfidenceGate::field).orElse("confidence");
-        return failed(ErrorCode.LOW_CONFIDENCE, "model output of stage '" + stage.id() + "' has " + field + " " + low.confidence()
-                + ", below the minimum " + low.min() + " of its confidence gate (declared action: " + low.action().code() + ")", false, provenance, usage);
+        ConfidenceGate gate = stage.output().confidence().orElseThrow(() ->
+                new IllegalStateException("stage '" + stage.id() + "' has no confidence gate but its check said low confidence. Indicates a bug."));
+        return failed(ErrorCode.LOW_CONFIDENCE, "model output of stage '" + stage.id() + "' has " + gate.field() + " " + plain(low.confidence())
+                + ", below the minimum " + plain(low.min()) + " of its confidence gate (declared action: " + low.action().code() + ")", false, provenance, usage);
+    }
+
+    /** {@code 0.42}, {@code 60}: as the workflow author wrote it, not {@code 60.0} or {@code 4.2E-1}. */
+    private static String plain(double value) {
+        return BigDecimal.valueOf(value).stripTrailingZeros().toPlainString();
     }
 
     private ProviderOutcome call(Provider provider, ModelRequest request) throws InterruptedException {
