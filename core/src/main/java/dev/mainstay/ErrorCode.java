@@ -30,6 +30,7 @@ public enum ErrorCode {
     PROVIDER_REJECTED(false),
     INVALID_MODEL_OUTPUT(false),
     VALIDATION_FAILED(false),
+    LOW_CONFIDENCE(false),
     TOOL_FAILED(true),
     REVIEW_REJECTED(false),
     DEADLINE_EXCEEDED(false),

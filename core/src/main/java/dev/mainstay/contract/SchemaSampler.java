@@ -4,6 +4,7 @@ import dev.mainstay.Json;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
@@ -19,16 +20,22 @@ import tools.jackson.databind.node.ObjectNode;
  * properties}, {@code required}, {@code items}, {@code minItems}/{@code maxItems}, {@code
  * minLength}/{@code maxLength}, {@code minimum}/{@code maximum}, {@code enum}, {@code const},
  * {@code anyOf}/{@code oneOf}.
+ *
+ * <p>Like a model following its prompt, it reads "at most N" in the instructions as a bound on
+ * every array it builds (never below the schema's {@code minItems}), so a workflow whose rules
+ * say {@code size(output.points) <= input.max_points} gets an answer that keeps them.
  */
 public final class SchemaSampler {
     private static final Pattern SENTENCE_END = Pattern.compile("(?<=[.!?])\\s+|\\n+");
     private static final int DEFAULT_ARRAY_ITEMS = 3;
+    private static final Pattern AT_MOST = Pattern.compile("\\bat most (\\d{1,6})\\b", Pattern.CASE_INSENSITIVE);
 
     private final List<String> sentences;
     private final String lowerText;
+    private final int itemLimit;
     private int next;
 
-    private SchemaSampler(String sourceText) {
+    private SchemaSampler(String sourceText, String instructions) {
         String text = sourceText == null ? "" : sourceText.strip();
         List<String> found = new ArrayList<>();
         for (String s : SENTENCE_END.split(text)) {
@@ -42,11 +49,22 @@ public final class SchemaSampler {
         }
         this.sentences = found;
         this.lowerText = text.toLowerCase(Locale.ROOT);
+        Matcher atMost = AT_MOST.matcher(instructions == null ? "" : instructions);
+        this.itemLimit = atMost.find() ? Integer.parseInt(atMost.group(1)) : Integer.MAX_VALUE;
     }
 
     /** A document valid for {@code schema}, its strings taken from {@code sourceText} in order. */
     public static JsonNode sample(JsonNode schema, String sourceText) {
-        return new SchemaSampler(sourceText).value(schema, "");
+        return sample(schema, sourceText, "");
+    }
+
+    /**
+     * A document valid for {@code schema}, its strings taken from {@code sourceText} in order and
+     * its arrays no longer than an "at most N" in {@code instructions} (e.g. the rendered prompt)
+     * allows.
+     */
+    public static JsonNode sample(JsonNode schema, String sourceText, String instructions) {
+        return new SchemaSampler(sourceText, instructions).value(schema, "");
     }
 
     private JsonNode value(JsonNode schema, String name) {
@@ -112,7 +130,7 @@ public final class SchemaSampler {
     private ArrayNode array(JsonNode schema, String name) {
         int min = schema.path("minItems").asInt(0);
         int max = schema.path("maxItems").asInt(Integer.MAX_VALUE);
-        int count = Math.max(min, Math.min(max, Math.min(DEFAULT_ARRAY_ITEMS, sentences.size())));
+        int count = Math.max(min, Math.min(Math.min(max, itemLimit), Math.min(DEFAULT_ARRAY_ITEMS, sentences.size())));
         ArrayNode out = Json.array();
         for (int i = 0; i < count; i++) {
             out.add(value(schema.get("items"), name));

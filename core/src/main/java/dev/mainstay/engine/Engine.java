@@ -4,8 +4,10 @@ import dev.mainstay.ContentHash;
 import dev.mainstay.ErrorCode;
 import dev.mainstay.Json;
 import dev.mainstay.access.Principal;
+import dev.mainstay.contract.ConfidenceGate;
 import dev.mainstay.contract.InvalidInputException;
 import dev.mainstay.contract.Violation;
+import dev.mainstay.fallback.FallbackRung;
 import dev.mainstay.job.Job;
 import dev.mainstay.job.JobError;
 import dev.mainstay.job.JobIds;
@@ -579,6 +581,19 @@ public final class Engine implements AutoCloseable {
                                 .addUsage(f.usage()).releaseLease().event("retry_scheduled", data).build());
                         return;
                     }
+                    boolean lowToReview = error.code() == ErrorCode.LOW_CONFIDENCE && model.output().confidence()
+                            .map(g -> g.below() == ConfidenceGate.Action.REVIEW).orElse(false);
+                    if (lowToReview) {
+                        // The gate says a person decides: no other target, no other rung.
+                        FallbackRung.Review rung = wf.fallback().stream().filter(FallbackRung.Review.class::isInstance).map(FallbackRung.Review.class::cast)
+                                .findFirst().orElse(new FallbackRung.Review(FallbackRung.Review.DEFAULT_EXPIRY, Review.Decision.REJECT));
+                        List<String> path = new ArrayList<>(targetHistory(job.id(), stage.id()));
+                        path.add(targets.get(targetIndex) + ": low_confidence, sent to review as the confidence gate declares");
+                        Provenance p = f.provenance();
+                        openReview(job, wf, i, stage, run(job, i, stage, attempt, f, error, started, now), f, error, rung,
+                                p == null ? null : withPath(p, path), attempt, now);
+                        return;
+                    }
                     if (!deadline && targetIndex + 1 < targets.size()) {
                         // This target gave up: the next one of the route gets a fresh set of attempts, now.
                         attemptsDone = (targetIndex + 1) * perTarget;
@@ -622,15 +637,7 @@ public final class Engine implements AutoCloseable {
                                         .stageAttempts(attempt).addUsage(f.usage()).stageRun(run).clearError()
                                         .result(r.result(), r.type()).provenance(r.provenance()).event("degraded", data).build());
                             }
-                            case FallbackLadder.ToReview r -> {
-                                Review review = new Review(ids.next("rev"), job.id(), job.accountId(), wf.name(), i, stage.id(),
-                                        error.code().code() + ": " + error.message(), r.proposed(), r.provenance(), Review.Status.PENDING,
-                                        r.rung().onExpiry(), null, null, null, now, now.plus(r.rung().expires()), null);
-                                ObjectNode data = Json.object().put("stage", stage.id()).put("review", review.id()).put("code", error.code().code());
-                                store.apply(JobTransition.to(job.id(), JobStatus.WAITING_FOR_REVIEW, now).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
-                                        .stageAttempts(attempt).addUsage(f.usage()).stageRun(run).error(error).releaseLease()
-                                        .provenance(r.provenance()).openReview(review).event("review_requested", data).build());
-                            }
+                            case FallbackLadder.ToReview r -> openReview(job, wf, i, stage, run, f, error, r.rung(), r.provenance(), attempt, now);
                         }
                         return;
                     }
@@ -641,6 +648,26 @@ public final class Engine implements AutoCloseable {
                 }
             }
         }
+    }
+
+    private static StageRun run(Job job, int index, StageDefinition stage, int attempt, StageResult.Failed f, JobError error, Instant started, Instant now) {
+        return new StageRun(job.id(), index, stage.id(), StageRun.FAILED, null, attempt, f.provenance(), f.usage(), error, started, now);
+    }
+
+    /** Parks the job in waiting_for_review with a pending review of the stage's output. */
+    private void openReview(Job job, WorkflowDefinition wf, int index, StageDefinition stage, StageRun run, StageResult.Failed f, JobError error,
+                            FallbackRung.Review rung, Provenance provenance, int attempt, Instant now) {
+        Review review = new Review(ids.next("rev"), job.id(), job.accountId(), wf.name(), index, stage.id(),
+                error.code().code() + ": " + error.message(), f.rejectedOutput(), provenance, Review.Status.PENDING,
+                rung.onExpiry(), null, null, null, now, now.plus(rung.expires()), null);
+        ObjectNode data = Json.object().put("stage", stage.id()).put("review", review.id()).put("code", error.code().code());
+        JobTransition.Builder t = JobTransition.to(job.id(), JobStatus.WAITING_FOR_REVIEW, now).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
+                .stageAttempts(attempt).addUsage(f.usage()).stageRun(run).error(error).releaseLease()
+                .openReview(review).event("review_requested", data);
+        if (provenance != null) {
+            t.provenance(provenance);
+        }
+        store.apply(t.build());
     }
 
     /** The route targets a stage gave up on so far, from the job's durable events. */

@@ -73,7 +73,7 @@ final class FallbackLadder {
                         path.add(rung.label() + ": nothing to build from this input");
                         continue;
                     }
-                    OutputContract.Check check = contract.check(Json.write(built.get()));
+                    OutputContract.Check check = contract.check(Json.write(built.get()), job.input());
                     if (check instanceof OutputContract.Check.Invalid invalid) {
                         path.add(rung.label() + ": its result failed the output schema (" + describe(invalid.violations()) + ")");
                         continue;

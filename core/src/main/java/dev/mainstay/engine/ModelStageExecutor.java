@@ -3,6 +3,7 @@ package dev.mainstay.engine;
 import dev.mainstay.ContentHash;
 import dev.mainstay.ErrorCode;
 import dev.mainstay.Json;
+import dev.mainstay.contract.ConfidenceGate;
 import dev.mainstay.contract.OutputContract;
 import dev.mainstay.contract.Violation;
 import dev.mainstay.job.Job;
@@ -18,6 +19,7 @@ import dev.mainstay.provider.Target;
 import dev.mainstay.usage.PriceTable;
 import dev.mainstay.workflow.ModelStage;
 import dev.mainstay.workflow.WorkflowDefinition;
+import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -85,16 +87,23 @@ final class ModelStageExecutor {
             return fromFailure(outcome, null, usage);
         }
         usage = usage.plus(cost(t, first));
-        OutputContract.Check check = stage.output().check(first.content());
-        if (check instanceof OutputContract.Check.Valid valid) {
-            return new StageResult.Completed(valid.output(), provenance(workflow, stage, t, first, "passed"), usage);
+        OutputContract.Check check = stage.output().check(first.content(), job.input());
+        List<Violation> violations;
+        switch (check) {
+            case OutputContract.Check.Valid valid -> {
+                return new StageResult.Completed(valid.output(), provenance(workflow, stage, t, first, "passed"), usage);
+            }
+            case OutputContract.Check.LowConfidence low -> {
+                // Not repaired: the output is well-formed, and asking again only invites a made-up higher number.
+                return lowConfidence(stage, low, provenance(workflow, stage, t, first, "failed"), usage);
+            }
+            case OutputContract.Check.Invalid invalid -> violations = invalid.violations();
         }
-        List<Violation> violations = ((OutputContract.Check.Invalid) check).violations();
 
         // One repair attempt: show the model its answer and what was wrong with it.
         List<Message> repair = new ArrayList<>(messages);
         repair.add(Message.assistant(first.content() == null ? "" : first.content()));
-        repair.add(Message.user("Your answer does not satisfy the required JSON Schema:\n"
+        repair.add(Message.user("Your answer does not satisfy the required JSON Schema and rules:\n"
                 + violations.stream().map(v -> "- " + v).collect(Collectors.joining("\n"))
                 + "\nReply again with only the corrected JSON object."));
         Duration repairTimeout = Duration.between(clock.instant(), job.deadlineAt());
@@ -109,14 +118,28 @@ final class ModelStageExecutor {
             return fromFailure(second, provenance(workflow, stage, t, first, "failed"), usage);
         }
         usage = usage.plus(cost(t, repaired));
-        OutputContract.Check again = stage.output().check(repaired.content());
-        if (again instanceof OutputContract.Check.Valid valid) {
-            return new StageResult.Completed(valid.output(), provenance(workflow, stage, t, repaired, "repaired"), usage);
-        }
-        List<Violation> still = ((OutputContract.Check.Invalid) again).violations();
-        return new StageResult.Failed(new JobError(ErrorCode.INVALID_MODEL_OUTPUT, "model output of stage '" + stage.id() + "' failed its schema after one repair: "
-                + still.stream().limit(5).map(Violation::toString).collect(Collectors.joining("; ")), false), Optional.empty(),
-                provenance(workflow, stage, t, repaired, "failed"), usage, parsedOrNull(repaired.content()));
+        return switch (stage.output().check(repaired.content(), job.input())) {
+            case OutputContract.Check.Valid valid -> new StageResult.Completed(valid.output(), provenance(workflow, stage, t, repaired, "repaired"), usage);
+            case OutputContract.Check.LowConfidence low -> lowConfidence(stage, low, provenance(workflow, stage, t, repaired, "failed"), usage);
+            case OutputContract.Check.Invalid still -> new StageResult.Failed(new JobError(ErrorCode.INVALID_MODEL_OUTPUT, "model output of stage '" + stage.id()
+                    + "' failed its output contract after one repair: " + still.violations().stream().limit(5).map(Violation::toString).collect(Collectors.joining("; ")), false),
+                    Optional.empty(), provenance(workflow, stage, t, repaired, "failed"), usage, parsedOrNull(repaired.content()));
+        };
+    }
+
+    private static StageResult lowConfidence(ModelStage stage, OutputContract.Check.LowConfidence low, Provenance provenance, Usage usage) {
+        // Not retried; the engine routes it to the gate's action (review, or the fallback ladder).
+        // The output travels along as the answer a reviewer may approve or the draft rung may hand over.
+        ConfidenceGate gate = stage.output().confidence().orElseThrow(() ->
+                new IllegalStateException("stage '" + stage.id() + "' has no confidence gate but its check said low confidence. Indicates a bug."));
+        return new StageResult.Failed(new JobError(ErrorCode.LOW_CONFIDENCE, "model output of stage '" + stage.id() + "' has " + gate.field() + " " + plain(low.confidence())
+                + ", below the minimum " + plain(low.min()) + " of its confidence gate (declared action: " + low.action().code() + ")", false),
+                Optional.empty(), provenance, usage, low.output());
+    }
+
+    /** {@code 0.42}, {@code 60}: as the workflow author wrote it, not {@code 60.0} or {@code 4.2E-1}. */
+    private static String plain(double value) {
+        return BigDecimal.valueOf(value).stripTrailingZeros().toPlainString();
     }
 
     private ProviderOutcome call(Provider provider, Target target, ModelRequest request) throws InterruptedException {
@@ -191,6 +214,10 @@ final class ModelStageExecutor {
         String base = "You are the '" + stage.id() + "' stage of the workflow '" + workflow.name() + "'. "
                 + "Reply with exactly one JSON object and nothing else. It must satisfy this JSON Schema:\n"
                 + Json.write(stage.output().schema().node());
+        if (!stage.output().rules().isEmpty()) {
+            base = base + "\nIt must also make each of these CEL expressions true, where `input` is the request's input and `output` is your answer:\n"
+                    + stage.output().rules().stream().map(r -> "- " + r.expression()).collect(Collectors.joining("\n"));
+        }
         return stage.system() == null ? base : stage.system().strip() + "\n\n" + base;
     }
 }

@@ -2,10 +2,12 @@ package dev.mainstay.workflow;
 
 import dev.mainstay.ContentHash;
 import dev.mainstay.Json;
+import dev.mainstay.contract.ConfidenceGate;
 import dev.mainstay.contract.JsonSchema;
 import dev.mainstay.contract.OutputContract;
 import dev.mainstay.fallback.FallbackRung;
 import dev.mainstay.fallback.RulesPath;
+import dev.mainstay.contract.Rule;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -213,9 +215,10 @@ public final class WorkflowDefinition {
         Duration timeout = doc.duration(m + "/timeout", ModelStage.DEFAULT_TIMEOUT);
 
         doc.requireObject(p + "/output");
-        doc.onlyKeys(p + "/output", "schema");
+        doc.onlyKeys(p + "/output", "schema", "rules", "confidence");
         doc.requireObject(p + "/output/schema");
-        OutputContract output = new OutputContract(schema(doc, p + "/output/schema"));
+        JsonSchema outputSchema = schema(doc, p + "/output/schema");
+        OutputContract output = new OutputContract(outputSchema, rules(doc, p + "/output/rules"), confidence(doc, p + "/output/confidence", outputSchema));
 
         RetryPolicy retry = RetryPolicy.DEFAULT;
         if (doc.has(p + "/retry")) {
@@ -230,6 +233,57 @@ public final class WorkflowDefinition {
             retry = new RetryPolicy(attempts, backoff, max);
         }
         return new ModelStage(id, prompt, doc.text(m + "/system").orElse(null), route, maxTokens, timeout, output, retry, doc.bool(p + "/optional", false));
+    }
+
+    private static List<Rule> rules(YamlDocument doc, String pointer) {
+        List<String> expressions = doc.textList(pointer);
+        List<Rule> rules = new ArrayList<>(expressions.size());
+        for (int i = 0; i < expressions.size(); i++) {
+            try {
+                rules.add(Rule.compile(expressions.get(i)));
+            } catch (IllegalArgumentException e) {
+                throw doc.error(doc.node(pointer).isArray() ? pointer + "/" + i : pointer, e.getMessage());
+            }
+        }
+        return rules;
+    }
+
+    private static ConfidenceGate confidence(YamlDocument doc, String pointer, JsonSchema outputSchema) {
+        if (!doc.has(pointer)) {
+            return null;
+        }
+        doc.requireObject(pointer);
+        doc.onlyKeys(pointer, "field", "min", "below");
+        String field = doc.requireText(pointer + "/field");
+        JsonNode type = outputSchema.node().path("properties").path(field).path("type");
+        if (!type.isMissingNode() && !allowsNumbers(type)) {
+            throw doc.error(pointer + "/field", "the output schema declares '" + field + "' with type " + Json.write(type)
+                    + "; the confidence gate needs a number field");
+        }
+        JsonNode min = doc.node(pointer + "/min");
+        if (min.isMissingNode() || min.isNull()) {
+            throw doc.error(pointer + "/min", "is required (the lowest acceptable value of '" + field + "', e.g. 0.6)");
+        }
+        if (!min.isNumber() || !Double.isFinite(min.doubleValue())) {
+            throw doc.error(pointer + "/min", "must be a number, got " + YamlDocument.kind(min));
+        }
+        String below = doc.text(pointer + "/below").orElseThrow(() -> doc.error(pointer + "/below", "is required: review or fallback"));
+        ConfidenceGate.Action action;
+        try {
+            action = ConfidenceGate.Action.valueOf(below.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw doc.error(pointer + "/below", "must be one of review, fallback; got '" + below + "'");
+        }
+        return new ConfidenceGate(field, min.doubleValue(), action);
+    }
+
+    private static boolean allowsNumbers(JsonNode type) {
+        for (JsonNode t : type.isArray() ? type : Json.array().add(type)) {
+            if (t.isString() && ("number".equals(t.stringValue()) || "integer".equals(t.stringValue()))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static JsonSchema schema(YamlDocument doc, String pointer) {

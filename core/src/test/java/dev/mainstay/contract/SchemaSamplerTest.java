@@ -197,4 +197,18 @@ class SchemaSamplerTest {
         assertThat(sample.get("u").isIntegralNumber()).isTrue();
         assertThat(sample.get("u").intValue()).isEqualTo(10);
     }
+
+    @Test
+    void atMostInTheInstructionsBoundsArrays() {
+        JsonNode schema = Json.parse("{\"type\": \"object\", \"properties\": {\"points\": {\"type\": \"array\", \"maxItems\": 20, \"items\": {\"type\": \"string\"}}}}");
+        String document = "One. Two is here. Three is there. Four at last.";
+        assertThat(SchemaSampler.sample(schema, document, "Extract at most 2 key points from the document below.").get("points")).hasSize(2);
+        assertThat(SchemaSampler.sample(schema, document, "Extract the key points.").get("points")).hasSize(3);
+    }
+
+    @Test
+    void atMostNeverGoesBelowMinItems() {
+        JsonNode schema = Json.parse("{\"type\": \"array\", \"minItems\": 2, \"items\": {\"type\": \"string\"}}");
+        assertThat(SchemaSampler.sample(schema, "One. Two is here. Three is there.", "Give at most 1 answer.")).hasSize(2);
+    }
 }

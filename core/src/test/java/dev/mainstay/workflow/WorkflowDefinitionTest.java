@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mainstay.ConfigException;
 import dev.mainstay.Json;
+import dev.mainstay.contract.ConfidenceGate;
+import dev.mainstay.contract.OutputContract;
+import dev.mainstay.contract.Rule;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -88,6 +91,14 @@ class WorkflowDefinitionTest {
         return out;
     }
 
+    /** The valid template with {@code lines} added to the stage's {@code output:} block, from line 21 on. */
+    private static List<String> withOutput(String... lines) {
+        List<String> out = new ArrayList<>(VALID.subList(0, 20));
+        out.addAll(List.of(lines));
+        out.addAll(VALID.subList(20, VALID.size()));
+        return out;
+    }
+
     static Stream<Arguments> brokenFiles() {
         List<String> duplicate = new ArrayList<>(VALID);
         duplicate.addAll(SECOND_STAGE);
@@ -118,7 +129,31 @@ class WorkflowDefinitionTest {
                 Arguments.of("bad review expiry outcome", withFallback("fallback:", "  - review: { on_expiry: edit }"), 23, "fallback[0].review.on_expiry", "must be approve or reject"),
                 Arguments.of("unknown rules path", withFallback("fallback:", "  - { rules: magic }"), 23, "fallback[0]", "unknown rules path 'magic'"),
                 Arguments.of("rules option typo", withFallback("fallback:", "  - { rules: extractive-summary, form: text }"), 23, "fallback[0]", "unknown option 'form'"),
-                Arguments.of("rung twice", withFallback("fallback: [cached, draft, cached]"), 22, "fallback[2]", "appears twice"));
+                Arguments.of("rung twice", withFallback("fallback: [cached, draft, cached]"), 22, "fallback[2]", "appears twice"),
+                Arguments.of("rule that does not parse", withOutput("      rules:", "        - \"size(output.answer) > 0\"", "        - \"output.answer >\""),
+                        23, "stages[0].output.rules[1]", "not a valid CEL expression: "),
+                Arguments.of("rule over an undeclared variable", withOutput("      rules: [\"request.answer != ''\"]"),
+                        21, "stages[0].output.rules[0]", "not a valid CEL expression: "),
+                Arguments.of("rule that yields a number", withOutput("      rules: [\"size(output.answer)\"]"),
+                        21, "stages[0].output.rules[0]", "bool"),
+                Arguments.of("rule that is not a string", withOutput("      rules:", "        - { size: 1 }"),
+                        22, "stages[0].output.rules[0]", "must be a string, got a mapping"),
+                Arguments.of("typo in an output field", withOutput("      rule: [\"true\"]"),
+                        21, "stages[0].output.rule", "unknown field (allowed here: schema, rules, confidence)"),
+                Arguments.of("confidence gate without below", withOutput("      confidence: { field: score, min: 0.6 }"),
+                        21, "stages[0].output.confidence.below", "is required: review or fallback"),
+                Arguments.of("confidence gate with an unknown action", withOutput("      confidence: { field: score, min: 0.6, below: ignore }"),
+                        21, "stages[0].output.confidence.below", "must be one of review, fallback; got 'ignore'"),
+                Arguments.of("confidence gate without min", withOutput("      confidence:", "        field: score", "        below: review"),
+                        21, "stages[0].output.confidence.min", "is required"),
+                Arguments.of("confidence gate min that is not a number", withOutput("      confidence:", "        field: score", "        min: high", "        below: review"),
+                        23, "stages[0].output.confidence.min", "must be a number, got the string 'high'"),
+                Arguments.of("confidence gate with an unknown key", withOutput("      confidence: { field: score, min: 0.6, below: review, max: 1 }"),
+                        21, "stages[0].output.confidence.max", "unknown field (allowed here: field, min, below)"),
+                Arguments.of("confidence gate on a string field", withOutput("      confidence: { field: answer, min: 0.6, below: review }"),
+                        21, "stages[0].output.confidence.field", "the output schema declares 'answer' with type \"string\"; the confidence gate needs a number field"),
+                Arguments.of("confidence gate that is not a mapping", withOutput("      confidence: 0.6"),
+                        21, "stages[0].output.confidence", "must be a mapping"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -147,6 +182,42 @@ class WorkflowDefinitionTest {
             assertThat(s.retry()).isEqualTo(new RetryPolicy(2, Duration.ofSeconds(1), Duration.ofSeconds(5)));
             assertThat(s.prompt().source()).contains("{{input.text}}");
         });
+    }
+
+    @Test
+    void rulesAndConfidenceGateLoadIntoTheOutputContract() throws IOException {
+        WorkflowDefinition d = WorkflowLoader.loadFile(write(withOutput(
+                "      rules:",
+                "        - \"size(output.answer) > 0\"",
+                "        - \"!has(output.score) || output.score >= 0\"",
+                "      confidence: { field: score, min: 0.6, below: fallback }")), dir, ROUTES);
+        OutputContract contract = ((ModelStage) d.stages().getFirst()).output();
+        assertThat(contract.rules()).extracting(Rule::expression)
+                .containsExactly("size(output.answer) > 0", "!has(output.score) || output.score >= 0");
+        assertThat(contract.confidence()).contains(new ConfidenceGate("score", 0.6, ConfidenceGate.Action.FALLBACK));
+    }
+
+    @Test
+    void aSingleRuleMayBeWrittenAsAString() throws IOException {
+        WorkflowDefinition d = WorkflowLoader.loadFile(write(withOutput("      rules: \"size(output.answer) > 0\"")), dir, ROUTES);
+        assertThat(((ModelStage) d.stages().getFirst()).output().rules()).extracting(Rule::expression).containsExactly("size(output.answer) > 0");
+    }
+
+    @Test
+    void addingARuleChangesTheContentHash() throws IOException {
+        WorkflowDefinition before = WorkflowLoader.loadFile(write(VALID), dir, ROUTES);
+        WorkflowDefinition after = WorkflowLoader.loadFile(write(withOutput("      rules: [\"size(output.answer) > 0\"]")), dir, ROUTES);
+        assertThat(after.contentHash()).isNotEqualTo(before.contentHash());
+    }
+
+    @Test
+    void storedDefinitionKeepsItsRulesAndGate() throws IOException {
+        WorkflowDefinition d = WorkflowLoader.loadFile(write(withOutput(
+                "      rules: [\"size(output.answer) > 0\"]",
+                "      confidence: { field: score, min: 0.5, below: review }")), dir, ROUTES);
+        OutputContract stored = ((ModelStage) WorkflowDefinition.fromStored(Json.canonical(d.document()), "stored").stages().getFirst()).output();
+        assertThat(stored.rules()).extracting(Rule::expression).containsExactly("size(output.answer) > 0");
+        assertThat(stored.confidence()).contains(new ConfidenceGate("score", 0.5, ConfidenceGate.Action.REVIEW));
     }
 
     @Test

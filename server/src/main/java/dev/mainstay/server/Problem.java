@@ -48,7 +48,7 @@ record Problem(int status, ErrorCode code, String detail, boolean retryable, Opt
             case RATE_LIMITED, QUOTA_EXCEEDED, BUDGET_EXCEEDED -> 429;
             case PROVIDER_TIMEOUT, DEADLINE_EXCEEDED -> 504;
             case PROVIDER_UNAVAILABLE, PROVIDER_RATE_LIMITED, PROVIDER_REFUSED, PROVIDER_REJECTED, INVALID_MODEL_OUTPUT, TOOL_FAILED -> 502;
-            case VALIDATION_FAILED, REVIEW_REJECTED -> 422;
+            case VALIDATION_FAILED, LOW_CONFIDENCE, REVIEW_REJECTED -> 422;
             case OVERLOADED -> 503;
             case INTERNAL -> 500;
         };

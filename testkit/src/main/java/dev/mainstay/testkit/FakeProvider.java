@@ -292,7 +292,7 @@ public final class FakeProvider implements AutoCloseable {
     }
 
     private static String content(WireFormat wire, JsonNode body) {
-        return Json.write(SchemaSampler.sample(wire.outputSchema(body), sourceText(wire.firstUserText(body))));
+        return Json.write(SchemaSampler.sample(wire.outputSchema(body), sourceText(wire.firstUserText(body)), wire.firstUserText(body)));
     }
 
     /** The text inside the prompt's {@code <tag>…</tag>} blocks, or the whole prompt when it has none. */

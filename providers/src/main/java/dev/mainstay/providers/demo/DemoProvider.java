@@ -72,7 +72,7 @@ public final class DemoProvider implements Provider {
             return new ProviderOutcome.Transient(Optional.of(Duration.ofMillis(200)), "HTTP 503: the demo model simulates an overload now and then so the retry path is visible");
         }
         String prompt = lastUserMessage(request);
-        String output = Json.write(SchemaSampler.sample(request.outputSchema(), sourceText(prompt)));
+        String output = Json.write(SchemaSampler.sample(request.outputSchema(), sourceText(prompt), prompt));
         long in = request.messages().stream().mapToLong(m -> TOKENS.countTokens(m.content())).sum();
         return new ProviderOutcome.Success(output, MODEL, in, TOKENS.countTokens(output), latency);
     }

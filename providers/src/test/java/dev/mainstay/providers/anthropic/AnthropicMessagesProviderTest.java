@@ -64,7 +64,7 @@ class AnthropicMessagesProviderTest {
             assertThat(s.inputTokens()).isPositive();
             assertThat(s.outputTokens()).isPositive();
             OutputContract contract = new OutputContract(JsonSchema.compile(SCHEMA));
-            assertThat(contract.check(s.content())).isInstanceOfSatisfying(OutputContract.Check.Valid.class, v -> {
+            assertThat(contract.check(s.content(), Json.object())).isInstanceOfSatisfying(OutputContract.Check.Valid.class, v -> {
                 assertThat(v.output().get("category").stringValue()).isEqualTo("billing");
                 assertThat(TICKET).contains(v.output().get("summary").stringValue());
             });
@@ -168,7 +168,7 @@ class AnthropicMessagesProviderTest {
         OutputContract contract = new OutputContract(JsonSchema.compile(SCHEMA));
         for (Fault f : List.of(Fault.invalidOutput(), Fault.proseOutput())) {
             assertThat(call(f)).as(f.kind().name()).isInstanceOfSatisfying(ProviderOutcome.Success.class,
-                    s -> assertThat(contract.check(s.content())).isInstanceOf(OutputContract.Check.Invalid.class));
+                    s -> assertThat(contract.check(s.content(), Json.object())).isInstanceOf(OutputContract.Check.Invalid.class));
         }
     }
 
