@@ -192,13 +192,23 @@ class FallbackLadderTest {
     }
 
     @Test
-    void shippedSupportWorkflowAnswersWithAHoldingReplyWhenTheDraftStageFails() {
-        JsonNode job = run("support/draft-response", "{\"ticket\": {\"subject\": \"Login broken\", \"body\": \"I cannot log in.\", \"customer_name\": \"Ada\"}}",
-                FaultScript.perJob(Fault.ok(), Fault.refusal()));
-        assertThat(job.path("status").asString()).isEqualTo("degraded");
-        assertThat(job.path("result_type").asString()).isEqualTo("fallback");
-        assertThat(job.path("result").path("reply").asString()).startsWith("Hello Ada,").contains("\"Login broken\"");
-        assertThat(job.path("stages").get(0).path("status").asString()).isEqualTo("completed");
-        assertThat(job.path("stages").get(1).path("status").asString()).isEqualTo("failed");
+    void shippedSupportWorkflowEndsItsLadderWithAPerson() {
+        fake.script(FaultScript.perJob(Fault.ok(), Fault.refusal()));
+        String id = node.http.post("/v1/support/draft-response", KEY,
+                "{\"ticket\": {\"subject\": \"Login broken\", \"body\": \"I cannot log in.\", \"customer_name\": \"Ada\"}}").json().path("id").asString();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() ->
+                node.http.get("/v1/jobs/" + id, KEY).json().path("status").asString().equals("waiting_for_review"));
+        JsonNode waiting = node.http.get("/v1/jobs/" + id, KEY).json();
+        assertThat(path(waiting)).containsExactly("fake/gpt-4o-mini: provider_refused", "draft: no model answer of the final stage to hand over",
+                "review: sent to a person, who decides within PT24H (then: reject)");
+        JsonNode review = node.http.get("/v1/reviews?status=pending&workflow=support/draft-response", KEY).json().path("reviews").get(0);
+        assertThat(review.path("job_id").asString()).isEqualTo(id);
+        assertThat(review.path("stage").asString()).isEqualTo("draft");
+        node.http.post("/v1/reviews/" + review.path("id").asString() + "/decision", KEY,
+                "{\"decision\": \"edit\", \"output\": {\"reply\": \"Hello Ada, we reset your login.\", \"confidence\": 1}}");
+        JsonNode done = node.awaitTerminal(id);
+        assertThat(done.path("status").asString()).isEqualTo("degraded");
+        assertThat(done.path("result").path("reply").asString()).isEqualTo("Hello Ada, we reset your login.");
+        assertThat(done.path("stages").get(0).path("status").asString()).isEqualTo("completed");
     }
 }

@@ -52,7 +52,7 @@ class ShutdownAndRecoveryTest {
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> TestNode.start(dir, fake))
                     .isInstanceOf(ConfigException.class)
                     .hasMessageContaining("briefs/extract-key-points.yaml")
-                    .hasMessageContaining("workflow briefs/extract-key-points version 2 is already registered")
+                    .hasMessageContaining("workflow briefs/extract-key-points version 1 is already registered")
                     .hasMessageContaining("raise 'version:'");
         }
     }
