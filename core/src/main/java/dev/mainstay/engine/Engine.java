@@ -530,7 +530,21 @@ public final class Engine implements AutoCloseable {
                     result = new StageResult.Failed(new JobError(ErrorCode.PROVIDER_TIMEOUT, "skipped " + target + ": its p95 latency of " + p95.get().toMillis()
                             + " ms is more than the " + left.toMillis() + " ms left before the deadline", false), Optional.empty(), null, Usage.ZERO);
                 } else {
-                    result = executor.attempt(job, wf, model, outputs, target);
+                    String cacheKey = wf.cacheTtl().isPresent() ? cacheKey(job, wf, stage, target, outputs) : null;
+                    Optional<Store.CachedOutput> hit = cacheKey == null ? Optional.empty() : store.cachedOutput(cacheKey, started);
+                    if (hit.isPresent()) {
+                        // A hit costs no tokens and says where it came from.
+                        Provenance p = hit.get().provenance();
+                        result = new StageResult.Completed(hit.get().output(), (p == null
+                                ? new Provenance(target.provider(), target.model(), null, null, config.toolchainVersion(), List.of(), "passed")
+                                : p).cachedFrom(hit.get().sourceJob()), Usage.ZERO);
+                    } else {
+                        result = executor.attempt(job, wf, model, outputs, target);
+                        if (cacheKey != null && result instanceof StageResult.Completed c) {
+                            store.cacheOutput(cacheKey, wf.name(), new Store.CachedOutput(c.output(), c.provenance(), job.id()), clock.instant(),
+                                    clock.instant().plus(wf.cacheTtl().get()));
+                        }
+                    }
                 }
             }
             Instant now = clock.instant();
@@ -670,6 +684,12 @@ public final class Engine implements AutoCloseable {
         store.apply(t.build());
     }
 
+    /** Workflow version, stage, target, the input (defaults filled in) and what earlier stages produced. */
+    private static String cacheKey(Job job, WorkflowDefinition wf, StageDefinition stage, Target target, Map<String, JsonNode> earlier) {
+        return ContentHash.sha256(wf.name() + "\n" + wf.version() + "\n" + wf.contentHash() + "\n" + stage.id() + "\n" + target + "\n"
+                + job.inputHash() + "\n" + Json.canonical(Json.MAPPER.valueToTree(earlier)));
+    }
+
     /** The route targets a stage gave up on so far, from the job's durable events. */
     private List<String> targetHistory(String jobId, String stageId) {
         List<String> out = new ArrayList<>();
@@ -682,7 +702,7 @@ public final class Engine implements AutoCloseable {
     }
 
     private static Provenance withPath(Provenance p, List<String> path) {
-        return new Provenance(p.provider(), p.model(), p.promptVersion(), p.schemaVersion(), p.toolchainVersion(), path, p.validation());
+        return new Provenance(p.provider(), p.model(), p.promptVersion(), p.schemaVersion(), p.toolchainVersion(), path, p.validation(), p.cachedFrom());
     }
 
     private Provenance jobProvenance(Provenance stage, boolean repaired) {
@@ -690,7 +710,7 @@ public final class Engine implements AutoCloseable {
             return null;
         }
         return new Provenance(stage.provider(), stage.model(), stage.promptVersion(), stage.schemaVersion(), stage.toolchainVersion(),
-                stage.fallbackPath(), repaired ? "repaired" : stage.validation());
+                stage.fallbackPath(), repaired ? "repaired" : stage.validation(), stage.cachedFrom());
     }
 
     /** Ends the job as failed; a failure that was retryable but ran out of attempts is dead-lettered. */

@@ -15,7 +15,8 @@ import tools.jackson.databind.node.ObjectNode;
  * @param promptVersion prompt name and short content hash, e.g. {@code extract-key-points.v1.mustache@3f2a9c0d11aa}
  * @param schemaVersion short hash of the output schema
  * @param fallbackPath rungs of the fallback ladder taken, in order; empty on the ideal path
- * @param validation {@code passed}, {@code repaired} or {@code failed}
+ * @param validation {@code passed}, {@code repaired}, {@code reviewed} or {@code failed}
+ * @param cachedFrom the job whose stored output was reused from the result cache, else {@code null}
  */
 public record Provenance(
         String provider,
@@ -24,9 +25,20 @@ public record Provenance(
         String schemaVersion,
         String toolchainVersion,
         List<String> fallbackPath,
-        String validation) {
+        String validation,
+        String cachedFrom) {
     public Provenance {
         fallbackPath = fallbackPath == null ? List.of() : List.copyOf(fallbackPath);
+    }
+
+    public Provenance(String provider, String model, String promptVersion, String schemaVersion, String toolchainVersion,
+                      List<String> fallbackPath, String validation) {
+        this(provider, model, promptVersion, schemaVersion, toolchainVersion, fallbackPath, validation, null);
+    }
+
+    /** The same stamps, marked as served from the result cache (an output first made by {@code jobId}). */
+    public Provenance cachedFrom(String jobId) {
+        return new Provenance(provider, model, promptVersion, schemaVersion, toolchainVersion, fallbackPath, validation, jobId);
     }
 
     /** The wire and storage form, keys in snake_case as in the API. */
@@ -40,6 +52,7 @@ public record Provenance(
         var path = o.putArray("fallback_path");
         fallbackPath.forEach(path::add);
         o.put("validation", validation);
+        o.put("cached_from", cachedFrom);
         return o;
     }
 
@@ -47,7 +60,7 @@ public record Provenance(
         List<String> path = new ArrayList<>();
         o.path("fallback_path").values().forEach(v -> path.add(v.asString()));
         return new Provenance(text(o, "provider"), text(o, "model"), text(o, "prompt_version"), text(o, "schema_version"),
-                text(o, "toolchain_version"), path, text(o, "validation"));
+                text(o, "toolchain_version"), path, text(o, "validation"), text(o, "cached_from"));
     }
 
     private static String text(JsonNode o, String field) {

@@ -92,6 +92,18 @@ public interface Store extends AutoCloseable {
 
     List<JobEvent> events(String jobId, long afterSeq, int limit);
 
+    // ---- result cache ----------------------------------------------------------------------
+
+    /** A cached stage output that has not expired at {@code now}. */
+    Optional<CachedOutput> cachedOutput(String key, Instant now);
+
+    /** Stores (or replaces) a stage output under {@code key} until {@code expiresAt}. */
+    void cacheOutput(String key, String workflow, CachedOutput output, Instant now, Instant expiresAt);
+
+    /** A stage output kept in the result cache, with how it was made and by which job. */
+    record CachedOutput(JsonNode output, dev.mainstay.job.Provenance provenance, String sourceJob) {
+    }
+
     // ---- reviews ---------------------------------------------------------------------------
 
     Optional<Review> review(String id);

@@ -42,6 +42,7 @@ public final class WorkflowDefinition {
     private final int concurrency;
     private final int priority;
     private final List<FallbackRung> fallback;
+    private final Duration cacheTtl;
     private final JsonNode document;
     private final String contentHash;
     private final String source;
@@ -55,6 +56,7 @@ public final class WorkflowDefinition {
         this.input = b.input;
         this.stages = List.copyOf(b.stages);
         this.fallback = List.copyOf(b.fallback);
+        this.cacheTtl = b.cacheTtl;
         this.concurrency = b.concurrency;
         this.priority = b.priority;
         this.document = b.document;
@@ -72,7 +74,7 @@ public final class WorkflowDefinition {
      */
     public static WorkflowDefinition parse(YamlDocument doc, BiFunction<String, String, String> promptText, Set<String> knownRoutes) {
         doc.requireObject("");
-        doc.onlyKeys("", "workflow", "version", "description", "latency", "deadline", "input", "stages", "concurrency", "priority", "fallback");
+        doc.onlyKeys("", "workflow", "version", "description", "latency", "deadline", "input", "stages", "concurrency", "priority", "fallback", "cache");
         Builder b = new Builder();
         b.source = doc.source();
         b.name = doc.requireText("/workflow");
@@ -121,6 +123,15 @@ public final class WorkflowDefinition {
             b.stages.add(stage);
         }
         b.fallback.addAll(fallback(doc));
+        if (doc.has("/cache")) {
+            doc.requireObject("/cache");
+            doc.onlyKeys("/cache", "ttl");
+            Duration ttl = doc.duration("/cache/ttl", null);
+            if (ttl == null || ttl.isZero()) {
+                throw doc.error("/cache/ttl", "is required: how long a cached output may be reused, e.g. 1h");
+            }
+            b.cacheTtl = ttl;
+        }
         b.document = resolved;
         return new WorkflowDefinition(b);
     }
@@ -316,6 +327,8 @@ public final class WorkflowDefinition {
     public int concurrency() { return concurrency; }
     /** Rungs to try, in order, once every route target of a failing stage has given up. */
     public List<FallbackRung> fallback() { return fallback; }
+    /** How long a stage's validated output may be reused for the same input and target, when the workflow opts in. */
+    public Optional<Duration> cacheTtl() { return Optional.ofNullable(cacheTtl); }
     public int priority() { return priority; }
     /** The resolved definition (prompt texts inlined), as stored. */
     public JsonNode document() { return document; }
@@ -343,6 +356,7 @@ public final class WorkflowDefinition {
         private JsonSchema input;
         private final List<StageDefinition> stages = new ArrayList<>();
         private final List<FallbackRung> fallback = new ArrayList<>();
+        private Duration cacheTtl;
         private int concurrency;
         private int priority;
         private JsonNode document;

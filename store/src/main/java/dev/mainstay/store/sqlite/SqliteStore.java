@@ -507,6 +507,35 @@ public final class SqliteStore implements Store {
         return true;
     }
 
+    // ---- result cache --------------------------------------------------------------------------
+
+    @Override
+    public Optional<CachedOutput> cachedOutput(String key, Instant now) {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT output, provenance, source_job FROM result_cache WHERE key = ? AND expires_at > ?")) {
+                bind(ps, key, now);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.<CachedOutput>empty();
+                    }
+                    JsonNode provenance = json(rs, "provenance");
+                    return Optional.of(new CachedOutput(json(rs, "output"), provenance == null ? null : Provenance.fromJson(provenance), rs.getString("source_job")));
+                }
+            }
+        });
+    }
+
+    @Override
+    public void cacheOutput(String key, String workflow, CachedOutput output, Instant now, Instant expiresAt) {
+        write(c -> {
+            update(c, "DELETE FROM result_cache WHERE expires_at <= ?", now);
+            return update(c, "INSERT INTO result_cache (key, workflow, output, provenance, source_job, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                            + "ON CONFLICT (key) DO UPDATE SET output = excluded.output, provenance = excluded.provenance, source_job = excluded.source_job, "
+                            + "created_at = excluded.created_at, expires_at = excluded.expires_at",
+                    key, workflow, output.output(), output.provenance() == null ? null : output.provenance().toJson(), output.sourceJob(), now, expiresAt);
+        });
+    }
+
     // ---- reviews -------------------------------------------------------------------------------
 
     @Override
