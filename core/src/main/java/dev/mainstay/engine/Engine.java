@@ -68,6 +68,7 @@ public final class Engine implements AutoCloseable {
     private final ModelStageExecutor executor;
     private final FallbackLadder ladder;
     private final TargetHealth health;
+    private final TargetLimits limits;
     private final Clock clock;
     private final EngineConfig config;
     private final RetrySchedule retries;
@@ -92,7 +93,8 @@ public final class Engine implements AutoCloseable {
         this.clock = clock;
         this.config = config;
         this.health = new TargetHealth(clock, config.breakerFailures(), config.breakerCooldown());
-        this.executor = new ModelStageExecutor(providers, routes, prices, clock, config, health);
+        this.limits = new TargetLimits(clock, config.targetLimits());
+        this.executor = new ModelStageExecutor(providers, routes, prices, clock, config, health, limits);
         this.retries = new RetrySchedule(random);
         this.ladder = new FallbackLadder(store, config.toolchainVersion());
         this.ids = new JobIds(clock);
@@ -518,6 +520,13 @@ public final class Engine implements AutoCloseable {
                 Optional<TargetHealth.Block> block = health.refusal(target);
                 Optional<Duration> p95 = health.p95(target);
                 Duration left = Duration.between(started, job.deadlineAt());
+                if (block.isEmpty()) {
+                    // Configured minute budgets: a call that does not fit yet waits in the queue.
+                    Optional<Instant> fits = limits.admit(target, model.maxOutputTokens() + executor.estimatePromptTokens(job, model, outputs));
+                    if (fits.isPresent()) {
+                        block = Optional.of(new TargetHealth.Block(target + " is at its configured requests- or tokens-per-minute limit", fits.get(), false));
+                    }
+                }
                 if (block.isPresent() && !block.get().circuitOpen() && block.get().until().isBefore(job.deadlineAt())) {
                     // The provider asked for a pause: wait in the queue rather than add to a 429 storm.
                     store.apply(JobTransition.to(job.id(), JobStatus.RETRYING, started).from(JobStatus.PROCESSING).leasedBy(config.nodeId())

@@ -17,6 +17,7 @@ import java.util.Map;
  * @param providerConcurrency concurrent calls per provider name; {@code *} is the default
  * @param breakerFailures consecutive provider failures that open a target's circuit
  * @param breakerCooldown how long an open circuit stays open before one trial call
+ * @param targetLimits concurrency and per-minute budgets by {@code provider/model}
  */
 public record EngineConfig(
         String nodeId,
@@ -30,7 +31,8 @@ public record EngineConfig(
         Map<String, Integer> providerConcurrency,
         String toolchainVersion,
         int breakerFailures,
-        Duration breakerCooldown) {
+        Duration breakerCooldown,
+        Map<String, TargetLimits.Limit> targetLimits) {
 
     public static final Duration DEFAULT_LEASE = Duration.ofSeconds(30);
     public static final int DEFAULT_CLAIM_BATCH = 64;
@@ -43,6 +45,7 @@ public record EngineConfig(
 
     public EngineConfig {
         providerConcurrency = Map.copyOf(providerConcurrency);
+        targetLimits = Map.copyOf(targetLimits);
         if (lease.compareTo(Duration.ofSeconds(1)) < 0) {
             throw new IllegalArgumentException("lease must be at least 1s, got " + lease);
         }
@@ -57,7 +60,7 @@ public record EngineConfig(
     public static EngineConfig defaults(String nodeId, String toolchainVersion) {
         return new EngineConfig(nodeId, DEFAULT_LEASE, DEFAULT_CLAIM_BATCH, DEFAULT_MAX_IN_FLIGHT, DEFAULT_IDLE_POLL,
                 DEFAULT_MAX_BACKLOG, DEFAULT_MAX_ACCOUNT_BACKLOG, DEFAULT_SHUTDOWN_GRACE, Map.of(), toolchainVersion,
-                TargetHealth.DEFAULT_FAILURE_THRESHOLD, TargetHealth.DEFAULT_COOLDOWN);
+                TargetHealth.DEFAULT_FAILURE_THRESHOLD, TargetHealth.DEFAULT_COOLDOWN, Map.of());
     }
 
     public int providerConcurrency(String provider) {
@@ -65,14 +68,14 @@ public record EngineConfig(
     }
 
     public EngineConfig withLease(Duration lease) {
-        return new EngineConfig(nodeId, lease, claimBatch, maxInFlight, idlePoll, maxBacklog, maxAccountBacklog, shutdownGrace, providerConcurrency, toolchainVersion, breakerFailures, breakerCooldown);
+        return new EngineConfig(nodeId, lease, claimBatch, maxInFlight, idlePoll, maxBacklog, maxAccountBacklog, shutdownGrace, providerConcurrency, toolchainVersion, breakerFailures, breakerCooldown, targetLimits);
     }
 
     public EngineConfig withBacklog(long maxBacklog, long maxAccountBacklog) {
-        return new EngineConfig(nodeId, lease, claimBatch, maxInFlight, idlePoll, maxBacklog, maxAccountBacklog, shutdownGrace, providerConcurrency, toolchainVersion, breakerFailures, breakerCooldown);
+        return new EngineConfig(nodeId, lease, claimBatch, maxInFlight, idlePoll, maxBacklog, maxAccountBacklog, shutdownGrace, providerConcurrency, toolchainVersion, breakerFailures, breakerCooldown, targetLimits);
     }
 
     public EngineConfig withShutdownGrace(Duration grace) {
-        return new EngineConfig(nodeId, lease, claimBatch, maxInFlight, idlePoll, maxBacklog, maxAccountBacklog, grace, providerConcurrency, toolchainVersion, breakerFailures, breakerCooldown);
+        return new EngineConfig(nodeId, lease, claimBatch, maxInFlight, idlePoll, maxBacklog, maxAccountBacklog, grace, providerConcurrency, toolchainVersion, breakerFailures, breakerCooldown, targetLimits);
     }
 }

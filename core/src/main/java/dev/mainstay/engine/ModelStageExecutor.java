@@ -47,9 +47,12 @@ final class ModelStageExecutor {
     private final EngineConfig config;
     private final Map<String, Semaphore> bulkheads = new ConcurrentHashMap<>();
     private final TargetHealth health;
+    private final TargetLimits limits;
 
-    ModelStageExecutor(Map<String, Provider> providers, Routes routes, PriceTable prices, Clock clock, EngineConfig config, TargetHealth health) {
+    ModelStageExecutor(Map<String, Provider> providers, Routes routes, PriceTable prices, Clock clock, EngineConfig config, TargetHealth health,
+                       TargetLimits limits) {
         this.health = health;
+        this.limits = limits;
         this.providers = Map.copyOf(providers);
         this.routes = routes;
         this.prices = prices;
@@ -144,11 +147,19 @@ final class ModelStageExecutor {
 
     private ProviderOutcome call(Provider provider, Target target, ModelRequest request) throws InterruptedException {
         Semaphore bulkhead = bulkheads.computeIfAbsent(provider.name(), n -> new Semaphore(config.providerConcurrency(n), true));
+        Optional<Semaphore> perTarget = limits.bulkhead(target);
         bulkhead.acquire();
         ProviderOutcome outcome = null;
         try {
-            outcome = provider.call(request);
-            return outcome;
+            if (perTarget.isPresent()) {
+                perTarget.get().acquire();
+            }
+            try {
+                outcome = provider.call(request);
+                return outcome;
+            } finally {
+                perTarget.ifPresent(Semaphore::release);
+            }
         } finally {
             bulkhead.release();
             switch (outcome) {
@@ -161,6 +172,14 @@ final class ModelStageExecutor {
                 case ProviderOutcome.Fatal f -> health.neutral(target);
             }
         }
+    }
+
+    /**
+     * A conservative estimate of the prompt's tokens for rate budgeting: the rendered prompt and
+     * instructions at one token per three characters (tokenizers average about four for English).
+     */
+    long estimatePromptTokens(Job job, ModelStage stage, Map<String, JsonNode> earlier) {
+        return (stage.prompt().render(job.input(), earlier).length() + Json.write(stage.output().schema().node()).length()) / 3 + 1;
     }
 
     /** Every target of the stage's routes, in preference order, each once. */

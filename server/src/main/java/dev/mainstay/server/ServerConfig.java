@@ -44,7 +44,8 @@ public record ServerConfig(
         long maxBacklog,
         long maxAccountBacklog,
         int breakerFailures,
-        Duration breakerCooldown) {
+        Duration breakerCooldown,
+        Map<String, dev.mainstay.engine.TargetLimits.Limit> targetLimits) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -90,7 +91,7 @@ public record ServerConfig(
         Map<String, Integer> concurrency = new LinkedHashMap<>();
         providers.forEach((name, spec) -> concurrency.put(name, spec.concurrency()));
         return new EngineConfig(nodeId, lease, EngineConfig.DEFAULT_CLAIM_BATCH, maxInFlight, EngineConfig.DEFAULT_IDLE_POLL,
-                maxBacklog, maxAccountBacklog, shutdownGrace, concurrency, toolchainVersion, breakerFailures, breakerCooldown);
+                maxBacklog, maxAccountBacklog, shutdownGrace, concurrency, toolchainVersion, breakerFailures, breakerCooldown, targetLimits);
     }
 
     /**
@@ -102,7 +103,7 @@ public record ServerConfig(
     public static ServerConfig load(Optional<Path> file, Map<String, String> env) {
         YamlDocument doc = file.map(f -> YamlDocument.read(f, f.toString())).orElse(YamlDocument.of(dev.mainstay.Json.object(), "(defaults)"));
         doc.requireObject("");
-        doc.onlyKeys("", "server", "data_dir", "workflows", "storage", "providers", "routes", "prices", "engine", "demo_api_key", "admin_key");
+        doc.onlyKeys("", "server", "data_dir", "workflows", "storage", "providers", "routes", "prices", "engine", "demo_api_key", "admin_key", "targets");
         doc.onlyKeys("/server", "host", "port", "max_body_bytes", "max_json_depth");
         doc.onlyKeys("/storage", "sqlite");
         doc.onlyKeys("/storage/sqlite", "synchronous");
@@ -129,6 +130,7 @@ public record ServerConfig(
         Map<String, ProviderSpec> providers = providers(doc, env);
         Map<String, List<Target>> routes = routes(doc, providers, env);
         Map<String, PriceTable.Price> prices = prices(doc);
+        Map<String, dev.mainstay.engine.TargetLimits.Limit> targetLimits = targetLimits(doc, providers);
 
         Duration lease = doc.duration("/engine/lease", EngineConfig.DEFAULT_LEASE);
         if (lease.compareTo(Duration.ofSeconds(1)) < 0) {
@@ -147,7 +149,7 @@ public record ServerConfig(
         adminKey.ifPresent(k -> checkKey("MAINSTAY_ADMIN_KEY (or admin_key)", k));
 
         return new ServerConfig(host, port, dataDir, workflows, durability, maxBody, maxDepth, demoKey, adminKey,
-                providers, routes, prices, lease, grace, maxInFlight, maxBacklog, maxAccountBacklog, breakerFailures, breakerCooldown);
+                providers, routes, prices, lease, grace, maxInFlight, maxBacklog, maxAccountBacklog, breakerFailures, breakerCooldown, targetLimits);
     }
 
     private static void checkKey(String where, String key) {
@@ -333,6 +335,26 @@ public record ServerConfig(
         }
         out.putIfAbsent("primary", List.of(primary));
         out.putIfAbsent("small", List.of(small));
+        return out;
+    }
+
+    private static Map<String, dev.mainstay.engine.TargetLimits.Limit> targetLimits(YamlDocument doc, Map<String, ProviderSpec> providers) {
+        Map<String, dev.mainstay.engine.TargetLimits.Limit> out = new LinkedHashMap<>();
+        if (!doc.has("/targets")) {
+            return out;
+        }
+        doc.requireObject("/targets");
+        for (String key : doc.node("/targets").propertyNames()) {
+            String p = "/targets/" + key.replace("~", "~0").replace("/", "~1");
+            int slash = key.indexOf('/');
+            if (slash <= 0 || !providers.containsKey(key.substring(0, slash))) {
+                throw doc.error(p, "must be 'provider/model' with a configured provider (configured: " + String.join(", ", providers.keySet()) + ")");
+            }
+            doc.requireObject(p);
+            doc.onlyKeys(p, "concurrency", "requests_per_minute", "tokens_per_minute");
+            out.put(key, new dev.mainstay.engine.TargetLimits.Limit(doc.integer(p + "/concurrency", 0, 0, 100_000),
+                    doc.integer(p + "/requests_per_minute", 0, 0, Integer.MAX_VALUE), doc.integer(p + "/tokens_per_minute", 0, 0, Integer.MAX_VALUE)));
+        }
         return out;
     }
 
