@@ -164,7 +164,12 @@ final class ModelStageExecutor {
             bulkhead.release();
             switch (outcome) {
                 case null -> health.neutral(target);
-                case ProviderOutcome.Success s -> health.success(target, s.latency());
+                case ProviderOutcome.Success s -> {
+                    health.success(target, s.latency());
+                    if (s.budgetExhaustedFor() != null) {
+                        health.pause(target, s.budgetExhaustedFor());
+                    }
+                }
                 case ProviderOutcome.RateLimited r -> health.failure(target, r.retryAfter());
                 case ProviderOutcome.Transient tr -> health.failure(target, tr.retryAfter());
                 case ProviderOutcome.TimedOut to -> health.failure(target, Optional.empty());

@@ -121,6 +121,17 @@ public final class TargetHealth {
         }
     }
 
+    /** The provider said its budget is used up for {@code wait}: hold calls back, without counting a failure. */
+    public void pause(Target t, Duration wait) {
+        Entry e = entry(t);
+        synchronized (e) {
+            Instant until = clock.instant().plus(wait);
+            if (until.isAfter(e.openUntil)) {
+                e.openUntil = until;
+            }
+        }
+    }
+
     /** A call that ended without saying anything about health (refusal, 4xx, interrupted). */
     public void neutral(Target t) {
         Entry e = entry(t);

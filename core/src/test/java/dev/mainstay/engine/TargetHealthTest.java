@@ -68,6 +68,16 @@ class TargetHealthTest {
     }
 
     @Test
+    void aUsedUpBudgetPausesTheTargetWithoutCountingAFailure() {
+        health.success(t, Duration.ofMillis(50));
+        health.pause(t, Duration.ofSeconds(12));
+        assertThat(health.refusal(t)).hasValueSatisfying(b -> assertThat(b.circuitOpen()).isFalse());
+        assertThat(health.snapshots().getFirst().consecutiveFailures()).isZero();
+        clock.advance(Duration.ofSeconds(12));
+        assertThat(health.refusal(t)).isEmpty();
+    }
+
+    @Test
     void p95NeedsFiveSamplesAndIsTheSlowTail() {
         for (int i = 1; i <= 4; i++) {
             health.success(t, Duration.ofMillis(i * 100));

@@ -140,7 +140,9 @@ public final class AnthropicMessagesProvider implements Provider {
     ProviderOutcome outcome(HttpResponse<String> response, Duration latency) {
         int status = response.statusCode();
         if (status == 200) {
-            return success(response.body(), latency);
+            ProviderOutcome ok = success(response.body(), latency);
+            Optional<Duration> exhausted = exhaustedFor(response.headers(), clock.instant());
+            return ok instanceof ProviderOutcome.Success s && exhausted.isPresent() ? s.withBudgetExhaustedFor(exhausted.get()) : ok;
         }
         ApiError error = ApiError.of(response.body());
         String detail = "HTTP " + status + (error.type().isEmpty() ? ": " : " ") + error.text();
@@ -228,6 +230,22 @@ public final class AnthropicMessagesProvider implements Provider {
     }
 
     /** {@code retry-after} in seconds, as Anthropic sends it. */
+    /** When an {@code anthropic-ratelimit-*-remaining} header is 0: the longest wait until those budgets reset. */
+    static Optional<Duration> exhaustedFor(HttpHeaders headers, Instant now) {
+        Optional<Instant> exhausted = Optional.empty();
+        for (String budget : BUDGETS) {
+            Optional<Instant> reset = headers.firstValue("anthropic-ratelimit-" + budget + "-reset").flatMap(AnthropicMessagesProvider::parseInstant);
+            boolean out = headers.firstValue("anthropic-ratelimit-" + budget + "-remaining").map(v -> v.strip().equals("0")).orElse(false);
+            if (out && reset.isPresent() && (exhausted.isEmpty() || reset.get().isAfter(exhausted.get()))) {
+                exhausted = reset;
+            }
+        }
+        return exhausted.map(at -> {
+            Duration d = Duration.between(now, at);
+            return d.isNegative() ? Duration.ZERO : d;
+        });
+    }
+
     private static Optional<Duration> retryAfterHeader(HttpHeaders headers) {
         return headers.firstValue("retry-after").flatMap(v -> {
             try {

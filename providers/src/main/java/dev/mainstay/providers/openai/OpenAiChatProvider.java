@@ -119,7 +119,9 @@ public final class OpenAiChatProvider implements Provider {
     ProviderOutcome outcome(HttpResponse<String> response, Duration latency) {
         int status = response.statusCode();
         if (status == 200) {
-            return success(response.body(), latency);
+            ProviderOutcome ok = success(response.body(), latency);
+            Optional<Duration> exhausted = exhaustedFor(response.headers());
+            return ok instanceof ProviderOutcome.Success s && exhausted.isPresent() ? s.withBudgetExhaustedFor(exhausted.get()) : ok;
         }
         Optional<Duration> retryAfter = retryAfter(response);
         String detail = "HTTP " + status + ": " + errorMessage(response.body());
@@ -202,6 +204,19 @@ public final class OpenAiChatProvider implements Provider {
             return tokens;
         }
         return requests.isPresent() ? requests : tokens;
+    }
+
+    /** When the remaining-* headers say a budget hit zero: the longest wait until those reset. */
+    static Optional<Duration> exhaustedFor(java.net.http.HttpHeaders headers) {
+        Optional<Duration> out = Optional.empty();
+        for (String budget : new String[] {"requests", "tokens"}) {
+            boolean zero = headers.firstValue("x-ratelimit-remaining-" + budget).map(v -> v.strip().equals("0")).orElse(false);
+            Optional<Duration> reset = headers.firstValue("x-ratelimit-reset-" + budget).flatMap(OpenAiChatProvider::parseReset);
+            if (zero && reset.isPresent() && (out.isEmpty() || reset.get().compareTo(out.get()) > 0)) {
+                out = reset;
+            }
+        }
+        return out;
     }
 
     static Optional<Duration> parseReset(String text) {

@@ -88,6 +88,17 @@ class AnthropicRecordedResponsesTest {
     }
 
     @Test
+    void aSuccessThatUsesUpABudgetSaysHowLongTheNextCallMustWait() {
+        ProviderOutcome used = provider.outcome(response(200, "message-text.json",
+                "anthropic-ratelimit-requests-remaining", "0", "anthropic-ratelimit-requests-reset", "2026-11-22T21:00:30Z",
+                "anthropic-ratelimit-tokens-remaining", "5000", "anthropic-ratelimit-tokens-reset", "2026-11-22T21:00:05Z"), LATENCY);
+        assertThat(used).isInstanceOfSatisfying(ProviderOutcome.Success.class, s -> assertThat(s.budgetExhaustedFor()).isEqualTo(Duration.ofSeconds(30)));
+        ProviderOutcome plenty = provider.outcome(response(200, "message-text.json",
+                "anthropic-ratelimit-requests-remaining", "10", "anthropic-ratelimit-requests-reset", "2026-11-22T21:00:30Z"), LATENCY);
+        assertThat(plenty).isInstanceOfSatisfying(ProviderOutcome.Success.class, s -> assertThat(s.budgetExhaustedFor()).isNull());
+    }
+
+    @Test
     void rateLimitWithoutRetryAfterWaitsForTheExhaustedBudgetsReset() {
         ProviderOutcome outcome = provider.outcome(response(429, "error-rate-limit.json",
                 "anthropic-ratelimit-requests-limit", "50",

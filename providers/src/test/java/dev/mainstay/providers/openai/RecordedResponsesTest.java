@@ -90,6 +90,17 @@ class RecordedResponsesTest {
     }
 
     @Test
+    void aSuccessThatUsesUpABudgetSaysHowLongTheNextCallMustWait() {
+        ProviderOutcome used = provider.outcome(response(200, "chat-completion-success.json",
+                "x-ratelimit-remaining-requests", "0", "x-ratelimit-reset-requests", "12s",
+                "x-ratelimit-remaining-tokens", "1500", "x-ratelimit-reset-tokens", "40ms"), LATENCY);
+        assertThat(used).isInstanceOfSatisfying(ProviderOutcome.Success.class, s -> assertThat(s.budgetExhaustedFor()).isEqualTo(Duration.ofSeconds(12)));
+        ProviderOutcome plenty = provider.outcome(response(200, "chat-completion-success.json",
+                "x-ratelimit-remaining-requests", "499", "x-ratelimit-reset-requests", "12s"), LATENCY);
+        assertThat(plenty).isInstanceOfSatisfying(ProviderOutcome.Success.class, s -> assertThat(s.budgetExhaustedFor()).isNull());
+    }
+
+    @Test
     void rateLimitOnTokensWaitsForTheTokensReset() {
         assertThat(OpenAiChatProvider.retryAfter(response(429, "error-rate-limit.json",
                 "x-ratelimit-remaining-requests", "499", "x-ratelimit-reset-requests", "1m30s",
