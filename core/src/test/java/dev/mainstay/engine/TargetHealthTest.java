@@ -2,6 +2,7 @@ package dev.mainstay.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mainstay.SteppedClock;
 import dev.mainstay.provider.Target;
 import java.time.Duration;
 import java.time.Instant;
@@ -9,31 +10,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class TargetHealthTest {
-    /** A clock the test moves by hand (core cannot use the testkit's, which depends on core). */
-    private static final class SteppedClock extends java.time.Clock {
-        private Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return java.time.ZoneOffset.UTC;
-        }
-
-        @Override
-        public java.time.Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-    }
-
-    private final SteppedClock clock = new SteppedClock();
+    private final SteppedClock clock = new SteppedClock(Instant.parse("2026-01-01T00:00:00Z"));
     private final TargetHealth health = new TargetHealth(clock, 3, Duration.ofSeconds(30));
     private final Target t = new Target("openai", "gpt-4o-mini");
 

@@ -2,36 +2,15 @@ package dev.mainstay.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mainstay.SteppedClock;
 import dev.mainstay.provider.Target;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class TargetLimitsTest {
-    private static final class SteppedClock extends Clock {
-        Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-    }
-
-    private final SteppedClock clock = new SteppedClock();
+    private final SteppedClock clock = new SteppedClock(Instant.parse("2026-01-01T00:00:00Z"));
     private final Target t = new Target("openai", "gpt-4o-mini");
 
     @Test
@@ -40,8 +19,8 @@ class TargetLimitsTest {
         for (int i = 0; i < 60; i++) {
             assertThat(limits.admit(t, 100)).as("request %d of the first minute", i).isEmpty();
         }
-        assertThat(limits.admit(t, 100)).contains(clock.now.plusSeconds(1));
-        clock.now = clock.now.plusSeconds(1);
+        assertThat(limits.admit(t, 100)).contains(clock.instant().plusSeconds(1));
+        clock.advance(Duration.ofSeconds(1));
         assertThat(limits.admit(t, 100)).isEmpty();
         assertThat(limits.admit(t, 100)).isPresent();
     }
@@ -50,8 +29,8 @@ class TargetLimitsTest {
     void tokensPerMinuteHoldsBackACallThatDoesNotFit() {
         TargetLimits limits = new TargetLimits(clock, Map.of("openai/gpt-4o-mini", new TargetLimits.Limit(0, 0, 6_000)));
         assertThat(limits.admit(t, 5_000)).isEmpty();
-        assertThat(limits.admit(t, 2_000)).contains(clock.now.plus(Duration.ofSeconds(10)));
-        clock.now = clock.now.plusSeconds(10);
+        assertThat(limits.admit(t, 2_000)).contains(clock.instant().plus(Duration.ofSeconds(10)));
+        clock.advance(Duration.ofSeconds(10));
         assertThat(limits.admit(t, 2_000)).isEmpty();
     }
 

@@ -5,13 +5,10 @@ import dev.mainstay.provider.Message;
 import dev.mainstay.provider.ModelRequest;
 import dev.mainstay.provider.Provider;
 import dev.mainstay.provider.ProviderOutcome;
-import java.io.IOException;
+import dev.mainstay.providers.http.JsonEndpoint;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpHeaders;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -19,7 +16,7 @@ import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import tools.jackson.core.JacksonException;
@@ -41,7 +38,6 @@ public final class AnthropicMessagesProvider implements Provider {
     static final String API_VERSION = "2023-06-01";
     /** The name of the one tool through which the model answers. */
     static final String TOOL = "respond";
-    private static final int MAX_ERROR_DETAIL = 300;
     /** The budgets Anthropic reports, each with {@code -remaining} and {@code -reset} headers. */
     private static final List<String> BUDGETS = List.of("requests", "tokens", "input-tokens", "output-tokens");
 
@@ -58,8 +54,7 @@ public final class AnthropicMessagesProvider implements Provider {
 
     private final Config config;
     private final Clock clock;
-    private final HttpClient http;
-    private final URI endpoint;
+    private final JsonEndpoint endpoint;
 
     public AnthropicMessagesProvider(Config config) {
         this(config, Clock.systemUTC());
@@ -69,13 +64,7 @@ public final class AnthropicMessagesProvider implements Provider {
     AnthropicMessagesProvider(Config config, Clock clock) {
         this.config = config;
         this.clock = clock;
-        this.http = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(config.connectTimeout())
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .build();
-        String base = config.baseUrl().toString();
-        this.endpoint = URI.create((base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + "/v1/messages");
+        this.endpoint = new JsonEndpoint(config.baseUrl(), "/v1/messages", config.connectTimeout());
     }
 
     @Override
@@ -85,26 +74,10 @@ public final class AnthropicMessagesProvider implements Provider {
 
     @Override
     public ProviderOutcome call(ModelRequest request) throws InterruptedException {
-        HttpRequest.Builder http = HttpRequest.newBuilder(endpoint)
-                .timeout(request.timeout())
-                .header("content-type", "application/json")
-                .header("accept", "application/json")
-                .header("anthropic-version", API_VERSION)
-                .POST(HttpRequest.BodyPublishers.ofString(Json.write(body(request))));
-        if (!config.apiKey().isEmpty()) {
-            http.header("x-api-key", config.apiKey());
-        }
-        request.tags().forEach((k, v) -> http.header("X-Mainstay-" + capitalise(k), v));
-        long started = System.nanoTime();
-        HttpResponse<String> response;
-        try {
-            response = this.http.send(http.build(), HttpResponse.BodyHandlers.ofString());
-        } catch (HttpTimeoutException e) {
-            return new ProviderOutcome.TimedOut(request.timeout(), "no response from " + endpoint.getHost() + " within " + request.timeout().toMillis() + " ms");
-        } catch (IOException e) {
-            return new ProviderOutcome.Transient(Optional.empty(), "connection to " + endpoint.getHost() + ":" + port() + " failed: " + describe(e));
-        }
-        return outcome(response, Duration.ofNanos(System.nanoTime() - started));
+        Map<String, String> headers = config.apiKey().isEmpty()
+                ? Map.of("anthropic-version", API_VERSION)
+                : Map.of("anthropic-version", API_VERSION, "x-api-key", config.apiKey());
+        return endpoint.post(body(request), request.timeout(), headers, request.tags(), this::outcome);
     }
 
     ObjectNode body(ModelRequest request) {
@@ -161,14 +134,14 @@ public final class AnthropicMessagesProvider implements Provider {
         try {
             root = Json.parse(body);
         } catch (JacksonException e) {
-            return new ProviderOutcome.Transient(Optional.empty(), "response body is not JSON: " + abbreviate(body));
+            return new ProviderOutcome.Transient(Optional.empty(), "response body is not JSON: " + JsonEndpoint.abbreviate(body));
         }
         if ("error".equals(root.path("type").asString(""))) {
             return new ProviderOutcome.Transient(Optional.empty(), "HTTP 200 with an error body: " + ApiError.of(body).text());
         }
         JsonNode content = root.path("content");
         if (!content.isArray()) {
-            return new ProviderOutcome.Transient(Optional.empty(), "response has no content array: " + abbreviate(body));
+            return new ProviderOutcome.Transient(Optional.empty(), "response has no content array: " + JsonEndpoint.abbreviate(body));
         }
         List<String> texts = new ArrayList<>();
         JsonNode toolInput = null;
@@ -187,7 +160,7 @@ public final class AnthropicMessagesProvider implements Provider {
         }
         String text = texts.stream().collect(Collectors.joining());
         if ("refusal".equals(root.path("stop_reason").asString(""))) {
-            return new ProviderOutcome.Refused(text.isBlank() ? "stop_reason refusal, no explanation given" : abbreviate(text));
+            return new ProviderOutcome.Refused(text.isBlank() ? "stop_reason refusal, no explanation given" : JsonEndpoint.abbreviate(text));
         }
         JsonNode usage = root.path("usage");
         // Cached prompt tokens are prompt tokens: Anthropic counts them apart from input_tokens.
@@ -271,12 +244,12 @@ public final class AnthropicMessagesProvider implements Provider {
             try {
                 JsonNode error = Json.parse(body).path("error");
                 if (error.path("message").isString()) {
-                    return new ApiError(error.path("type").asString(""), abbreviate(error.path("message").stringValue()));
+                    return new ApiError(error.path("type").asString(""), JsonEndpoint.abbreviate(error.path("message").stringValue()));
                 }
             } catch (JacksonException ignored) {
                 // not JSON: show the start of the body
             }
-            return new ApiError("", abbreviate(body));
+            return new ApiError("", JsonEndpoint.abbreviate(body));
         }
 
         String text() {
@@ -284,30 +257,12 @@ public final class AnthropicMessagesProvider implements Provider {
         }
     }
 
-    private static String abbreviate(String s) {
-        if (s == null || s.isBlank()) {
-            return "(empty body)";
-        }
-        String one = s.strip().replaceAll("\\s+", " ");
-        return one.length() <= MAX_ERROR_DETAIL ? one : one.substring(0, MAX_ERROR_DETAIL) + "…";
-    }
 
-    private static String describe(IOException e) {
-        String m = e.getMessage();
-        return e.getClass().getSimpleName() + (m == null || m.isBlank() ? "" : " (" + m + ")");
-    }
 
-    private static String capitalise(String s) {
-        return s.isEmpty() ? s : s.substring(0, 1).toUpperCase(Locale.ROOT) + s.substring(1);
-    }
 
-    private int port() {
-        int port = endpoint.getPort();
-        return port != -1 ? port : "https".equals(endpoint.getScheme()) ? 443 : 80;
-    }
 
     /** For tests and logs: which endpoint this provider posts to. */
     public URI endpoint() {
-        return endpoint;
+        return endpoint.uri();
     }
 }

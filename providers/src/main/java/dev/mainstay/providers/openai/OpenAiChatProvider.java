@@ -5,18 +5,15 @@ import dev.mainstay.provider.Message;
 import dev.mainstay.provider.ModelRequest;
 import dev.mainstay.provider.Provider;
 import dev.mainstay.provider.ProviderOutcome;
-import java.io.IOException;
+import dev.mainstay.providers.http.JsonEndpoint;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
-import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -33,7 +30,6 @@ import tools.jackson.databind.node.ObjectNode;
  */
 public final class OpenAiChatProvider implements Provider {
     private static final Pattern RESET_DURATION = Pattern.compile("(?:(\\d+)h)?(?:(\\d+)m(?!s))?(?:(\\d+(?:\\.\\d+)?)s)?(?:(\\d+)ms)?");
-    private static final int MAX_ERROR_DETAIL = 300;
 
     /**
      * @param name the provider name routes refer to
@@ -54,18 +50,11 @@ public final class OpenAiChatProvider implements Provider {
     }
 
     private final Config config;
-    private final HttpClient http;
-    private final URI endpoint;
+    private final JsonEndpoint endpoint;
 
     public OpenAiChatProvider(Config config) {
         this.config = config;
-        this.http = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(config.connectTimeout())
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .build();
-        String base = config.baseUrl().toString();
-        this.endpoint = URI.create((base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + "/chat/completions");
+        this.endpoint = new JsonEndpoint(config.baseUrl(), "/chat/completions", config.connectTimeout());
     }
 
     @Override
@@ -75,26 +64,8 @@ public final class OpenAiChatProvider implements Provider {
 
     @Override
     public ProviderOutcome call(ModelRequest request) throws InterruptedException {
-        HttpRequest.Builder http = HttpRequest.newBuilder(endpoint)
-                .timeout(request.timeout())
-                .header("Content-Type", "application/json")
-                .header("Accept", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(Json.write(body(request))));
-        if (!config.apiKey().isEmpty()) {
-            http.header("Authorization", "Bearer " + config.apiKey());
-        }
-        request.tags().forEach((k, v) -> http.header("X-Mainstay-" + capitalise(k), v));
-        long started = System.nanoTime();
-        HttpResponse<String> response;
-        try {
-            response = this.http.send(http.build(), HttpResponse.BodyHandlers.ofString());
-        } catch (HttpTimeoutException e) {
-            return new ProviderOutcome.TimedOut(request.timeout(), "no response from " + endpoint.getHost() + " within " + request.timeout().toMillis() + " ms");
-        } catch (IOException e) {
-            return new ProviderOutcome.Transient(Optional.empty(), "connection to " + endpoint.getHost() + ":" + endpoint.getPort() + " failed: " + describe(e));
-        }
-        Duration latency = Duration.ofNanos(System.nanoTime() - started);
-        return outcome(response, latency);
+        Map<String, String> headers = config.apiKey().isEmpty() ? Map.of() : Map.of("Authorization", "Bearer " + config.apiKey());
+        return endpoint.post(body(request), request.timeout(), headers, request.tags(), this::outcome);
     }
 
     ObjectNode body(ModelRequest request) {
@@ -139,16 +110,16 @@ public final class OpenAiChatProvider implements Provider {
         try {
             root = Json.parse(body);
         } catch (JacksonException e) {
-            return new ProviderOutcome.Transient(Optional.empty(), "response body is not JSON: " + abbreviate(body));
+            return new ProviderOutcome.Transient(Optional.empty(), "response body is not JSON: " + JsonEndpoint.abbreviate(body));
         }
         JsonNode choice = root.path("choices").path(0);
         JsonNode message = choice.path("message");
         if (choice.isMissingNode() || message.isMissingNode()) {
-            return new ProviderOutcome.Transient(Optional.empty(), "response has no choices[0].message: " + abbreviate(body));
+            return new ProviderOutcome.Transient(Optional.empty(), "response has no choices[0].message: " + JsonEndpoint.abbreviate(body));
         }
         JsonNode refusal = message.get("refusal");
         if (refusal != null && refusal.isString() && !refusal.stringValue().isBlank()) {
-            return new ProviderOutcome.Refused(abbreviate(refusal.stringValue()));
+            return new ProviderOutcome.Refused(JsonEndpoint.abbreviate(refusal.stringValue()));
         }
         if ("content_filter".equals(choice.path("finish_reason").asString(""))) {
             return new ProviderOutcome.Refused("the provider's content filter stopped the answer");
@@ -237,36 +208,22 @@ public final class OpenAiChatProvider implements Provider {
             JsonNode root = Json.parse(body);
             JsonNode message = root.path("error").path("message");
             if (message.isString()) {
-                return abbreviate(message.stringValue());
+                return JsonEndpoint.abbreviate(message.stringValue());
             }
             if (root.path("error").isString()) {
-                return abbreviate(root.path("error").stringValue());
+                return JsonEndpoint.abbreviate(root.path("error").stringValue());
             }
         } catch (JacksonException ignored) {
             // not JSON: show the start of the body
         }
-        return abbreviate(body);
+        return JsonEndpoint.abbreviate(body);
     }
 
-    private static String abbreviate(String s) {
-        if (s == null || s.isBlank()) {
-            return "(empty body)";
-        }
-        String one = s.strip().replaceAll("\\s+", " ");
-        return one.length() <= MAX_ERROR_DETAIL ? one : one.substring(0, MAX_ERROR_DETAIL) + "…";
-    }
 
-    private static String describe(IOException e) {
-        String m = e.getMessage();
-        return e.getClass().getSimpleName() + (m == null || m.isBlank() ? "" : " (" + m + ")");
-    }
 
-    private static String capitalise(String s) {
-        return s.isEmpty() ? s : s.substring(0, 1).toUpperCase(Locale.ROOT) + s.substring(1);
-    }
 
     /** For tests and logs: which endpoint this provider posts to. */
     public URI endpoint() {
-        return endpoint;
+        return endpoint.uri();
     }
 }
