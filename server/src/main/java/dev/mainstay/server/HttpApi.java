@@ -475,10 +475,7 @@ final class HttpApi {
             }
         }
         int limit = parseLimit(query.first("limit").asOptional(), errors);
-        String cursor = query.first("cursor").asOptional().orElse(null);
-        if (cursor != null && !cursor.matches("[A-Za-z0-9_]{1,64}")) {
-            errors.add(Problem.FieldError.parameter("cursor", "not a cursor returned by this endpoint"));
-        }
+        String cursor = parseCursor(query.first("cursor").asOptional(), errors);
         if (!errors.isEmpty()) {
             throw new ApiException(new Problem(400, ErrorCode.INVALID_INPUT, "invalid query parameters", false, Optional.empty(), errors));
         }
@@ -528,10 +525,7 @@ final class HttpApi {
             }
         }
         int limit = parseLimit(query.first("limit").asOptional(), errors);
-        String cursor = query.first("cursor").asOptional().orElse(null);
-        if (cursor != null && !cursor.matches("[A-Za-z0-9_]{1,64}")) {
-            errors.add(Problem.FieldError.parameter("cursor", "not a cursor returned by this endpoint"));
-        }
+        String cursor = parseCursor(query.first("cursor").asOptional(), errors);
         if (!errors.isEmpty()) {
             throw new ApiException(new Problem(400, ErrorCode.INVALID_INPUT, "invalid query parameters", false, Optional.empty(), errors));
         }
@@ -578,6 +572,14 @@ final class HttpApi {
         }
         Review decided = engine.decide(principal.accountId(), reviewId, decision, body.get("output"), note == null ? null : note.stringValue(), principal.keyId());
         return Reply.json(200, ReviewView.render(decided));
+    }
+
+    private static String parseCursor(Optional<String> text, List<Problem.FieldError> errors) {
+        if (text.isPresent() && !text.get().matches("[A-Za-z0-9_]{1,64}")) {
+            errors.add(Problem.FieldError.parameter("cursor", "not a cursor returned by this endpoint"));
+            return null;
+        }
+        return text.orElse(null);
     }
 
     private static int parseLimit(Optional<String> text, List<Problem.FieldError> errors) {
