@@ -732,7 +732,7 @@ public final class SqliteStore implements Store {
                             : now.spent() + " tokens spent and " + now.reserved() + " held";
                     Optional<Duration> wait = h.resetsAt() == null ? Optional.empty() : Optional.of(Duration.between(r.at(), h.resetsAt()));
                     return new Reservation.Outcome.Refused(new LimitHit(h.code(), h.limit(), h.label(), "a model call needs " + what + " but " + h.label()
-                            + " has " + used + " of its " + h.limit() + " of " + of, later ? Optional.of(Duration.ofSeconds(1)) : wait), !later);
+                            + " has " + used + " of its " + h.limit() + " of " + of, later ? Optional.of(Duration.ofMillis(500)) : wait), !later);
                 }
                 next.add(after.get());
             }
