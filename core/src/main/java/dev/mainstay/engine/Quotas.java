@@ -37,8 +37,6 @@ import java.util.concurrent.ConcurrentHashMap;
 final class Quotas {
     /** How long an account's plan and limits are reused before they are read again. */
     private static final Duration ACCOUNT_TTL = Duration.ofSeconds(1);
-    /** How long past the call's timeout a reservation is kept for a node that went silent. */
-    private static final Duration RESERVATION_GRACE = Duration.ofSeconds(30);
 
     private final Store store;
     private final PriceTable prices;
@@ -145,7 +143,8 @@ final class Quotas {
 
     /**
      * Reserves the most a call can cost: the prompt's estimated tokens plus {@code maxOutputTokens},
-     * priced, against every budget that applies to it.
+     * priced, against every budget that applies to it. The reservation expires one lease after the
+     * call's timeout: by then the call has settled, or its node is gone and the job runs elsewhere.
      */
     Held reserve(Job job, WorkflowDefinition wf, Target t, List<Message> messages, String schema, int maxOutputTokens, Duration timeout) {
         Instant now = clock.instant();
@@ -180,7 +179,7 @@ final class Quotas {
         if (holds.isEmpty()) {
             return new Held.Granted(null);
         }
-        Reservation r = new Reservation(ids.next("rsv"), job.accountId(), job.id(), holds, now, now.plus(timeout).plus(RESERVATION_GRACE));
+        Reservation r = new Reservation(ids.next("rsv"), job.accountId(), job.id(), holds, now, now.plus(timeout).plus(config.lease()));
         return switch (store.reserve(r)) {
             case Reservation.Outcome.Granted g -> new Held.Granted(g.id());
             case Reservation.Outcome.Refused refused -> new Held.Refused(refused);
