@@ -381,6 +381,8 @@ class LadderPropertiesTest {
         @Override public long countUnfinished(String accountId) { throw unused(); }
         @Override public Optional<Instant> nextDueAt() { throw unused(); }
         @Override public long commitCount() { throw unused(); }
+        @Override public Optional<CachedOutput> cachedOutput(String key, Instant now) { throw unused(); }
+        @Override public void cacheOutput(String key, String workflow, CachedOutput output, Instant now, Instant expiresAt) { throw unused(); }
         @Override public void close() { }
     }
 }
