@@ -23,7 +23,7 @@ public record AccountLimits(Long requestsPerMinute, Long tokensPerDay, Long cost
     private static final Set<String> FIELDS = Set.of("requests_per_minute", "tokens_per_day", "cost_per_month_usd", "max_concurrent_jobs");
 
     public AccountLimits {
-        if (requestsPerMinute != null && requestsPerMinute < 1 || tokensPerDay != null && tokensPerDay < 0
+        if (requestsPerMinute != null && (requestsPerMinute < 1 || requestsPerMinute > TokenBucket.MAX_CAPACITY) || tokensPerDay != null && tokensPerDay < 0
                 || costPerMonthMicros != null && costPerMonthMicros < 0 || maxConcurrentJobs != null && maxConcurrentJobs < 1) {
             throw new IllegalArgumentException("limits must be positive");
         }
@@ -76,6 +76,10 @@ public record AccountLimits(Long requestsPerMinute, Long tokensPerDay, Long cost
             }
         }
         Long rpm = wholeNumber(body, "requests_per_minute", 1, bad);
+        if (rpm != null && rpm > TokenBucket.MAX_CAPACITY) {
+            bad.add(new Violation("/requests_per_minute", "at most " + TokenBucket.MAX_CAPACITY + "; leave it null for no limit"));
+            rpm = null;
+        }
         Long tpd = wholeNumber(body, "tokens_per_day", 0, bad);
         Long conc = wholeNumber(body, "max_concurrent_jobs", 1, bad);
         Long cost = null;

@@ -50,6 +50,9 @@ public record Counter(long spent, long reserved) {
 
     /** The call that held {@code held} never reported back; its hold is given up. */
     public Counter release(long held) {
+        if (held < 0) {
+            throw new IllegalArgumentException("held must not be negative: " + held);
+        }
         return new Counter(spent, Math.max(0, reserved - held));
     }
 

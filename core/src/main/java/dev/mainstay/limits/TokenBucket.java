@@ -28,17 +28,30 @@ public final class TokenBucket {
         }
     }
 
-    /** Takes one token at {@code now} from {@code state} ({@code null}: a full bucket). */
+    /** The largest capacity a bucket may have: a billion requests per period. */
+    public static final long MAX_CAPACITY = 1_000_000_000L;
+
+    /**
+     * Takes one token at {@code now} from {@code state} ({@code null}: a full bucket). A {@code now}
+     * earlier than the bucket's last update (a node whose clock is behind) refills nothing and never
+     * moves the bucket's clock back, so no stretch of time is refilled twice.
+     */
     public static Take take(State state, long capacity, Duration period, Instant now) {
+        if (capacity < 1 || capacity > MAX_CAPACITY) {
+            throw new IllegalArgumentException("a bucket holds 1 to " + MAX_CAPACITY + " tokens, got " + capacity);
+        }
         State level = level(state, capacity, period, now);
         if (level.microTokens() >= UNIT) {
-            return new Take.Taken(new State(level.microTokens() - UNIT, now));
+            return new Take.Taken(new State(level.microTokens() - UNIT, level.at()));
         }
-        long missing = UNIT - level.microTokens();
-        // Time for the missing millionths to refill, rounded up to the next millisecond.
-        long perMs = Math.max(1, Math.multiplyExact(capacity, UNIT) / Math.max(1, period.toMillis()));
-        long ms = (missing + perMs - 1) / perMs;
-        return new Take.Wait(Duration.ofMillis(Math.max(1, ms)));
+        // The shortest whole number of milliseconds after the stored state at which a token is there.
+        long periodMs = Math.max(1, period.toMillis());
+        java.math.BigInteger need = java.math.BigInteger.valueOf(UNIT - state.microTokens()).multiply(java.math.BigInteger.valueOf(periodMs));
+        java.math.BigInteger full = java.math.BigInteger.valueOf(capacity * UNIT);
+        java.math.BigInteger[] qr = need.divideAndRemainder(full);
+        long elapsed = qr[0].longValueExact() + (qr[1].signum() > 0 ? 1 : 0);
+        long wait = Duration.between(now, state.at().plusMillis(elapsed)).toMillis();
+        return new Take.Wait(Duration.ofMillis(Math.max(1, wait)));
     }
 
     /** The level at {@code now}: what was there plus what refilled since, capped at capacity. */

@@ -462,7 +462,7 @@ public final class SqliteStore implements Store {
                 }
                 int before = ids.size();
                 try (PreparedStatement ps = c.prepareStatement("SELECT id FROM jobs WHERE account_id = ? AND status IN ('queued', 'retrying') AND next_run_at <= ? "
-                        + "ORDER BY priority DESC, next_run_at LIMIT ? OFFSET ?")) {
+                        + "ORDER BY priority DESC, next_run_at, id LIMIT ? OFFSET ?")) {
                     bind(ps, account, now, limit, taken.getOrDefault(account, 0));
                     try (ResultSet rs = ps.executeQuery()) {
                         while (rs.next()) {
