@@ -553,7 +553,7 @@ public final class Engine implements AutoCloseable {
                 Duration left = Duration.between(started, job.deadlineAt());
                 if (block.isEmpty()) {
                     // Configured minute budgets: a call that does not fit yet waits in the queue.
-                    Optional<Instant> fits = limits.admit(target, model.maxOutputTokens() + executor.estimatePromptTokens(job, model, outputs));
+                    Optional<Instant> fits = limits.admit(target, () -> executor.estimateTokens(job, wf, model, outputs, target));
                     if (fits.isPresent()) {
                         block = Optional.of(new TargetHealth.Block(target + " is at its configured requests- or tokens-per-minute limit", fits.get(), false));
                     }

@@ -16,6 +16,7 @@ import dev.mainstay.provider.ProviderOutcome;
 import dev.mainstay.provider.Routes;
 import dev.mainstay.provider.Target;
 import dev.mainstay.usage.Charge;
+import dev.mainstay.usage.TokenEstimator;
 import dev.mainstay.workflow.ModelStage;
 import dev.mainstay.workflow.WorkflowDefinition;
 import java.math.BigDecimal;
@@ -47,10 +48,12 @@ final class ModelStageExecutor {
     private final TargetHealth health;
     private final TargetLimits limits;
     private final Quotas quotas;
+    private final TokenEstimator tokens;
 
     ModelStageExecutor(Map<String, Provider> providers, Routes routes, Quotas quotas, Clock clock, EngineConfig config, TargetHealth health,
                        TargetLimits limits) {
         this.quotas = quotas;
+        this.tokens = quotas.tokens();
         this.health = health;
         this.limits = limits;
         this.providers = Map.copyOf(providers);
@@ -76,10 +79,7 @@ final class ModelStageExecutor {
             return failed(ErrorCode.DEADLINE_EXCEEDED, "the workflow deadline of " + workflow.deadline() + " passed before stage '" + stage.id() + "' could run", false, null, List.of());
         }
 
-        String prompt = stage.prompt().render(job.input(), earlier);
-        List<Message> messages = new ArrayList<>();
-        messages.add(Message.system(instructions(workflow, stage)));
-        messages.add(Message.user(prompt));
+        List<Message> messages = messages(job, workflow, stage, earlier);
         Map<String, String> tags = Map.of("job", job.id(), "stage", stage.id(), "workflow", workflow.name() + "@" + workflow.version());
         String schemaName = stage.id().replace('-', '_') + "_output";
         List<Charge> charges = new ArrayList<>();
@@ -211,12 +211,14 @@ final class ModelStageExecutor {
         }
     }
 
-    /**
-     * A conservative estimate of the prompt's tokens for rate budgeting: the rendered prompt and
-     * instructions at one token per three characters (tokenizers average about four for English).
-     */
-    long estimatePromptTokens(Job job, ModelStage stage, Map<String, JsonNode> earlier) {
-        return (stage.prompt().render(job.input(), earlier).length() + Json.write(stage.output().schema().node()).length()) / 3 + 1;
+    /** The messages of a stage's first call: instructions with the output contract, then the rendered prompt. */
+    private static List<Message> messages(Job job, WorkflowDefinition workflow, ModelStage stage, Map<String, JsonNode> earlier) {
+        return List.of(Message.system(instructions(workflow, stage)), Message.user(stage.prompt().render(job.input(), earlier)));
+    }
+
+    /** The stage's first call to {@code t}, estimated as budget reservations estimate it: prompt plus the most it may answer. */
+    long estimateTokens(Job job, WorkflowDefinition workflow, ModelStage stage, Map<String, JsonNode> earlier, Target t) {
+        return tokens.estimate(t.model(), messages(job, workflow, stage, earlier), Json.write(stage.output().schema().node())) + stage.maxOutputTokens();
     }
 
     /** Every target of the stage's routes, in preference order, each once. */

@@ -1,6 +1,5 @@
 package dev.mainstay.engine;
 
-import dev.mainstay.ErrorCode;
 import dev.mainstay.access.Account;
 import dev.mainstay.access.Principal;
 import dev.mainstay.job.Job;
@@ -111,32 +110,52 @@ final class Quotas {
         return s.stream().sorted().toList();
     }
 
-    /** The limits a submit of {@code wf} by this account must pass. */
-    Admission admission(String accountId, WorkflowDefinition wf, Instant now) {
+    /** One budget that applies: the counter its spend is kept under, and its limit. */
+    private record Budget(String scope, Hold.Unit unit, long max, String limit, String label, Instant resetsAt) {
+    }
+
+    /**
+     * The budgets of the account, of this workflow for the account, and (with a {@code jobId}) of
+     * the job, each only when a limit is set.
+     */
+    private List<Budget> budgets(String accountId, WorkflowDefinition wf, String jobId, Instant now) {
         AccountLimits acct = effective(accountId);
         AccountLimits own = wf.limits().perAccount();
         String who = "account " + accountId;
         String whoWf = "workflow " + wf.name() + " for account " + accountId;
-        List<Admission.Bucket> buckets = new ArrayList<>();
-        if (acct.requestsPerMinute() != null) {
-            buckets.add(new Admission.Bucket("rpm/" + accountId, acct.requestsPerMinute(), Duration.ofMinutes(1), "requests_per_minute", who));
-        }
-        if (own.requestsPerMinute() != null) {
-            buckets.add(new Admission.Bucket("rpm/" + accountId + "/wf/" + wf.name(), own.requestsPerMinute(), Duration.ofMinutes(1), "requests_per_minute", whoWf));
-        }
-        List<Admission.Ceiling> ceilings = new ArrayList<>();
+        List<Budget> out = new ArrayList<>();
         if (acct.costPerMonthMicros() != null) {
-            ceilings.add(new Admission.Ceiling(Scope.accountCost(accountId, now), acct.costPerMonthMicros(), Hold.Unit.MICRO_USD, "cost_per_month_usd", who, Scope.monthEnd(now)));
+            out.add(new Budget(Scope.accountCost(accountId, now), Hold.Unit.MICRO_USD, acct.costPerMonthMicros(), "cost_per_month_usd", who, Scope.monthEnd(now)));
         }
         if (acct.tokensPerDay() != null) {
-            ceilings.add(new Admission.Ceiling(Scope.accountTokens(accountId, now), acct.tokensPerDay(), Hold.Unit.TOKENS, "tokens_per_day", who, Scope.dayEnd(now)));
+            out.add(new Budget(Scope.accountTokens(accountId, now), Hold.Unit.TOKENS, acct.tokensPerDay(), "tokens_per_day", who, Scope.dayEnd(now)));
         }
         if (own.costPerMonthMicros() != null) {
-            ceilings.add(new Admission.Ceiling(Scope.workflowCost(accountId, wf.name(), now), own.costPerMonthMicros(), Hold.Unit.MICRO_USD, "cost_per_month_usd", whoWf, Scope.monthEnd(now)));
+            out.add(new Budget(Scope.workflowCost(accountId, wf.name(), now), Hold.Unit.MICRO_USD, own.costPerMonthMicros(), "cost_per_month_usd", whoWf, Scope.monthEnd(now)));
         }
         if (own.tokensPerDay() != null) {
-            ceilings.add(new Admission.Ceiling(Scope.workflowTokens(accountId, wf.name(), now), own.tokensPerDay(), Hold.Unit.TOKENS, "tokens_per_day", whoWf, Scope.dayEnd(now)));
+            out.add(new Budget(Scope.workflowTokens(accountId, wf.name(), now), Hold.Unit.TOKENS, own.tokensPerDay(), "tokens_per_day", whoWf, Scope.dayEnd(now)));
         }
+        if (jobId != null && wf.limits().costPerJobMicros() != null) {
+            out.add(new Budget(Scope.jobCost(jobId), Hold.Unit.MICRO_USD, wf.limits().costPerJobMicros(), "cost_per_job_usd", "job " + jobId, null));
+        }
+        return out;
+    }
+
+    /** The limits a submit of {@code wf} by this account must pass. */
+    Admission admission(String accountId, WorkflowDefinition wf, Instant now) {
+        AccountLimits acct = effective(accountId);
+        AccountLimits own = wf.limits().perAccount();
+        List<Admission.Bucket> buckets = new ArrayList<>();
+        if (acct.requestsPerMinute() != null) {
+            buckets.add(new Admission.Bucket("rpm/" + accountId, acct.requestsPerMinute(), Duration.ofMinutes(1), "requests_per_minute", "account " + accountId));
+        }
+        if (own.requestsPerMinute() != null) {
+            buckets.add(new Admission.Bucket("rpm/" + accountId + "/wf/" + wf.name(), own.requestsPerMinute(), Duration.ofMinutes(1), "requests_per_minute",
+                    "workflow " + wf.name() + " for account " + accountId));
+        }
+        List<Admission.Ceiling> ceilings = budgets(accountId, wf, null, now).stream()
+                .map(b -> new Admission.Ceiling(b.scope(), b.max(), b.unit(), b.limit(), b.label(), b.resetsAt())).toList();
         Admission.Cooldown cooldown = config.cooldownFailures() > 0 ? new Admission.Cooldown(accountId, config.cooldownFailures(), config.cooldown()) : null;
         return new Admission(buckets, ceilings, cooldown);
     }
@@ -148,42 +167,25 @@ final class Quotas {
      */
     Held reserve(Job job, WorkflowDefinition wf, Target t, List<Message> messages, String schema, int maxOutputTokens, Duration timeout) {
         Instant now = clock.instant();
-        AccountLimits acct = effective(job.accountId());
-        AccountLimits own = wf.limits().perAccount();
+        List<Budget> budgets = budgets(job.accountId(), wf, job.id(), now);
+        if (budgets.isEmpty()) {
+            return new Held.Granted(null);
+        }
         long input = tokens.estimate(t.model(), messages, schema);
         long tokensMax = input + maxOutputTokens;
         long costMax = prices.costMicros(t.provider(), t.model(), input, 0, maxOutputTokens);
-        String who = "account " + job.accountId();
-        String whoWf = "workflow " + wf.name() + " for account " + job.accountId();
-        List<Hold> holds = new ArrayList<>();
-        if (acct.costPerMonthMicros() != null) {
-            holds.add(new Hold(Scope.accountCost(job.accountId(), now), Hold.Unit.MICRO_USD, costMax, acct.costPerMonthMicros(), ErrorCode.BUDGET_EXCEEDED,
-                    "cost_per_month_usd", who, Scope.monthEnd(now)));
-        }
-        if (acct.tokensPerDay() != null) {
-            holds.add(new Hold(Scope.accountTokens(job.accountId(), now), Hold.Unit.TOKENS, tokensMax, acct.tokensPerDay(), ErrorCode.QUOTA_EXCEEDED,
-                    "tokens_per_day", who, Scope.dayEnd(now)));
-        }
-        if (own.costPerMonthMicros() != null) {
-            holds.add(new Hold(Scope.workflowCost(job.accountId(), wf.name(), now), Hold.Unit.MICRO_USD, costMax, own.costPerMonthMicros(), ErrorCode.BUDGET_EXCEEDED,
-                    "cost_per_month_usd", whoWf, Scope.monthEnd(now)));
-        }
-        if (own.tokensPerDay() != null) {
-            holds.add(new Hold(Scope.workflowTokens(job.accountId(), wf.name(), now), Hold.Unit.TOKENS, tokensMax, own.tokensPerDay(), ErrorCode.QUOTA_EXCEEDED,
-                    "tokens_per_day", whoWf, Scope.dayEnd(now)));
-        }
-        if (wf.limits().costPerJobMicros() != null) {
-            holds.add(new Hold(Scope.jobCost(job.id()), Hold.Unit.MICRO_USD, costMax, wf.limits().costPerJobMicros(), ErrorCode.BUDGET_EXCEEDED,
-                    "cost_per_job_usd", "job " + job.id(), null));
-        }
-        if (holds.isEmpty()) {
-            return new Held.Granted(null);
-        }
+        List<Hold> holds = budgets.stream().map(b -> new Hold(b.scope(), b.unit(), b.unit() == Hold.Unit.MICRO_USD ? costMax : tokensMax, b.max(),
+                b.limit(), b.label(), b.resetsAt())).toList();
         Reservation r = new Reservation(ids.next("rsv"), job.accountId(), job.id(), holds, now, now.plus(timeout).plus(config.lease()));
         return switch (store.reserve(r)) {
             case Reservation.Outcome.Granted g -> new Held.Granted(g.id());
             case Reservation.Outcome.Refused refused -> new Held.Refused(refused);
         };
+    }
+
+    /** The estimator reservations use; other estimates of the same calls use it too. */
+    TokenEstimator tokens() {
+        return tokens;
     }
 
     /**

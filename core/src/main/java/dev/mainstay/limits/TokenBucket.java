@@ -37,16 +37,25 @@ public final class TokenBucket {
      * moves the bucket's clock back, so no stretch of time is refilled twice.
      */
     public static Take take(State state, long capacity, Duration period, Instant now) {
+        return take(state, capacity, period, now, 1);
+    }
+
+    /**
+     * Takes {@code units} tokens at once (at most a full bucket's worth: a request larger than the
+     * bucket goes when the bucket is full, and empties it).
+     */
+    public static Take take(State state, long capacity, Duration period, Instant now, long units) {
         if (capacity < 1 || capacity > MAX_CAPACITY) {
             throw new IllegalArgumentException("a bucket holds 1 to " + MAX_CAPACITY + " tokens, got " + capacity);
         }
+        long wanted = Math.min(Math.max(0, units), capacity) * UNIT;
         State level = level(state, capacity, period, now);
-        if (level.microTokens() >= UNIT) {
-            return new Take.Taken(new State(level.microTokens() - UNIT, level.at()));
+        if (level.microTokens() >= wanted) {
+            return new Take.Taken(new State(level.microTokens() - wanted, level.at()));
         }
-        // The shortest whole number of milliseconds after the stored state at which a token is there.
+        // The shortest whole number of milliseconds after the stored state at which enough is there.
         long periodMs = Math.max(1, period.toMillis());
-        java.math.BigInteger need = java.math.BigInteger.valueOf(UNIT - state.microTokens()).multiply(java.math.BigInteger.valueOf(periodMs));
+        java.math.BigInteger need = java.math.BigInteger.valueOf(wanted - state.microTokens()).multiply(java.math.BigInteger.valueOf(periodMs));
         java.math.BigInteger full = java.math.BigInteger.valueOf(capacity * UNIT);
         java.math.BigInteger[] qr = need.divideAndRemainder(full);
         long elapsed = qr[0].longValueExact() + (qr[1].signum() > 0 ? 1 : 0);

@@ -374,7 +374,8 @@ public record ServerConfig(
             doc.requireObject(p);
             doc.onlyKeys(p, "concurrency", "requests_per_minute", "tokens_per_minute");
             out.put(key, new dev.mainstay.engine.TargetLimits.Limit(doc.integer(p + "/concurrency", 0, 0, 100_000),
-                    doc.integer(p + "/requests_per_minute", 0, 0, Integer.MAX_VALUE), doc.integer(p + "/tokens_per_minute", 0, 0, Integer.MAX_VALUE)));
+                    doc.integer(p + "/requests_per_minute", 0, 0, (int) dev.mainstay.limits.TokenBucket.MAX_CAPACITY),
+                    doc.integer(p + "/tokens_per_minute", 0, 0, (int) dev.mainstay.limits.TokenBucket.MAX_CAPACITY)));
         }
         return out;
     }

@@ -77,7 +77,7 @@ class AccountLimitsTest {
                 .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build());
     }
 
-    private static long micros(String usd) {
+    static long micros(String usd) {
         return new BigDecimal(usd).movePointRight(6).longValueExact();
     }
 

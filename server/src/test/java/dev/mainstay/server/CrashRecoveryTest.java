@@ -104,7 +104,7 @@ class CrashRecoveryTest {
             long budget;
             try {
                 String first = http.post("/v1/test/single", KEY, "{\"text\": \"Crash test under a budget.\"}").json().path("id").asString();
-                perJob = micros(TestNode.awaitTerminal(http, KEY, first).path("usage").path("cost_usd").asString());
+                perJob = AccountLimitsTest.micros(TestNode.awaitTerminal(http, KEY, first).path("usage").path("cost_usd").asString());
                 budget = perJob * 41;
                 String account = AccountLimitsTest.accountId(http, KEY);
                 assertThat(AccountLimitsTest.putLimits(http, account, "{\"cost_per_month_usd\": \"" + java.math.BigDecimal.valueOf(budget, 6).toPlainString() + "\"}")
@@ -129,10 +129,10 @@ class CrashRecoveryTest {
                     assertThat(status.equals("completed") || job.path("error").path("code").asString().equals("budget_exceeded"))
                             .as("job %s ended %s", id, job).isTrue();
                     completed += status.equals("completed") ? 1 : 0;
-                    jobCost += micros(job.path("usage").path("cost_usd").asString());
+                    jobCost += AccountLimitsTest.micros(job.path("usage").path("cost_usd").asString());
                 }
                 JsonNode usage = http.get("/v1/usage?group_by=workflow", KEY).json();
-                long spent = micros(usage.path("totals").path("cost_usd").asString());
+                long spent = AccountLimitsTest.micros(usage.path("totals").path("cost_usd").asString());
                 assertThat(spent).as("spent %d against a budget of %d", spent, budget).isLessThanOrEqualTo(budget);
                 // Counted once: the ledger is exactly what the jobs report, one call per completed job.
                 assertThat(spent).isEqualTo(jobCost).isEqualTo(perJob * (completed + 1));
@@ -141,10 +141,6 @@ class CrashRecoveryTest {
                 server.destroyForcibly().waitFor();
             }
         }
-    }
-
-    private static long micros(String usd) {
-        return new java.math.BigDecimal(usd).movePointRight(6).longValueExact();
     }
 
     private static void submitSingle(Http http, String key, Map<String, String> accepted) {

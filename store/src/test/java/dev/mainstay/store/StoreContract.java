@@ -578,11 +578,11 @@ public abstract class StoreContract {
     private static final String JOB_COST = Scope.jobCost("job_budgeted");
 
     private static Hold costHold(String scope, long amount, long max) {
-        return new Hold(scope, Hold.Unit.MICRO_USD, amount, max, ErrorCode.BUDGET_EXCEEDED, "cost_per_month_usd", "account " + ACCOUNT, Scope.monthEnd(T0));
+        return new Hold(scope, Hold.Unit.MICRO_USD, amount, max, "cost_per_month_usd", "account " + ACCOUNT, Scope.monthEnd(T0));
     }
 
     private static Hold tokenHold(String scope, long amount, long max) {
-        return new Hold(scope, Hold.Unit.TOKENS, amount, max, ErrorCode.QUOTA_EXCEEDED, "tokens_per_day", "account " + ACCOUNT, Scope.dayEnd(T0));
+        return new Hold(scope, Hold.Unit.TOKENS, amount, max, "tokens_per_day", "account " + ACCOUNT, Scope.dayEnd(T0));
     }
 
     private static Reservation reservation(String id, Instant expiresAt, Hold... holds) {
@@ -658,7 +658,7 @@ public abstract class StoreContract {
 
         // A job's budget never resets: its final refusal has nothing to wait for.
         spend(JOB_COST, Hold.Unit.MICRO_USD, 5_000);
-        Hold perJob = new Hold(JOB_COST, Hold.Unit.MICRO_USD, 1, 5_000, ErrorCode.BUDGET_EXCEEDED, "cost_per_job_usd", "job job_budgeted", null);
+        Hold perJob = new Hold(JOB_COST, Hold.Unit.MICRO_USD, 1, 5_000, "cost_per_job_usd", "job job_budgeted", null);
         assertThat(store.reserve(reservation("rsv_job", T0.plusSeconds(90), perJob)))
                 .isInstanceOfSatisfying(Reservation.Outcome.Refused.class, r -> {
                     assertThat(r.definitive()).isTrue();

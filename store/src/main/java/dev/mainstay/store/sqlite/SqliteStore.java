@@ -330,9 +330,8 @@ public final class SqliteStore implements Store {
         for (Admission.Ceiling ceiling : admission.ceilings()) {
             Counter counter = counter(c, ceiling.scope());
             if (counter.used() >= ceiling.max()) {
-                boolean money = ceiling.unit() == Hold.Unit.MICRO_USD;
-                return Optional.of(new LimitHit(money ? ErrorCode.BUDGET_EXCEEDED : ErrorCode.QUOTA_EXCEEDED, ceiling.limit(), ceiling.label(),
-                        ceiling.label() + " has used its " + ceiling.limit() + " of " + (money ? "$" + AccountLimits.Money.usd(ceiling.max()) : ceiling.max() + " tokens")
+                return Optional.of(new LimitHit(ceiling.unit().refusal(), ceiling.limit(), ceiling.label(),
+                        ceiling.label() + " has used its " + ceiling.limit() + " of " + ceiling.unit().describe(ceiling.max())
                                 + (ceiling.resetsAt() == null ? "" : "; it resets at " + ceiling.resetsAt()),
                         ceiling.resetsAt() == null ? Optional.empty() : Optional.of(Duration.between(now, ceiling.resetsAt()))));
             }
@@ -724,15 +723,12 @@ public final class SqliteStore implements Store {
                 Counter now = counter(c, h.scope());
                 Optional<Counter> after = now.reserve(h.amount(), h.max());
                 if (after.isEmpty()) {
-                    boolean money = h.unit() == Hold.Unit.MICRO_USD;
+                    Hold.Unit u = h.unit();
                     boolean later = now.couldFitLater(h.amount(), h.max());
-                    String what = money ? "$" + AccountLimits.Money.usd(h.amount()) : h.amount() + " tokens";
-                    String of = money ? "$" + AccountLimits.Money.usd(h.max()) : h.max() + " tokens";
-                    String used = money ? "$" + AccountLimits.Money.usd(now.spent()) + " spent and $" + AccountLimits.Money.usd(now.reserved()) + " held"
-                            : now.spent() + " tokens spent and " + now.reserved() + " held";
                     Optional<Duration> wait = h.resetsAt() == null ? Optional.empty() : Optional.of(Duration.between(r.at(), h.resetsAt()));
-                    return new Reservation.Outcome.Refused(new LimitHit(h.code(), h.limit(), h.label(), "a model call needs " + what + " but " + h.label()
-                            + " has " + used + " of its " + h.limit() + " of " + of, later ? Optional.of(Duration.ofMillis(500)) : wait), !later);
+                    return new Reservation.Outcome.Refused(new LimitHit(h.code(), h.limit(), h.label(), "a model call needs " + u.describe(h.amount()) + " but "
+                            + h.label() + " has " + u.describe(now.spent()) + " spent and " + u.describe(now.reserved()) + " held of its " + h.limit() + " of "
+                            + u.describe(h.max()), later ? Optional.of(Duration.ofMillis(500)) : wait), !later);
                 }
                 next.add(after.get());
             }
