@@ -28,6 +28,7 @@ public final class JobTransition {
     private final Provenance provenance;
     private final Usage usageDelta;
     private final java.util.List<dev.mainstay.usage.Charge> charges;
+    private final java.util.List<dev.mainstay.audit.AuditEvent> audit;
     private final Boolean deadLetter;
     private final boolean releaseLease;
     private final Instant completedAt;
@@ -57,6 +58,7 @@ public final class JobTransition {
         this.provenance = b.provenance;
         this.usageDelta = b.usageDelta;
         this.charges = java.util.List.copyOf(b.charges);
+        this.audit = java.util.List.copyOf(b.audit);
         this.deadLetter = b.deadLetter;
         this.releaseLease = b.releaseLease || to.isTerminal();
         this.completedAt = to.isTerminal() && b.completedAt == null ? b.at : b.completedAt;
@@ -97,6 +99,8 @@ public final class JobTransition {
      * applies to: the calls were made and cost what they cost.
      */
     public java.util.List<dev.mainstay.usage.Charge> charges() { return charges; }
+    /** Audit events that commit with this transition, and only if it applies. */
+    public java.util.List<dev.mainstay.audit.AuditEvent> audit() { return audit; }
     public Boolean deadLetter() { return deadLetter; }
     public boolean releaseLease() { return releaseLease; }
     public Instant completedAt() { return completedAt; }
@@ -125,6 +129,7 @@ public final class JobTransition {
         private Provenance provenance;
         private Usage usageDelta;
         private java.util.List<dev.mainstay.usage.Charge> charges = java.util.List.of();
+        private final java.util.List<dev.mainstay.audit.AuditEvent> audit = new java.util.ArrayList<>();
         private Boolean deadLetter;
         private boolean releaseLease;
         private Instant completedAt;
@@ -158,6 +163,7 @@ public final class JobTransition {
             this.usageDelta = dev.mainstay.usage.Charge.total(charges);
             return this;
         }
+        public Builder audit(dev.mainstay.audit.AuditEvent event) { this.audit.add(event); return this; }
         public Builder deadLetter(boolean deadLetter) { this.deadLetter = deadLetter; return this; }
         public Builder releaseLease() { this.releaseLease = true; return this; }
         public Builder deadlineAt(Instant deadline) { this.deadlineAt = deadline; return this; }

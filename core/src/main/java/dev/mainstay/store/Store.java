@@ -138,6 +138,15 @@ public interface Store extends AutoCloseable {
     /** Closes a cancelled job's pending reviews as rejected by {@code reviewer}; returns how many. */
     int closeReviews(String jobId, String reviewer, Instant at);
 
+    // ---- audit ---------------------------------------------------------------------------------
+
+    /**
+     * Appends events to the hash-chained audit log, durably and in order. Events that belong to a
+     * job transition travel with it instead ({@link JobTransition#audit()}).
+     */
+    default void audit(List<dev.mainstay.audit.AuditEvent> events) {
+    }
+
     // ---- limits, budgets and usage ------------------------------------------------------------
 
     /** The limits an operator set on the account ({@link AccountLimits#NONE} when none). */
