@@ -44,6 +44,7 @@ public final class WorkflowDefinition {
     private final List<FallbackRung> fallback;
     private final Duration cacheTtl;
     private final dev.mainstay.limits.WorkflowLimits limits;
+    private final dev.mainstay.access.WorkflowAccess access;
     private final JsonNode document;
     private final String contentHash;
     private final String source;
@@ -59,6 +60,7 @@ public final class WorkflowDefinition {
         this.fallback = List.copyOf(b.fallback);
         this.cacheTtl = b.cacheTtl;
         this.limits = b.limits;
+        this.access = b.access;
         this.concurrency = b.concurrency;
         this.priority = b.priority;
         this.document = b.document;
@@ -76,7 +78,7 @@ public final class WorkflowDefinition {
      */
     public static WorkflowDefinition parse(YamlDocument doc, BiFunction<String, String, String> promptText, Set<String> knownRoutes) {
         doc.requireObject("");
-        doc.onlyKeys("", "workflow", "version", "description", "latency", "deadline", "input", "stages", "concurrency", "priority", "fallback", "cache", "limits", "eligibility");
+        doc.onlyKeys("", "workflow", "version", "description", "latency", "deadline", "input", "stages", "concurrency", "priority", "fallback", "cache", "limits", "eligibility", "access");
         Builder b = new Builder();
         b.source = doc.source();
         b.name = doc.requireText("/workflow");
@@ -135,6 +137,7 @@ public final class WorkflowDefinition {
             b.cacheTtl = ttl;
         }
         b.limits = dev.mainstay.limits.WorkflowLimits.parse(doc);
+        b.access = dev.mainstay.access.WorkflowAccess.parse(doc);
         b.document = resolved;
         return new WorkflowDefinition(b);
     }
@@ -334,6 +337,8 @@ public final class WorkflowDefinition {
     public Optional<Duration> cacheTtl() { return Optional.ofNullable(cacheTtl); }
     /** Per-account limits, job budget and eligibility this workflow declares. */
     public dev.mainstay.limits.WorkflowLimits limits() { return limits; }
+    /** Which key roles may run this workflow and read its jobs. */
+    public dev.mainstay.access.WorkflowAccess access() { return access; }
     public int priority() { return priority; }
     /** The resolved definition (prompt texts inlined), as stored. */
     public JsonNode document() { return document; }
@@ -363,6 +368,7 @@ public final class WorkflowDefinition {
         private final List<FallbackRung> fallback = new ArrayList<>();
         private Duration cacheTtl;
         private dev.mainstay.limits.WorkflowLimits limits = dev.mainstay.limits.WorkflowLimits.NONE;
+        private dev.mainstay.access.WorkflowAccess access = dev.mainstay.access.WorkflowAccess.ANY;
         private int concurrency;
         private int priority;
         private JsonNode document;
