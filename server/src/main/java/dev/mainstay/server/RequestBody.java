@@ -79,8 +79,12 @@ final class RequestBody {
             }
             return node;
         } catch (StreamConstraintsException e) {
-            throw refuse(ErrorCode.INVALID_INPUT, "the JSON body exceeds a parsing limit: at most " + maxDepth + " levels of nesting and strings of at most "
-                    + maxStringLength + " characters");
+            String what = String.valueOf(e.getOriginalMessage()).toLowerCase(Locale.ROOT);
+            throw refuse(ErrorCode.INVALID_INPUT, what.contains("nesting")
+                    ? "the JSON body is nested too deeply (at most " + maxDepth + " levels)"
+                    : what.contains("number")
+                    ? "the JSON body has a number with too many digits"
+                    : "the JSON body has a string or field name that is too long (strings: at most " + maxStringLength + " characters)");
         } catch (JacksonException e) {
             String msg = e.getOriginalMessage() == null ? "unreadable" : e.getOriginalMessage().split("\n", 2)[0];
             var loc = e.getLocation();
