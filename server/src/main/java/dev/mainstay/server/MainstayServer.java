@@ -85,6 +85,7 @@ public final class MainstayServer implements AutoCloseable {
                             .build())
                     .connectionOptions(SocketOptions.builder().readTimeout(hardening.readTimeout()).build())
                     .idleConnectionTimeout(hardening.idleTimeout())
+                    .directHandlers(TransportErrors.handlers())
                     .routing(r -> r.any(api::handle))
                     .build()
                     .start();
