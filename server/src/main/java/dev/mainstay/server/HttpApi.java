@@ -477,7 +477,8 @@ final class HttpApi {
             throw new ApiException(new Problem(400, ErrorCode.INVALID_INPUT, "invalid query parameters", false, Optional.empty(), errors));
         }
         if (workflow != null && !mayRead(principal, workflow)) {
-            throw refuse(ErrorCode.FORBIDDEN, "this key may not read jobs of " + workflow);
+            throw refuse(ErrorCode.FORBIDDEN, "this key may not read jobs of " + workflow + ": it needs one of the roles "
+                    + sorted(registry.active(workflow).map(w -> w.access().read()).orElse(Set.of())) + " and has " + sorted(principal.roles()));
         }
         JobPage page = store.jobs(new JobQuery(principal.accountId(), workflow, status, deadLetter, limit, cursor));
         Instant now = clock.instant();

@@ -50,7 +50,7 @@ final class TransportErrors implements DirectHandler {
             case 414 -> "the request line is too long";
             case 431 -> "the request headers are too large";
             case 505 -> "only HTTP/1.1 and HTTP/2 are served";
-            default -> "the request line, headers or body framing are malformed";
+            default -> "the request line or headers are malformed or larger than server.max_header_bytes, or the body framing is broken";
         };
         String path;
         try {
