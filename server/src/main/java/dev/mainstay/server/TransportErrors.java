@@ -66,6 +66,7 @@ final class TransportErrors implements DirectHandler {
                 .header(HeaderNames.CACHE_CONTROL, "no-store")
                 .header(HeaderNames.create("X-Content-Type-Options"), "nosniff")
                 .header(HeaderNames.create("Referrer-Policy"), "no-referrer")
+                .header(HeaderNames.create("X-Frame-Options"), "DENY")
                 .header(HeaderNames.create("Content-Security-Policy"), SecurityHeaders.CONTENT_SECURITY_POLICY)
                 .keepAlive(false)
                 .entity(body)
