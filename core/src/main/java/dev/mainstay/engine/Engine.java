@@ -309,7 +309,9 @@ public final class Engine implements AutoCloseable {
             boolean last = r.stageIndex() == wf.stages().size() - 1;
             t = last
                     ? JobTransition.to(job.id(), JobStatus.DEGRADED, now).result(decided, ResultType.FULL).provenance(reviewed).clearError()
-                    : JobTransition.to(job.id(), JobStatus.QUEUED, now).nextRunAt(now).clearError();
+                    // The time a person took is not the next stages' to lose: they get the whole deadline again.
+                    : JobTransition.to(job.id(), JobStatus.QUEUED, now).nextRunAt(now).clearError()
+                            .deadlineAt(later(job.deadlineAt(), now.plus(wf.deadline())));
             t.currentStage(r.stageIndex() + 1).stageAttempts(0).stageRun(run);
         }
         try {
@@ -334,6 +336,10 @@ public final class Engine implements AutoCloseable {
                 LOG.debug("review {} changed while expiring it", r.id(), e);
             }
         }
+    }
+
+    private static Instant later(Instant a, Instant b) {
+        return a == null || b.isAfter(a) ? b : a;
     }
 
     /** Whether the review's proposal could be approved as it is: present and within its stage's schema. */

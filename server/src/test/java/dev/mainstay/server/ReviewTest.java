@@ -48,6 +48,7 @@ class ReviewTest {
         Files.writeString(dir.resolve("workflows/test/reviewed-pipeline.yaml"), """
                 workflow: test/reviewed-pipeline
                 version: 1
+                deadline: 3s
                 input: { type: object, required: [text], properties: { text: { type: string } } }
                 stages:
                 """ + stage.formatted("first") + stage.formatted("second") + "fallback:\n  - review: { expires: 1h }\n");
@@ -162,6 +163,8 @@ class ReviewTest {
     void anEditedEarlyStageLetsTheJobGoOnToTheNextStage() {
         JsonNode job = waitingJob("test/reviewed-pipeline", "two steps.", FaultScript.perJob(Fault.refusal(), Fault.ok()));
         String reviewId = reviewOf(job.path("id").asString()).path("id").asString();
+        // The person decides after the workflow's 3 s deadline: the next stage still gets its time.
+        Awaitility.await().pollDelay(Duration.ofMillis(3500)).until(() -> true);
         decide(reviewId, "{\"decision\": \"edit\", \"output\": {\"summary\": \"First stage by hand.\"}}");
         JsonNode done = node.awaitTerminal(job.path("id").asString());
         assertThat(done.path("status").asString()).isEqualTo("completed");
