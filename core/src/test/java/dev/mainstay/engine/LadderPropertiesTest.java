@@ -373,6 +373,8 @@ class LadderPropertiesTest {
         @Override public boolean apply(JobTransition transition) { throw unused(); }
         @Override public List<StageRun> stages(String jobId) { throw unused(); }
         @Override public List<JobEvent> events(String jobId, long afterSeq, int limit) { throw unused(); }
+        @Override public Optional<CachedOutput> cachedOutput(String key, Instant now) { throw unused(); }
+        @Override public void cacheOutput(String key, String workflow, CachedOutput output, Instant now, Instant expiresAt) { throw unused(); }
         @Override public Optional<Review> review(String id) { throw unused(); }
         @Override public List<Review> reviews(ReviewQuery query) { throw unused(); }
         @Override public List<Review> expiredReviews(Instant now, int max) { throw unused(); }
