@@ -1,6 +1,7 @@
 package dev.mainstay.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.mainstay.ContentHash;
 import dev.mainstay.ErrorCode;
@@ -450,6 +451,20 @@ public abstract class StoreContract {
         assertThat(store.countUnfinished(ACCOUNT)).isEqualTo(2);
         assertThat(store.countUnfinished(OTHER_ACCOUNT)).isEqualTo(1);
         assertThat(store.countUnfinished(null)).isEqualTo(3);
+    }
+
+    // ---- wake-ups ----------------------------------------------------------------------------
+
+    @Test
+    void writesThatMakeWorkDueWakeTheDispatcher() {
+        AtomicInteger wakes = new AtomicInteger();
+        store.onWork(wakes::incrementAndGet);
+        Job job = submitted();
+        await().atMost(Duration.ofSeconds(10)).until(() -> wakes.get() >= 1);
+        assertThat(store.claim("node-1", 1, T0, T0.plus(LEASE))).extracting(Job::id).containsExactly(job.id());
+        int seen = wakes.get();
+        assertThat(store.releaseLeases("node-1", T0.plusSeconds(1))).isEqualTo(1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> wakes.get() > seen);
     }
 
     // ---- group commit ------------------------------------------------------------------------
