@@ -50,7 +50,7 @@ import tools.jackson.databind.node.ObjectNode;
 public abstract class StoreContract {
     protected static final Instant T0 = Instant.parse("2026-11-22T10:00:00Z");
     protected static final Duration LEASE = Duration.ofSeconds(30);
-    private static final String ACCOUNT = "acct_a";
+    protected static final String ACCOUNT = "acct_a";
     private static final String OTHER_ACCOUNT = "acct_b";
 
     protected Store store;
@@ -76,13 +76,13 @@ public abstract class StoreContract {
 
     // ---- fixtures -----------------------------------------------------------------------------
 
-    private NewJob newJob(String account, String key, JsonNode input, Instant createdAt) {
+    protected final NewJob newJob(String account, String key, JsonNode input, Instant createdAt) {
         String inputHash = ContentHash.sha256(Json.canonical(input));
         return new NewJob(ids.next("job"), account, "support/draft-response", 1, input, inputHash, key,
                 ContentHash.sha256("support/draft-response\n" + Json.canonical(input)), 0, createdAt, createdAt.plus(Duration.ofMinutes(2)));
     }
 
-    private static ObjectNode input(String text) {
+    protected static ObjectNode input(String text) {
         return Json.object().put("text", text);
     }
 
@@ -385,6 +385,19 @@ public abstract class StoreContract {
         assertThat(done.updatedAt()).isEqualTo(at);
         assertThat(store.extendLeases("node-1", List.of(job.id()), T0.plusSeconds(600))).as("lease released").isZero();
         assertThat(store.countUnfinished(ACCOUNT)).isZero();
+    }
+
+    @Test
+    void jsonDocumentsReadBackAsWritten() {
+        Job job = claimed("node-1");
+        ObjectNode result = Json.object();
+        result.put("big", 1.0E10).put("small", 1.5E-7).put("long", Long.MAX_VALUE).put("nul", "a\u0000b").put("text", "é \"quoted\" 😀 \\ /");
+        result.putArray("mixed").add(1).add(2.5).add(true).addNull().addObject().put("z", 1).put("a", 2);
+        assertThat(store.apply(JobTransition.to(job.id(), JobStatus.COMPLETED, T0.plusSeconds(1)).from(JobStatus.PROCESSING).leasedBy("node-1")
+                .result(result, ResultType.FULL).event("completed", result).build())).isTrue();
+        assertThat(reload(job).result()).isEqualTo(result);
+        assertThat(Json.write(reload(job).result())).isEqualTo(Json.write(result));
+        assertThat(store.events(job.id(), 0, 100).getLast().data()).isEqualTo(result);
     }
 
     @Test
