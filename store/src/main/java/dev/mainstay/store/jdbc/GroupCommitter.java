@@ -179,8 +179,10 @@ public final class GroupCommitter implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
-                // Every unit was completed before this could be thrown; keep writing.
-                LOG.error("{} writer: unexpected failure", name, e);
+                // Indicates a bug here. Nobody may be left waiting (completing a completed unit
+                // changes nothing), and the writer must keep writing.
+                LOG.error("{} writer: unexpected failure. Indicates a bug.", name, e);
+                failAll(batch, new StoreException("the " + name + " writer failed unexpectedly: " + e.getMessage(), e));
             } finally {
                 batch.clear();
             }

@@ -89,7 +89,7 @@ public final class PostgresStore implements Store {
      * @param url a PostgreSQL JDBC URL, e.g. {@code jdbc:postgresql://db.internal:5432/mainstay}
      * @param user the role to connect as
      * @param password its password, or {@code null} where the server asks for none
-     * @param poolSize pooled connections per node, at least 2 (default {@value #DEFAULT_POOL_SIZE})
+     * @param poolSize pooled connections per node, at least 2 (default {@value PostgresStore#DEFAULT_POOL_SIZE})
      * @param connectTimeout how long an operation waits for a connection before failing, at least
      *     250 ms (default 5 s)
      */
@@ -109,7 +109,7 @@ public final class PostgresStore implements Store {
             }
         }
 
-        /** The defaults: {@value #DEFAULT_POOL_SIZE} connections, a 5 s connect timeout. */
+        /** The defaults: {@value PostgresStore#DEFAULT_POOL_SIZE} connections, a 5 s connect timeout. */
         public static Config of(String url, String user, String password) {
             return new Config(url, user, password, DEFAULT_POOL_SIZE, DEFAULT_CONNECT_TIMEOUT);
         }

@@ -16,9 +16,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -115,7 +117,7 @@ class GroupCommitterTest {
         for (Future<Integer> r : results) {
             try {
                 r.get();
-            } catch (java.util.concurrent.ExecutionException e) {
+            } catch (ExecutionException e) {
                 assertThat(e.getCause()).isInstanceOf(StoreException.class).hasMessageContaining("duplicate key");
                 failed++;
             }
@@ -128,20 +130,38 @@ class GroupCommitterTest {
     @Test
     void aUnitThatLosesADeadlockRunsAgainAfterTheOthersCommit() throws Exception {
         AtomicInteger runs = new AtomicInteger();
+        CountDownLatch holdsRowTwo = new CountDownLatch(1);
+        CountDownLatch closeTheCycle = new CountDownLatch(1);
         try (Connection other = connect()) {
             other.setAutoCommit(false);
-            // The committer's session detects the deadlock first (1s), so it is the one undone.
+            // PostgreSQL looks for a deadlock in a session once it has waited deadlock_timeout. The
+            // committer's session waits last and checks after 1s; the other one would check only
+            // after 30s. So the committer's unit is the one undone, always.
             execute(other, "SET deadlock_timeout = '30s'");
             execute(other, "UPDATE t SET v = 10 WHERE id = 1");
             CompletableFuture<Integer> unit = CompletableFuture.supplyAsync(() -> committer.execute(c -> {
-                runs.incrementAndGet();
                 execute(c, "UPDATE t SET v = 20 WHERE id = 2");
-                execute(c, "UPDATE t SET v = 20 WHERE id = 1"); // waits for the other session
+                if (runs.incrementAndGet() == 1) {
+                    holdsRowTwo.countDown();
+                    await().atMost(Duration.ofSeconds(30)).until(() -> closeTheCycle.getCount() == 0);
+                }
+                execute(c, "UPDATE t SET v = 20 WHERE id = 1"); // the first time, this closes the cycle
                 return 1;
             }));
-            await().atMost(Duration.ofSeconds(10)).until(() -> waitingForALock(other));
-            execute(other, "UPDATE t SET v = 10 WHERE id = 2"); // closes the cycle; waits until the committer's unit is undone
-            other.commit();
+            assertThat(holdsRowTwo.await(30, TimeUnit.SECONDS)).isTrue();
+            CompletableFuture<Void> otherWaits = CompletableFuture.runAsync(() -> {
+                try {
+                    execute(other, "UPDATE t SET v = 10 WHERE id = 2"); // waits for the committer's unit
+                    other.commit();
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            try (Connection observer = connect()) {
+                await().atMost(Duration.ofSeconds(10)).until(() -> waitingForALock(observer));
+            }
+            closeTheCycle.countDown();
+            otherWaits.get();
             assertThat(unit.get()).isEqualTo(1);
         }
         assertThat(runs.get()).isEqualTo(2);

@@ -70,6 +70,14 @@ class PostgresRestartTest {
         return ((SubmitOutcome.Created) on.submit(nj)).job();
     }
 
+    /**
+     * A pool whose attempts to connect failed while the database was down waits between attempts
+     * (up to a few seconds) before it tries again: until then its operations still fail.
+     */
+    private static void awaitBack(PostgresStore node) {
+        await().atMost(WAIT).ignoreExceptionsInstanceOf(StoreException.class).until(() -> node.countUnfinished(null) >= 0);
+    }
+
     @Test
     void everythingWorksAgainAfterTheDatabaseRestarts() {
         AtomicInteger wakes = new AtomicInteger();
@@ -91,6 +99,7 @@ class PostgresRestartTest {
         await().atMost(WAIT).until(() -> wakes.get() > beforeRestart);
         int listening = wakes.get();
         // ... and then hears another node's writes again.
+        awaitBack(other);
         submit(other, "from the other node");
         await().atMost(WAIT).until(() -> wakes.get() > listening);
     }
@@ -111,12 +120,13 @@ class PostgresRestartTest {
         }
         int down = wakes.get();
 
-        // The pool may still be waiting out a failed attempt to connect: reads fail until it is back.
-        await().atMost(WAIT).ignoreExceptionsInstanceOf(StoreException.class).untilAsserted(() -> assertThat(store.job(job.id())).contains(job));
+        awaitBack(store);
+        assertThat(store.job(job.id())).contains(job);
         Job next = submit(store, "next");
         assertThat(store.claim("node-1", 10, T0, T0.plusSeconds(30))).extracting(Job::id).containsExactlyInAnyOrder(job.id(), next.id());
         await().atMost(WAIT).until(() -> wakes.get() > down);
         int listening = wakes.get();
+        awaitBack(other);
         submit(other, "heard");
         await().atMost(WAIT).until(() -> wakes.get() > listening);
     }
