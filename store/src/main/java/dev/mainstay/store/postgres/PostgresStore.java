@@ -62,9 +62,10 @@ import tools.jackson.databind.JsonNode;
  *       store listens on a dedicated connection and runs its {@link #onWork(Runnable)} callbacks.</li>
  * </ul>
  *
- * <p>When the database goes away, operations fail with {@link StoreException} (after at most the
- * configured connect timeout), and work again once it is back: the pool replaces dead connections,
- * and the listener reconnects by itself.
+ * <p>When the database goes away, operations fail with {@link StoreException} (an operation waits
+ * for a connection at most the configured connect timeout), and work again once it is back: the
+ * pool replaces dead connections, and the listener reconnects by itself. No statement timeout is
+ * set: a query already running when the network silently drops waits for TCP to give up.
  */
 public final class PostgresStore implements Store {
     /** Pooled connections per node unless configured: one at a time writes, the rest read. */
@@ -475,15 +476,17 @@ public final class PostgresStore implements Store {
      * lease ran out, each set read through its own partial index and locked with
      * {@code SKIP LOCKED}, so a row another node is claiming right now is passed over, not waited
      * for. The same statement logs the claims and returns the claimed jobs with their input.
+     * Both sets are MATERIALIZED: each locks its rows exactly once, so every row it locks is one it
+     * claims (a set evaluated again could lock rows the update then leaves alone until commit).
      */
     private static final String CLAIM = """
-            WITH due AS (
+            WITH due AS MATERIALIZED (
                 SELECT id FROM jobs
                 WHERE status IN ('queued', 'retrying') AND next_run_at <= ?
                 ORDER BY priority DESC, next_run_at
                 LIMIT ?
                 FOR UPDATE SKIP LOCKED
-            ), expired AS (
+            ), expired AS MATERIALIZED (
                 SELECT id FROM jobs
                 WHERE lease_owner IS NOT NULL AND lease_expires_at < ? AND status IN ('processing', 'waiting_for_tool')
                 LIMIT ? - (SELECT count(*) FROM due)
