@@ -17,6 +17,13 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -102,6 +109,43 @@ class PostgresRestartTest {
         awaitBack(other);
         submit(other, "from the other node");
         await().atMost(WAIT).until(() -> wakes.get() > listening);
+    }
+
+    @Test
+    void writesRacingARestartEitherLandOrFailWithAStoreException() throws Exception {
+        List<String> acknowledged = new CopyOnWriteArrayList<>();
+        AtomicInteger refused = new AtomicInteger();
+        AtomicBoolean stop = new AtomicBoolean();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> writers = new ArrayList<>();
+            for (int w = 0; w < 4; w++) {
+                writers.add(pool.submit(() -> {
+                    for (int i = 0; !stop.get(); i++) {
+                        try {
+                            acknowledged.add(submit(store, "during " + i).id());
+                        } catch (StoreException e) {
+                            refused.incrementAndGet(); // not acknowledged, so not promised
+                        }
+                    }
+                }));
+            }
+            await().atMost(WAIT).until(() -> acknowledged.size() >= 50);
+            cluster.restart();
+            int atRestart = acknowledged.size();
+            await().atMost(WAIT).until(() -> acknowledged.size() >= atRestart + 50);
+            stop.set(true);
+            for (Future<?> w : writers) {
+                w.get(); // anything but a StoreException would surface here
+            }
+        }
+        // Every write the store acknowledged is there, once. (A write whose connection died during
+        // its commit was refused yet may have landed, so there may be more jobs than that.)
+        awaitBack(store);
+        assertThat(acknowledged).doesNotHaveDuplicates();
+        assertThat(store.countUnfinished(null)).isGreaterThanOrEqualTo(acknowledged.size());
+        for (String id : acknowledged) {
+            assertThat(store.job(id)).isPresent();
+        }
     }
 
     @Test
