@@ -33,6 +33,7 @@ public enum ErrorCode {
     LOW_CONFIDENCE(false),
     TOOL_FAILED(true),
     REVIEW_REJECTED(false),
+    REDACTION_BLOCKED(false),
     DEADLINE_EXCEEDED(false),
     CANCELLED(false),
     INTERNAL(true);

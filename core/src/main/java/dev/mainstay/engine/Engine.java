@@ -19,6 +19,9 @@ import dev.mainstay.job.ResultType;
 import dev.mainstay.job.StageRun;
 import dev.mainstay.job.SubmitOutcome;
 import dev.mainstay.job.Usage;
+import dev.mainstay.limits.AccountLimits;
+import dev.mainstay.usage.Charge;
+import dev.mainstay.usage.UsageQuery;
 import dev.mainstay.provider.Provider;
 import dev.mainstay.provider.Routes;
 import dev.mainstay.provider.Target;
@@ -69,6 +72,7 @@ public final class Engine implements AutoCloseable {
     private final FallbackLadder ladder;
     private final TargetHealth health;
     private final TargetLimits limits;
+    private final Quotas quotas;
     private final Clock clock;
     private final EngineConfig config;
     private final RetrySchedule retries;
@@ -94,10 +98,11 @@ public final class Engine implements AutoCloseable {
         this.config = config;
         this.health = new TargetHealth(clock, config.breakerFailures(), config.breakerCooldown());
         this.limits = new TargetLimits(clock, config.targetLimits());
-        this.executor = new ModelStageExecutor(providers, routes, prices, clock, config, health, limits);
+        this.ids = new JobIds(clock);
+        this.quotas = new Quotas(store, prices, clock, config, ids);
+        this.executor = new ModelStageExecutor(providers, routes, quotas, clock, config, health, limits);
         this.retries = new RetrySchedule(random);
         this.ladder = new FallbackLadder(store, config.toolchainVersion());
-        this.ids = new JobIds(clock);
     }
 
     public EngineConfig config() {
@@ -126,11 +131,12 @@ public final class Engine implements AutoCloseable {
         JsonNode input = workflow.input().withDefaults(body);
         // Hashed after defaults: spelling out a default value is the same request.
         String requestHash = ContentHash.sha256(workflow.name() + "\n" + Json.canonical(input));
+        quotas.checkEligible(principal, workflow);
         admit(principal.accountId());
         Instant now = clock.instant();
         NewJob job = new NewJob(ids.next("job"), principal.accountId(), workflow.name(), workflow.version(), input,
                 ContentHash.sha256(Json.canonical(input)), idempotencyKey, requestHash, workflow.priority(), now, now.plus(workflow.deadline()));
-        SubmitOutcome outcome = store.submit(job);
+        SubmitOutcome outcome = store.submit(job, quotas.admission(principal.accountId(), workflow, now));
         return switch (outcome) {
             case SubmitOutcome.Created c -> {
                 wake.release();
@@ -138,6 +144,7 @@ public final class Engine implements AutoCloseable {
             }
             case SubmitOutcome.Existing e -> new Submission(e.job(), false);
             case SubmitOutcome.Conflict c -> throw new IdempotencyConflictException(idempotencyKey, c.existingJobId());
+            case SubmitOutcome.Refused r -> throw new LimitExceededException(r.hit());
         };
     }
 
@@ -265,6 +272,11 @@ public final class Engine implements AutoCloseable {
                 if (r.proposed() == null) {
                     throw new InvalidStateException("review " + reviewId + " has no proposed output to approve; send decision 'edit' with an output, or 'reject'");
                 }
+                List<Violation> violations = stage.output().schema().validate(r.proposed());
+                if (!violations.isEmpty()) {
+                    throw new InvalidStateException("review " + reviewId + ": the proposed output does not satisfy the output schema of stage '" + stage.id()
+                            + "' (" + violations.getFirst().pointer() + ": " + violations.getFirst().message() + "); send decision 'edit' with a corrected output, or 'reject'");
+                }
                 yield r.proposed();
             }
             case EDIT -> {
@@ -297,7 +309,9 @@ public final class Engine implements AutoCloseable {
             boolean last = r.stageIndex() == wf.stages().size() - 1;
             t = last
                     ? JobTransition.to(job.id(), JobStatus.DEGRADED, now).result(decided, ResultType.FULL).provenance(reviewed).clearError()
-                    : JobTransition.to(job.id(), JobStatus.QUEUED, now).nextRunAt(now).clearError();
+                    // The time a person took is not the next stages' to lose: they get the whole deadline again.
+                    : JobTransition.to(job.id(), JobStatus.QUEUED, now).nextRunAt(now).clearError()
+                            .deadlineAt(later(job.deadlineAt(), now.plus(wf.deadline())));
             t.currentStage(r.stageIndex() + 1).stageAttempts(0).stageRun(run);
         }
         try {
@@ -315,13 +329,53 @@ public final class Engine implements AutoCloseable {
     /** Applies the declared outcome to reviews nobody decided in time. */
     private void expireReviews() {
         for (Review r : store.expiredReviews(clock.instant(), 100)) {
-            Review.Decision outcome = r.onExpiry() == Review.Decision.APPROVE && r.proposed() != null ? Review.Decision.APPROVE : Review.Decision.REJECT;
+            Review.Decision outcome = r.onExpiry() == Review.Decision.APPROVE && approvable(r) ? Review.Decision.APPROVE : Review.Decision.REJECT;
             try {
                 decide(r.accountId(), r.id(), outcome, null, "expired at " + r.expiresAt(), "system:expiry");
             } catch (RuntimeException e) {
                 LOG.debug("review {} changed while expiring it", r.id(), e);
             }
         }
+    }
+
+    private static Instant later(Instant a, Instant b) {
+        return a == null || b.isAfter(a) ? b : a;
+    }
+
+    /** Whether the review's proposal could be approved as it is: present and within its stage's schema. */
+    private boolean approvable(Review r) {
+        if (r.proposed() == null) {
+            return false;
+        }
+        return store.job(r.jobId()).flatMap(j -> registry.version(j.workflow(), j.workflowVersion()))
+                .map(wf -> wf.stages().get(r.stageIndex()))
+                .map(s -> switch (s) {
+                    case ModelStage m -> m.output().schema().validate(r.proposed()).isEmpty();
+                })
+                .orElse(false);
+    }
+
+    // ---- limits and usage ----------------------------------------------------------------------
+
+    /** The limits set on an account (unset ones {@code null}) and the limits enforced (defaults filled in). */
+    public record AccountLimitsView(AccountLimits set, AccountLimits effective) {
+    }
+
+    public AccountLimitsView limits(String accountId) {
+        AccountLimits set = store.limits(accountId);
+        return new AccountLimitsView(set, set.orElse(config.defaultLimits()));
+    }
+
+    /** Replaces an account's limits at runtime; {@code actor} is recorded with the change. */
+    public AccountLimitsView setLimits(String accountId, AccountLimits limits, String actor) {
+        store.setLimits(accountId, limits, actor, clock.instant());
+        quotas.forget(accountId);
+        wake.release(); // a raised concurrency limit may let waiting jobs start
+        return limits(accountId);
+    }
+
+    public List<UsageQuery.Row> usage(UsageQuery query) {
+        return store.usage(query);
     }
 
     /** Nudges the dispatcher, e.g. after a test stepped the clock. */
@@ -387,6 +441,7 @@ public final class Engine implements AutoCloseable {
             try {
                 if (System.nanoTime() - nextExpirySweep >= 0) {
                     expireReviews();
+                    store.expireReservations(clock.instant());
                     nextExpirySweep = System.nanoTime() + REVIEW_SWEEP.toNanos();
                 }
                 int free = config.maxInFlight() - running.size();
@@ -451,7 +506,7 @@ public final class Engine implements AutoCloseable {
             Optional<WorkflowDefinition> workflow = registry.version(job.workflow(), job.workflowVersion());
             if (workflow.isEmpty()) {
                 fail(job, new JobError(ErrorCode.INTERNAL, "workflow " + job.workflow() + " v" + job.workflowVersion()
-                        + " is not known to node " + config.nodeId(), true), null, Usage.ZERO, null);
+                        + " is not known to node " + config.nodeId(), true), null, List.of(), null);
                 return;
             }
             WorkflowDefinition wf = workflow.get();
@@ -463,7 +518,7 @@ public final class Engine implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.error("job {}: unexpected failure", job.id(), e);
             try {
-                fail(job, new JobError(ErrorCode.INTERNAL, "internal error while running the job: " + e.getClass().getSimpleName(), true), null, Usage.ZERO, null);
+                fail(job, new JobError(ErrorCode.INTERNAL, "internal error while running the job: " + e.getClass().getSimpleName(), true), null, List.of(), null);
             } catch (RuntimeException again) {
                 LOG.error("job {}: could not record the failure; its lease will expire and it will run again", job.id(), again);
             }
@@ -513,7 +568,7 @@ public final class Engine implements AutoCloseable {
             StageResult result;
             if (targetIndex >= targets.size()) {
                 result = new StageResult.Failed(new JobError(ErrorCode.PROVIDER_UNAVAILABLE, "no route of " + model.route()
-                        + " has a target; check the 'routes' configuration", false), Optional.empty(), null, Usage.ZERO);
+                        + " has a target; check the 'routes' configuration", false), Optional.empty(), null, List.of());
             } else {
                 Target target = targets.get(targetIndex);
                 boolean alternative = targetIndex + 1 < targets.size() || !wf.fallback().isEmpty();
@@ -522,7 +577,7 @@ public final class Engine implements AutoCloseable {
                 Duration left = Duration.between(started, job.deadlineAt());
                 if (block.isEmpty()) {
                     // Configured minute budgets: a call that does not fit yet waits in the queue.
-                    Optional<Instant> fits = limits.admit(target, model.maxOutputTokens() + executor.estimatePromptTokens(job, model, outputs));
+                    Optional<Instant> fits = limits.admit(target, () -> executor.estimateTokens(job, wf, model, outputs, target));
                     if (fits.isPresent()) {
                         block = Optional.of(new TargetHealth.Block(target + " is at its configured requests- or tokens-per-minute limit", fits.get(), false));
                     }
@@ -534,10 +589,10 @@ public final class Engine implements AutoCloseable {
                             .event("target_busy", Json.object().put("stage", stage.id()).put("target", target.toString()).put("reason", block.get().reason())).build());
                     return;
                 } else if (block.isPresent()) {
-                    result = new StageResult.Failed(new JobError(ErrorCode.PROVIDER_UNAVAILABLE, block.get().reason(), false), Optional.empty(), null, Usage.ZERO);
+                    result = new StageResult.Failed(new JobError(ErrorCode.PROVIDER_UNAVAILABLE, block.get().reason(), false), Optional.empty(), null, List.of());
                 } else if (alternative && p95.isPresent() && p95.get().compareTo(left) > 0) {
                     result = new StageResult.Failed(new JobError(ErrorCode.PROVIDER_TIMEOUT, "skipped " + target + ": its p95 latency of " + p95.get().toMillis()
-                            + " ms is more than the " + left.toMillis() + " ms left before the deadline", false), Optional.empty(), null, Usage.ZERO);
+                            + " ms is more than the " + left.toMillis() + " ms left before the deadline", false), Optional.empty(), null, List.of());
                 } else {
                     String cacheKey = wf.cacheTtl().isPresent() ? cacheKey(job, wf, stage, target, outputs) : null;
                     Optional<Store.CachedOutput> hit = cacheKey == null ? Optional.empty() : store.cachedOutput(cacheKey, started);
@@ -546,7 +601,7 @@ public final class Engine implements AutoCloseable {
                         Provenance p = hit.get().provenance();
                         result = new StageResult.Completed(hit.get().output(), (p == null
                                 ? new Provenance(target.provider(), target.model(), null, null, config.toolchainVersion(), List.of(), "passed")
-                                : p).cachedFrom(hit.get().sourceJob()), Usage.ZERO);
+                                : p).cachedFrom(hit.get().sourceJob()), List.of());
                     } else {
                         result = executor.attempt(job, wf, model, outputs, target);
                         if (cacheKey != null && result instanceof StageResult.Completed c) {
@@ -580,9 +635,18 @@ public final class Engine implements AutoCloseable {
                         t = JobTransition.to(job.id(), JobStatus.PROCESSING, now).clearError().event("stage_completed", data);
                     }
                     if (!store.apply(t.from(JobStatus.PROCESSING).leasedBy(config.nodeId()).currentStage(i + 1).stageAttempts(0)
-                            .addUsage(c.usage()).stageRun(run).build())) {
+                            .charges(c.charges()).stageRun(run).build())) {
                         return; // cancelled, or the lease was lost to another node
                     }
+                }
+                case StageResult.Failed f when f.waitForBudget().isPresent() && now.plus(f.waitForBudget().get()).isBefore(job.deadlineAt()) -> {
+                    // Only other calls' reservations stand in the way; they may settle for less. Wait
+                    // in the queue without spending an attempt.
+                    Instant when = now.plus(f.waitForBudget().get());
+                    store.apply(JobTransition.to(job.id(), JobStatus.RETRYING, now).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
+                            .stageAttempts(attemptsDone).nextRunAt(when).retryAt(when).charges(f.charges()).releaseLease()
+                            .event("budget_wait", Json.object().put("stage", stage.id()).put("code", f.error().code().code()).put("reason", f.error().message())).build());
+                    return;
                 }
                 case StageResult.Failed f -> {
                     JobError error = f.error();
@@ -601,7 +665,7 @@ public final class Engine implements AutoCloseable {
                                 .put("code", error.code().code()).put("delay_ms", delay.toMillis());
                         store.apply(JobTransition.to(job.id(), JobStatus.RETRYING, now).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
                                 .stageAttempts(attempt).error(error).nextRunAt(now.plus(delay)).retryAt(now.plus(delay))
-                                .addUsage(f.usage()).releaseLease().event("retry_scheduled", data).build());
+                                .charges(f.charges()).releaseLease().event("retry_scheduled", data).build());
                         return;
                     }
                     boolean lowToReview = error.code() == ErrorCode.LOW_CONFIDENCE && model.output().confidence()
@@ -623,7 +687,7 @@ public final class Engine implements AutoCloseable {
                         ObjectNode data = Json.object().put("stage", stage.id()).put("from", targets.get(targetIndex).toString())
                                 .put("to", targets.get(targetIndex + 1).toString()).put("code", error.code().code()).put("reason", error.message());
                         if (!store.apply(JobTransition.to(job.id(), JobStatus.PROCESSING, now).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
-                                .stageAttempts(attemptsDone).error(error).addUsage(f.usage()).event("target_switched", data).build())) {
+                                .stageAttempts(attemptsDone).error(error).charges(f.charges()).event("target_switched", data).build())) {
                             return;
                         }
                         i--; // same stage, next target
@@ -634,7 +698,7 @@ public final class Engine implements AutoCloseable {
                     if (stage.optional() && !last) {
                         partial = true;
                         if (!store.apply(JobTransition.to(job.id(), JobStatus.PROCESSING, now).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
-                                .currentStage(i + 1).stageAttempts(0).addUsage(f.usage()).stageRun(run)
+                                .currentStage(i + 1).stageAttempts(0).charges(f.charges()).stageRun(run)
                                 .event("stage_skipped", Json.object().put("stage", stage.id()).put("code", error.code().code())).build())) {
                             return;
                         }
@@ -642,7 +706,7 @@ public final class Engine implements AutoCloseable {
                     }
                     if (stage.optional() && lastOutput != null) {
                         store.apply(JobTransition.to(job.id(), JobStatus.PARTIALLY_COMPLETED, now).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
-                                .currentStage(i + 1).stageAttempts(0).addUsage(f.usage()).stageRun(run)
+                                .currentStage(i + 1).stageAttempts(0).charges(f.charges()).stageRun(run)
                                 .result(lastOutput, ResultType.FULL).provenance(jobProvenance(lastProvenance, repaired))
                                 .event("partially_completed", Json.object().put("stage", stage.id())).build());
                         return;
@@ -657,7 +721,7 @@ public final class Engine implements AutoCloseable {
                             case FallbackLadder.Rescue r -> {
                                 ObjectNode data = Json.object().put("stage", stage.id()).put("code", error.code().code()).put("result_type", r.type().wire());
                                 store.apply(JobTransition.to(job.id(), JobStatus.DEGRADED, now).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
-                                        .stageAttempts(attempt).addUsage(f.usage()).stageRun(run).clearError()
+                                        .stageAttempts(attempt).charges(f.charges()).stageRun(run).clearError()
                                         .result(r.result(), r.type()).provenance(r.provenance()).event("degraded", data).build());
                             }
                             case FallbackLadder.ToReview r -> openReview(job, wf, i, stage, run, f, error, r.rung(), r.provenance(), attempt, now);
@@ -665,7 +729,7 @@ public final class Engine implements AutoCloseable {
                         return;
                     }
                     Provenance failedWith = f.provenance() == null ? null : withPath(f.provenance(), path);
-                    fail(job, error, new StageRun(job.id(), i, stage.id(), StageRun.FAILED, null, attempt, failedWith, f.usage(), error, started, now), f.usage(),
+                    fail(job, error, new StageRun(job.id(), i, stage.id(), StageRun.FAILED, null, attempt, failedWith, f.usage(), error, started, now), f.charges(),
                             wf.fallback().isEmpty() ? null : new Provenance("mainstay", null, null, null, config.toolchainVersion(), path, "failed"));
                     return;
                 }
@@ -685,7 +749,7 @@ public final class Engine implements AutoCloseable {
                 rung.onExpiry(), null, null, null, now, now.plus(rung.expires()), null);
         ObjectNode data = Json.object().put("stage", stage.id()).put("review", review.id()).put("code", error.code().code());
         JobTransition.Builder t = JobTransition.to(job.id(), JobStatus.WAITING_FOR_REVIEW, now).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
-                .stageAttempts(attempt).addUsage(f.usage()).stageRun(run).error(error).releaseLease()
+                .stageAttempts(attempt).charges(f.charges()).stageRun(run).error(error).releaseLease()
                 .openReview(review).event("review_requested", data);
         if (provenance != null) {
             t.provenance(provenance);
@@ -723,7 +787,7 @@ public final class Engine implements AutoCloseable {
     }
 
     /** Ends the job as failed; a failure that was retryable but ran out of attempts is dead-lettered. */
-    private void fail(Job job, JobError error, StageRun run, Usage usage, Provenance provenance) {
+    private void fail(Job job, JobError error, StageRun run, List<Charge> charges, Provenance provenance) {
         Instant now = clock.instant();
         JobTransition.Builder t = JobTransition.to(job.id(), JobStatus.FAILED, now)
                 .from(JobStatus.PROCESSING)
@@ -734,7 +798,7 @@ public final class Engine implements AutoCloseable {
         if (run != null) {
             t.stageRun(run).stageAttempts(run.attempts());
         }
-        t.addUsage(usage);
+        t.charges(charges);
         if (provenance != null) {
             t.provenance(provenance);
         }

@@ -18,6 +18,9 @@ import java.util.Map;
  * @param breakerFailures consecutive provider failures that open a target's circuit
  * @param breakerCooldown how long an open circuit stays open before one trial call
  * @param targetLimits concurrency and per-minute budgets by {@code provider/model}
+ * @param defaultLimits account limits for accounts an operator set none on
+ * @param cooldownFailures upstream job failures in a row after which an account's submits are
+ *     refused for {@code cooldown}; 0 turns the cooldown off
  */
 public record EngineConfig(
         String nodeId,
@@ -32,7 +35,10 @@ public record EngineConfig(
         String toolchainVersion,
         int breakerFailures,
         Duration breakerCooldown,
-        Map<String, TargetLimits.Limit> targetLimits) {
+        Map<String, TargetLimits.Limit> targetLimits,
+        dev.mainstay.limits.AccountLimits defaultLimits,
+        int cooldownFailures,
+        Duration cooldown) {
 
     public static final Duration DEFAULT_LEASE = Duration.ofSeconds(30);
     public static final int DEFAULT_CLAIM_BATCH = 64;
@@ -42,6 +48,8 @@ public record EngineConfig(
     public static final long DEFAULT_MAX_ACCOUNT_BACKLOG = 20_000;
     public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(10);
     public static final int DEFAULT_PROVIDER_CONCURRENCY = 256;
+    public static final int DEFAULT_COOLDOWN_FAILURES = 20;
+    public static final Duration DEFAULT_COOLDOWN = Duration.ofSeconds(30);
 
     public EngineConfig {
         providerConcurrency = Map.copyOf(providerConcurrency);
@@ -52,6 +60,9 @@ public record EngineConfig(
         if (claimBatch < 1 || maxInFlight < 1) {
             throw new IllegalArgumentException("claimBatch and maxInFlight must be positive");
         }
+        if (cooldownFailures < 0) {
+            throw new IllegalArgumentException("cooldownFailures must not be negative");
+        }
         if (maxBacklog < 1 || maxAccountBacklog < 1) {
             throw new IllegalArgumentException("backlog limits must be positive");
         }
@@ -60,7 +71,8 @@ public record EngineConfig(
     public static EngineConfig defaults(String nodeId, String toolchainVersion) {
         return new EngineConfig(nodeId, DEFAULT_LEASE, DEFAULT_CLAIM_BATCH, DEFAULT_MAX_IN_FLIGHT, DEFAULT_IDLE_POLL,
                 DEFAULT_MAX_BACKLOG, DEFAULT_MAX_ACCOUNT_BACKLOG, DEFAULT_SHUTDOWN_GRACE, Map.of(), toolchainVersion,
-                TargetHealth.DEFAULT_FAILURE_THRESHOLD, TargetHealth.DEFAULT_COOLDOWN, Map.of());
+                TargetHealth.DEFAULT_FAILURE_THRESHOLD, TargetHealth.DEFAULT_COOLDOWN, Map.of(), dev.mainstay.limits.AccountLimits.NONE,
+                DEFAULT_COOLDOWN_FAILURES, DEFAULT_COOLDOWN);
     }
 
     public int providerConcurrency(String provider) {
@@ -68,14 +80,14 @@ public record EngineConfig(
     }
 
     public EngineConfig withLease(Duration lease) {
-        return new EngineConfig(nodeId, lease, claimBatch, maxInFlight, idlePoll, maxBacklog, maxAccountBacklog, shutdownGrace, providerConcurrency, toolchainVersion, breakerFailures, breakerCooldown, targetLimits);
+        return new EngineConfig(nodeId, lease, claimBatch, maxInFlight, idlePoll, maxBacklog, maxAccountBacklog, shutdownGrace, providerConcurrency, toolchainVersion, breakerFailures, breakerCooldown, targetLimits, defaultLimits, cooldownFailures, cooldown);
     }
 
     public EngineConfig withBacklog(long maxBacklog, long maxAccountBacklog) {
-        return new EngineConfig(nodeId, lease, claimBatch, maxInFlight, idlePoll, maxBacklog, maxAccountBacklog, shutdownGrace, providerConcurrency, toolchainVersion, breakerFailures, breakerCooldown, targetLimits);
+        return new EngineConfig(nodeId, lease, claimBatch, maxInFlight, idlePoll, maxBacklog, maxAccountBacklog, shutdownGrace, providerConcurrency, toolchainVersion, breakerFailures, breakerCooldown, targetLimits, defaultLimits, cooldownFailures, cooldown);
     }
 
     public EngineConfig withShutdownGrace(Duration grace) {
-        return new EngineConfig(nodeId, lease, claimBatch, maxInFlight, idlePoll, maxBacklog, maxAccountBacklog, grace, providerConcurrency, toolchainVersion, breakerFailures, breakerCooldown, targetLimits);
+        return new EngineConfig(nodeId, lease, claimBatch, maxInFlight, idlePoll, maxBacklog, maxAccountBacklog, grace, providerConcurrency, toolchainVersion, breakerFailures, breakerCooldown, targetLimits, defaultLimits, cooldownFailures, cooldown);
     }
 }

@@ -9,14 +9,14 @@ import dev.mainstay.contract.Violation;
 import dev.mainstay.job.Job;
 import dev.mainstay.job.JobError;
 import dev.mainstay.job.Provenance;
-import dev.mainstay.job.Usage;
 import dev.mainstay.provider.Message;
 import dev.mainstay.provider.ModelRequest;
 import dev.mainstay.provider.Provider;
 import dev.mainstay.provider.ProviderOutcome;
 import dev.mainstay.provider.Routes;
 import dev.mainstay.provider.Target;
-import dev.mainstay.usage.PriceTable;
+import dev.mainstay.usage.Charge;
+import dev.mainstay.usage.TokenEstimator;
 import dev.mainstay.workflow.ModelStage;
 import dev.mainstay.workflow.WorkflowDefinition;
 import java.math.BigDecimal;
@@ -42,20 +42,22 @@ import tools.jackson.databind.JsonNode;
 final class ModelStageExecutor {
     private final Map<String, Provider> providers;
     private final Routes routes;
-    private final PriceTable prices;
     private final Clock clock;
     private final EngineConfig config;
     private final Map<String, Semaphore> bulkheads = new ConcurrentHashMap<>();
     private final TargetHealth health;
     private final TargetLimits limits;
+    private final Quotas quotas;
+    private final TokenEstimator tokens;
 
-    ModelStageExecutor(Map<String, Provider> providers, Routes routes, PriceTable prices, Clock clock, EngineConfig config, TargetHealth health,
+    ModelStageExecutor(Map<String, Provider> providers, Routes routes, Quotas quotas, Clock clock, EngineConfig config, TargetHealth health,
                        TargetLimits limits) {
+        this.quotas = quotas;
+        this.tokens = quotas.tokens();
         this.health = health;
         this.limits = limits;
         this.providers = Map.copyOf(providers);
         this.routes = routes;
-        this.prices = prices;
         this.clock = clock;
         this.config = config;
     }
@@ -66,7 +68,7 @@ final class ModelStageExecutor {
     StageResult attempt(Job job, WorkflowDefinition workflow, ModelStage stage, Map<String, JsonNode> earlier, Target t) throws InterruptedException {
         Provider provider = providers.get(t.provider());
         if (provider == null) {
-            return failed(ErrorCode.PROVIDER_UNAVAILABLE, "route target " + t + " names provider '" + t.provider() + "', which is not configured", false, null, Usage.ZERO);
+            return failed(ErrorCode.PROVIDER_UNAVAILABLE, "route target " + t + " names provider '" + t.provider() + "', which is not configured", false, null, List.of());
         }
         Duration timeout = stage.timeout();
         Duration left = Duration.between(clock.instant(), job.deadlineAt());
@@ -74,38 +76,38 @@ final class ModelStageExecutor {
             timeout = left;
         }
         if (timeout.toMillis() < 1) {
-            return failed(ErrorCode.DEADLINE_EXCEEDED, "the workflow deadline of " + workflow.deadline() + " passed before stage '" + stage.id() + "' could run", false, null, Usage.ZERO);
+            return failed(ErrorCode.DEADLINE_EXCEEDED, "the workflow deadline of " + workflow.deadline() + " passed before stage '" + stage.id() + "' could run", false, null, List.of());
         }
 
-        String prompt = stage.prompt().render(job.input(), earlier);
-        List<Message> messages = new ArrayList<>();
-        messages.add(Message.system(instructions(workflow, stage)));
-        messages.add(Message.user(prompt));
+        List<Message> messages = messages(job, workflow, stage, earlier);
         Map<String, String> tags = Map.of("job", job.id(), "stage", stage.id(), "workflow", workflow.name() + "@" + workflow.version());
         String schemaName = stage.id().replace('-', '_') + "_output";
+        List<Charge> charges = new ArrayList<>();
 
-        ProviderOutcome outcome = call(provider, t, new ModelRequest(t.model(), messages, stage.output().schema().node(), schemaName, stage.maxOutputTokens(), timeout, tags));
-        Usage usage = Usage.ZERO;
-        if (!(outcome instanceof ProviderOutcome.Success first)) {
-            return fromFailure(outcome, null, usage);
+        Call first = call(provider, job, workflow, stage, t, new ModelRequest(t.model(), messages, stage.output().schema().node(), schemaName,
+                stage.maxOutputTokens(), timeout, tags), charges);
+        if (first.refused() != null) {
+            return first.refused();
         }
-        usage = usage.plus(cost(t, first));
-        OutputContract.Check check = stage.output().check(first.content(), job.input());
+        if (!(first.outcome() instanceof ProviderOutcome.Success answer)) {
+            return fromFailure(first.outcome(), null, charges);
+        }
+        OutputContract.Check check = stage.output().check(answer.content(), job.input());
         List<Violation> violations;
         switch (check) {
             case OutputContract.Check.Valid valid -> {
-                return new StageResult.Completed(valid.output(), provenance(workflow, stage, t, first, "passed"), usage);
+                return new StageResult.Completed(valid.output(), provenance(workflow, stage, t, answer, "passed"), charges);
             }
             case OutputContract.Check.LowConfidence low -> {
                 // Not repaired: the output is well-formed, and asking again only invites a made-up higher number.
-                return lowConfidence(stage, low, provenance(workflow, stage, t, first, "failed"), usage);
+                return lowConfidence(stage, low, provenance(workflow, stage, t, answer, "failed"), charges);
             }
             case OutputContract.Check.Invalid invalid -> violations = invalid.violations();
         }
 
         // One repair attempt: show the model its answer and what was wrong with it.
         List<Message> repair = new ArrayList<>(messages);
-        repair.add(Message.assistant(first.content() == null ? "" : first.content()));
+        repair.add(Message.assistant(answer.content() == null ? "" : answer.content()));
         repair.add(Message.user("Your answer does not satisfy the required JSON Schema and rules:\n"
                 + violations.stream().map(v -> "- " + v).collect(Collectors.joining("\n"))
                 + "\nReply again with only the corrected JSON object."));
@@ -114,23 +116,53 @@ final class ModelStageExecutor {
             repairTimeout = timeout;
         }
         if (repairTimeout.toMillis() < 1) {
-            return failed(ErrorCode.DEADLINE_EXCEEDED, "the workflow deadline passed before the output of stage '" + stage.id() + "' could be repaired", false, provenance(workflow, stage, t, first, "failed"), usage);
+            return failed(ErrorCode.DEADLINE_EXCEEDED, "the workflow deadline passed before the output of stage '" + stage.id() + "' could be repaired", false,
+                    provenance(workflow, stage, t, answer, "failed"), charges);
         }
-        ProviderOutcome second = call(provider, t, new ModelRequest(t.model(), repair, stage.output().schema().node(), schemaName, stage.maxOutputTokens(), repairTimeout, tags));
-        if (!(second instanceof ProviderOutcome.Success repaired)) {
-            return fromFailure(second, provenance(workflow, stage, t, first, "failed"), usage);
+        Call second = call(provider, job, workflow, stage, t, new ModelRequest(t.model(), repair, stage.output().schema().node(), schemaName,
+                stage.maxOutputTokens(), repairTimeout, tags), charges);
+        if (second.refused() != null) {
+            return second.refused();
         }
-        usage = usage.plus(cost(t, repaired));
+        if (!(second.outcome() instanceof ProviderOutcome.Success repaired)) {
+            return fromFailure(second.outcome(), provenance(workflow, stage, t, answer, "failed"), charges);
+        }
         return switch (stage.output().check(repaired.content(), job.input())) {
-            case OutputContract.Check.Valid valid -> new StageResult.Completed(valid.output(), provenance(workflow, stage, t, repaired, "repaired"), usage);
-            case OutputContract.Check.LowConfidence low -> lowConfidence(stage, low, provenance(workflow, stage, t, repaired, "failed"), usage);
+            case OutputContract.Check.Valid valid -> new StageResult.Completed(valid.output(), provenance(workflow, stage, t, repaired, "repaired"), charges);
+            case OutputContract.Check.LowConfidence low -> lowConfidence(stage, low, provenance(workflow, stage, t, repaired, "failed"), charges);
             case OutputContract.Check.Invalid still -> new StageResult.Failed(new JobError(ErrorCode.INVALID_MODEL_OUTPUT, "model output of stage '" + stage.id()
                     + "' failed its output contract after one repair: " + still.violations().stream().limit(5).map(Violation::toString).collect(Collectors.joining("; ")), false),
-                    Optional.empty(), provenance(workflow, stage, t, repaired, "failed"), usage, parsedOrNull(repaired.content()));
+                    Optional.empty(), provenance(workflow, stage, t, repaired, "failed"), charges, parsedOrNull(repaired.content()));
         };
     }
 
-    private static StageResult lowConfidence(ModelStage stage, OutputContract.Check.LowConfidence low, Provenance provenance, Usage usage) {
+    /** A call made (its outcome) or refused by a budget before it was made. */
+    private record Call(ProviderOutcome outcome, StageResult.Failed refused) {
+    }
+
+    /**
+     * Reserves the call's budget, makes the call, and adds its charge to {@code charges}. A budget
+     * that refuses ends the attempt before anything is sent.
+     */
+    private Call call(Provider provider, Job job, WorkflowDefinition workflow, ModelStage stage, Target t, ModelRequest request, List<Charge> charges)
+            throws InterruptedException {
+        String reservation = null;
+        switch (quotas.reserve(job, workflow, t, request.messages(), Json.write(request.outputSchema()), request.maxOutputTokens(), request.timeout())) {
+            case Quotas.Held.Granted g -> reservation = g.reservationId();
+            case Quotas.Held.Refused r -> {
+                var hit = r.refusal().hit();
+                boolean wait = !r.refusal().definitive();
+                return new Call(null, new StageResult.Failed(new JobError(hit.code(), hit.message(), false), Optional.empty(), null, charges, null,
+                        wait ? hit.retryAfter() : Optional.empty()));
+            }
+        }
+        ProviderOutcome outcome = call(provider, t, request);
+        charges.add(quotas.charge(job, workflow, stage.id(), t, reservation,
+                outcome instanceof ProviderOutcome.Success s ? Optional.of(s) : Optional.empty()));
+        return new Call(outcome, null);
+    }
+
+    private static StageResult lowConfidence(ModelStage stage, OutputContract.Check.LowConfidence low, Provenance provenance, List<Charge> usage) {
         // Not retried; the engine routes it to the gate's action (review, or the fallback ladder).
         // The output travels along as the answer a reviewer may approve or the draft rung may hand over.
         ConfidenceGate gate = stage.output().confidence().orElseThrow(() ->
@@ -179,12 +211,14 @@ final class ModelStageExecutor {
         }
     }
 
-    /**
-     * A conservative estimate of the prompt's tokens for rate budgeting: the rendered prompt and
-     * instructions at one token per three characters (tokenizers average about four for English).
-     */
-    long estimatePromptTokens(Job job, ModelStage stage, Map<String, JsonNode> earlier) {
-        return (stage.prompt().render(job.input(), earlier).length() + Json.write(stage.output().schema().node()).length()) / 3 + 1;
+    /** The messages of a stage's first call: instructions with the output contract, then the rendered prompt. */
+    private static List<Message> messages(Job job, WorkflowDefinition workflow, ModelStage stage, Map<String, JsonNode> earlier) {
+        return List.of(Message.system(instructions(workflow, stage)), Message.user(stage.prompt().render(job.input(), earlier)));
+    }
+
+    /** The stage's first call to {@code t}, estimated as budget reservations estimate it: prompt plus the most it may answer. */
+    long estimateTokens(Job job, WorkflowDefinition workflow, ModelStage stage, Map<String, JsonNode> earlier, Target t) {
+        return tokens.estimate(t.model(), messages(job, workflow, stage, earlier), Json.write(stage.output().schema().node())) + stage.maxOutputTokens();
     }
 
     /** Every target of the stage's routes, in preference order, each once. */
@@ -200,17 +234,13 @@ final class ModelStageExecutor {
         return out;
     }
 
-    private Usage cost(Target t, ProviderOutcome.Success s) {
-        return new Usage(s.inputTokens(), s.outputTokens(), prices.costMicros(t.provider(), t.model(), s.inputTokens(), s.outputTokens()));
-    }
-
     private Provenance provenance(WorkflowDefinition workflow, ModelStage stage, Target t, ProviderOutcome.Success s, String validation) {
         String model = s.reportedModel() == null || s.reportedModel().isBlank() ? t.model() : s.reportedModel();
         return new Provenance(t.provider(), model, stage.prompt().version(), ContentHash.shortForm(stage.output().schema().hash()),
                 config.toolchainVersion(), List.of(), validation);
     }
 
-    private static StageResult fromFailure(ProviderOutcome outcome, Provenance provenance, Usage usage) {
+    private static StageResult fromFailure(ProviderOutcome outcome, Provenance provenance, List<Charge> usage) {
         return switch (outcome) {
             case ProviderOutcome.Success s -> throw new IllegalStateException("a success is not a failure. Indicates a bug.");
             case ProviderOutcome.RateLimited r -> new StageResult.Failed(JobError.of(ErrorCode.PROVIDER_RATE_LIMITED, "provider rate limit: " + r.detail()), r.retryAfter(), provenance, usage);
@@ -221,7 +251,7 @@ final class ModelStageExecutor {
         };
     }
 
-    private static StageResult failed(ErrorCode code, String message, boolean retryable, Provenance provenance, Usage usage) {
+    private static StageResult failed(ErrorCode code, String message, boolean retryable, Provenance provenance, List<Charge> usage) {
         return new StageResult.Failed(new JobError(code, message, retryable), Optional.empty(), provenance, usage);
     }
 

@@ -3,16 +3,26 @@ package dev.mainstay.engine;
 import dev.mainstay.job.JobError;
 import dev.mainstay.job.Provenance;
 import dev.mainstay.job.Usage;
+import dev.mainstay.usage.Charge;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import tools.jackson.databind.JsonNode;
 
-/** How one attempt at a stage ended. */
+/** How one attempt at a stage ended, with the model calls it made. */
 sealed interface StageResult {
-    Usage usage();
+    /** Every model call of the attempt, to be recorded with whatever the engine commits next. */
+    List<Charge> charges();
+
+    default Usage usage() {
+        return Charge.total(charges());
+    }
 
     /** The output passed its contract and may be committed. */
-    record Completed(JsonNode output, Provenance provenance, Usage usage) implements StageResult {
+    record Completed(JsonNode output, Provenance provenance, List<Charge> charges) implements StageResult {
+        public Completed {
+            charges = List.copyOf(charges);
+        }
     }
 
     /**
@@ -21,10 +31,21 @@ sealed interface StageResult {
      * @param provenance what was tried, when a model was reached at all
      * @param rejectedOutput the model's last answer when it was JSON but failed its contract (the
      *     {@code draft} rung can hand it over), else {@code null}
+     * @param waitForBudget a budget refused the call only because of other calls in flight: the
+     *     job should wait this long and try again, without spending an attempt
      */
-    record Failed(JobError error, Optional<Duration> retryAfter, Provenance provenance, Usage usage, JsonNode rejectedOutput) implements StageResult {
-        Failed(JobError error, Optional<Duration> retryAfter, Provenance provenance, Usage usage) {
-            this(error, retryAfter, provenance, usage, null);
+    record Failed(JobError error, Optional<Duration> retryAfter, Provenance provenance, List<Charge> charges, JsonNode rejectedOutput,
+                  Optional<Duration> waitForBudget) implements StageResult {
+        public Failed {
+            charges = List.copyOf(charges);
+        }
+
+        Failed(JobError error, Optional<Duration> retryAfter, Provenance provenance, List<Charge> charges, JsonNode rejectedOutput) {
+            this(error, retryAfter, provenance, charges, rejectedOutput, Optional.empty());
+        }
+
+        Failed(JobError error, Optional<Duration> retryAfter, Provenance provenance, List<Charge> charges) {
+            this(error, retryAfter, provenance, charges, null, Optional.empty());
         }
     }
 }

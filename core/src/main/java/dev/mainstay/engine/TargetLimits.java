@@ -1,5 +1,6 @@
 package dev.mainstay.engine;
 
+import dev.mainstay.limits.TokenBucket;
 import dev.mainstay.provider.Target;
 import java.time.Clock;
 import java.time.Duration;
@@ -8,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
+import java.util.function.LongSupplier;
 
 /**
  * Configured limits per route target: calls in flight, requests per minute and tokens per minute,
@@ -26,8 +28,8 @@ public final class TargetLimits {
 
     private final Clock clock;
     private final Map<String, Limit> limits;
-    private final Map<String, Bucket> requests = new ConcurrentHashMap<>();
-    private final Map<String, Bucket> tokens = new ConcurrentHashMap<>();
+    private final Map<String, TokenBucket.State> requests = new ConcurrentHashMap<>();
+    private final Map<String, TokenBucket.State> tokens = new ConcurrentHashMap<>();
     private final Map<String, Semaphore> inFlight = new ConcurrentHashMap<>();
 
     /** @param limits by {@code provider/model} */
@@ -36,55 +38,46 @@ public final class TargetLimits {
         this.limits = Map.copyOf(limits);
     }
 
-    /** A bucket of {@code capacity} units refilled at {@code capacity} per minute. */
-    private static final class Bucket {
-        final double capacity;
-        double level;
-        Instant at;
-
-        Bucket(double capacity, Instant now) {
-            this.capacity = capacity;
-            this.level = capacity;
-            this.at = now;
-        }
-
-        /** Takes {@code units} now and returns empty, or returns when that many will be there. */
-        synchronized Optional<Instant> take(double units, Instant now) {
-            double perMilli = capacity / 60_000.0;
-            level = Math.min(capacity, level + Math.max(0, Duration.between(at, now).toMillis()) * perMilli);
-            at = now;
-            double need = Math.min(units, capacity);
-            if (level >= need) {
-                level -= need;
-                return Optional.empty();
-            }
-            return Optional.of(now.plusMillis((long) Math.ceil((need - level) / perMilli)));
-        }
+    public Optional<Instant> admit(Target target, long estimatedTokens) {
+        return admit(target, () -> estimatedTokens);
     }
 
     /**
-     * Takes one request and {@code estimatedTokens} from the target's minute budgets.
+     * Takes one request and the call's estimated tokens from the target's minute budgets. The
+     * estimate is only computed for a target with a tokens-per-minute limit.
      *
      * @return empty when the call may go now, else the instant it may go
      */
-    public Optional<Instant> admit(Target target, long estimatedTokens) {
+    public Optional<Instant> admit(Target target, LongSupplier estimatedTokens) {
         Limit limit = limits.get(target.toString());
         if (limit == null) {
             return Optional.empty();
         }
         Instant now = clock.instant();
         if (limit.tokensPerMinute() > 0) {
-            Bucket b = tokens.computeIfAbsent(target.toString(), k -> new Bucket(limit.tokensPerMinute(), now));
-            Optional<Instant> wait = b.take(estimatedTokens, now);
+            Optional<Instant> wait = take(tokens, target.toString(), limit.tokensPerMinute(), estimatedTokens.getAsLong(), now);
             if (wait.isPresent()) {
                 return wait;
             }
         }
         if (limit.requestsPerMinute() > 0) {
-            Bucket b = requests.computeIfAbsent(target.toString(), k -> new Bucket(limit.requestsPerMinute(), now));
-            return b.take(1, now);
+            return take(requests, target.toString(), limit.requestsPerMinute(), 1, now);
         }
         return Optional.empty();
+    }
+
+    /** Takes {@code units} from the minute bucket under {@code key}; returns when they will be there if they are not now. */
+    private static Optional<Instant> take(Map<String, TokenBucket.State> buckets, String key, long capacity, long units, Instant now) {
+        @SuppressWarnings("unchecked")
+        Optional<Instant>[] wait = new Optional[] {Optional.empty()};
+        buckets.compute(key, (k, state) -> switch (TokenBucket.take(state, capacity, Duration.ofMinutes(1), now, units)) {
+            case TokenBucket.Take.Taken t -> t.state();
+            case TokenBucket.Take.Wait w -> {
+                wait[0] = Optional.of(now.plus(w.after()));
+                yield state;
+            }
+        });
+        return wait[0];
     }
 
     /** The target's concurrency bulkhead, if it has one. */

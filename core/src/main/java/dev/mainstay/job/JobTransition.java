@@ -27,6 +27,8 @@ public final class JobTransition {
     private final Instant retryAt;
     private final Provenance provenance;
     private final Usage usageDelta;
+    private final java.util.List<dev.mainstay.usage.Charge> charges;
+    private final java.util.List<dev.mainstay.audit.AuditEvent> audit;
     private final Boolean deadLetter;
     private final boolean releaseLease;
     private final Instant completedAt;
@@ -55,6 +57,8 @@ public final class JobTransition {
         this.retryAt = b.retryAt;
         this.provenance = b.provenance;
         this.usageDelta = b.usageDelta;
+        this.charges = java.util.List.copyOf(b.charges);
+        this.audit = java.util.List.copyOf(b.audit);
         this.deadLetter = b.deadLetter;
         this.releaseLease = b.releaseLease || to.isTerminal();
         this.completedAt = to.isTerminal() && b.completedAt == null ? b.at : b.completedAt;
@@ -89,6 +93,14 @@ public final class JobTransition {
     public Instant retryAt() { return retryAt; }
     public Provenance provenance() { return provenance; }
     public Usage usageDelta() { return usageDelta; }
+    /**
+     * Model calls to record in the usage ledger and settle against their reservations. Unlike the
+     * rest of the transition they are recorded even when the job is no longer in a state it
+     * applies to: the calls were made and cost what they cost.
+     */
+    public java.util.List<dev.mainstay.usage.Charge> charges() { return charges; }
+    /** Audit events that commit with this transition, and only if it applies. */
+    public java.util.List<dev.mainstay.audit.AuditEvent> audit() { return audit; }
     public Boolean deadLetter() { return deadLetter; }
     public boolean releaseLease() { return releaseLease; }
     public Instant completedAt() { return completedAt; }
@@ -116,6 +128,8 @@ public final class JobTransition {
         private Instant retryAt;
         private Provenance provenance;
         private Usage usageDelta;
+        private java.util.List<dev.mainstay.usage.Charge> charges = java.util.List.of();
+        private final java.util.List<dev.mainstay.audit.AuditEvent> audit = new java.util.ArrayList<>();
         private Boolean deadLetter;
         private boolean releaseLease;
         private Instant completedAt;
@@ -143,6 +157,13 @@ public final class JobTransition {
         public Builder retryAt(Instant when) { this.retryAt = when; return this; }
         public Builder provenance(Provenance provenance) { this.provenance = provenance; return this; }
         public Builder addUsage(Usage usage) { this.usageDelta = usage; return this; }
+        /** Records these model calls and adds their total to the job's usage. */
+        public Builder charges(java.util.List<dev.mainstay.usage.Charge> charges) {
+            this.charges = java.util.List.copyOf(charges);
+            this.usageDelta = dev.mainstay.usage.Charge.total(charges);
+            return this;
+        }
+        public Builder audit(dev.mainstay.audit.AuditEvent event) { this.audit.add(event); return this; }
         public Builder deadLetter(boolean deadLetter) { this.deadLetter = deadLetter; return this; }
         public Builder releaseLease() { this.releaseLease = true; return this; }
         public Builder deadlineAt(Instant deadline) { this.deadlineAt = deadline; return this; }

@@ -13,4 +13,8 @@ public sealed interface SubmitOutcome {
     /** The idempotency key was seen before with a different request. */
     record Conflict(String existingJobId) implements SubmitOutcome {
     }
+
+    /** A limit of the admission refused the job; nothing was stored. */
+    record Refused(dev.mainstay.limits.LimitHit hit) implements SubmitOutcome {
+    }
 }

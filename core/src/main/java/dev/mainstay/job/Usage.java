@@ -19,6 +19,6 @@ public record Usage(long inputTokens, long outputTokens, long costMicros) {
 
     /** The cost as a plain decimal string of dollars, e.g. {@code "0.000420"}. */
     public String costUsd() {
-        return java.math.BigDecimal.valueOf(costMicros, 6).toPlainString();
+        return dev.mainstay.limits.AccountLimits.Money.usd(costMicros);
     }
 }

@@ -13,18 +13,25 @@ public sealed interface ProviderOutcome {
      *
      * @param content the raw text of the answer, not yet trusted
      * @param reportedModel the model name the provider put in its response
+     * @param inputTokens every prompt token, cached ones included
+     * @param cachedInputTokens the prompt tokens the provider served from its prompt cache (billed
+     *     at the cached-input price)
      * @param budgetExhaustedFor when the response's rate-limit headers say a request or token
      *     budget is now used up: how long until it resets (the next call should wait), else null
      */
-    record Success(String content, String reportedModel, long inputTokens, long outputTokens, Duration latency, Duration budgetExhaustedFor)
-            implements ProviderOutcome {
+    record Success(String content, String reportedModel, long inputTokens, long cachedInputTokens, long outputTokens, Duration latency,
+                   Duration budgetExhaustedFor) implements ProviderOutcome {
         public Success(String content, String reportedModel, long inputTokens, long outputTokens, Duration latency) {
-            this(content, reportedModel, inputTokens, outputTokens, latency, null);
+            this(content, reportedModel, inputTokens, 0, outputTokens, latency, null);
+        }
+
+        public Success(String content, String reportedModel, long inputTokens, long cachedInputTokens, long outputTokens, Duration latency) {
+            this(content, reportedModel, inputTokens, cachedInputTokens, outputTokens, latency, null);
         }
 
         /** The same answer, noting that the provider's budget is used up for {@code wait}. */
         public Success withBudgetExhaustedFor(Duration wait) {
-            return new Success(content, reportedModel, inputTokens, outputTokens, latency, wait);
+            return new Success(content, reportedModel, inputTokens, cachedInputTokens, outputTokens, latency, wait);
         }
 
         @Override

@@ -11,6 +11,12 @@ import dev.mainstay.job.JobTransition;
 import dev.mainstay.job.NewJob;
 import dev.mainstay.job.StageRun;
 import dev.mainstay.job.SubmitOutcome;
+import dev.mainstay.limits.AccountLimits;
+import dev.mainstay.limits.Admission;
+import dev.mainstay.limits.Counter;
+import dev.mainstay.limits.Reservation;
+import dev.mainstay.usage.Charge;
+import dev.mainstay.usage.UsageQuery;
 import dev.mainstay.review.Review;
 import dev.mainstay.review.ReviewQuery;
 import java.time.Instant;
@@ -59,7 +65,12 @@ public interface Store extends AutoCloseable {
      * key), however many submits race: the losers get {@link SubmitOutcome.Existing} when their
      * request hash matches and {@link SubmitOutcome.Conflict} when it does not.
      */
-    SubmitOutcome submit(NewJob job);
+    SubmitOutcome submit(NewJob job, Admission admission);
+
+    /** A submit without limits. */
+    default SubmitOutcome submit(NewJob job) {
+        return submit(job, Admission.NONE);
+    }
 
     Optional<Job> job(String id);
 
@@ -69,7 +80,9 @@ public interface Store extends AutoCloseable {
     /**
      * Leases up to {@code max} runnable jobs to {@code owner} until {@code leaseUntil}: queued or
      * retrying jobs that are due, and jobs whose previous lease expired before {@code now}. Claimed
-     * jobs are {@code processing}.
+     * jobs are {@code processing}. Claims are fair across accounts (each account with due jobs
+     * gets its share of the batch first, then priority, then age decide), and never lease more of
+     * one account's jobs than its {@code max_concurrent_jobs} allows running at once.
      */
     List<Job> claim(String owner, int max, Instant now, Instant leaseUntil);
 
@@ -124,6 +137,44 @@ public interface Store extends AutoCloseable {
 
     /** Closes a cancelled job's pending reviews as rejected by {@code reviewer}; returns how many. */
     int closeReviews(String jobId, String reviewer, Instant at);
+
+    // ---- audit ---------------------------------------------------------------------------------
+
+    /**
+     * Appends events to the hash-chained audit log, durably and in order. Events that belong to a
+     * job transition travel with it instead ({@link JobTransition#audit()}).
+     */
+    default void audit(List<dev.mainstay.audit.AuditEvent> events) {
+    }
+
+    // ---- limits, budgets and usage ------------------------------------------------------------
+
+    /** The limits an operator set on the account ({@link AccountLimits#NONE} when none). */
+    AccountLimits limits(String accountId);
+
+    /** Replaces the account's limits, recording who changed them. */
+    void setLimits(String accountId, AccountLimits limits, String actor, Instant at);
+
+    /**
+     * Holds budget for one model call: in one transaction, either every hold fits its scope
+     * ({@code spent + reserved + amount <= max}) and all are taken, or none is.
+     */
+    Reservation.Outcome reserve(Reservation reservation);
+
+    /**
+     * Records model calls outside a job transition (see {@link JobTransition#charges()}): each
+     * once, however often it is sent, settling its reservation if it had one.
+     */
+    void charge(List<Charge> charges);
+
+    /** Gives up the holds of reservations that expired before {@code now} unsettled; returns how many. */
+    int expireReservations(Instant now);
+
+    /** A budget counter, {@link Counter#ZERO} if nothing was spent or held under it. */
+    Counter counter(String scope);
+
+    /** Totals from the usage ledger. */
+    List<UsageQuery.Row> usage(UsageQuery query);
 
     /** Jobs not yet terminal, for one account or (with {@code null}) all of them. */
     long countUnfinished(String accountId);

@@ -43,6 +43,7 @@ public final class WorkflowDefinition {
     private final int priority;
     private final List<FallbackRung> fallback;
     private final Duration cacheTtl;
+    private final dev.mainstay.limits.WorkflowLimits limits;
     private final JsonNode document;
     private final String contentHash;
     private final String source;
@@ -57,6 +58,7 @@ public final class WorkflowDefinition {
         this.stages = List.copyOf(b.stages);
         this.fallback = List.copyOf(b.fallback);
         this.cacheTtl = b.cacheTtl;
+        this.limits = b.limits;
         this.concurrency = b.concurrency;
         this.priority = b.priority;
         this.document = b.document;
@@ -74,7 +76,7 @@ public final class WorkflowDefinition {
      */
     public static WorkflowDefinition parse(YamlDocument doc, BiFunction<String, String, String> promptText, Set<String> knownRoutes) {
         doc.requireObject("");
-        doc.onlyKeys("", "workflow", "version", "description", "latency", "deadline", "input", "stages", "concurrency", "priority", "fallback", "cache");
+        doc.onlyKeys("", "workflow", "version", "description", "latency", "deadline", "input", "stages", "concurrency", "priority", "fallback", "cache", "limits", "eligibility");
         Builder b = new Builder();
         b.source = doc.source();
         b.name = doc.requireText("/workflow");
@@ -123,6 +125,7 @@ public final class WorkflowDefinition {
             b.stages.add(stage);
         }
         b.fallback.addAll(fallback(doc));
+        checkRules(doc, b.fallback, b.stages);
         if (doc.has("/cache")) {
             doc.requireObject("/cache");
             doc.onlyKeys("/cache", "ttl");
@@ -132,6 +135,7 @@ public final class WorkflowDefinition {
             }
             b.cacheTtl = ttl;
         }
+        b.limits = dev.mainstay.limits.WorkflowLimits.parse(doc);
         b.document = resolved;
         return new WorkflowDefinition(b);
     }
@@ -185,6 +189,21 @@ public final class WorkflowDefinition {
             out.add(rung);
         }
         return out;
+    }
+
+    /** Rules rungs' options must fit the output schemas they may fill. */
+    private static void checkRules(YamlDocument doc, List<FallbackRung> rungs, List<StageDefinition> stages) {
+        List<JsonNode> schemas = stages.stream().filter(ModelStage.class::isInstance)
+                .map(s -> ((ModelStage) s).output().schema().node()).toList();
+        for (int i = 0; i < rungs.size(); i++) {
+            if (rungs.get(i) instanceof FallbackRung.Rules r) {
+                try {
+                    r.path().check(schemas);
+                } catch (IllegalArgumentException e) {
+                    throw doc.error("/fallback/" + i, e.getMessage());
+                }
+            }
+        }
     }
 
     private static StageDefinition stage(YamlDocument doc, String p, BiFunction<String, String, String> promptText, Set<String> knownRoutes, ObjectNode resolved) {
@@ -329,6 +348,8 @@ public final class WorkflowDefinition {
     public List<FallbackRung> fallback() { return fallback; }
     /** How long a stage's validated output may be reused for the same input and target, when the workflow opts in. */
     public Optional<Duration> cacheTtl() { return Optional.ofNullable(cacheTtl); }
+    /** Per-account limits, job budget and eligibility this workflow declares. */
+    public dev.mainstay.limits.WorkflowLimits limits() { return limits; }
     public int priority() { return priority; }
     /** The resolved definition (prompt texts inlined), as stored. */
     public JsonNode document() { return document; }
@@ -357,6 +378,7 @@ public final class WorkflowDefinition {
         private final List<StageDefinition> stages = new ArrayList<>();
         private final List<FallbackRung> fallback = new ArrayList<>();
         private Duration cacheTtl;
+        private dev.mainstay.limits.WorkflowLimits limits = dev.mainstay.limits.WorkflowLimits.NONE;
         private int concurrency;
         private int priority;
         private JsonNode document;

@@ -275,7 +275,7 @@ class LadderPropertiesTest {
         Provenance attempted = new Provenance("fake", "model-b", "prompt@abc", "schema", "mainstay/test", List.of(), "failed");
         JsonNode rejected = s.failure().rejected() ? Json.parse("{\"unexpected\": [\"not\", \"the\", \"schema\"]}") : null;
         StageResult.Failed failure = new StageResult.Failed(JobError.of(ErrorCode.INVALID_MODEL_OUTPUT, "failed its contract"), Optional.empty(),
-                s.failure().rejected() ? attempted : null, Usage.ZERO, rejected);
+                s.failure().rejected() ? attempted : null, List.of(), rejected);
         List<String> path = new ArrayList<>(ROUTE_STEPS);
         Store store = new LastGoodOnly(s.cache() == Cache.MISS ? Optional.empty() : Optional.of(earlier));
         Optional<FallbackLadder.Outcome> outcome = new FallbackLadder(store, "mainstay/test").climb(job, wf, s.failure().failedStage(), failure, path);
@@ -364,7 +364,14 @@ class LadderPropertiesTest {
         @Override public Optional<Account> account(String id) { throw unused(); }
         @Override public boolean addApiKey(ApiKey key) { throw unused(); }
         @Override public Optional<Principal> principalForKeyHash(String keyHash) { throw unused(); }
-        @Override public SubmitOutcome submit(NewJob job) { throw unused(); }
+        @Override public SubmitOutcome submit(NewJob job, dev.mainstay.limits.Admission admission) { throw unused(); }
+        @Override public dev.mainstay.limits.AccountLimits limits(String accountId) { throw unused(); }
+        @Override public void setLimits(String accountId, dev.mainstay.limits.AccountLimits limits, String actor, Instant at) { throw unused(); }
+        @Override public dev.mainstay.limits.Reservation.Outcome reserve(dev.mainstay.limits.Reservation reservation) { throw unused(); }
+        @Override public void charge(List<dev.mainstay.usage.Charge> charges) { throw unused(); }
+        @Override public int expireReservations(Instant now) { throw unused(); }
+        @Override public dev.mainstay.limits.Counter counter(String scope) { throw unused(); }
+        @Override public List<dev.mainstay.usage.UsageQuery.Row> usage(dev.mainstay.usage.UsageQuery query) { throw unused(); }
         @Override public Optional<Job> job(String id) { throw unused(); }
         @Override public JobPage jobs(JobQuery query) { throw unused(); }
         @Override public List<Job> claim(String owner, int max, Instant now, Instant leaseUntil) { throw unused(); }
@@ -373,8 +380,6 @@ class LadderPropertiesTest {
         @Override public boolean apply(JobTransition transition) { throw unused(); }
         @Override public List<StageRun> stages(String jobId) { throw unused(); }
         @Override public List<JobEvent> events(String jobId, long afterSeq, int limit) { throw unused(); }
-        @Override public Optional<CachedOutput> cachedOutput(String key, Instant now) { throw unused(); }
-        @Override public void cacheOutput(String key, String workflow, CachedOutput output, Instant now, Instant expiresAt) { throw unused(); }
         @Override public Optional<Review> review(String id) { throw unused(); }
         @Override public List<Review> reviews(ReviewQuery query) { throw unused(); }
         @Override public List<Review> expiredReviews(Instant now, int max) { throw unused(); }
@@ -383,6 +388,8 @@ class LadderPropertiesTest {
         @Override public long countUnfinished(String accountId) { throw unused(); }
         @Override public Optional<Instant> nextDueAt() { throw unused(); }
         @Override public long commitCount() { throw unused(); }
+        @Override public Optional<CachedOutput> cachedOutput(String key, Instant now) { throw unused(); }
+        @Override public void cacheOutput(String key, String workflow, CachedOutput output, Instant now, Instant expiresAt) { throw unused(); }
         @Override public void close() { }
     }
 }

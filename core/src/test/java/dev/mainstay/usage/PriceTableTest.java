@@ -45,15 +45,23 @@ class PriceTableTest {
                 "azure/gpt-4o-mini", new PriceTable.Price(1, 1),
                 "azure/*", new PriceTable.Price(7, 7)));
         assertThat(t.price("azure", "gpt-4o-mini")).contains(new PriceTable.Price(1, 1));
-        assertThat(t.price("openai", "gpt-4o-mini")).contains(PriceTable.Price.usd("0.15", "0.60"));
+        assertThat(t.price("openai", "gpt-4o-mini")).contains(PriceTable.Price.usd("0.15", "0.075", "0.60"));
         assertThat(t.price("azure", "some-private-model")).contains(new PriceTable.Price(7, 7));
         assertThat(t.price("demo", "anything")).contains(new PriceTable.Price(0, 0));
     }
 
     @Test
-    void unknownModelIsPricedAtZeroAndHasNoPrice() {
+    void anUnknownModelHasNoPriceAndIsNeverSilentlyFree() {
         assertThat(table.price("openai", "no-such-model")).isEmpty();
-        assertThat(table.costMicros("openai", "no-such-model", 1_000, 1_000)).isZero();
+        assertThatThrownBy(() -> table.costMicros("openai", "no-such-model", 1_000, 1_000)).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void cachedPromptTokensAreBilledAtTheCachedPrice() {
+        // gpt-4o-mini: $0.15 input, $0.075 cached input, $0.60 output per million tokens.
+        assertThat(table.costMicros("openai", "gpt-4o-mini", 1_000_000, 400_000, 0)).isEqualTo(90_000 + 30_000);
+        // Cached tokens are a part of the prompt tokens, never more than all of them.
+        assertThat(table.costMicros("openai", "gpt-4o-mini", 1_000, 5_000, 0)).isEqualTo(75);
     }
 
     @Property

@@ -3,6 +3,9 @@ package dev.mainstay.server;
 import dev.mainstay.ErrorCode;
 import dev.mainstay.Json;
 import dev.mainstay.MainstayException;
+import dev.mainstay.engine.LimitExceededException;
+import dev.mainstay.limits.AccountLimits;
+import dev.mainstay.usage.UsageQuery;
 import dev.mainstay.access.Account;
 import dev.mainstay.access.ApiKey;
 import dev.mainstay.access.ApiKeys;
@@ -60,6 +63,7 @@ final class HttpApi {
     private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
     private static final Pattern JOB_PATH = Pattern.compile("/v1/jobs/([A-Za-z0-9_]{1,64})(/(cancel|replay|events))?");
     private static final Pattern DIFF_PATH = Pattern.compile("/v1/jobs/([A-Za-z0-9_]{1,64})/diff/([A-Za-z0-9_]{1,64})");
+    private static final Pattern LIMITS_PATH = Pattern.compile("/v1/admin/accounts/([A-Za-z0-9_]{1,64})/limits");
     private static final Pattern REVIEW_PATH = Pattern.compile("/v1/reviews/([A-Za-z0-9_]{1,64})(/decision)?");
     private static final Pattern PREFER_WAIT = Pattern.compile("(?:^|[,;\\s])wait\\s*=\\s*\"?(\\d{1,6})\"?", Pattern.CASE_INSENSITIVE);
     private static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[\\x21-\\x7e]{1,255}");
@@ -114,6 +118,9 @@ final class HttpApi {
             for (String[] h : e.headers) {
                 reply.header(h[0], h[1]);
             }
+        } catch (LimitExceededException e) {
+            reply = problem(new Problem(Problem.status(e.code()), e.code(), e.getMessage(), e.retryable(), e.retryAfter(), List.of()), path);
+            ((ObjectNode) reply.body()).put("limit", e.hit().limit()).put("scope", e.hit().scope());
         } catch (MainstayException e) {
             reply = problem(new Problem(Problem.status(e.code()), e.code(), e.getMessage(), e.retryable(), e.retryAfter(), List.of()), path);
         } catch (InterruptedException e) {
@@ -198,9 +205,36 @@ final class HttpApi {
                 allow(method, "POST");
                 return createAccount(admin(req), req);
             }
+            case "/v1/usage" -> {
+                allow(method, "GET");
+                Principal p = authenticate(req);
+                return usage(p.accountId(), req, false);
+            }
+            case "/v1/admin/usage" -> {
+                allow(method, "GET");
+                admin(req);
+                return usage(req.query().first("account").asOptional().orElse(null), req, true);
+            }
             default -> {
                 // handled below
             }
+        }
+        Matcher limits = LIMITS_PATH.matcher(path);
+        if (limits.matches()) {
+            Principal admin = admin(req);
+            String account = limits.group(1);
+            if (store.account(account).isEmpty()) {
+                throw refuse(ErrorCode.NOT_FOUND, "no account '" + account + "'");
+            }
+            if (method.equals("PUT")) {
+                AccountLimits set = AccountLimits.fromJson(jsonBody(req));
+                LOG.info("limits of account {} set by {}: {}", account, admin.keyId(), set.toJson());
+                return Reply.json(200, limitsView(account, engine.setLimits(account, set, admin.keyId())));
+            }
+            if (!method.equals("GET")) {
+                throw new ApiException(Problem.of(ErrorCode.METHOD_NOT_ALLOWED, method + " is not allowed here; use GET or PUT")).header("Allow", "GET, PUT");
+            }
+            return Reply.json(200, limitsView(account, engine.limits(account)));
         }
         Matcher review = REVIEW_PATH.matcher(path);
         if (path.equals("/v1/reviews")) {
@@ -596,6 +630,77 @@ final class HttpApi {
         }
         errors.add(Problem.FieldError.parameter("limit", "must be a whole number from 1 to " + JobQuery.MAX_LIMIT));
         return JobQuery.DEFAULT_LIMIT;
+    }
+
+    // ---- limits and usage ----------------------------------------------------------------------
+
+    private static ObjectNode limitsView(String account, Engine.AccountLimitsView view) {
+        ObjectNode out = Json.object().put("account", account);
+        out.set("limits", view.set().toJson());
+        out.set("effective", view.effective().toJson());
+        return out;
+    }
+
+    /** {@code GET /v1/usage} and {@code GET /v1/admin/usage}: ledger totals over a period, grouped. */
+    private Reply usage(String accountId, ServerRequest req, boolean admin) {
+        var query = req.query();
+        List<Problem.FieldError> errors = new ArrayList<>();
+        Instant now = clock.instant();
+        Instant monthStart = java.time.YearMonth.from(now.atZone(java.time.ZoneOffset.UTC)).atDay(1).atStartOfDay(java.time.ZoneOffset.UTC).toInstant();
+        Instant from = time(query.first("from").asOptional(), "from", monthStart, errors);
+        Instant to = time(query.first("to").asOptional(), "to", now.plusMillis(1), errors);
+        if (from != null && to != null && !from.isBefore(to)) {
+            errors.add(Problem.FieldError.parameter("to", "must be after 'from'"));
+        }
+        String groupText = query.first("group_by").asOptional().orElse("day");
+        UsageQuery.GroupBy groupBy = null;
+        for (UsageQuery.GroupBy g : UsageQuery.GroupBy.values()) {
+            if (g.wire().equals(groupText) && (admin || g != UsageQuery.GroupBy.ACCOUNT)) {
+                groupBy = g;
+            }
+        }
+        if (groupBy == null) {
+            errors.add(Problem.FieldError.parameter("group_by", "one of day, workflow, model" + (admin ? ", account" : "") + "; got '" + groupText + "'"));
+        }
+        if (!errors.isEmpty()) {
+            throw new ApiException(new Problem(400, ErrorCode.INVALID_INPUT, "the usage query is not valid", false, Optional.empty(), errors));
+        }
+        List<UsageQuery.Row> rows = engine.usage(new UsageQuery(accountId, from, to, groupBy));
+        ObjectNode out = Json.object();
+        if (accountId != null) {
+            out.put("account", accountId);
+        }
+        out.put("from", from.toString()).put("to", to.toString()).put("group_by", groupBy.wire());
+        UsageQuery.Row total = new UsageQuery.Row("total", 0, 0, 0, 0, 0);
+        ArrayNode groups = Json.array();
+        for (UsageQuery.Row r : rows) {
+            groups.add(usageRow(r).put("key", r.key()));
+            total = new UsageQuery.Row("total", total.calls() + r.calls(), total.inputTokens() + r.inputTokens(), total.cachedInputTokens() + r.cachedInputTokens(),
+                    total.outputTokens() + r.outputTokens(), total.costMicros() + r.costMicros());
+        }
+        out.set("totals", usageRow(total));
+        out.set("groups", groups);
+        return Reply.json(200, out);
+    }
+
+    private static ObjectNode usageRow(UsageQuery.Row r) {
+        return Json.object().put("calls", r.calls()).put("input_tokens", r.inputTokens()).put("cached_input_tokens", r.cachedInputTokens())
+                .put("output_tokens", r.outputTokens()).put("tokens", r.inputTokens() + r.outputTokens())
+                .put("cost_usd", AccountLimits.Money.usd(r.costMicros()));
+    }
+
+    /** An RFC 3339 instant or a {@code YYYY-MM-DD} date (its UTC midnight). */
+    private static Instant time(Optional<String> text, String parameter, Instant otherwise, List<Problem.FieldError> errors) {
+        if (text.isEmpty()) {
+            return otherwise;
+        }
+        String t = text.get().strip();
+        try {
+            return t.length() == 10 ? java.time.LocalDate.parse(t).atStartOfDay(java.time.ZoneOffset.UTC).toInstant() : Instant.parse(t);
+        } catch (java.time.format.DateTimeParseException e) {
+            errors.add(Problem.FieldError.parameter(parameter, "must be a date (2026-11-01) or an RFC 3339 time (2026-11-01T00:00:00Z); got '" + t + "'"));
+            return null;
+        }
     }
 
     private Reply createAccount(Principal admin, ServerRequest req) {

@@ -71,6 +71,7 @@ final class JobView {
         o.put("idempotency_key", job.idempotencyKey());
         o.put("created_at", job.createdAt().toString());
         o.put("updated_at", job.updatedAt().toString());
+        o.put("started_at", job.startedAt() == null ? null : job.startedAt().toString());
         o.put("completed_at", job.completedAt() == null ? null : job.completedAt().toString());
         ObjectNode links = o.putObject("links");
         links.put("self", "/v1/jobs/" + job.id());

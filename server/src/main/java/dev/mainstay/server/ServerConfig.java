@@ -7,6 +7,7 @@ import dev.mainstay.providers.anthropic.AnthropicMessagesProvider;
 import dev.mainstay.providers.demo.DemoProvider;
 import dev.mainstay.providers.openai.OpenAiChatProvider;
 import dev.mainstay.store.sqlite.SqliteStore;
+import dev.mainstay.limits.AccountLimits;
 import dev.mainstay.usage.PriceTable;
 import dev.mainstay.workflow.YamlDocument;
 import java.net.URI;
@@ -45,7 +46,10 @@ public record ServerConfig(
         long maxAccountBacklog,
         int breakerFailures,
         Duration breakerCooldown,
-        Map<String, dev.mainstay.engine.TargetLimits.Limit> targetLimits) {
+        Map<String, dev.mainstay.engine.TargetLimits.Limit> targetLimits,
+        AccountLimits defaultLimits,
+        int cooldownFailures,
+        Duration cooldown) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -91,7 +95,8 @@ public record ServerConfig(
         Map<String, Integer> concurrency = new LinkedHashMap<>();
         providers.forEach((name, spec) -> concurrency.put(name, spec.concurrency()));
         return new EngineConfig(nodeId, lease, EngineConfig.DEFAULT_CLAIM_BATCH, maxInFlight, EngineConfig.DEFAULT_IDLE_POLL,
-                maxBacklog, maxAccountBacklog, shutdownGrace, concurrency, toolchainVersion, breakerFailures, breakerCooldown, targetLimits);
+                maxBacklog, maxAccountBacklog, shutdownGrace, concurrency, toolchainVersion, breakerFailures, breakerCooldown, targetLimits,
+                defaultLimits, cooldownFailures, cooldown);
     }
 
     /**
@@ -103,12 +108,14 @@ public record ServerConfig(
     public static ServerConfig load(Optional<Path> file, Map<String, String> env) {
         YamlDocument doc = file.map(f -> YamlDocument.read(f, f.toString())).orElse(YamlDocument.of(dev.mainstay.Json.object(), "(defaults)"));
         doc.requireObject("");
-        doc.onlyKeys("", "server", "data_dir", "workflows", "storage", "providers", "routes", "prices", "engine", "demo_api_key", "admin_key", "targets");
+        doc.onlyKeys("", "server", "data_dir", "workflows", "storage", "providers", "routes", "prices", "engine", "demo_api_key", "admin_key", "targets", "limits");
         doc.onlyKeys("/server", "host", "port", "max_body_bytes", "max_json_depth");
         doc.onlyKeys("/storage", "sqlite");
         doc.onlyKeys("/storage/sqlite", "synchronous");
         doc.onlyKeys("/engine", "lease", "shutdown_grace", "max_in_flight", "max_backlog", "max_account_backlog", "circuit_breaker");
         doc.onlyKeys("/engine/circuit_breaker", "failures", "cooldown");
+        doc.onlyKeys("/limits", "accounts", "failure_cooldown");
+        doc.onlyKeys("/limits/failure_cooldown", "failures", "duration");
 
         String host = env.getOrDefault("MAINSTAY_HOST", doc.text("/server/host").orElse(DEFAULT_HOST));
         int port = env.containsKey("MAINSTAY_PORT")
@@ -130,6 +137,19 @@ public record ServerConfig(
         Map<String, ProviderSpec> providers = providers(doc, env);
         Map<String, List<Target>> routes = routes(doc, providers, env);
         Map<String, PriceTable.Price> prices = prices(doc);
+        prices.putAll(envPrices(env));
+        checkPriced(doc, routes, new PriceTable(prices));
+        AccountLimits defaultLimits = AccountLimits.NONE;
+        if (doc.has("/limits/accounts")) {
+            try {
+                defaultLimits = AccountLimits.fromJson(doc.node("/limits/accounts"));
+            } catch (dev.mainstay.contract.InvalidInputException e) {
+                var v = e.violations().getFirst();
+                throw doc.error("/limits/accounts" + v.pointer(), v.message());
+            }
+        }
+        int cooldownFailures = doc.integer("/limits/failure_cooldown/failures", EngineConfig.DEFAULT_COOLDOWN_FAILURES, 0, 1_000_000);
+        Duration cooldown = doc.duration("/limits/failure_cooldown/duration", EngineConfig.DEFAULT_COOLDOWN);
         Map<String, dev.mainstay.engine.TargetLimits.Limit> targetLimits = targetLimits(doc, providers);
 
         Duration lease = doc.duration("/engine/lease", EngineConfig.DEFAULT_LEASE);
@@ -149,7 +169,8 @@ public record ServerConfig(
         adminKey.ifPresent(k -> checkKey("MAINSTAY_ADMIN_KEY (or admin_key)", k));
 
         return new ServerConfig(host, port, dataDir, workflows, durability, maxBody, maxDepth, demoKey, adminKey,
-                providers, routes, prices, lease, grace, maxInFlight, maxBacklog, maxAccountBacklog, breakerFailures, breakerCooldown, targetLimits);
+                providers, routes, prices, lease, grace, maxInFlight, maxBacklog, maxAccountBacklog, breakerFailures, breakerCooldown, targetLimits,
+                defaultLimits, cooldownFailures, cooldown);
     }
 
     private static void checkKey(String where, String key) {
@@ -286,6 +307,10 @@ public record ServerConfig(
             if (uri.getScheme() == null || uri.getHost() == null || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))) {
                 throw doc.error(pointer, "must be an http(s) URL with a host, got '" + text + "'");
             }
+            if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
+                throw doc.error(pointer, "must not carry a query string or fragment ('" + text + "'): Mainstay appends the API path to it;"
+                        + " put credentials in api_key or api_key_env");
+            }
             return uri;
         } catch (URISyntaxException e) {
             throw doc.error(pointer, "not a URL: " + e.getMessage());
@@ -353,7 +378,46 @@ public record ServerConfig(
             doc.requireObject(p);
             doc.onlyKeys(p, "concurrency", "requests_per_minute", "tokens_per_minute");
             out.put(key, new dev.mainstay.engine.TargetLimits.Limit(doc.integer(p + "/concurrency", 0, 0, 100_000),
-                    doc.integer(p + "/requests_per_minute", 0, 0, Integer.MAX_VALUE), doc.integer(p + "/tokens_per_minute", 0, 0, Integer.MAX_VALUE)));
+                    doc.integer(p + "/requests_per_minute", 0, 0, (int) dev.mainstay.limits.TokenBucket.MAX_CAPACITY),
+                    doc.integer(p + "/tokens_per_minute", 0, 0, (int) dev.mainstay.limits.TokenBucket.MAX_CAPACITY)));
+        }
+        return out;
+    }
+
+    /** A model without a price would be free without anyone deciding so: refuse to start instead. */
+    private static void checkPriced(YamlDocument doc, Map<String, List<Target>> routes, PriceTable table) {
+        for (Map.Entry<String, List<Target>> route : routes.entrySet()) {
+            for (Target t : route.getValue()) {
+                if (table.price(t.provider(), t.model()).isEmpty()) {
+                    throw doc.error("/routes/" + route.getKey(), "target " + t + " has no price; Mainstay ships prices for common models only. Add it under 'prices', e.g.\n"
+                            + "  prices:\n    " + t + ": { input: \"0.50\", output: \"1.50\" }   # US dollars per million tokens (use \"0\" for a free local model)\n"
+                            + "or without a file: MAINSTAY_PRICES=\"" + t + "=0.50,1.50\"");
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code MAINSTAY_PRICES="openai/llama3.1=0,0 azure/gpt-4o=2.50,1.25,10.00"}: input and output
+     * (or input, cached input and output) US dollars per million tokens, for setups without a file.
+     */
+    private static Map<String, PriceTable.Price> envPrices(Map<String, String> env) {
+        Map<String, PriceTable.Price> out = new LinkedHashMap<>();
+        String text = env.getOrDefault("MAINSTAY_PRICES", "").strip();
+        if (text.isEmpty()) {
+            return out;
+        }
+        for (String entry : text.split("[\\s;]+")) {
+            int eq = entry.indexOf('=');
+            String[] parts = eq < 0 ? new String[0] : entry.substring(eq + 1).split(",");
+            try {
+                if (eq < 1 || !entry.substring(0, eq).contains("/") || parts.length < 2 || parts.length > 3) {
+                    throw new IllegalArgumentException();
+                }
+                out.put(entry.substring(0, eq), parts.length == 2 ? PriceTable.Price.usd(parts[0], parts[0], parts[1]) : PriceTable.Price.usd(parts[0], parts[1], parts[2]));
+            } catch (RuntimeException e) {
+                throw new ConfigException("MAINSTAY_PRICES: '" + entry + "' must be provider/model=input,output (or input,cached_input,output) in US dollars per million tokens, e.g. openai/llama3.1=0,0");
+            }
         }
         return out;
     }
@@ -365,9 +429,10 @@ public record ServerConfig(
             for (String key : doc.node("/prices").propertyNames()) {
                 String p = "/prices/" + key.replace("~", "~0").replace("/", "~1");
                 doc.requireObject(p);
-                doc.onlyKeys(p, "input", "output");
+                doc.onlyKeys(p, "input", "cached_input", "output");
                 try {
-                    out.put(key, PriceTable.Price.usd(doc.requireText(p + "/input"), doc.requireText(p + "/output")));
+                    String input = doc.requireText(p + "/input");
+                    out.put(key, PriceTable.Price.usd(input, doc.text(p + "/cached_input").orElse(input), doc.requireText(p + "/output")));
                 } catch (ArithmeticException | IllegalArgumentException e) {
                     throw doc.error(p, "prices are decimal strings of US dollars per million tokens, e.g. \"0.15\"");
                 }

@@ -9,6 +9,7 @@ import dev.mainstay.testkit.RecordedRequest;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -85,6 +86,71 @@ class CrashRecoveryTest {
             }
             // The kills did land on calls in flight: some stages were asked for again after a crash.
             assertThat(interrupted).isPositive();
+        }
+    }
+
+    @Test
+    void sigkillDuringABurstAgainstABudgetNeitherOverspendsNorCountsTwice() throws Exception {
+        try (FakeProvider fake = FakeProvider.start(FaultScript.always(Fault.ok().latency(Duration.ofMillis(100), Duration.ofMillis(600))))) {
+            Path config = TestNode.writeFiles(dir, fake, "2s", "1s");
+            AccountLimitsTest.writeSingle(dir, "");
+            Files.writeString(dir.resolve("workflows/test/single.yaml"), Files.readString(dir.resolve("workflows/test/single.yaml"))
+                    .replace("max_output_tokens: 200", "max_output_tokens: 200\n      timeout: 3s"));
+            int port = freePort();
+            Http http = new Http(URI.create("http://127.0.0.1:" + port));
+            Map<String, String> accepted = new ConcurrentHashMap<>();
+            Process server = launch(config, port);
+            long perJob;
+            long budget;
+            try {
+                String first = http.post("/v1/test/single", KEY, "{\"text\": \"Crash test under a budget.\"}").json().path("id").asString();
+                perJob = AccountLimitsTest.micros(TestNode.awaitTerminal(http, KEY, first).path("usage").path("cost_usd").asString());
+                budget = perJob * 41;
+                String account = AccountLimitsTest.accountId(http, KEY);
+                assertThat(AccountLimitsTest.putLimits(http, account, "{\"cost_per_month_usd\": \"" + java.math.BigDecimal.valueOf(budget, 6).toPlainString() + "\"}")
+                        .status()).isEqualTo(200);
+                Thread submitter = Thread.ofVirtual().start(() -> {
+                    for (int i = 0; i < 150; i++) {
+                        submitSingle(http, "budget-" + i, accepted);
+                    }
+                });
+                Awaitility.await("model calls under the budget").atMost(Duration.ofSeconds(30)).until(() -> fake.requestCount() >= 15);
+                server.destroyForcibly().waitFor();
+                submitter.join();
+                server = launch(config, port);
+                for (int i = 0; i < 150; i++) {
+                    submitSingle(http, "budget-" + i, accepted);
+                }
+                long completed = 0;
+                long jobCost = perJob;
+                for (String id : accepted.values()) {
+                    JsonNode job = TestNode.awaitTerminal(http, KEY, id);
+                    String status = job.path("status").asString();
+                    assertThat(status.equals("completed") || job.path("error").path("code").asString().equals("budget_exceeded"))
+                            .as("job %s ended %s", id, job).isTrue();
+                    completed += status.equals("completed") ? 1 : 0;
+                    jobCost += AccountLimitsTest.micros(job.path("usage").path("cost_usd").asString());
+                }
+                JsonNode usage = http.get("/v1/usage?group_by=workflow", KEY).json();
+                long spent = AccountLimitsTest.micros(usage.path("totals").path("cost_usd").asString());
+                assertThat(spent).as("spent %d against a budget of %d", spent, budget).isLessThanOrEqualTo(budget);
+                // Counted once: the ledger is exactly what the jobs report, one call per completed job.
+                assertThat(spent).isEqualTo(jobCost).isEqualTo(perJob * (completed + 1));
+                assertThat(completed).isBetween(30L, 40L);
+            } finally {
+                server.destroyForcibly().waitFor();
+            }
+        }
+    }
+
+    private static void submitSingle(Http http, String key, Map<String, String> accepted) {
+        try {
+            Http.Response r = http.post("/v1/test/single", KEY, "{\"text\": \"Crash test under a budget.\"}", "Idempotency-Key", key);
+            if (r.status() == 202) {
+                accepted.putIfAbsent(key, r.json().path("id").asString());
+            }
+        } catch (IllegalStateException connectionLost) {
+            // The server died mid-request; the client retries.
         }
     }
 

@@ -34,13 +34,55 @@ class ServerConfigTest {
     @Test
     void openAiKeyMakesOpenAiThePrimaryRoute() {
         ServerConfig c = ServerConfig.load(Optional.empty(), Map.of("OPENAI_API_KEY", "sk-test", "OPENAI_BASE_URL", "http://127.0.0.1:11434/v1",
-                "OPENAI_MODEL", "llama3.1", "MAINSTAY_PORT", "9000"));
+                "OPENAI_MODEL", "llama3.1", "MAINSTAY_PORT", "9000", "MAINSTAY_PRICES", "openai/llama3.1=0,0"));
         assertThat(c.demoOnly()).isFalse();
         assertThat(c.port()).isEqualTo(9000);
         assertThat(c.routes().get("primary")).containsExactly(new Target("openai", "llama3.1"));
         ServerConfig.ProviderSpec.OpenAi spec = (ServerConfig.ProviderSpec.OpenAi) c.providers().get("openai");
         assertThat(spec.config().baseUrl().toString()).isEqualTo("http://127.0.0.1:11434/v1");
         assertThat(spec.config().maxTokensField()).isEqualTo("max_tokens");
+    }
+
+    @Test
+    void aRouteToAModelWithoutAPriceIsRefusedAtStart() {
+        assertThatThrownBy(() -> ServerConfig.load(Optional.empty(), Map.of("OPENAI_API_KEY", "sk-test", "OPENAI_MODEL", "llama3.1")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("routes.primary")
+                .hasMessageContaining("openai/llama3.1 has no price")
+                .hasMessageContaining("MAINSTAY_PRICES");
+        assertThatThrownBy(() -> ServerConfig.load(Optional.empty(), Map.of("OPENAI_API_KEY", "sk-test", "OPENAI_MODEL", "llama3.1", "MAINSTAY_PRICES", "llama=free")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("MAINSTAY_PRICES: 'llama=free'");
+    }
+
+    @Test
+    void accountLimitDefaultsAndCachedPricesAreRead(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("mainstay.yaml");
+        Files.writeString(file, """
+                providers:
+                  local: { kind: openai, base_url: "http://127.0.0.1:11434/v1" }
+                routes:
+                  primary: [local/qwen2.5]
+                prices:
+                  local/qwen2.5: { input: "0.20", cached_input: "0.05", output: "0.60" }
+                limits:
+                  accounts: { requests_per_minute: 120, cost_per_month_usd: "25.50" }
+                  failure_cooldown: { failures: 5, duration: 2m }
+                """);
+        ServerConfig c = ServerConfig.load(Optional.of(file), Map.of());
+        assertThat(c.prices().get("local/qwen2.5")).isEqualTo(new dev.mainstay.usage.PriceTable.Price(200_000, 50_000, 600_000));
+        assertThat(c.defaultLimits()).isEqualTo(new dev.mainstay.limits.AccountLimits(120L, null, 25_500_000L, null));
+        assertThat(c.cooldownFailures()).isEqualTo(5);
+        assertThat(c.cooldown()).isEqualTo(Duration.ofMinutes(2));
+
+        Files.writeString(file, """
+                limits:
+                  accounts: { cost_per_month_usd: 25.5 }
+                """);
+        assertThatThrownBy(() -> ServerConfig.load(Optional.of(file), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("mainstay.yaml:2")
+                .hasMessageContaining("limits.accounts.cost_per_month_usd");
     }
 
     @Test
@@ -137,7 +179,8 @@ class ServerConfigTest {
                 List.of("servr: { port: 1 }", "servr: unknown field"),
                 List.of("server: { port: 99999 }", "server.port: must be between 0 and 65535"),
                 List.of("engine: { lease: soon }", "engine.lease: must be a duration"),
-                List.of("storage: { sqlite: { synchronous: off } }", "storage.sqlite.synchronous: must be full or normal"))) {
+                List.of("storage: { sqlite: { synchronous: off } }", "storage.sqlite.synchronous: must be full or normal"),
+                List.of("providers: { local: { kind: openai, base_url: 'http://127.0.0.1:8000/v1?key=x' } }", "providers.local.base_url: must not carry a query string"))) {
             Files.writeString(file, broken.get(0) + "\n");
             assertThatThrownBy(() -> ServerConfig.load(Optional.of(file), Map.of())).hasMessageContaining("bad.yaml:1").hasMessageContaining(broken.get(1));
         }

@@ -127,6 +127,12 @@ final class TestNode implements AutoCloseable {
                     routes:
                       primary: [fake/gpt-4o-mini]
                       small: [fake/gpt-4o-mini]
+                    prices:
+                      # model-a, model-b and other test names; gpt-4o-mini keeps its shipped price
+                      fake/*: { input: "1.00", output: "2.00" }
+                    limits:
+                      # Tests fail jobs on purpose; one test's failures must not cool down the next.
+                      failure_cooldown: { failures: 0 }
                     engine:
                       # Tests share one fake target; a breaker tripping in one test must not change another.
                       circuit_breaker: { failures: 1000 }

@@ -23,6 +23,15 @@ import dev.mainstay.job.ResultType;
 import dev.mainstay.job.StageRun;
 import dev.mainstay.job.SubmitOutcome;
 import dev.mainstay.job.Usage;
+import dev.mainstay.limits.AccountLimits;
+import dev.mainstay.limits.Admission;
+import dev.mainstay.limits.Counter;
+import dev.mainstay.limits.Hold;
+import dev.mainstay.limits.LimitHit;
+import dev.mainstay.limits.Reservation;
+import dev.mainstay.limits.Scope;
+import dev.mainstay.usage.Charge;
+import dev.mainstay.usage.UsageQuery;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -588,5 +597,613 @@ public abstract class StoreContract {
         assertThat(store.principalForKeyHash("sha-1")).contains(new Principal(ACCOUNT, "key_1", Set.of("analyst", "agent"), false));
         assertThat(store.principalForKeyHash("sha-unknown")).isEmpty();
         assertThat(store.account("acct_none")).isEmpty();
+    }
+
+    // ---- budgets: reservations, charges, expiry --------------------------------------------------
+
+    private static final String COST = Scope.accountCost(ACCOUNT, T0);
+    private static final String TOKENS = Scope.accountTokens(ACCOUNT, T0);
+    private static final String JOB_COST = Scope.jobCost("job_budgeted");
+
+    private static Hold costHold(String scope, long amount, long max) {
+        return new Hold(scope, Hold.Unit.MICRO_USD, amount, max, "cost_per_month_usd", "account " + ACCOUNT, Scope.monthEnd(T0));
+    }
+
+    private static Hold tokenHold(String scope, long amount, long max) {
+        return new Hold(scope, Hold.Unit.TOKENS, amount, max, "tokens_per_day", "account " + ACCOUNT, Scope.dayEnd(T0));
+    }
+
+    private static Reservation reservation(String id, Instant expiresAt, Hold... holds) {
+        return new Reservation(id, ACCOUNT, "job_budgeted", List.of(holds), T0, expiresAt);
+    }
+
+    private static final List<Charge.CounterScope> COST_AND_TOKENS = List.of(
+            new Charge.CounterScope(COST, Hold.Unit.MICRO_USD), new Charge.CounterScope(TOKENS, Hold.Unit.TOKENS));
+
+    /** A model call of {@code job_budgeted} that cost {@code costMicros} for {@code in + out} tokens. */
+    private static Charge charge(String id, String reservationId, long in, long out, long costMicros, Instant at, List<Charge.CounterScope> scopes) {
+        return new Charge(id, reservationId, ACCOUNT, "job_budgeted", "support/draft-response", "draft", "openai", "gpt-4o-mini", in, 0, out, costMicros, at, scopes);
+    }
+
+    private static Charge usageCharge(String id, String account, String workflow, String provider, String model, long in, long cached, long out, long cost, Instant at) {
+        return new Charge(id, null, account, "job_" + id, workflow, "draft", provider, model, in, cached, out, cost, at, List.of());
+    }
+
+    private void spend(String scope, Hold.Unit unit, long amount) {
+        long in = unit == Hold.Unit.TOKENS ? amount : 0;
+        store.charge(List.of(charge(ids.next("chg"), null, in, 0, unit == Hold.Unit.MICRO_USD ? amount : 0, T0, List.of(new Charge.CounterScope(scope, unit)))));
+    }
+
+    @Test
+    void reserveGrantsWhileEveryHoldFitsUpToTheMaxInclusive() {
+        Instant expires = T0.plusSeconds(90);
+        assertThat(store.reserve(reservation("rsv_1", expires, costHold(COST, 400, 1_000), tokenHold(TOKENS, 3_000, 10_000))))
+                .isEqualTo(new Reservation.Outcome.Granted("rsv_1"));
+        assertThat(store.counter(COST)).isEqualTo(new Counter(0, 400));
+        assertThat(store.counter(TOKENS)).isEqualTo(new Counter(0, 3_000));
+        assertThat(store.reserve(reservation("rsv_2", expires, costHold(COST, 600, 1_000), tokenHold(TOKENS, 7_000, 10_000))))
+                .isEqualTo(new Reservation.Outcome.Granted("rsv_2"));
+        assertThat(store.counter(COST)).isEqualTo(new Counter(0, 1_000));
+        assertThat(store.counter(TOKENS)).isEqualTo(new Counter(0, 10_000));
+        assertThat(store.counter("acct/nobody/cost/2026-11")).isEqualTo(Counter.ZERO);
+    }
+
+    @Test
+    void reserveIsAllOrNothingAcrossItsHolds() {
+        Instant expires = T0.plusSeconds(90);
+        assertThat(store.reserve(reservation("rsv_1", expires, costHold(COST, 900, 1_000)))).isInstanceOf(Reservation.Outcome.Granted.class);
+        // The job budget and the token quota have room; the month's budget does not. Nothing is held.
+        Reservation.Outcome refused = store.reserve(reservation("rsv_2", expires,
+                costHold(JOB_COST, 200, 5_000), tokenHold(TOKENS, 10, 10_000), costHold(COST, 200, 1_000)));
+        assertThat(refused).isInstanceOfSatisfying(Reservation.Outcome.Refused.class, r -> {
+            assertThat(r.hit().code()).isEqualTo(ErrorCode.BUDGET_EXCEEDED);
+            assertThat(r.hit().limit()).isEqualTo("cost_per_month_usd");
+            assertThat(r.hit().scope()).isEqualTo("account " + ACCOUNT);
+            assertThat(r.definitive()).as("only another call's hold is in the way").isFalse();
+            assertThat(r.hit().retryAfter()).isPresent();
+        });
+        assertThat(store.counter(JOB_COST)).isEqualTo(Counter.ZERO);
+        assertThat(store.counter(TOKENS)).isEqualTo(Counter.ZERO);
+        assertThat(store.counter(COST)).isEqualTo(new Counter(0, 900));
+        // A refused reservation holds nothing to expire either.
+        assertThat(store.expireReservations(T0.plus(Duration.ofDays(1)))).isEqualTo(1);
+        assertThat(store.counter(COST)).isEqualTo(Counter.ZERO);
+    }
+
+    @Test
+    void refusalIsDefinitiveOnlyWhenSettledSpendAloneLeavesNoRoom() {
+        spend(COST, Hold.Unit.MICRO_USD, 900);
+        assertThat(store.reserve(reservation("rsv_1", T0.plusSeconds(90), costHold(COST, 200, 1_000))))
+                .isInstanceOfSatisfying(Reservation.Outcome.Refused.class, r -> {
+                    assertThat(r.definitive()).isTrue();
+                    assertThat(r.hit().code()).isEqualTo(ErrorCode.BUDGET_EXCEEDED);
+                    assertThat(r.hit().retryAfter()).as("until the month ends").contains(Duration.between(T0, Scope.monthEnd(T0)));
+                });
+        assertThat(store.counter(COST)).isEqualTo(new Counter(900, 0));
+        assertThat(store.reserve(reservation("rsv_2", T0.plusSeconds(90), costHold(COST, 100, 1_000)))).isEqualTo(new Reservation.Outcome.Granted("rsv_2"));
+        assertThat(store.reserve(reservation("rsv_3", T0.plusSeconds(90), costHold(COST, 1, 1_000))))
+                .isInstanceOfSatisfying(Reservation.Outcome.Refused.class, r -> assertThat(r.definitive()).as("100 held may settle for less").isFalse());
+
+        // A job's budget never resets: its final refusal has nothing to wait for.
+        spend(JOB_COST, Hold.Unit.MICRO_USD, 5_000);
+        Hold perJob = new Hold(JOB_COST, Hold.Unit.MICRO_USD, 1, 5_000, "cost_per_job_usd", "job job_budgeted", null);
+        assertThat(store.reserve(reservation("rsv_job", T0.plusSeconds(90), perJob)))
+                .isInstanceOfSatisfying(Reservation.Outcome.Refused.class, r -> {
+                    assertThat(r.definitive()).isTrue();
+                    assertThat(r.hit().limit()).isEqualTo("cost_per_job_usd");
+                    assertThat(r.hit().scope()).isEqualTo("job job_budgeted");
+                    assertThat(r.hit().retryAfter()).isEmpty();
+                });
+
+        spend(TOKENS, Hold.Unit.TOKENS, 9_990);
+        assertThat(store.reserve(reservation("rsv_4", T0.plusSeconds(90), tokenHold(TOKENS, 11, 10_000))))
+                .isInstanceOfSatisfying(Reservation.Outcome.Refused.class, r -> {
+                    assertThat(r.definitive()).isTrue();
+                    assertThat(r.hit().code()).isEqualTo(ErrorCode.QUOTA_EXCEEDED);
+                    assertThat(r.hit().limit()).isEqualTo("tokens_per_day");
+                });
+    }
+
+    @Test
+    void chargeSettlesItsReservationAndAddsSpendPerUnit() {
+        assertThat(store.reserve(reservation("rsv_1", T0.plusSeconds(90), costHold(COST, 500, 1_000), tokenHold(TOKENS, 2_000, 10_000))))
+                .isInstanceOf(Reservation.Outcome.Granted.class);
+        store.charge(List.of(charge("chg_1", "rsv_1", 300, 200, 120, T0.plusSeconds(2), COST_AND_TOKENS)));
+        assertThat(store.counter(COST)).isEqualTo(new Counter(120, 0));
+        assertThat(store.counter(TOKENS)).as("input plus output tokens").isEqualTo(new Counter(500, 0));
+        assertThat(store.expireReservations(T0.plus(Duration.ofDays(1)))).as("a settled reservation does not expire").isZero();
+        assertThat(store.counter(COST)).isEqualTo(new Counter(120, 0));
+    }
+
+    @Test
+    void aChargeSentTwiceCountsOnce() {
+        store.reserve(reservation("rsv_1", T0.plusSeconds(90), costHold(COST, 500, 1_000)));
+        store.reserve(reservation("rsv_2", T0.plusSeconds(90), costHold(COST, 300, 1_000)));
+        Charge once = charge("chg_1", "rsv_1", 300, 200, 120, T0.plusSeconds(2), COST_AND_TOKENS);
+        store.charge(List.of(once));
+        store.charge(List.of(once));
+        store.charge(List.of(once, once));
+        assertThat(store.counter(COST)).as("spent once, rsv_2 still held").isEqualTo(new Counter(120, 300));
+        assertThat(store.counter(TOKENS)).isEqualTo(new Counter(500, 0));
+        assertThat(store.usage(new UsageQuery(ACCOUNT, T0, T0.plusSeconds(60), UsageQuery.GroupBy.MODEL)))
+                .containsExactly(new UsageQuery.Row("openai/gpt-4o-mini", 1, 300, 0, 200, 120));
+        reopen();
+        store.charge(List.of(once));
+        assertThat(store.counter(COST)).isEqualTo(new Counter(120, 300));
+    }
+
+    @Test
+    void aChargeWithoutAReservationOnlyAddsSpend() {
+        store.reserve(reservation("rsv_1", T0.plusSeconds(90), costHold(COST, 500, 1_000)));
+        store.charge(List.of(charge("chg_1", null, 10, 5, 7, T0.plusSeconds(2), COST_AND_TOKENS)));
+        assertThat(store.counter(COST)).isEqualTo(new Counter(7, 500));
+        assertThat(store.counter(TOKENS)).isEqualTo(new Counter(15, 0));
+        store.charge(List.of(charge("chg_2", "rsv_unknown", 1, 1, 3, T0.plusSeconds(3), COST_AND_TOKENS)));
+        assertThat(store.counter(COST)).as("an unknown reservation releases nothing").isEqualTo(new Counter(10, 500));
+    }
+
+    @Test
+    void expiryReleasesHeldReservationsOnlyOnceTheyHaveExpired() {
+        Instant soon = T0.plusSeconds(30);
+        store.reserve(reservation("rsv_soon", soon, costHold(COST, 300, 1_000), tokenHold(TOKENS, 1_000, 10_000)));
+        store.reserve(reservation("rsv_later", T0.plusSeconds(600), costHold(COST, 200, 1_000)));
+        assertThat(store.counter(COST)).isEqualTo(new Counter(0, 500));
+        assertThat(store.expireReservations(T0.plusSeconds(29))).isZero();
+        assertThat(store.expireReservations(soon)).as("expired before now, not at now").isZero();
+        assertThat(store.expireReservations(soon.plusMillis(1))).isEqualTo(1);
+        assertThat(store.counter(COST)).isEqualTo(new Counter(0, 200));
+        assertThat(store.counter(TOKENS)).isEqualTo(Counter.ZERO);
+        assertThat(store.expireReservations(soon.plusSeconds(1))).as("released once").isZero();
+        assertThat(store.counter(COST)).isEqualTo(new Counter(0, 200));
+    }
+
+    @Test
+    void aLateChargeForAnExpiredReservationAddsSpendButReleasesNothingTwice() {
+        Instant soon = T0.plusSeconds(30);
+        store.reserve(reservation("rsv_dead", soon, costHold(COST, 300, 1_000)));
+        store.reserve(reservation("rsv_live", T0.plusSeconds(600), costHold(COST, 200, 1_000)));
+        assertThat(store.expireReservations(soon.plusSeconds(1))).isEqualTo(1);
+        // The node that held rsv_dead was only slow: its call did happen and is recorded.
+        store.charge(List.of(charge("chg_late", "rsv_dead", 100, 50, 250, soon.plusSeconds(2), COST_AND_TOKENS)));
+        assertThat(store.counter(COST)).as("rsv_live is still held in full").isEqualTo(new Counter(250, 200));
+        assertThat(store.counter(TOKENS)).isEqualTo(new Counter(150, 0));
+        store.charge(List.of(charge("chg_live", "rsv_live", 10, 10, 150, soon.plusSeconds(3), COST_AND_TOKENS)));
+        assertThat(store.counter(COST)).isEqualTo(new Counter(400, 0));
+        assertThat(store.expireReservations(T0.plus(Duration.ofDays(1)))).isZero();
+        assertThat(store.counter(COST)).isEqualTo(new Counter(400, 0));
+    }
+
+    @Test
+    void concurrentReservationsNeverHoldMoreThanTheMax() throws Exception {
+        int n = 50;
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<Reservation.Outcome>> outcomes = new ArrayList<>();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < n; i++) {
+                Reservation r = reservation("rsv_" + i, T0.plusSeconds(90), costHold(COST, 100, 1_000), tokenHold(TOKENS, 10, 10_000));
+                outcomes.add(pool.submit(() -> {
+                    go.await();
+                    return store.reserve(r);
+                }));
+            }
+            go.countDown();
+        }
+        int granted = 0;
+        for (Future<Reservation.Outcome> f : outcomes) {
+            granted += f.get() instanceof Reservation.Outcome.Granted ? 1 : 0;
+        }
+        assertThat(granted).isEqualTo(10);
+        assertThat(store.counter(COST)).isEqualTo(new Counter(0, 1_000));
+        assertThat(store.counter(TOKENS)).as("refused reservations held no tokens").isEqualTo(new Counter(0, 100));
+    }
+
+    @Test
+    void reservationsAndCountersSurviveReopening() {
+        store.reserve(reservation("rsv_1", T0.plusSeconds(30), costHold(COST, 300, 1_000)));
+        spend(COST, Hold.Unit.MICRO_USD, 50);
+        reopen();
+        assertThat(store.counter(COST)).isEqualTo(new Counter(50, 300));
+        assertThat(store.expireReservations(T0.plusSeconds(31))).isEqualTo(1);
+        assertThat(store.counter(COST)).isEqualTo(new Counter(50, 0));
+    }
+
+    @Test
+    void chargesOfATransitionWhoseGuardFailsAreStillRecorded() {
+        Job job = submitted();
+        store.reserve(new Reservation("rsv_1", ACCOUNT, job.id(), List.of(costHold(COST, 500, 1_000)), T0, T0.plusSeconds(90)));
+        Charge c = new Charge("chg_1", "rsv_1", ACCOUNT, job.id(), "support/draft-response", "draft", "openai", "gpt-4o-mini", 300, 0, 200, 120,
+                T0.plusSeconds(2), COST_AND_TOKENS);
+        // The job is queued, not processing under node-1: the transition itself does not apply.
+        assertThat(store.apply(JobTransition.to(job.id(), JobStatus.COMPLETED, T0.plusSeconds(2)).from(JobStatus.PROCESSING).leasedBy("node-1")
+                .result(Json.object(), ResultType.FULL).charges(List.of(c)).build())).isFalse();
+        assertThat(reload(job)).isEqualTo(job);
+        assertThat(store.counter(COST)).isEqualTo(new Counter(120, 0));
+        assertThat(store.counter(TOKENS)).isEqualTo(new Counter(500, 0));
+        assertThat(store.usage(new UsageQuery(ACCOUNT, T0, T0.plusSeconds(60), UsageQuery.GroupBy.MODEL)))
+                .containsExactly(new UsageQuery.Row("openai/gpt-4o-mini", 1, 300, 0, 200, 120));
+        store.charge(List.of(c));
+        assertThat(store.counter(COST)).as("and still once").isEqualTo(new Counter(120, 0));
+    }
+
+    @Test
+    void chargesOfAnAppliedTransitionAreRecordedWithTheJobsUsage() {
+        Job job = claimed("node-1");
+        store.reserve(new Reservation("rsv_1", ACCOUNT, job.id(), List.of(costHold(COST, 500, 1_000)), T0, T0.plusSeconds(90)));
+        Charge c = new Charge("chg_1", "rsv_1", ACCOUNT, job.id(), "support/draft-response", "draft", "openai", "gpt-4o-mini", 300, 0, 200, 120,
+                T0.plusSeconds(2), COST_AND_TOKENS);
+        assertThat(store.apply(JobTransition.to(job.id(), JobStatus.COMPLETED, T0.plusSeconds(2)).from(JobStatus.PROCESSING).leasedBy("node-1")
+                .result(Json.object(), ResultType.FULL).charges(List.of(c)).build())).isTrue();
+        assertThat(reload(job).usage()).isEqualTo(new Usage(300, 200, 120));
+        assertThat(store.counter(COST)).isEqualTo(new Counter(120, 0));
+    }
+
+    // ---- admission at submit ---------------------------------------------------------------------
+
+    private static Admission bucket(String key, long capacity) {
+        return new Admission(List.of(new Admission.Bucket(key, capacity, Duration.ofMinutes(1), "requests_per_minute", "account " + ACCOUNT)), List.of(), null);
+    }
+
+    private static Admission ceiling(String scope, long max, Hold.Unit unit) {
+        String limit = unit == Hold.Unit.MICRO_USD ? "cost_per_month_usd" : "tokens_per_day";
+        Instant resets = unit == Hold.Unit.MICRO_USD ? Scope.monthEnd(T0) : Scope.dayEnd(T0);
+        return new Admission(List.of(), List.of(new Admission.Ceiling(scope, max, unit, limit, "account " + ACCOUNT, resets)), null);
+    }
+
+    private SubmitOutcome submit(Admission admission, String key, String text, Instant at) {
+        return store.submit(newJob(ACCOUNT, key, input(text), at), admission);
+    }
+
+    private static LimitHit refusal(SubmitOutcome outcome) {
+        assertThat(outcome).isInstanceOf(SubmitOutcome.Refused.class);
+        return ((SubmitOutcome.Refused) outcome).hit();
+    }
+
+    @Test
+    void theBucketAdmitsItsCapacityThenRefusesWithRetryAfter() {
+        Admission rpm = bucket("rpm/" + ACCOUNT, 3);
+        for (int i = 0; i < 3; i++) {
+            assertThat(submit(rpm, null, "burst " + i, T0)).isInstanceOf(SubmitOutcome.Created.class);
+        }
+        LimitHit hit = refusal(submit(rpm, null, "one too many", T0));
+        assertThat(hit.code()).isEqualTo(ErrorCode.RATE_LIMITED);
+        assertThat(hit.limit()).isEqualTo("requests_per_minute");
+        assertThat(hit.scope()).isEqualTo("account " + ACCOUNT);
+        // Three a minute come back one every 20 s.
+        assertThat(hit.retryAfter()).contains(Duration.ofSeconds(20));
+        assertThat(refusal(submit(rpm, null, "still too early", T0.plusSeconds(19))).retryAfter()).contains(Duration.ofSeconds(1));
+        assertThat(submit(rpm, null, "on time", T0.plusSeconds(20))).isInstanceOf(SubmitOutcome.Created.class);
+        assertThat(store.countUnfinished(ACCOUNT)).isEqualTo(4);
+        assertThat(submit(bucket("rpm/" + OTHER_ACCOUNT, 3), null, "another bucket", T0)).isInstanceOf(SubmitOutcome.Created.class);
+    }
+
+    @Test
+    void concurrentSubmitsNeverTakeMoreThanTheBucketHolds() throws Exception {
+        Admission rpm = bucket("rpm/" + ACCOUNT, 5);
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<SubmitOutcome>> outcomes = new ArrayList<>();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < 40; i++) {
+                NewJob nj = newJob(ACCOUNT, null, input("racing " + i), T0);
+                outcomes.add(pool.submit(() -> {
+                    go.await();
+                    return store.submit(nj, rpm);
+                }));
+            }
+            go.countDown();
+        }
+        int created = 0;
+        for (Future<SubmitOutcome> f : outcomes) {
+            created += f.get() instanceof SubmitOutcome.Created ? 1 : 0;
+        }
+        assertThat(created).isEqualTo(5);
+        assertThat(store.countUnfinished(ACCOUNT)).isEqualTo(5);
+    }
+
+    @Test
+    void aRefusedSubmitStoresNothing() {
+        Admission rpm = bucket("rpm/" + ACCOUNT, 1);
+        assertThat(submit(rpm, null, "first", T0)).isInstanceOf(SubmitOutcome.Created.class);
+        NewJob refused = newJob(ACCOUNT, "key-refused", input("second"), T0);
+        assertThat(store.submit(refused, rpm)).isInstanceOf(SubmitOutcome.Refused.class);
+        assertThat(store.job(refused.id())).isEmpty();
+        assertThat(store.events(refused.id(), 0, 100)).isEmpty();
+        assertThat(store.countUnfinished(ACCOUNT)).isEqualTo(1);
+        assertThat(store.jobs(new JobQuery(ACCOUNT, null, null, null, 10, null)).jobs()).hasSize(1);
+        assertThat(store.claim("node-1", 10, T0, T0.plus(LEASE))).hasSize(1);
+        // The idempotency key was not taken either: the same request later is a new job, not a replay.
+        NewJob later = newJob(ACCOUNT, "key-refused", input("second"), T0.plusSeconds(60));
+        assertThat(store.submit(later, rpm)).isInstanceOfSatisfying(SubmitOutcome.Created.class, c -> assertThat(c.job().id()).isEqualTo(later.id()));
+    }
+
+    @Test
+    void aRepeatOfAnAcceptedRequestIsAnsweredEvenWhenTheBucketIsEmpty() {
+        Admission rpm = bucket("rpm/" + ACCOUNT, 1);
+        Job created = ((SubmitOutcome.Created) submit(rpm, "same-key", "same body", T0)).job();
+        assertThat(submit(rpm, null, "new request", T0)).isInstanceOf(SubmitOutcome.Refused.class);
+        assertThat(submit(rpm, "same-key", "same body", T0.plusSeconds(1)))
+                .isInstanceOfSatisfying(SubmitOutcome.Existing.class, e -> assertThat(e.job().id()).isEqualTo(created.id()));
+        assertThat(submit(rpm, "same-key", "other body", T0.plusSeconds(1))).isEqualTo(new SubmitOutcome.Conflict(created.id()));
+        // Answering the repeat took no token: the next one is due exactly 60 s after the first.
+        assertThat(submit(rpm, null, "next", T0.plusSeconds(60))).isInstanceOf(SubmitOutcome.Created.class);
+    }
+
+    @Test
+    void aCostCeilingRefusesOnceUsedReachesTheMax() {
+        spend(COST, Hold.Unit.MICRO_USD, 999);
+        assertThat(submit(ceiling(COST, 1_000, Hold.Unit.MICRO_USD), null, "under", T0)).isInstanceOf(SubmitOutcome.Created.class);
+        spend(COST, Hold.Unit.MICRO_USD, 1);
+        LimitHit hit = refusal(submit(ceiling(COST, 1_000, Hold.Unit.MICRO_USD), null, "at the max", T0));
+        assertThat(hit.code()).isEqualTo(ErrorCode.BUDGET_EXCEEDED);
+        assertThat(hit.limit()).isEqualTo("cost_per_month_usd");
+        assertThat(hit.scope()).isEqualTo("account " + ACCOUNT);
+        assertThat(hit.retryAfter()).contains(Duration.between(T0, Scope.monthEnd(T0)));
+        assertThat(hit.message()).contains("$0.001000");
+        assertThat(submit(ceiling(COST, 1_001, Hold.Unit.MICRO_USD), null, "a higher max", T0)).isInstanceOf(SubmitOutcome.Created.class);
+    }
+
+    @Test
+    void aTokenCeilingRefusesWithQuotaExceededAndCountsHeldTokens() {
+        store.reserve(reservation("rsv_1", T0.plusSeconds(90), tokenHold(TOKENS, 400, 10_000)));
+        spend(TOKENS, Hold.Unit.TOKENS, 599);
+        assertThat(submit(ceiling(TOKENS, 1_000, Hold.Unit.TOKENS), null, "one token left", T0)).isInstanceOf(SubmitOutcome.Created.class);
+        spend(TOKENS, Hold.Unit.TOKENS, 1);
+        LimitHit hit = refusal(submit(ceiling(TOKENS, 1_000, Hold.Unit.TOKENS), null, "none left", T0));
+        assertThat(hit.code()).isEqualTo(ErrorCode.QUOTA_EXCEEDED);
+        assertThat(hit.limit()).isEqualTo("tokens_per_day");
+        assertThat(hit.retryAfter()).contains(Duration.between(T0, Scope.dayEnd(T0)));
+        // Spend held by a call in flight counts until it is released.
+        store.expireReservations(T0.plusSeconds(91));
+        assertThat(submit(ceiling(TOKENS, 1_000, Hold.Unit.TOKENS), null, "released", T0.plusSeconds(91))).isInstanceOf(SubmitOutcome.Created.class);
+    }
+
+    @Test
+    void aRefusalTakesNoTokenFromAnyBucket() {
+        spend(COST, Hold.Unit.MICRO_USD, 1_000);
+        Admission.Bucket fresh = new Admission.Bucket("rpm/fresh", 1, Duration.ofMinutes(1), "requests_per_minute", "account " + ACCOUNT);
+        Admission.Bucket empty = new Admission.Bucket("rpm/empty", 1, Duration.ofMinutes(1), "requests_per_minute", "workflow x for account " + ACCOUNT);
+        Admission.Ceiling full = new Admission.Ceiling(COST, 1_000, Hold.Unit.MICRO_USD, "cost_per_month_usd", "account " + ACCOUNT, Scope.monthEnd(T0));
+        assertThat(submit(new Admission(List.of(empty), List.of(), null), null, "empties it", T0)).isInstanceOf(SubmitOutcome.Created.class);
+
+        assertThat(refusal(submit(new Admission(List.of(fresh), List.of(full), null), null, "over budget", T0)).code()).isEqualTo(ErrorCode.BUDGET_EXCEEDED);
+        LimitHit second = refusal(submit(new Admission(List.of(fresh, empty), List.of(), null), null, "second bucket empty", T0));
+        assertThat(second.scope()).isEqualTo("workflow x for account " + ACCOUNT);
+        // Neither refusal took the fresh bucket's one token.
+        assertThat(submit(new Admission(List.of(fresh), List.of(), null), null, "fresh still full", T0)).isInstanceOf(SubmitOutcome.Created.class);
+    }
+
+    // ---- failure cooldown ------------------------------------------------------------------------
+
+    private static final Admission.Cooldown COOLDOWN = new Admission.Cooldown(ACCOUNT, 3, Duration.ofSeconds(30));
+
+    /** Claims {@code n} new jobs of the account and ends each as {@code to} with {@code error}, one second apart from {@code T0 + 1s}. */
+    private void finishJobs(int n, JobStatus to, ErrorCode error) {
+        List<Job> jobs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            jobs.add(submitted());
+        }
+        assertThat(store.claim("node-1", n, T0, T0.plus(LEASE))).hasSize(n);
+        for (int i = 0; i < n; i++) {
+            JobTransition.Builder t = JobTransition.to(jobs.get(i).id(), to, T0.plusSeconds(i + 1)).from(JobStatus.PROCESSING).leasedBy("node-1");
+            if (error != null) {
+                t.error(JobError.of(error, "HTTP 503"));
+            } else {
+                t.result(Json.object(), ResultType.FULL);
+            }
+            assertThat(store.apply(t.build())).isTrue();
+        }
+    }
+
+    private SubmitOutcome submitWithCooldown(String account, Instant at) {
+        return store.submit(newJob(account, null, input("after failures " + at), at), new Admission(List.of(), List.of(),
+                new Admission.Cooldown(account, COOLDOWN.failures(), COOLDOWN.duration())));
+    }
+
+    @Test
+    void upstreamFailuresInARowCoolTheAccountDown() {
+        finishJobs(3, JobStatus.FAILED, ErrorCode.PROVIDER_UNAVAILABLE); // the last at T0 + 3 s
+        LimitHit hit = refusal(submitWithCooldown(ACCOUNT, T0.plusSeconds(10)));
+        assertThat(hit.code()).isEqualTo(ErrorCode.RATE_LIMITED);
+        assertThat(hit.limit()).isEqualTo("failure_cooldown");
+        assertThat(hit.scope()).isEqualTo("account " + ACCOUNT);
+        assertThat(hit.retryAfter()).contains(Duration.ofSeconds(23));
+        assertThat(submitWithCooldown(OTHER_ACCOUNT, T0.plusSeconds(10))).as("other accounts are not cooled").isInstanceOf(SubmitOutcome.Created.class);
+        assertThat(submitWithCooldown(ACCOUNT, T0.plusSeconds(32))).isInstanceOf(SubmitOutcome.Refused.class);
+        assertThat(submitWithCooldown(ACCOUNT, T0.plusSeconds(33))).isInstanceOf(SubmitOutcome.Created.class);
+        assertThat(store.submit(newJob(ACCOUNT, null, input("no cooldown configured"), T0.plusSeconds(10)))).isInstanceOf(SubmitOutcome.Created.class);
+    }
+
+    @Test
+    void fewerFailuresThanTheThresholdDoNotCoolDown() {
+        finishJobs(2, JobStatus.FAILED, ErrorCode.PROVIDER_TIMEOUT);
+        assertThat(submitWithCooldown(ACCOUNT, T0.plusSeconds(10))).isInstanceOf(SubmitOutcome.Created.class);
+    }
+
+    @Test
+    void failuresForTheRequestsOwnReasonsDoNotCoolDown() {
+        finishJobs(3, JobStatus.FAILED, ErrorCode.REVIEW_REJECTED);
+        assertThat(submitWithCooldown(ACCOUNT, T0.plusSeconds(10))).isInstanceOf(SubmitOutcome.Created.class);
+    }
+
+    @Test
+    void aCompletedJobResetsTheCount() {
+        finishJobs(3, JobStatus.FAILED, ErrorCode.PROVIDER_UNAVAILABLE);
+        assertThat(submitWithCooldown(ACCOUNT, T0.plusSeconds(10))).isInstanceOf(SubmitOutcome.Refused.class);
+        Job ok = submitted(ACCOUNT, T0.plusSeconds(4));
+        assertThat(store.claim("node-2", 10, T0.plusSeconds(4), T0.plusSeconds(4).plus(LEASE))).extracting(Job::id).contains(ok.id());
+        assertThat(store.apply(complete(ok, "node-2", T0.plusSeconds(5)))).isTrue();
+        assertThat(submitWithCooldown(ACCOUNT, T0.plusSeconds(10))).isInstanceOf(SubmitOutcome.Created.class);
+        // Counting starts again from zero: two more failures are not enough.
+        finishJobs(2, JobStatus.FAILED, ErrorCode.PROVIDER_UNAVAILABLE);
+        assertThat(submitWithCooldown(ACCOUNT, T0.plusSeconds(10))).isInstanceOf(SubmitOutcome.Created.class);
+    }
+
+    // ---- account limits --------------------------------------------------------------------------
+
+    @Test
+    void limitsReadBackAsSetAndSurviveReopening() {
+        assertThat(store.limits(ACCOUNT)).isEqualTo(AccountLimits.NONE);
+        AccountLimits all = new AccountLimits(600L, 2_000_000L, 250_000_000L, 20);
+        store.setLimits(ACCOUNT, all, "key_admin", T0);
+        assertThat(store.limits(ACCOUNT)).isEqualTo(all);
+        assertThat(store.limits(OTHER_ACCOUNT)).isEqualTo(AccountLimits.NONE);
+        AccountLimits some = new AccountLimits(null, 0L, null, 1);
+        store.setLimits(ACCOUNT, some, "key_admin", T0.plusSeconds(1));
+        assertThat(store.limits(ACCOUNT)).as("a PUT replaces every limit").isEqualTo(some);
+        reopen();
+        assertThat(store.limits(ACCOUNT)).isEqualTo(some);
+        store.setLimits(ACCOUNT, AccountLimits.NONE, "key_admin", T0.plusSeconds(2));
+        assertThat(store.limits(ACCOUNT)).isEqualTo(AccountLimits.NONE);
+    }
+
+    // ---- usage -----------------------------------------------------------------------------------
+
+    @Test
+    void usageIsGroupedByDayWorkflowModelAndAccountWithinItsBounds() {
+        Instant from = Instant.parse("2026-11-21T00:00:00Z");
+        Instant to = Instant.parse("2026-11-23T00:00:00Z");
+        store.charge(List.of(
+                usageCharge("c0", ACCOUNT, "support/draft-response", "openai", "gpt-4o-mini", 1, 0, 1, 1, from.minusMillis(1)),
+                usageCharge("c1", ACCOUNT, "support/draft-response", "openai", "gpt-4o-mini", 100, 20, 50, 30, from),
+                usageCharge("c2", ACCOUNT, "leads/classify", "openai", "gpt-4o-mini", 200, 0, 10, 40, Instant.parse("2026-11-21T23:59:59.999Z")),
+                usageCharge("c3", ACCOUNT, "support/draft-response", "anthropic", "claude-haiku-4-5", 300, 100, 30, 70, Instant.parse("2026-11-22T00:00:00Z")),
+                usageCharge("c4", OTHER_ACCOUNT, "support/draft-response", "openai", "gpt-4o-mini", 400, 0, 40, 90, Instant.parse("2026-11-22T13:00:00Z")),
+                usageCharge("c5", ACCOUNT, "support/draft-response", "openai", "gpt-4o-mini", 1, 0, 1, 1, to)));
+
+        assertThat(store.usage(new UsageQuery(ACCOUNT, from, to, UsageQuery.GroupBy.DAY))).containsExactlyInAnyOrder(
+                new UsageQuery.Row("2026-11-21", 2, 300, 20, 60, 70),
+                new UsageQuery.Row("2026-11-22", 1, 300, 100, 30, 70));
+        assertThat(store.usage(new UsageQuery(ACCOUNT, from, to, UsageQuery.GroupBy.WORKFLOW))).containsExactlyInAnyOrder(
+                new UsageQuery.Row("support/draft-response", 2, 400, 120, 80, 100),
+                new UsageQuery.Row("leads/classify", 1, 200, 0, 10, 40));
+        assertThat(store.usage(new UsageQuery(ACCOUNT, from, to, UsageQuery.GroupBy.MODEL))).containsExactlyInAnyOrder(
+                new UsageQuery.Row("openai/gpt-4o-mini", 2, 300, 20, 60, 70),
+                new UsageQuery.Row("anthropic/claude-haiku-4-5", 1, 300, 100, 30, 70));
+        assertThat(store.usage(new UsageQuery(null, from, to, UsageQuery.GroupBy.ACCOUNT))).containsExactlyInAnyOrder(
+                new UsageQuery.Row(ACCOUNT, 3, 600, 120, 90, 140),
+                new UsageQuery.Row(OTHER_ACCOUNT, 1, 400, 0, 40, 90));
+        assertThat(store.usage(new UsageQuery(OTHER_ACCOUNT, from, to, UsageQuery.GroupBy.MODEL)))
+                .containsExactly(new UsageQuery.Row("openai/gpt-4o-mini", 1, 400, 0, 40, 90));
+        assertThat(store.usage(new UsageQuery(ACCOUNT, to, to.plusSeconds(1), UsageQuery.GroupBy.DAY)))
+                .as("to is exclusive, from inclusive").containsExactly(new UsageQuery.Row("2026-11-23", 1, 1, 0, 1, 1));
+        assertThat(store.usage(new UsageQuery(ACCOUNT, T0.plus(Duration.ofDays(30)), T0.plus(Duration.ofDays(31)), UsageQuery.GroupBy.DAY))).isEmpty();
+    }
+
+    // ---- fair claims and concurrency ---------------------------------------------------------------
+
+    @Test
+    void oneAccountsFloodDoesNotHoldBackAnotherAccountsJob() {
+        for (int i = 0; i < 200; i++) {
+            submitted(ACCOUNT, T0);
+        }
+        Job single = submitted(OTHER_ACCOUNT, T0.plusSeconds(1));
+        Instant now = T0.plusSeconds(1);
+        List<Job> batch = store.claim("node-1", 8, now, now.plus(LEASE));
+        assertThat(batch).hasSize(8).extracting(Job::id).contains(single.id());
+        assertThat(batch).filteredOn(j -> j.accountId().equals(ACCOUNT)).hasSize(7);
+    }
+
+    @Test
+    void accountsShareABatchEvenly() {
+        for (int i = 0; i < 20; i++) {
+            submitted(ACCOUNT, T0);
+            submitted(OTHER_ACCOUNT, T0.plusSeconds(1));
+            submitted("acct_c", T0.plusSeconds(2));
+        }
+        Instant now = T0.plusSeconds(2);
+        List<Job> batch = store.claim("node-1", 9, now, now.plus(LEASE));
+        assertThat(batch).hasSize(9);
+        assertThat(batch.stream().collect(java.util.stream.Collectors.groupingBy(Job::accountId, java.util.stream.Collectors.counting())))
+                .isEqualTo(Map.of(ACCOUNT, 3L, OTHER_ACCOUNT, 3L, "acct_c", 3L));
+    }
+
+    @Test
+    void accountsTakeTurnsWhenTheBatchIsSmallerThanTheirNumber() {
+        for (String account : List.of(ACCOUNT, OTHER_ACCOUNT, "acct_c")) {
+            for (int i = 0; i < 5; i++) {
+                submitted(account, T0);
+            }
+        }
+        List<String> served = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            served.add(store.claim("node-1", 1, T0, T0.plus(LEASE)).getFirst().accountId());
+        }
+        assertThat(served.subList(0, 3)).containsExactlyInAnyOrder(ACCOUNT, OTHER_ACCOUNT, "acct_c");
+        assertThat(served.subList(3, 6)).containsExactlyInAnyOrder(ACCOUNT, OTHER_ACCOUNT, "acct_c");
+    }
+
+    private long processing(String account) {
+        return store.jobs(new JobQuery(account, null, JobStatus.PROCESSING, null, 500, null)).jobs().size();
+    }
+
+    @Test
+    void maxConcurrentJobsBoundsHowManyOfAnAccountsJobsAreLeased() {
+        store.setLimits(ACCOUNT, new AccountLimits(null, null, null, 2), "key_admin", T0);
+        Instant hour = T0.plus(Duration.ofHours(1)); // no lease runs out during this test
+        for (int i = 0; i < 5; i++) {
+            submitted(ACCOUNT, T0);
+        }
+        for (int i = 0; i < 3; i++) {
+            submitted(OTHER_ACCOUNT, T0);
+        }
+        List<Job> first = store.claim("node-1", 10, T0, hour);
+        assertThat(first).filteredOn(j -> j.accountId().equals(ACCOUNT)).hasSize(2);
+        assertThat(first).filteredOn(j -> j.accountId().equals(OTHER_ACCOUNT)).hasSize(3);
+        assertThat(store.claim("node-2", 10, T0, hour)).as("two are processing: no third").isEmpty();
+
+        Job running = first.stream().filter(j -> j.accountId().equals(ACCOUNT)).findFirst().orElseThrow();
+        assertThat(store.apply(complete(running, "node-1", T0.plusSeconds(1)))).isTrue();
+        List<Job> next = store.claim("node-2", 10, T0.plusSeconds(1), hour);
+        assertThat(next).hasSize(1).allSatisfy(j -> assertThat(j.accountId()).isEqualTo(ACCOUNT));
+        assertThat(processing(ACCOUNT)).isEqualTo(2);
+
+        // A job waiting to retry is not running: it frees its slot until it is claimed again.
+        Job retrying = next.getFirst();
+        assertThat(store.apply(JobTransition.to(retrying.id(), JobStatus.RETRYING, T0.plusSeconds(2)).leasedBy("node-2").releaseLease()
+                .nextRunAt(T0.plusSeconds(60)).error(JobError.of(ErrorCode.PROVIDER_TIMEOUT, "no answer in 5s")).build())).isTrue();
+        assertThat(store.claim("node-3", 10, T0.plusSeconds(2), hour)).hasSize(1);
+        assertThat(store.claim("node-3", 10, T0.plusSeconds(60), hour)).as("the retry waits for a slot").isEmpty();
+        assertThat(processing(ACCOUNT)).isEqualTo(2);
+
+        store.setLimits(ACCOUNT, AccountLimits.NONE, "key_admin", T0.plusSeconds(61));
+        assertThat(store.claim("node-3", 10, T0.plusSeconds(61), hour)).as("limit lifted").hasSize(2);
+    }
+
+    @Test
+    void concurrentClaimersNeverLeaseAThirdJobOfALimitedAccount() throws Exception {
+        store.setLimits(ACCOUNT, new AccountLimits(null, null, null, 2), "key_admin", T0);
+        for (int i = 0; i < 40; i++) {
+            submitted(ACCOUNT, T0);
+            submitted(OTHER_ACCOUNT, T0);
+        }
+        AtomicInteger over = new AtomicInteger();
+        AtomicInteger finished = new AtomicInteger();
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<Object>> claimers = new ArrayList<>();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int c = 0; c < 4; c++) {
+                String owner = "node-" + c;
+                claimers.add(pool.submit(() -> {
+                    go.await();
+                    for (int round = 0; round < 500 && store.countUnfinished(null) > 0; round++) {
+                        List<Job> got = store.claim(owner, 3, T0, T0.plus(LEASE));
+                        if (processing(ACCOUNT) > 2) {
+                            over.incrementAndGet();
+                        }
+                        for (Job j : got) {
+                            if (store.apply(complete(j, owner, T0))) {
+                                finished.incrementAndGet();
+                            }
+                        }
+                    }
+                    return null;
+                }));
+            }
+            go.countDown();
+        }
+        for (Future<Object> f : claimers) {
+            f.get();
+        }
+        assertThat(over.get()).as("times more than two of the account's jobs were processing").isZero();
+        assertThat(finished.get()).as("every job ran").isEqualTo(80);
     }
 }

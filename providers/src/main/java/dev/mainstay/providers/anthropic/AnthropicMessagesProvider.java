@@ -167,7 +167,8 @@ public final class AnthropicMessagesProvider implements Provider {
         long input = usage.path("input_tokens").asLong(0) + usage.path("cache_creation_input_tokens").asLong(0)
                 + usage.path("cache_read_input_tokens").asLong(0);
         String answer = toolInput != null && !toolInput.isMissingNode() ? Json.write(toolInput) : text;
-        return new ProviderOutcome.Success(answer, root.path("model").asString(""), input, usage.path("output_tokens").asLong(0), latency);
+        return new ProviderOutcome.Success(answer, root.path("model").asString(""), input, usage.path("cache_read_input_tokens").asLong(0),
+                usage.path("output_tokens").asLong(0), latency);
     }
 
     /**

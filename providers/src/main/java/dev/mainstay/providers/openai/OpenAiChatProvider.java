@@ -128,7 +128,8 @@ public final class OpenAiChatProvider implements Provider {
         String text = content == null || content.isNull() ? "" : content.asString();
         JsonNode usage = root.path("usage");
         return new ProviderOutcome.Success(text, root.path("model").asString(""),
-                usage.path("prompt_tokens").asLong(0), usage.path("completion_tokens").asLong(0), latency);
+                usage.path("prompt_tokens").asLong(0), usage.path("prompt_tokens_details").path("cached_tokens").asLong(0),
+                usage.path("completion_tokens").asLong(0), latency);
     }
 
     /**

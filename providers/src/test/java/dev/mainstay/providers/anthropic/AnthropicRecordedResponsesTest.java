@@ -61,9 +61,10 @@ class AnthropicRecordedResponsesTest {
 
     @Test
     void toolUseAnswerIsTheToolInputAsJsonWithCachedTokensCountedAsInput() {
+        // Every prompt token counts as input; the cache reads among them are billed at the cached price.
         assertThat(provider.outcome(response(200, "message-tool-use.json"), LATENCY)).isEqualTo(new ProviderOutcome.Success(
                 "{\"category\":\"billing\",\"summary\":\"The customer was charged twice and wants a refund.\"}",
-                "claude-haiku-4-5-20251001", 412 + 96 + 1024, 58, LATENCY));
+                "claude-haiku-4-5-20251001", 412 + 96 + 1024, 1024, 58, LATENCY));
     }
 
     @Test

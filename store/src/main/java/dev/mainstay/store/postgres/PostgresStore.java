@@ -20,6 +20,15 @@ import dev.mainstay.job.ResultType;
 import dev.mainstay.job.StageRun;
 import dev.mainstay.job.SubmitOutcome;
 import dev.mainstay.job.Usage;
+import dev.mainstay.limits.AccountLimits;
+import dev.mainstay.limits.Admission;
+import dev.mainstay.limits.Counter;
+import dev.mainstay.limits.Hold;
+import dev.mainstay.limits.LimitHit;
+import dev.mainstay.limits.Reservation;
+import dev.mainstay.limits.TokenBucket;
+import dev.mainstay.usage.Charge;
+import dev.mainstay.usage.UsageQuery;
 import dev.mainstay.review.Review;
 import dev.mainstay.review.ReviewQuery;
 import dev.mainstay.store.Store;
@@ -41,10 +50,16 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 import org.flywaydb.core.Flyway;
 import tools.jackson.databind.JsonNode;
@@ -83,6 +98,9 @@ public final class PostgresStore implements Store {
 
     private static final String TERMINAL = JobStatus.terminal().stream().map(s -> "'" + s.wire() + "'").sorted().collect(Collectors.joining(", "));
     private static final String JOB_COLUMNS = "j.*, p.body AS input_body";
+    /** Failures that say the model side is in trouble, as opposed to the request or a person. */
+    private static final Set<ErrorCode> UPSTREAM = EnumSet.of(ErrorCode.PROVIDER_TIMEOUT, ErrorCode.PROVIDER_UNAVAILABLE, ErrorCode.PROVIDER_RATE_LIMITED,
+            ErrorCode.PROVIDER_REJECTED, ErrorCode.INVALID_MODEL_OUTPUT, ErrorCode.TOOL_FAILED);
 
     /**
      * How to reach the database, and the pool's size.
@@ -136,6 +154,12 @@ public final class PostgresStore implements Store {
     private final GroupCommitter writer;
     private final WorkListener listener;
     private final WorkSignal work;
+    /**
+     * The account served last by this node's claims; the next claim starts after it. Only the
+     * writer thread touches it. Per node on purpose: fairness needs each node to rotate, not the
+     * cluster to agree on one order.
+     */
+    private String claimCursor;
 
     private PostgresStore(Config config, HikariDataSource pool, GroupCommitter writer, WorkListener listener, WorkSignal work) {
         this.config = config;
@@ -435,14 +459,15 @@ public final class PostgresStore implements Store {
     // ---- jobs: writes --------------------------------------------------------------------------
 
     @Override
-    public SubmitOutcome submit(NewJob job) {
+    public SubmitOutcome submit(NewJob job, Admission admission) {
         return write(c -> {
+            boolean keyInserted = false;
             if (job.idempotencyKey() != null) {
                 // A racing insert of the same key on another connection makes this one wait until
                 // that transaction ends; then either the key is ours or the winner's row is visible.
-                int inserted = update(c, "INSERT INTO idempotency_keys (account_id, key, request_hash, job_id, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (account_id, key) DO NOTHING",
-                        job.accountId(), job.idempotencyKey(), job.requestHash(), job.id(), job.createdAt());
-                if (inserted == 0) {
+                keyInserted = update(c, "INSERT INTO idempotency_keys (account_id, key, request_hash, job_id, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (account_id, key) DO NOTHING",
+                        job.accountId(), job.idempotencyKey(), job.requestHash(), job.id(), job.createdAt()) == 1;
+                if (!keyInserted) {
                     try (PreparedStatement ps = c.prepareStatement("SELECT request_hash, job_id FROM idempotency_keys WHERE account_id = ? AND key = ?")) {
                         bind(ps, job.accountId(), job.idempotencyKey());
                         try (ResultSet rs = ps.executeQuery()) {
@@ -460,6 +485,15 @@ public final class PostgresStore implements Store {
                     }
                 }
             }
+            Optional<LimitHit> refused = admit(c, admission, job.createdAt());
+            if (refused.isPresent()) {
+                if (keyInserted) {
+                    // A refused request leaves no key behind: its retry is a new request. A submit
+                    // of the same key waiting on this row inserts its own once this commits.
+                    update(c, "DELETE FROM idempotency_keys WHERE account_id = ? AND key = ?", job.accountId(), job.idempotencyKey());
+                }
+                return new SubmitOutcome.Refused(refused.get());
+            }
             update(c, "INSERT INTO payloads (hash, body) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING", job.inputHash(), Json.canonical(job.input()));
             update(c, "INSERT INTO jobs (id, account_id, workflow, workflow_version, status, input_hash, priority, next_run_at, idempotency_key, created_at, updated_at, deadline_at) "
                             + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -472,35 +506,105 @@ public final class PostgresStore implements Store {
     }
 
     /**
-     * One statement claims: due jobs first (highest priority, then longest due), then jobs whose
-     * lease ran out, each set read through its own partial index and locked with
-     * {@code SKIP LOCKED}, so a row another node is claiming right now is passed over, not waited
-     * for. The same statement logs the claims and returns the claimed jobs with their input.
-     * Both sets are MATERIALIZED: each locks its rows exactly once, so every row it locks is one it
-     * claims (a set evaluated again could lock rows the update then leaves alone until commit).
+     * Checks every limit of the admission; takes the rate tokens only when all pass. The buckets
+     * are locked (created first when new, so there is always a row to lock) before they are read:
+     * submits on other nodes wait for this transaction, then see what it took.
      */
-    private static final String CLAIM = """
-            WITH due AS MATERIALIZED (
-                SELECT id FROM jobs
-                WHERE status IN ('queued', 'retrying') AND next_run_at <= ?
-                ORDER BY priority DESC, next_run_at
-                LIMIT ?
-                FOR UPDATE SKIP LOCKED
-            ), expired AS MATERIALIZED (
-                SELECT id FROM jobs
-                WHERE lease_owner IS NOT NULL AND lease_expires_at < ? AND status IN ('processing', 'waiting_for_tool')
-                LIMIT ? - (SELECT count(*) FROM due)
-                FOR UPDATE SKIP LOCKED
-            ), claimed AS (
+    private static Optional<LimitHit> admit(Connection c, Admission admission, Instant now) throws SQLException {
+        Admission.Cooldown cooldown = admission.cooldown();
+        if (cooldown != null) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT failures, last_failure_at FROM account_health WHERE account_id = ?")) {
+                bind(ps, cooldown.accountId());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next() && rs.getInt("failures") >= cooldown.failures()) {
+                        Instant until = instant(rs, "last_failure_at").plus(cooldown.duration());
+                        if (now.isBefore(until)) {
+                            return Optional.of(new LimitHit(ErrorCode.RATE_LIMITED, "failure_cooldown", "account " + cooldown.accountId(),
+                                    "the last " + rs.getInt("failures") + " jobs of account " + cooldown.accountId() + " failed upstream; new jobs are refused until "
+                                            + until + " so a failing provider is not hammered", Optional.of(Duration.between(now, until))));
+                        }
+                    }
+                }
+            }
+        }
+        for (Admission.Ceiling ceiling : admission.ceilings()) {
+            Counter counter = counter(c, ceiling.scope());
+            if (counter.used() >= ceiling.max()) {
+                return Optional.of(new LimitHit(ceiling.unit().refusal(), ceiling.limit(), ceiling.label(),
+                        ceiling.label() + " has used its " + ceiling.limit() + " of " + ceiling.unit().describe(ceiling.max())
+                                + (ceiling.resetsAt() == null ? "" : "; it resets at " + ceiling.resetsAt()),
+                        ceiling.resetsAt() == null ? Optional.empty() : Optional.of(Duration.between(now, ceiling.resetsAt()))));
+            }
+        }
+        if (admission.buckets().isEmpty()) {
+            return Optional.empty();
+        }
+        TreeSet<String> keys = admission.buckets().stream().map(Admission.Bucket::key).collect(Collectors.toCollection(TreeSet::new));
+        update(c, "INSERT INTO rate_buckets (key) SELECT k FROM unnest(?) AS k ORDER BY k ON CONFLICT (key) DO NOTHING", new TextArray(keys));
+        Map<String, TokenBucket.State> states = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT key, tokens, updated_at FROM rate_buckets WHERE key = ANY (?) ORDER BY key FOR UPDATE")) {
+            bind(ps, new TextArray(keys));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    long tokens = rs.getLong("tokens");
+                    if (!rs.wasNull()) {
+                        states.put(rs.getString("key"), new TokenBucket.State(tokens, instant(rs, "updated_at")));
+                    }
+                }
+            }
+        }
+        List<TokenBucket.State> taken = new ArrayList<>();
+        for (Admission.Bucket bucket : admission.buckets()) {
+            switch (TokenBucket.take(states.get(bucket.key()), bucket.capacity(), bucket.period(), now)) {
+                case TokenBucket.Take.Taken t -> taken.add(t.state());
+                case TokenBucket.Take.Wait w -> {
+                    return Optional.of(new LimitHit(ErrorCode.RATE_LIMITED, bucket.limit(), bucket.scope(),
+                            bucket.scope() + " may submit " + bucket.capacity() + " requests per " + describe(bucket.period()) + "; retry in " + w.after().toMillis() + " ms",
+                            Optional.of(w.after())));
+                }
+            }
+        }
+        for (int i = 0; i < taken.size(); i++) {
+            update(c, "UPDATE rate_buckets SET tokens = ?, updated_at = ? WHERE key = ?",
+                    taken.get(i).microTokens(), taken.get(i).at(), admission.buckets().get(i).key());
+        }
+        return Optional.empty();
+    }
+
+    private static String describe(Duration period) {
+        return period.equals(Duration.ofMinutes(1)) ? "minute" : period.toMillis() + " ms";
+    }
+
+    /**
+     * The accounts with due jobs, by a skip scan over the runnable jobs' account index: one short
+     * index probe per account rather than a read of every due job, however long the queue.
+     */
+    private static final String DUE_ACCOUNTS = """
+            WITH RECURSIVE a AS (
+                (SELECT account_id FROM jobs WHERE status IN ('queued', 'retrying') ORDER BY account_id LIMIT 1)
+                UNION ALL
+                SELECT (SELECT j.account_id FROM jobs j WHERE j.status IN ('queued', 'retrying') AND j.account_id > a.account_id ORDER BY j.account_id LIMIT 1)
+                FROM a WHERE a.account_id IS NOT NULL
+            )
+            SELECT account_id FROM a
+            WHERE account_id IS NOT NULL
+              AND EXISTS (SELECT 1 FROM jobs d WHERE d.account_id = a.account_id AND d.status IN ('queued', 'retrying') AND d.next_run_at <= ?)
+            """;
+
+    /**
+     * Leases the chosen jobs, logs the claims and returns the jobs with their input, in one
+     * statement. Every id was locked by this transaction when it was chosen.
+     */
+    private static final String LEASE = """
+            WITH claimed AS (
                 UPDATE jobs SET status = 'processing', lease_owner = ?, lease_expires_at = ?, started_at = COALESCE(started_at, ?), updated_at = ?
-                WHERE id IN (SELECT id FROM due UNION ALL SELECT id FROM expired)
+                WHERE id = ANY (?)
                 RETURNING *
             ), logged AS (
                 INSERT INTO job_events (job_id, type, data, at)
                 SELECT id, 'processing', CAST(? AS json), ? FROM claimed
             )
             SELECT j.*, p.body AS input_body FROM claimed j JOIN payloads p ON p.hash = j.input_hash
-            ORDER BY j.priority DESC, j.next_run_at
             """;
 
     @Override
@@ -523,17 +627,145 @@ public final class PostgresStore implements Store {
             return List.of();
         }
         return write(c -> {
-            try (PreparedStatement ps = c.prepareStatement(CLAIM)) {
-                bind(ps, now, max, now, max, owner, leaseUntil, now, now, Json.object().put("node", owner), now);
-                try (ResultSet rs = ps.executeQuery()) {
-                    List<Job> out = new ArrayList<>();
-                    while (rs.next()) {
-                        out.add(job(rs));
+            List<String> ids = fairBatch(c, max, now);
+            if (ids.size() < max) {
+                // Jobs whose node died: the lease ran out without a heartbeat.
+                try (PreparedStatement ps = c.prepareStatement("SELECT id FROM jobs WHERE lease_owner IS NOT NULL AND lease_expires_at < ? "
+                        + "AND status IN ('processing', 'waiting_for_tool') LIMIT ? FOR UPDATE SKIP LOCKED")) {
+                    bind(ps, now, max - ids.size());
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            ids.add(rs.getString(1));
+                        }
                     }
-                    return out;
                 }
             }
+            if (ids.isEmpty()) {
+                return List.<Job>of();
+            }
+            Map<String, Job> byId = new HashMap<>();
+            try (PreparedStatement ps = c.prepareStatement(LEASE)) {
+                bind(ps, owner, leaseUntil, now, now, new TextArray(ids), Json.object().put("node", owner), now);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        Job j = job(rs);
+                        byId.put(j.id(), j);
+                    }
+                }
+            }
+            List<Job> out = new ArrayList<>(ids.size());
+            for (String id : ids) {
+                Job j = byId.get(id);
+                if (j != null) {
+                    out.add(j);
+                }
+            }
+            return out;
         });
+    }
+
+    /**
+     * Picks due jobs fairly, as the SQLite store does: every account with due jobs gets an equal
+     * share of the batch (in a rotating order, so no account always goes last), capped by its
+     * {@code max_concurrent_jobs}; slots left over go round again. Within an account, priority
+     * then age decide, and the id breaks ties so the order is stable.
+     *
+     * <p>Across nodes: each job is locked as it is chosen and a job another node is claiming right
+     * now is passed over ({@code SKIP LOCKED}), never waited for. An account with a
+     * {@code max_concurrent_jobs} has its limits row locked before its running jobs are counted,
+     * so nodes claiming its jobs at once take turns, and each counts the others' committed claims.
+     */
+    private List<String> fairBatch(Connection c, int max, Instant now) throws SQLException {
+        List<String> accounts = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(DUE_ACCOUNTS)) {
+            bind(ps, now);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    accounts.add(rs.getString(1));
+                }
+            }
+        }
+        if (accounts.isEmpty()) {
+            return new ArrayList<>();
+        }
+        Map<String, Integer> room = concurrencyRoom(c, accounts);
+        accounts.sort(null);
+        String after = claimCursor;
+        int start = 0;
+        while (start < accounts.size() && after != null && accounts.get(start).compareTo(after) <= 0) {
+            start++;
+        }
+        List<String> order = new ArrayList<>(accounts.subList(start, accounts.size()));
+        order.addAll(accounts.subList(0, start));
+        List<String> ids = new ArrayList<>(max);
+        Map<String, List<String>> taken = new HashMap<>();
+        int share = Math.max(1, (max + order.size() - 1) / order.size());
+        boolean progress = true;
+        while (ids.size() < max && progress) {
+            progress = false;
+            for (String account : order) {
+                List<String> mine = taken.computeIfAbsent(account, a -> new ArrayList<>());
+                int limit = Math.min(share, Math.min(max - ids.size(), room.getOrDefault(account, Integer.MAX_VALUE) - mine.size()));
+                if (limit <= 0) {
+                    continue;
+                }
+                int before = ids.size();
+                // Excludes the jobs taken in an earlier round by id, not by OFFSET: an OFFSET would
+                // lock the rows it skips and leave them locked, unclaimed, until commit.
+                try (PreparedStatement ps = c.prepareStatement("SELECT id FROM jobs WHERE account_id = ? AND status IN ('queued', 'retrying') AND next_run_at <= ? "
+                        + "AND NOT (id = ANY (?)) ORDER BY priority DESC, next_run_at, id LIMIT ? FOR UPDATE SKIP LOCKED")) {
+                    bind(ps, account, now, new TextArray(mine), limit);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            ids.add(rs.getString(1));
+                            mine.add(rs.getString(1));
+                        }
+                    }
+                }
+                int got = ids.size() - before;
+                if (got > 0) {
+                    claimCursor = account;
+                    progress |= got == limit;
+                }
+                if (ids.size() >= max) {
+                    break;
+                }
+            }
+        }
+        return ids;
+    }
+
+    /**
+     * For accounts with a {@code max_concurrent_jobs}: how many more of their jobs may start now.
+     * Locks those accounts' limits rows (in one order, so claimers never deadlock on them) until
+     * the claim commits.
+     */
+    private static Map<String, Integer> concurrencyRoom(Connection c, List<String> accounts) throws SQLException {
+        Map<String, Integer> room = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT account_id, max_concurrent_jobs FROM account_limits "
+                + "WHERE account_id = ANY (?) AND max_concurrent_jobs IS NOT NULL ORDER BY account_id FOR UPDATE")) {
+            bind(ps, new TextArray(accounts));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    room.put(rs.getString(1), rs.getInt(2));
+                }
+            }
+        }
+        if (room.isEmpty()) {
+            return room;
+        }
+        // A statement of its own, after the locks: its snapshot sees every claim committed before them.
+        Map<String, Integer> running = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT account_id, COUNT(*) FROM jobs WHERE account_id = ANY (?) AND status = 'processing' GROUP BY account_id")) {
+            bind(ps, new TextArray(room.keySet()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    running.put(rs.getString(1), rs.getInt(2));
+                }
+            }
+        }
+        room.replaceAll((account, limit) -> Math.max(0, limit - running.getOrDefault(account, 0)));
+        return room;
     }
 
     @Override
@@ -579,6 +811,8 @@ public final class PostgresStore implements Store {
     }
 
     private static boolean applyIn(Connection c, JobTransition t) throws SQLException {
+        // The calls were made whether or not the job is still ours: record what they cost first.
+        chargeIn(c, t.charges());
         List<String> sets = new ArrayList<>();
         List<Object> args = new ArrayList<>();
         sets.add("status = ?");
@@ -686,10 +920,255 @@ public final class PostgresStore implements Store {
                     r.provenance() == null ? null : r.provenance().toJson(), Review.Status.PENDING.wire(), r.onExpiry().wire(), r.createdAt(), r.expiresAt());
         }
         event(c, t.jobId(), t.eventType(), t.eventData(), t.at());
+        accountHealth(c, t);
         if (WorkSignal.makesDue(t)) {
             notifyWork(c);
         }
         return true;
+    }
+
+    /** Counts an account's jobs that failed upstream in a row; any finished job resets the count. */
+    private static void accountHealth(Connection c, JobTransition t) throws SQLException {
+        if (t.to() == JobStatus.FAILED && t.error() != null && UPSTREAM.contains(t.error().code())) {
+            // One atomic upsert: failures on several nodes at once each count.
+            update(c, "INSERT INTO account_health (account_id, failures, last_failure_at) SELECT account_id, 1, ? FROM jobs WHERE id = ? "
+                    + "ON CONFLICT (account_id) DO UPDATE SET failures = account_health.failures + 1, last_failure_at = excluded.last_failure_at", t.at(), t.jobId());
+        } else if (t.to() == JobStatus.COMPLETED || t.to() == JobStatus.DEGRADED || t.to() == JobStatus.PARTIALLY_COMPLETED) {
+            update(c, "UPDATE account_health SET failures = 0 WHERE failures > 0 AND account_id = (SELECT account_id FROM jobs WHERE id = ?)", t.jobId());
+        }
+    }
+
+    // ---- limits, budgets and usage -------------------------------------------------------------
+
+    @Override
+    public AccountLimits limits(String accountId) {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT * FROM account_limits WHERE account_id = ?")) {
+                bind(ps, accountId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return AccountLimits.NONE;
+                    }
+                    return new AccountLimits(longOrNull(rs, "requests_per_minute"), longOrNull(rs, "tokens_per_day"), longOrNull(rs, "cost_per_month_micros"),
+                            longOrNull(rs, "max_concurrent_jobs") == null ? null : rs.getInt("max_concurrent_jobs"));
+                }
+            }
+        });
+    }
+
+    private static Long longOrNull(ResultSet rs, String column) throws SQLException {
+        long v = rs.getLong(column);
+        return rs.wasNull() ? null : v;
+    }
+
+    @Override
+    public void setLimits(String accountId, AccountLimits limits, String actor, Instant at) {
+        write(c -> {
+            update(c, "INSERT INTO account_limits (account_id, requests_per_minute, tokens_per_day, cost_per_month_micros, max_concurrent_jobs, updated_at, updated_by) "
+                            + "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET requests_per_minute = excluded.requests_per_minute, "
+                            + "tokens_per_day = excluded.tokens_per_day, cost_per_month_micros = excluded.cost_per_month_micros, "
+                            + "max_concurrent_jobs = excluded.max_concurrent_jobs, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+                    accountId, limits.requestsPerMinute(), limits.tokensPerDay(), limits.costPerMonthMicros(), limits.maxConcurrentJobs(), at, actor);
+            update(c, "INSERT INTO account_limit_changes (account_id, limits, actor, at) VALUES (?, ?, ?, ?)", accountId, limits.toJson(), actor, at);
+            // A raised or lifted max_concurrent_jobs may let waiting jobs start.
+            notifyWork(c);
+            return null;
+        });
+    }
+
+    @Override
+    public Reservation.Outcome reserve(Reservation r) {
+        return write(c -> {
+            // Every counter the reservation touches is locked before any is read: reservations on
+            // other nodes wait, then see what this one holds, so none overspends between them.
+            Map<String, Counter> counters = lockCounters(c, r.holds().stream().map(Hold::scope).toList());
+            List<Counter> next = new ArrayList<>();
+            for (Hold h : r.holds()) {
+                Counter now = counters.get(h.scope());
+                Optional<Counter> after = now.reserve(h.amount(), h.max());
+                if (after.isEmpty()) {
+                    Hold.Unit u = h.unit();
+                    boolean later = now.couldFitLater(h.amount(), h.max());
+                    Optional<Duration> wait = h.resetsAt() == null ? Optional.empty() : Optional.of(Duration.between(r.at(), h.resetsAt()));
+                    return new Reservation.Outcome.Refused(new LimitHit(h.code(), h.limit(), h.label(), "a model call needs " + u.describe(h.amount()) + " but "
+                            + h.label() + " has " + u.describe(now.spent()) + " spent and " + u.describe(now.reserved()) + " held of its " + h.limit() + " of "
+                            + u.describe(h.max()), later ? Optional.of(Duration.ofMillis(500)) : wait), !later);
+                }
+                next.add(after.get());
+            }
+            // As in the SQLite store, each hold is judged against the counter as it was.
+            for (int i = 0; i < next.size(); i++) {
+                counters.put(r.holds().get(i).scope(), next.get(i));
+            }
+            putCounters(c, counters);
+            var holds = Json.MAPPER.createArrayNode();
+            for (Hold h : r.holds()) {
+                holds.add(Json.object().put("scope", h.scope()).put("unit", h.unit().name()).put("amount", h.amount()));
+            }
+            update(c, "INSERT INTO reservations (id, account_id, job_id, holds, state, created_at, expires_at) VALUES (?, ?, ?, ?, 'held', ?, ?)",
+                    r.id(), r.accountId(), r.jobId(), holds, r.at(), r.expiresAt());
+            return new Reservation.Outcome.Granted(r.id());
+        });
+    }
+
+    @Override
+    public void charge(List<Charge> charges) {
+        if (!charges.isEmpty()) {
+            write(c -> {
+                chargeIn(c, charges);
+                return null;
+            });
+        }
+    }
+
+    /** Records each charge once: ledger row, counters, and the release of its reservation. */
+    private static void chargeIn(Connection c, List<Charge> charges) throws SQLException {
+        for (Charge ch : charges) {
+            // The same charge sent by two nodes at once: the second insert waits for the first
+            // transaction, then finds the row and changes nothing.
+            int inserted = update(c, "INSERT INTO usage_ledger (id, account_id, job_id, workflow, stage_id, provider, model, input_tokens, cached_input_tokens, "
+                            + "output_tokens, cost_micros, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                    ch.id(), ch.accountId(), ch.jobId(), ch.workflow(), ch.stageId(), ch.provider(), ch.model(), ch.inputTokens(), ch.cachedInputTokens(),
+                    ch.outputTokens(), ch.costMicros(), ch.at());
+            if (inserted == 0) {
+                continue; // recorded before
+            }
+            List<JsonNode> released = ch.reservationId() == null ? List.of() : closeReservations(c, List.of(ch.reservationId()), "settled", ch.at());
+            List<String> scopes = new ArrayList<>();
+            released.forEach(h -> scopes.add(h.path("scope").asString()));
+            ch.scopes().forEach(s -> scopes.add(s.scope()));
+            Map<String, Counter> counters = lockCounters(c, scopes);
+            for (JsonNode h : released) {
+                counters.compute(h.path("scope").asString(), (scope, counter) -> counter.release(h.path("amount").asLong()));
+            }
+            for (Charge.CounterScope scope : ch.scopes()) {
+                counters.compute(scope.scope(), (s, counter) -> counter.settle(0, ch.amount(scope.unit())));
+            }
+            putCounters(c, counters);
+        }
+    }
+
+    /**
+     * Marks the reservations that are still held as closed and returns their holds; those closed
+     * already (settled, or expired by another node) give nothing back, so no hold is released
+     * twice. Locks the reservations' rows first, then (by the caller) the counters.
+     */
+    private static List<JsonNode> closeReservations(Connection c, List<String> ids, String state, Instant at) throws SQLException {
+        List<JsonNode> holds = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("UPDATE reservations SET state = ?, closed_at = ? WHERE id = ANY (?) AND state = 'held' RETURNING holds")) {
+            bind(ps, state, at, new TextArray(ids));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    for (JsonNode h : Json.parse(rs.getString(1))) {
+                        holds.add(h);
+                    }
+                }
+            }
+        }
+        return holds;
+    }
+
+    @Override
+    public int expireReservations(Instant now) {
+        return write(c -> {
+            List<String> ids = new ArrayList<>();
+            // Nodes expiring at once split the work: each passes over the rows another is closing.
+            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM reservations WHERE state = 'held' AND expires_at < ? ORDER BY id LIMIT 1000 FOR UPDATE SKIP LOCKED")) {
+                bind(ps, now);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        ids.add(rs.getString(1));
+                    }
+                }
+            }
+            if (ids.isEmpty()) {
+                return 0;
+            }
+            List<JsonNode> released = closeReservations(c, ids, "expired", now);
+            Map<String, Counter> counters = lockCounters(c, released.stream().map(h -> h.path("scope").asString()).toList());
+            for (JsonNode h : released) {
+                counters.compute(h.path("scope").asString(), (scope, counter) -> counter.release(h.path("amount").asLong()));
+            }
+            putCounters(c, counters);
+            return ids.size();
+        });
+    }
+
+    /**
+     * Locks the counters of {@code scopes} (creating the missing ones at zero, which reads the same
+     * as absent), always in scope order so that two transactions never wait on each other's.
+     */
+    private static Map<String, Counter> lockCounters(Connection c, Collection<String> scopes) throws SQLException {
+        TreeSet<String> sorted = new TreeSet<>(scopes);
+        Map<String, Counter> counters = new TreeMap<>();
+        if (sorted.isEmpty()) {
+            return counters;
+        }
+        update(c, "INSERT INTO budget_counters (scope) SELECT s FROM unnest(?) AS s ORDER BY s ON CONFLICT (scope) DO NOTHING", new TextArray(sorted));
+        try (PreparedStatement ps = c.prepareStatement("SELECT scope, spent, reserved FROM budget_counters WHERE scope = ANY (?) ORDER BY scope FOR UPDATE")) {
+            bind(ps, new TextArray(sorted));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    counters.put(rs.getString(1), new Counter(rs.getLong(2), rs.getLong(3)));
+                }
+            }
+        }
+        return counters;
+    }
+
+    private static void putCounters(Connection c, Map<String, Counter> counters) throws SQLException {
+        if (counters.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement("UPDATE budget_counters SET spent = ?, reserved = ? WHERE scope = ?")) {
+            for (Map.Entry<String, Counter> e : counters.entrySet()) {
+                bind(ps, e.getValue().spent(), e.getValue().reserved(), e.getKey());
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+    }
+
+    @Override
+    public Counter counter(String scope) {
+        return read(c -> counter(c, scope));
+    }
+
+    private static Counter counter(Connection c, String scope) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT spent, reserved FROM budget_counters WHERE scope = ?")) {
+            bind(ps, scope);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? new Counter(rs.getLong(1), rs.getLong(2)) : Counter.ZERO;
+            }
+        }
+    }
+
+    @Override
+    public List<UsageQuery.Row> usage(UsageQuery q) {
+        String key = switch (q.groupBy()) {
+            case DAY -> "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD')";
+            case WORKFLOW -> "workflow";
+            case MODEL -> "provider || '/' || model";
+            case ACCOUNT -> "account_id";
+        };
+        return read(c -> {
+            String sql = "SELECT " + key + " COLLATE \"C\" AS k, COUNT(*), SUM(input_tokens), SUM(cached_input_tokens), SUM(output_tokens), SUM(cost_micros) FROM usage_ledger "
+                    + "WHERE at >= ? AND at < ?" + (q.accountId() == null ? "" : " AND account_id = ?") + " GROUP BY k ORDER BY k";
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                if (q.accountId() == null) {
+                    bind(ps, q.from(), q.to());
+                } else {
+                    bind(ps, q.from(), q.to(), q.accountId());
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    List<UsageQuery.Row> out = new ArrayList<>();
+                    while (rs.next()) {
+                        out.add(new UsageQuery.Row(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getLong(6)));
+                    }
+                    return out;
+                }
+            }
+        });
     }
 
     private static void event(Connection c, String jobId, String type, JsonNode data, Instant at) throws SQLException {

@@ -18,6 +18,15 @@ import dev.mainstay.job.ResultType;
 import dev.mainstay.job.StageRun;
 import dev.mainstay.job.SubmitOutcome;
 import dev.mainstay.job.Usage;
+import dev.mainstay.limits.AccountLimits;
+import dev.mainstay.limits.Admission;
+import dev.mainstay.limits.Counter;
+import dev.mainstay.limits.Hold;
+import dev.mainstay.limits.LimitHit;
+import dev.mainstay.limits.Reservation;
+import dev.mainstay.limits.TokenBucket;
+import dev.mainstay.usage.Charge;
+import dev.mainstay.usage.UsageQuery;
 import dev.mainstay.review.Review;
 import dev.mainstay.review.ReviewQuery;
 import dev.mainstay.store.Store;
@@ -32,10 +41,14 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -58,11 +71,16 @@ public final class SqliteStore implements Store {
 
     private static final int READERS = 4;
     private static final String TERMINAL = JobStatus.terminal().stream().map(s -> "'" + s.wire() + "'").sorted().collect(Collectors.joining(", "));
+    /** Failures that say the model side is in trouble, as opposed to the request or a person. */
+    private static final Set<ErrorCode> UPSTREAM = EnumSet.of(ErrorCode.PROVIDER_TIMEOUT, ErrorCode.PROVIDER_UNAVAILABLE, ErrorCode.PROVIDER_RATE_LIMITED,
+            ErrorCode.PROVIDER_REJECTED, ErrorCode.INVALID_MODEL_OUTPUT, ErrorCode.TOOL_FAILED);
     private static final String JOB_COLUMNS = "j.*, p.body AS input_body";
 
     private final GroupCommitter writer;
     private final BlockingQueue<Connection> readers;
     private final Path file;
+    /** The account served last by a claim; the next claim starts after it. Only the writer touches it. */
+    private String claimCursor;
     private final WorkSignal work = new WorkSignal();
 
     private SqliteStore(Path file, GroupCommitter writer, BlockingQueue<Connection> readers) {
@@ -257,16 +275,14 @@ public final class SqliteStore implements Store {
     // ---- jobs: writes --------------------------------------------------------------------------
 
     @Override
-    public SubmitOutcome submit(NewJob job) {
+    public SubmitOutcome submit(NewJob job, Admission admission) {
         SubmitOutcome outcome = write(c -> {
+            // One writer: a look-up followed by an insert cannot race another submit.
             if (job.idempotencyKey() != null) {
-                int inserted = update(c, "INSERT INTO idempotency_keys (account_id, key, request_hash, job_id, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (account_id, key) DO NOTHING",
-                        job.accountId(), job.idempotencyKey(), job.requestHash(), job.id(), job.createdAt());
-                if (inserted == 0) {
-                    try (PreparedStatement ps = c.prepareStatement("SELECT request_hash, job_id FROM idempotency_keys WHERE account_id = ? AND key = ?")) {
-                        bind(ps, job.accountId(), job.idempotencyKey());
-                        try (ResultSet rs = ps.executeQuery()) {
-                            rs.next();
+                try (PreparedStatement ps = c.prepareStatement("SELECT request_hash, job_id FROM idempotency_keys WHERE account_id = ? AND key = ?")) {
+                    bind(ps, job.accountId(), job.idempotencyKey());
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (rs.next()) {
                             String existing = rs.getString("job_id");
                             if (!rs.getString("request_hash").equals(job.requestHash())) {
                                 return new SubmitOutcome.Conflict(existing);
@@ -276,6 +292,14 @@ public final class SqliteStore implements Store {
                         }
                     }
                 }
+            }
+            Optional<LimitHit> refused = admit(c, admission, job.createdAt());
+            if (refused.isPresent()) {
+                return new SubmitOutcome.Refused(refused.get());
+            }
+            if (job.idempotencyKey() != null) {
+                update(c, "INSERT INTO idempotency_keys (account_id, key, request_hash, job_id, created_at) VALUES (?, ?, ?, ?, ?)",
+                        job.accountId(), job.idempotencyKey(), job.requestHash(), job.id(), job.createdAt());
             }
             String input = Json.canonical(job.input());
             update(c, "INSERT INTO payloads (hash, body) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING", job.inputHash(), input);
@@ -290,6 +314,64 @@ public final class SqliteStore implements Store {
             work.fire();
         }
         return outcome;
+    }
+
+    /** Checks every limit of the admission; takes the rate tokens only when all pass. */
+    private static Optional<LimitHit> admit(Connection c, Admission admission, Instant now) throws SQLException {
+        Admission.Cooldown cooldown = admission.cooldown();
+        if (cooldown != null) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT failures, last_failure_at FROM account_health WHERE account_id = ?")) {
+                bind(ps, cooldown.accountId());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next() && rs.getInt("failures") >= cooldown.failures()) {
+                        Instant until = instant(rs, "last_failure_at").plus(cooldown.duration());
+                        if (now.isBefore(until)) {
+                            return Optional.of(new LimitHit(ErrorCode.RATE_LIMITED, "failure_cooldown", "account " + cooldown.accountId(),
+                                    "the last " + rs.getInt("failures") + " jobs of account " + cooldown.accountId() + " failed upstream; new jobs are refused until "
+                                            + until + " so a failing provider is not hammered", Optional.of(Duration.between(now, until))));
+                        }
+                    }
+                }
+            }
+        }
+        for (Admission.Ceiling ceiling : admission.ceilings()) {
+            Counter counter = counter(c, ceiling.scope());
+            if (counter.used() >= ceiling.max()) {
+                return Optional.of(new LimitHit(ceiling.unit().refusal(), ceiling.limit(), ceiling.label(),
+                        ceiling.label() + " has used its " + ceiling.limit() + " of " + ceiling.unit().describe(ceiling.max())
+                                + (ceiling.resetsAt() == null ? "" : "; it resets at " + ceiling.resetsAt()),
+                        ceiling.resetsAt() == null ? Optional.empty() : Optional.of(Duration.between(now, ceiling.resetsAt()))));
+            }
+        }
+        List<TokenBucket.State> taken = new ArrayList<>();
+        for (Admission.Bucket bucket : admission.buckets()) {
+            TokenBucket.State state = null;
+            try (PreparedStatement ps = c.prepareStatement("SELECT tokens, updated_at FROM rate_buckets WHERE key = ?")) {
+                bind(ps, bucket.key());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        state = new TokenBucket.State(rs.getLong("tokens"), instant(rs, "updated_at"));
+                    }
+                }
+            }
+            switch (TokenBucket.take(state, bucket.capacity(), bucket.period(), now)) {
+                case TokenBucket.Take.Taken t -> taken.add(t.state());
+                case TokenBucket.Take.Wait w -> {
+                    return Optional.of(new LimitHit(ErrorCode.RATE_LIMITED, bucket.limit(), bucket.scope(),
+                            bucket.scope() + " may submit " + bucket.capacity() + " requests per " + describe(bucket.period()) + "; retry in " + w.after().toMillis() + " ms",
+                            Optional.of(w.after())));
+                }
+            }
+        }
+        for (int i = 0; i < taken.size(); i++) {
+            update(c, "INSERT INTO rate_buckets (key, tokens, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at",
+                    admission.buckets().get(i).key(), taken.get(i).microTokens(), taken.get(i).at());
+        }
+        return Optional.empty();
+    }
+
+    private static String describe(Duration period) {
+        return period.equals(Duration.ofMinutes(1)) ? "minute" : period.toMillis() + " ms";
     }
 
     @Override
@@ -309,15 +391,7 @@ public final class SqliteStore implements Store {
             return List.of();
         }
         return write(c -> {
-            List<String> ids = new ArrayList<>(max);
-            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM jobs WHERE status IN ('queued', 'retrying') AND next_run_at <= ? ORDER BY priority DESC, next_run_at LIMIT ?")) {
-                bind(ps, now, max);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        ids.add(rs.getString(1));
-                    }
-                }
-            }
+            List<String> ids = fairBatch(c, max, now);
             if (ids.size() < max) {
                 // Jobs whose node died: the lease ran out without a heartbeat.
                 try (PreparedStatement ps = c.prepareStatement("SELECT id FROM jobs WHERE lease_owner IS NOT NULL AND lease_expires_at < ? AND status IN ('processing', 'waiting_for_tool') LIMIT ?")) {
@@ -352,6 +426,91 @@ public final class SqliteStore implements Store {
             }
             return loadJobs(c, "j.id IN (" + in + ")", ids.toArray());
         });
+    }
+
+    /**
+     * Picks due jobs fairly: every account with due jobs gets an equal share of the batch (in a
+     * rotating order, so no account always goes last), capped by its {@code max_concurrent_jobs};
+     * slots left over go round again. Within an account, priority then age decide.
+     */
+    private List<String> fairBatch(Connection c, int max, Instant now) throws SQLException {
+        List<String> accounts = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT DISTINCT account_id FROM jobs WHERE status IN ('queued', 'retrying') AND next_run_at <= ?")) {
+            bind(ps, now);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    accounts.add(rs.getString(1));
+                }
+            }
+        }
+        if (accounts.isEmpty()) {
+            return new ArrayList<>();
+        }
+        Map<String, Integer> room = concurrencyRoom(c, accounts);
+        accounts.sort(null);
+        String after = claimCursor;
+        int start = 0;
+        while (start < accounts.size() && after != null && accounts.get(start).compareTo(after) <= 0) {
+            start++;
+        }
+        List<String> order = new ArrayList<>(accounts.subList(start, accounts.size()));
+        order.addAll(accounts.subList(0, start));
+        List<String> ids = new ArrayList<>(max);
+        Map<String, Integer> taken = new HashMap<>();
+        int share = Math.max(1, (max + order.size() - 1) / order.size());
+        boolean progress = true;
+        while (ids.size() < max && progress) {
+            progress = false;
+            for (String account : order) {
+                int limit = Math.min(share, Math.min(max - ids.size(), room.getOrDefault(account, Integer.MAX_VALUE) - taken.getOrDefault(account, 0)));
+                if (limit <= 0) {
+                    continue;
+                }
+                int before = ids.size();
+                try (PreparedStatement ps = c.prepareStatement("SELECT id FROM jobs WHERE account_id = ? AND status IN ('queued', 'retrying') AND next_run_at <= ? "
+                        + "ORDER BY priority DESC, next_run_at, id LIMIT ? OFFSET ?")) {
+                    bind(ps, account, now, limit, taken.getOrDefault(account, 0));
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            ids.add(rs.getString(1));
+                        }
+                    }
+                }
+                int got = ids.size() - before;
+                if (got > 0) {
+                    taken.merge(account, got, Integer::sum);
+                    claimCursor = account;
+                    progress |= got == limit;
+                }
+                if (ids.size() >= max) {
+                    break;
+                }
+            }
+        }
+        return ids;
+    }
+
+    /** For accounts with a {@code max_concurrent_jobs}: how many more of their jobs may start now. */
+    private static Map<String, Integer> concurrencyRoom(Connection c, List<String> accounts) throws SQLException {
+        Map<String, Integer> room = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT account_id, max_concurrent_jobs FROM account_limits WHERE max_concurrent_jobs IS NOT NULL")) {
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    room.put(rs.getString(1), rs.getInt(2));
+                }
+            }
+        }
+        room.keySet().retainAll(accounts);
+        for (Map.Entry<String, Integer> e : room.entrySet()) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM jobs WHERE account_id = ? AND status = 'processing'")) {
+                bind(ps, e.getKey());
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    e.setValue(Math.max(0, e.getValue() - rs.getInt(1)));
+                }
+            }
+        }
+        return room;
     }
 
     @Override
@@ -412,6 +571,8 @@ public final class SqliteStore implements Store {
     }
 
     private static boolean applyIn(Connection c, JobTransition t) throws SQLException {
+        // The calls were made whether or not the job is still ours: record what they cost first.
+        chargeIn(c, t.charges());
         List<String> sets = new ArrayList<>();
         List<Object> args = new ArrayList<>();
         sets.add("status = ?");
@@ -519,7 +680,200 @@ public final class SqliteStore implements Store {
                     r.provenance() == null ? null : r.provenance().toJson(), Review.Status.PENDING.wire(), r.onExpiry().wire(), r.createdAt(), r.expiresAt());
         }
         event(c, t.jobId(), t.eventType(), t.eventData(), t.at());
+        accountHealth(c, t);
         return true;
+    }
+
+    /** Counts an account's jobs that failed upstream in a row; any finished job resets the count. */
+    private static void accountHealth(Connection c, JobTransition t) throws SQLException {
+        if (t.to() == JobStatus.FAILED && t.error() != null && UPSTREAM.contains(t.error().code())) {
+            update(c, "INSERT INTO account_health (account_id, failures, last_failure_at) SELECT account_id, 1, ? FROM jobs WHERE id = ? "
+                    + "ON CONFLICT (account_id) DO UPDATE SET failures = account_health.failures + 1, last_failure_at = excluded.last_failure_at", t.at(), t.jobId());
+        } else if (t.to() == JobStatus.COMPLETED || t.to() == JobStatus.DEGRADED || t.to() == JobStatus.PARTIALLY_COMPLETED) {
+            update(c, "UPDATE account_health SET failures = 0 WHERE failures > 0 AND account_id = (SELECT account_id FROM jobs WHERE id = ?)", t.jobId());
+        }
+    }
+
+    // ---- limits, budgets and usage -------------------------------------------------------------
+
+    @Override
+    public AccountLimits limits(String accountId) {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT * FROM account_limits WHERE account_id = ?")) {
+                bind(ps, accountId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return AccountLimits.NONE;
+                    }
+                    return new AccountLimits(longOrNull(rs, "requests_per_minute"), longOrNull(rs, "tokens_per_day"), longOrNull(rs, "cost_per_month_micros"),
+                            longOrNull(rs, "max_concurrent_jobs") == null ? null : rs.getInt("max_concurrent_jobs"));
+                }
+            }
+        });
+    }
+
+    private static Long longOrNull(ResultSet rs, String column) throws SQLException {
+        long v = rs.getLong(column);
+        return rs.wasNull() ? null : v;
+    }
+
+    @Override
+    public void setLimits(String accountId, AccountLimits limits, String actor, Instant at) {
+        write(c -> {
+            update(c, "INSERT INTO account_limits (account_id, requests_per_minute, tokens_per_day, cost_per_month_micros, max_concurrent_jobs, updated_at, updated_by) "
+                            + "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET requests_per_minute = excluded.requests_per_minute, "
+                            + "tokens_per_day = excluded.tokens_per_day, cost_per_month_micros = excluded.cost_per_month_micros, "
+                            + "max_concurrent_jobs = excluded.max_concurrent_jobs, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+                    accountId, limits.requestsPerMinute(), limits.tokensPerDay(), limits.costPerMonthMicros(), limits.maxConcurrentJobs(), at, actor);
+            update(c, "INSERT INTO account_limit_changes (account_id, limits, actor, at) VALUES (?, ?, ?, ?)", accountId, limits.toJson(), actor, at);
+            return null;
+        });
+        // A raised or lifted max_concurrent_jobs may let waiting jobs start.
+        work.fire();
+    }
+
+    @Override
+    public Reservation.Outcome reserve(Reservation r) {
+        return write(c -> {
+            List<Counter> next = new ArrayList<>();
+            for (Hold h : r.holds()) {
+                Counter now = counter(c, h.scope());
+                Optional<Counter> after = now.reserve(h.amount(), h.max());
+                if (after.isEmpty()) {
+                    Hold.Unit u = h.unit();
+                    boolean later = now.couldFitLater(h.amount(), h.max());
+                    Optional<Duration> wait = h.resetsAt() == null ? Optional.empty() : Optional.of(Duration.between(r.at(), h.resetsAt()));
+                    return new Reservation.Outcome.Refused(new LimitHit(h.code(), h.limit(), h.label(), "a model call needs " + u.describe(h.amount()) + " but "
+                            + h.label() + " has " + u.describe(now.spent()) + " spent and " + u.describe(now.reserved()) + " held of its " + h.limit() + " of "
+                            + u.describe(h.max()), later ? Optional.of(Duration.ofMillis(500)) : wait), !later);
+                }
+                next.add(after.get());
+            }
+            for (int i = 0; i < next.size(); i++) {
+                putCounter(c, r.holds().get(i).scope(), next.get(i));
+            }
+            var holds = Json.MAPPER.createArrayNode();
+            for (Hold h : r.holds()) {
+                holds.add(Json.object().put("scope", h.scope()).put("unit", h.unit().name()).put("amount", h.amount()));
+            }
+            update(c, "INSERT INTO reservations (id, account_id, job_id, holds, state, created_at, expires_at) VALUES (?, ?, ?, ?, 'held', ?, ?)",
+                    r.id(), r.accountId(), r.jobId(), holds, r.at(), r.expiresAt());
+            return new Reservation.Outcome.Granted(r.id());
+        });
+    }
+
+    @Override
+    public void charge(List<Charge> charges) {
+        if (!charges.isEmpty()) {
+            write(c -> {
+                chargeIn(c, charges);
+                return null;
+            });
+        }
+    }
+
+    /** Records each charge once: ledger row, counters, and the release of its reservation. */
+    private static void chargeIn(Connection c, List<Charge> charges) throws SQLException {
+        for (Charge ch : charges) {
+            int inserted = update(c, "INSERT INTO usage_ledger (id, account_id, job_id, workflow, stage_id, provider, model, input_tokens, cached_input_tokens, "
+                            + "output_tokens, cost_micros, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                    ch.id(), ch.accountId(), ch.jobId(), ch.workflow(), ch.stageId(), ch.provider(), ch.model(), ch.inputTokens(), ch.cachedInputTokens(),
+                    ch.outputTokens(), ch.costMicros(), ch.at());
+            if (inserted == 0) {
+                continue; // recorded before
+            }
+            if (ch.reservationId() != null) {
+                closeReservation(c, ch.reservationId(), "settled", ch.at());
+            }
+            for (Charge.CounterScope scope : ch.scopes()) {
+                putCounter(c, scope.scope(), counter(c, scope.scope()).settle(0, ch.amount(scope.unit())));
+            }
+        }
+    }
+
+    /** Releases a held reservation's holds and marks it closed; does nothing if it was closed already. */
+    private static void closeReservation(Connection c, String id, String state, Instant at) throws SQLException {
+        String holds;
+        try (PreparedStatement ps = c.prepareStatement("SELECT holds FROM reservations WHERE id = ? AND state = 'held'")) {
+            bind(ps, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return;
+                }
+                holds = rs.getString(1);
+            }
+        }
+        for (JsonNode h : Json.parse(holds)) {
+            String scope = h.path("scope").asString();
+            putCounter(c, scope, counter(c, scope).release(h.path("amount").asLong()));
+        }
+        update(c, "UPDATE reservations SET state = ?, closed_at = ? WHERE id = ?", state, at, id);
+    }
+
+    @Override
+    public int expireReservations(Instant now) {
+        return write(c -> {
+            List<String> ids = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM reservations WHERE state = 'held' AND expires_at < ? LIMIT 1000")) {
+                bind(ps, now);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        ids.add(rs.getString(1));
+                    }
+                }
+            }
+            for (String id : ids) {
+                closeReservation(c, id, "expired", now);
+            }
+            return ids.size();
+        });
+    }
+
+    @Override
+    public Counter counter(String scope) {
+        return read(c -> counter(c, scope));
+    }
+
+    private static Counter counter(Connection c, String scope) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT spent, reserved FROM budget_counters WHERE scope = ?")) {
+            bind(ps, scope);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? new Counter(rs.getLong(1), rs.getLong(2)) : Counter.ZERO;
+            }
+        }
+    }
+
+    private static void putCounter(Connection c, String scope, Counter counter) throws SQLException {
+        update(c, "INSERT INTO budget_counters (scope, spent, reserved) VALUES (?, ?, ?) ON CONFLICT (scope) DO UPDATE SET spent = excluded.spent, reserved = excluded.reserved",
+                scope, counter.spent(), counter.reserved());
+    }
+
+    @Override
+    public List<UsageQuery.Row> usage(UsageQuery q) {
+        String key = switch (q.groupBy()) {
+            case DAY -> "strftime('%Y-%m-%d', at / 1000, 'unixepoch')";
+            case WORKFLOW -> "workflow";
+            case MODEL -> "provider || '/' || model";
+            case ACCOUNT -> "account_id";
+        };
+        return read(c -> {
+            String sql = "SELECT " + key + " AS k, COUNT(*), SUM(input_tokens), SUM(cached_input_tokens), SUM(output_tokens), SUM(cost_micros) FROM usage_ledger "
+                    + "WHERE at >= ? AND at < ?" + (q.accountId() == null ? "" : " AND account_id = ?") + " GROUP BY k ORDER BY k";
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                if (q.accountId() == null) {
+                    bind(ps, q.from(), q.to());
+                } else {
+                    bind(ps, q.from(), q.to(), q.accountId());
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    List<UsageQuery.Row> out = new ArrayList<>();
+                    while (rs.next()) {
+                        out.add(new UsageQuery.Row(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getLong(6)));
+                    }
+                    return out;
+                }
+            }
+        });
     }
 
     // ---- result cache --------------------------------------------------------------------------

@@ -1,0 +1,209 @@
+package dev.mainstay.engine;
+
+import dev.mainstay.access.Account;
+import dev.mainstay.access.Principal;
+import dev.mainstay.job.Job;
+import dev.mainstay.job.JobIds;
+import dev.mainstay.limits.AccountLimits;
+import dev.mainstay.limits.Admission;
+import dev.mainstay.limits.Hold;
+import dev.mainstay.limits.Reservation;
+import dev.mainstay.limits.Scope;
+import dev.mainstay.limits.WorkflowLimits;
+import dev.mainstay.provider.Message;
+import dev.mainstay.provider.ProviderOutcome;
+import dev.mainstay.provider.Target;
+import dev.mainstay.store.Store;
+import dev.mainstay.usage.Charge;
+import dev.mainstay.usage.PriceTable;
+import dev.mainstay.usage.TokenEstimator;
+import dev.mainstay.workflow.WorkflowDefinition;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The account side of limits: what a submit must pass (eligibility, request rate, used-up quotas,
+ * failure cooldown), the budget a model call reserves before it is made, and the charge that
+ * settles it. Every check that must hold across nodes is made by the store in one transaction;
+ * this class only decides which limits apply.
+ */
+final class Quotas {
+    /** How long an account's plan and limits are reused before they are read again. */
+    private static final Duration ACCOUNT_TTL = Duration.ofSeconds(1);
+
+    private final Store store;
+    private final PriceTable prices;
+    private final TokenEstimator tokens = new TokenEstimator();
+    private final Clock clock;
+    private final EngineConfig config;
+    private final JobIds ids;
+    private final Map<String, Cached> accounts = new ConcurrentHashMap<>();
+
+    private record Cached(String plan, AccountLimits limits, Instant until) {
+    }
+
+    /** What a reservation attempt gave. */
+    sealed interface Held {
+        /** Go ahead; {@code reservationId} is null when no limit applied to the call. */
+        record Granted(String reservationId) implements Held {
+        }
+
+        record Refused(Reservation.Outcome.Refused refusal) implements Held {
+        }
+    }
+
+    Quotas(Store store, PriceTable prices, Clock clock, EngineConfig config, JobIds ids) {
+        this.store = store;
+        this.prices = prices;
+        this.clock = clock;
+        this.config = config;
+        this.ids = ids;
+    }
+
+    /** The account's limits as enforced: what an operator set, else the configured defaults. */
+    AccountLimits effective(String accountId) {
+        return account(accountId).limits().orElse(config.defaultLimits());
+    }
+
+    void forget(String accountId) {
+        accounts.remove(accountId);
+    }
+
+    private Cached account(String accountId) {
+        Instant now = clock.instant();
+        Cached c = accounts.get(accountId);
+        if (c == null || now.isAfter(c.until())) {
+            String plan = store.account(accountId).map(Account::plan).orElse("");
+            c = new Cached(plan, store.limits(accountId), now.plus(ACCOUNT_TTL));
+            accounts.put(accountId, c);
+        }
+        return c;
+    }
+
+    /**
+     * Refuses a caller the workflow's eligibility rules exclude.
+     *
+     * @throws NotEligibleException naming the rule
+     */
+    void checkEligible(Principal principal, WorkflowDefinition wf) {
+        WorkflowLimits rules = wf.limits();
+        if (!rules.plans().isEmpty()) {
+            String plan = account(principal.accountId()).plan();
+            if (!rules.plans().contains(plan)) {
+                throw new NotEligibleException("workflow " + wf.name() + " is available on the plans " + sorted(rules.plans()) + "; account "
+                        + principal.accountId() + " is on '" + plan + "'");
+            }
+        }
+        if (!rules.roles().isEmpty() && rules.roles().stream().noneMatch(principal.roles()::contains)) {
+            throw new NotEligibleException("workflow " + wf.name() + " needs an API key with one of the roles " + sorted(rules.roles())
+                    + "; this key has " + sorted(principal.roles()));
+        }
+    }
+
+    private static List<String> sorted(java.util.Set<String> s) {
+        return s.stream().sorted().toList();
+    }
+
+    /** One budget that applies: the counter its spend is kept under, and its limit. */
+    private record Budget(String scope, Hold.Unit unit, long max, String limit, String label, Instant resetsAt) {
+    }
+
+    /**
+     * The budgets of the account, of this workflow for the account, and (with a {@code jobId}) of
+     * the job, each only when a limit is set.
+     */
+    private List<Budget> budgets(String accountId, WorkflowDefinition wf, String jobId, Instant now) {
+        AccountLimits acct = effective(accountId);
+        AccountLimits own = wf.limits().perAccount();
+        String who = "account " + accountId;
+        String whoWf = "workflow " + wf.name() + " for account " + accountId;
+        List<Budget> out = new ArrayList<>();
+        if (acct.costPerMonthMicros() != null) {
+            out.add(new Budget(Scope.accountCost(accountId, now), Hold.Unit.MICRO_USD, acct.costPerMonthMicros(), "cost_per_month_usd", who, Scope.monthEnd(now)));
+        }
+        if (acct.tokensPerDay() != null) {
+            out.add(new Budget(Scope.accountTokens(accountId, now), Hold.Unit.TOKENS, acct.tokensPerDay(), "tokens_per_day", who, Scope.dayEnd(now)));
+        }
+        if (own.costPerMonthMicros() != null) {
+            out.add(new Budget(Scope.workflowCost(accountId, wf.name(), now), Hold.Unit.MICRO_USD, own.costPerMonthMicros(), "cost_per_month_usd", whoWf, Scope.monthEnd(now)));
+        }
+        if (own.tokensPerDay() != null) {
+            out.add(new Budget(Scope.workflowTokens(accountId, wf.name(), now), Hold.Unit.TOKENS, own.tokensPerDay(), "tokens_per_day", whoWf, Scope.dayEnd(now)));
+        }
+        if (jobId != null && wf.limits().costPerJobMicros() != null) {
+            out.add(new Budget(Scope.jobCost(jobId), Hold.Unit.MICRO_USD, wf.limits().costPerJobMicros(), "cost_per_job_usd", "job " + jobId, null));
+        }
+        return out;
+    }
+
+    /** The limits a submit of {@code wf} by this account must pass. */
+    Admission admission(String accountId, WorkflowDefinition wf, Instant now) {
+        AccountLimits acct = effective(accountId);
+        AccountLimits own = wf.limits().perAccount();
+        List<Admission.Bucket> buckets = new ArrayList<>();
+        if (acct.requestsPerMinute() != null) {
+            buckets.add(new Admission.Bucket("rpm/" + accountId, acct.requestsPerMinute(), Duration.ofMinutes(1), "requests_per_minute", "account " + accountId));
+        }
+        if (own.requestsPerMinute() != null) {
+            buckets.add(new Admission.Bucket("rpm/" + accountId + "/wf/" + wf.name(), own.requestsPerMinute(), Duration.ofMinutes(1), "requests_per_minute",
+                    "workflow " + wf.name() + " for account " + accountId));
+        }
+        List<Admission.Ceiling> ceilings = budgets(accountId, wf, null, now).stream()
+                .map(b -> new Admission.Ceiling(b.scope(), b.max(), b.unit(), b.limit(), b.label(), b.resetsAt())).toList();
+        Admission.Cooldown cooldown = config.cooldownFailures() > 0 ? new Admission.Cooldown(accountId, config.cooldownFailures(), config.cooldown()) : null;
+        return new Admission(buckets, ceilings, cooldown);
+    }
+
+    /**
+     * Reserves the most a call can cost: the prompt's estimated tokens plus {@code maxOutputTokens},
+     * priced, against every budget that applies to it. The reservation expires one lease after the
+     * call's timeout: by then the call has settled, or its node is gone and the job runs elsewhere.
+     */
+    Held reserve(Job job, WorkflowDefinition wf, Target t, List<Message> messages, String schema, int maxOutputTokens, Duration timeout) {
+        Instant now = clock.instant();
+        List<Budget> budgets = budgets(job.accountId(), wf, job.id(), now);
+        if (budgets.isEmpty()) {
+            return new Held.Granted(null);
+        }
+        long input = tokens.estimate(t.model(), messages, schema);
+        long tokensMax = input + maxOutputTokens;
+        long costMax = prices.costMicros(t.provider(), t.model(), input, 0, maxOutputTokens);
+        List<Hold> holds = budgets.stream().map(b -> new Hold(b.scope(), b.unit(), b.unit() == Hold.Unit.MICRO_USD ? costMax : tokensMax, b.max(),
+                b.limit(), b.label(), b.resetsAt())).toList();
+        Reservation r = new Reservation(ids.next("rsv"), job.accountId(), job.id(), holds, now, now.plus(timeout).plus(config.lease()));
+        return switch (store.reserve(r)) {
+            case Reservation.Outcome.Granted g -> new Held.Granted(g.id());
+            case Reservation.Outcome.Refused refused -> new Held.Refused(refused);
+        };
+    }
+
+    /** The estimator reservations use; other estimates of the same calls use it too. */
+    TokenEstimator tokens() {
+        return tokens;
+    }
+
+    /**
+     * What a call cost, to be recorded once: the provider's reported usage when it answered,
+     * nothing otherwise (a failed call is still recorded, and releases its reservation).
+     */
+    Charge charge(Job job, WorkflowDefinition wf, String stageId, Target t, String reservationId, Optional<ProviderOutcome.Success> answer) {
+        Instant now = clock.instant();
+        long in = answer.map(ProviderOutcome.Success::inputTokens).orElse(0L);
+        long cached = answer.map(ProviderOutcome.Success::cachedInputTokens).orElse(0L);
+        long out = answer.map(ProviderOutcome.Success::outputTokens).orElse(0L);
+        long cost = prices.costMicros(t.provider(), t.model(), in, cached, out);
+        List<Charge.CounterScope> scopes = List.of(
+                new Charge.CounterScope(Scope.accountCost(job.accountId(), now), Hold.Unit.MICRO_USD),
+                new Charge.CounterScope(Scope.accountTokens(job.accountId(), now), Hold.Unit.TOKENS),
+                new Charge.CounterScope(Scope.workflowCost(job.accountId(), wf.name(), now), Hold.Unit.MICRO_USD),
+                new Charge.CounterScope(Scope.workflowTokens(job.accountId(), wf.name(), now), Hold.Unit.TOKENS),
+                new Charge.CounterScope(Scope.jobCost(job.id()), Hold.Unit.MICRO_USD));
+        return new Charge(ids.next("chg"), reservationId, job.accountId(), job.id(), wf.name(), stageId, t.provider(), t.model(), in, cached, out, cost, now, scopes);
+    }
+}

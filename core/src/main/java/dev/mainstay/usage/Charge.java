@@ -1,0 +1,65 @@
+package dev.mainstay.usage;
+
+import dev.mainstay.job.Usage;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * What one model call cost, as the provider reported it. Recorded once in the usage ledger
+ * (keyed by {@code id}), added to every counter in {@code scopes}, and releasing the call's
+ * reservation when it had one.
+ *
+ * @param reservationId the budget held for this call, or {@code null} when no limit applied
+ * @param scopes the counters the spend is added to (see {@link dev.mainstay.limits.Scope})
+ */
+public record Charge(
+        String id,
+        String reservationId,
+        String accountId,
+        String jobId,
+        String workflow,
+        String stageId,
+        String provider,
+        String model,
+        long inputTokens,
+        long cachedInputTokens,
+        long outputTokens,
+        long costMicros,
+        Instant at,
+        List<CounterScope> scopes) {
+
+    public Charge {
+        scopes = List.copyOf(scopes);
+        if (inputTokens < 0 || cachedInputTokens < 0 || outputTokens < 0 || costMicros < 0) {
+            throw new IllegalArgumentException("a charge is never negative");
+        }
+    }
+
+    /** A counter to add this charge to, and in which unit. */
+    public record CounterScope(String scope, dev.mainstay.limits.Hold.Unit unit) {
+    }
+
+    public long tokens() {
+        return inputTokens + outputTokens;
+    }
+
+    /** The amount this charge adds to a counter of {@code unit}. */
+    public long amount(dev.mainstay.limits.Hold.Unit unit) {
+        return switch (unit) {
+            case MICRO_USD -> costMicros;
+            case TOKENS -> tokens();
+        };
+    }
+
+    public Usage usage() {
+        return new Usage(inputTokens, outputTokens, costMicros);
+    }
+
+    public static Usage total(List<Charge> charges) {
+        Usage u = Usage.ZERO;
+        for (Charge c : charges) {
+            u = u.plus(c.usage());
+        }
+        return u;
+    }
+}

@@ -1,0 +1,72 @@
+package dev.mainstay.usage;
+
+import com.knuddels.jtokkit.Encodings;
+import com.knuddels.jtokkit.api.Encoding;
+import com.knuddels.jtokkit.api.EncodingRegistry;
+import com.knuddels.jtokkit.api.EncodingType;
+import dev.mainstay.provider.Message;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Counts a prompt's tokens before it is sent, for the budget reservation. OpenAI-family models are
+ * counted exactly with their tokenizer ({@code o200k_base} for the GPT-4o, GPT-4.1, GPT-5 and o
+ * series, {@code cl100k_base} for GPT-4 and GPT-3.5), plus the chat format's overhead of four
+ * tokens per message and three for the reply. Every other model is estimated conservatively: each
+ * word, number and symbol counts at least one token and a longer word one per three characters
+ * (English averages about four characters per token on common tokenizers), so the reservation
+ * errs high and the difference is released when the call settles.
+ */
+public final class TokenEstimator {
+    static final int PER_MESSAGE = 4;
+    static final int PER_REPLY = 3;
+    private static final EncodingRegistry REGISTRY = Encodings.newLazyEncodingRegistry();
+
+    public long estimate(String model, List<Message> messages, String extra) {
+        Optional<Encoding> encoding = encoding(model);
+        long total = PER_REPLY;
+        for (Message m : messages) {
+            total += PER_MESSAGE + count(encoding, m.content());
+        }
+        return total + count(encoding, extra == null ? "" : extra);
+    }
+
+    private static long count(Optional<Encoding> encoding, String text) {
+        if (text == null || text.isEmpty()) {
+            return 0;
+        }
+        return encoding.map(e -> (long) e.countTokensOrdinary(text)).orElseGet(() -> conservative(text));
+    }
+
+    private static final java.util.regex.Pattern PIECE = java.util.regex.Pattern.compile("[\\p{L}\\p{N}]+|[^\\p{L}\\p{N}\\s]");
+
+    /**
+     * A count that errs high: every word, number and symbol is at least one token, and a longer
+     * word one token per three characters, rounded up.
+     */
+    static long conservative(String text) {
+        long total = 0;
+        var m = PIECE.matcher(text);
+        while (m.find()) {
+            total += (m.end() - m.start() + 2) / 3;
+        }
+        return total;
+    }
+
+    static Optional<Encoding> encoding(String model) {
+        String m = model.toLowerCase(Locale.ROOT);
+        int slash = m.lastIndexOf('/');
+        if (slash >= 0) {
+            m = m.substring(slash + 1);
+        }
+        if (m.startsWith("gpt-4o") || m.startsWith("gpt-4.1") || m.startsWith("gpt-4.5") || m.startsWith("gpt-5") || m.startsWith("o1") || m.startsWith("o3") || m.startsWith("o4")
+                || m.startsWith("chatgpt-4o")) {
+            return Optional.of(REGISTRY.getEncoding(EncodingType.O200K_BASE));
+        }
+        if (m.startsWith("gpt-4") || m.startsWith("gpt-3.5")) {
+            return Optional.of(REGISTRY.getEncoding(EncodingType.CL100K_BASE));
+        }
+        return Optional.empty();
+    }
+}

@@ -1,0 +1,149 @@
+package dev.mainstay.redaction;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.mainstay.ConfigException;
+import dev.mainstay.Json;
+import dev.mainstay.workflow.YamlDocument;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class RedactionPolicyTest {
+    private static final String KNOWN_CATEGORIES = "secret, card, iban, ssn, ip, email, phone";
+
+    private static RedactionPolicy redact(String yaml) {
+        YamlDocument doc = YamlDocument.parse(yaml, "leads/classify.yaml");
+        return RedactionPolicy.parse(doc.node("/redact"), "/redact", doc::error);
+    }
+
+    private static ProviderDataPolicy data(String yaml) {
+        YamlDocument doc = YamlDocument.parse(yaml, "mainstay.yaml");
+        return ProviderDataPolicy.parse(doc.node("/providers/openai/data"), "/providers/openai/data", doc::error);
+    }
+
+    @Test
+    void aRedactBlockNamesAModePerCategoryAndLeavesTheOthersAllowed() {
+        RedactionPolicy p = redact("""
+                workflow: leads/classify
+                redact: { email: tokenize, phone: tokenize, card: tokenize, secret: block }
+                """);
+        assertThat(p.mode(Category.EMAIL)).isEqualTo(Mode.TOKENIZE);
+        assertThat(p.mode(Category.PHONE)).isEqualTo(Mode.TOKENIZE);
+        assertThat(p.mode(Category.CARD)).isEqualTo(Mode.TOKENIZE);
+        assertThat(p.mode(Category.SECRET)).isEqualTo(Mode.BLOCK);
+        assertThat(p.categories(Mode.ALLOW)).containsExactly(Category.IBAN, Category.SSN, Category.IP);
+        assertThat(p.toString()).isEqualTo("RedactionPolicy[secret=block, card=tokenize, email=tokenize, phone=tokenize, others allow]");
+    }
+
+    @Test
+    void defaultSetsTheModeOfEveryCategoryNotNamed() {
+        RedactionPolicy p = redact("""
+                redact:
+                  ip: allow
+                  default: mask
+                  secret: block
+                """);
+        assertThat(p.modes()).isEqualTo(Map.of(
+                Category.SECRET, Mode.BLOCK, Category.CARD, Mode.MASK, Category.IBAN, Mode.MASK, Category.SSN, Mode.MASK,
+                Category.IP, Mode.ALLOW, Category.EMAIL, Mode.MASK, Category.PHONE, Mode.MASK));
+    }
+
+    @Test
+    void aMissingOrNullBlockRedactsNothing() {
+        assertThat(redact("workflow: x/y\n")).isEqualTo(RedactionPolicy.NONE);
+        assertThat(redact("redact: null\n")).isEqualTo(RedactionPolicy.NONE);
+        assertThat(RedactionPolicy.NONE.isNone()).isTrue();
+        assertThat(RedactionPolicy.NONE.toString()).isEqualTo("RedactionPolicy[allow all]");
+    }
+
+    @Test
+    void errorsNameFileLineAndField() {
+        assertThatThrownBy(() -> redact("""
+                workflow: leads/classify
+                redact:
+                  email: tokenize
+                  emial: mask
+                """))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("leads/classify.yaml:4: redact.emial: unknown category 'emial' (known: " + KNOWN_CATEGORIES + ", or default for the others)");
+        assertThatThrownBy(() -> redact("redact:\n  email: hide\n"))
+                .hasMessage("leads/classify.yaml:2: redact.email: unknown mode 'hide' (known: allow, mask, tokenize, block)");
+        assertThatThrownBy(() -> redact("redact:\n  email: [mask]\n"))
+                .hasMessage("leads/classify.yaml:2: redact.email: must be a mode (allow, mask, tokenize, block), got a list");
+        assertThatThrownBy(() -> redact("redact: [email]\n"))
+                .hasMessage("leads/classify.yaml:1: redact: must be a mapping of category to mode, e.g. { email: tokenize, secret: block }, got a list");
+        assertThatThrownBy(() -> redact("redact:\n  default: scramble\n"))
+                .hasMessage("leads/classify.yaml:2: redact.default: unknown mode 'scramble' (known: allow, mask, tokenize, block)");
+    }
+
+    @Test
+    void aMapOrATreeFromElsewhereParsesWithTheSourceNamedInErrors() {
+        assertThat(RedactionPolicy.parse(Map.of("email", "mask", "ssn", "block"), "tenant policy"))
+                .isEqualTo(RedactionPolicy.NONE.with(Category.EMAIL, Mode.MASK).with(Category.SSN, Mode.BLOCK));
+        assertThat(RedactionPolicy.parse(Json.parse("{\"card\": \"tokenize\"}"), "tenant policy").mode(Category.CARD)).isEqualTo(Mode.TOKENIZE);
+        assertThatThrownBy(() -> RedactionPolicy.parse(Map.of("passport", "mask"), "tenant policy"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("tenant policy: passport: unknown category 'passport' (known: " + KNOWN_CATEGORIES + ", or default for the others)");
+        assertThatThrownBy(() -> RedactionPolicy.parse(Map.of("email", 3), "tenant policy"))
+                .hasMessage("tenant policy: email: must be a mode (allow, mask, tokenize, block), got 3");
+    }
+
+    @Test
+    void aProviderDataPolicyIsDenyAllPiiAllowAllOrAnAllowList() {
+        assertThat(data("providers: { openai: { data: deny_all_pii } }")).isEqualTo(ProviderDataPolicy.DENY_ALL_PII);
+        assertThat(data("providers: { openai: { data: allow_all } }")).isEqualTo(ProviderDataPolicy.UNRESTRICTED);
+        assertThat(data("providers: { openai: { kind: openai } }")).isEqualTo(ProviderDataPolicy.UNRESTRICTED);
+        assertThat(data("providers: { openai: { data: { allow: [email, ip] } } }").allowed()).containsExactly(Category.IP, Category.EMAIL);
+        assertThat(data("providers: { openai: { data: { allow: email } } }").allowed()).containsExactly(Category.EMAIL);
+        assertThat(data("providers: { openai: { data: { allow: [] } } }")).isEqualTo(ProviderDataPolicy.DENY_ALL_PII);
+        assertThat(ProviderDataPolicy.parse(Map.of("allow", List.of("card")), "provider local").allowed()).containsExactly(Category.CARD);
+        assertThat(ProviderDataPolicy.allowing(Category.EMAIL, Category.IP).toString()).isEqualTo("ProviderDataPolicy[allow=ip, email]");
+        assertThat(ProviderDataPolicy.DENY_ALL_PII.toString()).isEqualTo("ProviderDataPolicy[deny_all_pii]");
+    }
+
+    @Test
+    void providerDataPolicyErrorsNameFileLineAndField() {
+        assertThatThrownBy(() -> data("providers:\n  openai:\n    data: deny_all\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("mainstay.yaml:3: providers.openai.data: must be deny_all_pii, allow_all or { allow: [categories] }, got the string 'deny_all'");
+        assertThatThrownBy(() -> data("providers:\n  openai:\n    data:\n      allow: [email, passport]\n"))
+                .hasMessage("mainstay.yaml:4: providers.openai.data.allow[1]: unknown category 'passport' (known: " + KNOWN_CATEGORIES + ")");
+        assertThatThrownBy(() -> data("providers:\n  openai:\n    data:\n      deny: [email]\n"))
+                .hasMessage("mainstay.yaml:4: providers.openai.data.deny: unknown field (allowed here: allow)");
+        assertThatThrownBy(() -> data("providers:\n  openai:\n    data:\n      allow: { email: true }\n"))
+                .hasMessage("mainstay.yaml:4: providers.openai.data.allow: must be a list of categories, got a mapping");
+        assertThatThrownBy(() -> data("providers:\n  openai:\n    data: {}\n"))
+                .hasMessage("mainstay.yaml:3: providers.openai.data.allow: is required: the categories this provider may receive in the clear, e.g. [email]; [] for none");
+        assertThatThrownBy(() -> ProviderDataPolicy.parse(Map.of("allow", List.of(1)), "provider local"))
+                .hasMessage("provider local: allow[0]: must be a category (" + KNOWN_CATEGORIES + "), got 1");
+    }
+
+    @Test
+    void aProviderPolicyTokenizesWhatTheWorkflowAllowsButTheProviderMayNotReceive() {
+        RedactionPolicy workflow = RedactionPolicy.NONE.with(Category.EMAIL, Mode.MASK).with(Category.SECRET, Mode.BLOCK).with(Category.CARD, Mode.TOKENIZE);
+        RedactionPolicy forOpenAi = workflow.forProvider(ProviderDataPolicy.allowing(Category.IP, Category.EMAIL));
+        assertThat(forOpenAi.mode(Category.EMAIL)).as("never loosened").isEqualTo(Mode.MASK);
+        assertThat(forOpenAi.mode(Category.SECRET)).isEqualTo(Mode.BLOCK);
+        assertThat(forOpenAi.mode(Category.CARD)).isEqualTo(Mode.TOKENIZE);
+        assertThat(forOpenAi.mode(Category.IP)).isEqualTo(Mode.ALLOW);
+        assertThat(forOpenAi.categories(Mode.TOKENIZE)).containsExactlyInAnyOrderElementsOf(EnumSet.of(Category.CARD, Category.IBAN, Category.SSN, Category.PHONE));
+        assertThat(workflow.forProvider(ProviderDataPolicy.UNRESTRICTED)).isEqualTo(workflow);
+        assertThat(RedactionPolicy.NONE.forProvider(ProviderDataPolicy.DENY_ALL_PII)).isEqualTo(RedactionPolicy.all(Mode.TOKENIZE));
+
+        Redaction<String> r = Redactor.of(RedactionPolicy.NONE.forProvider(ProviderDataPolicy.allowing(Category.IP)))
+                .redact("alice@example.com from 10.0.0.1");
+        assertThat(r.value()).isEqualTo("[[EMAIL_1]] from 10.0.0.1");
+    }
+
+    @Test
+    void categoriesAndModesHaveStableWireNames() {
+        assertThat(List.of(Category.values()).stream().map(Category::wire)).containsExactly("secret", "card", "iban", "ssn", "ip", "email", "phone");
+        assertThat(List.of(Mode.values()).stream().map(Mode::wire)).containsExactly("allow", "mask", "tokenize", "block");
+        assertThat(Category.fromWire("email")).contains(Category.EMAIL);
+        assertThat(Category.fromWire("EMAIL")).isEmpty();
+        assertThat(Mode.fromWire("block")).contains(Mode.BLOCK);
+    }
+}

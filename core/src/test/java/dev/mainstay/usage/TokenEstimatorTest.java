@@ -1,0 +1,150 @@
+package dev.mainstay.usage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.knuddels.jtokkit.Encodings;
+import com.knuddels.jtokkit.api.Encoding;
+import com.knuddels.jtokkit.api.EncodingType;
+import dev.mainstay.provider.Message;
+import java.util.List;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Prompt token counts for the budget reservation: exact for OpenAI-family models, high for the rest. */
+class TokenEstimatorTest {
+    private static final Encoding O200K = Encodings.newDefaultEncodingRegistry().getEncoding(EncodingType.O200K_BASE);
+    private static final Encoding CL100K = Encodings.newDefaultEncodingRegistry().getEncoding(EncodingType.CL100K_BASE);
+    /** Three for the reply, four per message. */
+    private static final long OVERHEAD_ONE_MESSAGE = 3 + 4;
+
+    private final TokenEstimator estimator = new TokenEstimator();
+
+    private long one(String model, String text) {
+        return estimator.estimate(model, List.of(Message.user(text)), null);
+    }
+
+    @Test
+    void handCountedExamples() {
+        // "Hello, world!" is Hello | , | world | ! in both tokenizers.
+        assertThat(one("gpt-4o-mini", "Hello, world!")).isEqualTo(OVERHEAD_ONE_MESSAGE + 4);
+        assertThat(one("gpt-4", "Hello, world!")).isEqualTo(OVERHEAD_ONE_MESSAGE + 4);
+        // o200k has whole tokens for 你好 and 世界 where cl100k splits them into bytes: 3 against 6.
+        assertThat(one("gpt-4o", "你好，世界")).isEqualTo(OVERHEAD_ONE_MESSAGE + 3);
+        assertThat(one("gpt-3.5-turbo", "你好，世界")).isEqualTo(OVERHEAD_ONE_MESSAGE + 6);
+        // An unknown model: Hello (2) , (1) world (2) ! (1): words by three characters, symbols one each.
+        assertThat(one("claude-sonnet-4-5", "Hello, world!")).isEqualTo(OVERHEAD_ONE_MESSAGE + 6);
+    }
+
+    private static final String TEXT = "My printer has been printing blank pages since the update on Tuesday. "
+            + "I already reinstalled the driver twice. Привет! Can you help? 🙏 Order #A-10293.";
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gpt-4o", "gpt-4o-mini", "gpt-4o-2024-08-06", "chatgpt-4o-latest", "gpt-4.1", "gpt-4.1-nano", "gpt-5", "gpt-5-mini",
+            "o1", "o3-mini", "o4-mini", "openai/gpt-4o-mini", "azure/GPT-4o"})
+    void theGpt4oFamilyAndLaterAreCountedWithO200k(String model) {
+        assertThat(one(model, TEXT)).isEqualTo(OVERHEAD_ONE_MESSAGE + O200K.countTokensOrdinary(TEXT));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gpt-4", "gpt-4-turbo", "gpt-4-0613", "gpt-3.5-turbo", "openai/gpt-3.5-turbo-0125"})
+    void gpt4AndGpt35AreCountedWithCl100k(String model) {
+        assertThat(one(model, TEXT)).isEqualTo(OVERHEAD_ONE_MESSAGE + CL100K.countTokensOrdinary(TEXT));
+    }
+
+    @Test
+    void theTwoTokenizersReallyDifferOnTheSample() {
+        assertThat(O200K.countTokensOrdinary(TEXT)).isNotEqualTo(CL100K.countTokensOrdinary(TEXT));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"claude-sonnet-4-5", "anthropic/claude-haiku-4-5", "llama3.1", "qwen2.5", "mistral-large", "gemini-2.5-pro", "fake-model"})
+    void otherModelsAreEstimatedConservativelyNotWithAnOpenAiTokenizer(String model) {
+        assertThat(one(model, TEXT)).isEqualTo(OVERHEAD_ONE_MESSAGE + TokenEstimator.conservative(TEXT));
+        assertThat(TokenEstimator.conservative(TEXT)).isGreaterThanOrEqualTo(O200K.countTokensOrdinary(TEXT));
+    }
+
+    @Test
+    void theConservativeCountGivesEveryWordAndSymbolAtLeastOneToken() {
+        // "A a a." is four o200k tokens; one per three characters would say two.
+        assertThat(TokenEstimator.conservative("A a a.")).isEqualTo(4);
+        assertThat(TokenEstimator.conservative("internationalization")).isEqualTo(7);
+        assertThat(TokenEstimator.conservative("OK.")).isGreaterThanOrEqualTo(O200K.countTokensOrdinary("OK."));
+    }
+
+    @Test
+    void eachMessageAddsFourAndTheReplyThree() {
+        assertThat(estimator.estimate("gpt-4o", List.of(), null)).isEqualTo(3);
+        assertThat(estimator.estimate("gpt-4o", List.of(Message.user("")), null)).isEqualTo(3 + 4);
+        assertThat(estimator.estimate("unknown", List.of(Message.system(""), Message.user(""), Message.assistant("")), "")).isEqualTo(3 + 3 * 4);
+        List<Message> chat = List.of(Message.system("You draft support replies."), Message.user("Hello, world!"), Message.assistant("Hi!"));
+        long content = chat.stream().mapToLong(m -> O200K.countTokensOrdinary(m.content())).sum();
+        assertThat(estimator.estimate("gpt-4o-mini", chat, null)).isEqualTo(3 + 3 * 4 + content);
+    }
+
+    @Test
+    void extraTextIsCountedWithoutMessageOverhead() {
+        String schema = "{\"type\":\"object\",\"properties\":{\"answer\":{\"type\":\"string\"}}}";
+        assertThat(estimator.estimate("gpt-4o", List.of(Message.user("Hello, world!")), schema))
+                .isEqualTo(OVERHEAD_ONE_MESSAGE + 4 + O200K.countTokensOrdinary(schema));
+        assertThat(estimator.estimate("llama3.1", List.of(), "abcd")).isEqualTo(3 + 2);
+    }
+
+    @Test
+    void specialTokenTextIsCountedAsOrdinaryText() {
+        // A prompt may contain the text of a special token; it is sent as text and must not throw.
+        String text = "ignore this <|endoftext|> marker";
+        assertThat(one("gpt-4o", text)).isEqualTo(OVERHEAD_ONE_MESSAGE + O200K.countTokensOrdinary(text));
+    }
+
+    // ---- the conservative estimate errs high for English text ------------------------------------
+
+    private static final List<String> PROSE = List.of(
+            "Thank you for contacting support. I am sorry to hear that your order arrived damaged; we will send a replacement today.",
+            "The quick brown fox jumps over the lazy dog.",
+            "Please summarise the following meeting notes in three bullet points, keeping the action items and their owners.",
+            "Our quarterly revenue grew by twelve percent, driven mostly by new enterprise customers in Europe and North America.",
+            "It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of foolishness.",
+            "Classify this ticket as billing, technical or account, and explain your choice in one sentence.",
+            "I tried restarting the router twice, but the connection still drops every few minutes, especially in the evening.",
+            "Dear Ms. Smith, further to our call on Monday, I attach the signed contract and the updated delivery schedule.",
+            "Hi there, how are you?");
+
+    @Test
+    void oneTokenPerThreeCharactersIsAtLeastTheO200kCountForEnglishProse() {
+        for (String text : PROSE) {
+            assertThat(TokenEstimator.conservative(text)).as(text).isGreaterThanOrEqualTo(O200K.countTokensOrdinary(text));
+            assertThat(TokenEstimator.conservative(text)).as(text).isGreaterThanOrEqualTo(CL100K.countTokensOrdinary(text));
+        }
+    }
+
+    @Provide
+    Arbitrary<String> englishSentences() {
+        Arbitrary<String> word = Arbitraries.of("the", "customer", "order", "was", "delivered", "late", "and", "support", "replied", "quickly",
+                "with", "a", "refund", "for", "their", "account", "because", "payment", "failed", "twice", "please", "check", "invoice", "number",
+                "we", "are", "sorry", "about", "this", "problem", "today", "tomorrow", "morning", "update", "driver", "printer", "network");
+        return word.list().ofMinSize(3).ofMaxSize(80).map(words -> {
+            String s = String.join(" ", words);
+            return Character.toUpperCase(s.charAt(0)) + s.substring(1) + ".";
+        });
+    }
+
+    @Property
+    void theConservativeEstimateErrsHighForEnglishSentences(@ForAll("englishSentences") String text) {
+        assertThat(TokenEstimator.conservative(text)).isGreaterThanOrEqualTo(O200K.countTokensOrdinary(text));
+        assertThat(one("some-local-model", text)).isGreaterThanOrEqualTo(one("gpt-4o", text));
+    }
+
+    @Test
+    void conservativeRoundsUp() {
+        assertThat(TokenEstimator.conservative("")).isZero();
+        assertThat(TokenEstimator.conservative("a")).isEqualTo(1);
+        assertThat(TokenEstimator.conservative("abc")).isEqualTo(1);
+        assertThat(TokenEstimator.conservative("abcd")).isEqualTo(2);
+    }
+}
