@@ -5,6 +5,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.mainstay.job.Job;
+import dev.mainstay.job.JobStatus;
+import dev.mainstay.limits.AccountLimits;
+import dev.mainstay.limits.Admission;
+import dev.mainstay.limits.Counter;
+import dev.mainstay.limits.Hold;
+import dev.mainstay.limits.Reservation;
+import dev.mainstay.limits.Scope;
+import dev.mainstay.usage.Charge;
+import dev.mainstay.usage.UsageQuery;
+import java.time.Instant;
 import dev.mainstay.job.JobQuery;
 import dev.mainstay.job.NewJob;
 import dev.mainstay.job.SubmitOutcome;
@@ -148,21 +158,106 @@ class PostgresStoreTest extends StoreContract {
     }
 
     @Test
-    void claimReadsItsTwoCandidateSetsThroughTheirPartialIndexes() throws SQLException {
+    void claimReadsItsCandidatesThroughTheirPartialIndexes() throws SQLException {
         try (Connection c = DriverManager.getConnection(cluster.jdbcUrl(database), cluster.user(), "");
              Statement s = c.createStatement()) {
             s.execute("SET enable_seqscan = off"); // an empty table would otherwise be scanned whole, which proves nothing
-            StringBuilder plan = new StringBuilder();
-            try (ResultSet rs = s.executeQuery("EXPLAIN WITH due AS (SELECT id FROM jobs WHERE status IN ('queued', 'retrying') AND next_run_at <= now() "
-                    + "ORDER BY priority DESC, next_run_at LIMIT 10 FOR UPDATE SKIP LOCKED), "
-                    + "expired AS (SELECT id FROM jobs WHERE lease_owner IS NOT NULL AND lease_expires_at < now() AND status IN ('processing', 'waiting_for_tool') "
-                    + "LIMIT 10 - (SELECT count(*) FROM due) FOR UPDATE SKIP LOCKED) SELECT id FROM due UNION ALL SELECT id FROM expired")) {
-                while (rs.next()) {
-                    plan.append(rs.getString(1)).append('\n');
+            String due = plan(s, "EXPLAIN SELECT id FROM jobs WHERE account_id = 'acct_a' AND status IN ('queued', 'retrying') AND next_run_at <= now() "
+                    + "AND NOT (id = ANY ('{}'::text[])) ORDER BY priority DESC, next_run_at, id LIMIT 10 FOR UPDATE SKIP LOCKED");
+            String expired = plan(s, "EXPLAIN SELECT id FROM jobs WHERE lease_owner IS NOT NULL AND lease_expires_at < now() "
+                    + "AND status IN ('processing', 'waiting_for_tool') LIMIT 10 FOR UPDATE SKIP LOCKED");
+            String running = plan(s, "EXPLAIN SELECT account_id, COUNT(*) FROM jobs WHERE account_id = ANY ('{acct_a}'::text[]) AND status = 'processing' GROUP BY account_id");
+            assertThat(due).contains("jobs_runnable_by_account");
+            assertThat(expired).contains("jobs_leased");
+            assertThat(running).contains("jobs_running_by_account");
+        }
+    }
+
+    private static String plan(Statement s, String explain) throws SQLException {
+        StringBuilder plan = new StringBuilder();
+        try (ResultSet rs = s.executeQuery(explain)) {
+            while (rs.next()) {
+                plan.append(rs.getString(1)).append('\n');
+            }
+        }
+        return plan.toString();
+    }
+
+    /** Runs {@code perNode} calls on each node at once and returns their results. */
+    private static <T> List<T> race(List<Store> nodes, int perNode, java.util.function.BiFunction<Store, Integer, java.util.concurrent.Callable<T>> call) throws Exception {
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<T>> futures = new ArrayList<>();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            int i = 0;
+            for (Store node : nodes) {
+                for (int k = 0; k < perNode; k++) {
+                    java.util.concurrent.Callable<T> c = call.apply(node, i++);
+                    futures.add(pool.submit(() -> {
+                        go.await();
+                        return c.call();
+                    }));
                 }
             }
-            assertThat(plan.toString()).contains("jobs_runnable").contains("jobs_leased");
+            go.countDown();
         }
+        List<T> out = new ArrayList<>();
+        for (Future<T> f : futures) {
+            out.add(f.get());
+        }
+        return out;
+    }
+
+    @Test
+    void nodesReservingAtOnceNeverHoldMoreThanTheBudget() throws Exception {
+        String cost = Scope.accountCost(ACCOUNT, T0);
+        String tokens = Scope.accountTokens(ACCOUNT, T0);
+        List<Reservation.Outcome> outcomes = race(List.of(store, otherNode(), otherNode()), 20, (node, i) -> () -> node.reserve(new Reservation("rsv_" + i, ACCOUNT, "job_" + i,
+                List.of(new Hold(cost, Hold.Unit.MICRO_USD, 100, 1_000, "cost_per_month_usd", "account " + ACCOUNT, Scope.monthEnd(T0)),
+                        new Hold(tokens, Hold.Unit.TOKENS, 10, 10_000, "tokens_per_day", "account " + ACCOUNT, Scope.dayEnd(T0))),
+                T0, T0.plusSeconds(90))));
+        assertThat(outcomes).filteredOn(o -> o instanceof Reservation.Outcome.Granted).hasSize(10);
+        assertThat(store.counter(cost)).isEqualTo(new Counter(0, 1_000));
+        assertThat(store.counter(tokens)).as("refused reservations held no tokens").isEqualTo(new Counter(0, 100));
+    }
+
+    @Test
+    void oneChargeSentByEveryNodeAtOnceCountsOnceAndSettlesItsReservationOnce() throws Exception {
+        String cost = Scope.accountCost(ACCOUNT, T0);
+        assertThat(store.reserve(new Reservation("rsv_once", ACCOUNT, "job_once", List.of(
+                new Hold(cost, Hold.Unit.MICRO_USD, 500, 1_000, "cost_per_month_usd", "account " + ACCOUNT, Scope.monthEnd(T0))), T0, T0.plusSeconds(90))))
+                .isInstanceOf(Reservation.Outcome.Granted.class);
+        Charge charge = new Charge("chg_once", "rsv_once", ACCOUNT, "job_once", "support/draft-response", "draft", "openai", "gpt-4o-mini", 10, 0, 20, 300, T0,
+                List.of(new Charge.CounterScope(cost, Hold.Unit.MICRO_USD)));
+        race(List.of(store, otherNode(), otherNode()), 5, (node, i) -> () -> {
+            node.charge(List.of(charge));
+            return null;
+        });
+        assertThat(store.counter(cost)).isEqualTo(new Counter(300, 0));
+        assertThat(store.usage(new UsageQuery(ACCOUNT, T0, T0.plusSeconds(1), UsageQuery.GroupBy.ACCOUNT)))
+                .containsExactly(new UsageQuery.Row(ACCOUNT, 1, 10, 0, 20, 300));
+    }
+
+    @Test
+    void nodesSubmittingAtOnceShareOneRateBucket() throws Exception {
+        Admission rpm = new Admission(List.of(new Admission.Bucket("rpm/" + ACCOUNT, 5, Duration.ofMinutes(1), "requests_per_minute", "account " + ACCOUNT)), List.of(), null);
+        List<SubmitOutcome> outcomes = race(List.of(store, otherNode(), otherNode()), 15,
+                (node, i) -> () -> node.submit(newJob(ACCOUNT, null, input("racing " + i), T0), rpm));
+        assertThat(outcomes).filteredOn(o -> o instanceof SubmitOutcome.Created).hasSize(5);
+        assertThat(outcomes).filteredOn(o -> o instanceof SubmitOutcome.Refused).hasSize(40);
+        assertThat(store.countUnfinished(ACCOUNT)).isEqualTo(5);
+    }
+
+    @Test
+    void nodesClaimingAtOnceNeverLeaseMoreThanAnAccountsMaxConcurrentJobs() throws Exception {
+        store.setLimits(ACCOUNT, new AccountLimits(null, null, null, 2), "key_admin", T0);
+        for (int i = 0; i < 30; i++) {
+            store.submit(newJob(ACCOUNT, null, input("limited " + i), T0));
+        }
+        List<Store> nodes = List.of(store, otherNode(), otherNode());
+        Instant hour = T0.plus(Duration.ofHours(1));
+        List<List<Job>> claims = race(nodes, 4, (node, i) -> () -> node.claim("node-" + i, 3, T0, hour));
+        assertThat(claims.stream().mapToInt(List::size).sum()).isEqualTo(2);
+        assertThat(store.jobs(new JobQuery(ACCOUNT, null, JobStatus.PROCESSING, null, 100, null)).jobs()).hasSize(2);
     }
 
     @Test
