@@ -187,6 +187,34 @@ class RedactionTest {
         }
     }
 
+    @Test
+    void theShippedSupportWorkflowTokenizesEmailPhoneAndCardNumbers() throws Exception {
+        try (FakeProvider fake = FakeProvider.start(FaultScript.none())) {
+            Path config = TestNode.writeFiles(dir, fake, "2s", "1s");
+            try (TestNode node = TestNode.start(dir, config, Map.of())) {
+                String body = "My card 4111 1111 1111 1111 was charged twice. Reach me at jane.doe@example.com or +1 (555) 123-4567.";
+                String id = submit(node, "support/draft-response", Json.object().set("ticket",
+                        Json.object().put("subject", "Double charge").put("body", body).put("customer_name", "Jane")));
+                JsonNode job = jobWithStages(node, id);
+
+                assertThat(job.path("status").asString()).isEqualTo("completed");
+                List<RecordedRequest> sent = requestsOf(fake, id);
+                assertThat(sent).hasSize(2);
+                for (RecordedRequest r : sent) {
+                    assertThat(Json.write(r.body())).doesNotContain("4111 1111 1111 1111", "jane.doe@example.com", "123-4567")
+                            .contains("[[CARD_1]]", "[[EMAIL_1]]", "[[PHONE_1]]");
+                }
+                assertThat(job.path("result").path("reply").asString()).contains("4111 1111 1111 1111").doesNotContain("[[");
+                assertThat(job.path("stages").get(0).path("provenance").path("redaction").path("tokenize"))
+                        .isEqualTo(Json.parse("{\"card\": 1, \"email\": 1, \"phone\": 1}"));
+                // The draft prompt holds the ticket and the triage summary, which quotes the card again:
+                // counts are occurrences sent, not distinct values.
+                assertThat(job.path("stages").get(1).path("provenance").path("redaction").path("tokenize"))
+                        .isEqualTo(Json.parse("{\"card\": 2, \"email\": 1, \"phone\": 1}"));
+            }
+        }
+    }
+
     /** A one-stage workflow echoing its text into a list of lines; {@code top} and {@code stage} are extra YAML. */
     private void writeWorkflow(String name, String top, String stage) throws IOException {
         writeWorkflow(name, top, stage, "echo.mustache");
