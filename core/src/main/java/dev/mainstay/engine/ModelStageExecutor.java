@@ -299,7 +299,7 @@ final class ModelStageExecutor {
      * The answer with this attempt's placeholders turned back into the values. A JSON answer is
      * restored value by value, so a value holding a quote or a line break stays valid JSON.
      */
-    private static String restore(String content, TokenVault vault) {
+    static String restore(String content, TokenVault vault) {
         if (content == null || vault.isEmpty()) {
             return content;
         }
