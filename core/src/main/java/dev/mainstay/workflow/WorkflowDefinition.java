@@ -148,6 +148,7 @@ public final class WorkflowDefinition {
             b.contexts.put(stage.id(), scoped);
         }
         b.fallback.addAll(fallback(doc));
+        checkRules(doc, b.fallback, b.stages);
         if (doc.has("/cache")) {
             doc.requireObject("/cache");
             doc.onlyKeys("/cache", "ttl");
@@ -211,6 +212,21 @@ public final class WorkflowDefinition {
             out.add(rung);
         }
         return out;
+    }
+
+    /** Rules rungs' options must fit the output schemas they may fill. */
+    private static void checkRules(YamlDocument doc, List<FallbackRung> rungs, List<StageDefinition> stages) {
+        List<JsonNode> schemas = stages.stream().filter(ModelStage.class::isInstance)
+                .map(s -> ((ModelStage) s).output().schema().node()).toList();
+        for (int i = 0; i < rungs.size(); i++) {
+            if (rungs.get(i) instanceof FallbackRung.Rules r) {
+                try {
+                    r.path().check(schemas);
+                } catch (IllegalArgumentException e) {
+                    throw doc.error("/fallback/" + i, e.getMessage());
+                }
+            }
+        }
     }
 
     private static StageDefinition stage(YamlDocument doc, String p, BiFunction<String, String, String> promptText, Set<String> knownRoutes, ObjectNode resolved) {

@@ -316,6 +316,10 @@ public record ServerConfig(
             if (uri.getScheme() == null || uri.getHost() == null || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))) {
                 throw doc.error(pointer, "must be an http(s) URL with a host, got '" + text + "'");
             }
+            if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
+                throw doc.error(pointer, "must not carry a query string or fragment ('" + text + "'): Mainstay appends the API path to it;"
+                        + " put credentials in api_key or api_key_env");
+            }
             return uri;
         } catch (URISyntaxException e) {
             throw doc.error(pointer, "not a URL: " + e.getMessage());
