@@ -107,7 +107,7 @@ final class ModelStageExecutor {
             }
             egress = Egress.of(policy, found);
         } catch (RedactionBlockedException e) {
-            return blocked(workflow, stage, t, policy, e);
+            return blocked(workflow, stage, t, policy, e, null, List.of());
         }
         Map<String, String> tags = Map.of("job", job.id(), "stage", stage.id(), "workflow", workflow.name() + "@" + workflow.version());
         String schemaName = stage.id().replace('-', '_') + "_output";
@@ -149,7 +149,8 @@ final class ModelStageExecutor {
             vault = r.vault();
             egress = egress.plus(Egress.of(policy, r.report()));
         } catch (RedactionBlockedException e) {
-            return blocked(workflow, stage, t, policy, e);
+            // The first call did go out: its record and its charge stay with the refusal.
+            return blocked(workflow, stage, t, policy, e, egress, charges);
         }
         Duration repairTimeout = Duration.between(clock.instant(), job.deadlineAt());
         if (repairTimeout.compareTo(timeout) > 0) {
@@ -284,15 +285,20 @@ final class ModelStageExecutor {
     }
 
     /**
-     * The stage's content holds values its policy blocks: nothing was sent. Names categories and
-     * counts, never a value; not retryable, as the same content is refused on every target.
+     * Content about to be sent holds values its policy blocks, and was not sent. Names categories
+     * and counts, never a value; not retryable, as the same content is refused on every target.
+     *
+     * @param sent what earlier calls of this attempt sent, else {@code null}
+     * @param charges the charges of those calls
      */
-    private StageResult blocked(WorkflowDefinition workflow, ModelStage stage, Target t, RedactionPolicy policy, RedactionBlockedException e) {
+    private StageResult blocked(WorkflowDefinition workflow, ModelStage stage, Target t, RedactionPolicy policy, RedactionBlockedException e,
+                                Egress sent, List<Charge> charges) {
+        Egress refused = Egress.of(policy, e.blocked());
         Provenance p = new Provenance(t.provider(), t.model(), stage.prompt().version(), ContentHash.shortForm(stage.output().schema().hash()),
-                config.toolchainVersion(), List.of(), "failed").withRedaction(Egress.of(policy, e.blocked()));
+                config.toolchainVersion(), List.of(), "failed").withRedaction(sent == null ? refused : sent.plus(refused));
         return failed(ErrorCode.REDACTION_BLOCKED, "stage '" + stage.id() + "' was not sent to " + t + ": its redaction policy blocks "
                 + e.blocked().categories().stream().map(Category::wire).collect(Collectors.joining(", ")) + " and the content holds " + e.blocked()
-                + " (values not shown)", false, p, List.of());
+                + " (values not shown)", false, p, charges);
     }
 
     /**

@@ -84,6 +84,33 @@ class RedactionTest {
     }
 
     @Test
+    void theRepairRequestIsRedactedTooAndTheRepairedAnswerIsRestored() throws Exception {
+        try (FakeProvider fake = FakeProvider.start(FaultScript.of(Fault.invalidOutput()))) {
+            Path config = TestNode.writeFiles(dir, fake, "2s", "1s");
+            writeWorkflow("tokenize", "redact: { default: tokenize }\n", "");
+            try (TestNode node = TestNode.start(dir, config, Map.of())) {
+                List<String> lines = CORPUS.stream().map(s -> s[0]).toList();
+                String id = submit(node, "test/tokenize", Json.object().put("text", String.join("\n", lines)));
+                JsonNode job = jobWithStages(node, id);
+
+                assertThat(job.path("status").asString()).isEqualTo("completed");
+                assertThat(job.path("stages").get(0).path("provenance").path("validation").asString()).isEqualTo("repaired");
+                List<String> result = new ArrayList<>();
+                job.path("result").path("lines").values().forEach(v -> result.add(v.asString()));
+                assertThat(result).containsExactlyElementsOf(lines);
+                List<RecordedRequest> sent = requestsOf(fake, id);
+                assertThat(sent).hasSize(2);
+                assertThat(sent.get(1).body().path("messages")).hasSize(4);
+                for (RecordedRequest r : sent) {
+                    for (String[] sample : CORPUS) {
+                        assertThat(Json.write(r.body())).doesNotContain(sample[1]);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void aBlockedCategoryFailsTheJobWithRedactionBlockedAndNothingIsSent() throws Exception {
         try (FakeProvider fake = FakeProvider.start(FaultScript.none())) {
             Path config = TestNode.writeFiles(dir, fake, "2s", "1s");
