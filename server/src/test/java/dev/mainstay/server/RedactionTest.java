@@ -37,7 +37,7 @@ class RedactionTest {
             new String[] {"Also 2001:db8::8a2e:370:7334 again", "2001:db8::8a2e:370:7334"},
             new String[] {"Key sk-proj-abcDEF1234567890ghijKLMNopqr leaked", "sk-proj-abcDEF1234567890ghijKLMNopqr"},
             new String[] {"Token ghp_abcdefghijklmnopqrstuvwxyz0123456789 too", "ghp_abcdefghijklmnopqrstuvwxyz0123456789"},
-            new String[] {"Session eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c expired",
+            new String[] {"Cookie eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c expired",
                     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"});
 
     @TempDir
