@@ -4,6 +4,12 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.mainstay.ErrorCode;
 import dev.mainstay.Json;
+import dev.mainstay.audit.AuditCheck;
+import dev.mainstay.audit.AuditEvent;
+import dev.mainstay.audit.AuditQuery;
+import dev.mainstay.audit.AuditRecord;
+import dev.mainstay.audit.AuditTrail;
+import dev.mainstay.store.jdbc.AuditLog;
 import dev.mainstay.access.Account;
 import dev.mainstay.access.ApiKey;
 import dev.mainstay.access.Principal;
@@ -500,6 +506,7 @@ public final class PostgresStore implements Store {
                     job.id(), job.accountId(), job.workflow(), job.workflowVersion(), JobStatus.QUEUED.wire(), job.inputHash(), job.priority(),
                     job.createdAt(), job.idempotencyKey(), job.createdAt(), job.createdAt(), job.deadlineAt());
             event(c, job.id(), "submitted", null, job.createdAt());
+            AuditLog.append(c, AuditLog.Dialect.POSTGRESQL, job.id(), job.audit());
             notifyWork(c);
             return new SubmitOutcome.Created(loadJob(c, job.id()).orElseThrow());
         });
@@ -920,6 +927,9 @@ public final class PostgresStore implements Store {
                     r.provenance() == null ? null : r.provenance().toJson(), Review.Status.PENDING.wire(), r.onExpiry().wire(), r.createdAt(), r.expiresAt());
         }
         event(c, t.jobId(), t.eventType(), t.eventData(), t.at());
+        if (t.stageRun() != null || !t.audit().isEmpty()) {
+            AuditLog.append(c, AuditLog.Dialect.POSTGRESQL, t.jobId(), AuditTrail.ofTransition(t, accountOf(c, t.jobId())));
+        }
         accountHealth(c, t);
         if (WorkSignal.makesDue(t)) {
             notifyWork(c);
@@ -935,6 +945,37 @@ public final class PostgresStore implements Store {
                     + "ON CONFLICT (account_id) DO UPDATE SET failures = account_health.failures + 1, last_failure_at = excluded.last_failure_at", t.at(), t.jobId());
         } else if (t.to() == JobStatus.COMPLETED || t.to() == JobStatus.DEGRADED || t.to() == JobStatus.PARTIALLY_COMPLETED) {
             update(c, "UPDATE account_health SET failures = 0 WHERE failures > 0 AND account_id = (SELECT account_id FROM jobs WHERE id = ?)", t.jobId());
+        }
+    }
+
+    // ---- audit ---------------------------------------------------------------------------------
+
+    @Override
+    public void audit(List<AuditEvent> events) {
+        if (!events.isEmpty()) {
+            write(c -> {
+                AuditLog.append(c, AuditLog.Dialect.POSTGRESQL, null, events);
+                return null;
+            });
+        }
+    }
+
+    @Override
+    public List<AuditRecord> auditLog(AuditQuery query) {
+        return read(c -> AuditLog.query(c, query));
+    }
+
+    @Override
+    public AuditCheck verifyAudit() {
+        return read(c -> AuditLog.verify(c, 1000));
+    }
+
+    private static String accountOf(Connection c, String jobId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT account_id FROM jobs WHERE id = ?")) {
+            ps.setString(1, jobId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
         }
     }
 
@@ -1033,6 +1074,7 @@ public final class PostgresStore implements Store {
             if (inserted == 0) {
                 continue; // recorded before
             }
+            AuditLog.append(c, AuditLog.Dialect.POSTGRESQL, ch.jobId(), AuditTrail.modelCalls(List.of(ch)));
             List<JsonNode> released = ch.reservationId() == null ? List.of() : closeReservations(c, List.of(ch.reservationId()), "settled", ch.at());
             List<String> scopes = new ArrayList<>();
             released.forEach(h -> scopes.add(h.path("scope").asString()));
