@@ -422,6 +422,9 @@ public final class Engine implements AutoCloseable {
             return;
         }
         started = true;
+        // Work made due by any node (a submit, a retry, a handed-back lease) wakes the dispatcher at
+        // once instead of at its next poll; the poll stays as the backstop for lost wake-ups.
+        store.onWork(wake::release);
         dispatcher = Thread.ofPlatform().name("mainstay-dispatcher").daemon(true).start(this::dispatchLoop);
         heartbeat = Thread.ofVirtual().name("mainstay-heartbeat").start(this::heartbeatLoop);
         LOG.info("engine started as node {}", config.nodeId());

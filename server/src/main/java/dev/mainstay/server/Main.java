@@ -69,9 +69,11 @@ public final class Main implements Runnable {
     }
 
     @Command(name = "up", mixinStandardHelpOptions = true,
-            description = {"Starts a Mainstay node on the embedded SQLite store and serves the workflows.",
+            description = {"Starts a Mainstay node and serves the workflows: on the embedded SQLite store, or with --db",
+                    "on a PostgreSQL database shared by any number of nodes.",
                     "Environment: MAINSTAY_PORT, MAINSTAY_HOST, MAINSTAY_DATA_DIR, MAINSTAY_WORKFLOWS, MAINSTAY_CONFIG,",
                     "MAINSTAY_DEMO_API_KEY, MAINSTAY_ADMIN_KEY, MAINSTAY_SQLITE_SYNCHRONOUS,",
+                    "MAINSTAY_DB_URL, MAINSTAY_DB_PASSWORD, MAINSTAY_DB_POOL_SIZE,",
                     "OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_MODEL, OPENAI_SMALL_MODEL,",
                     "ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, ANTHROPIC_MODEL."})
     static final class Up implements Callable<Integer> {
@@ -87,6 +89,10 @@ public final class Main implements Runnable {
         @Option(names = "--workflows", paramLabel = "DIR", description = "directory of workflow YAML files (default ./examples/workflows)")
         Path workflows;
 
+        @Option(names = "--db", paramLabel = "URL", description = "PostgreSQL to share with other nodes: postgresql://user:password@host:port/database "
+                + "(default: $MAINSTAY_DB_URL, else storage.postgresql.url, else the SQLite file in the data directory)")
+        String db;
+
         @Override
         public Integer call() throws InterruptedException {
             long started = System.nanoTime();
@@ -94,6 +100,7 @@ public final class Main implements Runnable {
             if (port != null) env.put("MAINSTAY_PORT", port.toString());
             if (dataDir != null) env.put("MAINSTAY_DATA_DIR", dataDir.toString());
             if (workflows != null) env.put("MAINSTAY_WORKFLOWS", workflows.toString());
+            if (db != null) env.put("MAINSTAY_DB_URL", db);
             ServerConfig cfg = ServerConfig.load(configFile(config, env), env);
             MainstayServer server = MainstayServer.start(cfg, Clock.systemUTC());
             CountDownLatch stopped = new CountDownLatch(1);

@@ -7,6 +7,7 @@ import dev.mainstay.providers.anthropic.AnthropicMessagesProvider;
 import dev.mainstay.providers.demo.DemoProvider;
 import dev.mainstay.providers.openai.OpenAiChatProvider;
 import dev.mainstay.store.Store;
+import dev.mainstay.store.postgres.PostgresStore;
 import dev.mainstay.store.sqlite.SqliteStore;
 import dev.mainstay.usage.PriceTable;
 import dev.mainstay.workflow.WorkflowDefinition;
@@ -57,7 +58,10 @@ public final class MainstayServer implements AutoCloseable {
         }).toList());
         Routes routes = new Routes(config.routes());
         List<WorkflowDefinition> definitions = WorkflowLoader.load(config.workflowsDir(), routes.names());
-        Store store = SqliteStore.open(config.databaseFile(), config.durability());
+        Store store = switch (config.database()) {
+            case ServerConfig.Database.Sqlite sqlite -> SqliteStore.open(sqlite.file(), sqlite.durability());
+            case ServerConfig.Database.Postgres pg -> PostgresStore.open(pg.config());
+        };
         try {
             WorkflowRegistry registry = WorkflowRegistry.register(store, definitions, clock.instant());
             Credentials credentials = Credentials.bootstrap(config, store, clock.instant());
