@@ -79,6 +79,8 @@ final class HttpApi {
     private final JobIds ids;
     private volatile boolean stopping;
 
+    private final AuditApi audit;
+
     HttpApi(Engine engine, WorkflowRegistry registry, Store store, ServerConfig config, Clock clock) {
         this.engine = engine;
         this.registry = registry;
@@ -87,6 +89,7 @@ final class HttpApi {
         this.clock = clock;
         this.requestMapper = Json.mapper(config.maxJsonDepth());
         this.ids = new JobIds(clock);
+        this.audit = new AuditApi(store);
     }
 
     void markStopping() {
@@ -210,6 +213,11 @@ final class HttpApi {
                 Principal p = authenticate(req);
                 return usage(p.accountId(), req, false);
             }
+            case "/v1/admin/audit" -> {
+                allow(method, "GET");
+                admin(req);
+                return audit.list(req);
+            }
             case "/v1/admin/usage" -> {
                 allow(method, "GET");
                 admin(req);
@@ -276,13 +284,13 @@ final class HttpApi {
                 case "cancel" -> {
                     allow(method, "POST");
                     Principal p = authenticate(req);
-                    Job j = engine.cancel(p.accountId(), id);
+                    Job j = engine.cancel(p.accountId(), id, "key:" + p.keyId());
                     return Reply.json(200, JobView.render(j, store.stages(id), clock.instant()));
                 }
                 default -> {
                     allow(method, "POST");
                     Principal p = authenticate(req);
-                    Job j = engine.replay(p.accountId(), id);
+                    Job j = engine.replay(p.accountId(), id, "key:" + p.keyId());
                     return Reply.json(202, JobView.render(j, store.stages(id), clock.instant())).header("Location", "/v1/jobs/" + id);
                 }
             }
