@@ -1,6 +1,8 @@
 package dev.mainstay.engine;
 
 import dev.mainstay.ContentHash;
+import dev.mainstay.audit.AuditAction;
+import dev.mainstay.audit.AuditEvent;
 import dev.mainstay.ErrorCode;
 import dev.mainstay.Json;
 import dev.mainstay.access.Principal;
@@ -134,8 +136,12 @@ public final class Engine implements AutoCloseable {
         quotas.checkEligible(principal, workflow);
         admit(principal.accountId());
         Instant now = clock.instant();
-        NewJob job = new NewJob(ids.next("job"), principal.accountId(), workflow.name(), workflow.version(), input,
-                ContentHash.sha256(Json.canonical(input)), idempotencyKey, requestHash, workflow.priority(), now, now.plus(workflow.deadline()));
+        String jobId = ids.next("job");
+        AuditEvent submitted = new AuditEvent(now, "key:" + principal.keyId(), AuditAction.JOB_SUBMITTED, principal.accountId(), jobId,
+                Json.object().put("workflow", workflow.name()).put("version", workflow.version()).put("input_hash", ContentHash.shortForm(requestHash))
+                        .put("idempotency_key", idempotencyKey != null));
+        NewJob job = new NewJob(jobId, principal.accountId(), workflow.name(), workflow.version(), input,
+                ContentHash.sha256(Json.canonical(input)), idempotencyKey, requestHash, workflow.priority(), now, now.plus(workflow.deadline()), List.of(submitted));
         SubmitOutcome outcome = store.submit(job, quotas.admission(principal.accountId(), workflow, now));
         return switch (outcome) {
             case SubmitOutcome.Created c -> {
@@ -194,6 +200,11 @@ public final class Engine implements AutoCloseable {
 
     /** Cancels an unfinished job; cancelling a cancelled job again is a no-op. */
     public Job cancel(String accountId, String jobId) {
+        return cancel(accountId, jobId, "account:" + accountId);
+    }
+
+    /** {@link #cancel(String, String)}, recording {@code actor} ({@code key:<id>}) in the audit log. */
+    public Job cancel(String accountId, String jobId, String actor) {
         Job job = job(accountId, jobId);
         if (job.status() == JobStatus.CANCELLED) {
             return job;
@@ -205,6 +216,7 @@ public final class Engine implements AutoCloseable {
                 .from(ACTIVE)
                 .error(JobError.of(ErrorCode.CANCELLED, "cancelled at the client's request"))
                 .event("cancelled", null)
+                .audit(new AuditEvent(clock.instant(), actor, AuditAction.JOB_CANCELLED, accountId, jobId, Json.object().put("from", job.status().wire())))
                 .build());
         Thread worker = running.get(jobId);
         if (worker != null) {
@@ -223,6 +235,11 @@ public final class Engine implements AutoCloseable {
 
     /** Puts a failed job back in the queue at its failed stage; its committed stages are kept. */
     public Job replay(String accountId, String jobId) {
+        return replay(accountId, jobId, "account:" + accountId);
+    }
+
+    /** {@link #replay(String, String)}, recording {@code actor} ({@code key:<id>}) in the audit log. */
+    public Job replay(String accountId, String jobId, String actor) {
         Job job = job(accountId, jobId);
         if (job.status() != JobStatus.FAILED) {
             throw new InvalidStateException("only failed jobs can be replayed; job " + jobId + " is " + job.status().wire());
@@ -239,6 +256,7 @@ public final class Engine implements AutoCloseable {
                 .nextRunAt(now)
                 .deadlineAt(now.plus(workflow.deadline()))
                 .event("replayed", data)
+                .audit(new AuditEvent(now, actor, AuditAction.JOB_REPLAYED, accountId, jobId, data))
                 .build());
         if (!applied) {
             throw new InvalidStateException("job " + jobId + " changed while it was being replayed; read it and try again");
@@ -315,7 +333,10 @@ public final class Engine implements AutoCloseable {
             t.currentStage(r.stageIndex() + 1).stageAttempts(0).stageRun(run);
         }
         try {
-            if (!store.decideReview(r.id(), decision.outcome(), decided, reviewer, note, now, t.from(JobStatus.WAITING_FOR_REVIEW).event("review_decided", data).build())) {
+            if (!store.decideReview(r.id(), decision.outcome(), decided, reviewer, note, now, t.from(JobStatus.WAITING_FOR_REVIEW).event("review_decided", data)
+                    .audit(new AuditEvent(now, reviewer.startsWith("system:") ? reviewer : "key:" + reviewer, AuditAction.REVIEW_DECIDED, job.accountId(), job.id(),
+                            Json.object().put("review", r.id()).put("stage", r.stageId()).put("decision", decision.wire()).put("note", note != null && !note.isBlank())))
+                    .build())) {
                 throw new InvalidStateException("review " + reviewId + " was decided by someone else a moment ago");
             }
         } catch (dev.mainstay.store.StoreException e) {
@@ -368,7 +389,9 @@ public final class Engine implements AutoCloseable {
 
     /** Replaces an account's limits at runtime; {@code actor} is recorded with the change. */
     public AccountLimitsView setLimits(String accountId, AccountLimits limits, String actor) {
-        store.setLimits(accountId, limits, actor, clock.instant());
+        Instant now = clock.instant();
+        store.setLimits(accountId, limits, actor, now);
+        store.audit(List.of(new AuditEvent(now, "key:" + actor, AuditAction.LIMITS_CHANGED, accountId, accountId, limits.toJson())));
         quotas.forget(accountId);
         wake.release(); // a raised concurrency limit may let waiting jobs start
         return limits(accountId);
@@ -399,6 +422,9 @@ public final class Engine implements AutoCloseable {
             return;
         }
         started = true;
+        // Work made due by any node (a submit, a retry, a handed-back lease) wakes the dispatcher at
+        // once instead of at its next poll; the poll stays as the backstop for lost wake-ups.
+        store.onWork(wake::release);
         dispatcher = Thread.ofPlatform().name("mainstay-dispatcher").daemon(true).start(this::dispatchLoop);
         heartbeat = Thread.ofVirtual().name("mainstay-heartbeat").start(this::heartbeatLoop);
         LOG.info("engine started as node {}", config.nodeId());

@@ -155,10 +155,16 @@ public interface Store extends AutoCloseable {
 
     /**
      * Appends events to the hash-chained audit log, durably and in order. Events that belong to a
-     * job transition travel with it instead ({@link JobTransition#audit()}).
+     * job travel with it instead ({@link NewJob#audit()}, {@link JobTransition#audit()}); the
+     * stores add the events a transition stands for ({@link dev.mainstay.audit.AuditTrail}).
      */
-    default void audit(List<dev.mainstay.audit.AuditEvent> events) {
-    }
+    void audit(List<dev.mainstay.audit.AuditEvent> events);
+
+    /** Audit records matching the query, oldest first. */
+    List<dev.mainstay.audit.AuditRecord> auditLog(dev.mainstay.audit.AuditQuery query);
+
+    /** Walks the whole chain and reports the first broken link, if any. */
+    dev.mainstay.audit.AuditCheck verifyAudit();
 
     // ---- limits, budgets and usage ------------------------------------------------------------
 

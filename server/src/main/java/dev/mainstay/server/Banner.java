@@ -16,7 +16,11 @@ final class Banner {
         String base = server.baseUrl().toString();
         out.println();
         out.println("Mainstay " + MainstayServer.VERSION + " is ready on " + base + " (started in " + startup.toMillis() + " ms)");
-        out.println("  database   " + cfg.databaseFile() + " (SQLite, synchronous=" + cfg.durability() + ")");
+        out.println("  database   " + switch (cfg.database()) {
+            case ServerConfig.Database.Sqlite sqlite -> sqlite.file() + " (SQLite, synchronous=" + sqlite.durability() + ")";
+            case ServerConfig.Database.Postgres pg -> pg.config().url() + " as " + pg.config().user()
+                    + " (PostgreSQL, pool of " + pg.config().poolSize() + " connections)";
+        });
         out.println("  workflows  " + server.workflows().all().stream()
                 .map(w -> w.name() + " v" + w.version() + " (" + w.latency().wire() + ")").collect(Collectors.joining(", "))
                 + "  from " + cfg.workflowsDir());

@@ -7,7 +7,11 @@ import dev.mainstay.providers.anthropic.AnthropicMessagesProvider;
 import dev.mainstay.providers.demo.DemoProvider;
 import dev.mainstay.providers.openai.OpenAiChatProvider;
 import dev.mainstay.store.Store;
+import dev.mainstay.store.postgres.PostgresStore;
 import dev.mainstay.store.sqlite.SqliteStore;
+import dev.mainstay.audit.AuditAction;
+import dev.mainstay.audit.AuditEvent;
+import dev.mainstay.Json;
 import dev.mainstay.usage.PriceTable;
 import dev.mainstay.workflow.WorkflowDefinition;
 import dev.mainstay.workflow.WorkflowLoader;
@@ -59,7 +63,7 @@ public final class MainstayServer implements AutoCloseable {
         }).toList());
         Routes routes = new Routes(config.routes());
         List<WorkflowDefinition> definitions = WorkflowLoader.load(config.workflowsDir(), routes.names());
-        Store store = SqliteStore.open(config.databaseFile(), config.durability());
+        Store store = openStore(config);
         try {
             WorkflowRegistry registry = WorkflowRegistry.register(store, definitions, clock.instant());
             Credentials credentials = Credentials.bootstrap(config, store, clock.instant());
@@ -75,6 +79,7 @@ public final class MainstayServer implements AutoCloseable {
             String nodeId = "node-" + ProcessHandle.current().pid() + "-" + Long.toHexString(random.nextLong() & 0xffffffL);
             Engine engine = new Engine(store, registry, providers, routes, new PriceTable(config.prices()), clock,
                     config.engineConfig(nodeId, "mainstay/" + VERSION), random);
+            store.audit(List.of(configLoaded(config, definitions, nodeId, clock.instant())));
             engine.start();
             HttpApi api = new HttpApi(engine, registry, store, config, clock);
             ServerConfig.Hardening hardening = config.hardening();
@@ -101,6 +106,32 @@ public final class MainstayServer implements AutoCloseable {
             store.close();
             throw e;
         }
+    }
+
+    /** The store the configuration names: the SQLite file in the data directory, or PostgreSQL. */
+    static Store openStore(ServerConfig config) {
+        return switch (config.database()) {
+            case ServerConfig.Database.Sqlite sqlite -> SqliteStore.open(sqlite.file(), sqlite.durability());
+            case ServerConfig.Database.Postgres pg -> PostgresStore.open(pg.config());
+        };
+    }
+
+    /** What this node serves, for the audit log: names, versions and content hashes, never keys. */
+    private static AuditEvent configLoaded(ServerConfig config, List<WorkflowDefinition> definitions, String nodeId, java.time.Instant at) {
+        var details = Json.object().put("node", nodeId).put("version", VERSION)
+                .put("store", config.database() instanceof ServerConfig.Database.Postgres ? "postgresql" : "sqlite");
+        var workflows = details.putArray("workflows");
+        for (WorkflowDefinition d : definitions) {
+            workflows.add(d.name() + " v" + d.version() + " " + dev.mainstay.ContentHash.shortForm(d.contentHash()));
+        }
+        var providers = details.putArray("providers");
+        config.providers().keySet().forEach(providers::add);
+        var routes = details.putObject("routes");
+        config.routes().forEach((name, targets) -> {
+            var list = routes.putArray(name);
+            targets.forEach(t -> list.add(t.toString()));
+        });
+        return new AuditEvent(at, AuditEvent.SYSTEM, AuditAction.CONFIG_LOADED, null, nodeId, details);
     }
 
     public int port() {

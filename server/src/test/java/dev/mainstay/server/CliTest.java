@@ -64,4 +64,22 @@ class CliTest {
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("Unknown option");
     }
+
+    @Test
+    void upOnAnUnreachableDatabaseFailsFastNamingItWithoutThePassword(@TempDir Path dir) {
+        long started = System.nanoTime();
+        Run r = run("up", "--db", "postgresql://mainstay:hunter2secret@127.0.0.1:1/mainstay", "--data-dir", dir.toString(),
+                "--workflows", Path.of("..", "examples", "workflows").toString(), "--port", "0");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).startsWith("mainstay: cannot connect to PostgreSQL at jdbc:postgresql://127.0.0.1:1/mainstay as mainstay")
+                .doesNotContain("hunter2secret");
+        assertThat(java.time.Duration.ofNanos(System.nanoTime() - started)).as("gives up within the connect timeout").isLessThan(java.time.Duration.ofSeconds(30));
+    }
+
+    @Test
+    void upWithAMalformedDatabaseUrlSaysWhatItExpects() {
+        Run r = run("up", "--db", "mysql://root@localhost/mainstay");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("mainstay: MAINSTAY_DB_URL (or --db): must start with postgresql://").doesNotContain("Exception");
+    }
 }

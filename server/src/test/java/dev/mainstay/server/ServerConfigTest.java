@@ -209,4 +209,71 @@ class ServerConfigTest {
         assertThatThrownBy(() -> ServerConfig.load(Optional.empty(), Map.of("MAINSTAY_ADMIN_KEY", "short")))
                 .hasMessageContaining("MAINSTAY_ADMIN_KEY");
     }
+
+    @Test
+    void aDatabaseUrlSelectsPostgresqlWithItsUserPasswordAndPool() {
+        ServerConfig c = ServerConfig.load(Optional.empty(), Map.of(
+                "MAINSTAY_DB_URL", "postgresql://mainstay:s%40cret@db.internal:6432/jobs?sslmode=require", "MAINSTAY_DB_POOL_SIZE", "20"));
+        ServerConfig.Database.Postgres pg = (ServerConfig.Database.Postgres) c.database();
+        assertThat(pg.config().url()).isEqualTo("jdbc:postgresql://db.internal:6432/jobs?sslmode=require");
+        assertThat(pg.config().user()).isEqualTo("mainstay");
+        assertThat(pg.config().password()).isEqualTo("s@cret");
+        assertThat(pg.config().poolSize()).isEqualTo(20);
+        assertThat(pg.config().statementTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(pg.config().toString()).doesNotContain("s@cret");
+    }
+
+    @Test
+    void withoutADatabaseUrlTheNodeKeepsItsSqliteFile() {
+        ServerConfig c = ServerConfig.load(Optional.empty(), Map.of("MAINSTAY_DATA_DIR", "data", "MAINSTAY_SQLITE_SYNCHRONOUS", "normal"));
+        assertThat(c.database()).isEqualTo(new ServerConfig.Database.Sqlite(Path.of("data", "mainstay.db"), dev.mainstay.store.sqlite.SqliteStore.Durability.NORMAL));
+    }
+
+    @Test
+    void badDatabaseUrlsAreRefusedSayingWhatIsMissing() {
+        for (Map.Entry<String, String> bad : Map.of(
+                "mysql://root@localhost/mainstay", "must start with postgresql://",
+                "postgresql://db.internal/mainstay", "needs a user",
+                "postgresql://mainstay:hunter2@db.internal", "needs a database name",
+                "postgresql://mainstay:hunter2@/mainstay", "needs a host").entrySet()) {
+            assertThatThrownBy(() -> ServerConfig.load(Optional.empty(), Map.of("MAINSTAY_DB_URL", bad.getKey())))
+                    .isInstanceOf(ConfigException.class)
+                    .hasMessageStartingWith("MAINSTAY_DB_URL (or --db): " + bad.getValue())
+                    .satisfies(e -> assertThat(e.getMessage()).doesNotContain("hunter2"));
+        }
+        assertThatThrownBy(() -> ServerConfig.load(Optional.empty(), Map.of("MAINSTAY_DB_URL", "postgresql://m@h/db", "MAINSTAY_DB_POOL_SIZE", "1")))
+                .isInstanceOf(ConfigException.class).hasMessageStartingWith("MAINSTAY_DB_POOL_SIZE: must be a whole number between 2 and 1000");
+    }
+
+    @Test
+    void theConfigurationFileSetsPostgresqlWithThePasswordFromTheEnvironment(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("mainstay.yaml");
+        Files.writeString(file, """
+                storage:
+                  postgresql:
+                    url: postgresql://mainstay@db.internal:5432/mainstay
+                    password_env: PG_SECRET
+                    pool_size: 16
+                    statement_timeout: 5s
+                    lock_timeout: 2s
+                """);
+        ServerConfig.Database.Postgres pg = (ServerConfig.Database.Postgres) ServerConfig.load(Optional.of(file), Map.of("PG_SECRET", "from-env")).database();
+        assertThat(pg.config().password()).isEqualTo("from-env");
+        assertThat(pg.config().poolSize()).isEqualTo(16);
+        assertThat(pg.config().statementTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(pg.config().lockTimeout()).isEqualTo(Duration.ofSeconds(2));
+        assertThatThrownBy(() -> ServerConfig.load(Optional.of(file), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("storage.postgresql.password_env")
+                .hasMessageContaining("PG_SECRET, which is not set");
+        Files.writeString(file, """
+                storage:
+                  postgresql:
+                    url: jdbc:postgresql://db.internal/mainstay
+                """);
+        assertThatThrownBy(() -> ServerConfig.load(Optional.of(file), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("mainstay.yaml:3")
+                .hasMessageContaining("must start with postgresql://");
+    }
 }

@@ -4,6 +4,12 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.mainstay.ErrorCode;
 import dev.mainstay.Json;
+import dev.mainstay.audit.AuditCheck;
+import dev.mainstay.audit.AuditEvent;
+import dev.mainstay.audit.AuditQuery;
+import dev.mainstay.audit.AuditRecord;
+import dev.mainstay.audit.AuditTrail;
+import dev.mainstay.store.jdbc.AuditLog;
 import dev.mainstay.access.Account;
 import dev.mainstay.access.ApiKey;
 import dev.mainstay.access.Principal;
@@ -79,14 +85,24 @@ import tools.jackson.databind.JsonNode;
  *
  * <p>When the database goes away, operations fail with {@link StoreException} (an operation waits
  * for a connection at most the configured connect timeout), and work again once it is back: the
- * pool replaces dead connections, and the listener reconnects by itself. No statement timeout is
- * set: a query already running when the network silently drops waits for TCP to give up.
+ * pool replaces dead connections, and the listener reconnects by itself. The server cancels a
+ * statement that runs longer than the configured statement timeout or waits longer than the lock
+ * timeout for a row, so a caller is never held past them.
  */
 public final class PostgresStore implements Store {
     /** Pooled connections per node unless configured: one at a time writes, the rest read. */
     public static final int DEFAULT_POOL_SIZE = 10;
     /** How long an operation waits for a connection before it fails, unless configured. */
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    /** The longest one statement may run, unless configured. */
+    public static final Duration DEFAULT_STATEMENT_TIMEOUT = Duration.ofSeconds(30);
+    /** The longest a statement waits for another transaction's row lock, unless configured. */
+    public static final Duration DEFAULT_LOCK_TIMEOUT = Duration.ofSeconds(10);
+    /**
+     * A transaction left open this long without a statement is ended by the server, releasing its
+     * locks: the GroupCommitter never idles inside a transaction, so only a stuck node does.
+     */
+    static final Duration IDLE_IN_TRANSACTION_TIMEOUT = Duration.ofSeconds(60);
     /** The {@code LISTEN/NOTIFY} channel of writes that make work due. */
     public static final String CHANNEL = "mainstay_work";
     /**
@@ -103,16 +119,20 @@ public final class PostgresStore implements Store {
             ErrorCode.PROVIDER_REJECTED, ErrorCode.INVALID_MODEL_OUTPUT, ErrorCode.TOOL_FAILED);
 
     /**
-     * How to reach the database, and the pool's size.
+     * How to reach the database, the pool's size and the server-side timeouts.
      *
      * @param url a PostgreSQL JDBC URL, e.g. {@code jdbc:postgresql://db.internal:5432/mainstay}
+     *     ({@link #parse} takes the {@code postgresql://user:password@host:port/database} form)
      * @param user the role to connect as
      * @param password its password, or {@code null} where the server asks for none
      * @param poolSize pooled connections per node, at least 2 (default {@value PostgresStore#DEFAULT_POOL_SIZE})
      * @param connectTimeout how long an operation waits for a connection before failing, at least
      *     250 ms (default 5 s)
+     * @param statementTimeout the longest any one statement may run before the server cancels it
+     *     (default 30 s); bounds a query stuck behind a dead network as well as a slow one
+     * @param lockTimeout the longest a statement waits for a row another node holds (default 10 s)
      */
-    public record Config(String url, String user, String password, int poolSize, Duration connectTimeout) {
+    public record Config(String url, String user, String password, int poolSize, Duration connectTimeout, Duration statementTimeout, Duration lockTimeout) {
         public Config {
             if (url == null || !url.startsWith("jdbc:postgresql:")) {
                 throw new IllegalArgumentException("the PostgreSQL url must start with jdbc:postgresql:, was " + url);
@@ -126,26 +146,88 @@ public final class PostgresStore implements Store {
             if (connectTimeout == null || connectTimeout.compareTo(Duration.ofMillis(250)) < 0) {
                 throw new IllegalArgumentException("the PostgreSQL connect timeout must be at least 250ms, was " + connectTimeout);
             }
+            if (statementTimeout == null || statementTimeout.compareTo(Duration.ofMillis(100)) < 0) {
+                throw new IllegalArgumentException("the PostgreSQL statement timeout must be at least 100ms, was " + statementTimeout);
+            }
+            if (lockTimeout == null || lockTimeout.compareTo(Duration.ofMillis(100)) < 0) {
+                throw new IllegalArgumentException("the PostgreSQL lock timeout must be at least 100ms, was " + lockTimeout);
+            }
         }
 
-        /** The defaults: {@value PostgresStore#DEFAULT_POOL_SIZE} connections, a 5 s connect timeout. */
+        /** The defaults: {@value PostgresStore#DEFAULT_POOL_SIZE} connections, a 5 s connect timeout, 30 s statement and 10 s lock timeouts. */
         public static Config of(String url, String user, String password) {
-            return new Config(url, user, password, DEFAULT_POOL_SIZE, DEFAULT_CONNECT_TIMEOUT);
+            return new Config(url, user, password, DEFAULT_POOL_SIZE, DEFAULT_CONNECT_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, DEFAULT_LOCK_TIMEOUT);
+        }
+
+        /**
+         * Reads a libpq-style URL: {@code postgresql://user:password@host:port/database}
+         * ({@code postgres://} too; the port defaults to 5432; user and password may be
+         * percent-encoded; query parameters are passed to the driver, e.g. {@code ?sslmode=require}).
+         *
+         * @param password used when the URL carries none (e.g. from an environment variable), or {@code null}
+         * @throws IllegalArgumentException naming what is wrong, never echoing the password
+         */
+        public static Config parse(String url, String password) {
+            if (url == null || url.isBlank()) {
+                throw new IllegalArgumentException("is empty; expected postgresql://user:password@host:port/database");
+            }
+            java.net.URI uri;
+            try {
+                uri = new java.net.URI(url.strip());
+            } catch (java.net.URISyntaxException e) {
+                throw new IllegalArgumentException("is not a URL (" + e.getReason() + "); expected postgresql://user:password@host:port/database");
+            }
+            String scheme = uri.getScheme();
+            if (scheme == null || !(scheme.equals("postgresql") || scheme.equals("postgres"))) {
+                throw new IllegalArgumentException("must start with postgresql://, e.g. postgresql://mainstay:secret@db.internal:5432/mainstay"
+                        + (scheme == null ? "" : " (the scheme was " + scheme + ")"));
+            }
+            if (uri.getHost() == null) {
+                throw new IllegalArgumentException("needs a host, e.g. postgresql://mainstay:secret@db.internal:5432/mainstay");
+            }
+            String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+            String database = path.startsWith("/") ? path.substring(1) : path;
+            if (database.isEmpty() || database.contains("/")) {
+                throw new IllegalArgumentException("needs a database name after the host, e.g. postgresql://mainstay:secret@" + uri.getHost() + ":5432/mainstay");
+            }
+            String info = uri.getRawUserInfo();
+            if (info == null || info.isEmpty() || info.startsWith(":")) {
+                throw new IllegalArgumentException("needs a user, e.g. postgresql://mainstay:secret@" + uri.getHost() + "/" + database);
+            }
+            int colon = info.indexOf(':');
+            String user = decode(colon < 0 ? info : info.substring(0, colon));
+            String pass = colon < 0 ? password : decode(info.substring(colon + 1));
+            String jdbc = "jdbc:postgresql://" + (uri.getHost().contains(":") && !uri.getHost().startsWith("[") ? "[" + uri.getHost() + "]" : uri.getHost())
+                    + ":" + (uri.getPort() < 0 ? 5432 : uri.getPort()) + "/" + database + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+            return of(jdbc, user, pass);
+        }
+
+        private static String decode(String s) {
+            return java.net.URLDecoder.decode(s.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
         }
 
         public Config withPoolSize(int size) {
-            return new Config(url, user, password, size, connectTimeout);
+            return new Config(url, user, password, size, connectTimeout, statementTimeout, lockTimeout);
         }
 
         public Config withConnectTimeout(Duration timeout) {
-            return new Config(url, user, password, poolSize, timeout);
+            return new Config(url, user, password, poolSize, timeout, statementTimeout, lockTimeout);
+        }
+
+        public Config withStatementTimeout(Duration timeout) {
+            return new Config(url, user, password, poolSize, connectTimeout, timeout, lockTimeout);
+        }
+
+        public Config withLockTimeout(Duration timeout) {
+            return new Config(url, user, password, poolSize, connectTimeout, statementTimeout, timeout);
         }
 
         /** Never prints the password. */
         @Override
         public String toString() {
             return "Config[url=" + url + ", user=" + user + ", password=" + (password == null ? "none" : "****")
-                    + ", poolSize=" + poolSize + ", connectTimeout=" + connectTimeout + "]";
+                    + ", poolSize=" + poolSize + ", connectTimeout=" + connectTimeout + ", statementTimeout=" + statementTimeout
+                    + ", lockTimeout=" + lockTimeout + "]";
         }
     }
 
@@ -220,6 +302,10 @@ public final class PostgresStore implements Store {
         p.setProperty("ApplicationName", applicationName);
         p.setProperty("tcpKeepAlive", "true");
         p.setProperty("connectTimeout", Long.toString(Math.max(1, config.connectTimeout().toSeconds())));
+        // Server-side limits for every session of the pool (and the listener's, where they never
+        // apply while it only waits for notifications).
+        p.setProperty("options", "-c statement_timeout=" + config.statementTimeout().toMillis() + " -c lock_timeout=" + config.lockTimeout().toMillis()
+                + " -c idle_in_transaction_session_timeout=" + IDLE_IN_TRANSACTION_TIMEOUT.toMillis());
         return p;
     }
 
@@ -547,6 +633,7 @@ public final class PostgresStore implements Store {
                     job.id(), job.accountId(), job.workflow(), job.workflowVersion(), JobStatus.QUEUED.wire(), job.inputHash(), job.priority(),
                     job.createdAt(), job.idempotencyKey(), job.createdAt(), job.createdAt(), job.deadlineAt());
             event(c, job.id(), "submitted", null, job.createdAt());
+            AuditLog.append(c, AuditLog.Dialect.POSTGRESQL, job.id(), job.audit());
             notifyWork(c);
             return new SubmitOutcome.Created(loadJob(c, job.id()).orElseThrow());
         });
@@ -967,6 +1054,9 @@ public final class PostgresStore implements Store {
                     r.provenance() == null ? null : r.provenance().toJson(), Review.Status.PENDING.wire(), r.onExpiry().wire(), r.createdAt(), r.expiresAt());
         }
         event(c, t.jobId(), t.eventType(), t.eventData(), t.at());
+        if (t.stageRun() != null || !t.audit().isEmpty()) {
+            AuditLog.append(c, AuditLog.Dialect.POSTGRESQL, t.jobId(), AuditTrail.ofTransition(t, accountOf(c, t.jobId())));
+        }
         accountHealth(c, t);
         if (WorkSignal.makesDue(t)) {
             notifyWork(c);
@@ -982,6 +1072,37 @@ public final class PostgresStore implements Store {
                     + "ON CONFLICT (account_id) DO UPDATE SET failures = account_health.failures + 1, last_failure_at = excluded.last_failure_at", t.at(), t.jobId());
         } else if (t.to() == JobStatus.COMPLETED || t.to() == JobStatus.DEGRADED || t.to() == JobStatus.PARTIALLY_COMPLETED) {
             update(c, "UPDATE account_health SET failures = 0 WHERE failures > 0 AND account_id = (SELECT account_id FROM jobs WHERE id = ?)", t.jobId());
+        }
+    }
+
+    // ---- audit ---------------------------------------------------------------------------------
+
+    @Override
+    public void audit(List<AuditEvent> events) {
+        if (!events.isEmpty()) {
+            write(c -> {
+                AuditLog.append(c, AuditLog.Dialect.POSTGRESQL, null, events);
+                return null;
+            });
+        }
+    }
+
+    @Override
+    public List<AuditRecord> auditLog(AuditQuery query) {
+        return read(c -> AuditLog.query(c, query));
+    }
+
+    @Override
+    public AuditCheck verifyAudit() {
+        return read(c -> AuditLog.verify(c, 1000));
+    }
+
+    private static String accountOf(Connection c, String jobId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT account_id FROM jobs WHERE id = ?")) {
+            ps.setString(1, jobId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
         }
     }
 
@@ -1080,6 +1201,7 @@ public final class PostgresStore implements Store {
             if (inserted == 0) {
                 continue; // recorded before
             }
+            AuditLog.append(c, AuditLog.Dialect.POSTGRESQL, ch.jobId(), AuditTrail.modelCalls(List.of(ch)));
             List<JsonNode> released = ch.reservationId() == null ? List.of() : closeReservations(c, List.of(ch.reservationId()), "settled", ch.at());
             List<String> scopes = new ArrayList<>();
             released.forEach(h -> scopes.add(h.path("scope").asString()));

@@ -2,6 +2,12 @@ package dev.mainstay.store.sqlite;
 
 import dev.mainstay.ErrorCode;
 import dev.mainstay.Json;
+import dev.mainstay.audit.AuditCheck;
+import dev.mainstay.audit.AuditEvent;
+import dev.mainstay.audit.AuditQuery;
+import dev.mainstay.audit.AuditRecord;
+import dev.mainstay.audit.AuditTrail;
+import dev.mainstay.store.jdbc.AuditLog;
 import dev.mainstay.access.Account;
 import dev.mainstay.access.ApiKey;
 import dev.mainstay.access.Principal;
@@ -355,6 +361,7 @@ public final class SqliteStore implements Store {
                     job.id(), job.accountId(), job.workflow(), job.workflowVersion(), JobStatus.QUEUED.wire(), job.inputHash(), job.priority(),
                     job.createdAt(), job.idempotencyKey(), job.createdAt(), job.createdAt(), job.deadlineAt());
             event(c, job.id(), "submitted", null, job.createdAt());
+            AuditLog.append(c, AuditLog.Dialect.SQLITE, job.id(), job.audit());
             return new SubmitOutcome.Created(loadJob(c, job.id()).orElseThrow());
         });
         if (outcome instanceof SubmitOutcome.Created) {
@@ -727,6 +734,9 @@ public final class SqliteStore implements Store {
                     r.provenance() == null ? null : r.provenance().toJson(), Review.Status.PENDING.wire(), r.onExpiry().wire(), r.createdAt(), r.expiresAt());
         }
         event(c, t.jobId(), t.eventType(), t.eventData(), t.at());
+        if (t.stageRun() != null || !t.audit().isEmpty()) {
+            AuditLog.append(c, AuditLog.Dialect.SQLITE, t.jobId(), AuditTrail.ofTransition(t, accountOf(c, t.jobId())));
+        }
         accountHealth(c, t);
         return true;
     }
@@ -738,6 +748,37 @@ public final class SqliteStore implements Store {
                     + "ON CONFLICT (account_id) DO UPDATE SET failures = account_health.failures + 1, last_failure_at = excluded.last_failure_at", t.at(), t.jobId());
         } else if (t.to() == JobStatus.COMPLETED || t.to() == JobStatus.DEGRADED || t.to() == JobStatus.PARTIALLY_COMPLETED) {
             update(c, "UPDATE account_health SET failures = 0 WHERE failures > 0 AND account_id = (SELECT account_id FROM jobs WHERE id = ?)", t.jobId());
+        }
+    }
+
+    // ---- audit ---------------------------------------------------------------------------------
+
+    @Override
+    public void audit(List<AuditEvent> events) {
+        if (!events.isEmpty()) {
+            write(c -> {
+                AuditLog.append(c, AuditLog.Dialect.SQLITE, null, events);
+                return null;
+            });
+        }
+    }
+
+    @Override
+    public List<AuditRecord> auditLog(AuditQuery query) {
+        return read(c -> AuditLog.query(c, query));
+    }
+
+    @Override
+    public AuditCheck verifyAudit() {
+        return read(c -> AuditLog.verify(c, 1000));
+    }
+
+    private static String accountOf(Connection c, String jobId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT account_id FROM jobs WHERE id = ?")) {
+            ps.setString(1, jobId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
         }
     }
 
@@ -829,6 +870,7 @@ public final class SqliteStore implements Store {
             if (inserted == 0) {
                 continue; // recorded before
             }
+            AuditLog.append(c, AuditLog.Dialect.SQLITE, ch.jobId(), AuditTrail.modelCalls(List.of(ch)));
             if (ch.reservationId() != null) {
                 closeReservation(c, ch.reservationId(), "settled", ch.at());
             }
