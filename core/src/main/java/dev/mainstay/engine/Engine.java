@@ -31,6 +31,7 @@ import dev.mainstay.review.Review;
 import dev.mainstay.store.Store;
 import dev.mainstay.usage.PriceTable;
 import dev.mainstay.workflow.ModelStage;
+import dev.mainstay.workflow.ToolStage;
 import dev.mainstay.workflow.StageDefinition;
 import dev.mainstay.workflow.WorkflowDefinition;
 import dev.mainstay.workflow.WorkflowRegistry;
@@ -94,6 +95,12 @@ public final class Engine implements AutoCloseable {
 
     public Engine(Store store, WorkflowRegistry registry, Map<String, Provider> providers, Routes routes, PriceTable prices,
                   Clock clock, EngineConfig config, RandomGenerator random) {
+        this(store, registry, providers, routes, prices, Map.of(), clock, config, random);
+    }
+
+    /** @param tools the integrations tool stages may call, by name */
+    public Engine(Store store, WorkflowRegistry registry, Map<String, Provider> providers, Routes routes, PriceTable prices,
+                  Map<String, dev.mainstay.tool.ToolSpec> tools, Clock clock, EngineConfig config, RandomGenerator random) {
         this.store = store;
         this.registry = registry;
         this.clock = clock;
@@ -105,7 +112,10 @@ public final class Engine implements AutoCloseable {
         this.executor = new ModelStageExecutor(providers, routes, quotas, clock, config, health, limits);
         this.retries = new RetrySchedule(random);
         this.ladder = new FallbackLadder(store, config.toolchainVersion());
+        this.tools = new ToolStageExecutor(store, tools, clock, config, ids);
     }
+
+    private final ToolStageExecutor tools;
 
     public EngineConfig config() {
         return config;
@@ -284,7 +294,11 @@ public final class Engine implements AutoCloseable {
                 .orElseThrow(() -> new InvalidStateException("workflow " + job.workflow() + " v" + job.workflowVersion() + " is no longer known"));
         ModelStage stage = switch (wf.stages().get(r.stageIndex())) {
             case ModelStage m -> m;
+            case ToolStage t -> null;
         };
+        if (stage == null) {
+            return decideToolCall(r, job, wf, decision, note, reviewer);
+        }
         JsonNode decided = switch (decision) {
             case APPROVE -> {
                 if (r.proposed() == null) {
@@ -347,6 +361,48 @@ public final class Engine implements AutoCloseable {
         return store.review(reviewId).orElseThrow();
     }
 
+    /**
+     * Decides an {@code execute}-scoped tool call: approval records the approver on the call and
+     * puts the job back in the queue at the same stage, which then makes the call once; rejection
+     * fails the job with {@code review_rejected}. A tool call is approved or rejected as proposed.
+     */
+    private Review decideToolCall(Review r, Job job, WorkflowDefinition wf, Review.Decision decision, String note, String reviewer) {
+        if (decision == Review.Decision.EDIT) {
+            throw new InvalidStateException("review " + r.id() + " asks to approve a tool call; it is approved or rejected as proposed, not edited");
+        }
+        Instant now = clock.instant();
+        ObjectNode data = Json.object().put("review", r.id()).put("decision", decision.wire()).put("reviewer", reviewer);
+        JobTransition.Builder t;
+        if (decision == Review.Decision.APPROVE) {
+            dev.mainstay.tool.ToolCall call = store.toolCall(job.id(), r.stageId()).orElseThrow(() ->
+                    new InvalidStateException("review " + r.id() + " has no tool call on record to approve"));
+            store.recordToolCall(new dev.mainstay.tool.ToolCall(call.jobId(), call.stageId(), call.tool(), call.scope(), call.idempotencyKey(),
+                    dev.mainstay.tool.ToolCall.Status.APPROVED, call.request(), null, null, reviewer, null, now));
+            t = JobTransition.to(job.id(), JobStatus.QUEUED, now).nextRunAt(now).clearError()
+                    .deadlineAt(later(job.deadlineAt(), now.plus(wf.deadline())));
+        } else {
+            t = JobTransition.to(job.id(), JobStatus.FAILED, now)
+                    .error(JobError.of(ErrorCode.REVIEW_REJECTED, "the call of tool stage '" + r.stageId() + "' was rejected in review " + r.id() + " by " + reviewer
+                            + (note == null || note.isBlank() ? "" : ": " + note.strip())))
+                    .deadLetter(false);
+        }
+        try {
+            if (!store.decideReview(r.id(), decision.outcome(), decision == Review.Decision.APPROVE ? r.proposed() : null, reviewer, note, now,
+                    t.from(JobStatus.WAITING_FOR_REVIEW).event("review_decided", data)
+                            .audit(new AuditEvent(now, reviewer.startsWith("system:") ? reviewer : "key:" + reviewer, AuditAction.REVIEW_DECIDED, job.accountId(), job.id(),
+                                    Json.object().put("review", r.id()).put("stage", r.stageId()).put("decision", decision.wire()).put("tool_approval", true)
+                                            .put("note", note != null && !note.isBlank())))
+                            .build())) {
+                throw new InvalidStateException("review " + r.id() + " was decided by someone else a moment ago");
+            }
+        } catch (dev.mainstay.store.StoreException e) {
+            throw new InvalidStateException("job " + job.id() + " is no longer waiting for review " + r.id() + " (it may have been cancelled)");
+        }
+        wake.release();
+        signal(job.id());
+        return store.review(r.id()).orElseThrow();
+    }
+
     /** Applies the declared outcome to reviews nobody decided in time. */
     private void expireReviews() {
         for (Review r : store.expiredReviews(clock.instant(), 100)) {
@@ -372,6 +428,7 @@ public final class Engine implements AutoCloseable {
                 .map(wf -> wf.stages().get(r.stageIndex()))
                 .map(s -> switch (s) {
                     case ModelStage m -> m.output().schema().validate(r.proposed()).isEmpty();
+                    case ToolStage t -> false; // a tool call is never approved by default
                 })
                 .orElse(false);
     }
@@ -583,8 +640,28 @@ public final class Engine implements AutoCloseable {
                 throw new InterruptedException();
             }
             StageDefinition stage = stages.get(i);
+            if (stage instanceof ToolStage tool) {
+                switch (tools.run(job, wf, i, tool, outputs, i == stages.size() - 1, partial)) {
+                    case ToolStageExecutor.Outcome.Next next -> {
+                        outputs.put(stage.id(), next.output());
+                        lastOutput = next.output();
+                        lastProvenance = next.provenance();
+                        attemptsDone = 0;
+                        continue;
+                    }
+                    case ToolStageExecutor.Outcome.Skipped skipped -> {
+                        partial = true;
+                        attemptsDone = 0;
+                        continue;
+                    }
+                    case ToolStageExecutor.Outcome.Stop stop -> {
+                        return;
+                    }
+                }
+            }
             ModelStage model = switch (stage) {
                 case ModelStage m -> m;
+                case ToolStage t -> throw new IllegalStateException("tool stages are run above");
             };
             List<Target> targets = executor.targets(model);
             int perTarget = stage.retry().attempts();

@@ -151,6 +151,14 @@ public interface Store extends AutoCloseable {
     /** Closes a cancelled job's pending reviews as rejected by {@code reviewer}; returns how many. */
     int closeReviews(String jobId, String reviewer, Instant at);
 
+    // ---- tool calls ----------------------------------------------------------------------------
+
+    /** The recorded effect of a job's tool stage, if any. */
+    Optional<dev.mainstay.tool.ToolCall> toolCall(String jobId, String stageId);
+
+    /** Records (or replaces) the state of a job's tool stage call, durably, before the method returns. */
+    void recordToolCall(dev.mainstay.tool.ToolCall call);
+
     // ---- audit ---------------------------------------------------------------------------------
 
     /**

@@ -397,6 +397,7 @@ final class HttpApi {
                         ArrayNode route = st.putArray("route");
                         m.route().forEach(route::add);
                     }
+                    case dev.mainstay.workflow.ToolStage t -> st.put("kind", "tool").put("tool", t.tool()).put("scope", t.scope().wire()).put("method", t.method());
                 }
             });
         }

@@ -77,7 +77,8 @@ public final class MainstayServer implements AutoCloseable {
             // The data policy travels with the provider: the engine narrows every call's redaction by it.
             config.providers().forEach((name, spec) -> providers.computeIfPresent(name, (n, p) -> Provider.withDataPolicy(p, spec.dataPolicy())));
             String nodeId = "node-" + ProcessHandle.current().pid() + "-" + Long.toHexString(random.nextLong() & 0xffffffL);
-            Engine engine = new Engine(store, registry, providers, routes, new PriceTable(config.prices()), clock,
+            checkTools(definitions, config);
+            Engine engine = new Engine(store, registry, providers, routes, new PriceTable(config.prices()), config.tools(), clock,
                     config.engineConfig(nodeId, "mainstay/" + VERSION), random);
             store.audit(List.of(configLoaded(config, definitions, nodeId, clock.instant())));
             engine.start();
@@ -105,6 +106,18 @@ public final class MainstayServer implements AutoCloseable {
         } catch (RuntimeException e) {
             store.close();
             throw e;
+        }
+    }
+
+    /** Every tool stage names a configured tool. */
+    private static void checkTools(List<WorkflowDefinition> definitions, ServerConfig config) {
+        for (WorkflowDefinition d : definitions) {
+            for (int i = 0; i < d.stages().size(); i++) {
+                if (d.stages().get(i) instanceof dev.mainstay.workflow.ToolStage t && !config.tools().containsKey(t.tool())) {
+                    throw new dev.mainstay.ConfigException(d.source() + ": stages[" + i + "].tool.name: unknown tool '" + t.tool() + "' (configured tools: "
+                            + (config.tools().isEmpty() ? "none; declare it under tools: in the configuration" : String.join(", ", config.tools().keySet())) + ")");
+                }
+            }
         }
     }
 

@@ -1334,4 +1334,21 @@ public abstract class StoreContract {
             assertThat(b.problem()).contains("reordered");
         });
     }
+
+    // ---- tool calls --------------------------------------------------------------------------------
+
+    @Test
+    void aToolCallIsRecordedThenReplacedByItsOutcome() {
+        assertThat(store.toolCall("job_x", "send")).isEmpty();
+        var intent = new dev.mainstay.tool.ToolCall("job_x", "send", "crm", dev.mainstay.tool.ToolScope.EXECUTE, "job_x/send",
+                dev.mainstay.tool.ToolCall.Status.INTENT, Json.object().put("method", "POST"), null, null, "key_boss", null, T0);
+        store.recordToolCall(intent);
+        assertThat(store.toolCall("job_x", "send")).contains(intent);
+        var done = new dev.mainstay.tool.ToolCall("job_x", "send", "crm", dev.mainstay.tool.ToolScope.EXECUTE, "job_x/send",
+                dev.mainstay.tool.ToolCall.Status.DONE, Json.object().put("method", "POST"), Json.object().put("id", 7), 201, "key_boss", null, T0.plusSeconds(1));
+        store.recordToolCall(done);
+        reopen();
+        assertThat(store.toolCall("job_x", "send")).contains(done);
+        assertThat(store.toolCall("job_x", "other")).isEmpty();
+    }
 }

@@ -2,6 +2,8 @@ package dev.mainstay.store.sqlite;
 
 import dev.mainstay.ErrorCode;
 import dev.mainstay.Json;
+import dev.mainstay.tool.ToolCall;
+import dev.mainstay.tool.ToolScope;
 import dev.mainstay.audit.AuditCheck;
 import dev.mainstay.audit.AuditEvent;
 import dev.mainstay.audit.AuditQuery;
@@ -749,6 +751,37 @@ public final class SqliteStore implements Store {
         } else if (t.to() == JobStatus.COMPLETED || t.to() == JobStatus.DEGRADED || t.to() == JobStatus.PARTIALLY_COMPLETED) {
             update(c, "UPDATE account_health SET failures = 0 WHERE failures > 0 AND account_id = (SELECT account_id FROM jobs WHERE id = ?)", t.jobId());
         }
+    }
+
+    // ---- tool calls ------------------------------------------------------------------------------
+
+    @Override
+    public Optional<ToolCall> toolCall(String jobId, String stageId) {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT * FROM tool_calls WHERE job_id = ? AND stage_id = ?")) {
+                bind(ps, jobId, stageId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.empty();
+                    }
+                    int status = rs.getInt("http_status");
+                    return Optional.of(new ToolCall(rs.getString("job_id"), rs.getString("stage_id"), rs.getString("tool"),
+                            ToolScope.fromWire(rs.getString("scope")).orElseThrow(), rs.getString("idempotency_key"), ToolCall.Status.fromWire(rs.getString("status")),
+                            json(rs, "request"), json(rs, "response"), rs.wasNull() ? null : status, rs.getString("approved_by"), rs.getString("error"),
+                            instant(rs, "updated_at")));
+                }
+            }
+        });
+    }
+
+    @Override
+    public void recordToolCall(ToolCall call) {
+        write(c -> update(c, "INSERT INTO tool_calls (job_id, stage_id, tool, scope, idempotency_key, status, request, response, http_status, approved_by, error, updated_at) "
+                        + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, stage_id) DO UPDATE SET status = excluded.status, request = excluded.request, "
+                        + "response = excluded.response, http_status = excluded.http_status, approved_by = excluded.approved_by, error = excluded.error, "
+                        + "updated_at = excluded.updated_at",
+                call.jobId(), call.stageId(), call.tool(), call.scope().wire(), call.idempotencyKey(), call.status().wire(), call.request(), call.response(),
+                call.httpStatus(), call.approvedBy(), call.error(), call.updatedAt()));
     }
 
     // ---- audit ---------------------------------------------------------------------------------
