@@ -68,7 +68,12 @@ public final class SqliteStore implements Store {
     public enum Durability { FULL, NORMAL }
 
     private static final int READERS = 4;
-    private static final String TERMINAL = JobStatus.terminal().stream().map(s -> "'" + s.wire() + "'").sorted().collect(Collectors.joining(", "));
+    /**
+     * The terminal statuses, spelled exactly as the partial index {@code jobs_unfinished} (V1) spells
+     * them: SQLite uses a partial index only for a term identical to the index's, and without it
+     * every admission check counts the whole jobs table.
+     */
+    static final String TERMINAL = "'completed', 'partially_completed', 'degraded', 'failed', 'cancelled'";
     /** Failures that say the model side is in trouble, as opposed to the request or a person. */
     private static final Set<ErrorCode> UPSTREAM = EnumSet.of(ErrorCode.PROVIDER_TIMEOUT, ErrorCode.PROVIDER_UNAVAILABLE, ErrorCode.PROVIDER_RATE_LIMITED,
             ErrorCode.PROVIDER_REJECTED, ErrorCode.INVALID_MODEL_OUTPUT, ErrorCode.TOOL_FAILED);
@@ -1103,11 +1108,14 @@ public final class SqliteStore implements Store {
         });
     }
 
+    static String countUnfinishedSql(boolean perAccount) {
+        return "SELECT COUNT(*) FROM jobs WHERE status NOT IN (" + TERMINAL + ")" + (perAccount ? " AND account_id = ?" : "");
+    }
+
     @Override
     public long countUnfinished(String accountId) {
         return read(c -> {
-            String sql = "SELECT COUNT(*) FROM jobs WHERE status NOT IN (" + TERMINAL + ")" + (accountId == null ? "" : " AND account_id = ?");
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
+            try (PreparedStatement ps = c.prepareStatement(countUnfinishedSql(accountId != null))) {
                 if (accountId != null) {
                     bind(ps, accountId);
                 }
