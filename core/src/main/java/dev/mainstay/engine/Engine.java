@@ -272,6 +272,11 @@ public final class Engine implements AutoCloseable {
                 if (r.proposed() == null) {
                     throw new InvalidStateException("review " + reviewId + " has no proposed output to approve; send decision 'edit' with an output, or 'reject'");
                 }
+                List<Violation> violations = stage.output().schema().validate(r.proposed());
+                if (!violations.isEmpty()) {
+                    throw new InvalidStateException("review " + reviewId + ": the proposed output does not satisfy the output schema of stage '" + stage.id()
+                            + "' (" + violations.getFirst().pointer() + ": " + violations.getFirst().message() + "); send decision 'edit' with a corrected output, or 'reject'");
+                }
                 yield r.proposed();
             }
             case EDIT -> {
@@ -304,7 +309,9 @@ public final class Engine implements AutoCloseable {
             boolean last = r.stageIndex() == wf.stages().size() - 1;
             t = last
                     ? JobTransition.to(job.id(), JobStatus.DEGRADED, now).result(decided, ResultType.FULL).provenance(reviewed).clearError()
-                    : JobTransition.to(job.id(), JobStatus.QUEUED, now).nextRunAt(now).clearError();
+                    // The time a person took is not the next stages' to lose: they get the whole deadline again.
+                    : JobTransition.to(job.id(), JobStatus.QUEUED, now).nextRunAt(now).clearError()
+                            .deadlineAt(later(job.deadlineAt(), now.plus(wf.deadline())));
             t.currentStage(r.stageIndex() + 1).stageAttempts(0).stageRun(run);
         }
         try {
@@ -322,13 +329,30 @@ public final class Engine implements AutoCloseable {
     /** Applies the declared outcome to reviews nobody decided in time. */
     private void expireReviews() {
         for (Review r : store.expiredReviews(clock.instant(), 100)) {
-            Review.Decision outcome = r.onExpiry() == Review.Decision.APPROVE && r.proposed() != null ? Review.Decision.APPROVE : Review.Decision.REJECT;
+            Review.Decision outcome = r.onExpiry() == Review.Decision.APPROVE && approvable(r) ? Review.Decision.APPROVE : Review.Decision.REJECT;
             try {
                 decide(r.accountId(), r.id(), outcome, null, "expired at " + r.expiresAt(), "system:expiry");
             } catch (RuntimeException e) {
                 LOG.debug("review {} changed while expiring it", r.id(), e);
             }
         }
+    }
+
+    private static Instant later(Instant a, Instant b) {
+        return a == null || b.isAfter(a) ? b : a;
+    }
+
+    /** Whether the review's proposal could be approved as it is: present and within its stage's schema. */
+    private boolean approvable(Review r) {
+        if (r.proposed() == null) {
+            return false;
+        }
+        return store.job(r.jobId()).flatMap(j -> registry.version(j.workflow(), j.workflowVersion()))
+                .map(wf -> wf.stages().get(r.stageIndex()))
+                .map(s -> switch (s) {
+                    case ModelStage m -> m.output().schema().validate(r.proposed()).isEmpty();
+                })
+                .orElse(false);
     }
 
     // ---- limits and usage ----------------------------------------------------------------------
@@ -751,7 +775,7 @@ public final class Engine implements AutoCloseable {
     }
 
     private static Provenance withPath(Provenance p, List<String> path) {
-        return new Provenance(p.provider(), p.model(), p.promptVersion(), p.schemaVersion(), p.toolchainVersion(), path, p.validation(), p.cachedFrom());
+        return p.withFallbackPath(path);
     }
 
     private Provenance jobProvenance(Provenance stage, boolean repaired) {

@@ -29,7 +29,8 @@ import tools.jackson.databind.node.ObjectNode;
  *       the output (or {@code into}); {@code count} or the input's {@code max_points} bounds them.
  *   <li>{@code keyword-classifier}: for every enum field of the output, the value whose keywords
  *       (the value itself, plus {@code keywords: {value: [words]}}) appear in the input text,
- *       else {@code default} or the first value.
+ *       else the field's {@code default} ({@code default: {field: value}}, or one value for every
+ *       field whose enum holds it), else the first value.
  *   <li>{@code template-reply}: a Mustache {@code template} over {@code input} rendered into the
  *       first string field of the output (or {@code into}).
  * </ul>
@@ -44,6 +45,14 @@ public sealed interface RulesPath {
 
     /** The result for {@code schema} built from {@code input}, if this path can build one. */
     Optional<JsonNode> run(JsonNode input, JsonNode schema);
+
+    /**
+     * Checks the options against the output schemas this path may have to fill.
+     *
+     * @throws IllegalArgumentException naming the option that cannot apply
+     */
+    default void check(List<JsonNode> schemas) {
+    }
 
     /**
      * Reads a rules rung's options.
@@ -73,7 +82,19 @@ public sealed interface RulesPath {
                         keywords.put(e.getKey(), words);
                     }
                 }
-                yield new KeywordClassifier(keywords, text(o, "default"));
+                Map<String, String> defaults = new LinkedHashMap<>();
+                JsonNode d = o.get("default");
+                if (d != null && d.isObject()) {
+                    for (var e : d.properties()) {
+                        if (!e.getValue().isString()) {
+                            throw new IllegalArgumentException("default." + e.getKey() + " must be one value of that field's enum");
+                        }
+                        defaults.put(e.getKey(), e.getValue().asString());
+                    }
+                } else if (d != null && !d.isNull() && !d.isString()) {
+                    throw new IllegalArgumentException("default must be a value, or a map of field to value, e.g. {segment: smb, intent: other}");
+                }
+                yield new KeywordClassifier(keywords, defaults, d != null && d.isString() ? d.asString() : null);
             }
             case "template-reply" -> {
                 only(o, "rules", "template", "into");
@@ -160,10 +181,30 @@ public sealed interface RulesPath {
     }
 
     /** Enum fields picked by keywords found in the input text. */
-    record KeywordClassifier(Map<String, List<String>> keywords, String fallbackValue) implements RulesPath {
+    record KeywordClassifier(Map<String, List<String>> keywords, Map<String, String> defaults, String anyDefault) implements RulesPath {
+        public KeywordClassifier {
+            keywords = Map.copyOf(keywords);
+            defaults = Map.copyOf(defaults);
+        }
+
         @Override
         public String name() {
             return "keyword-classifier";
+        }
+
+        @Override
+        public void check(List<JsonNode> schemas) {
+            for (var d : defaults.entrySet()) {
+                boolean fits = schemas.stream().map(s -> s.path("properties").path(d.getKey()).path("enum"))
+                        .anyMatch(values -> values.isArray() && values.valueStream().anyMatch(v -> v.asString().equals(d.getValue())));
+                if (!fits) {
+                    throw new IllegalArgumentException("default." + d.getKey() + ": '" + d.getValue() + "' is not a value of an enum field '" + d.getKey() + "' in any stage's output schema");
+                }
+            }
+            if (anyDefault != null && schemas.stream().flatMap(s -> s.path("properties").valueStream())
+                    .noneMatch(p -> p.path("enum").isArray() && p.path("enum").valueStream().anyMatch(v -> v.asString().equals(anyDefault)))) {
+                throw new IllegalArgumentException("default: '" + anyDefault + "' is not a value of any enum field in the output schemas");
+            }
         }
 
         @Override
@@ -191,9 +232,10 @@ public sealed interface RulesPath {
                     }
                 }
                 if (pick == null) {
+                    String wanted = defaults.getOrDefault(e.getKey(), anyDefault);
                     pick = values.get(0);
                     for (JsonNode v : values) {
-                        if (v.asString().equals(fallbackValue)) {
+                        if (v.asString().equals(wanted)) {
                             pick = v;
                         }
                     }

@@ -185,6 +185,20 @@ public interface Store extends AutoCloseable {
     /** Commits performed since start; the group-commit ratio is commits per job. */
     long commitCount();
 
+    /**
+     * Registers {@code wake} to run when work may have become claimable: a job was submitted, or
+     * put back in the queue, or given a new time to run. A store shared by several nodes reports
+     * their writes too (PostgreSQL: {@code LISTEN/NOTIFY}), and also runs {@code wake} once after a
+     * lost connection to the database is back, since news may have been missed meanwhile.
+     *
+     * <p>A hint, never a promise: wake-ups can be lost or come without new work, so the dispatcher
+     * still polls. {@code wake} may run on any thread (the store's own, or the one whose write made
+     * the work due); it must return quickly and must not call the store. The default registers
+     * nothing, for stores that have nothing to report.
+     */
+    default void onWork(Runnable wake) {
+    }
+
     @Override
     void close();
 }

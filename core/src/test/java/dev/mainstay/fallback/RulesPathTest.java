@@ -45,6 +45,30 @@ class RulesPathTest {
     }
 
     @Test
+    void perFieldDefaultsApplyWhereNoKeywordMatches() {
+        RulesPath classifier = RulesPath.of("keyword-classifier", Json.parse("""
+                {"rules": "keyword-classifier", "keywords": {"enterprise": ["bank"]}, "default": {"segment": "smb", "intent": "other"}}"""));
+        classifier.check(java.util.List.of(LEAD));
+        JsonNode none = classifier.run(Json.parse("{\"message\": \"hello\"}"), LEAD).orElseThrow();
+        assertThat(none.path("segment").asString()).isEqualTo("smb");
+        assertThat(none.path("intent").asString()).isEqualTo("other");
+        JsonNode bank = classifier.run(Json.parse("{\"message\": \"a bank\"}"), LEAD).orElseThrow();
+        assertThat(bank.path("segment").asString()).isEqualTo("enterprise");
+    }
+
+    @Test
+    void aDefaultThatFitsNoEnumFieldIsRefused() {
+        RulesPath wrongValue = RulesPath.of("keyword-classifier", Json.parse("""
+                {"rules": "keyword-classifier", "default": {"segment": "other"}}"""));
+        assertThatThrownBy(() -> wrongValue.check(java.util.List.of(LEAD))).hasMessageContaining("default.segment: 'other'");
+        RulesPath nowhere = RulesPath.of("keyword-classifier", Json.parse("""
+                {"rules": "keyword-classifier", "default": "maybe"}"""));
+        assertThatThrownBy(() -> nowhere.check(java.util.List.of(LEAD))).hasMessageContaining("default: 'maybe'");
+        assertThatThrownBy(() -> RulesPath.of("keyword-classifier", Json.parse("{\"rules\": \"keyword-classifier\", \"default\": [1]}")))
+                .hasMessageContaining("default must be a value");
+    }
+
+    @Test
     void templateReplyRendersIntoTheFirstStringField() {
         JsonNode schema = Json.parse("{\"type\": \"object\", \"properties\": {\"reply\": {\"type\": \"string\"}, \"confidence\": {\"type\": \"number\"}}}");
         RulesPath reply = RulesPath.of("template-reply", Json.parse("{\"rules\": \"template-reply\", \"template\": \"Hi {{input.name}}.\"}"));

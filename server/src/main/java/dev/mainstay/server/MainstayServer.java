@@ -50,6 +50,11 @@ public final class MainstayServer implements AutoCloseable {
     }
 
     public static MainstayServer start(ServerConfig config, Clock clock) {
+        LogScrubber.install(config.providers().values().stream().map(spec -> switch (spec) {
+            case ServerConfig.ProviderSpec.OpenAi o -> o.config().apiKey();
+            case ServerConfig.ProviderSpec.Anthropic a -> a.config().apiKey();
+            case ServerConfig.ProviderSpec.Demo d -> "";
+        }).toList());
         Routes routes = new Routes(config.routes());
         List<WorkflowDefinition> definitions = WorkflowLoader.load(config.workflowsDir(), routes.names());
         Store store = SqliteStore.open(config.databaseFile(), config.durability());
@@ -63,6 +68,8 @@ public final class MainstayServer implements AutoCloseable {
                 case ServerConfig.ProviderSpec.Anthropic a -> new AnthropicMessagesProvider(a.config());
                 case ServerConfig.ProviderSpec.Demo d -> new DemoProvider(d.config(), random);
             }));
+            // The data policy travels with the provider: the engine narrows every call's redaction by it.
+            config.providers().forEach((name, spec) -> providers.computeIfPresent(name, (n, p) -> Provider.withDataPolicy(p, spec.dataPolicy())));
             String nodeId = "node-" + ProcessHandle.current().pid() + "-" + Long.toHexString(random.nextLong() & 0xffffffL);
             Engine engine = new Engine(store, registry, providers, routes, new PriceTable(config.prices()), clock,
                     config.engineConfig(nodeId, "mainstay/" + VERSION), random);

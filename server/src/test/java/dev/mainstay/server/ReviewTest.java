@@ -48,15 +48,24 @@ class ReviewTest {
         Files.writeString(dir.resolve("workflows/test/reviewed-pipeline.yaml"), """
                 workflow: test/reviewed-pipeline
                 version: 1
+                deadline: 3s
                 input: { type: object, required: [text], properties: { text: { type: string } } }
                 stages:
                 """ + stage.formatted("first") + stage.formatted("second") + "fallback:\n  - review: { expires: 1h }\n");
+        // The fake's answers satisfy the schema but never this rule: proposals a person may approve.
+        String ruled = stage.formatted("only").replace("    retry:", "      rules: [\"output.summary.startsWith('Checked')\"]\n    retry:");
+        Files.writeString(dir.resolve("workflows/test/reviewed-rules.yaml"), """
+                workflow: test/reviewed-rules
+                version: 1
+                input: { type: object, required: [text], properties: { text: { type: string } } }
+                stages:
+                """ + ruled + "fallback: [review]\n");
         Files.writeString(dir.resolve("workflows/test/reviewed-expiring.yaml"), """
                 workflow: test/reviewed-expiring
                 version: 1
                 input: { type: object, required: [text], properties: { text: { type: string } } }
                 stages:
-                """ + stage.formatted("only") + "fallback:\n  - review: { expires: 1s, on_expiry: approve }\n");
+                """ + ruled + "fallback:\n  - review: { expires: 1s, on_expiry: approve }\n");
         node = TestNode.start(dir, config, Map.of());
     }
 
@@ -89,11 +98,11 @@ class ReviewTest {
 
     @Test
     void approvingTheProposedAnswerFinishesTheJobWithTheReviewerRecorded() {
-        JsonNode job = waitingJob("test/reviewed", "approve me.", FaultScript.perJob(Fault.invalidOutput(), Fault.invalidOutput()));
-        assertThat(job.path("error").path("code").asString()).isEqualTo("invalid_model_output");
+        JsonNode job = waitingJob("test/reviewed-rules", "approve me.", FaultScript.none());
         JsonNode review = reviewOf(job.path("id").asString());
         assertThat(review.path("status").asString()).isEqualTo("pending");
-        assertThat(review.path("proposed").has("unexpected")).isTrue();
+        String proposed = review.path("proposed").path("summary").asString();
+        assertThat(proposed).isNotEmpty().doesNotStartWith("Checked");
         assertThat(node.http.get("/v1/reviews?status=pending", KEY).json().path("reviews").findValuesAsString("id")).contains(review.path("id").asString());
 
         Http.Response decided = decide(review.path("id").asString(), "{\"decision\": \"approve\", \"note\": \"fine as is\"}");
@@ -102,12 +111,25 @@ class ReviewTest {
         assertThat(decided.json().path("reviewer").asString()).startsWith("key_demo_");
         JsonNode done = node.awaitTerminal(job.path("id").asString());
         assertThat(done.path("status").asString()).isEqualTo("degraded");
-        assertThat(done.path("result").has("unexpected")).isTrue();
+        assertThat(done.path("result").path("summary").asString()).isEqualTo(proposed);
         assertThat(done.path("provenance").path("validation").asString()).isEqualTo("reviewed");
         List<String> path = done.path("provenance").path("fallback_path").values().stream().map(JsonNode::asString).toList();
         assertThat(path.getLast()).startsWith("review: approved by key_demo_").endsWith("(fine as is)");
 
         ApiContractTest.assertProblem(decide(review.path("id").asString(), "{\"decision\": \"reject\"}"), 409, "invalid_state");
+    }
+
+    @Test
+    void aProposalOutsideTheSchemaCannotBeApprovedOnlyEdited() {
+        JsonNode job = waitingJob("test/reviewed", "not like this.", FaultScript.perJob(Fault.invalidOutput(), Fault.invalidOutput()));
+        assertThat(job.path("error").path("code").asString()).isEqualTo("invalid_model_output");
+        String reviewId = reviewOf(job.path("id").asString()).path("id").asString();
+        Http.Response refused = decide(reviewId, "{\"decision\": \"approve\"}");
+        ApiContractTest.assertProblem(refused, 409, "invalid_state");
+        assertThat(refused.json().path("detail").asString()).contains("does not satisfy the output schema").contains("send decision 'edit'");
+        assertThat(node.http.get("/v1/reviews/" + reviewId, KEY).json().path("status").asString()).isEqualTo("pending");
+        assertThat(decide(reviewId, "{\"decision\": \"edit\", \"output\": {\"summary\": \"Fixed by hand.\"}}").status()).isEqualTo(200);
+        assertThat(node.awaitTerminal(job.path("id").asString()).path("result").path("summary").asString()).isEqualTo("Fixed by hand.");
     }
 
     @Test
@@ -141,6 +163,8 @@ class ReviewTest {
     void anEditedEarlyStageLetsTheJobGoOnToTheNextStage() {
         JsonNode job = waitingJob("test/reviewed-pipeline", "two steps.", FaultScript.perJob(Fault.refusal(), Fault.ok()));
         String reviewId = reviewOf(job.path("id").asString()).path("id").asString();
+        // The person decides after the workflow's 3 s deadline: the next stage still gets its time.
+        Awaitility.await().pollDelay(Duration.ofMillis(3500)).until(() -> true);
         decide(reviewId, "{\"decision\": \"edit\", \"output\": {\"summary\": \"First stage by hand.\"}}");
         JsonNode done = node.awaitTerminal(job.path("id").asString());
         assertThat(done.path("status").asString()).isEqualTo("completed");
@@ -152,12 +176,18 @@ class ReviewTest {
 
     @Test
     void anExpiredReviewTakesItsDeclaredOutcome() {
-        JsonNode job = waitingJob("test/reviewed-expiring", "nobody looks.", FaultScript.perJob(Fault.invalidOutput(), Fault.invalidOutput()));
+        JsonNode job = waitingJob("test/reviewed-expiring", "nobody looks.", FaultScript.none());
         JsonNode done = node.awaitTerminal(job.path("id").asString());
         assertThat(done.path("status").asString()).isEqualTo("degraded");
         JsonNode review = node.http.get("/v1/reviews/" + reviewOf(job.path("id").asString()).path("id").asString(), KEY).json();
         assertThat(review.path("status").asString()).isEqualTo("approved");
         assertThat(review.path("reviewer").asString()).isEqualTo("system:expiry");
+
+        // A proposal outside the schema is never approved by expiry: the job is rejected instead.
+        JsonNode invalid = waitingJob("test/reviewed-expiring", "still nobody.", FaultScript.perJob(Fault.invalidOutput(), Fault.invalidOutput()));
+        JsonNode rejected = node.awaitTerminal(invalid.path("id").asString());
+        assertThat(rejected.path("status").asString()).isEqualTo("failed");
+        assertThat(rejected.path("error").path("code").asString()).isEqualTo("review_rejected");
     }
 
     @Test

@@ -179,7 +179,8 @@ class ServerConfigTest {
                 List.of("servr: { port: 1 }", "servr: unknown field"),
                 List.of("server: { port: 99999 }", "server.port: must be between 0 and 65535"),
                 List.of("engine: { lease: soon }", "engine.lease: must be a duration"),
-                List.of("storage: { sqlite: { synchronous: off } }", "storage.sqlite.synchronous: must be full or normal"))) {
+                List.of("storage: { sqlite: { synchronous: off } }", "storage.sqlite.synchronous: must be full or normal"),
+                List.of("providers: { local: { kind: openai, base_url: 'http://127.0.0.1:8000/v1?key=x' } }", "providers.local.base_url: must not carry a query string"))) {
             Files.writeString(file, broken.get(0) + "\n");
             assertThatThrownBy(() -> ServerConfig.load(Optional.of(file), Map.of())).hasMessageContaining("bad.yaml:1").hasMessageContaining(broken.get(1));
         }

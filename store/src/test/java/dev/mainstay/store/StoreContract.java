@@ -1,6 +1,7 @@
 package dev.mainstay.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.mainstay.ContentHash;
 import dev.mainstay.ErrorCode;
@@ -58,7 +59,7 @@ import tools.jackson.databind.node.ObjectNode;
 public abstract class StoreContract {
     protected static final Instant T0 = Instant.parse("2026-11-22T10:00:00Z");
     protected static final Duration LEASE = Duration.ofSeconds(30);
-    private static final String ACCOUNT = "acct_a";
+    protected static final String ACCOUNT = "acct_a";
     private static final String OTHER_ACCOUNT = "acct_b";
 
     protected Store store;
@@ -84,13 +85,13 @@ public abstract class StoreContract {
 
     // ---- fixtures -----------------------------------------------------------------------------
 
-    private NewJob newJob(String account, String key, JsonNode input, Instant createdAt) {
+    protected final NewJob newJob(String account, String key, JsonNode input, Instant createdAt) {
         String inputHash = ContentHash.sha256(Json.canonical(input));
         return new NewJob(ids.next("job"), account, "support/draft-response", 1, input, inputHash, key,
                 ContentHash.sha256("support/draft-response\n" + Json.canonical(input)), 0, createdAt, createdAt.plus(Duration.ofMinutes(2)));
     }
 
-    private static ObjectNode input(String text) {
+    protected static ObjectNode input(String text) {
         return Json.object().put("text", text);
     }
 
@@ -396,6 +397,19 @@ public abstract class StoreContract {
     }
 
     @Test
+    void jsonDocumentsReadBackAsWritten() {
+        Job job = claimed("node-1");
+        ObjectNode result = Json.object();
+        result.put("big", 1.0E10).put("small", 1.5E-7).put("long", Long.MAX_VALUE).put("nul", "a\u0000b").put("text", "é \"quoted\" 😀 \\ /");
+        result.putArray("mixed").add(1).add(2.5).add(true).addNull().addObject().put("z", 1).put("a", 2);
+        assertThat(store.apply(JobTransition.to(job.id(), JobStatus.COMPLETED, T0.plusSeconds(1)).from(JobStatus.PROCESSING).leasedBy("node-1")
+                .result(result, ResultType.FULL).event("completed", result).build())).isTrue();
+        assertThat(reload(job).result()).isEqualTo(result);
+        assertThat(Json.write(reload(job).result())).isEqualTo(Json.write(result));
+        assertThat(store.events(job.id(), 0, 100).getLast().data()).isEqualTo(result);
+    }
+
+    @Test
     void stageRunIsUpsertedWithUsageAddedUpAndEventsAppendedInOrder() {
         Job job = claimed("node-1");
         StageRun failed = new StageRun(job.id(), 0, "triage", StageRun.FAILED, null, 1, null, new Usage(10, 0, 2),
@@ -459,6 +473,20 @@ public abstract class StoreContract {
         assertThat(store.countUnfinished(ACCOUNT)).isEqualTo(2);
         assertThat(store.countUnfinished(OTHER_ACCOUNT)).isEqualTo(1);
         assertThat(store.countUnfinished(null)).isEqualTo(3);
+    }
+
+    // ---- wake-ups ----------------------------------------------------------------------------
+
+    @Test
+    void writesThatMakeWorkDueWakeTheDispatcher() {
+        AtomicInteger wakes = new AtomicInteger();
+        store.onWork(wakes::incrementAndGet);
+        Job job = submitted();
+        await().atMost(Duration.ofSeconds(10)).until(() -> wakes.get() >= 1);
+        assertThat(store.claim("node-1", 1, T0, T0.plus(LEASE))).extracting(Job::id).containsExactly(job.id());
+        int seen = wakes.get();
+        assertThat(store.releaseLeases("node-1", T0.plusSeconds(1))).isEqualTo(1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> wakes.get() > seen);
     }
 
     // ---- group commit ------------------------------------------------------------------------

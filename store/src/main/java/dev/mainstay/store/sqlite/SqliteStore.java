@@ -31,6 +31,8 @@ import dev.mainstay.review.Review;
 import dev.mainstay.review.ReviewQuery;
 import dev.mainstay.store.Store;
 import dev.mainstay.store.StoreException;
+import dev.mainstay.store.jdbc.GroupCommitter;
+import dev.mainstay.store.jdbc.WorkSignal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.io.IOException;
@@ -84,6 +86,7 @@ public final class SqliteStore implements Store {
     private final Path file;
     /** The account served last by a claim; the next claim starts after it. Only the writer touches it. */
     private String claimCursor;
+    private final WorkSignal work = new WorkSignal();
 
     private SqliteStore(Path file, GroupCommitter writer, BlockingQueue<Connection> readers) {
         this.file = file;
@@ -125,7 +128,7 @@ public final class SqliteStore implements Store {
             throw new StoreException("cannot migrate the database " + file + ": " + e.getMessage(), e);
         }
         try {
-            GroupCommitter writer = new GroupCommitter(ds.getConnection());
+            GroupCommitter writer = new GroupCommitter("sqlite", GroupCommitter.Connections.dedicated(ds.getConnection()), GroupCommitter.DEFAULT_MAX_BATCH);
             BlockingQueue<Connection> readers = new ArrayBlockingQueue<>(READERS);
             for (int i = 0; i < READERS; i++) {
                 readers.add(readDs.getConnection());
@@ -278,7 +281,7 @@ public final class SqliteStore implements Store {
 
     @Override
     public SubmitOutcome submit(NewJob job, Admission admission) {
-        return write(c -> {
+        SubmitOutcome outcome = write(c -> {
             // One writer: a look-up followed by an insert cannot race another submit.
             if (job.idempotencyKey() != null) {
                 try (PreparedStatement ps = c.prepareStatement("SELECT request_hash, job_id FROM idempotency_keys WHERE account_id = ? AND key = ?")) {
@@ -312,6 +315,10 @@ public final class SqliteStore implements Store {
             event(c, job.id(), "submitted", null, job.createdAt());
             return new SubmitOutcome.Created(loadJob(c, job.id()).orElseThrow());
         });
+        if (outcome instanceof SubmitOutcome.Created) {
+            work.fire();
+        }
+        return outcome;
     }
 
     /** Checks every limit of the admission; takes the rate tokens only when all pass. */
@@ -536,7 +543,7 @@ public final class SqliteStore implements Store {
 
     @Override
     public int releaseLeases(String owner, Instant now) {
-        return write(c -> {
+        int released = write(c -> {
             List<String> ids = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT id FROM jobs WHERE lease_owner = ? AND status IN ('processing', 'waiting_for_tool')")) {
                 bind(ps, owner);
@@ -553,11 +560,19 @@ public final class SqliteStore implements Store {
             update(c, "UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = ?", owner);
             return ids.size();
         });
+        if (released > 0) {
+            work.fire();
+        }
+        return released;
     }
 
     @Override
     public boolean apply(JobTransition t) {
-        return write(c -> applyIn(c, t));
+        boolean applied = write(c -> applyIn(c, t));
+        if (applied && WorkSignal.makesDue(t)) {
+            work.fire();
+        }
+        return applied;
     }
 
     private static boolean applyIn(Connection c, JobTransition t) throws SQLException {
@@ -718,6 +733,8 @@ public final class SqliteStore implements Store {
             update(c, "INSERT INTO account_limit_changes (account_id, limits, actor, at) VALUES (?, ?, ?, ?)", accountId, limits.toJson(), actor, at);
             return null;
         });
+        // A raised or lifted max_concurrent_jobs may let waiting jobs start.
+        work.fire();
     }
 
     @Override
@@ -933,7 +950,7 @@ public final class SqliteStore implements Store {
 
     @Override
     public boolean decideReview(String reviewId, Review.Status outcome, JsonNode output, String reviewer, String note, Instant at, JobTransition job) {
-        return write(c -> {
+        boolean decided = write(c -> {
             if (update(c, "UPDATE reviews SET status = ?, output = ?, reviewer = ?, note = ?, decided_at = ? WHERE id = ? AND status = 'pending'",
                     outcome.wire(), output, reviewer, note, at, reviewId) == 0) {
                 return false;
@@ -944,6 +961,10 @@ public final class SqliteStore implements Store {
             }
             return true;
         });
+        if (decided && WorkSignal.makesDue(job)) {
+            work.fire();
+        }
+        return decided;
     }
 
     @Override
@@ -1138,6 +1159,12 @@ public final class SqliteStore implements Store {
                 }
             }
         });
+    }
+
+    /** Runs {@code wake} on the caller's thread right after a write that made work due has committed. */
+    @Override
+    public void onWork(Runnable wake) {
+        work.add(wake);
     }
 
     @Override

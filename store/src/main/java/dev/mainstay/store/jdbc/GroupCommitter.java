@@ -1,0 +1,349 @@
+package dev.mainstay.store.jdbc;
+
+import dev.mainstay.store.StoreException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The writer of a JDBC store. Callers hand it units of work; it runs every unit that is waiting in
+ * one transaction (each inside its own savepoint, so one failing unit does not undo the others) and
+ * commits once. Under load many workers' state changes share one commit; when idle a lone change
+ * commits at once, so batching adds no latency.
+ *
+ * <p>Two kinds of failure are retried because they are known to have changed nothing: a unit that
+ * lost a deadlock or a serialization conflict (SQLState class 40) runs again in the next
+ * transaction, after this one has released its locks; and a batch whose connection died before its
+ * commit runs once more on a fresh connection. A connection lost <em>during</em> the commit is not
+ * retried: the writes may or may not have landed, and the callers are told exactly that.
+ *
+ * <p>Shared by the dialects of the store module; not an API.
+ */
+public final class GroupCommitter implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(GroupCommitter.class);
+    /** Most units in one transaction unless the dialect asks for fewer. */
+    public static final int DEFAULT_MAX_BATCH = 512;
+    /** How often a unit may lose a deadlock or serialization conflict before its caller is told. */
+    static final int MAX_ATTEMPTS = 3;
+
+    /** One unit of work on the writer connection. */
+    @FunctionalInterface
+    public interface Work<T> {
+        T run(Connection connection) throws SQLException;
+    }
+
+    /** Where the writer gets the connection for each batch, and where it puts it back. */
+    public interface Connections {
+        /** A connection with auto-commit off for the next batch. */
+        Connection borrow() throws SQLException;
+
+        /** Takes back the connection of a batch; {@code broken} when it proved unusable. */
+        void giveBack(Connection connection, boolean broken);
+
+        /** Called once when the committer closes. */
+        default void close() {
+        }
+
+        /** One connection for the committer's whole life: the single writer of a SQLite file. */
+        static Connections dedicated(Connection connection) throws SQLException {
+            connection.setAutoCommit(false);
+            return new Connections() {
+                @Override
+                public Connection borrow() {
+                    return connection;
+                }
+
+                @Override
+                public void giveBack(Connection c, boolean broken) {
+                    // kept for the next batch
+                }
+
+                @Override
+                public void close() {
+                    try {
+                        connection.close();
+                    } catch (SQLException e) {
+                        LOG.warn("closing the writer connection failed", e);
+                    }
+                }
+            };
+        }
+    }
+
+    private record Pending<T>(Work<T> work, CompletableFuture<T> result, int attempts) {
+        void finish(Object value) {
+            @SuppressWarnings("unchecked")
+            T t = (T) value;
+            result.complete(t);
+        }
+
+        Pending<T> again() {
+            return new Pending<>(work, result, attempts + 1);
+        }
+    }
+
+    /** How one transaction over a batch ended. */
+    private record Attempt(boolean lostBeforeCommit, boolean broken, List<Pending<?>> deferred, SQLException lost) {
+    }
+
+    private final String name;
+    private final Connections connections;
+    private final int maxBatch;
+    private final BlockingQueue<Pending<?>> queue = new LinkedBlockingQueue<>();
+    private final Thread writer;
+    private final AtomicLong commits = new AtomicLong();
+    private volatile boolean closed;
+
+    /**
+     * Starts the writer thread.
+     *
+     * @param name what the store is, for the thread name and messages ({@code sqlite}, {@code postgres})
+     * @param maxBatch most units in one transaction
+     */
+    public GroupCommitter(String name, Connections connections, int maxBatch) {
+        if (maxBatch < 1) {
+            throw new IllegalArgumentException("maxBatch must be at least 1, was " + maxBatch);
+        }
+        this.name = name;
+        this.connections = connections;
+        this.maxBatch = maxBatch;
+        this.writer = Thread.ofPlatform().name("mainstay-" + name + "-writer").daemon(true).start(this::loop);
+    }
+
+    /**
+     * Runs {@code work} in the next group transaction and returns once that transaction is
+     * committed. Waits through interrupts (the write is already queued and its outcome must be
+     * known), then restores the interrupt flag.
+     */
+    public <T> T execute(Work<T> work) {
+        if (closed) {
+            throw new StoreException("the " + name + " store is closed");
+        }
+        CompletableFuture<T> result = new CompletableFuture<>();
+        queue.add(new Pending<>(work, result, 1));
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return result.get();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    Throwable cause = e.getCause();
+                    if (cause instanceof RuntimeException re) {
+                        throw re;
+                    }
+                    throw new StoreException("write failed: " + cause.getMessage(), cause);
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Transactions committed since start. */
+    public long commits() {
+        return commits.get();
+    }
+
+    private void loop() {
+        List<Pending<?>> batch = new ArrayList<>(maxBatch);
+        while (true) {
+            try {
+                Pending<?> first = queue.take();
+                if (first.work() == null) {
+                    return; // poison pill from close()
+                }
+                batch.add(first);
+                queue.drainTo(batch, maxBatch - 1);
+                boolean stop = batch.removeIf(p -> p.work() == null);
+                List<Pending<?>> todo = batch;
+                while (!todo.isEmpty()) {
+                    todo = runBatch(todo);
+                }
+                if (stop) {
+                    return;
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                // Indicates a bug here. Nobody may be left waiting (completing a completed unit
+                // changes nothing), and the writer must keep writing.
+                LOG.error("{} writer: unexpected failure. Indicates a bug.", name, e);
+                failAll(batch, new StoreException("the " + name + " writer failed unexpectedly: " + e.getMessage(), e));
+            } finally {
+                batch.clear();
+            }
+        }
+    }
+
+    /** Runs one batch to its end; returns the units to run again in a new transaction. */
+    private List<Pending<?>> runBatch(List<Pending<?>> batch) {
+        Object[] results = new Object[batch.size()];
+        Throwable[] failures = new Throwable[batch.size()];
+        for (int round = 1; ; round++) {
+            Connection connection;
+            try {
+                connection = connections.borrow();
+            } catch (SQLException | RuntimeException e) {
+                failAll(batch, new StoreException("no " + name + " connection for " + batch.size() + " writes: " + e.getMessage(), e));
+                return List.of();
+            }
+            Attempt attempt;
+            try {
+                attempt = attempt(connection, batch, results, failures);
+            } catch (Error e) {
+                // A unit broke the JVM's rules (out of memory, stack overflow): the transaction's
+                // state is unknown, so it is abandoned with its connection and nobody is left waiting.
+                try {
+                    connection.rollback();
+                } catch (SQLException | RuntimeException rollback) {
+                    e.addSuppressed(rollback);
+                }
+                connections.giveBack(connection, true);
+                failAll(batch, new StoreException("the " + name + " writer failed; none of " + batch.size() + " writes was applied: " + e, e));
+                return List.of();
+            }
+            connections.giveBack(connection, attempt.broken());
+            if (attempt.lostBeforeCommit()) {
+                if (round == 1) {
+                    // Nothing was committed: the server rolled the transaction back with the connection.
+                    LOG.warn("{} writer: the connection failed before the commit of {} writes ({}); running them again on a fresh connection",
+                            name, batch.size(), attempt.lost().getMessage());
+                    Arrays.fill(results, null);
+                    Arrays.fill(failures, null);
+                    continue;
+                }
+                failAll(batch, new StoreException("the " + name + " connection failed twice before " + batch.size()
+                        + " writes could commit; none was applied: " + attempt.lost().getMessage(), attempt.lost()));
+                return List.of();
+            }
+            return attempt.deferred();
+        }
+    }
+
+    private Attempt attempt(Connection connection, List<Pending<?>> batch, Object[] results, Throwable[] failures) {
+        boolean savepoints = batch.size() > 1;
+        List<Pending<?>> deferred = new ArrayList<>();
+        boolean[] retry = new boolean[batch.size()];
+        for (int i = 0; i < batch.size(); i++) {
+            Pending<?> p = batch.get(i);
+            Savepoint sp = null;
+            try {
+                sp = savepoints ? connection.setSavepoint() : null;
+                results[i] = p.work().run(connection);
+                if (sp != null) {
+                    connection.releaseSavepoint(sp);
+                }
+            } catch (SQLException | RuntimeException e) {
+                try {
+                    if (sp != null) {
+                        connection.rollback(sp);
+                    } else {
+                        connection.rollback();
+                    }
+                } catch (SQLException rollback) {
+                    e.addSuppressed(rollback);
+                }
+                if (!usable(connection)) {
+                    return new Attempt(true, true, List.of(), e instanceof SQLException s ? s : new SQLException(e.getMessage(), "08006", e));
+                }
+                if (conflict(e) && p.attempts() < MAX_ATTEMPTS) {
+                    retry[i] = true;
+                } else {
+                    failures[i] = e;
+                }
+            }
+        }
+        try {
+            connection.commit();
+            commits.incrementAndGet();
+        } catch (SQLException e) {
+            try {
+                connection.rollback();
+            } catch (SQLException rollback) {
+                e.addSuppressed(rollback);
+            }
+            boolean lost = !usable(connection);
+            LOG.error("{} writer: the commit of {} writes failed", name, batch.size(), e);
+            StoreException failure = lost
+                    ? new StoreException("the " + name + " connection failed while committing " + batch.size()
+                            + " writes: they may or may not have been applied: " + e.getMessage(), e)
+                    : new StoreException("the " + name + " commit of " + batch.size() + " writes failed; none was applied: " + e.getMessage(), e);
+            for (int i = 0; i < batch.size(); i++) {
+                if (retry[i] && !lost) {
+                    deferred.add(batch.get(i).again()); // rolled back to its savepoint: not part of the failed commit
+                } else {
+                    batch.get(i).result().completeExceptionally(failure);
+                }
+            }
+            return new Attempt(false, lost, deferred, null);
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            Pending<?> p = batch.get(i);
+            if (retry[i]) {
+                deferred.add(p.again());
+            } else if (failures[i] != null) {
+                Throwable f = failures[i];
+                p.result().completeExceptionally(f instanceof RuntimeException ? f : new StoreException(name + " write failed: " + f.getMessage(), f));
+            } else {
+                p.finish(results[i]);
+            }
+        }
+        return new Attempt(false, false, deferred, null);
+    }
+
+    private static boolean usable(Connection connection) {
+        try {
+            return connection.isValid(5);
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    /** A deadlock or serialization failure: the unit's statement was undone and may simply run again. */
+    private static boolean conflict(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException s && s.getSQLState() != null && s.getSQLState().startsWith("40")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void failAll(List<Pending<?>> batch, StoreException failure) {
+        for (Pending<?> p : batch) {
+            p.result().completeExceptionally(failure);
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        queue.add(new Pending<>(null, new CompletableFuture<>(), 0));
+        try {
+            writer.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        // A write that slipped in between the closed check and the poison pill would wait forever.
+        for (Pending<?> p; (p = queue.poll()) != null; ) {
+            if (p.work() != null) {
+                p.result().completeExceptionally(new StoreException("the " + name + " store closed before this write ran"));
+            }
+        }
+        connections.close();
+    }
+}

@@ -1,0 +1,204 @@
+package dev.mainstay.store.jdbc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.mainstay.store.StoreException;
+import dev.mainstay.testkit.PostgresCluster;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The group committer on PostgreSQL, where other sessions can deadlock it or kill its connection. */
+class GroupCommitterTest {
+    private static PostgresCluster cluster;
+    private String database;
+    private String url;
+    private GroupCommitter committer;
+    private final AtomicInteger opened = new AtomicInteger();
+
+    @BeforeAll
+    static void startPostgres() {
+        cluster = PostgresCluster.shared();
+    }
+
+    @BeforeEach
+    void setUp() throws SQLException {
+        database = cluster.createDatabase("committer");
+        url = cluster.jdbcUrl(database);
+        try (Connection c = connect(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE t (id integer PRIMARY KEY, v integer NOT NULL)");
+            s.execute("INSERT INTO t VALUES (1, 0), (2, 0)");
+        }
+        committer = new GroupCommitter("test", new GroupCommitter.Connections() {
+            @Override
+            public Connection borrow() throws SQLException {
+                opened.incrementAndGet();
+                Connection c = connect();
+                c.setAutoCommit(false);
+                return c;
+            }
+
+            @Override
+            public void giveBack(Connection connection, boolean broken) {
+                try {
+                    connection.close();
+                } catch (SQLException ignored) {
+                    // a dead one cannot be closed politely
+                }
+            }
+        }, 64);
+    }
+
+    @AfterEach
+    void tearDown() {
+        committer.close();
+        cluster.dropDatabase(database);
+    }
+
+    private Connection connect() throws SQLException {
+        return DriverManager.getConnection(url, cluster.user(), "");
+    }
+
+    private int value(int id) throws SQLException {
+        try (Connection c = connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT v FROM t WHERE id = " + id)) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
+    private static void execute(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    @Test
+    void concurrentUnitsShareCommitsAndAFailingOneUndoesOnlyItself() throws Exception {
+        int n = 100;
+        long before = committer.commits();
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<Integer>> results = new ArrayList<>();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < n; i++) {
+                int k = i;
+                results.add(pool.submit(() -> {
+                    go.await();
+                    return committer.execute(c -> {
+                        execute(c, "UPDATE t SET v = v + 1 WHERE id = 1");
+                        if (k % 10 == 0) {
+                            execute(c, "INSERT INTO t VALUES (1, 0)"); // duplicate key: this unit alone is undone
+                        }
+                        return k;
+                    });
+                }));
+            }
+            go.countDown();
+        }
+        int failed = 0;
+        for (Future<Integer> r : results) {
+            try {
+                r.get();
+            } catch (ExecutionException e) {
+                assertThat(e.getCause()).isInstanceOf(StoreException.class).hasMessageContaining("duplicate key");
+                failed++;
+            }
+        }
+        assertThat(failed).isEqualTo(10);
+        assertThat(value(1)).isEqualTo(n - 10);
+        assertThat(committer.commits() - before).isPositive().isLessThan(n);
+    }
+
+    @Test
+    void aUnitThatLosesADeadlockRunsAgainAfterTheOthersCommit() throws Exception {
+        AtomicInteger runs = new AtomicInteger();
+        CountDownLatch holdsRowTwo = new CountDownLatch(1);
+        CountDownLatch closeTheCycle = new CountDownLatch(1);
+        try (Connection other = connect()) {
+            other.setAutoCommit(false);
+            // PostgreSQL looks for a deadlock in a session once it has waited deadlock_timeout. The
+            // committer's session waits last and checks after 1s; the other one would check only
+            // after 30s. So the committer's unit is the one undone, always.
+            execute(other, "SET deadlock_timeout = '30s'");
+            execute(other, "UPDATE t SET v = 10 WHERE id = 1");
+            CompletableFuture<Integer> unit = CompletableFuture.supplyAsync(() -> committer.execute(c -> {
+                execute(c, "UPDATE t SET v = 20 WHERE id = 2");
+                if (runs.incrementAndGet() == 1) {
+                    holdsRowTwo.countDown();
+                    await().atMost(Duration.ofSeconds(30)).until(() -> closeTheCycle.getCount() == 0);
+                }
+                execute(c, "UPDATE t SET v = 20 WHERE id = 1"); // the first time, this closes the cycle
+                return 1;
+            }));
+            assertThat(holdsRowTwo.await(30, TimeUnit.SECONDS)).isTrue();
+            CompletableFuture<Void> otherWaits = CompletableFuture.runAsync(() -> {
+                try {
+                    execute(other, "UPDATE t SET v = 10 WHERE id = 2"); // waits for the committer's unit
+                    other.commit();
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            try (Connection observer = connect()) {
+                await().atMost(Duration.ofSeconds(10)).until(() -> waitingForALock(observer));
+            }
+            closeTheCycle.countDown();
+            otherWaits.get();
+            assertThat(unit.get()).isEqualTo(1);
+        }
+        assertThat(runs.get()).isEqualTo(2);
+        assertThat(value(1)).isEqualTo(20);
+        assertThat(value(2)).isEqualTo(20);
+    }
+
+    private boolean waitingForALock(Connection observer) throws SQLException {
+        try (Statement s = observer.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")) {
+            rs.next();
+            return rs.getInt(1) > 0;
+        }
+    }
+
+    @Test
+    void aBatchWhoseConnectionDiesBeforeItsCommitRunsAgainOnAFreshOne() throws Exception {
+        AtomicInteger runs = new AtomicInteger();
+        int result = committer.execute(c -> {
+            execute(c, "UPDATE t SET v = v + 1 WHERE id = 1");
+            if (runs.incrementAndGet() == 1) {
+                execute(c, "SELECT pg_terminate_backend(pg_backend_pid())"); // as a database restart would
+            }
+            return 7;
+        });
+        assertThat(result).isEqualTo(7);
+        assertThat(runs.get()).isEqualTo(2);
+        assertThat(value(1)).as("applied once, not twice").isEqualTo(1);
+        assertThat(opened.get()).isEqualTo(2);
+    }
+
+    @Test
+    void aConnectionThatKeepsDyingFailsTheBatchSayingNothingWasApplied() {
+        assertThatThrownBy(() -> committer.execute(c -> {
+            execute(c, "UPDATE t SET v = v + 1 WHERE id = 1");
+            execute(c, "SELECT pg_terminate_backend(pg_backend_pid())");
+            return 0;
+        })).isInstanceOf(StoreException.class).hasMessageContaining("none was applied");
+    }
+}
