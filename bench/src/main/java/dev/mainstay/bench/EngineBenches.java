@@ -25,26 +25,10 @@ final class EngineBenches {
         Table t = new Table("store", "jobs/s end to end", "ceiling rows/s (same run)", "engine / ceiling", "commits per job", "submit phase jobs/s");
         for (Stores kind : Stores.available()) {
             Path dir = Files.createTempDirectory("mainstay-bench-queue");
-            double jps;
-            double commitsPerJob;
-            double submitRate;
-            try (Rig rig = new Rig(kind.open(dir), dir, Duration.ZERO, 2_000, 64)) {
-                rig.engine.start();
-                submitAll(rig, Math.max(2_000, jobs / 10), 0); // warm-up: JIT, caches, file growth
-                if (!rig.awaitDrained(Duration.ofMinutes(5))) {
-                    throw new IllegalStateException("warm-up jobs did not finish");
-                }
-                long c0 = rig.store.commitCount();
-                long t0 = System.nanoTime();
-                long submitted = submitAll(rig, jobs, 1_000_000);
-                submitRate = jobs / ((submitted - t0) / 1e9);
-                if (!rig.awaitDrained(Duration.ofMinutes(10))) {
-                    throw new IllegalStateException("jobs did not finish within 10 minutes");
-                }
-                long t1 = System.nanoTime();
-                jps = jobs / ((t1 - t0) / 1e9);
-                commitsPerJob = (rig.store.commitCount() - c0) / (double) jobs;
-            }
+            QueueRun r = measureQueue(kind, dir, jobs);
+            double jps = r.jobsPerSecond();
+            double commitsPerJob = r.commitsPerJob();
+            double submitRate = r.submitRate();
             double ceiling = Ceiling.rowsPerSecond(kind, dir, jobs, 64);
             System.err.printf("queue %s: %.0f jobs/s, ceiling %.0f rows/s, %.2f commits/job%n", kind.label, jps, ceiling, commitsPerJob);
             t.row(kind.label, Table.num(jps), Table.num(ceiling), Table.pct(jps / ceiling), Table.num(commitsPerJob), Table.num(submitRate));
@@ -53,6 +37,28 @@ final class EngineBenches {
         return "Jobs submitted by " + SUBMITTERS + " concurrent callers into a running engine; a one-stage workflow whose model answers at once "
                 + "(in-process, no HTTP). " + jobs + " measured jobs after a warm-up. The ceiling: trivial rows inserted, claimed and completed "
                 + "in batches of 64 through the same JDBC driver and durability, one commit per step.\n\n" + t.markdown();
+    }
+
+    record QueueRun(double jobsPerSecond, double commitsPerJob, double submitRate) {
+    }
+
+    /** Jobs per second end to end on a fresh store of {@code kind}, after a warm-up. */
+    static QueueRun measureQueue(Stores kind, Path dir, int jobs) throws InterruptedException {
+        try (Rig rig = new Rig(kind.open(dir), dir, Duration.ZERO, 2_000, 64)) {
+            rig.engine.start();
+            submitAll(rig, Math.max(2_000, jobs / 10), 0); // warm-up: JIT, caches, file growth
+            if (!rig.awaitDrained(Duration.ofMinutes(5))) {
+                throw new IllegalStateException("warm-up jobs did not finish");
+            }
+            long c0 = rig.store.commitCount();
+            long t0 = System.nanoTime();
+            long submitted = submitAll(rig, jobs, 1_000_000);
+            if (!rig.awaitDrained(Duration.ofMinutes(10))) {
+                throw new IllegalStateException("jobs did not finish within 10 minutes");
+            }
+            long t1 = System.nanoTime();
+            return new QueueRun(jobs / ((t1 - t0) / 1e9), (rig.store.commitCount() - c0) / (double) jobs, jobs / ((submitted - t0) / 1e9));
+        }
     }
 
     /** Submits {@code n} jobs from {@link #SUBMITTERS} virtual threads; returns when the last submit returned (nanoTime). */
