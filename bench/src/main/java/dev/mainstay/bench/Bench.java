@@ -34,9 +34,9 @@ public final class Bench {
         }
         for (String n : run) {
             String body = switch (n) {
-                case "queue" -> EngineBenches.queue(Integer.getInteger("mainstay.bench.jobs", 20_000));
+                case "queue" -> EngineBenches.queue(Integer.getInteger("mainstay.bench.jobs", 10_000));
                 case "pickup" -> EngineBenches.pickup(Integer.getInteger("mainstay.bench.samples", 300));
-                case "inflight" -> EngineBenches.inflight(10_000, Integer.getInteger("mainstay.bench.jobs", 40_000), Duration.ofSeconds(2));
+                case "inflight" -> EngineBenches.inflight(10_000, Integer.getInteger("mainstay.bench.inflight.jobs", 20_000), Duration.ofSeconds(2));
                 case "api" -> ApiBench.run(Path.of("."));
                 case "peers" -> PeersBench.run(Path.of("."));
                 default -> throw new IllegalStateException(n);
