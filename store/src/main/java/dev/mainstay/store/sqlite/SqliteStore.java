@@ -186,11 +186,23 @@ public final class SqliteStore implements Store {
         }
     }
 
+    /**
+     * Compiled write statements per connection, reused: compiling the SQL was most of the writer's
+     * time per job. A connection is only ever used by one thread at a time (the writer, or a reader
+     * while it holds it), so each inner map is too; closing the connection closes its statements.
+     */
+    private static final Map<Connection, Map<String, PreparedStatement>> STATEMENTS = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
     private static int update(Connection c, String sql, Object... values) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            bind(ps, values);
-            return ps.executeUpdate();
+        Map<String, PreparedStatement> cache = STATEMENTS.computeIfAbsent(c, k -> new java.util.HashMap<>());
+        PreparedStatement ps = cache.get(sql);
+        if (ps == null || ps.isClosed()) {
+            ps = c.prepareStatement(sql);
+            cache.put(sql, ps);
         }
+        ps.clearParameters();
+        bind(ps, values);
+        return ps.executeUpdate();
     }
 
     private static Instant instant(ResultSet rs, String column) throws SQLException {
