@@ -193,6 +193,14 @@ public final class SqliteStore implements Store {
      */
     private static final Map<Connection, Map<String, PreparedStatement>> STATEMENTS = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
+    private static boolean isClosed(Connection c) {
+        try {
+            return c.isClosed();
+        } catch (SQLException e) {
+            return true;
+        }
+    }
+
     private static int update(Connection c, String sql, Object... values) throws SQLException {
         Map<String, PreparedStatement> cache = STATEMENTS.computeIfAbsent(c, k -> new java.util.HashMap<>());
         PreparedStatement ps = cache.get(sql);
@@ -1234,6 +1242,10 @@ public final class SqliteStore implements Store {
     @Override
     public void close() {
         writer.close();
+        // The cached statements hold their connection, so a weak key alone would never let go.
+        synchronized (STATEMENTS) {
+            STATEMENTS.keySet().removeIf(SqliteStore::isClosed);
+        }
         for (Connection c : readers) {
             try {
                 c.close();
