@@ -784,7 +784,7 @@ public final class Engine implements AutoCloseable {
     }
 
     private static Provenance withPath(Provenance p, List<String> path) {
-        return new Provenance(p.provider(), p.model(), p.promptVersion(), p.schemaVersion(), p.toolchainVersion(), path, p.validation(), p.cachedFrom());
+        return p.withFallbackPath(path);
     }
 
     private Provenance jobProvenance(Provenance stage, boolean repaired) {

@@ -15,6 +15,14 @@ import dev.mainstay.provider.Provider;
 import dev.mainstay.provider.ProviderOutcome;
 import dev.mainstay.provider.Routes;
 import dev.mainstay.provider.Target;
+import dev.mainstay.redaction.Category;
+import dev.mainstay.redaction.Egress;
+import dev.mainstay.redaction.Redaction;
+import dev.mainstay.redaction.RedactionBlockedException;
+import dev.mainstay.redaction.RedactionPolicy;
+import dev.mainstay.redaction.Redactor;
+import dev.mainstay.redaction.Report;
+import dev.mainstay.redaction.TokenVault;
 import dev.mainstay.usage.Charge;
 import dev.mainstay.usage.TokenEstimator;
 import dev.mainstay.workflow.ModelStage;
@@ -49,6 +57,7 @@ final class ModelStageExecutor {
     private final TargetLimits limits;
     private final Quotas quotas;
     private final TokenEstimator tokens;
+    private final Map<RedactionPolicy, Redactor> redactors = new ConcurrentHashMap<>();
 
     ModelStageExecutor(Map<String, Provider> providers, Routes routes, Quotas quotas, Clock clock, EngineConfig config, TargetHealth health,
                        TargetLimits limits) {
@@ -79,7 +88,27 @@ final class ModelStageExecutor {
             return failed(ErrorCode.DEADLINE_EXCEEDED, "the workflow deadline of " + workflow.deadline() + " passed before stage '" + stage.id() + "' could run", false, null, List.of());
         }
 
-        List<Message> messages = messages(job, workflow, stage, earlier);
+        RedactionPolicy policy = workflow.redaction(stage.id()).forProvider(provider.dataPolicy());
+        Redactor redactor = redactors.computeIfAbsent(policy, Redactor::of);
+        List<Message> messages;
+        TokenVault vault = TokenVault.empty();
+        Egress egress;
+        try {
+            // Redacted afresh on every attempt, from an empty vault: the same content gets the same
+            // placeholders on any node, so nothing about the vault needs to outlive the attempt.
+            List<Message> plain = messages(job, workflow, stage, earlier);
+            messages = new ArrayList<>(plain.size());
+            Report found = Report.EMPTY;
+            for (Message m : plain) {
+                Redaction<String> r = redactor.redact(m.content(), vault);
+                messages.add(new Message(m.role(), r.value()));
+                vault = r.vault();
+                found = found.plus(r.report());
+            }
+            egress = Egress.of(policy, found);
+        } catch (RedactionBlockedException e) {
+            return blocked(workflow, stage, t, policy, e, null, List.of());
+        }
         Map<String, String> tags = Map.of("job", job.id(), "stage", stage.id(), "workflow", workflow.name() + "@" + workflow.version());
         String schemaName = stage.id().replace('-', '_') + "_output";
         List<Charge> charges = new ArrayList<>();
@@ -92,15 +121,16 @@ final class ModelStageExecutor {
         if (!(first.outcome() instanceof ProviderOutcome.Success answer)) {
             return fromFailure(first.outcome(), null, charges);
         }
-        OutputContract.Check check = stage.output().check(answer.content(), job.input());
+        String answerText = restore(answer.content(), vault);
+        OutputContract.Check check = stage.output().check(answerText, job.input());
         List<Violation> violations;
         switch (check) {
             case OutputContract.Check.Valid valid -> {
-                return new StageResult.Completed(valid.output(), provenance(workflow, stage, t, answer, "passed"), charges);
+                return new StageResult.Completed(valid.output(), provenance(egress, workflow, stage, t, answer, "passed"), charges);
             }
             case OutputContract.Check.LowConfidence low -> {
                 // Not repaired: the output is well-formed, and asking again only invites a made-up higher number.
-                return lowConfidence(stage, low, provenance(workflow, stage, t, answer, "failed"), charges);
+                return lowConfidence(stage, low, provenance(egress, workflow, stage, t, answer, "failed"), charges);
             }
             case OutputContract.Check.Invalid invalid -> violations = invalid.violations();
         }
@@ -108,16 +138,27 @@ final class ModelStageExecutor {
         // One repair attempt: show the model its answer and what was wrong with it.
         List<Message> repair = new ArrayList<>(messages);
         repair.add(Message.assistant(answer.content() == null ? "" : answer.content()));
-        repair.add(Message.user("Your answer does not satisfy the required JSON Schema and rules:\n"
+        // The model's own answer goes back as it wrote it, placeholders and all; the violations
+        // describe the restored answer, so they are redacted like any other content.
+        String complaint = "Your answer does not satisfy the required JSON Schema and rules:\n"
                 + violations.stream().map(v -> "- " + v).collect(Collectors.joining("\n"))
-                + "\nReply again with only the corrected JSON object."));
+                + "\nReply again with only the corrected JSON object.";
+        try {
+            Redaction<String> r = redactor.redact(complaint, vault);
+            repair.add(Message.user(r.value()));
+            vault = r.vault();
+            egress = egress.plus(Egress.of(policy, r.report()));
+        } catch (RedactionBlockedException e) {
+            // The first call did go out: its record and its charge stay with the refusal.
+            return blocked(workflow, stage, t, policy, e, egress, charges);
+        }
         Duration repairTimeout = Duration.between(clock.instant(), job.deadlineAt());
         if (repairTimeout.compareTo(timeout) > 0) {
             repairTimeout = timeout;
         }
         if (repairTimeout.toMillis() < 1) {
             return failed(ErrorCode.DEADLINE_EXCEEDED, "the workflow deadline passed before the output of stage '" + stage.id() + "' could be repaired", false,
-                    provenance(workflow, stage, t, answer, "failed"), charges);
+                    provenance(egress, workflow, stage, t, answer, "failed"), charges);
         }
         Call second = call(provider, job, workflow, stage, t, new ModelRequest(t.model(), repair, stage.output().schema().node(), schemaName,
                 stage.maxOutputTokens(), repairTimeout, tags), charges);
@@ -125,14 +166,15 @@ final class ModelStageExecutor {
             return second.refused();
         }
         if (!(second.outcome() instanceof ProviderOutcome.Success repaired)) {
-            return fromFailure(second.outcome(), provenance(workflow, stage, t, answer, "failed"), charges);
+            return fromFailure(second.outcome(), provenance(egress, workflow, stage, t, answer, "failed"), charges);
         }
-        return switch (stage.output().check(repaired.content(), job.input())) {
-            case OutputContract.Check.Valid valid -> new StageResult.Completed(valid.output(), provenance(workflow, stage, t, repaired, "repaired"), charges);
-            case OutputContract.Check.LowConfidence low -> lowConfidence(stage, low, provenance(workflow, stage, t, repaired, "failed"), charges);
+        String repairedText = restore(repaired.content(), vault);
+        return switch (stage.output().check(repairedText, job.input())) {
+            case OutputContract.Check.Valid valid -> new StageResult.Completed(valid.output(), provenance(egress, workflow, stage, t, repaired, "repaired"), charges);
+            case OutputContract.Check.LowConfidence low -> lowConfidence(stage, low, provenance(egress, workflow, stage, t, repaired, "failed"), charges);
             case OutputContract.Check.Invalid still -> new StageResult.Failed(new JobError(ErrorCode.INVALID_MODEL_OUTPUT, "model output of stage '" + stage.id()
                     + "' failed its output contract after one repair: " + still.violations().stream().limit(5).map(Violation::toString).collect(Collectors.joining("; ")), false),
-                    Optional.empty(), provenance(workflow, stage, t, repaired, "failed"), charges, parsedOrNull(repaired.content()));
+                    Optional.empty(), provenance(egress, workflow, stage, t, repaired, "failed"), charges, parsedOrNull(repairedText));
         };
     }
 
@@ -213,7 +255,9 @@ final class ModelStageExecutor {
 
     /** The messages of a stage's first call: instructions with the output contract, then the rendered prompt. */
     private static List<Message> messages(Job job, WorkflowDefinition workflow, ModelStage stage, Map<String, JsonNode> earlier) {
-        return List.of(Message.system(instructions(workflow, stage)), Message.user(stage.prompt().render(job.input(), earlier)));
+        // Only what the stage's context declares reaches the template, and so the provider.
+        var context = workflow.context(stage.id());
+        return List.of(Message.system(instructions(workflow, stage)), Message.user(stage.prompt().render(context.input(job.input()), context.stages(earlier))));
     }
 
     /** The stage's first call to {@code t}, estimated as budget reservations estimate it: prompt plus the most it may answer. */
@@ -234,20 +278,54 @@ final class ModelStageExecutor {
         return out;
     }
 
-    private Provenance provenance(WorkflowDefinition workflow, ModelStage stage, Target t, ProviderOutcome.Success s, String validation) {
+    private Provenance provenance(Egress egress, WorkflowDefinition workflow, ModelStage stage, Target t, ProviderOutcome.Success s, String validation) {
         String model = s.reportedModel() == null || s.reportedModel().isBlank() ? t.model() : s.reportedModel();
         return new Provenance(t.provider(), model, stage.prompt().version(), ContentHash.shortForm(stage.output().schema().hash()),
-                config.toolchainVersion(), List.of(), validation);
+                config.toolchainVersion(), List.of(), validation).withRedaction(egress);
+    }
+
+    /**
+     * Content about to be sent holds values its policy blocks, and was not sent. Names categories
+     * and counts, never a value; not retryable, as the same content is refused on every target.
+     *
+     * @param sent what earlier calls of this attempt sent, else {@code null}
+     * @param charges the charges of those calls
+     */
+    private StageResult blocked(WorkflowDefinition workflow, ModelStage stage, Target t, RedactionPolicy policy, RedactionBlockedException e,
+                                Egress sent, List<Charge> charges) {
+        Egress refused = Egress.of(policy, e.blocked());
+        Provenance p = new Provenance(t.provider(), t.model(), stage.prompt().version(), ContentHash.shortForm(stage.output().schema().hash()),
+                config.toolchainVersion(), List.of(), "failed").withRedaction(sent == null ? refused : sent.plus(refused));
+        return failed(ErrorCode.REDACTION_BLOCKED, "stage '" + stage.id() + "' was not sent to " + t + ": its redaction policy blocks "
+                + e.blocked().categories().stream().map(Category::wire).collect(Collectors.joining(", ")) + " and the content holds " + e.blocked()
+                + " (values not shown)", false, p, charges);
+    }
+
+    /**
+     * The answer with this attempt's placeholders turned back into the values. A JSON answer is
+     * restored value by value, so a value holding a quote or a line break stays valid JSON.
+     */
+    static String restore(String content, TokenVault vault) {
+        if (content == null || vault.isEmpty()) {
+            return content;
+        }
+        JsonNode tree;
+        try {
+            tree = Json.parse(content.strip());
+        } catch (RuntimeException notJson) {
+            return vault.restore(content);
+        }
+        return tree == null || !(tree.isObject() || tree.isArray()) ? vault.restore(content) : Json.write(vault.restore(tree));
     }
 
     private static StageResult fromFailure(ProviderOutcome outcome, Provenance provenance, List<Charge> usage) {
         return switch (outcome) {
             case ProviderOutcome.Success s -> throw new IllegalStateException("a success is not a failure. Indicates a bug.");
-            case ProviderOutcome.RateLimited r -> new StageResult.Failed(JobError.of(ErrorCode.PROVIDER_RATE_LIMITED, "provider rate limit: " + r.detail()), r.retryAfter(), provenance, usage);
-            case ProviderOutcome.Transient t -> new StageResult.Failed(JobError.of(ErrorCode.PROVIDER_UNAVAILABLE, "provider unavailable: " + t.detail()), t.retryAfter(), provenance, usage);
-            case ProviderOutcome.TimedOut t -> new StageResult.Failed(JobError.of(ErrorCode.PROVIDER_TIMEOUT, "no answer within " + t.after().toMillis() + " ms: " + t.detail()), Optional.empty(), provenance, usage);
-            case ProviderOutcome.Refused r -> new StageResult.Failed(JobError.of(ErrorCode.PROVIDER_REFUSED, "the model refused: " + r.detail()), Optional.empty(), provenance, usage);
-            case ProviderOutcome.Fatal f -> new StageResult.Failed(JobError.of(ErrorCode.PROVIDER_REJECTED, "provider rejected the request (HTTP " + f.status() + "): " + f.detail()), Optional.empty(), provenance, usage);
+            case ProviderOutcome.RateLimited r -> new StageResult.Failed(JobError.of(ErrorCode.PROVIDER_RATE_LIMITED, "provider rate limit: " + Redactor.scrubSecrets(r.detail())), r.retryAfter(), provenance, usage);
+            case ProviderOutcome.Transient t -> new StageResult.Failed(JobError.of(ErrorCode.PROVIDER_UNAVAILABLE, "provider unavailable: " + Redactor.scrubSecrets(t.detail())), t.retryAfter(), provenance, usage);
+            case ProviderOutcome.TimedOut t -> new StageResult.Failed(JobError.of(ErrorCode.PROVIDER_TIMEOUT, "no answer within " + t.after().toMillis() + " ms: " + Redactor.scrubSecrets(t.detail())), Optional.empty(), provenance, usage);
+            case ProviderOutcome.Refused r -> new StageResult.Failed(JobError.of(ErrorCode.PROVIDER_REFUSED, "the model refused: " + Redactor.scrubSecrets(r.detail())), Optional.empty(), provenance, usage);
+            case ProviderOutcome.Fatal f -> new StageResult.Failed(JobError.of(ErrorCode.PROVIDER_REJECTED, "provider rejected the request (HTTP " + f.status() + "): " + Redactor.scrubSecrets(f.detail())), Optional.empty(), provenance, usage);
         };
     }
 

@@ -1,6 +1,7 @@
 package dev.mainstay.job;
 
 import dev.mainstay.Json;
+import dev.mainstay.redaction.Egress;
 import java.util.ArrayList;
 import java.util.List;
 import tools.jackson.databind.JsonNode;
@@ -17,6 +18,8 @@ import tools.jackson.databind.node.ObjectNode;
  * @param fallbackPath rungs of the fallback ladder taken, in order; empty on the ideal path
  * @param validation {@code passed}, {@code repaired}, {@code reviewed} or {@code failed}
  * @param cachedFrom the job whose stored output was reused from the result cache, else {@code null}
+ * @param redaction what the redactor did to the content sent to the provider (counts per mode,
+ *     never values), else {@code null} when no content was sent (a cache hit, a review)
  */
 public record Provenance(
         String provider,
@@ -26,7 +29,8 @@ public record Provenance(
         String toolchainVersion,
         List<String> fallbackPath,
         String validation,
-        String cachedFrom) {
+        String cachedFrom,
+        Egress redaction) {
     public Provenance {
         fallbackPath = fallbackPath == null ? List.of() : List.copyOf(fallbackPath);
     }
@@ -36,9 +40,27 @@ public record Provenance(
         this(provider, model, promptVersion, schemaVersion, toolchainVersion, fallbackPath, validation, null);
     }
 
-    /** The same stamps, marked as served from the result cache (an output first made by {@code jobId}). */
+    public Provenance(String provider, String model, String promptVersion, String schemaVersion, String toolchainVersion,
+                      List<String> fallbackPath, String validation, String cachedFrom) {
+        this(provider, model, promptVersion, schemaVersion, toolchainVersion, fallbackPath, validation, cachedFrom, null);
+    }
+
+    /**
+     * The same stamps, marked as served from the result cache (an output first made by {@code jobId}).
+     * Nothing was sent for it, so it has no redaction record.
+     */
     public Provenance cachedFrom(String jobId) {
-        return new Provenance(provider, model, promptVersion, schemaVersion, toolchainVersion, fallbackPath, validation, jobId);
+        return new Provenance(provider, model, promptVersion, schemaVersion, toolchainVersion, fallbackPath, validation, jobId, null);
+    }
+
+    /** The same stamps with another fallback path. */
+    public Provenance withFallbackPath(List<String> path) {
+        return new Provenance(provider, model, promptVersion, schemaVersion, toolchainVersion, path, validation, cachedFrom, redaction);
+    }
+
+    /** The same stamps with {@code egress} as the record of what was redacted. */
+    public Provenance withRedaction(Egress egress) {
+        return new Provenance(provider, model, promptVersion, schemaVersion, toolchainVersion, fallbackPath, validation, cachedFrom, egress);
     }
 
     /** The wire and storage form, keys in snake_case as in the API. */
@@ -53,6 +75,9 @@ public record Provenance(
         fallbackPath.forEach(path::add);
         o.put("validation", validation);
         o.put("cached_from", cachedFrom);
+        if (redaction != null) {
+            o.set("redaction", redaction.toJson());
+        }
         return o;
     }
 
@@ -60,7 +85,8 @@ public record Provenance(
         List<String> path = new ArrayList<>();
         o.path("fallback_path").values().forEach(v -> path.add(v.asString()));
         return new Provenance(text(o, "provider"), text(o, "model"), text(o, "prompt_version"), text(o, "schema_version"),
-                text(o, "toolchain_version"), path, text(o, "validation"), text(o, "cached_from"));
+                text(o, "toolchain_version"), path, text(o, "validation"), text(o, "cached_from"),
+                o.path("redaction").isObject() ? Egress.fromJson(o.get("redaction")) : null);
     }
 
     private static String text(JsonNode o, String field) {

@@ -14,12 +14,16 @@ import tools.jackson.databind.JsonNode;
  * What to do with each category of sensitive value: a workflow's {@code redact} block.
  *
  * <pre>{@code
+ * redact: { kinds: [email, phone, card], mode: tokenize }
  * redact: { email: tokenize, phone: tokenize, card: tokenize, secret: block }
+ * redact: { kinds: [email, phone], mode: tokenize, secret: block }
  * redact: { default: mask, ip: allow }      # every category masked except IP addresses
  * }</pre>
  *
- * A category not named takes the mode of {@code default}, and {@code default} is {@code allow}:
- * a workflow redacts what it names. Before a call, narrow the workflow's policy with the
+ * {@code kinds} and {@code mode} go together: every category listed takes that mode. A category
+ * not named takes the mode of {@code default}, and {@code default} is {@code allow}: a workflow
+ * redacts what it names. A stage's block is read {@linkplain #parse(JsonNode, String, BiFunction,
+ * RedactionPolicy) over} the workflow's: it changes the categories it names and keeps the rest. Before a call, narrow the workflow's policy with the
  * provider's {@link ProviderDataPolicy} ({@link #forProvider}).
  *
  * @param modes the mode of every category (categories missing from the map given to the
@@ -31,6 +35,9 @@ public record RedactionPolicy(Map<Category, Mode> modes) {
 
     /** The key of a {@code redact} block that sets the mode of every category it does not name. */
     static final String DEFAULT_KEY = "default";
+    /** With {@link #MODE_KEY}: the categories that take that mode, as in {@code { kinds: [email], mode: tokenize }}. */
+    static final String KINDS_KEY = "kinds";
+    static final String MODE_KEY = "mode";
 
     public RedactionPolicy {
         EnumMap<Category, Mode> all = new EnumMap<>(Category.class);
@@ -97,27 +104,70 @@ public record RedactionPolicy(Map<Category, Mode> modes) {
      * @throws ConfigException for a node that is not a mapping, an unknown category or an unknown mode
      */
     public static RedactionPolicy parse(JsonNode node, String pointer, BiFunction<String, String, ConfigException> error) {
+        return parse(node, pointer, error, NONE);
+    }
+
+    /**
+     * Reads a {@code redact} block over {@code base}: categories the block does not name keep
+     * their mode in {@code base}, unless the block sets a {@code default}. A missing or null node
+     * is {@code base}. Used for a stage's block over its workflow's.
+     */
+    public static RedactionPolicy parse(JsonNode node, String pointer, BiFunction<String, String, ConfigException> error, RedactionPolicy base) {
         if (node == null || node.isMissingNode() || node.isNull()) {
-            return NONE;
+            return base;
         }
         if (!node.isObject()) {
-            throw error.apply(pointer, "must be a mapping of category to mode, e.g. { email: tokenize, secret: block }, got " + ConfigFields.kind(node));
+            throw error.apply(pointer, "must be a mapping, e.g. { kinds: [email, phone], mode: tokenize } or { email: tokenize, secret: block }, got " + ConfigFields.kind(node));
         }
-        Mode fallback = Mode.ALLOW;
+        Mode fallback = null;
         EnumMap<Category, Mode> modes = new EnumMap<>(Category.class);
+        JsonNode kinds = node.get(KINDS_KEY);
+        JsonNode kindsMode = node.get(MODE_KEY);
+        if (kinds != null || kindsMode != null) {
+            String kindsPointer = ConfigFields.child(pointer, KINDS_KEY);
+            String modePointer = ConfigFields.child(pointer, MODE_KEY);
+            if (kinds == null) {
+                throw error.apply(kindsPointer, "is required with mode: the categories it applies to, e.g. [email, phone] (or write default: <mode> for every category)");
+            }
+            if (kindsMode == null) {
+                throw error.apply(modePointer, "is required with kinds (" + Mode.known() + ")");
+            }
+            Mode mode = mode(kindsMode, modePointer, error);
+            if (!kinds.isArray()) {
+                throw error.apply(kindsPointer, "must be a list of categories, e.g. [email, phone, card], got " + ConfigFields.kind(kinds));
+            }
+            for (int i = 0; i < kinds.size(); i++) {
+                String item = kindsPointer + "/" + i;
+                JsonNode k = kinds.get(i);
+                if (!k.isString()) {
+                    throw error.apply(item, "must be a category (" + Category.known() + "), got " + ConfigFields.kind(k));
+                }
+                Category category = Category.fromWire(k.stringValue()).orElseThrow(() -> error.apply(item,
+                        "unknown category '" + k.stringValue() + "' (known: " + Category.known() + ")"));
+                if (modes.put(category, mode) != null) {
+                    throw error.apply(item, "category '" + category.wire() + "' is listed twice");
+                }
+            }
+        }
         for (Map.Entry<String, JsonNode> e : node.properties()) {
+            if (e.getKey().equals(KINDS_KEY) || e.getKey().equals(MODE_KEY)) {
+                continue;
+            }
             String field = ConfigFields.child(pointer, e.getKey());
             Mode mode = mode(e.getValue(), field, error);
             if (e.getKey().equals(DEFAULT_KEY)) {
                 fallback = mode;
             } else {
                 Category category = Category.fromWire(e.getKey()).orElseThrow(() -> error.apply(field,
-                        "unknown category '" + e.getKey() + "' (known: " + Category.known() + ", or " + DEFAULT_KEY + " for the others)"));
-                modes.put(category, mode);
+                        "unknown category '" + e.getKey() + "' (known: " + Category.known() + ", or " + DEFAULT_KEY + " for the others, or "
+                                + KINDS_KEY + " with " + MODE_KEY + ")"));
+                if (modes.put(category, mode) != null) {
+                    throw error.apply(field, "category '" + category.wire() + "' is also listed in " + KINDS_KEY + "; name it once");
+                }
             }
         }
         for (Category c : Category.values()) {
-            modes.putIfAbsent(c, fallback);
+            modes.putIfAbsent(c, fallback == null ? base.mode(c) : fallback);
         }
         return new RedactionPolicy(modes);
     }

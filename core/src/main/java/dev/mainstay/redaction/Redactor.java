@@ -48,6 +48,17 @@ public final class Redactor {
         return new Redactor(policy);
     }
 
+    private static final Redactor SECRETS = new Redactor(RedactionPolicy.NONE.with(Category.SECRET, Mode.MASK));
+
+    /**
+     * {@code text} with every secret (API key and token shapes, JWTs, private keys, credentials of
+     * an {@code Authorization} header) replaced by {@code [SECRET]}: for text that is logged or
+     * stored as an error message, such as a provider's error body. {@code null} stays {@code null}.
+     */
+    public static String scrubSecrets(String text) {
+        return text == null || text.isEmpty() ? text : SECRETS.redact(text).value();
+    }
+
     public RedactionPolicy policy() {
         return policy;
     }

@@ -56,6 +56,11 @@ public final class PromptTemplate {
         return name + "@" + ContentHash.shortForm(hash);
     }
 
+    /** Calls {@code visitor} with every variable and section name, in template order. */
+    void visit(PromptContext.NameVisitor visitor) {
+        template.visit(visitor.asMustache());
+    }
+
     public String render(JsonNode input, Map<String, JsonNode> stageOutputs) {
         Map<String, Object> context = new AnswersEveryKey();
         context.put("input", input == null ? new AnswersEveryKey() : plain(input));

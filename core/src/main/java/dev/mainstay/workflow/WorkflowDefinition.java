@@ -8,11 +8,13 @@ import dev.mainstay.contract.OutputContract;
 import dev.mainstay.fallback.FallbackRung;
 import dev.mainstay.fallback.RulesPath;
 import dev.mainstay.contract.Rule;
+import dev.mainstay.redaction.RedactionPolicy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.BiFunction;
@@ -44,6 +46,8 @@ public final class WorkflowDefinition {
     private final List<FallbackRung> fallback;
     private final Duration cacheTtl;
     private final dev.mainstay.limits.WorkflowLimits limits;
+    private final Map<String, RedactionPolicy> redaction;
+    private final Map<String, PromptContext> contexts;
     private final JsonNode document;
     private final String contentHash;
     private final String source;
@@ -59,6 +63,8 @@ public final class WorkflowDefinition {
         this.fallback = List.copyOf(b.fallback);
         this.cacheTtl = b.cacheTtl;
         this.limits = b.limits;
+        this.redaction = Map.copyOf(b.redaction);
+        this.contexts = Map.copyOf(b.contexts);
         this.concurrency = b.concurrency;
         this.priority = b.priority;
         this.document = b.document;
@@ -76,7 +82,8 @@ public final class WorkflowDefinition {
      */
     public static WorkflowDefinition parse(YamlDocument doc, BiFunction<String, String, String> promptText, Set<String> knownRoutes) {
         doc.requireObject("");
-        doc.onlyKeys("", "workflow", "version", "description", "latency", "deadline", "input", "stages", "concurrency", "priority", "fallback", "cache", "limits", "eligibility");
+        doc.onlyKeys("", "workflow", "version", "description", "latency", "deadline", "input", "stages", "concurrency", "priority", "fallback", "cache", "limits", "eligibility",
+                "redact", "context");
         Builder b = new Builder();
         b.source = doc.source();
         b.name = doc.requireText("/workflow");
@@ -116,6 +123,11 @@ public final class WorkflowDefinition {
             throw doc.error("/stages", "needs at least one stage");
         }
         Set<String> ids = new HashSet<>();
+        RedactionPolicy redact = RedactionPolicy.parse(doc.node("/redact"), "/redact", doc::error);
+        List<String> allIds = new ArrayList<>();
+        stages.values().forEach(st -> allIds.add(st.path("id").asString("")));
+        Set<String> inputFields = new java.util.LinkedHashSet<>(doc.node("/input/properties").propertyNames());
+        PromptContext context = PromptContext.parse(doc, "/context", PromptContext.ALL, inputFields, allIds);
         for (int i = 0; i < stages.size(); i++) {
             String p = "/stages/" + i;
             StageDefinition stage = stage(doc, p, promptText, knownRoutes, resolved);
@@ -123,6 +135,17 @@ public final class WorkflowDefinition {
                 throw doc.error(p + "/id", "duplicate stage id '" + stage.id() + "'");
             }
             b.stages.add(stage);
+            b.redaction.put(stage.id(), RedactionPolicy.parse(doc.node(p + "/redact"), p + "/redact", doc::error, redact));
+            PromptContext scoped = PromptContext.parse(doc, p + "/context", context, inputFields, allIds.subList(0, i));
+            if (stage instanceof ModelStage m) {
+                List<String> undeclared = scoped.undeclared(m.prompt());
+                if (!undeclared.isEmpty()) {
+                    String where = doc.has(p + "/context") ? p + "/context" : "/context";
+                    throw doc.error(where, "prompt " + m.prompt().name() + " uses " + String.join(", ", undeclared)
+                            + ", which this context does not declare; add it to the context or remove it from the prompt");
+                }
+            }
+            b.contexts.put(stage.id(), scoped);
         }
         b.fallback.addAll(fallback(doc));
         checkRules(doc, b.fallback, b.stages);
@@ -213,7 +236,7 @@ public final class WorkflowDefinition {
                 throw doc.error(p + "/" + kind, "'" + kind + "' stages are not available in this version of Mainstay; use a 'model' stage");
             }
         }
-        doc.onlyKeys(p, "id", "model", "output", "retry", "optional");
+        doc.onlyKeys(p, "id", "model", "output", "retry", "optional", "redact", "context");
         String id = doc.requireText(p + "/id");
         if (!STAGE_ID.matcher(id).matches()) {
             throw doc.error(p + "/id", "must be lowercase letters, digits, '-' or '_', got '" + id + "'");
@@ -351,6 +374,19 @@ public final class WorkflowDefinition {
     /** Per-account limits, job budget and eligibility this workflow declares. */
     public dev.mainstay.limits.WorkflowLimits limits() { return limits; }
     public int priority() { return priority; }
+
+    /**
+     * The redaction policy of a stage (its own {@code redact} block over the workflow's), before
+     * the target provider's data policy narrows it. {@link RedactionPolicy#NONE} for an unknown id.
+     */
+    public RedactionPolicy redaction(String stageId) {
+        return redaction.getOrDefault(stageId, RedactionPolicy.NONE);
+    }
+
+    /** What the prompt of a stage may see; {@link PromptContext#ALL} when nothing is declared. */
+    public PromptContext context(String stageId) {
+        return contexts.getOrDefault(stageId, PromptContext.ALL);
+    }
     /** The resolved definition (prompt texts inlined), as stored. */
     public JsonNode document() { return document; }
     public String contentHash() { return contentHash; }
@@ -379,6 +415,8 @@ public final class WorkflowDefinition {
         private final List<FallbackRung> fallback = new ArrayList<>();
         private Duration cacheTtl;
         private dev.mainstay.limits.WorkflowLimits limits = dev.mainstay.limits.WorkflowLimits.NONE;
+        private final Map<String, RedactionPolicy> redaction = new java.util.HashMap<>();
+        private final Map<String, PromptContext> contexts = new java.util.HashMap<>();
         private int concurrency;
         private int priority;
         private JsonNode document;

@@ -68,13 +68,13 @@ class RedactionPolicyTest {
                   emial: mask
                 """))
                 .isInstanceOf(ConfigException.class)
-                .hasMessage("leads/classify.yaml:4: redact.emial: unknown category 'emial' (known: " + KNOWN_CATEGORIES + ", or default for the others)");
+                .hasMessage("leads/classify.yaml:4: redact.emial: unknown category 'emial' (known: " + KNOWN_CATEGORIES + ", or default for the others, or kinds with mode)");
         assertThatThrownBy(() -> redact("redact:\n  email: hide\n"))
                 .hasMessage("leads/classify.yaml:2: redact.email: unknown mode 'hide' (known: allow, mask, tokenize, block)");
         assertThatThrownBy(() -> redact("redact:\n  email: [mask]\n"))
                 .hasMessage("leads/classify.yaml:2: redact.email: must be a mode (allow, mask, tokenize, block), got a list");
         assertThatThrownBy(() -> redact("redact: [email]\n"))
-                .hasMessage("leads/classify.yaml:1: redact: must be a mapping of category to mode, e.g. { email: tokenize, secret: block }, got a list");
+                .hasMessage("leads/classify.yaml:1: redact: must be a mapping, e.g. { kinds: [email, phone], mode: tokenize } or { email: tokenize, secret: block }, got a list");
         assertThatThrownBy(() -> redact("redact:\n  default: scramble\n"))
                 .hasMessage("leads/classify.yaml:2: redact.default: unknown mode 'scramble' (known: allow, mask, tokenize, block)");
     }
@@ -86,7 +86,7 @@ class RedactionPolicyTest {
         assertThat(RedactionPolicy.parse(Json.parse("{\"card\": \"tokenize\"}"), "tenant policy").mode(Category.CARD)).isEqualTo(Mode.TOKENIZE);
         assertThatThrownBy(() -> RedactionPolicy.parse(Map.of("passport", "mask"), "tenant policy"))
                 .isInstanceOf(ConfigException.class)
-                .hasMessage("tenant policy: passport: unknown category 'passport' (known: " + KNOWN_CATEGORIES + ", or default for the others)");
+                .hasMessage("tenant policy: passport: unknown category 'passport' (known: " + KNOWN_CATEGORIES + ", or default for the others, or kinds with mode)");
         assertThatThrownBy(() -> RedactionPolicy.parse(Map.of("email", 3), "tenant policy"))
                 .hasMessage("tenant policy: email: must be a mode (allow, mask, tokenize, block), got 3");
     }
@@ -145,5 +145,66 @@ class RedactionPolicyTest {
         assertThat(Category.fromWire("email")).contains(Category.EMAIL);
         assertThat(Category.fromWire("EMAIL")).isEmpty();
         assertThat(Mode.fromWire("block")).contains(Mode.BLOCK);
+    }
+
+    @Test
+    void kindsAndModeGiveEveryListedCategoryThatModeAndMixWithNamedCategories() {
+        RedactionPolicy p = redact("""
+                redact: { kinds: [email, phone, card], mode: tokenize, secret: block }
+                """);
+        assertThat(p.categories(Mode.TOKENIZE)).containsExactly(Category.CARD, Category.EMAIL, Category.PHONE);
+        assertThat(p.mode(Category.SECRET)).isEqualTo(Mode.BLOCK);
+        assertThat(p.categories(Mode.ALLOW)).containsExactly(Category.IBAN, Category.SSN, Category.IP);
+    }
+
+    @Test
+    void aStageBlockOverTheWorkflowsChangesOnlyWhatItNames() {
+        RedactionPolicy workflow = redact("redact: { kinds: [email, phone], mode: tokenize, secret: block }\n");
+        YamlDocument doc = YamlDocument.parse("redact: { email: mask }\n", "w.yaml");
+        RedactionPolicy stage = RedactionPolicy.parse(doc.node("/redact"), "/redact", doc::error, workflow);
+        assertThat(stage.mode(Category.EMAIL)).isEqualTo(Mode.MASK);
+        assertThat(stage.mode(Category.PHONE)).isEqualTo(Mode.TOKENIZE);
+        assertThat(stage.mode(Category.SECRET)).isEqualTo(Mode.BLOCK);
+        assertThat(RedactionPolicy.parse(doc.node("/missing"), "/missing", doc::error, workflow)).isEqualTo(workflow);
+        YamlDocument all = YamlDocument.parse("redact: { default: allow }\n", "w.yaml");
+        assertThat(RedactionPolicy.parse(all.node("/redact"), "/redact", all::error, workflow).isNone()).isTrue();
+    }
+
+    @Test
+    void kindsWithoutModeAModeWithoutKindsAndACategoryNamedTwiceAreRefusedNamingTheField() {
+        assertThatThrownBy(() -> redact("redact: { kinds: [email] }\n")).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("redact.mode").hasMessageContaining("is required with kinds");
+        assertThatThrownBy(() -> redact("redact: { mode: mask }\n")).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("redact.kinds").hasMessageContaining("default: <mode>");
+        assertThatThrownBy(() -> redact("redact: { kinds: [email, passport], mode: mask }\n")).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("redact.kinds[1]").hasMessageContaining("unknown category 'passport'");
+        assertThatThrownBy(() -> redact("redact: { kinds: email, mode: mask }\n")).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("redact.kinds").hasMessageContaining("must be a list");
+        assertThatThrownBy(() -> redact("redact: { kinds: [email], mode: mask, email: block }\n")).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("redact.email").hasMessageContaining("name it once");
+        assertThatThrownBy(() -> redact("redact: { kinds: [email], mode: erase }\n")).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("unknown mode 'erase'");
+    }
+
+    @Test
+    void anEgressRecordSplitsCountsByModeAndSurvivesItsJsonForm() {
+        RedactionPolicy p = redact("redact: { email: tokenize, phone: mask, ip: allow, default: tokenize }\n");
+        Egress e = Egress.of(p, new Report(Map.of(Category.EMAIL, 2, Category.PHONE, 1)));
+        assertThat(e.tokenized()).isEqualTo(new Report(Map.of(Category.EMAIL, 2)));
+        assertThat(e.masked()).isEqualTo(new Report(Map.of(Category.PHONE, 1)));
+        assertThat(e.notRedacted()).containsExactly(Category.IP);
+        assertThat(Json.write(e.toJson())).isEqualTo("{\"mask\":{\"phone\":1},\"tokenize\":{\"email\":2},\"block\":{},\"not_redacted\":[\"ip\"]}");
+        assertThat(Egress.fromJson(e.toJson())).isEqualTo(e);
+        assertThat(e.plus(e).tokenized().count(Category.EMAIL)).isEqualTo(4);
+        Egress refused = Egress.of(p.with(Category.SECRET, Mode.BLOCK), new Report(Map.of(Category.SECRET, 1, Category.EMAIL, 1)));
+        assertThat(refused.blocked()).isEqualTo(new Report(Map.of(Category.SECRET, 1)));
+        assertThat(refused.tokenized().isEmpty()).isTrue();
+    }
+
+    @Test
+    void secretsAreScrubbedFromTextThatIsLoggedOrStoredAsAnError() {
+        assertThat(Redactor.scrubSecrets("401: Incorrect API key provided: sk-proj-abcDEF1234567890ghijKLMNopqr; mail bob@example.com"))
+                .isEqualTo("401: Incorrect API key provided: [SECRET]; mail bob@example.com");
+        assertThat(Redactor.scrubSecrets(null)).isNull();
     }
 }

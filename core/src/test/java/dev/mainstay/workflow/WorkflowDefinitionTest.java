@@ -153,7 +153,17 @@ class WorkflowDefinitionTest {
                 Arguments.of("confidence gate on a string field", withOutput("      confidence: { field: answer, min: 0.6, below: review }"),
                         21, "stages[0].output.confidence.field", "the output schema declares 'answer' with type \"string\"; the confidence gate needs a number field"),
                 Arguments.of("confidence gate that is not a mapping", withOutput("      confidence: 0.6"),
-                        21, "stages[0].output.confidence", "must be a mapping"));
+                        21, "stages[0].output.confidence", "must be a mapping"),
+                Arguments.of("unknown redaction category", withFallback("redact: { kinds: [email, emial], mode: tokenize }"),
+                        22, "redact.kinds[1]", "unknown category 'emial'"),
+                Arguments.of("unknown redaction mode on a stage", edit(21, "    redact: { email: hide }"),
+                        21, "stages[0].redact.email", "unknown mode 'hide' (known: allow, mask, tokenize, block)"),
+                Arguments.of("context field not in the input schema", withFallback("context: { input: [txet] }"),
+                        22, "context.input[0]", "'txet' is not a property of the input schema (properties: text)"),
+                Arguments.of("context stage that is not earlier", edit(21, "    context: { input: [text], stages: [first] }"),
+                        21, "stages[0].context.stages[0]", "'first' is not an earlier stage: this stage is the first"),
+                Arguments.of("prompt uses a field its context leaves out", withFallback("context: { input: [] }"),
+                        22, "context", "prompt prompt.mustache uses input.text, which this context does not declare"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -164,6 +174,34 @@ class WorkflowDefinitionTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith(file.toAbsolutePath().normalize() + ":" + line + ": " + field + ": ")
                 .hasMessageContaining(problem);
+    }
+
+    @Test
+    void redactionAndContextAreReadPerStageOverTheWorkflows() throws IOException {
+        List<String> lines = new ArrayList<>(VALID);
+        lines.add(9, "    note: { type: string }");
+        lines.add(10, "redact: { kinds: [email, phone], mode: tokenize, secret: block }");
+        lines.add(11, "context: { input: [text] }");
+        lines.addAll(List.of(
+                "  - id: second",
+                "    model:",
+                "      prompt: prompt.mustache",
+                "      route: [small]",
+                "    output:",
+                "      schema: { type: object }",
+                "    redact: { email: mask }",
+                "    context: { input: [text, note], stages: [first] }"));
+        WorkflowDefinition d = WorkflowLoader.loadFile(write(lines), dir, ROUTES);
+
+        assertThat(d.redaction("first").toString()).isEqualTo("RedactionPolicy[secret=block, email=tokenize, phone=tokenize, others allow]");
+        assertThat(d.redaction("second").toString()).isEqualTo("RedactionPolicy[secret=block, email=mask, phone=tokenize, others allow]");
+        assertThat(d.context("first")).isEqualTo(new PromptContext(Set.of("text"), Set.of()));
+        assertThat(d.context("second")).isEqualTo(new PromptContext(Set.of("text", "note"), Set.of("first")));
+        var input = Json.object().put("text", "t").put("note", "n").put("extra", "x");
+        assertThat(d.context("first").input(input)).isEqualTo(Json.object().put("text", "t"));
+        assertThat(d.context("first").stages(java.util.Map.of("first", Json.object()))).isEmpty();
+        assertThat(d.context("unknown")).isEqualTo(PromptContext.ALL);
+        assertThat(PromptContext.ALL.input(input)).isEqualTo(input);
     }
 
     @Test

@@ -37,7 +37,13 @@ final class JobView {
             o.putNull("retry_after");
         }
         o.put("dead_letter", job.deadLetter());
-        o.set("provenance", job.provenance() == null ? Json.MAPPER.nullNode() : job.provenance().toJson());
+        ObjectNode provenance = job.provenance() == null ? null : job.provenance().toJson();
+        if (provenance != null && stages != null) {
+            // The job's provenance is its last stage's; what left the boundary is every stage's.
+            stages.stream().map(s -> s.provenance() == null ? null : s.provenance().redaction()).filter(java.util.Objects::nonNull)
+                    .reduce(dev.mainstay.redaction.Egress::plus).ifPresentOrElse(e -> provenance.set("redaction", e.toJson()), () -> provenance.remove("redaction"));
+        }
+        o.set("provenance", provenance == null ? Json.MAPPER.nullNode() : provenance);
         o.set("usage", usage(job.usage()));
         ObjectNode timings = o.putObject("timings");
         if (job.startedAt() != null) {

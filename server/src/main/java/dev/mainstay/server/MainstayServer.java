@@ -51,6 +51,15 @@ public final class MainstayServer implements AutoCloseable {
     }
 
     public static MainstayServer start(ServerConfig config, Clock clock) {
+        List<String> secrets = new java.util.ArrayList<>(config.providers().values().stream().map(spec -> switch (spec) {
+            case ServerConfig.ProviderSpec.OpenAi o -> o.config().apiKey();
+            case ServerConfig.ProviderSpec.Anthropic a -> a.config().apiKey();
+            case ServerConfig.ProviderSpec.Demo d -> "";
+        }).toList());
+        if (config.database() instanceof ServerConfig.Database.Postgres pg && pg.config().password() != null) {
+            secrets.add(pg.config().password()); // a driver message that echoes it never reaches a log
+        }
+        LogScrubber.install(secrets);
         Routes routes = new Routes(config.routes());
         List<WorkflowDefinition> definitions = WorkflowLoader.load(config.workflowsDir(), routes.names());
         Store store = switch (config.database()) {
@@ -67,6 +76,8 @@ public final class MainstayServer implements AutoCloseable {
                 case ServerConfig.ProviderSpec.Anthropic a -> new AnthropicMessagesProvider(a.config());
                 case ServerConfig.ProviderSpec.Demo d -> new DemoProvider(d.config(), random);
             }));
+            // The data policy travels with the provider: the engine narrows every call's redaction by it.
+            config.providers().forEach((name, spec) -> providers.computeIfPresent(name, (n, p) -> Provider.withDataPolicy(p, spec.dataPolicy())));
             String nodeId = "node-" + ProcessHandle.current().pid() + "-" + Long.toHexString(random.nextLong() & 0xffffffL);
             Engine engine = new Engine(store, registry, providers, routes, new PriceTable(config.prices()), clock,
                     config.engineConfig(nodeId, "mainstay/" + VERSION), random);

@@ -3,6 +3,7 @@ package dev.mainstay.server;
 import dev.mainstay.ConfigException;
 import dev.mainstay.engine.EngineConfig;
 import dev.mainstay.provider.Target;
+import dev.mainstay.redaction.ProviderDataPolicy;
 import dev.mainstay.providers.anthropic.AnthropicMessagesProvider;
 import dev.mainstay.providers.demo.DemoProvider;
 import dev.mainstay.providers.openai.OpenAiChatProvider;
@@ -64,16 +65,19 @@ public record ServerConfig(
     /** A configured provider: one of the closed set of provider kinds. */
     public sealed interface ProviderSpec {
         /** OpenAI-compatible Chat Completions. */
-        record OpenAi(OpenAiChatProvider.Config config, int concurrency) implements ProviderSpec {
+        record OpenAi(OpenAiChatProvider.Config config, int concurrency, ProviderDataPolicy dataPolicy) implements ProviderSpec {
         }
 
         /** Anthropic Messages. */
-        record Anthropic(AnthropicMessagesProvider.Config config, int concurrency) implements ProviderSpec {
+        record Anthropic(AnthropicMessagesProvider.Config config, int concurrency, ProviderDataPolicy dataPolicy) implements ProviderSpec {
         }
 
         /** The built-in demo model. */
-        record Demo(DemoProvider.Config config, int concurrency) implements ProviderSpec {
+        record Demo(DemoProvider.Config config, int concurrency, ProviderDataPolicy dataPolicy) implements ProviderSpec {
         }
+
+        /** What the provider may receive in the clear ({@code data_policy}); unrestricted by default. */
+        ProviderDataPolicy dataPolicy();
 
         default int concurrency() {
             return switch (this) {
@@ -257,6 +261,11 @@ public record ServerConfig(
         }
     }
 
+    /** A provider's {@code data_policy}: allow_all (the default), deny_all_pii or { allow: [categories] }. */
+    private static ProviderDataPolicy dataPolicy(YamlDocument doc, String p) {
+        return ProviderDataPolicy.parse(doc.node(p + "/data_policy"), p + "/data_policy", doc::error);
+    }
+
     private static Map<String, ProviderSpec> providers(YamlDocument doc, Map<String, String> env) {
         Map<String, ProviderSpec> out = new LinkedHashMap<>();
         if (doc.has("/providers")) {
@@ -267,7 +276,7 @@ public record ServerConfig(
                 String kind = doc.text(p + "/kind").orElse(name.equals("demo") ? "demo" : "openai");
                 switch (kind) {
                     case "openai" -> {
-                        doc.onlyKeys(p, "kind", "base_url", "api_key", "api_key_env", "max_tokens_field", "connect_timeout", "concurrency");
+                        doc.onlyKeys(p, "kind", "base_url", "api_key", "api_key_env", "max_tokens_field", "connect_timeout", "concurrency", "data_policy");
                         String key = apiKey(doc, p, env);
                         URI base = uri(doc, p + "/base_url", doc.text(p + "/base_url").orElse("https://api.openai.com/v1"));
                         String field = doc.text(p + "/max_tokens_field").orElse(base.getHost() != null && base.getHost().endsWith("openai.com") ? "max_completion_tokens" : "max_tokens");
@@ -276,10 +285,10 @@ public record ServerConfig(
                         }
                         out.put(name, new ProviderSpec.OpenAi(new OpenAiChatProvider.Config(name, base, key,
                                 doc.duration(p + "/connect_timeout", OpenAiChatProvider.Config.DEFAULT_CONNECT_TIMEOUT), field),
-                                doc.integer(p + "/concurrency", EngineConfig.DEFAULT_PROVIDER_CONCURRENCY, 1, 100_000)));
+                                doc.integer(p + "/concurrency", EngineConfig.DEFAULT_PROVIDER_CONCURRENCY, 1, 100_000), dataPolicy(doc, p)));
                     }
                     case "anthropic" -> {
-                        doc.onlyKeys(p, "kind", "base_url", "api_key", "api_key_env", "connect_timeout", "concurrency");
+                        doc.onlyKeys(p, "kind", "base_url", "api_key", "api_key_env", "connect_timeout", "concurrency", "data_policy");
                         String key = apiKey(doc, p, env);
                         String baseText = doc.text(p + "/base_url").orElse(AnthropicMessagesProvider.Config.DEFAULT_BASE_URL.toString());
                         URI base = uri(doc, p + "/base_url", baseText);
@@ -288,10 +297,10 @@ public record ServerConfig(
                         }
                         out.put(name, new ProviderSpec.Anthropic(new AnthropicMessagesProvider.Config(name, base, key,
                                 doc.duration(p + "/connect_timeout", AnthropicMessagesProvider.Config.DEFAULT_CONNECT_TIMEOUT)),
-                                doc.integer(p + "/concurrency", EngineConfig.DEFAULT_PROVIDER_CONCURRENCY, 1, 100_000)));
+                                doc.integer(p + "/concurrency", EngineConfig.DEFAULT_PROVIDER_CONCURRENCY, 1, 100_000), dataPolicy(doc, p)));
                     }
                     case "demo" -> {
-                        doc.onlyKeys(p, "kind", "latency", "fault_rate", "concurrency");
+                        doc.onlyKeys(p, "kind", "latency", "fault_rate", "concurrency", "data_policy");
                         Duration min = DemoProvider.Config.DEFAULT.minLatency();
                         Duration max = DemoProvider.Config.DEFAULT.maxLatency();
                         if (doc.has(p + "/latency")) {
@@ -310,7 +319,7 @@ public record ServerConfig(
                             }
                             rate = n.asDouble();
                         }
-                        out.put(name, new ProviderSpec.Demo(new DemoProvider.Config(min, max, rate), doc.integer(p + "/concurrency", EngineConfig.DEFAULT_PROVIDER_CONCURRENCY, 1, 100_000)));
+                        out.put(name, new ProviderSpec.Demo(new DemoProvider.Config(min, max, rate), doc.integer(p + "/concurrency", EngineConfig.DEFAULT_PROVIDER_CONCURRENCY, 1, 100_000), dataPolicy(doc, p)));
                     }
                     default -> throw doc.error(p + "/kind", "unknown provider kind '" + kind + "' (known: openai, anthropic, demo)");
                 }
@@ -321,7 +330,7 @@ public record ServerConfig(
             URI uri = envUri(env, "OPENAI_BASE_URL", "https://api.openai.com/v1");
             String field = uri.getHost().endsWith("openai.com") ? "max_completion_tokens" : "max_tokens";
             out.put("openai", new ProviderSpec.OpenAi(new OpenAiChatProvider.Config("openai", uri, openAiKey.strip(),
-                    OpenAiChatProvider.Config.DEFAULT_CONNECT_TIMEOUT, field), EngineConfig.DEFAULT_PROVIDER_CONCURRENCY));
+                    OpenAiChatProvider.Config.DEFAULT_CONNECT_TIMEOUT, field), EngineConfig.DEFAULT_PROVIDER_CONCURRENCY, ProviderDataPolicy.UNRESTRICTED));
         }
         String anthropicKey = env.get("ANTHROPIC_API_KEY");
         if (anthropicKey != null && !anthropicKey.isBlank() && !out.containsKey("anthropic")) {
@@ -330,10 +339,10 @@ public record ServerConfig(
                 throw new ConfigException("ANTHROPIC_BASE_URL: is the API root without /v1, e.g. https://api.anthropic.com; Mainstay posts to <base_url>/v1/messages");
             }
             out.put("anthropic", new ProviderSpec.Anthropic(new AnthropicMessagesProvider.Config("anthropic", uri, anthropicKey.strip(),
-                    AnthropicMessagesProvider.Config.DEFAULT_CONNECT_TIMEOUT), EngineConfig.DEFAULT_PROVIDER_CONCURRENCY));
+                    AnthropicMessagesProvider.Config.DEFAULT_CONNECT_TIMEOUT), EngineConfig.DEFAULT_PROVIDER_CONCURRENCY, ProviderDataPolicy.UNRESTRICTED));
         }
         if (!out.containsKey("demo")) {
-            out.put("demo", new ProviderSpec.Demo(DemoProvider.Config.DEFAULT, EngineConfig.DEFAULT_PROVIDER_CONCURRENCY));
+            out.put("demo", new ProviderSpec.Demo(DemoProvider.Config.DEFAULT, EngineConfig.DEFAULT_PROVIDER_CONCURRENCY, ProviderDataPolicy.UNRESTRICTED));
         }
         return out;
     }

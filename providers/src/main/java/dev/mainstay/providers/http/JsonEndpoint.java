@@ -2,6 +2,7 @@ package dev.mainstay.providers.http;
 
 import dev.mainstay.Json;
 import dev.mainstay.provider.ProviderOutcome;
+import dev.mainstay.redaction.Redactor;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -70,12 +71,16 @@ public final class JsonEndpoint {
         return answered.apply(response, Duration.ofNanos(System.nanoTime() - started));
     }
 
-    /** Text from a provider, on one line and at most a few hundred characters, for error details. */
+    /**
+     * Text from a provider, on one line and at most a few hundred characters, for error details.
+     * Secret shapes (an API key quoted back in an authentication error, say) become {@code [SECRET]}
+     * before the text is cut, so no part of one is kept.
+     */
     public static String abbreviate(String s) {
         if (s == null || s.isBlank()) {
             return "(empty body)";
         }
-        String one = s.strip().replaceAll("\\s+", " ");
+        String one = Redactor.scrubSecrets(s.strip()).replaceAll("\\s+", " ");
         return one.length() <= MAX_DETAIL ? one : one.substring(0, MAX_DETAIL) + "…";
     }
 
