@@ -23,10 +23,19 @@ public final class Json {
 
     /** A mapper whose parser refuses documents nested deeper than {@code maxDepth}. */
     public static JsonMapper mapper(int maxDepth) {
+        return mapper(maxDepth, 50_000_000);
+    }
+
+    /**
+     * A mapper whose parser refuses documents nested deeper than {@code maxDepth} and strings
+     * (values and field names) longer than {@code maxStringLength} characters.
+     */
+    public static JsonMapper mapper(int maxDepth, int maxStringLength) {
         JsonFactory factory = JsonFactory.builder()
                 .streamReadConstraints(StreamReadConstraints.builder()
                         .maxNestingDepth(maxDepth)
-                        .maxStringLength(50_000_000)
+                        .maxStringLength(maxStringLength)
+                        .maxNameLength(Math.min(maxStringLength, 50_000))
                         .build())
                 .build();
         return JsonMapper.builder(factory)

@@ -46,6 +46,7 @@ public final class WorkflowDefinition {
     private final List<FallbackRung> fallback;
     private final Duration cacheTtl;
     private final dev.mainstay.limits.WorkflowLimits limits;
+    private final dev.mainstay.access.WorkflowAccess access;
     private final Map<String, RedactionPolicy> redaction;
     private final Map<String, PromptContext> contexts;
     private final JsonNode document;
@@ -63,6 +64,7 @@ public final class WorkflowDefinition {
         this.fallback = List.copyOf(b.fallback);
         this.cacheTtl = b.cacheTtl;
         this.limits = b.limits;
+        this.access = b.access;
         this.redaction = Map.copyOf(b.redaction);
         this.contexts = Map.copyOf(b.contexts);
         this.concurrency = b.concurrency;
@@ -83,7 +85,7 @@ public final class WorkflowDefinition {
     public static WorkflowDefinition parse(YamlDocument doc, BiFunction<String, String, String> promptText, Set<String> knownRoutes) {
         doc.requireObject("");
         doc.onlyKeys("", "workflow", "version", "description", "latency", "deadline", "input", "stages", "concurrency", "priority", "fallback", "cache", "limits", "eligibility",
-                "redact", "context");
+                "redact", "context", "access");
         Builder b = new Builder();
         b.source = doc.source();
         b.name = doc.requireText("/workflow");
@@ -159,6 +161,7 @@ public final class WorkflowDefinition {
             b.cacheTtl = ttl;
         }
         b.limits = dev.mainstay.limits.WorkflowLimits.parse(doc);
+        b.access = dev.mainstay.access.WorkflowAccess.parse(doc);
         b.document = resolved;
         return new WorkflowDefinition(b);
     }
@@ -373,6 +376,8 @@ public final class WorkflowDefinition {
     public Optional<Duration> cacheTtl() { return Optional.ofNullable(cacheTtl); }
     /** Per-account limits, job budget and eligibility this workflow declares. */
     public dev.mainstay.limits.WorkflowLimits limits() { return limits; }
+    /** Which key roles may run this workflow and read its jobs. */
+    public dev.mainstay.access.WorkflowAccess access() { return access; }
     public int priority() { return priority; }
 
     /**
@@ -415,6 +420,7 @@ public final class WorkflowDefinition {
         private final List<FallbackRung> fallback = new ArrayList<>();
         private Duration cacheTtl;
         private dev.mainstay.limits.WorkflowLimits limits = dev.mainstay.limits.WorkflowLimits.NONE;
+        private dev.mainstay.access.WorkflowAccess access = dev.mainstay.access.WorkflowAccess.ANY;
         private final Map<String, RedactionPolicy> redaction = new java.util.HashMap<>();
         private final Map<String, PromptContext> contexts = new java.util.HashMap<>();
         private int concurrency;

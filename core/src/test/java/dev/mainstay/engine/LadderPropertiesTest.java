@@ -364,6 +364,9 @@ class LadderPropertiesTest {
         @Override public Optional<Account> account(String id) { throw unused(); }
         @Override public boolean addApiKey(ApiKey key) { throw unused(); }
         @Override public Optional<Principal> principalForKeyHash(String keyHash) { throw unused(); }
+        @Override public Optional<ApiKey> apiKeyByHash(String keyHash) { throw unused(); }
+        @Override public List<ApiKey> apiKeys(String accountId) { throw unused(); }
+        @Override public Optional<ApiKey> revokeApiKey(String accountId, String keyId, Instant at) { throw unused(); }
         @Override public SubmitOutcome submit(NewJob job, dev.mainstay.limits.Admission admission) { throw unused(); }
         @Override public dev.mainstay.limits.AccountLimits limits(String accountId) { throw unused(); }
         @Override public void setLimits(String accountId, dev.mainstay.limits.AccountLimits limits, String actor, Instant at) { throw unused(); }

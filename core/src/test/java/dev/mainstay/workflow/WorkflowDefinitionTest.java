@@ -154,6 +154,12 @@ class WorkflowDefinitionTest {
                         21, "stages[0].output.confidence.field", "the output schema declares 'answer' with type \"string\"; the confidence gate needs a number field"),
                 Arguments.of("confidence gate that is not a mapping", withOutput("      confidence: 0.6"),
                         21, "stages[0].output.confidence", "must be a mapping"),
+                Arguments.of("access that is a list", withFallback("access: [member]"), 22, "access", "must be a mapping, got a list"),
+                Arguments.of("typo in access", withFallback("access: { runs: [member] }"), 22, "access.runs", "unknown field (allowed here: run, read)"),
+                Arguments.of("empty run roles", withFallback("access: { run: [] }"), 22, "access.run", "must be a non-empty list of role names"),
+                Arguments.of("run roles that are a string", withFallback("access: { run: member }"), 22, "access.run", "must be a non-empty list of role names"),
+                Arguments.of("bad role name", withFallback("access:", "  read: [member, Support Agent]"), 23, "access.read[1]", "'Support Agent' is not a role name"),
+                Arguments.of("role that is not a string", withFallback("access:", "  read: [member, { a: 1 }]"), 23, "access.read[1]", "must be a string"),
                 Arguments.of("unknown redaction category", withFallback("redact: { kinds: [email, emial], mode: tokenize }"),
                         22, "redact.kinds[1]", "unknown category 'emial'"),
                 Arguments.of("unknown redaction mode on a stage", edit(21, "    redact: { email: hide }"),
@@ -262,6 +268,26 @@ class WorkflowDefinitionTest {
     void unknownRoutesAreNotCheckedWhenNoRoutesAreGiven() throws IOException {
         WorkflowDefinition d = WorkflowLoader.loadFile(write(edit(14, "      route: [anything]")), dir, Set.of());
         assertThat(((ModelStage) d.stages().getFirst()).route()).containsExactly("anything");
+    }
+
+    @Test
+    void accessRolesAreReadAndAbsentMeansAnyKey() throws IOException {
+        WorkflowDefinition open = WorkflowLoader.loadFile(write(VALID), dir, ROUTES);
+        assertThat(open.access()).isEqualTo(dev.mainstay.access.WorkflowAccess.ANY);
+        WorkflowDefinition d = WorkflowLoader.loadFile(write(withFallback("access: { run: [agent], read: [agent, auditor] }")), dir, ROUTES);
+        assertThat(d.access().run()).containsExactly("agent");
+        assertThat(d.access().read()).containsExactlyInAnyOrder("agent", "auditor");
+        var agent = new dev.mainstay.access.Principal("acct", "key_a", Set.of("agent"), false);
+        var auditor = new dev.mainstay.access.Principal("acct", "key_b", Set.of("auditor"), false);
+        var none = new dev.mainstay.access.Principal("acct", "key_c", Set.of(), false);
+        assertThat(d.access().mayRun(agent)).isTrue();
+        assertThat(d.access().mayRun(auditor)).isFalse();
+        assertThat(d.access().mayRead(auditor)).isTrue();
+        assertThat(d.access().mayRead(none)).isFalse();
+        assertThat(open.access().mayRun(none)).isTrue();
+        WorkflowDefinition readOnly = WorkflowLoader.loadFile(write(withFallback("access:", "  read: [auditor]")), dir, ROUTES);
+        assertThat(readOnly.access().mayRun(none)).as("run left out: any key").isTrue();
+        assertThat(WorkflowDefinition.fromStored(Json.canonical(d.document()), "stored").access()).isEqualTo(d.access());
     }
 
     @Test

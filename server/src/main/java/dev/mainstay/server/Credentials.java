@@ -47,8 +47,8 @@ record Credentials(String demoApiKey, String adminKey) {
         }
         store.createAccount(new Account(DEMO_ACCOUNT, "Demo", "free", now));
         store.createAccount(new Account(OPERATOR_ACCOUNT, "Operator", "internal", now));
-        store.addApiKey(new ApiKey("key_demo_" + ApiKeys.hash(demo).substring(0, 12), DEMO_ACCOUNT, ApiKeys.hash(demo), ApiKeys.prefix(demo), Set.of("member"), false, now));
-        store.addApiKey(new ApiKey("key_admin_" + ApiKeys.hash(admin).substring(0, 12), OPERATOR_ACCOUNT, ApiKeys.hash(admin), ApiKeys.prefix(admin), Set.of("admin"), true, now));
+        store.addApiKey(new ApiKey("key_demo_" + ApiKeys.hash(demo).substring(0, 12), DEMO_ACCOUNT, ApiKeys.hash(demo), ApiKeys.prefix(demo), Set.of("member"), false, now, "demo", null, null));
+        store.addApiKey(new ApiKey("key_admin_" + ApiKeys.hash(admin).substring(0, 12), OPERATOR_ACCOUNT, ApiKeys.hash(admin), ApiKeys.prefix(admin), Set.of("admin"), true, now, "admin", null, null));
         return new Credentials(demo, admin);
     }
 

@@ -1,15 +1,15 @@
 package dev.mainstay.server;
 
+import static dev.mainstay.server.ApiException.refuse;
+
 import dev.mainstay.ErrorCode;
 import dev.mainstay.Json;
 import dev.mainstay.MainstayException;
 import dev.mainstay.engine.LimitExceededException;
 import dev.mainstay.limits.AccountLimits;
 import dev.mainstay.usage.UsageQuery;
-import dev.mainstay.access.Account;
-import dev.mainstay.access.ApiKey;
-import dev.mainstay.access.ApiKeys;
 import dev.mainstay.access.Principal;
+import dev.mainstay.access.WorkflowAccess;
 import dev.mainstay.contract.InvalidInputException;
 import dev.mainstay.contract.Violation;
 import dev.mainstay.engine.Engine;
@@ -18,7 +18,6 @@ import dev.mainstay.review.Review;
 import dev.mainstay.review.ReviewQuery;
 import dev.mainstay.job.Job;
 import dev.mainstay.job.JobEvent;
-import dev.mainstay.job.JobIds;
 import dev.mainstay.job.JobPage;
 import dev.mainstay.job.JobQuery;
 import dev.mainstay.job.JobStatus;
@@ -31,8 +30,6 @@ import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -41,16 +38,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import tools.jackson.core.JacksonException;
-import tools.jackson.core.exc.StreamConstraintsException;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -75,8 +68,9 @@ final class HttpApi {
     private final Store store;
     private final ServerConfig config;
     private final Clock clock;
-    private final JsonMapper requestMapper;
-    private final JobIds ids;
+    private final Authenticator auth;
+    private final RequestBody bodies;
+    private final KeysApi keys;
     private volatile boolean stopping;
 
     HttpApi(Engine engine, WorkflowRegistry registry, Store store, ServerConfig config, Clock clock) {
@@ -85,24 +79,13 @@ final class HttpApi {
         this.store = store;
         this.config = config;
         this.clock = clock;
-        this.requestMapper = Json.mapper(config.maxJsonDepth());
-        this.ids = new JobIds(clock);
+        this.auth = new Authenticator(store, clock, new AuthThrottle(config.hardening().authFailures(), config.hardening().authFailureWindow(), clock));
+        this.bodies = new RequestBody(config);
+        this.keys = new KeysApi(store, clock, auth, bodies);
     }
 
     void markStopping() {
         stopping = true;
-    }
-
-    /** A reply: status, JSON body and extra headers. */
-    private record Reply(int status, JsonNode body, List<String[]> headers) {
-        static Reply json(int status, JsonNode body) {
-            return new Reply(status, body, new ArrayList<>());
-        }
-
-        Reply header(String name, String value) {
-            headers.add(new String[] {name, value});
-            return this;
-        }
     }
 
     void handle(ServerRequest req, ServerResponse res) {
@@ -144,8 +127,7 @@ final class HttpApi {
         res.status(Status.create(reply.status()));
         boolean problem = reply.status() >= 400;
         res.header(HeaderNames.CONTENT_TYPE, problem ? "application/problem+json" : "application/json");
-        res.header(HeaderNames.CACHE_CONTROL, "no-store");
-        res.header("X-Content-Type-Options", "nosniff");
+        SecurityHeaders.apply(res);
         for (String[] h : reply.headers()) {
             res.header(h[0], h[1]);
         }
@@ -159,26 +141,6 @@ final class HttpApi {
             r.header("WWW-Authenticate", "Bearer realm=\"mainstay\"");
         }
         return r;
-    }
-
-    /** A refusal raised inside the API layer, with the headers it needs. */
-    private static final class ApiException extends MainstayException {
-        final Problem problem;
-        final List<String[]> headers = new ArrayList<>();
-
-        ApiException(Problem problem) {
-            super(problem.code(), problem.detail(), null, false);
-            this.problem = problem;
-        }
-
-        ApiException header(String name, String value) {
-            headers.add(new String[] {name, value});
-            return this;
-        }
-    }
-
-    private static ApiException refuse(ErrorCode code, String detail) {
-        return new ApiException(Problem.of(code, detail));
     }
 
     // ---- routing -------------------------------------------------------------------------------
@@ -195,45 +157,49 @@ final class HttpApi {
             }
             case "/v1/workflows" -> {
                 allow(method, "GET");
-                authenticate(req);
+                auth.authenticate(req);
                 return workflows();
             }
             case "/v1/jobs" -> {
                 allow(method, "GET");
-                return listJobs(authenticate(req), req);
+                return listJobs(auth.authenticate(req), req);
             }
             case "/v1/admin/targets" -> {
                 allow(method, "GET");
-                admin(req);
+                auth.admin(req);
                 return targets();
             }
             case "/v1/admin/accounts" -> {
                 allow(method, "POST");
-                return createAccount(admin(req), req);
+                return keys.createAccount(auth.admin(req), req);
             }
             case "/v1/usage" -> {
                 allow(method, "GET");
-                Principal p = authenticate(req);
+                Principal p = auth.authenticate(req);
                 return usage(p.accountId(), req, false);
             }
             case "/v1/admin/usage" -> {
                 allow(method, "GET");
-                admin(req);
+                auth.admin(req);
                 return usage(req.query().first("account").asOptional().orElse(null), req, true);
             }
             default -> {
                 // handled below
             }
         }
+        Reply keyReply = keys.route(method, path, req);
+        if (keyReply != null) {
+            return keyReply;
+        }
         Matcher limits = LIMITS_PATH.matcher(path);
         if (limits.matches()) {
-            Principal admin = admin(req);
+            Principal admin = auth.admin(req);
             String account = limits.group(1);
             if (store.account(account).isEmpty()) {
                 throw refuse(ErrorCode.NOT_FOUND, "no account '" + account + "'");
             }
             if (method.equals("PUT")) {
-                AccountLimits set = AccountLimits.fromJson(jsonBody(req));
+                AccountLimits set = AccountLimits.fromJson(bodies.json(req));
                 LOG.info("limits of account {} set by {}: {}", account, admin.keyId(), set.toJson());
                 return Reply.json(200, limitsView(account, engine.setLimits(account, set, admin.keyId())));
             }
@@ -245,24 +211,24 @@ final class HttpApi {
         Matcher review = REVIEW_PATH.matcher(path);
         if (path.equals("/v1/reviews")) {
             allow(method, "GET");
-            return listReviews(authenticate(req), req);
+            return listReviews(auth.authenticate(req), req);
         }
         if (review.matches()) {
             String id = review.group(1);
-            Principal p = authenticate(req);
+            Principal p = auth.authenticate(req);
             if (review.group(2) == null) {
                 allow(method, "GET");
-                return Reply.json(200, ReviewView.render(store.review(id).filter(r -> r.accountId().equals(p.accountId()))
-                        .orElseThrow(() -> new ReviewNotFoundException(id))));
+                return Reply.json(200, ReviewView.render(readableReview(p, id)));
             }
             allow(method, "POST");
+            readableReview(p, id);
             return decide(p, id, req);
         }
         Matcher diff = DIFF_PATH.matcher(path);
         if (diff.matches()) {
-            Principal p = authenticate(req);
+            Principal p = auth.authenticate(req);
             allow(method, "GET");
-            return Reply.json(200, JobDiff.render(engine.job(p.accountId(), diff.group(1)), engine.job(p.accountId(), diff.group(2))));
+            return Reply.json(200, JobDiff.render(readableJob(p, diff.group(1)), readableJob(p, diff.group(2))));
         }
         Matcher job = JOB_PATH.matcher(path);
         if (job.matches()) {
@@ -270,24 +236,26 @@ final class HttpApi {
             String action = job.group(3);
             if (action == null) {
                 allow(method, "GET");
-                Principal p = authenticate(req);
-                Job j = engine.job(p.accountId(), id);
+                Principal p = auth.authenticate(req);
+                Job j = readableJob(p, id);
                 return Reply.json(200, JobView.render(j, store.stages(id), clock.instant()));
             }
             switch (action) {
                 case "events" -> {
                     allow(method, "GET");
-                    return events(authenticate(req), id, req);
+                    return events(auth.authenticate(req), id, req);
                 }
                 case "cancel" -> {
                     allow(method, "POST");
-                    Principal p = authenticate(req);
+                    Principal p = auth.authenticate(req);
+                    runnableJob(p, id);
                     Job j = engine.cancel(p.accountId(), id);
                     return Reply.json(200, JobView.render(j, store.stages(id), clock.instant()));
                 }
                 default -> {
                     allow(method, "POST");
-                    Principal p = authenticate(req);
+                    Principal p = auth.authenticate(req);
+                    runnableJob(p, id);
                     Job j = engine.replay(p.accountId(), id);
                     return Reply.json(202, JobView.render(j, store.stages(id), clock.instant())).header("Location", "/v1/jobs/" + id);
                 }
@@ -300,90 +268,75 @@ final class HttpApi {
             String name = path.substring(4);
             Optional<WorkflowDefinition> workflow = registry.active(name);
             if (workflow.isPresent()) {
-                Principal principal = authenticate(req);
+                Principal principal = auth.authenticate(req);
                 allow(method, "POST");
+                if (!workflow.get().access().mayRun(principal)) {
+                    throw refuse(ErrorCode.FORBIDDEN, "this key may not run " + name + ": it needs one of the roles "
+                            + sorted(workflow.get().access().run()) + " and has " + sorted(principal.roles()));
+                }
                 return submit(principal, workflow.get(), req);
             }
             if (method.equals("POST")) {
-                authenticate(req);
+                auth.authenticate(req);
                 throw refuse(ErrorCode.UNKNOWN_WORKFLOW, "no workflow '" + name + "'; GET /v1/workflows lists the workflows this server runs");
             }
         }
         throw refuse(ErrorCode.NOT_FOUND, "no resource at " + path + "; the API is described in docs/api.md");
     }
 
+    // ---- permissions ---------------------------------------------------------------------------
+
+    /**
+     * Which roles a workflow's jobs need: the active version's rules, so that tightening
+     * {@code access} in a new version also covers the jobs of older ones.
+     */
+    private WorkflowAccess access(String workflow, int version) {
+        return registry.active(workflow).or(() -> registry.version(workflow, version)).map(WorkflowDefinition::access).orElse(WorkflowAccess.ANY);
+    }
+
+    /** The caller's job {@code id}, which its key may read; another account's job is simply not found. */
+    private Job readableJob(Principal p, String id) {
+        Job job = engine.job(p.accountId(), id);
+        WorkflowAccess access = access(job.workflow(), job.workflowVersion());
+        if (!access.mayRead(p)) {
+            throw refuse(ErrorCode.FORBIDDEN, "this key may not read jobs of " + job.workflow() + ": it needs one of the roles "
+                    + sorted(access.read()) + " and has " + sorted(p.roles()));
+        }
+        return job;
+    }
+
+    /** The caller's job {@code id}, which its key may run again or cancel. */
+    private Job runnableJob(Principal p, String id) {
+        Job job = engine.job(p.accountId(), id);
+        WorkflowAccess access = access(job.workflow(), job.workflowVersion());
+        if (!access.mayRun(p)) {
+            throw refuse(ErrorCode.FORBIDDEN, "this key may not run or cancel jobs of " + job.workflow() + ": it needs one of the roles "
+                    + sorted(access.run()) + " and has " + sorted(p.roles()));
+        }
+        return job;
+    }
+
+    private Review readableReview(Principal p, String id) {
+        Review review = store.review(id).filter(r -> r.accountId().equals(p.accountId())).orElseThrow(() -> new ReviewNotFoundException(id));
+        WorkflowAccess access = registry.active(review.workflow()).map(WorkflowDefinition::access).orElse(WorkflowAccess.ANY);
+        if (!access.mayRead(p)) {
+            throw refuse(ErrorCode.FORBIDDEN, "this key may not read or decide reviews of " + review.workflow() + ": it needs one of the roles "
+                    + sorted(access.read()) + " and has " + sorted(p.roles()));
+        }
+        return review;
+    }
+
+    private boolean mayRead(Principal p, String workflow) {
+        return registry.active(workflow).map(WorkflowDefinition::access).orElse(WorkflowAccess.ANY).mayRead(p);
+    }
+
+    private static List<String> sorted(Set<String> roles) {
+        return roles.stream().sorted().toList();
+    }
+
     private static void allow(String method, String allowed) {
         if (!method.equals(allowed)) {
             throw new ApiException(Problem.of(ErrorCode.METHOD_NOT_ALLOWED, method + " is not allowed here; use " + allowed)).header("Allow", allowed);
-        }
-    }
-
-    // ---- authentication ------------------------------------------------------------------------
-
-    private Principal authenticate(ServerRequest req) {
-        Optional<String> header = req.headers().first(HeaderNames.AUTHORIZATION);
-        if (header.isEmpty()) {
-            throw refuse(ErrorCode.UNAUTHORIZED, "missing API key: send 'Authorization: Bearer <api key>'");
-        }
-        String value = header.get().strip();
-        if (value.length() < 8 || !value.substring(0, 7).equalsIgnoreCase("bearer ")) {
-            throw refuse(ErrorCode.UNAUTHORIZED, "the Authorization header must be 'Bearer <api key>'");
-        }
-        String secret = value.substring(7).strip();
-        if (secret.isEmpty() || secret.length() > 512) {
-            throw refuse(ErrorCode.UNAUTHORIZED, "the API key is not valid");
-        }
-        return store.principalForKeyHash(ApiKeys.hash(secret))
-                .orElseThrow(() -> refuse(ErrorCode.UNAUTHORIZED, "the API key is not valid (unknown or revoked)"));
-    }
-
-    private Principal admin(ServerRequest req) {
-        Principal p = authenticate(req);
-        if (!p.admin()) {
-            throw refuse(ErrorCode.FORBIDDEN, "this endpoint needs an admin key; the key sent belongs to an account");
-        }
-        return p;
-    }
-
-    // ---- request bodies ------------------------------------------------------------------------
-
-    private JsonNode jsonBody(ServerRequest req) {
-        Optional<String> contentType = req.headers().first(HeaderNames.CONTENT_TYPE);
-        String type = contentType.map(t -> t.split(";", 2)[0].strip().toLowerCase(Locale.ROOT)).orElse("");
-        if (!(type.equals("application/json") || (type.startsWith("application/") && type.endsWith("+json")))) {
-            throw refuse(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "the body must be JSON: send 'Content-Type: application/json'"
-                    + (type.isEmpty() ? " (no Content-Type was sent)" : " (got '" + type + "')"));
-        }
-        long max = config.maxBodyBytes();
-        OptionalLong declared = req.headers().contentLength();
-        if (declared.isPresent() && declared.getAsLong() > max) {
-            throw refuse(ErrorCode.PAYLOAD_TOO_LARGE, "the body is " + declared.getAsLong() + " bytes; the limit is " + max + " bytes");
-        }
-        byte[] bytes;
-        try (InputStream in = req.content().inputStream()) {
-            bytes = in.readNBytes((int) max + 1);
-        } catch (IOException | RuntimeException e) {
-            throw refuse(ErrorCode.INVALID_INPUT, "the request body could not be read: " + e.getMessage());
-        }
-        if (bytes.length > max) {
-            throw refuse(ErrorCode.PAYLOAD_TOO_LARGE, "the body is larger than the limit of " + max + " bytes");
-        }
-        if (bytes.length == 0) {
-            throw refuse(ErrorCode.INVALID_INPUT, "the request body is empty; send a JSON object");
-        }
-        try {
-            JsonNode node = requestMapper.readTree(bytes);
-            if (node == null || node.isMissingNode()) {
-                throw refuse(ErrorCode.INVALID_INPUT, "the request body is empty; send a JSON object");
-            }
-            return node;
-        } catch (StreamConstraintsException e) {
-            throw refuse(ErrorCode.INVALID_INPUT, "the JSON body is nested too deeply or too large (at most " + config.maxJsonDepth() + " levels)");
-        } catch (JacksonException e) {
-            String msg = e.getOriginalMessage() == null ? "unreadable" : e.getOriginalMessage().split("\n", 2)[0];
-            var loc = e.getLocation();
-            throw refuse(ErrorCode.INVALID_INPUT, "the body is not valid JSON" + (loc == null ? "" : " (line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ")")
-                    + ": " + msg);
         }
     }
 
@@ -454,7 +407,7 @@ final class HttpApi {
             throw new ApiException(new Problem(400, ErrorCode.INVALID_INPUT, "Idempotency-Key must be 1 to 255 visible ASCII characters",
                     false, Optional.empty(), List.of(Problem.FieldError.parameter("Idempotency-Key", "1 to 255 visible ASCII characters"))));
         }
-        JsonNode body = jsonBody(req);
+        JsonNode body = bodies.json(req);
         Engine.Submission submission = engine.submit(principal, workflow, body, key.orElse(null));
         Job job = submission.job();
 
@@ -519,10 +472,16 @@ final class HttpApi {
         if (!errors.isEmpty()) {
             throw new ApiException(new Problem(400, ErrorCode.INVALID_INPUT, "invalid query parameters", false, Optional.empty(), errors));
         }
+        if (workflow != null && !mayRead(principal, workflow)) {
+            throw refuse(ErrorCode.FORBIDDEN, "this key may not read jobs of " + workflow + ": it needs one of the roles "
+                    + sorted(registry.active(workflow).map(w -> w.access().read()).orElse(Set.of())) + " and has " + sorted(principal.roles()));
+        }
         JobPage page = store.jobs(new JobQuery(principal.accountId(), workflow, status, deadLetter, limit, cursor));
         Instant now = clock.instant();
         ArrayNode jobs = Json.array();
-        page.jobs().forEach(j -> jobs.add(JobView.render(j, null, now)));
+        // Jobs of workflows the key may not read are left out of the page, which may then be
+        // shorter than the limit; next_cursor still continues after the whole page.
+        page.jobs().stream().filter(j -> mayRead(principal, j.workflow())).forEach(j -> jobs.add(JobView.render(j, null, now)));
         ObjectNode out = Json.object();
         out.set("jobs", jobs);
         out.put("next_cursor", page.nextCursor().orElse(null));
@@ -530,7 +489,7 @@ final class HttpApi {
     }
 
     private Reply events(Principal principal, String jobId, ServerRequest req) {
-        engine.job(principal.accountId(), jobId);
+        readableJob(principal, jobId);
         long after = 0;
         Optional<String> afterText = req.query().first("after").asOptional();
         if (afterText.isPresent()) {
@@ -571,7 +530,7 @@ final class HttpApi {
         }
         List<Review> reviews = store.reviews(new ReviewQuery(principal.accountId(), status, query.first("workflow").asOptional().orElse(null), limit, cursor));
         ArrayNode list = Json.array();
-        reviews.forEach(r -> list.add(ReviewView.render(r)));
+        reviews.stream().filter(r -> mayRead(principal, r.workflow())).forEach(r -> list.add(ReviewView.render(r)));
         ObjectNode out = Json.object();
         out.set("reviews", list);
         out.put("next_cursor", reviews.size() == limit ? reviews.getLast().id() : null);
@@ -579,7 +538,7 @@ final class HttpApi {
     }
 
     private Reply decide(Principal principal, String reviewId, ServerRequest req) {
-        JsonNode body = jsonBody(req);
+        JsonNode body = bodies.json(req);
         if (!body.isObject()) {
             throw new InvalidInputException("the body must be a JSON object", List.of(new Violation("", "expected an object")));
         }
@@ -707,64 +666,5 @@ final class HttpApi {
             errors.add(Problem.FieldError.parameter(parameter, "must be a date (2026-11-01) or an RFC 3339 time (2026-11-01T00:00:00Z); got '" + t + "'"));
             return null;
         }
-    }
-
-    private Reply createAccount(Principal admin, ServerRequest req) {
-        JsonNode body = jsonBody(req);
-        List<Violation> errors = new ArrayList<>();
-        if (!body.isObject()) {
-            throw new InvalidInputException("the body must be a JSON object", List.of(new Violation("", "expected an object")));
-        }
-        for (String field : body.propertyNames()) {
-            if (!Set.of("name", "plan", "roles").contains(field)) {
-                errors.add(new Violation("/" + field, "unknown field (allowed: name, plan, roles)"));
-            }
-        }
-        JsonNode name = body.get("name");
-        if (name == null || !name.isString() || name.stringValue().isBlank() || name.stringValue().length() > 200) {
-            errors.add(new Violation("/name", "required: a non-empty string of at most 200 characters"));
-        }
-        JsonNode plan = body.get("plan");
-        if (plan != null && (!plan.isString() || !plan.stringValue().matches("[a-z0-9_-]{1,40}"))) {
-            errors.add(new Violation("/plan", "must be a short lowercase word such as free, pro or enterprise"));
-        }
-        List<String> roles = new ArrayList<>();
-        JsonNode rolesNode = body.get("roles");
-        if (rolesNode != null) {
-            if (!rolesNode.isArray()) {
-                errors.add(new Violation("/roles", "must be a list of role names"));
-            } else {
-                for (int i = 0; i < rolesNode.size(); i++) {
-                    JsonNode r = rolesNode.get(i);
-                    if (!r.isString() || !r.stringValue().matches("[a-z0-9_-]{1,40}")) {
-                        errors.add(new Violation("/roles/" + i, "must be a short lowercase role name"));
-                    } else {
-                        roles.add(r.stringValue());
-                    }
-                }
-            }
-        } else {
-            roles.add("member");
-        }
-        if (!errors.isEmpty()) {
-            throw new InvalidInputException("the account request is not valid", errors);
-        }
-        Instant now = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
-        Account account = new Account(ids.next("acct"), name.stringValue().strip(), plan == null ? "free" : plan.stringValue(), now);
-        store.createAccount(account);
-        String secret = ApiKeys.newSecret(false);
-        ApiKey key = new ApiKey(ids.next("key"), account.id(), ApiKeys.hash(secret), ApiKeys.prefix(secret), Set.copyOf(roles), false, now);
-        store.addApiKey(key);
-        LOG.info("account {} created by {}", account.id(), admin.keyId());
-        ObjectNode out = Json.object();
-        out.putObject("account").put("id", account.id()).put("name", account.name()).put("plan", account.plan()).put("created_at", now.toString());
-        ObjectNode k = out.putObject("api_key");
-        k.put("id", key.id());
-        k.put("secret", secret);
-        k.put("prefix", key.prefix());
-        ArrayNode r = k.putArray("roles");
-        roles.forEach(r::add);
-        out.put("note", "the secret is shown once; only its hash is stored");
-        return Reply.json(201, out);
     }
 }

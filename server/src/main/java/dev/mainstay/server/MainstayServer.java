@@ -13,7 +13,9 @@ import dev.mainstay.usage.PriceTable;
 import dev.mainstay.workflow.WorkflowDefinition;
 import dev.mainstay.workflow.WorkflowLoader;
 import dev.mainstay.workflow.WorkflowRegistry;
+import io.helidon.common.socket.SocketOptions;
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http1.Http1Config;
 import java.net.URI;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -83,11 +85,22 @@ public final class MainstayServer implements AutoCloseable {
                     config.engineConfig(nodeId, "mainstay/" + VERSION), random);
             engine.start();
             HttpApi api = new HttpApi(engine, registry, store, config, clock);
+            ServerConfig.Hardening hardening = config.hardening();
             WebServer web = WebServer.builder()
                     .host(config.host())
                     .port(config.port())
                     .shutdownHook(false)
                     .maxPayloadSize(config.maxBodyBytes() * 4)
+                    // Request line and headers are bounded separately; a slow client that stops
+                    // sending is cut off after read_timeout, an idle kept-alive one after idle_timeout.
+                    .addProtocol(Http1Config.builder()
+                            .maxPrologueLength(hardening.maxHeaderBytes())
+                            .maxHeadersSize(hardening.maxHeaderBytes())
+                            .validatePath(true)
+                            .build())
+                    .connectionOptions(SocketOptions.builder().readTimeout(hardening.readTimeout()).build())
+                    .idleConnectionTimeout(hardening.idleTimeout())
+                    .directHandlers(TransportErrors.handlers())
                     .routing(r -> r.any(api::handle))
                     .build()
                     .start();

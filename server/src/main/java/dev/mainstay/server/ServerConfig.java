@@ -52,6 +52,7 @@ public record ServerConfig(
         AccountLimits defaultLimits,
         int cooldownFailures,
         Duration cooldown,
+        Hardening hardening,
         Database database) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
@@ -61,6 +62,28 @@ public record ServerConfig(
     public static final String DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
     /** The model the {@code primary} and {@code small} routes use when {@code ANTHROPIC_API_KEY} is given and {@code OPENAI_API_KEY} is not. */
     public static final String DEFAULT_ANTHROPIC_MODEL = "claude-haiku-4-5";
+
+    /**
+     * Limits that keep malformed input and hostile callers out of the HTTP API
+     * ({@code server.*} in the file; see docs/security.md).
+     *
+     * @param maxStringLength longest JSON string (or field name) in a request body, in characters
+     * @param maxHeaderBytes largest request line and, separately, header block
+     * @param readTimeout how long a connection may send nothing while a request is expected or being read
+     * @param idleTimeout how long a kept-alive connection may sit idle before it is closed
+     * @param authFailures failed authentications one client address may make per window before it is refused
+     * @param authFailureWindow the window those failures are counted over
+     */
+    public record Hardening(int maxStringLength, int maxHeaderBytes, Duration readTimeout, Duration idleTimeout, int authFailures, Duration authFailureWindow) {
+        public static final int DEFAULT_MAX_STRING_LENGTH = 512 * 1024;
+        public static final int DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
+        public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(30);
+        public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(2);
+        public static final int DEFAULT_AUTH_FAILURES = 20;
+        public static final Duration DEFAULT_AUTH_FAILURE_WINDOW = Duration.ofMinutes(1);
+        public static final Hardening DEFAULT = new Hardening(DEFAULT_MAX_STRING_LENGTH, DEFAULT_MAX_HEADER_BYTES, DEFAULT_READ_TIMEOUT,
+                DEFAULT_IDLE_TIMEOUT, DEFAULT_AUTH_FAILURES, DEFAULT_AUTH_FAILURE_WINDOW);
+    }
 
     /** A configured provider: one of the closed set of provider kinds. */
     public sealed interface ProviderSpec {
@@ -126,7 +149,9 @@ public record ServerConfig(
         YamlDocument doc = file.map(f -> YamlDocument.read(f, f.toString())).orElse(YamlDocument.of(dev.mainstay.Json.object(), "(defaults)"));
         doc.requireObject("");
         doc.onlyKeys("", "server", "data_dir", "workflows", "storage", "providers", "routes", "prices", "engine", "demo_api_key", "admin_key", "targets", "limits");
-        doc.onlyKeys("/server", "host", "port", "max_body_bytes", "max_json_depth");
+        doc.onlyKeys("/server", "host", "port", "max_body_bytes", "max_json_depth", "max_string_length", "max_header_bytes", "read_timeout",
+                "idle_timeout", "auth_failures");
+        doc.onlyKeys("/server/auth_failures", "max", "window");
         doc.onlyKeys("/storage", "sqlite", "postgresql");
         doc.onlyKeys("/storage/postgresql", "url", "password_env", "pool_size", "connect_timeout", "statement_timeout", "lock_timeout");
         doc.onlyKeys("/storage/sqlite", "synchronous");
@@ -151,6 +176,7 @@ public record ServerConfig(
         };
         long maxBody = doc.integer("/server/max_body_bytes", (int) DEFAULT_MAX_BODY_BYTES, 1024, 256 * 1024 * 1024);
         int maxDepth = doc.integer("/server/max_json_depth", dev.mainstay.Json.DEFAULT_MAX_DEPTH, 4, 1000);
+        Hardening hardening = hardening(doc);
 
         Map<String, ProviderSpec> providers = providers(doc, env);
         Map<String, List<Target>> routes = routes(doc, providers, env);
@@ -190,7 +216,7 @@ public record ServerConfig(
 
         return new ServerConfig(host, port, dataDir, workflows, durability, maxBody, maxDepth, demoKey, adminKey,
                 providers, routes, prices, lease, grace, maxInFlight, maxBacklog, maxAccountBacklog, breakerFailures, breakerCooldown, targetLimits,
-                defaultLimits, cooldownFailures, cooldown, database);
+                defaultLimits, cooldownFailures, cooldown, hardening, database);
     }
 
     /**
@@ -241,6 +267,25 @@ public record ServerConfig(
             throw doc.error(pointer, "must be at least " + min.toMillis() + "ms");
         }
         return d;
+    }
+
+    private static Hardening hardening(YamlDocument doc) {
+        int maxString = doc.integer("/server/max_string_length", Hardening.DEFAULT_MAX_STRING_LENGTH, 1024, 256 * 1024 * 1024);
+        int maxHeader = doc.integer("/server/max_header_bytes", Hardening.DEFAULT_MAX_HEADER_BYTES, 1024, 1024 * 1024);
+        Duration read = doc.duration("/server/read_timeout", Hardening.DEFAULT_READ_TIMEOUT);
+        if (read.compareTo(Duration.ofSeconds(1)) < 0) {
+            throw doc.error("/server/read_timeout", "must be at least 1s");
+        }
+        Duration idle = doc.duration("/server/idle_timeout", Hardening.DEFAULT_IDLE_TIMEOUT);
+        if (idle.compareTo(Duration.ofSeconds(1)) < 0) {
+            throw doc.error("/server/idle_timeout", "must be at least 1s");
+        }
+        int failures = doc.integer("/server/auth_failures/max", Hardening.DEFAULT_AUTH_FAILURES, 1, 1_000_000);
+        Duration window = doc.duration("/server/auth_failures/window", Hardening.DEFAULT_AUTH_FAILURE_WINDOW);
+        if (window.compareTo(Duration.ofSeconds(1)) < 0) {
+            throw doc.error("/server/auth_failures/window", "must be at least 1s");
+        }
+        return new Hardening(maxString, maxHeader, read, idle, failures, window);
     }
 
     private static void checkKey(String where, String key) {

@@ -32,6 +32,26 @@ class ServerConfigTest {
     }
 
     @Test
+    void hardeningLimitsHaveDefaultsAndAreReadFromTheServerSection(@TempDir Path dir) throws Exception {
+        assertThat(ServerConfig.load(Optional.empty(), Map.of()).hardening()).isEqualTo(ServerConfig.Hardening.DEFAULT);
+        Path file = dir.resolve("mainstay.yaml");
+        java.nio.file.Files.writeString(file, """
+                server:
+                  max_string_length: 2048
+                  max_header_bytes: 8192
+                  read_timeout: 5s
+                  idle_timeout: 30s
+                  auth_failures: { max: 5, window: 10m }
+                """);
+        assertThat(ServerConfig.load(Optional.of(file), Map.of()).hardening()).isEqualTo(new ServerConfig.Hardening(2048, 8192,
+                java.time.Duration.ofSeconds(5), java.time.Duration.ofSeconds(30), 5, java.time.Duration.ofMinutes(10)));
+        java.nio.file.Files.writeString(file, "server:\n  auth_failures: { max: 5, per: 1m }\n");
+        assertThatThrownBy(() -> ServerConfig.load(Optional.of(file), Map.of())).hasMessageContaining("server.auth_failures.per").hasMessageContaining("unknown field");
+        java.nio.file.Files.writeString(file, "server:\n  read_timeout: 10ms\n");
+        assertThatThrownBy(() -> ServerConfig.load(Optional.of(file), Map.of())).hasMessageContaining("server.read_timeout: must be at least 1s");
+    }
+
+    @Test
     void openAiKeyMakesOpenAiThePrimaryRoute() {
         ServerConfig c = ServerConfig.load(Optional.empty(), Map.of("OPENAI_API_KEY", "sk-test", "OPENAI_BASE_URL", "http://127.0.0.1:11434/v1",
                 "OPENAI_MODEL", "llama3.1", "MAINSTAY_PORT", "9000", "MAINSTAY_PRICES", "openai/llama3.1=0,0"));

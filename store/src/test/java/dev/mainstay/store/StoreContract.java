@@ -599,6 +599,30 @@ public abstract class StoreContract {
         assertThat(store.account("acct_none")).isEmpty();
     }
 
+    @Test
+    void apiKeysKeepNameExpiryAndRevocation() {
+        store.createAccount(new Account(ACCOUNT, "Acme", "team", T0));
+        store.createAccount(new Account("acct_other", "Other", "team", T0));
+        Instant expires = T0.plusSeconds(3600);
+        ApiKey ci = new ApiKey("key_ci", ACCOUNT, "sha-ci", "ms_live_ci", Set.of("runner"), false, T0, "ci", expires, null);
+        assertThat(store.addApiKey(ci)).isTrue();
+        assertThat(store.addApiKey(new ApiKey("key_plain", ACCOUNT, "sha-plain", "ms_live_pl", Set.of(), false, T0.plusMillis(1)))).isTrue();
+        assertThat(store.addApiKey(new ApiKey("key_else", "acct_other", "sha-else", "ms_live_el", Set.of(), false, T0))).isTrue();
+
+        assertThat(store.apiKeyByHash("sha-ci")).contains(ci);
+        assertThat(store.apiKeys(ACCOUNT)).extracting(ApiKey::id).containsExactly("key_ci", "key_plain");
+        assertThat(store.apiKeys("acct_none")).isEmpty();
+
+        assertThat(store.revokeApiKey("acct_other", "key_ci", T0.plusSeconds(5))).as("another account's key").isEmpty();
+        assertThat(store.apiKeyByHash("sha-ci").orElseThrow().revokedAt()).isNull();
+        ApiKey revoked = store.revokeApiKey(ACCOUNT, "key_ci", T0.plusSeconds(5)).orElseThrow();
+        assertThat(revoked.revokedAt()).isEqualTo(T0.plusSeconds(5));
+        assertThat(store.revokeApiKey(ACCOUNT, "key_ci", T0.plusSeconds(9)).orElseThrow().revokedAt()).as("first revocation kept").isEqualTo(T0.plusSeconds(5));
+        assertThat(store.apiKeyByHash("sha-ci").orElseThrow().usableAt(T0)).isFalse();
+        assertThat(store.principalForKeyHash("sha-ci")).isEmpty();
+        assertThat(store.revokeApiKey(ACCOUNT, "key_none", T0)).isEmpty();
+    }
+
     // ---- budgets: reservations, charges, expiry --------------------------------------------------
 
     private static final String COST = Scope.accountCost(ACCOUNT, T0);

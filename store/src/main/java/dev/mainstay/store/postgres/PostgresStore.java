@@ -519,8 +519,55 @@ public final class PostgresStore implements Store {
 
     @Override
     public boolean addApiKey(ApiKey key) {
-        return write(c -> update(c, "INSERT INTO api_keys (id, account_id, key_hash, prefix, roles, admin, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key_hash) DO NOTHING",
-                key.id(), key.accountId(), key.hash(), key.prefix(), String.join(",", key.roles()), key.admin(), key.createdAt()) == 1);
+        return write(c -> update(c, "INSERT INTO api_keys (id, account_id, key_hash, prefix, roles, admin, created_at, name, expires_at, revoked_at)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key_hash) DO NOTHING",
+                key.id(), key.accountId(), key.hash(), key.prefix(), String.join(",", key.roles()), key.admin(), key.createdAt(),
+                key.name(), key.expiresAt(), key.revokedAt()) == 1);
+    }
+
+    @Override
+    public Optional<ApiKey> apiKeyByHash(String keyHash) {
+        return read(c -> apiKey(c, "key_hash = ?", keyHash));
+    }
+
+    @Override
+    public List<ApiKey> apiKeys(String accountId) {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT * FROM api_keys WHERE account_id = ? ORDER BY created_at, id")) {
+                bind(ps, accountId);
+                List<ApiKey> out = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(apiKey(rs));
+                    }
+                }
+                return out;
+            }
+        });
+    }
+
+    @Override
+    public Optional<ApiKey> revokeApiKey(String accountId, String keyId, Instant at) {
+        return write(c -> {
+            update(c, "UPDATE api_keys SET revoked_at = ? WHERE account_id = ? AND id = ? AND revoked_at IS NULL", at, accountId, keyId);
+            return apiKey(c, "account_id = ? AND id = ?", accountId, keyId);
+        });
+    }
+
+    private static Optional<ApiKey> apiKey(Connection c, String where, Object... values) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT * FROM api_keys WHERE " + where)) {
+            bind(ps, values);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(apiKey(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    private static ApiKey apiKey(ResultSet rs) throws SQLException {
+        String roles = rs.getString("roles");
+        Set<String> roleSet = roles.isEmpty() ? Set.of() : Set.copyOf(Arrays.asList(roles.split(",")));
+        return new ApiKey(rs.getString("id"), rs.getString("account_id"), rs.getString("key_hash"), rs.getString("prefix"), roleSet,
+                rs.getBoolean("admin"), instant(rs, "created_at"), rs.getString("name"), instant(rs, "expires_at"), instant(rs, "revoked_at"));
     }
 
     @Override
