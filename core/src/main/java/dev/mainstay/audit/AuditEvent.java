@@ -14,6 +14,9 @@ import tools.jackson.databind.JsonNode;
  * @param details already redacted: never raw input, output, secrets or provider keys
  */
 public record AuditEvent(Instant at, String actor, AuditAction action, String accountId, String subject, JsonNode details) {
+    /** The actor of what a node does on its own account, such as loading its configuration. */
+    public static final String SYSTEM = "system";
+
     public AuditEvent {
         Objects.requireNonNull(at, "at");
         Objects.requireNonNull(actor, "actor");

@@ -1,6 +1,8 @@
 package dev.mainstay.engine;
 
 import dev.mainstay.ContentHash;
+import dev.mainstay.audit.AuditAction;
+import dev.mainstay.audit.AuditEvent;
 import dev.mainstay.ErrorCode;
 import dev.mainstay.Json;
 import dev.mainstay.access.Principal;
@@ -29,6 +31,7 @@ import dev.mainstay.review.Review;
 import dev.mainstay.store.Store;
 import dev.mainstay.usage.PriceTable;
 import dev.mainstay.workflow.ModelStage;
+import dev.mainstay.workflow.ToolStage;
 import dev.mainstay.workflow.StageDefinition;
 import dev.mainstay.workflow.WorkflowDefinition;
 import dev.mainstay.workflow.WorkflowRegistry;
@@ -92,6 +95,12 @@ public final class Engine implements AutoCloseable {
 
     public Engine(Store store, WorkflowRegistry registry, Map<String, Provider> providers, Routes routes, PriceTable prices,
                   Clock clock, EngineConfig config, RandomGenerator random) {
+        this(store, registry, providers, routes, prices, Map.of(), clock, config, random);
+    }
+
+    /** @param tools the integrations tool stages may call, by name */
+    public Engine(Store store, WorkflowRegistry registry, Map<String, Provider> providers, Routes routes, PriceTable prices,
+                  Map<String, dev.mainstay.tool.ToolSpec> tools, Clock clock, EngineConfig config, RandomGenerator random) {
         this.store = store;
         this.registry = registry;
         this.clock = clock;
@@ -103,7 +112,10 @@ public final class Engine implements AutoCloseable {
         this.executor = new ModelStageExecutor(providers, routes, quotas, clock, config, health, limits);
         this.retries = new RetrySchedule(random);
         this.ladder = new FallbackLadder(store, config.toolchainVersion());
+        this.tools = new ToolStageExecutor(store, tools, clock, config, ids);
     }
+
+    private final ToolStageExecutor tools;
 
     public EngineConfig config() {
         return config;
@@ -134,8 +146,12 @@ public final class Engine implements AutoCloseable {
         quotas.checkEligible(principal, workflow);
         admit(principal.accountId());
         Instant now = clock.instant();
-        NewJob job = new NewJob(ids.next("job"), principal.accountId(), workflow.name(), workflow.version(), input,
-                ContentHash.sha256(Json.canonical(input)), idempotencyKey, requestHash, workflow.priority(), now, now.plus(workflow.deadline()));
+        String jobId = ids.next("job");
+        AuditEvent submitted = new AuditEvent(now, "key:" + principal.keyId(), AuditAction.JOB_SUBMITTED, principal.accountId(), jobId,
+                Json.object().put("workflow", workflow.name()).put("version", workflow.version()).put("input_hash", ContentHash.shortForm(requestHash))
+                        .put("idempotency_key", idempotencyKey != null));
+        NewJob job = new NewJob(jobId, principal.accountId(), workflow.name(), workflow.version(), input,
+                ContentHash.sha256(Json.canonical(input)), idempotencyKey, requestHash, workflow.priority(), now, now.plus(workflow.deadline()), List.of(submitted));
         SubmitOutcome outcome = store.submit(job, quotas.admission(principal.accountId(), workflow, now));
         return switch (outcome) {
             case SubmitOutcome.Created c -> {
@@ -194,6 +210,11 @@ public final class Engine implements AutoCloseable {
 
     /** Cancels an unfinished job; cancelling a cancelled job again is a no-op. */
     public Job cancel(String accountId, String jobId) {
+        return cancel(accountId, jobId, "account:" + accountId);
+    }
+
+    /** {@link #cancel(String, String)}, recording {@code actor} ({@code key:<id>}) in the audit log. */
+    public Job cancel(String accountId, String jobId, String actor) {
         Job job = job(accountId, jobId);
         if (job.status() == JobStatus.CANCELLED) {
             return job;
@@ -205,6 +226,7 @@ public final class Engine implements AutoCloseable {
                 .from(ACTIVE)
                 .error(JobError.of(ErrorCode.CANCELLED, "cancelled at the client's request"))
                 .event("cancelled", null)
+                .audit(new AuditEvent(clock.instant(), actor, AuditAction.JOB_CANCELLED, accountId, jobId, Json.object().put("from", job.status().wire())))
                 .build());
         Thread worker = running.get(jobId);
         if (worker != null) {
@@ -223,6 +245,11 @@ public final class Engine implements AutoCloseable {
 
     /** Puts a failed job back in the queue at its failed stage; its committed stages are kept. */
     public Job replay(String accountId, String jobId) {
+        return replay(accountId, jobId, "account:" + accountId);
+    }
+
+    /** {@link #replay(String, String)}, recording {@code actor} ({@code key:<id>}) in the audit log. */
+    public Job replay(String accountId, String jobId, String actor) {
         Job job = job(accountId, jobId);
         if (job.status() != JobStatus.FAILED) {
             throw new InvalidStateException("only failed jobs can be replayed; job " + jobId + " is " + job.status().wire());
@@ -239,6 +266,7 @@ public final class Engine implements AutoCloseable {
                 .nextRunAt(now)
                 .deadlineAt(now.plus(workflow.deadline()))
                 .event("replayed", data)
+                .audit(new AuditEvent(now, actor, AuditAction.JOB_REPLAYED, accountId, jobId, data))
                 .build());
         if (!applied) {
             throw new InvalidStateException("job " + jobId + " changed while it was being replayed; read it and try again");
@@ -266,7 +294,11 @@ public final class Engine implements AutoCloseable {
                 .orElseThrow(() -> new InvalidStateException("workflow " + job.workflow() + " v" + job.workflowVersion() + " is no longer known"));
         ModelStage stage = switch (wf.stages().get(r.stageIndex())) {
             case ModelStage m -> m;
+            case ToolStage t -> null;
         };
+        if (stage == null) {
+            return decideToolCall(r, job, wf, decision, note, reviewer);
+        }
         JsonNode decided = switch (decision) {
             case APPROVE -> {
                 if (r.proposed() == null) {
@@ -315,7 +347,10 @@ public final class Engine implements AutoCloseable {
             t.currentStage(r.stageIndex() + 1).stageAttempts(0).stageRun(run);
         }
         try {
-            if (!store.decideReview(r.id(), decision.outcome(), decided, reviewer, note, now, t.from(JobStatus.WAITING_FOR_REVIEW).event("review_decided", data).build())) {
+            if (!store.decideReview(r.id(), decision.outcome(), decided, reviewer, note, now, t.from(JobStatus.WAITING_FOR_REVIEW).event("review_decided", data)
+                    .audit(new AuditEvent(now, reviewer.startsWith("system:") ? reviewer : "key:" + reviewer, AuditAction.REVIEW_DECIDED, job.accountId(), job.id(),
+                            Json.object().put("review", r.id()).put("stage", r.stageId()).put("decision", decision.wire()).put("note", note != null && !note.isBlank())))
+                    .build())) {
                 throw new InvalidStateException("review " + reviewId + " was decided by someone else a moment ago");
             }
         } catch (dev.mainstay.store.StoreException e) {
@@ -324,6 +359,48 @@ public final class Engine implements AutoCloseable {
         wake.release();
         signal(job.id());
         return store.review(reviewId).orElseThrow();
+    }
+
+    /**
+     * Decides an {@code execute}-scoped tool call: approval records the approver on the call and
+     * puts the job back in the queue at the same stage, which then makes the call once; rejection
+     * fails the job with {@code review_rejected}. A tool call is approved or rejected as proposed.
+     */
+    private Review decideToolCall(Review r, Job job, WorkflowDefinition wf, Review.Decision decision, String note, String reviewer) {
+        if (decision == Review.Decision.EDIT) {
+            throw new InvalidStateException("review " + r.id() + " asks to approve a tool call; it is approved or rejected as proposed, not edited");
+        }
+        Instant now = clock.instant();
+        ObjectNode data = Json.object().put("review", r.id()).put("decision", decision.wire()).put("reviewer", reviewer);
+        JobTransition.Builder t;
+        if (decision == Review.Decision.APPROVE) {
+            dev.mainstay.tool.ToolCall call = store.toolCall(job.id(), r.stageId()).orElseThrow(() ->
+                    new InvalidStateException("review " + r.id() + " has no tool call on record to approve"));
+            store.recordToolCall(new dev.mainstay.tool.ToolCall(call.jobId(), call.stageId(), call.tool(), call.scope(), call.idempotencyKey(),
+                    dev.mainstay.tool.ToolCall.Status.APPROVED, call.request(), null, null, reviewer, null, now));
+            t = JobTransition.to(job.id(), JobStatus.QUEUED, now).nextRunAt(now).clearError()
+                    .deadlineAt(later(job.deadlineAt(), now.plus(wf.deadline())));
+        } else {
+            t = JobTransition.to(job.id(), JobStatus.FAILED, now)
+                    .error(JobError.of(ErrorCode.REVIEW_REJECTED, "the call of tool stage '" + r.stageId() + "' was rejected in review " + r.id() + " by " + reviewer
+                            + (note == null || note.isBlank() ? "" : ": " + note.strip())))
+                    .deadLetter(false);
+        }
+        try {
+            if (!store.decideReview(r.id(), decision.outcome(), decision == Review.Decision.APPROVE ? r.proposed() : null, reviewer, note, now,
+                    t.from(JobStatus.WAITING_FOR_REVIEW).event("review_decided", data)
+                            .audit(new AuditEvent(now, reviewer.startsWith("system:") ? reviewer : "key:" + reviewer, AuditAction.REVIEW_DECIDED, job.accountId(), job.id(),
+                                    Json.object().put("review", r.id()).put("stage", r.stageId()).put("decision", decision.wire()).put("tool_approval", true)
+                                            .put("note", note != null && !note.isBlank())))
+                            .build())) {
+                throw new InvalidStateException("review " + r.id() + " was decided by someone else a moment ago");
+            }
+        } catch (dev.mainstay.store.StoreException e) {
+            throw new InvalidStateException("job " + job.id() + " is no longer waiting for review " + r.id() + " (it may have been cancelled)");
+        }
+        wake.release();
+        signal(job.id());
+        return store.review(r.id()).orElseThrow();
     }
 
     /** Applies the declared outcome to reviews nobody decided in time. */
@@ -351,6 +428,7 @@ public final class Engine implements AutoCloseable {
                 .map(wf -> wf.stages().get(r.stageIndex()))
                 .map(s -> switch (s) {
                     case ModelStage m -> m.output().schema().validate(r.proposed()).isEmpty();
+                    case ToolStage t -> false; // a tool call is never approved by default
                 })
                 .orElse(false);
     }
@@ -368,7 +446,9 @@ public final class Engine implements AutoCloseable {
 
     /** Replaces an account's limits at runtime; {@code actor} is recorded with the change. */
     public AccountLimitsView setLimits(String accountId, AccountLimits limits, String actor) {
-        store.setLimits(accountId, limits, actor, clock.instant());
+        Instant now = clock.instant();
+        store.setLimits(accountId, limits, actor, now);
+        store.audit(List.of(new AuditEvent(now, "key:" + actor, AuditAction.LIMITS_CHANGED, accountId, accountId, limits.toJson())));
         quotas.forget(accountId);
         wake.release(); // a raised concurrency limit may let waiting jobs start
         return limits(accountId);
@@ -566,8 +646,28 @@ public final class Engine implements AutoCloseable {
                 throw new InterruptedException();
             }
             StageDefinition stage = stages.get(i);
+            if (stage instanceof ToolStage tool) {
+                switch (tools.run(job, wf, i, tool, outputs, i == stages.size() - 1, partial)) {
+                    case ToolStageExecutor.Outcome.Next next -> {
+                        outputs.put(stage.id(), next.output());
+                        lastOutput = next.output();
+                        lastProvenance = next.provenance();
+                        attemptsDone = 0;
+                        continue;
+                    }
+                    case ToolStageExecutor.Outcome.Skipped skipped -> {
+                        partial = true;
+                        attemptsDone = 0;
+                        continue;
+                    }
+                    case ToolStageExecutor.Outcome.Stop stop -> {
+                        return;
+                    }
+                }
+            }
             ModelStage model = switch (stage) {
                 case ModelStage m -> m;
+                case ToolStage t -> throw new IllegalStateException("tool stages are run above");
             };
             List<Target> targets = executor.targets(model);
             int perTarget = stage.retry().attempts();

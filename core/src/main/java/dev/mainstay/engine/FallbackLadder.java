@@ -51,7 +51,11 @@ final class FallbackLadder {
         StageDefinition last = wf.stages().getLast();
         OutputContract contract = switch (last) {
             case ModelStage m -> m.output();
+            case dev.mainstay.workflow.ToolStage t -> null;
         };
+        if (contract == null) {
+            return Optional.empty(); // no rung can stand in for an integration's answer
+        }
         for (FallbackRung rung : wf.fallback()) {
             switch (rung) {
                 case FallbackRung.Cached c -> {

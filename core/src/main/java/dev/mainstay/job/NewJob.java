@@ -8,6 +8,7 @@ import tools.jackson.databind.JsonNode;
  *
  * @param requestHash hash of what the client sent (workflow + body); an idempotency key replayed
  *     with another hash is a conflict
+ * @param audit events that commit with the job, and only if it is created
  */
 public record NewJob(
         String id,
@@ -20,5 +21,15 @@ public record NewJob(
         String requestHash,
         int priority,
         Instant createdAt,
-        Instant deadlineAt) {
+        Instant deadlineAt,
+        java.util.List<dev.mainstay.audit.AuditEvent> audit) {
+
+    public NewJob {
+        audit = java.util.List.copyOf(audit);
+    }
+
+    public NewJob(String id, String accountId, String workflow, int workflowVersion, JsonNode input, String inputHash, String idempotencyKey,
+                  String requestHash, int priority, Instant createdAt, Instant deadlineAt) {
+        this(id, accountId, workflow, workflowVersion, input, inputHash, idempotencyKey, requestHash, priority, createdAt, deadlineAt, java.util.List.of());
+    }
 }

@@ -151,14 +151,28 @@ public interface Store extends AutoCloseable {
     /** Closes a cancelled job's pending reviews as rejected by {@code reviewer}; returns how many. */
     int closeReviews(String jobId, String reviewer, Instant at);
 
+    // ---- tool calls ----------------------------------------------------------------------------
+
+    /** The recorded effect of a job's tool stage, if any. */
+    Optional<dev.mainstay.tool.ToolCall> toolCall(String jobId, String stageId);
+
+    /** Records (or replaces) the state of a job's tool stage call, durably, before the method returns. */
+    void recordToolCall(dev.mainstay.tool.ToolCall call);
+
     // ---- audit ---------------------------------------------------------------------------------
 
     /**
      * Appends events to the hash-chained audit log, durably and in order. Events that belong to a
-     * job transition travel with it instead ({@link JobTransition#audit()}).
+     * job travel with it instead ({@link NewJob#audit()}, {@link JobTransition#audit()}); the
+     * stores add the events a transition stands for ({@link dev.mainstay.audit.AuditTrail}).
      */
-    default void audit(List<dev.mainstay.audit.AuditEvent> events) {
-    }
+    void audit(List<dev.mainstay.audit.AuditEvent> events);
+
+    /** Audit records matching the query, oldest first. */
+    List<dev.mainstay.audit.AuditRecord> auditLog(dev.mainstay.audit.AuditQuery query);
+
+    /** Walks the whole chain and reports the first broken link, if any. */
+    dev.mainstay.audit.AuditCheck verifyAudit();
 
     // ---- limits, budgets and usage ------------------------------------------------------------
 

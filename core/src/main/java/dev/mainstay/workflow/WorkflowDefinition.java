@@ -234,16 +234,16 @@ public final class WorkflowDefinition {
 
     private static StageDefinition stage(YamlDocument doc, String p, BiFunction<String, String, String> promptText, Set<String> knownRoutes, ObjectNode resolved) {
         doc.requireObject(p);
-        for (String kind : List.of("tool", "review", "transform")) {
+        for (String kind : List.of("review", "transform")) {
             if (doc.has(p + "/" + kind)) {
-                throw doc.error(p + "/" + kind, "'" + kind + "' stages are not available in this version of Mainstay; use a 'model' stage");
+                throw doc.error(p + "/" + kind, "'" + kind + "' stages are not available in this version of Mainstay; use a 'model' or 'tool' stage");
             }
         }
-        doc.onlyKeys(p, "id", "model", "output", "retry", "optional", "redact", "context");
-        String id = doc.requireText(p + "/id");
-        if (!STAGE_ID.matcher(id).matches()) {
-            throw doc.error(p + "/id", "must be lowercase letters, digits, '-' or '_', got '" + id + "'");
+        if (doc.has(p + "/tool")) {
+            return toolStage(doc, p);
         }
+        doc.onlyKeys(p, "id", "model", "output", "retry", "optional", "redact", "context");
+        String id = stageId(doc, p);
         doc.requireObject(p + "/model");
         String m = p + "/model";
         doc.onlyKeys(m, "prompt", "prompt_source", "system", "route", "max_output_tokens", "timeout");
@@ -289,6 +289,51 @@ public final class WorkflowDefinition {
             retry = new RetryPolicy(attempts, backoff, max);
         }
         return new ModelStage(id, prompt, doc.text(m + "/system").orElse(null), route, maxTokens, timeout, output, retry, doc.bool(p + "/optional", false));
+    }
+
+    private static String stageId(YamlDocument doc, String p) {
+        String id = doc.requireText(p + "/id");
+        if (!STAGE_ID.matcher(id).matches()) {
+            throw doc.error(p + "/id", "must be lowercase letters, digits, '-' or '_', got '" + id + "'");
+        }
+        return id;
+    }
+
+    private static final Set<String> TOOL_METHODS = Set.of("GET", "POST", "PUT", "PATCH", "DELETE");
+
+    private static ToolStage toolStage(YamlDocument doc, String p) {
+        doc.onlyKeys(p, "id", "tool", "optional");
+        String id = stageId(doc, p);
+        String t = p + "/tool";
+        doc.requireObject(t);
+        doc.onlyKeys(t, "name", "method", "path", "body", "scope", "timeout", "approval_expires");
+        String name = doc.requireText(t + "/name");
+        String method = doc.text(t + "/method").orElse("POST").toUpperCase(java.util.Locale.ROOT);
+        if (!TOOL_METHODS.contains(method)) {
+            throw doc.error(t + "/method", "must be one of GET, POST, PUT, PATCH, DELETE; got '" + method + "'");
+        }
+        String path = doc.text(t + "/path").orElse("");
+        if (!path.isEmpty() && !path.startsWith("/")) {
+            throw doc.error(t + "/path", "must start with '/': it is appended to the tool's base_url");
+        }
+        try {
+            ToolStage.check(path);
+        } catch (RuntimeException e) {
+            throw doc.error(t + "/path", "is not a valid template: " + e.getMessage());
+        }
+        String scopeText = doc.text(t + "/scope").orElseThrow(() -> doc.error(t + "/scope", "is required: read, draft or execute"));
+        dev.mainstay.tool.ToolScope scope = dev.mainstay.tool.ToolScope.fromWire(scopeText)
+                .orElseThrow(() -> doc.error(t + "/scope", "must be read, draft or execute; got '" + scopeText + "'"));
+        JsonNode body = doc.has(t + "/body") ? doc.node(t + "/body") : null;
+        if (body != null && ("GET".equals(method) || "DELETE".equals(method))) {
+            throw doc.error(t + "/body", "a " + method + " request sends no body; use POST, PUT or PATCH");
+        }
+        Duration timeout = doc.has(t + "/timeout") ? doc.duration(t + "/timeout", null) : null;
+        if (doc.has(t + "/approval_expires") && scope != dev.mainstay.tool.ToolScope.EXECUTE) {
+            throw doc.error(t + "/approval_expires", "only execute-scoped calls wait for an approval");
+        }
+        Duration expires = doc.duration(t + "/approval_expires", ToolStage.DEFAULT_APPROVAL_EXPIRY);
+        return new ToolStage(id, name, method, path, body, scope, timeout, expires, doc.bool(p + "/optional", false));
     }
 
     private static List<Rule> rules(YamlDocument doc, String pointer) {

@@ -391,6 +391,11 @@ class LadderPropertiesTest {
         @Override public long countUnfinished(String accountId) { throw unused(); }
         @Override public Optional<Instant> nextDueAt() { throw unused(); }
         @Override public long commitCount() { throw unused(); }
+        @Override public void audit(List<dev.mainstay.audit.AuditEvent> events) { throw unused(); }
+        @Override public Optional<dev.mainstay.tool.ToolCall> toolCall(String jobId, String stageId) { throw unused(); }
+        @Override public void recordToolCall(dev.mainstay.tool.ToolCall call) { throw unused(); }
+        @Override public List<dev.mainstay.audit.AuditRecord> auditLog(dev.mainstay.audit.AuditQuery query) { throw unused(); }
+        @Override public dev.mainstay.audit.AuditCheck verifyAudit() { throw unused(); }
         @Override public Optional<CachedOutput> cachedOutput(String key, Instant now) { throw unused(); }
         @Override public void cacheOutput(String key, String workflow, CachedOutput output, Instant now, Instant expiresAt) { throw unused(); }
         @Override public void close() { }

@@ -211,6 +211,36 @@ class WorkflowDefinitionTest {
     }
 
     @Test
+    void toolStagesAreReadAndTheirMistakesNamed() throws IOException {
+        List<String> lines = new ArrayList<>(VALID);
+        lines.addAll(List.of(
+                "  - id: send",
+                "    tool: { name: crm, path: \"/notes/{{input.text}}\", scope: execute, body: { text: \"{{stages.first.answer}}\", n: 1 }, approval_expires: 2h }"));
+        WorkflowDefinition d = WorkflowLoader.loadFile(write(lines), dir, ROUTES);
+        ToolStage tool = (ToolStage) d.stages().get(1);
+        assertThat(tool.method()).isEqualTo("POST");
+        assertThat(tool.scope()).isEqualTo(dev.mainstay.tool.ToolScope.EXECUTE);
+        assertThat(tool.approvalExpires()).isEqualTo(java.time.Duration.ofHours(2));
+        var request = tool.request(Json.object().put("text", "abc"), java.util.Map.of("first", Json.object().put("answer", "yes")));
+        assertThat(request.path("path").asString()).isEqualTo("/notes/abc");
+        assertThat(Json.write(request.path("body"))).isEqualTo("{\"text\":\"yes\",\"n\":1}");
+
+        for (List<String> broken : List.of(
+                List.of("    tool: { name: crm, scope: write }", "must be read, draft or execute"),
+                List.of("    tool: { name: crm }", "is required: read, draft or execute"),
+                List.of("    tool: { name: crm, scope: read, method: FETCH }", "must be one of GET, POST"),
+                List.of("    tool: { name: crm, scope: read, path: notes }", "must start with '/'"),
+                List.of("    tool: { name: crm, scope: read, method: GET, body: { a: 1 } }", "sends no body"),
+                List.of("    tool: { name: crm, scope: read, approval_expires: 1h }", "only execute-scoped calls"),
+                List.of("    tool: { name: crm, scope: read, retries: 3 }", "unknown field"))) {
+            List<String> bad = new ArrayList<>(VALID);
+            bad.addAll(List.of("  - id: send", broken.get(0)));
+            assertThatThrownBy(() -> WorkflowLoader.loadFile(write(bad), dir, ROUTES)).as(broken.get(0))
+                    .isInstanceOf(ConfigException.class).hasMessageContaining("stages[1].tool").hasMessageContaining(broken.get(1));
+        }
+    }
+
+    @Test
     void theValidTemplateLoads() throws IOException {
         WorkflowDefinition d = WorkflowLoader.loadFile(write(VALID), dir, ROUTES);
         assertThat(d.name()).isEqualTo("team/feature");

@@ -73,6 +73,8 @@ final class HttpApi {
     private final KeysApi keys;
     private volatile boolean stopping;
 
+    private final AuditApi audit;
+
     HttpApi(Engine engine, WorkflowRegistry registry, Store store, ServerConfig config, Clock clock) {
         this.engine = engine;
         this.registry = registry;
@@ -82,6 +84,7 @@ final class HttpApi {
         this.auth = new Authenticator(store, clock, new AuthThrottle(config.hardening().authFailures(), config.hardening().authFailureWindow(), clock));
         this.bodies = new RequestBody(config);
         this.keys = new KeysApi(store, clock, auth, bodies);
+        this.audit = new AuditApi(store);
     }
 
     void markStopping() {
@@ -178,6 +181,11 @@ final class HttpApi {
                 Principal p = auth.authenticate(req);
                 return usage(p.accountId(), req, false);
             }
+            case "/v1/admin/audit" -> {
+                allow(method, "GET");
+                auth.admin(req);
+                return audit.list(req);
+            }
             case "/v1/admin/usage" -> {
                 allow(method, "GET");
                 auth.admin(req);
@@ -249,14 +257,14 @@ final class HttpApi {
                     allow(method, "POST");
                     Principal p = auth.authenticate(req);
                     runnableJob(p, id);
-                    Job j = engine.cancel(p.accountId(), id);
+                    Job j = engine.cancel(p.accountId(), id, "key:" + p.keyId());
                     return Reply.json(200, JobView.render(j, store.stages(id), clock.instant()));
                 }
                 default -> {
                     allow(method, "POST");
                     Principal p = auth.authenticate(req);
                     runnableJob(p, id);
-                    Job j = engine.replay(p.accountId(), id);
+                    Job j = engine.replay(p.accountId(), id, "key:" + p.keyId());
                     return Reply.json(202, JobView.render(j, store.stages(id), clock.instant())).header("Location", "/v1/jobs/" + id);
                 }
             }
@@ -395,6 +403,7 @@ final class HttpApi {
                         ArrayNode route = st.putArray("route");
                         m.route().forEach(route::add);
                     }
+                    case dev.mainstay.workflow.ToolStage t -> st.put("kind", "tool").put("tool", t.tool()).put("scope", t.scope().wire()).put("method", t.method());
                 }
             });
         }

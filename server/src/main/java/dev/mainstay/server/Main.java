@@ -20,7 +20,7 @@ import picocli.CommandLine.Parameters;
 /** The {@code mainstay} command line. The launcher script adds {@code test} and builds when needed. */
 @Command(name = "mainstay", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Durable AI workflow jobs: typed HTTP endpoints, retries, idempotency and provenance around every model call.",
-        subcommands = {Main.Up.class, Main.Fake.class, Main.Workflows.class, CommandLine.HelpCommand.class},
+        subcommands = {Main.Up.class, Main.Fake.class, Main.Workflows.class, Main.Audit.class, CommandLine.HelpCommand.class},
         footer = {"", "Also: ./mainstay test   runs every test (Maven; see README.md).", "Docs: README.md and docs/."})
 public final class Main implements Runnable {
     // Held so the settings are not garbage-collected with their loggers.
@@ -181,6 +181,86 @@ public final class Main implements Runnable {
                 out.printf("%d workflow(s) valid in %s%n", all.size(), root);
                 out.flush();
                 return 0;
+            }
+        }
+    }
+
+    @Command(name = "audit", mixinStandardHelpOptions = true, description = "Works with the audit log.",
+            subcommands = {Audit.Verify.class})
+    static final class Audit implements Runnable {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public void run() {
+            spec.commandLine().usage(spec.commandLine().getOut());
+        }
+
+        @Command(name = "verify", mixinStandardHelpOptions = true,
+                description = {"Checks the audit log's hash chain from the first record to the last, on the store the configuration names.",
+                        "Exits 0 and prints the count and the head hash when every record is intact;",
+                        "exits 1 naming the first edited, missing or reordered record otherwise.",
+                        "Keep the printed head hash somewhere else: records removed from the end can only be found against it."})
+        static final class Verify implements Callable<Integer> {
+            @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file (default: $MAINSTAY_CONFIG, else none)")
+            Path config;
+
+            @Option(names = "--data-dir", paramLabel = "DIR", description = "where the SQLite file lives (default ./var)")
+            Path dataDir;
+
+            @Option(names = "--db", paramLabel = "URL", description = "PostgreSQL instead: postgresql://user:password@host:port/database (default: $MAINSTAY_DB_URL)")
+            String db;
+
+            @Option(names = "--expect-head", paramLabel = "HASH", description = "the head hash printed by an earlier verify: also fails when records after it were removed")
+            String expectHead;
+
+            @CommandLine.Spec
+            CommandLine.Model.CommandSpec spec;
+
+            @Override
+            public Integer call() {
+                var env = new java.util.HashMap<>(System.getenv());
+                if (dataDir != null) env.put("MAINSTAY_DATA_DIR", dataDir.toString());
+                if (db != null) env.put("MAINSTAY_DB_URL", db);
+                ServerConfig cfg = ServerConfig.load(configFile(config, env), env);
+                if (cfg.database() instanceof ServerConfig.Database.Sqlite sqlite && !java.nio.file.Files.isRegularFile(sqlite.file())) {
+                    throw new dev.mainstay.ConfigException(sqlite.file() + ": no Mainstay database here; pass --data-dir or --db");
+                }
+                PrintWriter out = spec.commandLine().getOut();
+                try (dev.mainstay.store.Store store = MainstayServer.openStore(cfg)) {
+                    dev.mainstay.audit.AuditCheck check = store.verifyAudit();
+                    switch (check) {
+                        case dev.mainstay.audit.AuditCheck.Intact ok -> {
+                            if (expectHead != null && !ok.headHash().equals(expectHead) && !containsHash(store, expectHead)) {
+                                out.printf("audit log BROKEN: no record has the expected head hash %s; records were removed from the end%n", expectHead);
+                                out.flush();
+                                return 1;
+                            }
+                            out.printf("audit log intact: %d record(s), head %s%n", ok.records(), ok.headHash());
+                            out.flush();
+                            return 0;
+                        }
+                        case dev.mainstay.audit.AuditCheck.Broken broken -> {
+                            out.printf("audit log BROKEN at record %d (%s): %s%n", broken.seq(), broken.kind().wire(), broken.problem());
+                            out.flush();
+                            return 1;
+                        }
+                    }
+                }
+            }
+
+            private static boolean containsHash(dev.mainstay.store.Store store, String hash) {
+                long after = 0;
+                while (true) {
+                    var page = store.auditLog(new dev.mainstay.audit.AuditQuery(null, null, null, null, null, null, after, dev.mainstay.audit.AuditQuery.MAX_LIMIT));
+                    if (page.isEmpty()) {
+                        return false;
+                    }
+                    if (page.stream().anyMatch(r -> r.hash().equals(hash))) {
+                        return true;
+                    }
+                    after = page.getLast().seq();
+                }
             }
         }
     }

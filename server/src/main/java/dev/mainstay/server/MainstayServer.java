@@ -9,6 +9,9 @@ import dev.mainstay.providers.openai.OpenAiChatProvider;
 import dev.mainstay.store.Store;
 import dev.mainstay.store.postgres.PostgresStore;
 import dev.mainstay.store.sqlite.SqliteStore;
+import dev.mainstay.audit.AuditAction;
+import dev.mainstay.audit.AuditEvent;
+import dev.mainstay.Json;
 import dev.mainstay.usage.PriceTable;
 import dev.mainstay.workflow.WorkflowDefinition;
 import dev.mainstay.workflow.WorkflowLoader;
@@ -64,10 +67,7 @@ public final class MainstayServer implements AutoCloseable {
         LogScrubber.install(secrets);
         Routes routes = new Routes(config.routes());
         List<WorkflowDefinition> definitions = WorkflowLoader.load(config.workflowsDir(), routes.names());
-        Store store = switch (config.database()) {
-            case ServerConfig.Database.Sqlite sqlite -> SqliteStore.open(sqlite.file(), sqlite.durability());
-            case ServerConfig.Database.Postgres pg -> PostgresStore.open(pg.config());
-        };
+        Store store = openStore(config);
         try {
             WorkflowRegistry registry = WorkflowRegistry.register(store, definitions, clock.instant());
             Credentials credentials = Credentials.bootstrap(config, store, clock.instant());
@@ -81,8 +81,10 @@ public final class MainstayServer implements AutoCloseable {
             // The data policy travels with the provider: the engine narrows every call's redaction by it.
             config.providers().forEach((name, spec) -> providers.computeIfPresent(name, (n, p) -> Provider.withDataPolicy(p, spec.dataPolicy())));
             String nodeId = "node-" + ProcessHandle.current().pid() + "-" + Long.toHexString(random.nextLong() & 0xffffffL);
-            Engine engine = new Engine(store, registry, providers, routes, new PriceTable(config.prices()), clock,
+            checkTools(definitions, config);
+            Engine engine = new Engine(store, registry, providers, routes, new PriceTable(config.prices()), config.tools(), clock,
                     config.engineConfig(nodeId, "mainstay/" + VERSION), random);
+            store.audit(List.of(configLoaded(config, definitions, nodeId, clock.instant())));
             engine.start();
             HttpApi api = new HttpApi(engine, registry, store, config, clock);
             ServerConfig.Hardening hardening = config.hardening();
@@ -109,6 +111,44 @@ public final class MainstayServer implements AutoCloseable {
             store.close();
             throw e;
         }
+    }
+
+    /** Every tool stage names a configured tool. */
+    private static void checkTools(List<WorkflowDefinition> definitions, ServerConfig config) {
+        for (WorkflowDefinition d : definitions) {
+            for (int i = 0; i < d.stages().size(); i++) {
+                if (d.stages().get(i) instanceof dev.mainstay.workflow.ToolStage t && !config.tools().containsKey(t.tool())) {
+                    throw new dev.mainstay.ConfigException(d.source() + ": stages[" + i + "].tool.name: unknown tool '" + t.tool() + "' (configured tools: "
+                            + (config.tools().isEmpty() ? "none; declare it under tools: in the configuration" : String.join(", ", config.tools().keySet())) + ")");
+                }
+            }
+        }
+    }
+
+    /** The store the configuration names: the SQLite file in the data directory, or PostgreSQL. */
+    static Store openStore(ServerConfig config) {
+        return switch (config.database()) {
+            case ServerConfig.Database.Sqlite sqlite -> SqliteStore.open(sqlite.file(), sqlite.durability());
+            case ServerConfig.Database.Postgres pg -> PostgresStore.open(pg.config());
+        };
+    }
+
+    /** What this node serves, for the audit log: names, versions and content hashes, never keys. */
+    private static AuditEvent configLoaded(ServerConfig config, List<WorkflowDefinition> definitions, String nodeId, java.time.Instant at) {
+        var details = Json.object().put("node", nodeId).put("version", VERSION)
+                .put("store", config.database() instanceof ServerConfig.Database.Postgres ? "postgresql" : "sqlite");
+        var workflows = details.putArray("workflows");
+        for (WorkflowDefinition d : definitions) {
+            workflows.add(d.name() + " v" + d.version() + " " + dev.mainstay.ContentHash.shortForm(d.contentHash()));
+        }
+        var providers = details.putArray("providers");
+        config.providers().keySet().forEach(providers::add);
+        var routes = details.putObject("routes");
+        config.routes().forEach((name, targets) -> {
+            var list = routes.putArray(name);
+            targets.forEach(t -> list.add(t.toString()));
+        });
+        return new AuditEvent(at, AuditEvent.SYSTEM, AuditAction.CONFIG_LOADED, null, nodeId, details);
     }
 
     public int port() {

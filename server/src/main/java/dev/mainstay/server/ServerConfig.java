@@ -52,8 +52,9 @@ public record ServerConfig(
         AccountLimits defaultLimits,
         int cooldownFailures,
         Duration cooldown,
+        Database database,
         Hardening hardening,
-        Database database) {
+        Map<String, dev.mainstay.tool.ToolSpec> tools) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -148,7 +149,7 @@ public record ServerConfig(
     public static ServerConfig load(Optional<Path> file, Map<String, String> env) {
         YamlDocument doc = file.map(f -> YamlDocument.read(f, f.toString())).orElse(YamlDocument.of(dev.mainstay.Json.object(), "(defaults)"));
         doc.requireObject("");
-        doc.onlyKeys("", "server", "data_dir", "workflows", "storage", "providers", "routes", "prices", "engine", "demo_api_key", "admin_key", "targets", "limits");
+        doc.onlyKeys("", "server", "data_dir", "workflows", "storage", "providers", "routes", "prices", "engine", "demo_api_key", "admin_key", "targets", "limits", "tools");
         doc.onlyKeys("/server", "host", "port", "max_body_bytes", "max_json_depth", "max_string_length", "max_header_bytes", "read_timeout",
                 "idle_timeout", "auth_failures");
         doc.onlyKeys("/server/auth_failures", "max", "window");
@@ -216,7 +217,7 @@ public record ServerConfig(
 
         return new ServerConfig(host, port, dataDir, workflows, durability, maxBody, maxDepth, demoKey, adminKey,
                 providers, routes, prices, lease, grace, maxInFlight, maxBacklog, maxAccountBacklog, breakerFailures, breakerCooldown, targetLimits,
-                defaultLimits, cooldownFailures, cooldown, hardening, database);
+                defaultLimits, cooldownFailures, cooldown, database, hardening, tools(doc, env));
     }
 
     /**
@@ -267,6 +268,52 @@ public record ServerConfig(
             throw doc.error(pointer, "must be at least " + min.toMillis() + "ms");
         }
         return d;
+    }
+
+    /**
+     * {@code tools: {name: {base_url, timeout, retries, headers: {Name: {env: VAR}}, allow_private}}}.
+     * A base URL on a loopback, private or link-local address is refused unless {@code allow_private}
+     * says so; header values come from environment variables, never from the file.
+     */
+    private static Map<String, dev.mainstay.tool.ToolSpec> tools(YamlDocument doc, Map<String, String> env) {
+        Map<String, dev.mainstay.tool.ToolSpec> out = new LinkedHashMap<>();
+        if (!doc.has("/tools")) {
+            return out;
+        }
+        doc.requireObject("/tools");
+        for (String name : doc.node("/tools").propertyNames()) {
+            String p = "/tools/" + name;
+            if (!name.matches("[a-z][a-z0-9_-]{0,63}")) {
+                throw doc.error(p, "tool names are lowercase letters, digits, '-' and '_', got '" + name + "'");
+            }
+            doc.requireObject(p);
+            doc.onlyKeys(p, "base_url", "timeout", "retries", "headers", "allow_private");
+            URI base = uri(doc, p + "/base_url", doc.requireText(p + "/base_url"));
+            boolean allowPrivate = doc.bool(p + "/allow_private", false);
+            String refused = dev.mainstay.net.OutboundGuard.refusal(base, allowPrivate);
+            if (refused != null) {
+                throw doc.error(p + "/base_url", refused);
+            }
+            Duration timeout = doc.duration(p + "/timeout", dev.mainstay.tool.ToolSpec.DEFAULT_TIMEOUT);
+            int retries = doc.integer(p + "/retries", dev.mainstay.tool.ToolSpec.DEFAULT_RETRIES, 0, 10);
+            Map<String, String> headers = new LinkedHashMap<>();
+            if (doc.has(p + "/headers")) {
+                doc.requireObject(p + "/headers");
+                for (String header : doc.node(p + "/headers").propertyNames()) {
+                    String h = p + "/headers/" + header;
+                    doc.requireObject(h);
+                    doc.onlyKeys(h, "env");
+                    String var = doc.requireText(h + "/env");
+                    String value = env.get(var);
+                    if (value == null || value.isBlank()) {
+                        throw doc.error(h + "/env", "names the environment variable " + var + ", which is not set");
+                    }
+                    headers.put(header, value);
+                }
+            }
+            out.put(name, new dev.mainstay.tool.ToolSpec(name, base, timeout, retries, headers, allowPrivate));
+        }
+        return out;
     }
 
     private static Hardening hardening(YamlDocument doc) {

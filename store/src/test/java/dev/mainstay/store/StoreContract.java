@@ -1230,4 +1230,125 @@ public abstract class StoreContract {
         assertThat(over.get()).as("times more than two of the account's jobs were processing").isZero();
         assertThat(finished.get()).as("every job ran").isEqualTo(80);
     }
+
+    // ---- audit log ---------------------------------------------------------------------------------
+
+    /** Changes the store's files or tables behind its back, as someone with database access could. */
+    protected abstract void tamper(String sql) throws java.sql.SQLException;
+
+    private static dev.mainstay.audit.AuditEvent auditEvent(dev.mainstay.audit.AuditAction action, String subject, Instant at) {
+        return new dev.mainstay.audit.AuditEvent(at, "key:key_test", action, ACCOUNT, subject, Json.object().put("n", subject));
+    }
+
+    /** A job that was submitted, claimed and ran one stage with one model call: a chain of five records. */
+    private Job auditedJob() {
+        NewJob n = newJob(ACCOUNT, null, input("audited"), T0);
+        NewJob job = new NewJob(n.id(), n.accountId(), n.workflow(), n.workflowVersion(), n.input(), n.inputHash(), n.idempotencyKey(), n.requestHash(),
+                n.priority(), n.createdAt(), n.deadlineAt(), List.of(auditEvent(dev.mainstay.audit.AuditAction.JOB_SUBMITTED, n.id(), T0)));
+        assertThat(store.submit(job)).isInstanceOf(SubmitOutcome.Created.class);
+        assertThat(store.claim("node-a", 1, T0, T0.plus(LEASE))).hasSize(1);
+        Charge call = new Charge("call_" + job.id(), null, ACCOUNT, job.id(), "support/draft-response", "triage", "openai", "gpt-4o-mini", 100, 0, 20, 42, T0.plusMillis(5), List.of());
+        assertThat(store.apply(JobTransition.to(job.id(), JobStatus.COMPLETED, T0.plusMillis(10)).from(JobStatus.PROCESSING).leasedBy("node-a")
+                .result(Json.object().put("category", "billing"), ResultType.FULL).stageRun(run(store.job(job.id()).orElseThrow(), "completed", new Usage(100, 20, 42)))
+                .charges(List.of(call)).build())).isTrue();
+        return store.job(job.id()).orElseThrow();
+    }
+
+    @Test
+    void theAuditLogChainsSubmitStagesAndModelCallsInOrder() {
+        Job job = auditedJob();
+        store.audit(List.of(auditEvent(dev.mainstay.audit.AuditAction.LIMITS_CHANGED, ACCOUNT, T0.plusSeconds(1))));
+        List<dev.mainstay.audit.AuditRecord> all = store.auditLog(dev.mainstay.audit.AuditQuery.all(100));
+        assertThat(all).extracting(r -> r.event().action().wire())
+                .containsExactly("job.submitted", "model.called", "stage.started", "stage.ended", "limits.changed");
+        assertThat(all).extracting(dev.mainstay.audit.AuditRecord::seq).containsExactly(1L, 2L, 3L, 4L, 5L);
+        assertThat(all.getFirst().prevHash()).isEqualTo(dev.mainstay.audit.AuditChain.GENESIS);
+        for (int i = 1; i < all.size(); i++) {
+            assertThat(all.get(i).prevHash()).isEqualTo(all.get(i - 1).hash());
+        }
+        assertThat(all.subList(0, 4)).allSatisfy(r -> {
+            assertThat(r.jobId()).isEqualTo(job.id());
+            assertThat(r.event().accountId()).isEqualTo(ACCOUNT);
+        });
+        assertThat(all.get(1).event().details().path("output_tokens").asLong()).isEqualTo(20);
+        assertThat(all.get(3).event().details().path("status").asString()).isEqualTo("completed");
+        assertThat(store.verifyAudit()).isEqualTo(new dev.mainstay.audit.AuditCheck.Intact(5, all.getLast().hash()));
+
+        reopen();
+        assertThat(store.verifyAudit()).isInstanceOf(dev.mainstay.audit.AuditCheck.Intact.class);
+        assertThat(store.auditLog(new dev.mainstay.audit.AuditQuery(job.id(), null, null, null, null, null, 0, 100))).hasSize(4);
+        assertThat(store.auditLog(new dev.mainstay.audit.AuditQuery(null, "engine", null, null, null, null, 0, 100))).hasSize(3);
+        assertThat(store.auditLog(new dev.mainstay.audit.AuditQuery(null, null, dev.mainstay.audit.AuditAction.MODEL_CALLED, null, null, null, 0, 100))).hasSize(1);
+        assertThat(store.auditLog(new dev.mainstay.audit.AuditQuery(null, null, null, OTHER_ACCOUNT, null, null, 0, 100))).isEmpty();
+        assertThat(store.auditLog(new dev.mainstay.audit.AuditQuery(null, null, null, null, T0.plusMillis(6), T0.plusSeconds(1), 0, 100)))
+                .extracting(r -> r.event().action().wire()).containsExactly("stage.ended");
+        assertThat(store.auditLog(new dev.mainstay.audit.AuditQuery(null, null, null, null, null, null, 3, 1))).extracting(dev.mainstay.audit.AuditRecord::seq).containsExactly(4L);
+    }
+
+    @Test
+    void aTransitionThatDoesNotApplyAddsNoAuditRecordsButItsModelCallsAreKept() {
+        Job job = claimed("node-a");
+        Charge call = new Charge("call_lost", null, ACCOUNT, job.id(), "support/draft-response", "triage", "openai", "gpt-4o-mini", 10, 0, 2, 5, T0, List.of());
+        assertThat(store.apply(JobTransition.to(job.id(), JobStatus.COMPLETED, T0).from(JobStatus.PROCESSING).leasedBy("node-b")
+                .result(Json.object(), ResultType.FULL).stageRun(run(job, "completed", Usage.ZERO)).charges(List.of(call))
+                .audit(auditEvent(dev.mainstay.audit.AuditAction.JOB_CANCELLED, job.id(), T0)).build())).isFalse();
+        assertThat(store.auditLog(dev.mainstay.audit.AuditQuery.all(100))).extracting(r -> r.event().action().wire()).containsExactly("model.called");
+        store.charge(List.of(call)); // sent again: recorded once
+        assertThat(store.auditLog(dev.mainstay.audit.AuditQuery.all(100))).hasSize(1);
+    }
+
+    @Test
+    void verifyFindsAnEditedRecord() throws Exception {
+        auditedJob();
+        tamper("UPDATE audit_log SET details = '{\"output_tokens\":2}' WHERE seq = 2");
+        assertThat(store.verifyAudit()).isInstanceOfSatisfying(dev.mainstay.audit.AuditCheck.Broken.class, b -> {
+            assertThat(b.seq()).isEqualTo(2);
+            assertThat(b.kind()).isEqualTo(dev.mainstay.audit.AuditCheck.Problem.EDITED);
+            assertThat(b.problem()).contains("record 2 (model.called)");
+        });
+    }
+
+    @Test
+    void verifyFindsADeletedRecord() throws Exception {
+        auditedJob();
+        tamper("DELETE FROM audit_log WHERE seq = 3");
+        assertThat(store.verifyAudit()).isInstanceOfSatisfying(dev.mainstay.audit.AuditCheck.Broken.class, b -> {
+            assertThat(b.seq()).isEqualTo(3);
+            assertThat(b.kind()).isEqualTo(dev.mainstay.audit.AuditCheck.Problem.MISSING);
+        });
+        // Renumbered to hide the gap: the link from record 3 still names the deleted record.
+        tamper("UPDATE audit_log SET seq = seq - 1 WHERE seq > 3");
+        tamper("UPDATE audit_log SET seq = 3 WHERE seq = 4");
+        assertThat(store.verifyAudit()).isInstanceOfSatisfying(dev.mainstay.audit.AuditCheck.Broken.class, b -> assertThat(b.seq()).isEqualTo(3));
+    }
+
+    @Test
+    void verifyFindsReorderedRecords() throws Exception {
+        auditedJob();
+        tamper("UPDATE audit_log SET seq = 100 WHERE seq = 2");
+        tamper("UPDATE audit_log SET seq = 2 WHERE seq = 3");
+        tamper("UPDATE audit_log SET seq = 3 WHERE seq = 100");
+        assertThat(store.verifyAudit()).isInstanceOfSatisfying(dev.mainstay.audit.AuditCheck.Broken.class, b -> {
+            assertThat(b.seq()).isEqualTo(2);
+            assertThat(b.kind()).isEqualTo(dev.mainstay.audit.AuditCheck.Problem.OUT_OF_ORDER);
+            assertThat(b.problem()).contains("reordered");
+        });
+    }
+
+    // ---- tool calls --------------------------------------------------------------------------------
+
+    @Test
+    void aToolCallIsRecordedThenReplacedByItsOutcome() {
+        assertThat(store.toolCall("job_x", "send")).isEmpty();
+        var intent = new dev.mainstay.tool.ToolCall("job_x", "send", "crm", dev.mainstay.tool.ToolScope.EXECUTE, "job_x/send",
+                dev.mainstay.tool.ToolCall.Status.INTENT, Json.object().put("method", "POST"), null, null, "key_boss", null, T0);
+        store.recordToolCall(intent);
+        assertThat(store.toolCall("job_x", "send")).contains(intent);
+        var done = new dev.mainstay.tool.ToolCall("job_x", "send", "crm", dev.mainstay.tool.ToolScope.EXECUTE, "job_x/send",
+                dev.mainstay.tool.ToolCall.Status.DONE, Json.object().put("method", "POST"), Json.object().put("id", 7), 201, "key_boss", null, T0.plusSeconds(1));
+        store.recordToolCall(done);
+        reopen();
+        assertThat(store.toolCall("job_x", "send")).contains(done);
+        assertThat(store.toolCall("job_x", "other")).isEmpty();
+    }
 }

@@ -4,6 +4,14 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.mainstay.ErrorCode;
 import dev.mainstay.Json;
+import dev.mainstay.tool.ToolCall;
+import dev.mainstay.tool.ToolScope;
+import dev.mainstay.audit.AuditCheck;
+import dev.mainstay.audit.AuditEvent;
+import dev.mainstay.audit.AuditQuery;
+import dev.mainstay.audit.AuditRecord;
+import dev.mainstay.audit.AuditTrail;
+import dev.mainstay.store.jdbc.AuditLog;
 import dev.mainstay.access.Account;
 import dev.mainstay.access.ApiKey;
 import dev.mainstay.access.Principal;
@@ -631,6 +639,7 @@ public final class PostgresStore implements Store {
                     job.id(), job.accountId(), job.workflow(), job.workflowVersion(), JobStatus.QUEUED.wire(), job.inputHash(), job.priority(),
                     job.createdAt(), job.idempotencyKey(), job.createdAt(), job.createdAt(), job.deadlineAt());
             event(c, job.id(), "submitted", null, job.createdAt());
+            AuditLog.append(c, AuditLog.Dialect.POSTGRESQL, job.id(), job.audit());
             notifyWork(c);
             return new SubmitOutcome.Created(loadJob(c, job.id()).orElseThrow());
         });
@@ -1051,6 +1060,9 @@ public final class PostgresStore implements Store {
                     r.provenance() == null ? null : r.provenance().toJson(), Review.Status.PENDING.wire(), r.onExpiry().wire(), r.createdAt(), r.expiresAt());
         }
         event(c, t.jobId(), t.eventType(), t.eventData(), t.at());
+        if (t.stageRun() != null || !t.audit().isEmpty()) {
+            AuditLog.append(c, AuditLog.Dialect.POSTGRESQL, t.jobId(), AuditTrail.ofTransition(t, accountOf(c, t.jobId())));
+        }
         accountHealth(c, t);
         if (WorkSignal.makesDue(t)) {
             notifyWork(c);
@@ -1066,6 +1078,68 @@ public final class PostgresStore implements Store {
                     + "ON CONFLICT (account_id) DO UPDATE SET failures = account_health.failures + 1, last_failure_at = excluded.last_failure_at", t.at(), t.jobId());
         } else if (t.to() == JobStatus.COMPLETED || t.to() == JobStatus.DEGRADED || t.to() == JobStatus.PARTIALLY_COMPLETED) {
             update(c, "UPDATE account_health SET failures = 0 WHERE failures > 0 AND account_id = (SELECT account_id FROM jobs WHERE id = ?)", t.jobId());
+        }
+    }
+
+    // ---- tool calls ------------------------------------------------------------------------------
+
+    @Override
+    public Optional<ToolCall> toolCall(String jobId, String stageId) {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT * FROM tool_calls WHERE job_id = ? AND stage_id = ?")) {
+                bind(ps, jobId, stageId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.empty();
+                    }
+                    int status = rs.getInt("http_status");
+                    return Optional.of(new ToolCall(rs.getString("job_id"), rs.getString("stage_id"), rs.getString("tool"),
+                            ToolScope.fromWire(rs.getString("scope")).orElseThrow(), rs.getString("idempotency_key"), ToolCall.Status.fromWire(rs.getString("status")),
+                            json(rs, "request"), json(rs, "response"), rs.wasNull() ? null : status, rs.getString("approved_by"), rs.getString("error"),
+                            instant(rs, "updated_at")));
+                }
+            }
+        });
+    }
+
+    @Override
+    public void recordToolCall(ToolCall call) {
+        write(c -> update(c, "INSERT INTO tool_calls (job_id, stage_id, tool, scope, idempotency_key, status, request, response, http_status, approved_by, error, updated_at) "
+                        + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, stage_id) DO UPDATE SET status = excluded.status, request = excluded.request, "
+                        + "response = excluded.response, http_status = excluded.http_status, approved_by = excluded.approved_by, error = excluded.error, "
+                        + "updated_at = excluded.updated_at",
+                call.jobId(), call.stageId(), call.tool(), call.scope().wire(), call.idempotencyKey(), call.status().wire(), call.request(), call.response(),
+                call.httpStatus(), call.approvedBy(), call.error(), call.updatedAt()));
+    }
+
+    // ---- audit ---------------------------------------------------------------------------------
+
+    @Override
+    public void audit(List<AuditEvent> events) {
+        if (!events.isEmpty()) {
+            write(c -> {
+                AuditLog.append(c, AuditLog.Dialect.POSTGRESQL, null, events);
+                return null;
+            });
+        }
+    }
+
+    @Override
+    public List<AuditRecord> auditLog(AuditQuery query) {
+        return read(c -> AuditLog.query(c, query));
+    }
+
+    @Override
+    public AuditCheck verifyAudit() {
+        return read(c -> AuditLog.verify(c, 1000));
+    }
+
+    private static String accountOf(Connection c, String jobId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT account_id FROM jobs WHERE id = ?")) {
+            ps.setString(1, jobId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
         }
     }
 
@@ -1164,6 +1238,7 @@ public final class PostgresStore implements Store {
             if (inserted == 0) {
                 continue; // recorded before
             }
+            AuditLog.append(c, AuditLog.Dialect.POSTGRESQL, ch.jobId(), AuditTrail.modelCalls(List.of(ch)));
             List<JsonNode> released = ch.reservationId() == null ? List.of() : closeReservations(c, List.of(ch.reservationId()), "settled", ch.at());
             List<String> scopes = new ArrayList<>();
             released.forEach(h -> scopes.add(h.path("scope").asString()));

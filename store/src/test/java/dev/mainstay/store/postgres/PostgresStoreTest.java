@@ -74,6 +74,13 @@ class PostgresStoreTest extends StoreContract {
         return PostgresStore.open(PostgresStore.Config.of(cluster.jdbcUrl(database), cluster.user(), null));
     }
 
+    @Override
+    protected void tamper(String sql) throws java.sql.SQLException {
+        try (Connection c = DriverManager.getConnection(cluster.jdbcUrl(database), cluster.user(), ""); Statement s = c.createStatement()) {
+            s.executeUpdate(sql);
+        }
+    }
+
     /** Another node on the same database. */
     private Store otherNode() {
         Store other = openStore();

@@ -14,4 +14,12 @@ class SqliteStoreTest extends StoreContract {
     protected Store openStore() {
         return SqliteStore.open(dir.resolve("data/mainstay.db"), SqliteStore.Durability.NORMAL);
     }
+
+    @Override
+    protected void tamper(String sql) throws java.sql.SQLException {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("data/mainstay.db"));
+             java.sql.Statement s = c.createStatement()) {
+            s.executeUpdate(sql);
+        }
+    }
 }

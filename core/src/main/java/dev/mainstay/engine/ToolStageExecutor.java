@@ -1,0 +1,262 @@
+package dev.mainstay.engine;
+
+import dev.mainstay.ContentHash;
+import dev.mainstay.ErrorCode;
+import dev.mainstay.Json;
+import dev.mainstay.audit.AuditAction;
+import dev.mainstay.audit.AuditEvent;
+import dev.mainstay.audit.AuditTrail;
+import dev.mainstay.job.Job;
+import dev.mainstay.job.JobError;
+import dev.mainstay.job.JobIds;
+import dev.mainstay.job.JobStatus;
+import dev.mainstay.job.JobTransition;
+import dev.mainstay.job.Provenance;
+import dev.mainstay.job.ResultType;
+import dev.mainstay.job.StageRun;
+import dev.mainstay.job.Usage;
+import dev.mainstay.net.OutboundGuard;
+import dev.mainstay.review.Review;
+import dev.mainstay.store.Store;
+import dev.mainstay.tool.ToolCall;
+import dev.mainstay.tool.ToolScope;
+import dev.mainstay.tool.ToolSpec;
+import dev.mainstay.workflow.ToolStage;
+import dev.mainstay.workflow.WorkflowDefinition;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Runs tool stages. The effect of a call is bracketed in the store: the intent is recorded before
+ * the request leaves and the outcome after the answer, and every attempt, retry, replay and node
+ * sends the same {@code Idempotency-Key: <job id>/<stage id>}, so a crash between the two makes no
+ * second effect at an integration that honours the key, and a call recorded as done is never made
+ * again. An {@code execute} call is only made after a person approved it through the review API;
+ * a {@code draft} call is never made: its request is the stage's output, for a person to apply.
+ */
+final class ToolStageExecutor {
+    private static final int MAX_RESPONSE_CHARS = 1_000_000;
+
+    /** What the engine does after the stage: go on with its output, or stop (the job was parked or finished). */
+    sealed interface Outcome {
+        record Next(JsonNode output, Provenance provenance) implements Outcome {
+        }
+
+        record Skipped() implements Outcome {
+        }
+
+        record Stop() implements Outcome {
+        }
+    }
+
+    private final Store store;
+    private final Map<String, ToolSpec> tools;
+    private final Clock clock;
+    private final EngineConfig config;
+    private final JobIds ids;
+    private final HttpClient http;
+
+    ToolStageExecutor(Store store, Map<String, ToolSpec> tools, Clock clock, EngineConfig config, JobIds ids) {
+        this.store = store;
+        this.tools = Map.copyOf(tools);
+        this.clock = clock;
+        this.config = config;
+        this.ids = ids;
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).followRedirects(HttpClient.Redirect.NEVER).build();
+    }
+
+    Outcome run(Job job, WorkflowDefinition wf, int index, ToolStage stage, Map<String, JsonNode> outputs, boolean last, boolean partial)
+            throws InterruptedException {
+        Instant started = clock.instant();
+        ToolSpec spec = tools.get(stage.tool());
+        if (spec == null) {
+            return fail(job, index, stage, last, partial, null, "tool '" + stage.tool() + "' is not configured on node " + config.nodeId(), started);
+        }
+        ObjectNode request = stage.request(job.input(), outputs);
+        request.put("url", url(spec, request.path("path").asString()));
+        request.remove("path");
+        String key = ToolCall.key(job.id(), stage.id());
+        Optional<ToolCall> recorded = store.toolCall(job.id(), stage.id());
+
+        if (stage.scope() == ToolScope.DRAFT) {
+            ObjectNode draft = Json.object().put("applied", false).put("tool", stage.tool()).put("scope", "draft").put("idempotency_key", key);
+            draft.set("request", request);
+            return complete(job, index, stage, last, partial, draft, ResultType.DRAFT, started, null);
+        }
+        if (recorded.isPresent() && recorded.get().status() == ToolCall.Status.DONE) {
+            // Done before (a crash after the call, or a resumed job): the effect is not made again.
+            return complete(job, index, stage, last, partial, recorded.get().response(), ResultType.FULL, started, recorded.get());
+        }
+        String approvedBy = recorded.map(ToolCall::approvedBy).orElse(null);
+        if (stage.scope() == ToolScope.EXECUTE && approvedBy == null) {
+            return askApproval(job, wf, index, stage, request, key);
+        }
+
+        Instant now = clock.instant();
+        ToolCall intent = new ToolCall(job.id(), stage.id(), stage.tool(), stage.scope(), key, ToolCall.Status.INTENT, request, null, null, approvedBy, null, now);
+        store.recordToolCall(intent);
+        if (!store.apply(JobTransition.to(job.id(), JobStatus.WAITING_FOR_TOOL, now).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
+                .event("tool_started", Json.object().put("stage", stage.id()).put("tool", stage.tool()).put("scope", stage.scope().wire())
+                        .put("idempotency_key", key)).build())) {
+            return new Outcome.Stop(); // cancelled, or the lease was lost
+        }
+        String refused = OutboundGuard.refusal(URI.create(request.path("url").asString()), spec.allowPrivate());
+        if (refused != null) {
+            store.recordToolCall(new ToolCall(job.id(), stage.id(), stage.tool(), stage.scope(), key, ToolCall.Status.FAILED, request, null, null, approvedBy,
+                    refused, clock.instant()));
+            return fail(job, index, stage, last, partial, intent, "tool '" + stage.tool() + "' was not called: " + refused, started);
+        }
+        Result result = call(spec, stage, request, key);
+        if (result.error() != null) {
+            store.recordToolCall(new ToolCall(job.id(), stage.id(), stage.tool(), stage.scope(), key, ToolCall.Status.FAILED, request, null, result.status(),
+                    approvedBy, result.error(), clock.instant()));
+            return fail(job, index, stage, last, partial, intent, result.error(), started);
+        }
+        ToolCall done = new ToolCall(job.id(), stage.id(), stage.tool(), stage.scope(), key, ToolCall.Status.DONE, request, result.body(), result.status(),
+                approvedBy, null, clock.instant());
+        store.recordToolCall(done);
+        return complete(job, index, stage, last, partial, result.body(), ResultType.FULL, started, done);
+    }
+
+    private static String url(ToolSpec spec, String path) {
+        String base = spec.baseUrl().toString();
+        return (base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + path;
+    }
+
+    private record Result(JsonNode body, Integer status, String error) {
+    }
+
+    /** The call with the tool's retries: connection failures, timeouts, 429 and 5xx are tried again with the same key. */
+    private Result call(ToolSpec spec, ToolStage stage, ObjectNode request, String key) throws InterruptedException {
+        Duration timeout = stage.timeout() != null ? stage.timeout() : spec.timeout();
+        String method = request.path("method").asString();
+        JsonNode body = request.get("body");
+        String lastError = null;
+        Integer lastStatus = null;
+        for (int attempt = 0; attempt <= spec.retries(); attempt++) {
+            if (attempt > 0) {
+                Thread.sleep(Math.min(5_000, 200L << Math.min(attempt - 1, 5)));
+            }
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(request.path("url").asString())).timeout(timeout)
+                    .header("Idempotency-Key", key).header("Accept", "application/json").header("User-Agent", "mainstay/" + config.toolchainVersion());
+            spec.headers().forEach(b::header);
+            if (body != null && !body.isNull()) {
+                b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(Json.write(body)));
+            } else {
+                b.method(method, HttpRequest.BodyPublishers.noBody());
+            }
+            try {
+                HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+                lastStatus = r.statusCode();
+                if (r.statusCode() >= 200 && r.statusCode() < 300) {
+                    return new Result(answer(r), r.statusCode(), null);
+                }
+                lastError = "tool '" + stage.tool() + "' answered HTTP " + r.statusCode() + " to " + method + " " + request.path("url").asString();
+                if (r.statusCode() != 429 && r.statusCode() < 500) {
+                    return new Result(null, lastStatus, lastError); // the request itself is wrong: trying again changes nothing
+                }
+            } catch (HttpTimeoutException e) {
+                lastError = "tool '" + stage.tool() + "' did not answer within " + timeout.toMillis() + " ms";
+            } catch (IOException e) {
+                lastError = "tool '" + stage.tool() + "' could not be reached: " + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+            }
+        }
+        return new Result(null, lastStatus, lastError + (spec.retries() > 0 ? " (after " + (spec.retries() + 1) + " attempts)" : ""));
+    }
+
+    private static JsonNode answer(HttpResponse<String> r) {
+        String text = r.body() == null ? "" : r.body();
+        if (text.isBlank()) {
+            return Json.object().put("status", r.statusCode());
+        }
+        try {
+            JsonNode parsed = Json.parse(text);
+            return parsed.isObject() ? parsed : Json.object().set("result", parsed);
+        } catch (RuntimeException notJson) {
+            return Json.object().put("status", r.statusCode()).put("body", text.length() > MAX_RESPONSE_CHARS ? text.substring(0, MAX_RESPONSE_CHARS) : text);
+        }
+    }
+
+    /** Parks the job until a person approves or rejects the call through the review API. */
+    private Outcome askApproval(Job job, WorkflowDefinition wf, int index, ToolStage stage, ObjectNode request, String key) {
+        Instant now = clock.instant();
+        store.recordToolCall(new ToolCall(job.id(), stage.id(), stage.tool(), stage.scope(), key, ToolCall.Status.AWAITING_APPROVAL, request, null, null, null, null, now));
+        Review review = new Review(ids.next("rev"), job.id(), job.accountId(), wf.name(), index, stage.id(),
+                "approval_required: tool '" + stage.tool() + "' would " + request.path("method").asString() + " " + request.path("url").asString()
+                        + " (scope execute); approve to make the call once, or reject",
+                request, null, Review.Status.PENDING, Review.Decision.REJECT, null, null, null, now, now.plus(stage.approvalExpires()), null);
+        store.apply(JobTransition.to(job.id(), JobStatus.WAITING_FOR_REVIEW, now).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
+                .releaseLease().openReview(review)
+                .event("review_requested", Json.object().put("stage", stage.id()).put("review", review.id()).put("code", "approval_required"))
+                .build());
+        return new Outcome.Stop();
+    }
+
+    private Outcome complete(Job job, int index, ToolStage stage, boolean last, boolean partial, JsonNode output, ResultType type, Instant started, ToolCall call) {
+        Instant now = clock.instant();
+        Provenance provenance = new Provenance("tool", stage.tool(), null, null, config.toolchainVersion(), List.of(), "passed");
+        StageRun run = new StageRun(job.id(), index, stage.id(), StageRun.COMPLETED, output, 1, provenance, Usage.ZERO, null, started, now);
+        ObjectNode data = Json.object().put("stage", stage.id()).put("index", index).put("attempt", 1);
+        JobTransition.Builder t = last
+                ? JobTransition.to(job.id(), partial ? JobStatus.PARTIALLY_COMPLETED : JobStatus.COMPLETED, now).result(output, type).provenance(provenance)
+                        .clearError().event(partial ? "partially_completed" : "completed", data)
+                : JobTransition.to(job.id(), JobStatus.PROCESSING, now).clearError().event("stage_completed", data);
+        t.from(JobStatus.PROCESSING, JobStatus.WAITING_FOR_TOOL).leasedBy(config.nodeId()).currentStage(index + 1).stageAttempts(0).stageRun(run);
+        if (call != null) {
+            t.audit(toolEvent(job, stage, call, now));
+        }
+        if (!store.apply(t.build())) {
+            return new Outcome.Stop();
+        }
+        return last ? new Outcome.Stop() : new Outcome.Next(output, provenance);
+    }
+
+    private Outcome fail(Job job, int index, ToolStage stage, boolean last, boolean partial, ToolCall call, String message, Instant started) {
+        Instant now = clock.instant();
+        JobError error = new JobError(ErrorCode.TOOL_FAILED, message, true);
+        StageRun run = new StageRun(job.id(), index, stage.id(), StageRun.FAILED, null, 1, null, Usage.ZERO, error, started, now);
+        JobTransition.Builder t;
+        if (stage.optional() && !last) {
+            t = JobTransition.to(job.id(), JobStatus.PROCESSING, now).currentStage(index + 1).stageAttempts(0)
+                    .event("stage_skipped", Json.object().put("stage", stage.id()).put("code", error.code().code()));
+        } else {
+            t = JobTransition.to(job.id(), JobStatus.FAILED, now).error(error).deadLetter(true)
+                    .event("failed", Json.object().put("code", error.code().code()).put("dead_letter", true));
+        }
+        t.from(JobStatus.PROCESSING, JobStatus.WAITING_FOR_TOOL).leasedBy(config.nodeId()).stageRun(run);
+        if (call != null) {
+            t.audit(toolEvent(job, stage, call.with(ToolCall.Status.FAILED, now), now));
+        }
+        if (!store.apply(t.build())) {
+            return new Outcome.Stop();
+        }
+        return stage.optional() && !last ? new Outcome.Skipped() : new Outcome.Stop();
+    }
+
+    private static AuditEvent toolEvent(Job job, ToolStage stage, ToolCall call, Instant now) {
+        ObjectNode details = Json.object().put("stage", stage.id()).put("tool", stage.tool()).put("scope", stage.scope().wire())
+                .put("status", call.status().wire()).put("idempotency_key", call.idempotencyKey()).put("method", call.request().path("method").asString());
+        if (call.httpStatus() != null) {
+            details.put("http_status", call.httpStatus());
+        }
+        if (call.response() != null) {
+            details.put("response_hash", ContentHash.shortForm(ContentHash.sha256(Json.canonical(call.response()))));
+        }
+        if (call.approvedBy() != null) {
+            details.put("approved_by", call.approvedBy());
+        }
+        return new AuditEvent(now, AuditTrail.ENGINE, AuditAction.TOOL_CALLED, job.accountId(), job.id(), details);
+    }
+}

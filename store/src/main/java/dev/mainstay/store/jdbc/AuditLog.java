@@ -1,0 +1,204 @@
+package dev.mainstay.store.jdbc;
+
+import dev.mainstay.Json;
+import dev.mainstay.audit.AuditAction;
+import dev.mainstay.audit.AuditChain;
+import dev.mainstay.audit.AuditCheck;
+import dev.mainstay.audit.AuditEvent;
+import dev.mainstay.audit.AuditQuery;
+import dev.mainstay.audit.AuditRecord;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.OptionalLong;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The {@code audit_log} table, the same SQL on SQLite and PostgreSQL. Appends run inside the
+ * caller's write transaction: they read the chain's head and add after it, so the head must not
+ * move under them. On SQLite the single writer guarantees that; on PostgreSQL, where several nodes
+ * write, {@link Dialect#POSTGRESQL} takes a transaction-scoped advisory lock first, which
+ * serialises appends across nodes until the transaction ends.
+ */
+public final class AuditLog {
+    /** Where the chain head's lock comes from. */
+    public enum Dialect { SQLITE, POSTGRESQL }
+
+    /** An arbitrary, fixed key for the advisory lock that guards the chain head. */
+    private static final long LOCK_KEY = 0x6d61696e_61756474L;
+
+    private AuditLog() {
+    }
+
+    /** Appends after the current head, in order, within {@code c}'s transaction. */
+    public static void append(Connection c, Dialect dialect, String jobId, List<AuditEvent> events) throws SQLException {
+        if (events.isEmpty()) {
+            return;
+        }
+        if (dialect == Dialect.POSTGRESQL) {
+            try (Statement s = c.createStatement()) {
+                s.execute("SELECT pg_advisory_xact_lock(" + LOCK_KEY + ")");
+            }
+        }
+        long seq = 0;
+        String prev = AuditChain.GENESIS;
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")) {
+            if (rs.next()) {
+                seq = rs.getLong(1);
+                prev = rs.getString(2);
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO audit_log (seq, at, actor, action, account_id, subject, job_id, details, prev_hash, hash) "
+                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            for (AuditEvent e : events) {
+                seq++;
+                String job = jobId != null ? jobId : e.subject() != null && e.subject().startsWith("job_") ? e.subject() : null;
+                AuditRecord.Stored stored = AuditChain.stored(e);
+                String hash = AuditChain.hash(seq, prev, stored, job);
+                ps.setLong(1, seq);
+                ps.setString(2, stored.at());
+                ps.setString(3, stored.actor());
+                ps.setString(4, stored.action());
+                ps.setString(5, stored.accountId());
+                ps.setString(6, stored.subject());
+                ps.setString(7, job);
+                ps.setString(8, stored.details());
+                ps.setString(9, prev);
+                ps.setString(10, hash);
+                ps.addBatch();
+                prev = hash;
+            }
+            ps.executeBatch();
+        }
+    }
+
+    public static List<AuditRecord> query(Connection c, AuditQuery q) throws SQLException {
+        StringBuilder sql = new StringBuilder("SELECT * FROM audit_log WHERE seq > ?");
+        List<Object> args = new ArrayList<>(List.of(q.afterSeq()));
+        filter(sql, args, "job_id = ?", q.jobId());
+        filter(sql, args, "actor = ?", q.actor());
+        filter(sql, args, "action = ?", q.action() == null ? null : q.action().wire());
+        filter(sql, args, "account_id = ?", q.accountId());
+        filter(sql, args, "at >= ?", q.from() == null ? null : AuditChain.at(q.from()));
+        filter(sql, args, "at < ?", q.to() == null ? null : AuditChain.at(q.to()));
+        sql.append(" ORDER BY seq LIMIT ").append(q.limit());
+        try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+            for (int i = 0; i < args.size(); i++) {
+                if (args.get(i) instanceof Long n) {
+                    ps.setLong(i + 1, n);
+                } else {
+                    ps.setString(i + 1, (String) args.get(i));
+                }
+            }
+            List<AuditRecord> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(record(rs));
+                }
+            }
+            return out;
+        }
+    }
+
+    private static void filter(StringBuilder sql, List<Object> args, String clause, String value) {
+        if (value != null) {
+            sql.append(" AND ").append(clause);
+            args.add(value);
+        }
+    }
+
+    /** Walks the whole chain in pages of {@code page} records. */
+    public static AuditCheck verify(Connection c, int page) throws SQLException {
+        Iterator<AuditRecord> all = new Iterator<>() {
+            private List<AuditRecord> batch = List.of();
+            private int next;
+            private long after;
+            private boolean done;
+
+            @Override
+            public boolean hasNext() {
+                if (next < batch.size()) {
+                    return true;
+                }
+                if (done) {
+                    return false;
+                }
+                try (PreparedStatement ps = c.prepareStatement("SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT " + page)) {
+                    ps.setLong(1, after);
+                    List<AuditRecord> read = new ArrayList<>(page);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            read.add(record(rs));
+                        }
+                    }
+                    batch = read;
+                    next = 0;
+                    done = read.size() < page;
+                    if (!read.isEmpty()) {
+                        after = read.getLast().seq();
+                    }
+                    return !read.isEmpty();
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+
+            @Override
+            public AuditRecord next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                return batch.get(next++);
+            }
+        };
+        try {
+            return AuditChain.verify(all, hash -> locate(c, hash));
+        } catch (IllegalStateException e) {
+            if (e.getCause() instanceof SQLException s) {
+                throw s;
+            }
+            throw e;
+        }
+    }
+
+    private static OptionalLong locate(Connection c, String hash) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT seq FROM audit_log WHERE hash = ? ORDER BY seq LIMIT 1")) {
+            ps.setString(1, hash);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? OptionalLong.of(rs.getLong(1)) : OptionalLong.empty();
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static AuditRecord record(ResultSet rs) throws SQLException {
+        AuditRecord.Stored stored = new AuditRecord.Stored(rs.getString("at"), rs.getString("actor"), rs.getString("action"),
+                rs.getString("account_id"), rs.getString("subject"), rs.getString("details"));
+        return new AuditRecord(rs.getLong("seq"), event(stored), rs.getString("job_id"), rs.getString("prev_hash"), rs.getString("hash"), stored);
+    }
+
+    /** The event for display; a row edited past reading shows what can be read (verify fails it by its hash). */
+    private static AuditEvent event(AuditRecord.Stored s) {
+        Instant at;
+        try {
+            at = Instant.parse(s.at());
+        } catch (RuntimeException e) {
+            at = Instant.EPOCH;
+        }
+        JsonNode details;
+        try {
+            details = s.details() == null ? null : Json.parse(s.details());
+        } catch (RuntimeException e) {
+            details = Json.object().put("unreadable", s.details());
+        }
+        return new AuditEvent(at, s.actor() == null ? "" : s.actor(), AuditAction.fromWire(s.action()).orElse(AuditAction.CONFIG_LOADED), s.accountId(), s.subject(), details);
+    }
+}
