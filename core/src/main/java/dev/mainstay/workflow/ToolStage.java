@@ -45,6 +45,11 @@ public record ToolStage(String id, String tool, String method, String path, Json
         view.set("input", input);
         ObjectNode stages = view.putObject("stages");
         stageOutputs.forEach(stages::set);
+        return request(view);
+    }
+
+    /** The request over any view, e.g. {@code {args}} for a function a model asked for. */
+    public ObjectNode request(ObjectNode view) {
         ObjectNode out = Json.object().put("method", method).put("path", render(path, view).asString());
         if (body != null) {
             out.set("body", fill(body, view));
