@@ -509,8 +509,14 @@ public final class Engine implements AutoCloseable {
             sleepQuietly(Duration.ofMillis(10));
         }
         heartbeat.interrupt();
-        int released = store.releaseLeases(config.nodeId(), clock.instant());
-        LOG.info("engine stopped: {} running jobs interrupted, {} leases handed back to the queue", interrupted, released);
+        try {
+            int released = store.releaseLeases(config.nodeId(), clock.instant());
+            LOG.info("engine stopped: {} running jobs interrupted, {} leases handed back to the queue", interrupted, released);
+        } catch (dev.mainstay.store.StoreException e) {
+            // The database is away: the leases run out on their own and another node takes the jobs then.
+            LOG.warn("engine stopped: {} running jobs interrupted; their leases could not be handed back ({}) and will expire instead",
+                    interrupted, e.getMessage());
+        }
     }
 
     @Override

@@ -107,6 +107,12 @@ final class HttpApi {
         } catch (LimitExceededException e) {
             reply = problem(new Problem(Problem.status(e.code()), e.code(), e.getMessage(), e.retryable(), e.retryAfter(), List.of()), path);
             ((ObjectNode) reply.body()).put("limit", e.hit().limit()).put("scope", e.hit().scope());
+        } catch (dev.mainstay.store.StoreException e) {
+            // The database is away (a restart, a failover) or refused: nothing was accepted that the
+            // client was told about, and the same request with the same idempotency key is safe again.
+            LOG.warn("the store failed answering {} {}: {}", req.prologue().method().text(), path, e.getMessage());
+            reply = problem(new Problem(503, ErrorCode.OVERLOADED, "the database did not answer; retry shortly with the same Idempotency-Key",
+                    true, Optional.of(Duration.ofSeconds(1)), List.of()), path);
         } catch (MainstayException e) {
             reply = problem(new Problem(Problem.status(e.code()), e.code(), e.getMessage(), e.retryable(), e.retryAfter(), List.of()), path);
         } catch (InterruptedException e) {

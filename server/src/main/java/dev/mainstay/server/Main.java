@@ -26,6 +26,7 @@ public final class Main implements Runnable {
     // Held so the settings are not garbage-collected with their loggers.
     private static final java.util.logging.Logger QUIET_FLYWAY = java.util.logging.Logger.getLogger("org.flywaydb");
     private static final java.util.logging.Logger QUIET_HELIDON = java.util.logging.Logger.getLogger("io.helidon");
+    private static final java.util.logging.Logger QUIET_HIKARI = java.util.logging.Logger.getLogger("com.zaxxer.hikari");
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -33,6 +34,7 @@ public final class Main implements Runnable {
         System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tH:%1$tM:%1$tS.%1$tL %4$-7s %3$s: %5$s%6$s%n");
         QUIET_FLYWAY.setLevel(java.util.logging.Level.WARNING);
         QUIET_HELIDON.setLevel(java.util.logging.Level.WARNING);
+        QUIET_HIKARI.setLevel(java.util.logging.Level.WARNING);
         int code = commandLine().execute(args);
         if (code != 0 || args.length == 0 || !"up".equals(args[0]) && !"fake-provider".equals(args[0])) {
             System.exit(code);

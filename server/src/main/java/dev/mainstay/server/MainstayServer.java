@@ -56,11 +56,15 @@ public final class MainstayServer implements AutoCloseable {
     }
 
     public static MainstayServer start(ServerConfig config, Clock clock) {
-        LogScrubber.install(config.providers().values().stream().map(spec -> switch (spec) {
+        List<String> secrets = new java.util.ArrayList<>(config.providers().values().stream().map(spec -> switch (spec) {
             case ServerConfig.ProviderSpec.OpenAi o -> o.config().apiKey();
             case ServerConfig.ProviderSpec.Anthropic a -> a.config().apiKey();
             case ServerConfig.ProviderSpec.Demo d -> "";
         }).toList());
+        if (config.database() instanceof ServerConfig.Database.Postgres pg && pg.config().password() != null) {
+            secrets.add(pg.config().password()); // a driver message that echoes it never reaches a log
+        }
+        LogScrubber.install(secrets);
         Routes routes = new Routes(config.routes());
         List<WorkflowDefinition> definitions = WorkflowLoader.load(config.workflowsDir(), routes.names());
         Store store = openStore(config);

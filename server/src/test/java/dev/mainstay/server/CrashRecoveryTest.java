@@ -7,12 +7,10 @@ import dev.mainstay.testkit.Fault;
 import dev.mainstay.testkit.FaultScript;
 import dev.mainstay.testkit.RecordedRequest;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -202,23 +200,10 @@ class CrashRecoveryTest {
     }
 
     private Process launch(Path config, int port) throws IOException {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                "dev.mainstay.server.Main", "up", "--config", config.toString(), "--port", Integer.toString(port)));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(Path.of("target", "crash-test-server.log").toFile()));
-        pb.environment().putAll(TestNode.env(dir));
-        pb.environment().put("MAINSTAY_PORT", Integer.toString(port));
-        Process p = pb.start();
-        Http http = new Http(URI.create("http://127.0.0.1:" + port));
-        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).ignoreExceptions()
-                .until(() -> http.get("/health/ready", null).status() == 200);
-        return p;
+        return TestNode.launchProcess(dir, config, port, Map.of(), "crash-test-server.log");
     }
 
     private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+        return TestNode.freePort();
     }
 }

@@ -2,6 +2,7 @@ package dev.mainstay.server;
 
 import dev.mainstay.testkit.FakeProvider;
 import java.io.IOException;
+import java.net.URI;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -187,5 +188,32 @@ final class TestNode implements AutoCloseable {
 
     static Duration seconds(long s) {
         return Duration.ofSeconds(s);
+    }
+
+    /**
+     * Starts a node as its own process (so a test can SIGKILL it) on {@code port}, with the test
+     * environment for {@code dir} plus {@code extraEnv}, and waits until it is ready. Its output is
+     * appended to {@code target/<log>}.
+     */
+    static Process launchProcess(Path dir, Path config, int port, Map<String, String> extraEnv, String log) throws IOException {
+        String javaBin = ProcessHandle.current().info().command().orElse("java");
+        java.util.List<String> cmd = java.util.List.of(javaBin, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                "dev.mainstay.server.Main", "up", "--config", config.toString(), "--port", Integer.toString(port));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(Path.of("target", log).toFile()));
+        pb.environment().putAll(env(dir));
+        pb.environment().putAll(extraEnv);
+        pb.environment().put("MAINSTAY_PORT", Integer.toString(port));
+        Process p = pb.start();
+        Http http = new Http(URI.create("http://127.0.0.1:" + port));
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).ignoreExceptions()
+                .until(() -> http.get("/health/ready", null).status() == 200);
+        return p;
+    }
+
+    static int freePort() throws IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            return s.getLocalPort();
+        }
     }
 }

@@ -9,13 +9,11 @@ import dev.mainstay.testkit.FakeToolServer;
 import dev.mainstay.testkit.Fault;
 import dev.mainstay.testkit.FaultScript;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -269,10 +267,7 @@ class ToolStageTest {
     void sigkillWhileTheCallIsInFlightMakesNoSecondEffect(@TempDir Path other) throws Exception {
         try (FakeToolServer tool = FakeToolServer.start()) {
             Path config = writeToolFiles(other, fake, tool);
-            int port;
-            try (ServerSocket s = new ServerSocket(0)) {
-                port = s.getLocalPort();
-            }
+            int port = TestNode.freePort();
             Http http = new Http(URI.create("http://127.0.0.1:" + port));
             // The integration makes the effect, then the answer never arrives: the caller dies waiting.
             tool.fail(new FakeToolServer.Fault.HangAfterEffect());
@@ -296,18 +291,6 @@ class ToolStageTest {
     }
 
     private static Process launch(Path dir, Path config, int port) throws IOException {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                "dev.mainstay.server.Main", "up", "--config", config.toString(), "--port", Integer.toString(port)));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(Path.of("target", "tool-crash-server.log").toFile()));
-        pb.environment().putAll(TestNode.env(dir));
-        pb.environment().putAll(ENV);
-        pb.environment().put("MAINSTAY_PORT", Integer.toString(port));
-        Process p = pb.start();
-        Http http = new Http(URI.create("http://127.0.0.1:" + port));
-        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).ignoreExceptions()
-                .until(() -> http.get("/health/ready", null).status() == 200);
-        return p;
+        return TestNode.launchProcess(dir, config, port, ENV, "tool-crash-server.log");
     }
 }

@@ -268,7 +268,11 @@ public final class PostgresStore implements Store {
         hc.setMaximumPoolSize(config.poolSize());
         hc.setConnectionTimeout(config.connectTimeout().toMillis());
         hc.setValidationTimeout(Math.min(config.connectTimeout().toMillis(), Duration.ofSeconds(5).toMillis()));
-        for (var p : driverProperties(config, "mainstay").entrySet()) {
+        Properties pooled = driverProperties(config, "mainstay");
+        // A network that hangs without a reset never delivers the server's cancel: the client gives
+        // up on its own a little after the statement timeout, and the pool drops the connection.
+        pooled.setProperty("socketTimeout", Long.toString(config.statementTimeout().plusSeconds(10).toSeconds()));
+        for (var p : pooled.entrySet()) {
             hc.addDataSourceProperty((String) p.getKey(), p.getValue());
         }
         HikariDataSource pool;

@@ -78,7 +78,12 @@ public final class SqliteStore implements Store {
     public enum Durability { FULL, NORMAL }
 
     private static final int READERS = 4;
-    private static final String TERMINAL = JobStatus.terminal().stream().map(s -> "'" + s.wire() + "'").sorted().collect(Collectors.joining(", "));
+    /**
+     * The terminal statuses, spelled exactly as the partial index {@code jobs_unfinished} (V1) spells
+     * them: SQLite uses a partial index only for a term identical to the index's, and without it
+     * every admission check counts the whole jobs table.
+     */
+    static final String TERMINAL = "'completed', 'partially_completed', 'degraded', 'failed', 'cancelled'";
     /** Failures that say the model side is in trouble, as opposed to the request or a person. */
     private static final Set<ErrorCode> UPSTREAM = EnumSet.of(ErrorCode.PROVIDER_TIMEOUT, ErrorCode.PROVIDER_UNAVAILABLE, ErrorCode.PROVIDER_RATE_LIMITED,
             ErrorCode.PROVIDER_REJECTED, ErrorCode.INVALID_MODEL_OUTPUT, ErrorCode.TOOL_FAILED);
@@ -189,11 +194,31 @@ public final class SqliteStore implements Store {
         }
     }
 
-    private static int update(Connection c, String sql, Object... values) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            bind(ps, values);
-            return ps.executeUpdate();
+    /**
+     * Compiled write statements per connection, reused: compiling the SQL was most of the writer's
+     * time per job. A connection is only ever used by one thread at a time (the writer, or a reader
+     * while it holds it), so each inner map is too; closing the connection closes its statements.
+     */
+    private static final Map<Connection, Map<String, PreparedStatement>> STATEMENTS = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+    private static boolean isClosed(Connection c) {
+        try {
+            return c.isClosed();
+        } catch (SQLException e) {
+            return true;
         }
+    }
+
+    private static int update(Connection c, String sql, Object... values) throws SQLException {
+        Map<String, PreparedStatement> cache = STATEMENTS.computeIfAbsent(c, k -> new java.util.HashMap<>());
+        PreparedStatement ps = cache.get(sql);
+        if (ps == null || ps.isClosed()) {
+            ps = c.prepareStatement(sql);
+            cache.put(sql, ps);
+        }
+        ps.clearParameters();
+        bind(ps, values);
+        return ps.executeUpdate();
     }
 
     private static Instant instant(ResultSet rs, String column) throws SQLException {
@@ -1246,11 +1271,14 @@ public final class SqliteStore implements Store {
         });
     }
 
+    static String countUnfinishedSql(boolean perAccount) {
+        return "SELECT COUNT(*) FROM jobs WHERE status NOT IN (" + TERMINAL + ")" + (perAccount ? " AND account_id = ?" : "");
+    }
+
     @Override
     public long countUnfinished(String accountId) {
         return read(c -> {
-            String sql = "SELECT COUNT(*) FROM jobs WHERE status NOT IN (" + TERMINAL + ")" + (accountId == null ? "" : " AND account_id = ?");
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
+            try (PreparedStatement ps = c.prepareStatement(countUnfinishedSql(accountId != null))) {
                 if (accountId != null) {
                     bind(ps, accountId);
                 }
@@ -1289,6 +1317,10 @@ public final class SqliteStore implements Store {
     @Override
     public void close() {
         writer.close();
+        // The cached statements hold their connection, so a weak key alone would never let go.
+        synchronized (STATEMENTS) {
+            STATEMENTS.keySet().removeIf(SqliteStore::isClosed);
+        }
         for (Connection c : readers) {
             try {
                 c.close();

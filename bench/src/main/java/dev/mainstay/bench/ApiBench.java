@@ -1,0 +1,185 @@
+package dev.mainstay.bench;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A real server process ({@code server/target/mainstay-server.jar up}, with the launcher's JVM
+ * flags) on a fresh SQLite file: start-to-ready time, idle RSS, then {@code wrk} against
+ * {@code GET /health/live} (the HTTP baseline) and {@code POST /v1/bench/echo} (a durable submit).
+ */
+final class ApiBench {
+    static final String KEY = "ms_live_benchkey00000000000000000001";
+    private static final Duration WRK_TIME = Duration.ofSeconds(15);
+
+    private ApiBench() {
+    }
+
+    static String run(Path root) throws Exception {
+        Path jar = root.resolve("server/target/mainstay-server.jar").toAbsolutePath();
+        if (!Files.exists(jar)) {
+            throw new IllegalStateException("build the server first (./mainstay build): " + jar + " is missing");
+        }
+        String wrk = which("wrk");
+        Path dir = Files.createTempDirectory("mainstay-bench-api");
+        Path config = writeFiles(dir);
+        int port = freePort();
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                "--sun-misc-unsafe-memory-access=allow", "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
+                "-jar", jar.toString(), "up", "--config", config.toString(), "--port", Integer.toString(port),
+                "--data-dir", dir.resolve("var").toString(), "--workflows", dir.resolve("workflows").toString()));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("server.log").toFile());
+        pb.environment().put("MAINSTAY_DEMO_API_KEY", KEY);
+        HttpClient http = HttpClient.newHttpClient();
+        URI base = URI.create("http://127.0.0.1:" + port);
+        long t0 = System.nanoTime();
+        Process server = pb.start();
+        Table t = new Table("metric", "value");
+        try {
+            while (!ready(http, base)) {
+                if (!server.isAlive() || System.nanoTime() - t0 > Duration.ofSeconds(60).toNanos()) {
+                    throw new IllegalStateException("the server did not become ready; see " + dir.resolve("server.log") + ":\n" + Files.readString(dir.resolve("server.log")));
+                }
+                Thread.sleep(5);
+            }
+            long readyMs = (System.nanoTime() - t0) / 1_000_000;
+            Thread.sleep(10_000);
+            long idleRss = Proc.rssKb(server.pid());
+            t.row("start to ready (process start → first 200 from /health/ready)", readyMs + " ms");
+            t.row("idle RSS (10 s after ready)", (idleRss >> 10) + " MB");
+            Wrk health = wrk(wrk, dir, base + "/health/live", null);
+            Path lua = dir.resolve("submit.lua");
+            Files.writeString(lua, """
+                    wrk.method = "POST"
+                    wrk.headers["Authorization"] = "Bearer %s"
+                    wrk.headers["Content-Type"] = "application/json"
+                    counter = 0
+                    request = function()
+                      counter = counter + 1
+                      return wrk.format(nil, nil, nil, '{"text":"benchmark job ' .. counter .. '"}')
+                    end
+                    """.formatted(KEY));
+            Wrk submit = wrk(wrk, dir, base + "/v1/bench/echo", lua);
+            long busyRss = Proc.rssKb(server.pid());
+            t.row("GET /health/live (HTTP baseline)", Table.num(health.rps) + " req/s, p50 " + health.p50 + ", p99 " + health.p99);
+            t.row("POST /v1/bench/echo (durable submit, 202)", Table.num(submit.rps) + " req/s, p50 " + submit.p50 + ", p99 " + submit.p99
+                    + (submit.non2xx > 0 ? ", " + submit.non2xx + " non-2xx" : ""));
+            t.row("submit / HTTP baseline", Table.pct(submit.rps / health.rps));
+            t.row("RSS after the load", (busyRss >> 10) + " MB");
+            System.err.printf("api: ready in %d ms, idle RSS %d MB, submit %.0f req/s (baseline %.0f)%n", readyMs, idleRss >> 10, submit.rps, health.rps);
+        } finally {
+            server.destroy();
+            server.waitFor();
+            EngineBenches.deleteTree(dir);
+        }
+        return "One server process with the launcher's JVM flags (SerialGC, C1 only, `-Xshare:auto`: the JDK's default CDS archive, no "
+                + "application CDS archive) on a fresh SQLite file (synchronous=FULL) and the built-in demo model set to answer at once. "
+                + "`wrk -t2 -c32 -d" + WRK_TIME.toSeconds() + "s --latency` from the same machine, first against the health endpoint "
+                + "(what the HTTP server alone can do), then against a workflow's submit endpoint with a Lua script that POSTs a JSON body; "
+                + "the jobs submitted also run on the same two cores while wrk is loading the server.\n\n" + t.markdown();
+    }
+
+    record Wrk(double rps, String p50, String p99, long non2xx) {
+    }
+
+    private static Wrk wrk(String wrk, Path dir, String url, Path lua) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(wrk, "-t2", "-c32", "-d" + WRK_TIME.toSeconds() + "s", "--latency"));
+        if (lua != null) {
+            cmd.addAll(List.of("-s", lua.toString()));
+        }
+        cmd.add(url);
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        p.waitFor();
+        double rps = Double.parseDouble(find(out, "Requests/sec:\\s+([0-9.]+)", "0"));
+        return new Wrk(rps, find(out, "\\s50%\\s+(\\S+)", "?"), find(out, "\\s99%\\s+(\\S+)", "?"),
+                Long.parseLong(find(out, "Non-2xx or 3xx responses:\\s+(\\d+)", "0")));
+    }
+
+    private static String find(String text, String regex, String otherwise) {
+        Matcher m = Pattern.compile(regex).matcher(text);
+        return m.find() ? m.group(1) : otherwise;
+    }
+
+    private static boolean ready(HttpClient http, URI base) {
+        try {
+            return http.send(HttpRequest.newBuilder(base.resolve("/health/ready")).timeout(Duration.ofSeconds(1)).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    static String which(String tool) {
+        for (String d : System.getenv().getOrDefault("PATH", "/usr/bin").split(":")) {
+            if (Files.isExecutable(Path.of(d, tool))) {
+                return Path.of(d, tool).toString();
+            }
+        }
+        throw new IllegalStateException(tool + " is not installed; ./mainstay bench installs it with apt-get when run as root");
+    }
+
+    static int freePort() throws IOException {
+        try (var s = new java.net.ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static Path writeFiles(Path dir) throws IOException {
+        Path workflows = dir.resolve("workflows");
+        Files.createDirectories(workflows.resolve("prompts"));
+        Files.writeString(workflows.resolve("prompts/echo.mustache"), "Summarise.\n<document>\n{{input.text}}\n</document>\n");
+        Files.writeString(workflows.resolve("bench.yaml"), """
+                workflow: bench/echo
+                version: 1
+                latency: async
+                deadline: 10m
+                concurrency: 100000
+                input:
+                  type: object
+                  required: [text]
+                  properties:
+                    text: { type: string, minLength: 1 }
+                stages:
+                  - id: echo
+                    model:
+                      prompt: prompts/echo.mustache
+                      route: [bench]
+                      max_output_tokens: 50
+                      timeout: 30s
+                    output:
+                      schema:
+                        type: object
+                        required: [summary]
+                        properties:
+                          summary: { type: string }
+                    retry: { attempts: 1, backoff: 10ms, max_backoff: 10ms }
+                """);
+        Path config = dir.resolve("mainstay.yaml");
+        Files.writeString(config, """
+                providers:
+                  demo: { kind: demo, latency: 0ms, fault_rate: 0 }
+                routes:
+                  bench: [demo/mainstay-demo-1]
+                engine:
+                  max_backlog: 10000000
+                  max_account_backlog: 10000000
+                limits:
+                  failure_cooldown: { failures: 0 }
+                """);
+        return config;
+    }
+}
