@@ -224,6 +224,10 @@ class WorkflowDefinitionTest {
         var request = tool.request(Json.object().put("text", "abc"), java.util.Map.of("first", Json.object().put("answer", "yes")));
         assertThat(request.path("path").asString()).isEqualTo("/notes/abc");
         assertThat(Json.write(request.path("body"))).isEqualTo("{\"text\":\"yes\",\"n\":1}");
+        for (var c : java.util.Map.of("../admin", "/notes/..%2Fadmin", "..", "/notes/%2E%2E", "a b?x=1#f", "/notes/a%20b%3Fx%3D1%23f",
+                "@evil.example", "/notes/%40evil.example").entrySet()) {
+            assertThat(tool.request(Json.object().put("text", c.getKey()), java.util.Map.of()).path("path").asString()).isEqualTo(c.getValue());
+        }
 
         for (List<String> broken : List.of(
                 List.of("    tool: { name: crm, scope: write }", "must be read, draft or execute"),
