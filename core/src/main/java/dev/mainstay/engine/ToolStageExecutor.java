@@ -115,7 +115,7 @@ final class ToolStageExecutor {
                         .put("idempotency_key", key)).build())) {
             return new Outcome.Stop(); // cancelled, or the lease was lost
         }
-        String refused = OutboundGuard.refusal(URI.create(request.path("url").asString()), spec.allowPrivate());
+        String refused = guard(request.path("url").asString(), spec);
         if (refused != null) {
             store.recordToolCall(new ToolCall(job.id(), stage.id(), stage.tool(), stage.scope(), key, ToolCall.Status.FAILED, request, null, null, approvedBy,
                     refused, clock.instant()));
@@ -169,7 +169,7 @@ final class ToolStageExecutor {
                         .put("scope", "read").put("idempotency_key", key)).build())) {
             throw new InterruptedException("job " + job.id() + " was cancelled or its lease lost");
         }
-        String refused = OutboundGuard.refusal(URI.create(call.path("url").asString()), spec.allowPrivate());
+        String refused = guard(call.path("url").asString(), spec);
         Result result = refused != null ? new Result(null, null, "not called: " + refused) : call(spec, function.call(), call, key);
         Instant done = clock.instant();
         ObjectNode details = Json.object().put("stage", stage.id()).put("tool", spec.name()).put("function", function.name()).put("scope", "read")
@@ -186,6 +186,15 @@ final class ToolStageExecutor {
             throw new InterruptedException("job " + job.id() + " was cancelled or its lease lost");
         }
         return result.error() == null ? Json.write(result.body()) : error(result.error());
+    }
+
+    /** Why {@code url} may not be called, or {@code null}: the SSRF guard, and a URL that does not parse. */
+    private static String guard(String url, ToolSpec spec) {
+        try {
+            return OutboundGuard.refusal(URI.create(url), spec.allowPrivate());
+        } catch (IllegalArgumentException e) {
+            return "the request URL is not valid: " + e.getMessage();
+        }
     }
 
     private static String error(String message) {

@@ -245,6 +245,29 @@ class WorkflowDefinitionTest {
     }
 
     @Test
+    void functionsOfAModelStageAreReadAndTheirMistakesNamed() throws IOException {
+        List<String> lines = new ArrayList<>(VALID);
+        lines.add(15, "      tools: [{ name: lookup, tool: crm, path: \"/orders/{{args.id}}\", parameters: { type: object, properties: { id: { type: string } } } }]");
+        lines.add(16, "      max_tool_calls: 2");
+        WorkflowDefinition d = WorkflowLoader.loadFile(write(lines), dir, ROUTES);
+        ModelStage m = (ModelStage) d.stages().getFirst();
+        assertThat(m.maxToolCalls()).isEqualTo(2);
+        assertThat(m.tool("lookup").orElseThrow().call().scope()).isEqualTo(dev.mainstay.tool.ToolScope.READ);
+        assertThat(m.tool("lookup").orElseThrow().call().request(Json.object().set("args", Json.object().put("id", "a/b"))).path("path").asString())
+                .isEqualTo("/orders/a%2Fb");
+        for (List<String> broken : List.of(
+                List.of("      tools: [{ name: respond, tool: crm, parameters: { type: object } }]", "not 'respond'"),
+                List.of("      tools: [{ name: x, tool: crm }]", "parameters"),
+                List.of("      tools: [{ name: x, tool: crm, parameters: { type: object }, scope: execute }]", "unknown field"),
+                List.of("      tools: []", "must be a list of functions"))) {
+            List<String> bad = new ArrayList<>(VALID);
+            bad.add(15, broken.get(0));
+            assertThatThrownBy(() -> WorkflowLoader.loadFile(write(bad), dir, ROUTES)).as(broken.get(0))
+                    .isInstanceOf(ConfigException.class).hasMessageContaining("stages[0].model.tools").hasMessageContaining(broken.get(1));
+        }
+    }
+
+    @Test
     void theValidTemplateLoads() throws IOException {
         WorkflowDefinition d = WorkflowLoader.loadFile(write(VALID), dir, ROUTES);
         assertThat(d.name()).isEqualTo("team/feature");
