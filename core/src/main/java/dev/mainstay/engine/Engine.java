@@ -108,11 +108,12 @@ public final class Engine implements AutoCloseable {
         this.health = new TargetHealth(clock, config.breakerFailures(), config.breakerCooldown());
         this.limits = new TargetLimits(clock, config.targetLimits());
         this.ids = new JobIds(clock);
+        this.tools = new ToolStageExecutor(store, tools, clock, config, ids);
         this.quotas = new Quotas(store, prices, clock, config, ids);
-        this.executor = new ModelStageExecutor(providers, routes, quotas, clock, config, health, limits);
+        this.executor = new ModelStageExecutor(providers, routes, quotas, clock, config, health, limits,
+                (job, stage, request, n) -> this.tools.callForModel(job, stage, request, n));
         this.retries = new RetrySchedule(random);
         this.ladder = new FallbackLadder(store, config.toolchainVersion());
-        this.tools = new ToolStageExecutor(store, tools, clock, config, ids);
     }
 
     private final ToolStageExecutor tools;

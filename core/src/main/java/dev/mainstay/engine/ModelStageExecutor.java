@@ -10,6 +10,9 @@ import dev.mainstay.job.Job;
 import dev.mainstay.job.JobError;
 import dev.mainstay.job.Provenance;
 import dev.mainstay.provider.Message;
+import dev.mainstay.provider.ToolDefinition;
+import dev.mainstay.provider.ToolRequest;
+import dev.mainstay.workflow.ModelTool;
 import dev.mainstay.provider.ModelRequest;
 import dev.mainstay.provider.Provider;
 import dev.mainstay.provider.ProviderOutcome;
@@ -59,8 +62,17 @@ final class ModelStageExecutor {
     private final TokenEstimator tokens;
     private final Map<RedactionPolicy, Redactor> redactors = new ConcurrentHashMap<>();
 
+    /** Makes a function call a model asked for, and gives back what the model is told (JSON text). */
+    @FunctionalInterface
+    interface Functions {
+        String call(Job job, ModelStage stage, ToolRequest request, int n) throws InterruptedException;
+    }
+
+    private final Functions functions;
+
     ModelStageExecutor(Map<String, Provider> providers, Routes routes, Quotas quotas, Clock clock, EngineConfig config, TargetHealth health,
-                       TargetLimits limits) {
+                       TargetLimits limits, Functions functions) {
+        this.functions = functions;
         this.quotas = quotas;
         this.tokens = quotas.tokens();
         this.health = health;
@@ -113,13 +125,51 @@ final class ModelStageExecutor {
         String schemaName = stage.id().replace('-', '_') + "_output";
         List<Charge> charges = new ArrayList<>();
 
+        List<ToolDefinition> offered = stage.tools().stream().map(ModelTool::definition).toList();
         Call first = call(provider, job, workflow, stage, t, new ModelRequest(t.model(), messages, stage.output().schema().node(), schemaName,
-                stage.maxOutputTokens(), timeout, tags), charges);
+                stage.maxOutputTokens(), timeout, tags, offered), charges);
         if (first.refused() != null) {
             return first.refused();
         }
-        if (!(first.outcome() instanceof ProviderOutcome.Success answer)) {
+        if (!(first.outcome() instanceof ProviderOutcome.Success firstAnswer)) {
             return fromFailure(first.outcome(), null, charges);
+        }
+        ProviderOutcome.Success answer = firstAnswer;
+        // Function calls the model asks for, each made and its result sent back, up to the stage's bound.
+        int made = 0;
+        while (!answer.toolCalls().isEmpty()) {
+            if (made + answer.toolCalls().size() > stage.maxToolCalls()) {
+                return failed(ErrorCode.INVALID_MODEL_OUTPUT, "the model of stage '" + stage.id() + "' asked for more than " + stage.maxToolCalls()
+                        + " function calls (max_tool_calls)", false, provenance(egress, workflow, stage, t, answer, "failed"), charges);
+            }
+            List<Message> exchange = new ArrayList<>(messages);
+            exchange.add(Message.assistant(answer.content() == null ? "" : answer.content(), answer.toolCalls()));
+            for (ToolRequest request : answer.toolCalls()) {
+                String result = functions.call(job, stage, request, ++made);
+                try {
+                    Redaction<String> r = redactor.redact(result, vault);
+                    exchange.add(Message.toolResult(request.id(), r.value()));
+                    vault = r.vault();
+                    egress = egress.plus(Egress.of(policy, r.report()));
+                } catch (RedactionBlockedException e) {
+                    return blocked(workflow, stage, t, policy, e, egress, charges);
+                }
+            }
+            messages = exchange;
+            Duration left2 = Duration.between(clock.instant(), job.deadlineAt());
+            if (left2.toMillis() < 1) {
+                return failed(ErrorCode.DEADLINE_EXCEEDED, "the workflow deadline passed while stage '" + stage.id() + "' was calling functions", false,
+                        provenance(egress, workflow, stage, t, answer, "failed"), charges);
+            }
+            Call next = call(provider, job, workflow, stage, t, new ModelRequest(t.model(), messages, stage.output().schema().node(), schemaName,
+                    stage.maxOutputTokens(), left2.compareTo(timeout) < 0 ? left2 : timeout, tags, offered), charges);
+            if (next.refused() != null) {
+                return next.refused();
+            }
+            if (!(next.outcome() instanceof ProviderOutcome.Success nextAnswer)) {
+                return fromFailure(next.outcome(), provenance(egress, workflow, stage, t, answer, "failed"), charges);
+            }
+            answer = nextAnswer;
         }
         String answerText = restore(answer.content(), vault);
         OutputContract.Check check = stage.output().check(answerText, job.input());
@@ -161,7 +211,7 @@ final class ModelStageExecutor {
                     provenance(egress, workflow, stage, t, answer, "failed"), charges);
         }
         Call second = call(provider, job, workflow, stage, t, new ModelRequest(t.model(), repair, stage.output().schema().node(), schemaName,
-                stage.maxOutputTokens(), repairTimeout, tags), charges);
+                stage.maxOutputTokens(), repairTimeout, tags, offered), charges);
         if (second.refused() != null) {
             return second.refused();
         }

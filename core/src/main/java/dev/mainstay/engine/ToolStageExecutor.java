@@ -21,7 +21,10 @@ import dev.mainstay.store.Store;
 import dev.mainstay.tool.ToolCall;
 import dev.mainstay.tool.ToolScope;
 import dev.mainstay.tool.ToolSpec;
+import dev.mainstay.workflow.ModelStage;
+import dev.mainstay.workflow.ModelTool;
 import dev.mainstay.workflow.ToolStage;
+import dev.mainstay.provider.ToolRequest;
 import dev.mainstay.workflow.WorkflowDefinition;
 import java.io.IOException;
 import java.net.URI;
@@ -112,7 +115,7 @@ final class ToolStageExecutor {
                         .put("idempotency_key", key)).build())) {
             return new Outcome.Stop(); // cancelled, or the lease was lost
         }
-        String refused = OutboundGuard.refusal(URI.create(request.path("url").asString()), spec.allowPrivate());
+        String refused = guard(request.path("url").asString(), spec);
         if (refused != null) {
             store.recordToolCall(new ToolCall(job.id(), stage.id(), stage.tool(), stage.scope(), key, ToolCall.Status.FAILED, request, null, null, approvedBy,
                     refused, clock.instant()));
@@ -128,6 +131,74 @@ final class ToolStageExecutor {
                 approvedBy, null, clock.instant());
         store.recordToolCall(done);
         return complete(job, index, stage, last, partial, result.body(), ResultType.FULL, started, done);
+    }
+
+    /**
+     * Makes a function call a model asked for, as the stage's {@code tools} declare it (always
+     * read-scoped), and returns what the model is told: the integration's JSON answer, or
+     * {@code {"error": …}} it can act on. The job is {@code waiting_for_tool} meanwhile.
+     *
+     * @param n the call's number within the attempt, part of its idempotency key
+     * @throws InterruptedException when the job was cancelled or its lease lost meanwhile
+     */
+    String callForModel(Job job, ModelStage stage, ToolRequest request, int n) throws InterruptedException {
+        Optional<ModelTool> declared = stage.tool(request.name());
+        if (declared.isEmpty()) {
+            return error("there is no function named '" + request.name() + "'; the functions offered are "
+                    + String.join(", ", stage.tools().stream().map(ModelTool::name).toList()));
+        }
+        ModelTool function = declared.get();
+        JsonNode args = request.arguments() == null || !request.arguments().isObject() ? Json.object() : request.arguments();
+        var violations = function.parameters().validate(args);
+        if (!violations.isEmpty()) {
+            return error("the arguments do not match the function's parameters: " + violations.stream().limit(5).map(Object::toString).toList());
+        }
+        ToolSpec spec = tools.get(function.call().tool());
+        if (spec == null) {
+            return error("function '" + function.name() + "' is not available on this node");
+        }
+        ObjectNode view = Json.object();
+        view.set("args", args);
+        ObjectNode call = function.call().request(view);
+        call.put("url", url(spec, call.path("path").asString()));
+        call.remove("path");
+        String key = ToolCall.key(job.id(), stage.id()) + "/" + function.name() + "-" + n;
+        Instant now = clock.instant();
+        if (!store.apply(JobTransition.to(job.id(), JobStatus.WAITING_FOR_TOOL, now).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
+                .event("tool_started", Json.object().put("stage", stage.id()).put("tool", spec.name()).put("function", function.name())
+                        .put("scope", "read").put("idempotency_key", key)).build())) {
+            throw new InterruptedException("job " + job.id() + " was cancelled or its lease lost");
+        }
+        String refused = guard(call.path("url").asString(), spec);
+        Result result = refused != null ? new Result(null, null, "not called: " + refused) : call(spec, function.call(), call, key);
+        Instant done = clock.instant();
+        ObjectNode details = Json.object().put("stage", stage.id()).put("tool", spec.name()).put("function", function.name()).put("scope", "read")
+                .put("status", result.error() == null ? "done" : "failed").put("idempotency_key", key).put("method", call.path("method").asString());
+        if (result.status() != null) {
+            details.put("http_status", result.status());
+        }
+        if (result.body() != null) {
+            details.put("response_hash", ContentHash.shortForm(ContentHash.sha256(Json.canonical(result.body()))));
+        }
+        if (!store.apply(JobTransition.to(job.id(), JobStatus.PROCESSING, done).from(JobStatus.WAITING_FOR_TOOL).leasedBy(config.nodeId())
+                .event("tool_finished", Json.object().put("stage", stage.id()).put("function", function.name()).put("status", result.error() == null ? "done" : "failed"))
+                .audit(new AuditEvent(done, AuditTrail.ENGINE, AuditAction.TOOL_CALLED, job.accountId(), job.id(), details)).build())) {
+            throw new InterruptedException("job " + job.id() + " was cancelled or its lease lost");
+        }
+        return result.error() == null ? Json.write(result.body()) : error(result.error());
+    }
+
+    /** Why {@code url} may not be called, or {@code null}: the SSRF guard, and a URL that does not parse. */
+    private static String guard(String url, ToolSpec spec) {
+        try {
+            return OutboundGuard.refusal(URI.create(url), spec.allowPrivate());
+        } catch (IllegalArgumentException e) {
+            return "the request URL is not valid: " + e.getMessage();
+        }
+    }
+
+    private static String error(String message) {
+        return Json.write(Json.object().put("error", message));
     }
 
     private static String url(ToolSpec spec, String path) {

@@ -11,6 +11,7 @@ import tools.jackson.databind.JsonNode;
  *
  * @param schemaName a short identifier for the schema, sent where the wire format wants a name
  * @param tags correlation values sent as headers ({@code X-Mainstay-Job}, {@code X-Mainstay-Stage})
+ * @param tools functions the model may ask to have called; empty for none
  */
 public record ModelRequest(
         String model,
@@ -19,12 +20,19 @@ public record ModelRequest(
         String schemaName,
         int maxOutputTokens,
         Duration timeout,
-        Map<String, String> tags) {
+        Map<String, String> tags,
+        List<ToolDefinition> tools) {
     public ModelRequest {
         messages = List.copyOf(messages);
         tags = Map.copyOf(tags);
+        tools = tools == null ? List.of() : List.copyOf(tools);
         if (maxOutputTokens < 1) {
             throw new IllegalArgumentException("maxOutputTokens must be positive, got " + maxOutputTokens);
         }
+    }
+
+    public ModelRequest(String model, List<Message> messages, JsonNode outputSchema, String schemaName, int maxOutputTokens, Duration timeout,
+                        Map<String, String> tags) {
+        this(model, messages, outputSchema, schemaName, maxOutputTokens, timeout, tags, List.of());
     }
 }

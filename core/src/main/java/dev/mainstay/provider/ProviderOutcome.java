@@ -20,7 +20,21 @@ public sealed interface ProviderOutcome {
      *     budget is now used up: how long until it resets (the next call should wait), else null
      */
     record Success(String content, String reportedModel, long inputTokens, long cachedInputTokens, long outputTokens, Duration latency,
-                   Duration budgetExhaustedFor) implements ProviderOutcome {
+                   Duration budgetExhaustedFor, java.util.List<ToolRequest> toolCalls) implements ProviderOutcome {
+        public Success {
+            toolCalls = toolCalls == null ? java.util.List.of() : java.util.List.copyOf(toolCalls);
+        }
+
+        public Success(String content, String reportedModel, long inputTokens, long cachedInputTokens, long outputTokens, Duration latency,
+                       Duration budgetExhaustedFor) {
+            this(content, reportedModel, inputTokens, cachedInputTokens, outputTokens, latency, budgetExhaustedFor, java.util.List.of());
+        }
+
+        /** The same answer, asking for these function calls. */
+        public Success withToolCalls(java.util.List<ToolRequest> calls) {
+            return new Success(content, reportedModel, inputTokens, cachedInputTokens, outputTokens, latency, budgetExhaustedFor, calls);
+        }
+
         public Success(String content, String reportedModel, long inputTokens, long outputTokens, Duration latency) {
             this(content, reportedModel, inputTokens, 0, outputTokens, latency, null);
         }
@@ -31,7 +45,7 @@ public sealed interface ProviderOutcome {
 
         /** The same answer, noting that the provider's budget is used up for {@code wait}. */
         public Success withBudgetExhaustedFor(Duration wait) {
-            return new Success(content, reportedModel, inputTokens, cachedInputTokens, outputTokens, latency, wait);
+            return new Success(content, reportedModel, inputTokens, cachedInputTokens, outputTokens, latency, wait, toolCalls);
         }
 
         @Override

@@ -17,12 +17,27 @@ public record ModelStage(
         Duration timeout,
         OutputContract output,
         RetryPolicy retry,
-        boolean optional) implements StageDefinition {
+        boolean optional,
+        List<ModelTool> tools,
+        int maxToolCalls) implements StageDefinition {
+
+    public static final int DEFAULT_MAX_TOOL_CALLS = 4;
+
+    public ModelStage(String id, PromptTemplate prompt, String system, List<String> route, int maxOutputTokens, Duration timeout,
+                      OutputContract output, RetryPolicy retry, boolean optional) {
+        this(id, prompt, system, route, maxOutputTokens, timeout, output, retry, optional, List.of(), DEFAULT_MAX_TOOL_CALLS);
+    }
 
     public static final int DEFAULT_MAX_OUTPUT_TOKENS = 1024;
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
     public ModelStage {
         route = List.copyOf(route);
+        tools = List.copyOf(tools);
+    }
+
+    /** The function a model asked for by name, if this stage offers it. */
+    public java.util.Optional<ModelTool> tool(String name) {
+        return tools.stream().filter(t -> t.name().equals(name)).findFirst();
     }
 }

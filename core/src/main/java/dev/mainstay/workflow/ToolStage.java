@@ -28,6 +28,8 @@ public record ToolStage(String id, String tool, String method, String path, Json
     public static final Duration DEFAULT_APPROVAL_EXPIRY = Duration.ofHours(24);
     private static final Pattern SINGLE = Pattern.compile("^\\{\\{\\s*([A-Za-z0-9_.\\-]+)\\s*}}$");
     private static final Mustache.Compiler MUSTACHE = Mustache.compiler().escapeHTML(false).defaultValue("");
+    /** Values substituted into a path are one percent-encoded segment each: they cannot add segments, a query or {@code ..}. */
+    private static final Mustache.Compiler PATH_MUSTACHE = Mustache.compiler().withEscaper(ToolStage::pathSegment).defaultValue("");
 
     public ToolStage {
         Objects.requireNonNull(tool, "tool");
@@ -45,7 +47,12 @@ public record ToolStage(String id, String tool, String method, String path, Json
         view.set("input", input);
         ObjectNode stages = view.putObject("stages");
         stageOutputs.forEach(stages::set);
-        ObjectNode out = Json.object().put("method", method).put("path", render(path, view).asString());
+        return request(view);
+    }
+
+    /** The request over any view, e.g. {@code {args}} for a function a model asked for. */
+    public ObjectNode request(ObjectNode view) {
+        ObjectNode out = Json.object().put("method", method).put("path", PATH_MUSTACHE.compile(path).execute(Json.MAPPER.convertValue(view, Object.class)));
         if (body != null) {
             out.set("body", fill(body, view));
         }
@@ -77,6 +84,13 @@ public record ToolStage(String id, String tool, String method, String path, Json
         }
         Template t = MUSTACHE.compile(text);
         return Json.MAPPER.getNodeFactory().stringNode(t.execute(Json.MAPPER.convertValue(view, Object.class)));
+    }
+
+    static String pathSegment(String raw) {
+        if (raw.equals(".") || raw.equals("..")) {
+            return raw.replace(".", "%2E");
+        }
+        return java.net.URLEncoder.encode(raw, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20");
     }
 
     /** Checks a template compiles; the message names what is wrong. */

@@ -246,7 +246,7 @@ public final class WorkflowDefinition {
         String id = stageId(doc, p);
         doc.requireObject(p + "/model");
         String m = p + "/model";
-        doc.onlyKeys(m, "prompt", "prompt_source", "system", "route", "max_output_tokens", "timeout");
+        doc.onlyKeys(m, "prompt", "prompt_source", "system", "route", "max_output_tokens", "timeout", "tools", "max_tool_calls");
         String promptName = doc.requireText(m + "/prompt");
         String text = promptText.apply(m + "/prompt", promptName);
         PromptTemplate prompt;
@@ -288,7 +288,57 @@ public final class WorkflowDefinition {
             }
             retry = new RetryPolicy(attempts, backoff, max);
         }
-        return new ModelStage(id, prompt, doc.text(m + "/system").orElse(null), route, maxTokens, timeout, output, retry, doc.bool(p + "/optional", false));
+        List<ModelTool> functions = functions(doc, m + "/tools");
+        int maxToolCalls = doc.integer(m + "/max_tool_calls", ModelStage.DEFAULT_MAX_TOOL_CALLS, 1, 32);
+        return new ModelStage(id, prompt, doc.text(m + "/system").orElse(null), route, maxTokens, timeout, output, retry, doc.bool(p + "/optional", false),
+                functions, maxToolCalls);
+    }
+
+    private static final java.util.regex.Pattern FUNCTION_NAME = java.util.regex.Pattern.compile("[a-zA-Z][a-zA-Z0-9_-]{0,63}");
+
+    /** {@code tools: [{name, description, tool, method, path, body, parameters}]}: functions the model may ask for, read-only. */
+    private static List<ModelTool> functions(YamlDocument doc, String pointer) {
+        if (!doc.has(pointer)) {
+            return List.of();
+        }
+        JsonNode list = doc.node(pointer);
+        if (!list.isArray() || list.isEmpty()) {
+            throw doc.error(pointer, "must be a list of functions, e.g. [{name: lookup_order, tool: crm, path: \"/orders/{{args.id}}\", parameters: {...}}]");
+        }
+        List<ModelTool> out = new ArrayList<>();
+        Set<String> names = new java.util.HashSet<>();
+        for (int i = 0; i < list.size(); i++) {
+            String f = pointer + "/" + i;
+            doc.requireObject(f);
+            doc.onlyKeys(f, "name", "description", "tool", "method", "path", "body", "parameters");
+            String name = doc.requireText(f + "/name");
+            if (!FUNCTION_NAME.matcher(name).matches() || name.equals("respond")) {
+                throw doc.error(f + "/name", "must be letters, digits, '_' or '-' (at most 64, not 'respond'), got '" + name + "'");
+            }
+            if (!names.add(name)) {
+                throw doc.error(f + "/name", "function '" + name + "' is declared twice");
+            }
+            String method = doc.text(f + "/method").orElse("GET").toUpperCase(java.util.Locale.ROOT);
+            if (!TOOL_METHODS.contains(method)) {
+                throw doc.error(f + "/method", "must be one of GET, POST, PUT, PATCH, DELETE; got '" + method + "'");
+            }
+            String path = doc.text(f + "/path").orElse("");
+            if (!path.isEmpty() && !path.startsWith("/")) {
+                throw doc.error(f + "/path", "must start with '/': it is appended to the tool's base_url");
+            }
+            try {
+                ToolStage.check(path);
+            } catch (RuntimeException e) {
+                throw doc.error(f + "/path", "is not a valid template: " + e.getMessage());
+            }
+            JsonNode body = doc.has(f + "/body") ? doc.node(f + "/body") : null;
+            doc.requireObject(f + "/parameters");
+            JsonSchema parameters = schema(doc, f + "/parameters");
+            ToolStage call = new ToolStage(name, doc.requireText(f + "/tool"), method, path, body, dev.mainstay.tool.ToolScope.READ, null,
+                    ToolStage.DEFAULT_APPROVAL_EXPIRY, false);
+            out.add(new ModelTool(name, doc.text(f + "/description").orElse(null), parameters, call));
+        }
+        return out;
     }
 
     private static String stageId(YamlDocument doc, String p) {

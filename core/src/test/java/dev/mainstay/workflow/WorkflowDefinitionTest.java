@@ -224,6 +224,10 @@ class WorkflowDefinitionTest {
         var request = tool.request(Json.object().put("text", "abc"), java.util.Map.of("first", Json.object().put("answer", "yes")));
         assertThat(request.path("path").asString()).isEqualTo("/notes/abc");
         assertThat(Json.write(request.path("body"))).isEqualTo("{\"text\":\"yes\",\"n\":1}");
+        for (var c : java.util.Map.of("../admin", "/notes/..%2Fadmin", "..", "/notes/%2E%2E", "a b?x=1#f", "/notes/a%20b%3Fx%3D1%23f",
+                "@evil.example", "/notes/%40evil.example").entrySet()) {
+            assertThat(tool.request(Json.object().put("text", c.getKey()), java.util.Map.of()).path("path").asString()).isEqualTo(c.getValue());
+        }
 
         for (List<String> broken : List.of(
                 List.of("    tool: { name: crm, scope: write }", "must be read, draft or execute"),
@@ -237,6 +241,29 @@ class WorkflowDefinitionTest {
             bad.addAll(List.of("  - id: send", broken.get(0)));
             assertThatThrownBy(() -> WorkflowLoader.loadFile(write(bad), dir, ROUTES)).as(broken.get(0))
                     .isInstanceOf(ConfigException.class).hasMessageContaining("stages[1].tool").hasMessageContaining(broken.get(1));
+        }
+    }
+
+    @Test
+    void functionsOfAModelStageAreReadAndTheirMistakesNamed() throws IOException {
+        List<String> lines = new ArrayList<>(VALID);
+        lines.add(15, "      tools: [{ name: lookup, tool: crm, path: \"/orders/{{args.id}}\", parameters: { type: object, properties: { id: { type: string } } } }]");
+        lines.add(16, "      max_tool_calls: 2");
+        WorkflowDefinition d = WorkflowLoader.loadFile(write(lines), dir, ROUTES);
+        ModelStage m = (ModelStage) d.stages().getFirst();
+        assertThat(m.maxToolCalls()).isEqualTo(2);
+        assertThat(m.tool("lookup").orElseThrow().call().scope()).isEqualTo(dev.mainstay.tool.ToolScope.READ);
+        assertThat(m.tool("lookup").orElseThrow().call().request(Json.object().set("args", Json.object().put("id", "a/b"))).path("path").asString())
+                .isEqualTo("/orders/a%2Fb");
+        for (List<String> broken : List.of(
+                List.of("      tools: [{ name: respond, tool: crm, parameters: { type: object } }]", "not 'respond'"),
+                List.of("      tools: [{ name: x, tool: crm }]", "parameters"),
+                List.of("      tools: [{ name: x, tool: crm, parameters: { type: object }, scope: execute }]", "unknown field"),
+                List.of("      tools: []", "must be a list of functions"))) {
+            List<String> bad = new ArrayList<>(VALID);
+            bad.add(15, broken.get(0));
+            assertThatThrownBy(() -> WorkflowLoader.loadFile(write(bad), dir, ROUTES)).as(broken.get(0))
+                    .isInstanceOf(ConfigException.class).hasMessageContaining("stages[0].model.tools").hasMessageContaining(broken.get(1));
         }
     }
 

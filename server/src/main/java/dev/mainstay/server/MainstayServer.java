@@ -118,11 +118,22 @@ public final class MainstayServer implements AutoCloseable {
         for (WorkflowDefinition d : definitions) {
             for (int i = 0; i < d.stages().size(); i++) {
                 if (d.stages().get(i) instanceof dev.mainstay.workflow.ToolStage t && !config.tools().containsKey(t.tool())) {
-                    throw new dev.mainstay.ConfigException(d.source() + ": stages[" + i + "].tool.name: unknown tool '" + t.tool() + "' (configured tools: "
-                            + (config.tools().isEmpty() ? "none; declare it under tools: in the configuration" : String.join(", ", config.tools().keySet())) + ")");
+                    throw unknownTool(d.source() + ": stages[" + i + "].tool.name", t.tool(), config);
+                }
+                if (d.stages().get(i) instanceof dev.mainstay.workflow.ModelStage m) {
+                    for (int f = 0; f < m.tools().size(); f++) {
+                        if (!config.tools().containsKey(m.tools().get(f).call().tool())) {
+                            throw unknownTool(d.source() + ": stages[" + i + "].model.tools[" + f + "].tool", m.tools().get(f).call().tool(), config);
+                        }
+                    }
                 }
             }
         }
+    }
+
+    private static dev.mainstay.ConfigException unknownTool(String where, String name, ServerConfig config) {
+        return new dev.mainstay.ConfigException(where + ": unknown tool '" + name + "' (configured tools: "
+                + (config.tools().isEmpty() ? "none; declare it under tools: in the configuration" : String.join(", ", config.tools().keySet())) + ")");
     }
 
     /** The store the configuration names: the SQLite file in the data directory, or PostgreSQL. */

@@ -232,6 +232,18 @@ class ToolStageTest {
     }
 
     @Test
+    void aCallThatTimesOutAfterItsEffectOrLosesItsConnectionIsRetriedWithTheSameKeyAndMakesOneEffect() {
+        int before = crm.effects();
+        crm.fail(new FakeToolServer.Fault.Drop(), new FakeToolServer.Fault.HangAfterEffect());
+        String id = node.http.post("/v1/test/tool-read", KEY, "{\"customer\": \"slow\"}").json().path("id").asString();
+        JsonNode done = node.awaitTerminal(id);
+        assertThat(done.path("status").asString()).isEqualTo("completed");
+        assertThat(done.path("result").path("path").asString()).isEqualTo("/customers/slow");
+        assertThat(crm.requestsWithKey(id + "/lookup")).isEqualTo(3);
+        assertThat(crm.effects()).isEqualTo(before + 1);
+    }
+
+    @Test
     void aToolOnAPrivateAddressOrAnUnknownToolIsRefusedAtStart(@TempDir Path other) throws Exception {
         Path config = writeToolFiles(other, fake, crm);
         Files.writeString(config, Files.readString(config).replace("    allow_private: true\n", ""));

@@ -20,8 +20,14 @@ record AnthropicWire() implements WireFormat {
         return tool == null ? null : tool.get("input_schema");
     }
 
-    /** The tool that {@code tool_choice} names, or {@code null}. */
+    /**
+     * The tool that {@code tool_choice} names; with {@code tool_choice: any} (functions offered
+     * besides the answer), the first tool, which is where Mainstay puts the answer's; else {@code null}.
+     */
     private static JsonNode forcedTool(JsonNode request) {
+        if (request != null && "any".equals(request.path("tool_choice").path("type").asString("")) && request.path("tools").size() > 0) {
+            return request.path("tools").get(0);
+        }
         if (request == null || !"tool".equals(request.path("tool_choice").path("type").asString(""))) {
             return null;
         }
@@ -70,6 +76,39 @@ record AnthropicWire() implements WireFormat {
             }
         }
         return out.toString();
+    }
+
+    @Override
+    public JsonNode pendingFunction(JsonNode request) {
+        if (request == null || !"any".equals(request.path("tool_choice").path("type").asString(""))) {
+            return null;
+        }
+        java.util.Set<String> called = new java.util.HashSet<>();
+        for (JsonNode m : request.path("messages")) {
+            for (JsonNode block : m.path("content")) {
+                if ("tool_use".equals(block.path("type").asString(""))) {
+                    called.add(block.path("name").asString(""));
+                }
+            }
+        }
+        JsonNode tools = request.path("tools");
+        for (int i = 1; i < tools.size(); i++) {
+            String name = tools.get(i).path("name").asString("");
+            if (!called.contains(name)) {
+                return Json.object().put("name", name).set("parameters", tools.get(i).path("input_schema"));
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public String functionCall(JsonNode request, String name, JsonNode arguments, long inputTokens) {
+        ObjectNode root = message(request);
+        root.putArray("content").addObject().put("type", "tool_use").put("id", "toolu_fake" + System.nanoTime()).put("name", name).set("input", arguments);
+        root.put("stop_reason", "tool_use");
+        root.putNull("stop_sequence");
+        usage(root, inputTokens, 12);
+        return Json.write(root);
     }
 
     @Override

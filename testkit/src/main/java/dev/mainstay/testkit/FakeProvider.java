@@ -240,7 +240,11 @@ public final class FakeProvider implements AutoCloseable {
         fault.retryAfter().ifPresent(d -> headers.put("retry-after", Long.toString((d.toMillis() + 999) / 1000)));
         long inputTokens = tokens(wire.promptText(body));
         switch (fault.kind()) {
-            case OK -> write(out, 200, headers, answer(wire, body, content(wire, body), inputTokens));
+            case OK -> {
+                JsonNode function = wire.pendingFunction(body);
+                write(out, 200, headers, function == null ? answer(wire, body, content(wire, body), inputTokens)
+                        : wire.functionCall(body, function.path("name").asString(), SchemaSampler.sample(function.path("parameters"), "", ""), inputTokens));
+            }
             case STATUS -> write(out, fault.status(), headers, wire.error(fault.status(), "scripted failure with status " + fault.status()));
             case HANG -> {
                 // Hold the connection without answering until the client gives up or we close.

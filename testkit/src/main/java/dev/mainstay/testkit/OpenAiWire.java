@@ -39,6 +39,36 @@ record OpenAiWire() implements WireFormat {
     }
 
     @Override
+    public JsonNode pendingFunction(JsonNode request) {
+        if (request == null) {
+            return null;
+        }
+        java.util.Set<String> called = new java.util.HashSet<>();
+        for (JsonNode m : request.path("messages")) {
+            for (JsonNode c : m.path("tool_calls")) {
+                called.add(c.path("function").path("name").asString(""));
+            }
+        }
+        for (JsonNode t : request.path("tools")) {
+            String name = t.path("function").path("name").asString("");
+            if (!called.contains(name)) {
+                return Json.object().put("name", name).set("parameters", t.path("function").path("parameters"));
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public String functionCall(JsonNode request, String name, JsonNode arguments, long inputTokens) {
+        ObjectNode c = completion(request, null, inputTokens, 12);
+        ObjectNode choice = (ObjectNode) c.path("choices").path(0);
+        choice.put("finish_reason", "tool_calls");
+        ((ObjectNode) choice.path("message")).putArray("tool_calls").addObject().put("id", "call_fake" + System.nanoTime()).put("type", "function")
+                .putObject("function").put("name", name).put("arguments", Json.write(arguments));
+        return Json.write(c);
+    }
+
+    @Override
     public String answer(JsonNode request, String content, long inputTokens, long outputTokens) {
         return Json.write(completion(request, content, inputTokens, outputTokens));
     }

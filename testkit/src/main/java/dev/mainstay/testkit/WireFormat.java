@@ -29,6 +29,16 @@ sealed interface WireFormat permits OpenAiWire, AnthropicWire {
     /** All prompt text (system and messages), for the usage estimate. */
     String promptText(JsonNode request);
 
+    /**
+     * The first function the request offers that the conversation has not called yet, as
+     * {@code {name, parameters}}; {@code null} when none is offered or all were called. The fake
+     * calls each offered function once, in order, before it answers.
+     */
+    JsonNode pendingFunction(JsonNode request);
+
+    /** A 200 body in which the model asks for {@code name} to be called with {@code arguments}. */
+    String functionCall(JsonNode request, String name, JsonNode arguments, long inputTokens);
+
     /** A 200 body carrying {@code content}: JSON text of the answer, or prose. */
     String answer(JsonNode request, String content, long inputTokens, long outputTokens);
 

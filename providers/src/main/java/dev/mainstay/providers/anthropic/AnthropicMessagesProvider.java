@@ -2,6 +2,8 @@ package dev.mainstay.providers.anthropic;
 
 import dev.mainstay.Json;
 import dev.mainstay.provider.Message;
+import dev.mainstay.provider.ToolDefinition;
+import dev.mainstay.provider.ToolRequest;
 import dev.mainstay.provider.ModelRequest;
 import dev.mainstay.provider.Provider;
 import dev.mainstay.provider.ProviderOutcome;
@@ -86,15 +88,39 @@ public final class AnthropicMessagesProvider implements Provider {
         body.put("max_tokens", request.maxOutputTokens());
         List<String> system = new ArrayList<>();
         ArrayNode messages = Json.array();
+        ArrayNode results = null; // tool results of one turn go back together, in one user message
         for (Message m : request.messages()) {
+            if (m.role() != Message.Role.TOOL) {
+                results = null;
+            }
             switch (m.role()) {
                 case SYSTEM -> system.add(m.content());
-                case USER, ASSISTANT -> {
+                case ASSISTANT -> {
+                    if (!m.toolCalls().isEmpty()) {
+                        ArrayNode blocks = messages.addObject().put("role", "assistant").putArray("content");
+                        if (m.content() != null && !m.content().isBlank()) {
+                            blocks.addObject().put("type", "text").put("text", m.content());
+                        }
+                        for (ToolRequest c : m.toolCalls()) {
+                            blocks.addObject().put("type", "tool_use").put("id", c.id()).put("name", c.name())
+                                    .set("input", c.arguments() != null && c.arguments().isObject() ? c.arguments() : Json.object());
+                        }
+                    } else if (m.content() != null && !m.content().isBlank()) {
+                        messages.addObject().put("role", "assistant").put("content", m.content());
+                    }
+                }
+                case USER -> {
                     // The API rejects empty text content; an empty turn (a blank first answer in a
                     // repair) carries nothing, and consecutive user turns are merged by the API.
                     if (m.content() != null && !m.content().isBlank()) {
-                        messages.addObject().put("role", m.role().wire()).put("content", m.content());
+                        messages.addObject().put("role", "user").put("content", m.content());
                     }
+                }
+                case TOOL -> {
+                    if (results == null) {
+                        results = messages.addObject().put("role", "user").putArray("content");
+                    }
+                    results.addObject().put("type", "tool_result").put("tool_use_id", m.toolCallId()).put("content", m.content() == null ? "" : m.content());
                 }
             }
         }
@@ -102,11 +128,24 @@ public final class AnthropicMessagesProvider implements Provider {
             body.put("system", String.join("\n\n", system));
         }
         body.set("messages", messages);
-        ObjectNode tool = body.putArray("tools").addObject();
+        ArrayNode tools = body.putArray("tools");
+        ObjectNode tool = tools.addObject();
         tool.put("name", TOOL);
         tool.put("description", "Give the answer (" + request.schemaName() + ") as the input of this tool. The input must satisfy the schema.");
         tool.set("input_schema", request.outputSchema());
-        body.putObject("tool_choice").put("type", "tool").put("name", TOOL);
+        for (ToolDefinition t : request.tools()) {
+            ObjectNode f = tools.addObject().put("name", t.name());
+            if (t.description() != null) {
+                f.put("description", t.description());
+            }
+            f.set("input_schema", t.parameters());
+        }
+        if (request.tools().isEmpty()) {
+            body.putObject("tool_choice").put("type", "tool").put("name", TOOL);
+        } else {
+            // Either call a function or give the answer: some tool, the model picks which.
+            body.putObject("tool_choice").put("type", "any");
+        }
         return body;
     }
 
@@ -145,12 +184,15 @@ public final class AnthropicMessagesProvider implements Provider {
         }
         List<String> texts = new ArrayList<>();
         JsonNode toolInput = null;
+        List<ToolRequest> calls = new ArrayList<>();
         for (JsonNode block : content) {
             switch (block.path("type").asString("")) {
                 case "text" -> texts.add(block.path("text").asString(""));
                 case "tool_use" -> {
-                    if (toolInput == null || TOOL.equals(block.path("name").asString(""))) {
+                    if (TOOL.equals(block.path("name").asString(""))) {
                         toolInput = block.path("input");
+                    } else {
+                        calls.add(new ToolRequest(block.path("id").asString(""), block.path("name").asString(""), block.path("input")));
                     }
                 }
                 default -> {
@@ -168,7 +210,7 @@ public final class AnthropicMessagesProvider implements Provider {
                 + usage.path("cache_read_input_tokens").asLong(0);
         String answer = toolInput != null && !toolInput.isMissingNode() ? Json.write(toolInput) : text;
         return new ProviderOutcome.Success(answer, root.path("model").asString(""), input, usage.path("cache_read_input_tokens").asLong(0),
-                usage.path("output_tokens").asLong(0), latency);
+                usage.path("output_tokens").asLong(0), latency).withToolCalls(toolInput != null ? List.of() : calls);
     }
 
     /**

@@ -2,6 +2,8 @@ package dev.mainstay.providers.openai;
 
 import dev.mainstay.Json;
 import dev.mainstay.provider.Message;
+import dev.mainstay.provider.ToolDefinition;
+import dev.mainstay.provider.ToolRequest;
 import dev.mainstay.provider.ModelRequest;
 import dev.mainstay.provider.Provider;
 import dev.mainstay.provider.ProviderOutcome;
@@ -13,6 +15,8 @@ import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -73,7 +77,27 @@ public final class OpenAiChatProvider implements Provider {
         body.put("model", request.model());
         ArrayNode messages = body.putArray("messages");
         for (Message m : request.messages()) {
-            messages.addObject().put("role", m.role().wire()).put("content", m.content());
+            ObjectNode out = messages.addObject().put("role", m.role().wire()).put("content", m.content());
+            if (!m.toolCalls().isEmpty()) {
+                ArrayNode calls = out.putArray("tool_calls");
+                for (ToolRequest c : m.toolCalls()) {
+                    calls.addObject().put("id", c.id()).put("type", "function").putObject("function")
+                            .put("name", c.name()).put("arguments", c.arguments() == null ? "{}" : c.arguments().isString() ? c.arguments().asString() : Json.write(c.arguments()));
+                }
+            }
+            if (m.toolCallId() != null) {
+                out.put("tool_call_id", m.toolCallId());
+            }
+        }
+        if (!request.tools().isEmpty()) {
+            ArrayNode tools = body.putArray("tools");
+            for (ToolDefinition t : request.tools()) {
+                ObjectNode f = tools.addObject().put("type", "function").putObject("function").put("name", t.name());
+                if (t.description() != null) {
+                    f.put("description", t.description());
+                }
+                f.set("parameters", t.parameters());
+            }
         }
         body.put(config.maxTokensField(), request.maxOutputTokens());
         ObjectNode format = body.putObject("response_format");
@@ -127,9 +151,20 @@ public final class OpenAiChatProvider implements Provider {
         JsonNode content = message.get("content");
         String text = content == null || content.isNull() ? "" : content.asString();
         JsonNode usage = root.path("usage");
+        List<ToolRequest> calls = new ArrayList<>();
+        for (JsonNode c : message.path("tool_calls")) {
+            String arguments = c.path("function").path("arguments").asString("");
+            JsonNode parsed;
+            try {
+                parsed = arguments.isBlank() ? Json.object() : Json.parse(arguments);
+            } catch (RuntimeException notJson) {
+                parsed = Json.MAPPER.getNodeFactory().stringNode(arguments);
+            }
+            calls.add(new ToolRequest(c.path("id").asString(""), c.path("function").path("name").asString(""), parsed));
+        }
         return new ProviderOutcome.Success(text, root.path("model").asString(""),
                 usage.path("prompt_tokens").asLong(0), usage.path("prompt_tokens_details").path("cached_tokens").asLong(0),
-                usage.path("completion_tokens").asLong(0), latency);
+                usage.path("completion_tokens").asLong(0), latency).withToolCalls(calls);
     }
 
     /**

@@ -116,6 +116,34 @@ class AnthropicMessagesProviderTest {
     }
 
     @Test
+    void offeredFunctionsAreAskedForWithToolUseAndTheirResultsGoBackAsToolResults() throws Exception {
+        AnthropicMessagesProvider p = provider();
+        var lookup = new dev.mainstay.provider.ToolDefinition("lookup_order", "Looks up an order.",
+                Json.parse("{\"type\": \"object\", \"required\": [\"order_id\"], \"properties\": {\"order_id\": {\"type\": \"string\"}}}"));
+        List<Message> first = List.of(Message.system("You answer."), Message.user("Where is my order?"));
+        ProviderOutcome asked = p.call(new ModelRequest("claude-haiku-4-5", first, SCHEMA, "s", 100, Duration.ofSeconds(2), Map.of(), List.of(lookup)));
+        RecordedRequest sent = fake.requests().getFirst();
+        assertThat(sent.body().path("tool_choice").path("type").asString()).isEqualTo("any");
+        assertThat(sent.body().path("tools").findValuesAsString("name")).containsExactly("respond", "lookup_order");
+        var call = ((ProviderOutcome.Success) asked).toolCalls().getFirst();
+        assertThat(call.name()).isEqualTo("lookup_order");
+        assertThat(call.arguments().path("order_id").isString()).isTrue();
+
+        List<Message> second = new java.util.ArrayList<>(first);
+        second.add(Message.assistant("", List.of(call)));
+        second.add(Message.toolResult(call.id(), "{\"status\": \"shipped\"}"));
+        ProviderOutcome answered = p.call(new ModelRequest("claude-haiku-4-5", second, SCHEMA, "s", 100, Duration.ofSeconds(2), Map.of(), List.of(lookup)));
+        JsonNode messages = fake.requests().get(1).body().path("messages");
+        assertThat(messages.get(1).path("content").get(0).path("type").asString()).isEqualTo("tool_use");
+        assertThat(messages.get(2).path("role").asString()).isEqualTo("user");
+        assertThat(messages.get(2).path("content").get(0).path("tool_use_id").asString()).isEqualTo(call.id());
+        assertThat(answered).isInstanceOfSatisfying(ProviderOutcome.Success.class, s -> {
+            assertThat(s.toolCalls()).isEmpty();
+            assertThat(Json.parse(s.content()).has("category")).isTrue();
+        });
+    }
+
+    @Test
     void rateLimitedCarriesTheRetryAfter() throws Exception {
         assertThat(call(Fault.status(429).retryAfter(Duration.ofSeconds(2)))).isEqualTo(new ProviderOutcome.RateLimited(
                 Optional.of(Duration.ofSeconds(2)), "HTTP 429 rate_limit_error: scripted failure with status 429"));
