@@ -932,9 +932,7 @@ public final class SqliteStore implements Store {
             if (ch.reservationId() != null) {
                 closeReservation(c, ch.reservationId(), "settled", ch.at());
             }
-            for (Charge.CounterScope scope : ch.scopes()) {
-                putCounter(c, scope.scope(), counter(c, scope.scope()).settle(0, ch.amount(scope.unit())));
-            }
+            addSpent(c, ch);
         }
     }
 
@@ -988,6 +986,26 @@ public final class SqliteStore implements Store {
                 return rs.next() ? new Counter(rs.getLong(1), rs.getLong(2)) : Counter.ZERO;
             }
         }
+    }
+
+    /**
+     * Adds a charge to every counter it counts against in one statement: a settled charge adds to
+     * {@code spent} only ({@link Counter#settle} with nothing held), so no counter needs reading first.
+     */
+    private static void addSpent(Connection c, Charge ch) throws SQLException {
+        if (ch.scopes().isEmpty()) {
+            return;
+        }
+        StringBuilder sql = new StringBuilder("INSERT INTO budget_counters (scope, spent, reserved) VALUES ");
+        Object[] args = new Object[ch.scopes().size() * 2];
+        for (int i = 0; i < ch.scopes().size(); i++) {
+            Charge.CounterScope scope = ch.scopes().get(i);
+            sql.append(i == 0 ? "(?, ?, 0)" : ", (?, ?, 0)");
+            args[2 * i] = scope.scope();
+            args[2 * i + 1] = ch.amount(scope.unit());
+        }
+        sql.append(" ON CONFLICT (scope) DO UPDATE SET spent = budget_counters.spent + excluded.spent");
+        update(c, sql.toString(), args);
     }
 
     private static void putCounter(Connection c, String scope, Counter counter) throws SQLException {
