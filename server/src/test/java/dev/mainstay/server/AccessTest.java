@@ -110,12 +110,12 @@ class AccessTest {
         assertThat(http.get("/v1/jobs", acct[1]).status()).as("the account's other key still works").isEqualTo(200);
 
         // Both changes are in the audit log, by the admin key, once each, without the secret.
-        JsonNode created = http.get("/v1/admin/audit?action=key.created&account=" + acct[0], ADMIN).json().path("records");
-        assertThat(created.findValuesAsString("subject")).contains(keyId);
+        JsonNode createdLog = http.get("/v1/admin/audit?action=key.created&account=" + acct[0], ADMIN).json().path("records");
+        assertThat(createdLog.findValuesAsString("subject")).contains(keyId);
         JsonNode revokes = http.get("/v1/admin/audit?action=key.revoked&account=" + acct[0], ADMIN).json().path("records");
         assertThat(revokes.findValuesAsString("subject")).containsExactly(keyId);
         assertThat(revokes.get(0).path("actor").asString()).startsWith("key:key_admin");
-        assertThat(created.toString() + revokes).doesNotContain(secret).doesNotContain(ApiKeys.hash(secret));
+        assertThat(createdLog.toString() + revokes).doesNotContain(secret).doesNotContain(ApiKeys.hash(secret));
         assertThat(http.get("/v1/admin/accounts/" + acct[0] + "/keys", ADMIN).json().path("keys").findValuesAsString("status"))
                 .containsExactlyInAnyOrder("active", "revoked");
     }
