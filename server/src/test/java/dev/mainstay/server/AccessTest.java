@@ -108,6 +108,14 @@ class AccessTest {
         assertThat(delete(http, "/v1/admin/accounts/" + acct[0] + "/keys/" + keyId, ADMIN).json().path("revoked_at").asString())
                 .as("revoking again keeps the first time").isEqualTo(revokedAt);
         assertThat(http.get("/v1/jobs", acct[1]).status()).as("the account's other key still works").isEqualTo(200);
+
+        // Both changes are in the audit log, by the admin key, once each, without the secret.
+        JsonNode createdLog = http.get("/v1/admin/audit?action=key.created&account=" + acct[0], ADMIN).json().path("records");
+        assertThat(createdLog.findValuesAsString("subject")).contains(keyId);
+        JsonNode revokes = http.get("/v1/admin/audit?action=key.revoked&account=" + acct[0], ADMIN).json().path("records");
+        assertThat(revokes.findValuesAsString("subject")).containsExactly(keyId);
+        assertThat(revokes.get(0).path("actor").asString()).startsWith("key:key_admin");
+        assertThat(createdLog.toString() + revokes).doesNotContain(secret).doesNotContain(ApiKeys.hash(secret));
         assertThat(http.get("/v1/admin/accounts/" + acct[0] + "/keys", ADMIN).json().path("keys").findValuesAsString("status"))
                 .containsExactlyInAnyOrder("active", "revoked");
     }

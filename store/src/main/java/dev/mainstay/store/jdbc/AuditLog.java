@@ -49,14 +49,22 @@ public final class AuditLog {
         }
         long seq = 0;
         String prev = AuditChain.GENESIS;
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")) {
+        boolean cached = dialect == Dialect.SQLITE; // SQLite's connections live as long as the store
+        String head = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
+        PreparedStatement headQuery = cached ? StatementCache.prepared(c, head) : c.prepareStatement(head);
+        try (ResultSet rs = headQuery.executeQuery()) {
             if (rs.next()) {
                 seq = rs.getLong(1);
                 prev = rs.getString(2);
             }
+        } finally {
+            if (!cached) {
+                headQuery.close();
+            }
         }
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO audit_log (seq, at, actor, action, account_id, subject, job_id, details, prev_hash, hash) "
-                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+        String insert = "INSERT INTO audit_log (seq, at, actor, action, account_id, subject, job_id, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        PreparedStatement ps = cached ? StatementCache.prepared(c, insert) : c.prepareStatement(insert);
+        try {
             for (AuditEvent e : events) {
                 seq++;
                 String job = jobId != null ? jobId : e.subject() != null && e.subject().startsWith("job_") ? e.subject() : null;
@@ -76,6 +84,10 @@ public final class AuditLog {
                 prev = hash;
             }
             ps.executeBatch();
+        } finally {
+            if (!cached) {
+                ps.close();
+            }
         }
     }
 

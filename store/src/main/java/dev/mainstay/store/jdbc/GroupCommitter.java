@@ -111,6 +111,41 @@ public final class GroupCommitter implements AutoCloseable {
      * @param maxBatch most units in one transaction
      */
     public GroupCommitter(String name, Connections connections, int maxBatch) {
+        this(name, connections, maxBatch, JDBC_SAVEPOINTS);
+    }
+
+    /** How each unit of a batch is set apart, so that one failing unit does not undo the others. */
+    public interface Savepoints {
+        Object mark(Connection c) throws SQLException;
+
+        void release(Connection c, Object mark) throws SQLException;
+
+        void rollback(Connection c, Object mark) throws SQLException;
+    }
+
+    /** The driver's own savepoints. */
+    public static final Savepoints JDBC_SAVEPOINTS = new Savepoints() {
+        @Override
+        public Object mark(Connection c) throws SQLException {
+            return c.setSavepoint();
+        }
+
+        @Override
+        public void release(Connection c, Object mark) throws SQLException {
+            c.releaseSavepoint((Savepoint) mark);
+        }
+
+        @Override
+        public void rollback(Connection c, Object mark) throws SQLException {
+            c.rollback((Savepoint) mark);
+        }
+    };
+
+    private final Savepoints savepoints;
+
+    /** @param savepoints how units are set apart within a batch */
+    public GroupCommitter(String name, Connections connections, int maxBatch, Savepoints savepoints) {
+        this.savepoints = savepoints;
         if (maxBatch < 1) {
             throw new IllegalArgumentException("maxBatch must be at least 1, was " + maxBatch);
         }
@@ -235,22 +270,22 @@ public final class GroupCommitter implements AutoCloseable {
     }
 
     private Attempt attempt(Connection connection, List<Pending<?>> batch, Object[] results, Throwable[] failures) {
-        boolean savepoints = batch.size() > 1;
+        boolean marked = batch.size() > 1;
         List<Pending<?>> deferred = new ArrayList<>();
         boolean[] retry = new boolean[batch.size()];
         for (int i = 0; i < batch.size(); i++) {
             Pending<?> p = batch.get(i);
-            Savepoint sp = null;
+            Object sp = null;
             try {
-                sp = savepoints ? connection.setSavepoint() : null;
+                sp = marked ? savepoints.mark(connection) : null;
                 results[i] = p.work().run(connection);
                 if (sp != null) {
-                    connection.releaseSavepoint(sp);
+                    savepoints.release(connection, sp);
                 }
             } catch (SQLException | RuntimeException e) {
                 try {
                     if (sp != null) {
-                        connection.rollback(sp);
+                        savepoints.rollback(connection, sp);
                     } else {
                         connection.rollback();
                     }

@@ -10,6 +10,7 @@ import dev.mainstay.audit.AuditQuery;
 import dev.mainstay.audit.AuditRecord;
 import dev.mainstay.audit.AuditTrail;
 import dev.mainstay.store.jdbc.AuditLog;
+import dev.mainstay.store.jdbc.StatementCache;
 import dev.mainstay.access.Account;
 import dev.mainstay.access.ApiKey;
 import dev.mainstay.access.Principal;
@@ -136,7 +137,8 @@ public final class SqliteStore implements Store {
             throw new StoreException("cannot migrate the database " + file + ": " + e.getMessage(), e);
         }
         try {
-            GroupCommitter writer = new GroupCommitter("sqlite", GroupCommitter.Connections.dedicated(ds.getConnection()), GroupCommitter.DEFAULT_MAX_BATCH);
+            GroupCommitter writer = new GroupCommitter("sqlite", GroupCommitter.Connections.dedicated(ds.getConnection()), GroupCommitter.DEFAULT_MAX_BATCH,
+                    StatementCache.savepoints());
             BlockingQueue<Connection> readers = new ArrayBlockingQueue<>(READERS);
             for (int i = 0; i < READERS; i++) {
                 readers.add(readDs.getConnection());
@@ -194,29 +196,8 @@ public final class SqliteStore implements Store {
         }
     }
 
-    /**
-     * Compiled write statements per connection, reused: compiling the SQL was most of the writer's
-     * time per job. A connection is only ever used by one thread at a time (the writer, or a reader
-     * while it holds it), so each inner map is too; closing the connection closes its statements.
-     */
-    private static final Map<Connection, Map<String, PreparedStatement>> STATEMENTS = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
-
-    private static boolean isClosed(Connection c) {
-        try {
-            return c.isClosed();
-        } catch (SQLException e) {
-            return true;
-        }
-    }
-
     private static int update(Connection c, String sql, Object... values) throws SQLException {
-        Map<String, PreparedStatement> cache = STATEMENTS.computeIfAbsent(c, k -> new java.util.HashMap<>());
-        PreparedStatement ps = cache.get(sql);
-        if (ps == null || ps.isClosed()) {
-            ps = c.prepareStatement(sql);
-            cache.put(sql, ps);
-        }
-        ps.clearParameters();
+        PreparedStatement ps = StatementCache.prepared(c, sql);
         bind(ps, values);
         return ps.executeUpdate();
     }
@@ -832,7 +813,8 @@ public final class SqliteStore implements Store {
     }
 
     private static String accountOf(Connection c, String jobId) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT account_id FROM jobs WHERE id = ?")) {
+        {
+            PreparedStatement ps = StatementCache.prepared(c, "SELECT account_id FROM jobs WHERE id = ?");
             ps.setString(1, jobId);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? rs.getString(1) : null;
@@ -932,9 +914,7 @@ public final class SqliteStore implements Store {
             if (ch.reservationId() != null) {
                 closeReservation(c, ch.reservationId(), "settled", ch.at());
             }
-            for (Charge.CounterScope scope : ch.scopes()) {
-                putCounter(c, scope.scope(), counter(c, scope.scope()).settle(0, ch.amount(scope.unit())));
-            }
+            addSpent(c, ch);
         }
     }
 
@@ -988,6 +968,26 @@ public final class SqliteStore implements Store {
                 return rs.next() ? new Counter(rs.getLong(1), rs.getLong(2)) : Counter.ZERO;
             }
         }
+    }
+
+    /**
+     * Adds a charge to every counter it counts against in one statement: a settled charge adds to
+     * {@code spent} only ({@link Counter#settle} with nothing held), so no counter needs reading first.
+     */
+    private static void addSpent(Connection c, Charge ch) throws SQLException {
+        if (ch.scopes().isEmpty()) {
+            return;
+        }
+        StringBuilder sql = new StringBuilder("INSERT INTO budget_counters (scope, spent, reserved) VALUES ");
+        Object[] args = new Object[ch.scopes().size() * 2];
+        for (int i = 0; i < ch.scopes().size(); i++) {
+            Charge.CounterScope scope = ch.scopes().get(i);
+            sql.append(i == 0 ? "(?, ?, 0)" : ", (?, ?, 0)");
+            args[2 * i] = scope.scope();
+            args[2 * i + 1] = ch.amount(scope.unit());
+        }
+        sql.append(" ON CONFLICT (scope) DO UPDATE SET spent = budget_counters.spent + excluded.spent");
+        update(c, sql.toString(), args);
     }
 
     private static void putCounter(Connection c, String scope, Counter counter) throws SQLException {
@@ -1150,7 +1150,8 @@ public final class SqliteStore implements Store {
     }
 
     private static List<Job> loadJobs(Connection c, String where, Object... args) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + JOB_COLUMNS + " FROM jobs j JOIN payloads p ON p.hash = j.input_hash WHERE " + where)) {
+        {
+            PreparedStatement ps = StatementCache.prepared(c, "SELECT " + JOB_COLUMNS + " FROM jobs j JOIN payloads p ON p.hash = j.input_hash WHERE " + where);
             bind(ps, args);
             try (ResultSet rs = ps.executeQuery()) {
                 List<Job> out = new ArrayList<>();
@@ -1318,10 +1319,8 @@ public final class SqliteStore implements Store {
     public void close() {
         writer.close();
         // The cached statements hold their connection, so a weak key alone would never let go.
-        synchronized (STATEMENTS) {
-            STATEMENTS.keySet().removeIf(SqliteStore::isClosed);
-        }
         for (Connection c : readers) {
+            StatementCache.forget(c);
             try {
                 c.close();
             } catch (SQLException ignored) {
