@@ -34,7 +34,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * this class only decides which limits apply.
  */
 final class Quotas {
-    /** How long an account's plan and limits are reused before they are read again. */
+    /**
+     * How long an account's plan is reused before it is read again. Its limits are not cached:
+     * a limit an operator sets applies on every node from the next submit or model call.
+     */
     private static final Duration ACCOUNT_TTL = Duration.ofSeconds(1);
 
     private final Store store;
@@ -45,7 +48,7 @@ final class Quotas {
     private final JobIds ids;
     private final Map<String, Cached> accounts = new ConcurrentHashMap<>();
 
-    private record Cached(String plan, AccountLimits limits, Instant until) {
+    private record Cached(String plan, Instant until) {
     }
 
     /** What a reservation attempt gave. */
@@ -68,7 +71,7 @@ final class Quotas {
 
     /** The account's limits as enforced: what an operator set, else the configured defaults. */
     AccountLimits effective(String accountId) {
-        return account(accountId).limits().orElse(config.defaultLimits());
+        return store.limits(accountId).orElse(config.defaultLimits());
     }
 
     void forget(String accountId) {
@@ -80,7 +83,7 @@ final class Quotas {
         Cached c = accounts.get(accountId);
         if (c == null || now.isAfter(c.until())) {
             String plan = store.account(accountId).map(Account::plan).orElse("");
-            c = new Cached(plan, store.limits(accountId), now.plus(ACCOUNT_TTL));
+            c = new Cached(plan, now.plus(ACCOUNT_TTL));
             accounts.put(accountId, c);
         }
         return c;
