@@ -84,6 +84,7 @@ public final class Engine implements AutoCloseable {
     private final Map<String, Semaphore> workflowBulkheads = new ConcurrentHashMap<>();
     private final Map<String, CompletableFuture<Void>> watchers = new ConcurrentHashMap<>();
     private final Semaphore wake = new Semaphore(0);
+    private final Backlog backlog = new Backlog();
     private volatile boolean stopping;
     private volatile boolean started;
     private Thread dispatcher;
@@ -156,6 +157,7 @@ public final class Engine implements AutoCloseable {
         SubmitOutcome outcome = store.submit(job, quotas.admission(principal.accountId(), workflow, now));
         return switch (outcome) {
             case SubmitOutcome.Created c -> {
+                backlog.admitted(principal.accountId());
                 wake.release();
                 yield new Submission(c.job(), true);
             }
@@ -166,12 +168,12 @@ public final class Engine implements AutoCloseable {
     }
 
     private void admit(String accountId) {
-        long account = store.countUnfinished(accountId);
+        long account = backlog.count(accountId, config.maxAccountBacklog(), () -> store.countUnfinished(accountId));
         if (account >= config.maxAccountBacklog()) {
             throw new OverloadedException(ErrorCode.RATE_LIMITED, "this account has " + account + " unfinished jobs, the limit is "
                     + config.maxAccountBacklog() + "; retry when some have finished", Duration.ofSeconds(5));
         }
-        long all = store.countUnfinished(null);
+        long all = backlog.count(Backlog.ALL, config.maxBacklog(), () -> store.countUnfinished(null));
         if (all >= config.maxBacklog()) {
             throw new OverloadedException(ErrorCode.OVERLOADED, "the node has " + all + " unfinished jobs, the limit is "
                     + config.maxBacklog() + "; retry shortly", Duration.ofSeconds(5));
@@ -728,7 +730,8 @@ public final class Engine implements AutoCloseable {
                     attemptsDone = 0;
                     outputs.put(stage.id(), c.output());
                     lastOutput = c.output();
-                    Provenance withPath = withPath(c.provenance(), targetHistory(job.id(), stage.id()));
+                    // Only a switch of targets leaves a history, and a switch moves the attempt past the first target.
+                    Provenance withPath = withPath(c.provenance(), targetIndex == 0 ? List.of() : targetHistory(job.id(), stage.id()));
                     lastProvenance = withPath;
                     repaired |= "repaired".equals(c.provenance().validation());
                     StageRun run = new StageRun(job.id(), i, stage.id(), StageRun.COMPLETED, c.output(), attempt, withPath, c.usage(), null, started, now);

@@ -1,6 +1,9 @@
 package dev.mainstay.job;
 
+import dev.mainstay.audit.AuditEvent;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -22,14 +25,24 @@ public record NewJob(
         int priority,
         Instant createdAt,
         Instant deadlineAt,
-        java.util.List<dev.mainstay.audit.AuditEvent> audit) {
+        List<AuditEvent> audit) {
 
     public NewJob {
-        audit = java.util.List.copyOf(audit);
+        audit = List.copyOf(audit);
     }
 
     public NewJob(String id, String accountId, String workflow, int workflowVersion, JsonNode input, String inputHash, String idempotencyKey,
                   String requestHash, int priority, Instant createdAt, Instant deadlineAt) {
-        this(id, accountId, workflow, workflowVersion, input, inputHash, idempotencyKey, requestHash, priority, createdAt, deadlineAt, java.util.List.of());
+        this(id, accountId, workflow, workflowVersion, input, inputHash, idempotencyKey, requestHash, priority, createdAt, deadlineAt, List.of());
+    }
+
+    /**
+     * The job as a store holds it right after the insert, so a store need not read back what it
+     * just wrote. Stores keep instants to the millisecond, so the job equals a later read of it.
+     */
+    public Job queued() {
+        Instant created = createdAt.truncatedTo(ChronoUnit.MILLIS);
+        return new Job(id, accountId, workflow, workflowVersion, JobStatus.QUEUED, null, input, inputHash, null, null, null, null, Usage.ZERO,
+                0, 0, false, idempotencyKey, created, created, null, null, deadlineAt.truncatedTo(ChronoUnit.MILLIS));
     }
 }

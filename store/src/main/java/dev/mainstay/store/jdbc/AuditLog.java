@@ -37,11 +37,26 @@ public final class AuditLog {
     private AuditLog() {
     }
 
-    /** Appends after the current head, in order, within {@code c}'s transaction. */
+    /** One event to append, with the job it belongs to (null: its subject's job, if any). */
+    record Entry(String jobId, AuditEvent event) {
+    }
+
+    /**
+     * Appends after the current head, in order, within {@code c}'s transaction: inside a group of
+     * the writer just before the group commits (one head read for the whole group), otherwise now.
+     */
     public static void append(Connection c, Dialect dialect, String jobId, List<AuditEvent> events) throws SQLException {
-        if (events.isEmpty()) {
+        if (events.isEmpty() || Deferred.audit(dialect, jobId, events)) {
             return;
         }
+        List<Entry> entries = new ArrayList<>(events.size());
+        for (AuditEvent e : events) {
+            entries.add(new Entry(jobId, e));
+        }
+        appendNow(c, dialect, entries);
+    }
+
+    static void appendNow(Connection c, Dialect dialect, List<Entry> entries) throws SQLException {
         if (dialect == Dialect.POSTGRESQL) {
             try (Statement s = c.createStatement()) {
                 s.execute("SELECT pg_advisory_xact_lock(" + LOCK_KEY + ")");
@@ -65,9 +80,10 @@ public final class AuditLog {
         String insert = "INSERT INTO audit_log (seq, at, actor, action, account_id, subject, job_id, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
         PreparedStatement ps = cached ? StatementCache.prepared(c, insert) : c.prepareStatement(insert);
         try {
-            for (AuditEvent e : events) {
+            for (Entry entry : entries) {
+                AuditEvent e = entry.event();
                 seq++;
-                String job = jobId != null ? jobId : e.subject() != null && e.subject().startsWith("job_") ? e.subject() : null;
+                String job = entry.jobId() != null ? entry.jobId() : e.subject() != null && e.subject().startsWith("job_") ? e.subject() : null;
                 AuditRecord.Stored stored = AuditChain.stored(e);
                 String hash = AuditChain.hash(seq, prev, stored, job);
                 ps.setLong(1, seq);

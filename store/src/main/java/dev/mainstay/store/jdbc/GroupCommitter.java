@@ -17,8 +17,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The writer of a JDBC store. Callers hand it units of work; it runs every unit that is waiting in
- * one transaction (each inside its own savepoint, so one failing unit does not undo the others) and
- * commits once. Under load many workers' state changes share one commit; when idle a lone change
+ * one transaction and commits once. Units run back to back, their {@link Deferred} writes sent as
+ * one batch per statement before the commit; when one unit fails, the transaction is rolled back
+ * and the units run again each inside its own savepoint, so one failing unit does not undo the
+ * others. Under load many workers' state changes share one commit; when idle a lone change
  * commits at once, so batching adds no latency.
  *
  * <p>Two kinds of failure are retried because they are known to have changed nothing: a unit that
@@ -102,6 +104,8 @@ public final class GroupCommitter implements AutoCloseable {
     private final BlockingQueue<Pending<?>> queue = new LinkedBlockingQueue<>();
     private final Thread writer;
     private final AtomicLong commits = new AtomicLong();
+    /** The writes the units of the running transaction deferred; only the writer thread touches it. */
+    private final Deferred deferred = new Deferred();
     private volatile boolean closed;
 
     /**
@@ -270,15 +274,60 @@ public final class GroupCommitter implements AutoCloseable {
     }
 
     private Attempt attempt(Connection connection, List<Pending<?>> batch, Object[] results, Throwable[] failures) {
+        if (batch.size() > 1) {
+            Attempt together = together(connection, batch, results);
+            if (together != null) {
+                return together;
+            }
+            // A unit failed, which undid the whole transaction: run the units again apart, so that
+            // only the failing one fails.
+            Arrays.fill(results, null);
+        }
+        return apart(connection, batch, results, failures);
+    }
+
+    /**
+     * Runs the units one after another in one transaction, with no savepoints between them, and
+     * their deferred writes as one batch per statement at the end; the common case, when no unit
+     * fails. Returns null when a unit (or the deferred writes) failed: the transaction is rolled
+     * back and nothing of it remains.
+     */
+    private Attempt together(Connection connection, List<Pending<?>> batch, Object[] results) {
+        deferred.install();
+        try {
+            for (int i = 0; i < batch.size(); i++) {
+                results[i] = batch.get(i).work().run(connection);
+            }
+            deferred.send(connection);
+        } catch (SQLException | RuntimeException e) {
+            try {
+                connection.rollback();
+            } catch (SQLException rollback) {
+                e.addSuppressed(rollback);
+            }
+            if (!usable(connection)) {
+                return new Attempt(true, true, List.of(), e instanceof SQLException s ? s : new SQLException(e.getMessage(), "08006", e));
+            }
+            return null;
+        } finally {
+            deferred.discard();
+            deferred.uninstall();
+        }
+        return commit(connection, batch, results, new Throwable[batch.size()], new boolean[batch.size()]);
+    }
+
+    /** Runs each unit inside its own savepoint (when there are several), its deferred writes with it. */
+    private Attempt apart(Connection connection, List<Pending<?>> batch, Object[] results, Throwable[] failures) {
         boolean marked = batch.size() > 1;
-        List<Pending<?>> deferred = new ArrayList<>();
         boolean[] retry = new boolean[batch.size()];
         for (int i = 0; i < batch.size(); i++) {
             Pending<?> p = batch.get(i);
             Object sp = null;
+            deferred.install();
             try {
                 sp = marked ? savepoints.mark(connection) : null;
                 results[i] = p.work().run(connection);
+                deferred.send(connection);
                 if (sp != null) {
                     savepoints.release(connection, sp);
                 }
@@ -300,8 +349,17 @@ public final class GroupCommitter implements AutoCloseable {
                 } else {
                     failures[i] = e;
                 }
+            } finally {
+                deferred.discard();
+                deferred.uninstall();
             }
         }
+        return commit(connection, batch, results, failures, retry);
+    }
+
+    /** Commits what the units did and tells each caller its outcome. */
+    private Attempt commit(Connection connection, List<Pending<?>> batch, Object[] results, Throwable[] failures, boolean[] retry) {
+        List<Pending<?>> deferredUnits = new ArrayList<>();
         try {
             connection.commit();
             commits.incrementAndGet();
@@ -319,17 +377,17 @@ public final class GroupCommitter implements AutoCloseable {
                     : new StoreException("the " + name + " commit of " + batch.size() + " writes failed; none was applied: " + e.getMessage(), e);
             for (int i = 0; i < batch.size(); i++) {
                 if (retry[i] && !lost) {
-                    deferred.add(batch.get(i).again()); // rolled back to its savepoint: not part of the failed commit
+                    deferredUnits.add(batch.get(i).again()); // rolled back to its savepoint: not part of the failed commit
                 } else {
                     batch.get(i).result().completeExceptionally(failure);
                 }
             }
-            return new Attempt(false, lost, deferred, null);
+            return new Attempt(false, lost, deferredUnits, null);
         }
         for (int i = 0; i < batch.size(); i++) {
             Pending<?> p = batch.get(i);
             if (retry[i]) {
-                deferred.add(p.again());
+                deferredUnits.add(p.again());
             } else if (failures[i] != null) {
                 Throwable f = failures[i];
                 p.result().completeExceptionally(f instanceof RuntimeException ? f : new StoreException(name + " write failed: " + f.getMessage(), f));
@@ -337,7 +395,7 @@ public final class GroupCommitter implements AutoCloseable {
                 p.finish(results[i]);
             }
         }
-        return new Attempt(false, false, deferred, null);
+        return new Attempt(false, false, deferredUnits, null);
     }
 
     private static boolean usable(Connection connection) {

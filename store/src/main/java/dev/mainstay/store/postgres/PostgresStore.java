@@ -12,6 +12,7 @@ import dev.mainstay.audit.AuditQuery;
 import dev.mainstay.audit.AuditRecord;
 import dev.mainstay.audit.AuditTrail;
 import dev.mainstay.store.jdbc.AuditLog;
+import dev.mainstay.store.jdbc.Deferred;
 import dev.mainstay.access.Account;
 import dev.mainstay.access.ApiKey;
 import dev.mainstay.access.Principal;
@@ -445,6 +446,29 @@ public final class PostgresStore implements Store {
         return OffsetDateTime.ofInstant(t.truncatedTo(ChronoUnit.MILLIS), ZoneOffset.UTC);
     }
 
+    /** Statements of this dialect for {@link Deferred}. */
+    private static final Deferred.Statements STATEMENTS = new Deferred.Statements() {
+        @Override
+        public PreparedStatement prepare(Connection c, String sql) throws SQLException {
+            return c.prepareStatement(sql);
+        }
+
+        @Override
+        public void done(PreparedStatement ps) throws SQLException {
+            ps.close();
+        }
+
+        @Override
+        public void bind(PreparedStatement ps, Object... values) throws SQLException {
+            PostgresStore.bind(ps, values);
+        }
+    };
+
+    /** Runs {@code sql} before the group commits, with the group's other rows of it: one round trip for all (see {@link Deferred}). */
+    private static void later(Connection c, String sql, Object... values) throws SQLException {
+        Deferred.update(c, STATEMENTS, sql, values);
+    }
+
     private static int update(Connection c, String sql, Object... values) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             bind(ps, values);
@@ -454,9 +478,7 @@ public final class PostgresStore implements Store {
 
     /** Delivered to every listening store when the surrounding transaction commits; never if it rolls back. */
     private static void notifyWork(Connection c) throws SQLException {
-        try (Statement s = c.createStatement()) {
-            s.execute("NOTIFY " + CHANNEL);
-        }
+        Deferred.once(c, "NOTIFY " + CHANNEL); // once per group
     }
 
     private static Instant instant(ResultSet rs, String column) throws SQLException {
@@ -618,6 +640,7 @@ public final class PostgresStore implements Store {
                             if (!rs.getString("request_hash").equals(job.requestHash())) {
                                 return new SubmitOutcome.Conflict(existing);
                             }
+                            Deferred.flush(c); // the job may have been submitted earlier in this group
                             return new SubmitOutcome.Existing(loadJob(c, existing).orElseThrow(() ->
                                     new StoreException("idempotency key " + job.idempotencyKey() + " points at missing job " + existing + ". Indicates a bug.")));
                         }
@@ -633,15 +656,15 @@ public final class PostgresStore implements Store {
                 }
                 return new SubmitOutcome.Refused(refused.get());
             }
-            update(c, "INSERT INTO payloads (hash, body) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING", job.inputHash(), Json.canonical(job.input()));
-            update(c, "INSERT INTO jobs (id, account_id, workflow, workflow_version, status, input_hash, priority, next_run_at, idempotency_key, created_at, updated_at, deadline_at) "
+            later(c, "INSERT INTO payloads (hash, body) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING", job.inputHash(), Json.canonical(job.input()));
+            later(c, "INSERT INTO jobs (id, account_id, workflow, workflow_version, status, input_hash, priority, next_run_at, idempotency_key, created_at, updated_at, deadline_at) "
                             + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     job.id(), job.accountId(), job.workflow(), job.workflowVersion(), JobStatus.QUEUED.wire(), job.inputHash(), job.priority(),
                     job.createdAt(), job.idempotencyKey(), job.createdAt(), job.createdAt(), job.deadlineAt());
             event(c, job.id(), "submitted", null, job.createdAt());
             AuditLog.append(c, AuditLog.Dialect.POSTGRESQL, job.id(), job.audit());
             notifyWork(c);
-            return new SubmitOutcome.Created(loadJob(c, job.id()).orElseThrow());
+            return new SubmitOutcome.Created(job.queued());
         });
     }
 
@@ -767,6 +790,7 @@ public final class PostgresStore implements Store {
             return List.of();
         }
         return write(c -> {
+            Deferred.flush(c); // jobs submitted earlier in this group, and events that must precede the claims'
             List<String> ids = fairBatch(c, max, now);
             if (ids.size() < max) {
                 // Jobs whose node died: the lease ran out without a heartbeat.
@@ -920,6 +944,7 @@ public final class PostgresStore implements Store {
     @Override
     public int releaseLeases(String owner, Instant now) {
         return write(c -> {
+            Deferred.flush(c); // events that must precede the release's
             int released;
             try (PreparedStatement ps = c.prepareStatement("""
                     WITH released AS (
@@ -1034,14 +1059,22 @@ public final class PostgresStore implements Store {
             sql.append(" AND lease_owner = ?");
             args.add(t.leaseOwner());
         }
-        if (update(c, sql.toString(), args.toArray()) == 0) {
-            return false;
+        sql.append(" RETURNING account_id");
+        String account;
+        try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+            bind(ps, args.toArray());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return false;
+                }
+                account = rs.getString(1);
+            }
         }
         if (t.stageRun() != null) {
             StageRun r = t.stageRun();
             Usage u = r.usage() == null ? Usage.ZERO : r.usage();
             JobError e = r.error();
-            update(c, "INSERT INTO job_stages (job_id, stage_index, stage_id, status, output, attempts, provenance, input_tokens, output_tokens, cost_micros, "
+            later(c, "INSERT INTO job_stages (job_id, stage_index, stage_id, status, output, attempts, provenance, input_tokens, output_tokens, cost_micros, "
                             + "error_code, error_message, error_retryable, started_at, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                             + "ON CONFLICT (job_id, stage_index) DO UPDATE SET status = excluded.status, output = excluded.output, attempts = excluded.attempts, "
                             + "provenance = excluded.provenance, input_tokens = job_stages.input_tokens + excluded.input_tokens, "
@@ -1061,9 +1094,9 @@ public final class PostgresStore implements Store {
         }
         event(c, t.jobId(), t.eventType(), t.eventData(), t.at());
         if (t.stageRun() != null || !t.audit().isEmpty()) {
-            AuditLog.append(c, AuditLog.Dialect.POSTGRESQL, t.jobId(), AuditTrail.ofTransition(t, accountOf(c, t.jobId())));
+            AuditLog.append(c, AuditLog.Dialect.POSTGRESQL, t.jobId(), AuditTrail.ofTransition(t, account));
         }
-        accountHealth(c, t);
+        accountHealth(c, t, account);
         if (WorkSignal.makesDue(t)) {
             notifyWork(c);
         }
@@ -1071,13 +1104,13 @@ public final class PostgresStore implements Store {
     }
 
     /** Counts an account's jobs that failed upstream in a row; any finished job resets the count. */
-    private static void accountHealth(Connection c, JobTransition t) throws SQLException {
+    private static void accountHealth(Connection c, JobTransition t, String account) throws SQLException {
         if (t.to() == JobStatus.FAILED && t.error() != null && UPSTREAM.contains(t.error().code())) {
             // One atomic upsert: failures on several nodes at once each count.
-            update(c, "INSERT INTO account_health (account_id, failures, last_failure_at) SELECT account_id, 1, ? FROM jobs WHERE id = ? "
-                    + "ON CONFLICT (account_id) DO UPDATE SET failures = account_health.failures + 1, last_failure_at = excluded.last_failure_at", t.at(), t.jobId());
+            later(c, "INSERT INTO account_health (account_id, failures, last_failure_at) VALUES (?, 1, ?) "
+                    + "ON CONFLICT (account_id) DO UPDATE SET failures = account_health.failures + 1, last_failure_at = excluded.last_failure_at", account, t.at());
         } else if (t.to() == JobStatus.COMPLETED || t.to() == JobStatus.DEGRADED || t.to() == JobStatus.PARTIALLY_COMPLETED) {
-            update(c, "UPDATE account_health SET failures = 0 WHERE failures > 0 AND account_id = (SELECT account_id FROM jobs WHERE id = ?)", t.jobId());
+            later(c, "UPDATE account_health SET failures = 0 WHERE failures > 0 AND account_id = ?", account);
         }
     }
 
@@ -1132,15 +1165,6 @@ public final class PostgresStore implements Store {
     @Override
     public AuditCheck verifyAudit() {
         return read(c -> AuditLog.verify(c, 1000));
-    }
-
-    private static String accountOf(Connection c, String jobId) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT account_id FROM jobs WHERE id = ?")) {
-            ps.setString(1, jobId);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? rs.getString(1) : null;
-            }
-        }
     }
 
     // ---- limits, budgets and usage -------------------------------------------------------------
@@ -1229,6 +1253,10 @@ public final class PostgresStore implements Store {
     /** Records each charge once: ledger row, counters, and the release of its reservation. */
     private static void chargeIn(Connection c, List<Charge> charges) throws SQLException {
         for (Charge ch : charges) {
+            if (ch.reservationId() == null) {
+                settleUnreserved(c, ch);
+                continue;
+            }
             // The same charge sent by two nodes at once: the second insert waits for the first
             // transaction, then finds the row and changes nothing.
             int inserted = update(c, "INSERT INTO usage_ledger (id, account_id, job_id, workflow, stage_id, provider, model, input_tokens, cached_input_tokens, "
@@ -1251,6 +1279,43 @@ public final class PostgresStore implements Store {
                 counters.compute(scope.scope(), (s, counter) -> counter.settle(0, ch.amount(scope.unit())));
             }
             putCounters(c, counters);
+        }
+    }
+
+    /**
+     * A charge that held nothing: its ledger row and, only if that row is new, its counters, in one
+     * statement. The counters are added to in place, in scope order like {@link #lockCounters}, so
+     * nodes settling at once neither lose an addition nor wait on each other in a circle.
+     */
+    private static void settleUnreserved(Connection c, Charge ch) throws SQLException {
+        TreeMap<String, Long> amounts = new TreeMap<>();
+        for (Charge.CounterScope scope : ch.scopes()) {
+            amounts.merge(scope.scope(), ch.amount(scope.unit()), Math::addExact);
+        }
+        int inserted;
+        try (PreparedStatement ps = c.prepareStatement("""
+                WITH ledger AS (
+                    INSERT INTO usage_ledger (id, account_id, job_id, workflow, stage_id, provider, model, input_tokens, cached_input_tokens, output_tokens, cost_micros, at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING
+                    RETURNING id
+                ), counted AS (
+                    INSERT INTO budget_counters (scope, spent)
+                    SELECT s.scope, s.amount FROM unnest(CAST(? AS text[]), CAST(? AS bigint[])) AS s (scope, amount)
+                    WHERE EXISTS (SELECT 1 FROM ledger) ORDER BY s.scope
+                    ON CONFLICT (scope) DO UPDATE SET spent = budget_counters.spent + excluded.spent
+                )
+                SELECT count(*) FROM ledger
+                """)) {
+            bind(ps, ch.id(), ch.accountId(), ch.jobId(), ch.workflow(), ch.stageId(), ch.provider(), ch.model(), ch.inputTokens(), ch.cachedInputTokens(),
+                    ch.outputTokens(), ch.costMicros(), ch.at(), new TextArray(amounts.keySet()));
+            ps.setArray(14, c.createArrayOf("bigint", amounts.values().toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                inserted = rs.getInt(1);
+            }
+        }
+        if (inserted == 1) {
+            AuditLog.append(c, AuditLog.Dialect.POSTGRESQL, ch.jobId(), AuditTrail.modelCalls(List.of(ch)));
         }
     }
 
@@ -1378,7 +1443,7 @@ public final class PostgresStore implements Store {
     }
 
     private static void event(Connection c, String jobId, String type, JsonNode data, Instant at) throws SQLException {
-        update(c, "INSERT INTO job_events (job_id, type, data, at) VALUES (?, ?, ?, ?)", jobId, type, data, at);
+        later(c, "INSERT INTO job_events (job_id, type, data, at) VALUES (?, ?, ?, ?)", jobId, type, data, at);
     }
 
     // ---- result cache --------------------------------------------------------------------------

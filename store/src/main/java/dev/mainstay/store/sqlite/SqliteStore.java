@@ -10,6 +10,7 @@ import dev.mainstay.audit.AuditQuery;
 import dev.mainstay.audit.AuditRecord;
 import dev.mainstay.audit.AuditTrail;
 import dev.mainstay.store.jdbc.AuditLog;
+import dev.mainstay.store.jdbc.Deferred;
 import dev.mainstay.store.jdbc.StatementCache;
 import dev.mainstay.access.Account;
 import dev.mainstay.access.ApiKey;
@@ -196,6 +197,29 @@ public final class SqliteStore implements Store {
         }
     }
 
+    /** Statements of this dialect for {@link Deferred}: compiled once per connection. */
+    private static final Deferred.Statements STATEMENTS = new Deferred.Statements() {
+        @Override
+        public PreparedStatement prepare(Connection c, String sql) throws SQLException {
+            return StatementCache.prepared(c, sql);
+        }
+
+        @Override
+        public void done(PreparedStatement ps) {
+            // kept for the next time
+        }
+
+        @Override
+        public void bind(PreparedStatement ps, Object... values) throws SQLException {
+            SqliteStore.bind(ps, values);
+        }
+    };
+
+    /** Runs {@code sql} before the group commits, with the group's other rows of it (see {@link Deferred}). */
+    private static void later(Connection c, String sql, Object... values) throws SQLException {
+        Deferred.update(c, STATEMENTS, sql, values);
+    }
+
     private static int update(Connection c, String sql, Object... values) throws SQLException {
         PreparedStatement ps = StatementCache.prepared(c, sql);
         bind(ps, values);
@@ -219,7 +243,8 @@ public final class SqliteStore implements Store {
         return write(c -> {
             update(c, "INSERT INTO workflow_versions (name, version, content_hash, definition, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name, version) DO NOTHING",
                     name, version, contentHash, definition, at);
-            try (PreparedStatement ps = c.prepareStatement("SELECT content_hash FROM workflow_versions WHERE name = ? AND version = ?")) {
+            {
+                PreparedStatement ps = StatementCache.prepared(c, "SELECT content_hash FROM workflow_versions WHERE name = ? AND version = ?");
                 bind(ps, name, version);
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
@@ -232,7 +257,8 @@ public final class SqliteStore implements Store {
     @Override
     public Optional<String> workflowDefinition(String name, int version) {
         return read(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT definition FROM workflow_versions WHERE name = ? AND version = ?")) {
+            {
+                PreparedStatement ps = StatementCache.prepared(c, "SELECT definition FROM workflow_versions WHERE name = ? AND version = ?");
                 bind(ps, name, version);
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
@@ -252,7 +278,8 @@ public final class SqliteStore implements Store {
     @Override
     public Optional<Account> account(String id) {
         return read(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT * FROM accounts WHERE id = ?")) {
+            {
+                PreparedStatement ps = StatementCache.prepared(c, "SELECT * FROM accounts WHERE id = ?");
                 bind(ps, id);
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next()
@@ -279,7 +306,8 @@ public final class SqliteStore implements Store {
     @Override
     public List<ApiKey> apiKeys(String accountId) {
         return read(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT * FROM api_keys WHERE account_id = ? ORDER BY created_at, id")) {
+            {
+                PreparedStatement ps = StatementCache.prepared(c, "SELECT * FROM api_keys WHERE account_id = ? ORDER BY created_at, id");
                 bind(ps, accountId);
                 List<ApiKey> out = new ArrayList<>();
                 try (ResultSet rs = ps.executeQuery()) {
@@ -301,7 +329,8 @@ public final class SqliteStore implements Store {
     }
 
     private static Optional<ApiKey> apiKey(Connection c, String where, Object... values) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT * FROM api_keys WHERE " + where)) {
+        {
+            PreparedStatement ps = StatementCache.prepared(c, "SELECT * FROM api_keys WHERE " + where);
             bind(ps, values);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? Optional.of(apiKey(rs)) : Optional.empty();
@@ -319,7 +348,8 @@ public final class SqliteStore implements Store {
     @Override
     public Optional<Principal> principalForKeyHash(String keyHash) {
         return read(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT id, account_id, roles, admin FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL")) {
+            {
+                PreparedStatement ps = StatementCache.prepared(c, "SELECT id, account_id, roles, admin FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL");
                 bind(ps, keyHash);
                 try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
@@ -340,7 +370,8 @@ public final class SqliteStore implements Store {
         SubmitOutcome outcome = write(c -> {
             // One writer: a look-up followed by an insert cannot race another submit.
             if (job.idempotencyKey() != null) {
-                try (PreparedStatement ps = c.prepareStatement("SELECT request_hash, job_id FROM idempotency_keys WHERE account_id = ? AND key = ?")) {
+                {
+                    PreparedStatement ps = StatementCache.prepared(c, "SELECT request_hash, job_id FROM idempotency_keys WHERE account_id = ? AND key = ?");
                     bind(ps, job.accountId(), job.idempotencyKey());
                     try (ResultSet rs = ps.executeQuery()) {
                         if (rs.next()) {
@@ -348,6 +379,7 @@ public final class SqliteStore implements Store {
                             if (!rs.getString("request_hash").equals(job.requestHash())) {
                                 return new SubmitOutcome.Conflict(existing);
                             }
+                            Deferred.flush(c); // the job may have been submitted earlier in this group
                             return new SubmitOutcome.Existing(loadJob(c, existing).orElseThrow(() ->
                                     new StoreException("idempotency key " + job.idempotencyKey() + " points at missing job " + existing + ". Indicates a bug.")));
                         }
@@ -363,14 +395,14 @@ public final class SqliteStore implements Store {
                         job.accountId(), job.idempotencyKey(), job.requestHash(), job.id(), job.createdAt());
             }
             String input = Json.canonical(job.input());
-            update(c, "INSERT INTO payloads (hash, body) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING", job.inputHash(), input);
-            update(c, "INSERT INTO jobs (id, account_id, workflow, workflow_version, status, input_hash, priority, next_run_at, idempotency_key, created_at, updated_at, deadline_at) "
+            later(c, "INSERT INTO payloads (hash, body) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING", job.inputHash(), input);
+            later(c, "INSERT INTO jobs (id, account_id, workflow, workflow_version, status, input_hash, priority, next_run_at, idempotency_key, created_at, updated_at, deadline_at) "
                             + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     job.id(), job.accountId(), job.workflow(), job.workflowVersion(), JobStatus.QUEUED.wire(), job.inputHash(), job.priority(),
                     job.createdAt(), job.idempotencyKey(), job.createdAt(), job.createdAt(), job.deadlineAt());
             event(c, job.id(), "submitted", null, job.createdAt());
             AuditLog.append(c, AuditLog.Dialect.SQLITE, job.id(), job.audit());
-            return new SubmitOutcome.Created(loadJob(c, job.id()).orElseThrow());
+            return new SubmitOutcome.Created(job.queued());
         });
         if (outcome instanceof SubmitOutcome.Created) {
             work.fire();
@@ -382,7 +414,8 @@ public final class SqliteStore implements Store {
     private static Optional<LimitHit> admit(Connection c, Admission admission, Instant now) throws SQLException {
         Admission.Cooldown cooldown = admission.cooldown();
         if (cooldown != null) {
-            try (PreparedStatement ps = c.prepareStatement("SELECT failures, last_failure_at FROM account_health WHERE account_id = ?")) {
+            {
+                PreparedStatement ps = StatementCache.prepared(c, "SELECT failures, last_failure_at FROM account_health WHERE account_id = ?");
                 bind(ps, cooldown.accountId());
                 try (ResultSet rs = ps.executeQuery()) {
                     if (rs.next() && rs.getInt("failures") >= cooldown.failures()) {
@@ -408,7 +441,8 @@ public final class SqliteStore implements Store {
         List<TokenBucket.State> taken = new ArrayList<>();
         for (Admission.Bucket bucket : admission.buckets()) {
             TokenBucket.State state = null;
-            try (PreparedStatement ps = c.prepareStatement("SELECT tokens, updated_at FROM rate_buckets WHERE key = ?")) {
+            {
+                PreparedStatement ps = StatementCache.prepared(c, "SELECT tokens, updated_at FROM rate_buckets WHERE key = ?");
                 bind(ps, bucket.key());
                 try (ResultSet rs = ps.executeQuery()) {
                     if (rs.next()) {
@@ -440,8 +474,9 @@ public final class SqliteStore implements Store {
     public List<Job> claim(String owner, int max, Instant now, Instant leaseUntil) {
         // An idle dispatcher asks often; answering "nothing" from a reader keeps the writer free.
         boolean anything = read(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM jobs WHERE status IN ('queued', 'retrying') AND next_run_at <= ?) "
-                    + "OR EXISTS (SELECT 1 FROM jobs WHERE lease_owner IS NOT NULL AND lease_expires_at < ? AND status IN ('processing', 'waiting_for_tool'))")) {
+            {
+                PreparedStatement ps = StatementCache.prepared(c, "SELECT EXISTS (SELECT 1 FROM jobs WHERE status IN ('queued', 'retrying') AND next_run_at <= ?) "
+                    + "OR EXISTS (SELECT 1 FROM jobs WHERE lease_owner IS NOT NULL AND lease_expires_at < ? AND status IN ('processing', 'waiting_for_tool'))");
                 bind(ps, now, now);
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
@@ -453,10 +488,12 @@ public final class SqliteStore implements Store {
             return List.of();
         }
         return write(c -> {
+            Deferred.flush(c); // jobs submitted earlier in this group, and events that must precede the claims'
             List<String> ids = fairBatch(c, max, now);
             if (ids.size() < max) {
                 // Jobs whose node died: the lease ran out without a heartbeat.
-                try (PreparedStatement ps = c.prepareStatement("SELECT id FROM jobs WHERE lease_owner IS NOT NULL AND lease_expires_at < ? AND status IN ('processing', 'waiting_for_tool') LIMIT ?")) {
+                {
+                    PreparedStatement ps = StatementCache.prepared(c, "SELECT id FROM jobs WHERE lease_owner IS NOT NULL AND lease_expires_at < ? AND status IN ('processing', 'waiting_for_tool') LIMIT ?");
                     bind(ps, now, max - ids.size());
                     try (ResultSet rs = ps.executeQuery()) {
                         while (rs.next()) {
@@ -478,7 +515,8 @@ public final class SqliteStore implements Store {
                 args[4 + i] = ids.get(i);
             }
             update(c, "UPDATE jobs SET status = 'processing', lease_owner = ?, lease_expires_at = ?, started_at = COALESCE(started_at, ?), updated_at = ? WHERE id IN (" + in + ")", args);
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO job_events (job_id, type, data, at) VALUES (?, 'processing', ?, ?)")) {
+            {
+                PreparedStatement ps = StatementCache.prepared(c, "INSERT INTO job_events (job_id, type, data, at) VALUES (?, 'processing', ?, ?)");
                 String data = Json.write(Json.object().put("node", owner));
                 for (String id : ids) {
                     bind(ps, id, data, now);
@@ -497,7 +535,8 @@ public final class SqliteStore implements Store {
      */
     private List<String> fairBatch(Connection c, int max, Instant now) throws SQLException {
         List<String> accounts = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT DISTINCT account_id FROM jobs WHERE status IN ('queued', 'retrying') AND next_run_at <= ?")) {
+        {
+            PreparedStatement ps = StatementCache.prepared(c, "SELECT DISTINCT account_id FROM jobs WHERE status IN ('queued', 'retrying') AND next_run_at <= ?");
             bind(ps, now);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
@@ -529,8 +568,9 @@ public final class SqliteStore implements Store {
                     continue;
                 }
                 int before = ids.size();
-                try (PreparedStatement ps = c.prepareStatement("SELECT id FROM jobs WHERE account_id = ? AND status IN ('queued', 'retrying') AND next_run_at <= ? "
-                        + "ORDER BY priority DESC, next_run_at, id LIMIT ? OFFSET ?")) {
+                {
+                    PreparedStatement ps = StatementCache.prepared(c, "SELECT id FROM jobs WHERE account_id = ? AND status IN ('queued', 'retrying') AND next_run_at <= ? "
+                        + "ORDER BY priority DESC, next_run_at, id LIMIT ? OFFSET ?");
                     bind(ps, account, now, limit, taken.getOrDefault(account, 0));
                     try (ResultSet rs = ps.executeQuery()) {
                         while (rs.next()) {
@@ -555,7 +595,8 @@ public final class SqliteStore implements Store {
     /** For accounts with a {@code max_concurrent_jobs}: how many more of their jobs may start now. */
     private static Map<String, Integer> concurrencyRoom(Connection c, List<String> accounts) throws SQLException {
         Map<String, Integer> room = new HashMap<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT account_id, max_concurrent_jobs FROM account_limits WHERE max_concurrent_jobs IS NOT NULL")) {
+        {
+            PreparedStatement ps = StatementCache.prepared(c, "SELECT account_id, max_concurrent_jobs FROM account_limits WHERE max_concurrent_jobs IS NOT NULL");
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     room.put(rs.getString(1), rs.getInt(2));
@@ -564,7 +605,8 @@ public final class SqliteStore implements Store {
         }
         room.keySet().retainAll(accounts);
         for (Map.Entry<String, Integer> e : room.entrySet()) {
-            try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM jobs WHERE account_id = ? AND status = 'processing'")) {
+            {
+                PreparedStatement ps = StatementCache.prepared(c, "SELECT COUNT(*) FROM jobs WHERE account_id = ? AND status = 'processing'");
                 bind(ps, e.getKey());
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
@@ -602,7 +644,8 @@ public final class SqliteStore implements Store {
     public int releaseLeases(String owner, Instant now) {
         int released = write(c -> {
             List<String> ids = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM jobs WHERE lease_owner = ? AND status IN ('processing', 'waiting_for_tool')")) {
+            {
+                PreparedStatement ps = StatementCache.prepared(c, "SELECT id FROM jobs WHERE lease_owner = ? AND status IN ('processing', 'waiting_for_tool')");
                 bind(ps, owner);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
@@ -723,7 +766,7 @@ public final class SqliteStore implements Store {
             StageRun r = t.stageRun();
             Usage u = r.usage() == null ? Usage.ZERO : r.usage();
             JobError e = r.error();
-            update(c, "INSERT INTO job_stages (job_id, stage_index, stage_id, status, output, attempts, provenance, input_tokens, output_tokens, cost_micros, "
+            later(c, "INSERT INTO job_stages (job_id, stage_index, stage_id, status, output, attempts, provenance, input_tokens, output_tokens, cost_micros, "
                             + "error_code, error_message, error_retryable, started_at, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                             + "ON CONFLICT (job_id, stage_index) DO UPDATE SET status = excluded.status, output = excluded.output, attempts = excluded.attempts, "
                             + "provenance = excluded.provenance, input_tokens = job_stages.input_tokens + excluded.input_tokens, "
@@ -752,10 +795,10 @@ public final class SqliteStore implements Store {
     /** Counts an account's jobs that failed upstream in a row; any finished job resets the count. */
     private static void accountHealth(Connection c, JobTransition t) throws SQLException {
         if (t.to() == JobStatus.FAILED && t.error() != null && UPSTREAM.contains(t.error().code())) {
-            update(c, "INSERT INTO account_health (account_id, failures, last_failure_at) SELECT account_id, 1, ? FROM jobs WHERE id = ? "
+            later(c, "INSERT INTO account_health (account_id, failures, last_failure_at) SELECT account_id, 1, ? FROM jobs WHERE id = ? "
                     + "ON CONFLICT (account_id) DO UPDATE SET failures = account_health.failures + 1, last_failure_at = excluded.last_failure_at", t.at(), t.jobId());
         } else if (t.to() == JobStatus.COMPLETED || t.to() == JobStatus.DEGRADED || t.to() == JobStatus.PARTIALLY_COMPLETED) {
-            update(c, "UPDATE account_health SET failures = 0 WHERE failures > 0 AND account_id = (SELECT account_id FROM jobs WHERE id = ?)", t.jobId());
+            later(c, "UPDATE account_health SET failures = 0 WHERE failures > 0 AND account_id = (SELECT account_id FROM jobs WHERE id = ?)", t.jobId());
         }
     }
 
@@ -764,7 +807,8 @@ public final class SqliteStore implements Store {
     @Override
     public Optional<ToolCall> toolCall(String jobId, String stageId) {
         return read(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT * FROM tool_calls WHERE job_id = ? AND stage_id = ?")) {
+            {
+                PreparedStatement ps = StatementCache.prepared(c, "SELECT * FROM tool_calls WHERE job_id = ? AND stage_id = ?");
                 bind(ps, jobId, stageId);
                 try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
@@ -827,7 +871,8 @@ public final class SqliteStore implements Store {
     @Override
     public AccountLimits limits(String accountId) {
         return read(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT * FROM account_limits WHERE account_id = ?")) {
+            {
+                PreparedStatement ps = StatementCache.prepared(c, "SELECT * FROM account_limits WHERE account_id = ?");
                 bind(ps, accountId);
                 try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
@@ -921,7 +966,8 @@ public final class SqliteStore implements Store {
     /** Releases a held reservation's holds and marks it closed; does nothing if it was closed already. */
     private static void closeReservation(Connection c, String id, String state, Instant at) throws SQLException {
         String holds;
-        try (PreparedStatement ps = c.prepareStatement("SELECT holds FROM reservations WHERE id = ? AND state = 'held'")) {
+        {
+            PreparedStatement ps = StatementCache.prepared(c, "SELECT holds FROM reservations WHERE id = ? AND state = 'held'");
             bind(ps, id);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
@@ -941,7 +987,8 @@ public final class SqliteStore implements Store {
     public int expireReservations(Instant now) {
         return write(c -> {
             List<String> ids = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM reservations WHERE state = 'held' AND expires_at < ? LIMIT 1000")) {
+            {
+                PreparedStatement ps = StatementCache.prepared(c, "SELECT id FROM reservations WHERE state = 'held' AND expires_at < ? LIMIT 1000");
                 bind(ps, now);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
@@ -962,7 +1009,8 @@ public final class SqliteStore implements Store {
     }
 
     private static Counter counter(Connection c, String scope) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT spent, reserved FROM budget_counters WHERE scope = ?")) {
+        {
+            PreparedStatement ps = StatementCache.prepared(c, "SELECT spent, reserved FROM budget_counters WHERE scope = ?");
             bind(ps, scope);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? new Counter(rs.getLong(1), rs.getLong(2)) : Counter.ZERO;
@@ -1006,7 +1054,8 @@ public final class SqliteStore implements Store {
         return read(c -> {
             String sql = "SELECT " + key + " AS k, COUNT(*), SUM(input_tokens), SUM(cached_input_tokens), SUM(output_tokens), SUM(cost_micros) FROM usage_ledger "
                     + "WHERE at >= ? AND at < ?" + (q.accountId() == null ? "" : " AND account_id = ?") + " GROUP BY k ORDER BY k";
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
+            {
+                PreparedStatement ps = StatementCache.prepared(c, sql);
                 if (q.accountId() == null) {
                     bind(ps, q.from(), q.to());
                 } else {
@@ -1028,7 +1077,8 @@ public final class SqliteStore implements Store {
     @Override
     public Optional<CachedOutput> cachedOutput(String key, Instant now) {
         return read(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT output, provenance, source_job FROM result_cache WHERE key = ? AND expires_at > ?")) {
+            {
+                PreparedStatement ps = StatementCache.prepared(c, "SELECT output, provenance, source_job FROM result_cache WHERE key = ? AND expires_at > ?");
                 bind(ps, key, now);
                 try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
@@ -1116,7 +1166,8 @@ public final class SqliteStore implements Store {
     }
 
     private static List<Review> loadReviews(Connection c, String where, Object... args) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT * FROM reviews WHERE " + where)) {
+        {
+            PreparedStatement ps = StatementCache.prepared(c, "SELECT * FROM reviews WHERE " + where);
             bind(ps, args);
             try (ResultSet rs = ps.executeQuery()) {
                 List<Review> out = new ArrayList<>();
@@ -1134,7 +1185,7 @@ public final class SqliteStore implements Store {
     }
 
     private static void event(Connection c, String jobId, String type, JsonNode data, Instant at) throws SQLException {
-        update(c, "INSERT INTO job_events (job_id, type, data, at) VALUES (?, ?, ?, ?)", jobId, type, data, at);
+        later(c, "INSERT INTO job_events (job_id, type, data, at) VALUES (?, ?, ?, ?)", jobId, type, data, at);
     }
 
     // ---- jobs: reads ---------------------------------------------------------------------------
@@ -1237,7 +1288,8 @@ public final class SqliteStore implements Store {
     @Override
     public List<StageRun> stages(String jobId) {
         return read(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT * FROM job_stages WHERE job_id = ? ORDER BY stage_index")) {
+            {
+                PreparedStatement ps = StatementCache.prepared(c, "SELECT * FROM job_stages WHERE job_id = ? ORDER BY stage_index");
                 bind(ps, jobId);
                 try (ResultSet rs = ps.executeQuery()) {
                     List<StageRun> out = new ArrayList<>();
@@ -1259,7 +1311,8 @@ public final class SqliteStore implements Store {
     @Override
     public List<JobEvent> events(String jobId, long afterSeq, int limit) {
         return read(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT * FROM job_events WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?")) {
+            {
+                PreparedStatement ps = StatementCache.prepared(c, "SELECT * FROM job_events WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?");
                 bind(ps, jobId, afterSeq, limit);
                 try (ResultSet rs = ps.executeQuery()) {
                     List<JobEvent> out = new ArrayList<>();
@@ -1279,7 +1332,8 @@ public final class SqliteStore implements Store {
     @Override
     public long countUnfinished(String accountId) {
         return read(c -> {
-            try (PreparedStatement ps = c.prepareStatement(countUnfinishedSql(accountId != null))) {
+            {
+                PreparedStatement ps = StatementCache.prepared(c, countUnfinishedSql(accountId != null));
                 if (accountId != null) {
                     bind(ps, accountId);
                 }
@@ -1294,7 +1348,8 @@ public final class SqliteStore implements Store {
     @Override
     public Optional<Instant> nextDueAt() {
         return read(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT MIN(next_run_at) FROM jobs WHERE status IN ('queued', 'retrying')")) {
+            {
+                PreparedStatement ps = StatementCache.prepared(c, "SELECT MIN(next_run_at) FROM jobs WHERE status IN ('queued', 'retrying')");
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
                     long v = rs.getLong(1);

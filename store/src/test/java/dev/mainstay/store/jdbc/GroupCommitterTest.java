@@ -127,6 +127,83 @@ class GroupCommitterTest {
         assertThat(committer.commits() - before).isPositive().isLessThan(n);
     }
 
+    private static final Deferred.Statements PLAIN = new Deferred.Statements() {
+        @Override
+        public java.sql.PreparedStatement prepare(Connection c, String sql) throws SQLException {
+            return c.prepareStatement(sql);
+        }
+
+        @Override
+        public void done(java.sql.PreparedStatement ps) throws SQLException {
+            ps.close();
+        }
+
+        @Override
+        public void bind(java.sql.PreparedStatement ps, Object... values) throws SQLException {
+            for (int i = 0; i < values.length; i++) {
+                ps.setObject(i + 1, values[i]);
+            }
+        }
+    };
+
+    @Test
+    void deferredRowsCommitWithTheirUnitsAndAFailingUnitTakesOnlyItsOwn() throws Exception {
+        try (Connection c = connect()) {
+            execute(c, "CREATE TABLE d (seq serial PRIMARY KEY, k integer UNIQUE NOT NULL, unit integer NOT NULL)");
+            execute(c, "INSERT INTO d (k, unit) VALUES (-1, -1)");
+        }
+        int n = 100;
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<Integer>> results = new ArrayList<>();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < n; i++) {
+                int k = i;
+                results.add(pool.submit(() -> {
+                    go.await();
+                    return committer.execute(c -> {
+                        Deferred.update(c, PLAIN, "INSERT INTO d (k, unit) VALUES (?, ?)", 2 * k, k);
+                        Deferred.update(c, PLAIN, "INSERT INTO d (k, unit) VALUES (?, ?)", 2 * k + 1, k);
+                        if (k % 10 == 0) {
+                            Deferred.update(c, PLAIN, "UPDATE d SET k = -1 WHERE k = ?", 2 * k); // fails when sent: -1 is taken
+                        }
+                        execute(c, "UPDATE t SET v = v + 1 WHERE id = 1");
+                        return k;
+                    });
+                }));
+            }
+            go.countDown();
+        }
+        int failed = 0;
+        for (Future<Integer> r : results) {
+            try {
+                r.get();
+            } catch (ExecutionException e) {
+                assertThat(e.getCause()).isInstanceOf(StoreException.class).hasMessageContaining("duplicate key");
+                failed++;
+            }
+        }
+        assertThat(failed).isEqualTo(10);
+        assertThat(value(1)).as("the failing units' own statements were undone with their deferred rows").isEqualTo(n - 10);
+        List<int[]> rows = new ArrayList<>();
+        try (Connection c = connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT k, unit FROM d WHERE k >= 0 ORDER BY seq")) {
+            while (rs.next()) {
+                rows.add(new int[] {rs.getInt(1), rs.getInt(2)});
+            }
+        }
+        assertThat(rows).hasSize(2 * (n - 10)).allSatisfy(r -> assertThat(r[1] % 10).isNotZero());
+        for (int i = 0; i < rows.size(); i += 2) {
+            assertThat(rows.get(i + 1)[0]).as("a unit's rows keep their order").isEqualTo(rows.get(i)[0] + 1);
+        }
+    }
+
+    @Test
+    void outsideAGroupDeferredRowsGoOutAtOnce() throws Exception {
+        try (Connection c = connect()) {
+            Deferred.update(c, PLAIN, "UPDATE t SET v = 5 WHERE id = ?", 2);
+        }
+        assertThat(value(2)).isEqualTo(5);
+    }
+
     @Test
     void aUnitThatLosesADeadlockRunsAgainAfterTheOthersCommit() throws Exception {
         AtomicInteger runs = new AtomicInteger();
