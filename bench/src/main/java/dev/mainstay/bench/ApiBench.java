@@ -25,6 +25,24 @@ final class ApiBench {
     private ApiBench() {
     }
 
+    /**
+     * The launcher's JVM options for the server (server/src/main/jvm/server.options), then any in
+     * {@code -Dmainstay.bench.server.options}, space separated, to measure others.
+     */
+    static List<String> serverOptions(Path root) throws IOException {
+        List<String> out = new ArrayList<>();
+        for (String line : Files.readAllLines(root.resolve("server/src/main/jvm/server.options"))) {
+            if (!line.isBlank() && !line.startsWith("#")) {
+                out.add(line.strip());
+            }
+        }
+        String more = System.getProperty("mainstay.bench.server.options", "").strip();
+        if (!more.isEmpty()) {
+            out.addAll(List.of(more.split("\\s+")));
+        }
+        return out;
+    }
+
     static String run(Path root) throws Exception {
         Path jar = root.resolve("server/target/mainstay-server.jar").toAbsolutePath();
         if (!Files.exists(jar)) {
@@ -34,9 +52,10 @@ final class ApiBench {
         Path dir = Files.createTempDirectory("mainstay-bench-api");
         Path config = writeFiles(dir);
         int port = freePort();
-        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "--sun-misc-unsafe-memory-access=allow", "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
-                "-jar", jar.toString(), "up", "--config", config.toString(), "--port", Integer.toString(port),
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "--sun-misc-unsafe-memory-access=allow"));
+        List<String> options = serverOptions(root);
+        cmd.addAll(options);
+        cmd.addAll(List.of("-jar", jar.toString(), "up", "--config", config.toString(), "--port", Integer.toString(port),
                 "--data-dir", dir.resolve("var").toString(), "--workflows", dir.resolve("workflows").toString()));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("server.log").toFile());
         pb.environment().put("MAINSTAY_DEMO_API_KEY", KEY);
@@ -82,8 +101,8 @@ final class ApiBench {
             server.waitFor();
             EngineBenches.deleteTree(dir);
         }
-        return "One server process with the launcher's JVM flags (SerialGC, C1 only, `-Xshare:auto`: the JDK's default CDS archive, no "
-                + "application CDS archive) on a fresh SQLite file (synchronous=FULL) and the built-in demo model set to answer at once. "
+        return "One server process with the launcher's JVM options (`" + String.join(" ", options) + "`; `-Xshare:auto` is the JDK's default CDS "
+                + "archive, no application CDS archive) on a fresh SQLite file (synchronous=FULL) and the built-in demo model set to answer at once. "
                 + "`wrk -t2 -c32 -d" + WRK_TIME.toSeconds() + "s --latency` from the same machine, first against the health endpoint "
                 + "(what the HTTP server alone can do), then against a workflow's submit endpoint with a Lua script that POSTs a JSON body; "
                 + "the jobs submitted also run on the same two cores while wrk is loading the server.\n\n" + t.markdown();

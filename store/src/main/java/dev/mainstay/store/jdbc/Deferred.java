@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Writes of a group transaction whose outcome no unit reads before the commit: job events, stage
@@ -39,8 +40,19 @@ public final class Deferred {
     private record Audit(AuditLog.Dialect dialect, String jobId, List<AuditEvent> events) {
     }
 
+    private record Sum(String sql, Statements dialect, String key, long amount) {
+    }
+
+    /** How much of the last writes a unit had made when it began, so that a unit undone takes its own back. */
+    record Mark(int sums, int audit, int once) {
+    }
+
     private final Map<String, List<Object[]>> rows = new LinkedHashMap<>();
     private final Map<String, Statements> dialects = new LinkedHashMap<>();
+    // Sent last, right before the commit: they lock rows every group touches (counters, the audit
+    // chain's head, PostgreSQL's notification queue), so they are held for as short as possible
+    // and always taken in the same order.
+    private final List<Sum> sums = new ArrayList<>();
     private final List<Audit> audit = new ArrayList<>();
     private final List<String> once = new ArrayList<>();
 
@@ -81,6 +93,28 @@ public final class Deferred {
     }
 
     /**
+     * Adds {@code amount} to the row {@code key} with {@code sql} (an upsert taking the key and the
+     * amount) before the group commits, or at once outside a group. The group's amounts are added
+     * up per key and sent in key order, after every other row and right before the audit chain's
+     * lock, so groups committing at once on several connections lock these rows in the same order,
+     * briefly, and never wait on each other in a circle.
+     */
+    public static void sum(Connection c, Statements dialect, String sql, String key, long amount) throws SQLException {
+        Deferred d = CURRENT.get();
+        if (d == null) {
+            PreparedStatement ps = dialect.prepare(c, sql);
+            try {
+                dialect.bind(ps, key, amount);
+                ps.executeUpdate();
+            } finally {
+                dialect.done(ps);
+            }
+            return;
+        }
+        d.sums.add(new Sum(sql, dialect, key, amount));
+    }
+
+    /**
      * Runs the parameterless {@code sql} once before the group commits however many units ask
      * (PostgreSQL's {@code NOTIFY}), or at once outside a group.
      */
@@ -105,20 +139,41 @@ public final class Deferred {
         return true;
     }
 
-    /** Sends what is pending on {@code c} now; nothing when called outside a group. */
+    /**
+     * Sends the pending rows on {@code c} now (not the writes kept for the end of the group);
+     * nothing when called outside a group.
+     */
     public static void flush(Connection c) throws SQLException {
         Deferred d = CURRENT.get();
         if (d != null) {
-            d.send(c);
+            d.sendRows(c);
         }
     }
 
-    boolean isEmpty() {
-        return rows.isEmpty() && audit.isEmpty() && once.isEmpty();
+    Mark mark() {
+        return new Mark(sums.size(), audit.size(), once.size());
+    }
+
+    /** Forgets what a unit handed in since {@code mark}: its savepoint was rolled back. */
+    void rollbackTo(Mark mark) {
+        rows.clear();
+        sums.subList(mark.sums(), sums.size()).clear();
+        audit.subList(mark.audit(), audit.size()).clear();
+        once.subList(mark.once(), once.size()).clear();
     }
 
     /** Sends every pending write, then forgets them; on failure they are forgotten too (the transaction is rolled back). */
     void send(Connection c) throws SQLException {
+        try {
+            sendRows(c);
+            sendLast(c);
+        } finally {
+            discard();
+        }
+    }
+
+    /** Sends the pending rows, one batch per statement in the order first handed in. */
+    void sendRows(Connection c) throws SQLException {
         try {
             for (Map.Entry<String, List<Object[]>> e : rows.entrySet()) {
                 Statements dialect = dialects.get(e.getKey());
@@ -134,6 +189,33 @@ public final class Deferred {
                         }
                         ps.executeBatch();
                     }
+                } finally {
+                    dialect.done(ps);
+                }
+            }
+        } finally {
+            rows.clear();
+        }
+    }
+
+    /** Sends the sums in key order, the audit records, then the once-only statements. */
+    void sendLast(Connection c) throws SQLException {
+        try {
+            Map<String, TreeMap<String, Long>> bySql = new LinkedHashMap<>();
+            Map<String, Statements> sumDialects = new LinkedHashMap<>();
+            for (Sum sum : sums) {
+                bySql.computeIfAbsent(sum.sql(), k -> new TreeMap<>()).merge(sum.key(), sum.amount(), Math::addExact);
+                sumDialects.putIfAbsent(sum.sql(), sum.dialect());
+            }
+            for (Map.Entry<String, TreeMap<String, Long>> e : bySql.entrySet()) {
+                Statements dialect = sumDialects.get(e.getKey());
+                PreparedStatement ps = dialect.prepare(c, e.getKey());
+                try {
+                    for (Map.Entry<String, Long> amount : e.getValue().entrySet()) {
+                        dialect.bind(ps, amount.getKey(), amount.getValue());
+                        ps.addBatch();
+                    }
+                    ps.executeBatch();
                 } finally {
                     dialect.done(ps);
                 }
@@ -157,10 +239,11 @@ public final class Deferred {
         }
     }
 
-    /** Forgets every pending write (its transaction, or its unit's savepoint, was rolled back). */
+    /** Forgets every pending write (the transaction was rolled back, or everything was sent). */
     void discard() {
         rows.clear();
         dialects.clear();
+        sums.clear();
         audit.clear();
         once.clear();
     }

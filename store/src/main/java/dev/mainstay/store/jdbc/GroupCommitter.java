@@ -316,43 +316,78 @@ public final class GroupCommitter implements AutoCloseable {
         return commit(connection, batch, results, new Throwable[batch.size()], new boolean[batch.size()]);
     }
 
-    /** Runs each unit inside its own savepoint (when there are several), its deferred writes with it. */
+    /**
+     * Runs each unit inside its own savepoint (when there are several), its deferred rows with it;
+     * the writes kept for the end of the group go out after the last unit.
+     */
     private Attempt apart(Connection connection, List<Pending<?>> batch, Object[] results, Throwable[] failures) {
         boolean marked = batch.size() > 1;
         boolean[] retry = new boolean[batch.size()];
-        for (int i = 0; i < batch.size(); i++) {
-            Pending<?> p = batch.get(i);
-            Object sp = null;
-            deferred.install();
-            try {
-                sp = marked ? savepoints.mark(connection) : null;
-                results[i] = p.work().run(connection);
-                deferred.send(connection);
-                if (sp != null) {
-                    savepoints.release(connection, sp);
-                }
-            } catch (SQLException | RuntimeException e) {
+        deferred.install();
+        try {
+            for (int i = 0; i < batch.size(); i++) {
+                Pending<?> p = batch.get(i);
+                Object sp = null;
+                Deferred.Mark mark = deferred.mark();
                 try {
+                    sp = marked ? savepoints.mark(connection) : null;
+                    results[i] = p.work().run(connection);
+                    deferred.sendRows(connection);
                     if (sp != null) {
-                        savepoints.rollback(connection, sp);
-                    } else {
-                        connection.rollback();
+                        savepoints.release(connection, sp);
                     }
+                } catch (SQLException | RuntimeException e) {
+                    deferred.rollbackTo(mark);
+                    try {
+                        if (sp != null) {
+                            savepoints.rollback(connection, sp);
+                        } else {
+                            connection.rollback();
+                        }
+                    } catch (SQLException rollback) {
+                        e.addSuppressed(rollback);
+                    }
+                    if (!usable(connection)) {
+                        return new Attempt(true, true, List.of(), e instanceof SQLException s ? s : new SQLException(e.getMessage(), "08006", e));
+                    }
+                    if (conflict(e) && p.attempts() < MAX_ATTEMPTS) {
+                        retry[i] = true;
+                    } else {
+                        failures[i] = e;
+                    }
+                }
+            }
+            try {
+                deferred.sendLast(connection);
+            } catch (SQLException | RuntimeException e) {
+                // Counters, the audit chain or the notification could not be written: nothing of
+                // the transaction may commit. A conflict runs the units again; anything else fails them.
+                try {
+                    connection.rollback();
                 } catch (SQLException rollback) {
                     e.addSuppressed(rollback);
                 }
                 if (!usable(connection)) {
                     return new Attempt(true, true, List.of(), e instanceof SQLException s ? s : new SQLException(e.getMessage(), "08006", e));
                 }
-                if (conflict(e) && p.attempts() < MAX_ATTEMPTS) {
-                    retry[i] = true;
-                } else {
-                    failures[i] = e;
+                List<Pending<?>> again = new ArrayList<>();
+                for (int i = 0; i < batch.size(); i++) {
+                    Pending<?> p = batch.get(i);
+                    if (failures[i] != null) {
+                        Throwable f = failures[i];
+                        p.result().completeExceptionally(f instanceof RuntimeException ? f : new StoreException(name + " write failed: " + f.getMessage(), f));
+                    } else if (retry[i] || conflict(e) && p.attempts() < MAX_ATTEMPTS) {
+                        again.add(p.again());
+                    } else {
+                        p.result().completeExceptionally(new StoreException("the " + name + " writes of " + batch.size()
+                                + " units could not be completed; none was applied: " + e.getMessage(), e));
+                    }
                 }
-            } finally {
-                deferred.discard();
-                deferred.uninstall();
+                return new Attempt(false, false, again, null);
             }
+        } finally {
+            deferred.discard();
+            deferred.uninstall();
         }
         return commit(connection, batch, results, failures, retry);
     }
