@@ -50,6 +50,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
@@ -97,11 +98,13 @@ public final class SqliteStore implements Store {
     /** The account served last by a claim; the next claim starts after it. Only the writer touches it. */
     private String claimCursor;
     private final WorkSignal work = new WorkSignal();
+    private final Checkpointer checkpointer;
 
-    private SqliteStore(Path file, GroupCommitter writer, BlockingQueue<Connection> readers) {
+    private SqliteStore(Path file, GroupCommitter writer, BlockingQueue<Connection> readers, Checkpointer checkpointer) {
         this.file = file;
         this.writer = writer;
         this.readers = readers;
+        this.checkpointer = checkpointer;
     }
 
     /** Opens (creating and migrating when needed) the database at {@code file}. */
@@ -138,13 +141,18 @@ public final class SqliteStore implements Store {
             throw new StoreException("cannot migrate the database " + file + ": " + e.getMessage(), e);
         }
         try {
-            GroupCommitter writer = new GroupCommitter("sqlite", GroupCommitter.Connections.dedicated(ds.getConnection()), GroupCommitter.DEFAULT_MAX_BATCH,
+            Connection writes = ds.getConnection();
+            try (Statement s = writes.createStatement()) {
+                s.execute("PRAGMA wal_autocheckpoint = 0"); // the checkpointer's job, off the writer's commits
+            }
+            Checkpointer checkpointer = new Checkpointer(ds.getConnection());
+            GroupCommitter writer = new GroupCommitter("sqlite", GroupCommitter.Connections.dedicated(writes), GroupCommitter.DEFAULT_MAX_BATCH,
                     StatementCache.savepoints());
             BlockingQueue<Connection> readers = new ArrayBlockingQueue<>(READERS);
             for (int i = 0; i < READERS; i++) {
                 readers.add(readDs.getConnection());
             }
-            return new SqliteStore(file, writer, readers);
+            return new SqliteStore(file, writer, readers, checkpointer);
         } catch (SQLException e) {
             throw new StoreException("cannot open the database " + file + ": " + e.getMessage(), e);
         }
@@ -1373,6 +1381,7 @@ public final class SqliteStore implements Store {
     @Override
     public void close() {
         writer.close();
+        checkpointer.close();
         // The cached statements hold their connection, so a weak key alone would never let go.
         for (Connection c : readers) {
             StatementCache.forget(c);

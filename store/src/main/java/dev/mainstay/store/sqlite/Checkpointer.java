@@ -1,0 +1,75 @@
+package dev.mainstay.store.sqlite;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Copies the write-ahead log into the database file on a thread and connection of its own, so the
+ * writer's commits never pay for it: SQLite's automatic checkpoint runs inside whichever commit
+ * takes the log past 1,000 pages, its fsyncs included, while every caller of that group waits.
+ * Passive checkpoints never block the writer or the readers; the log is restarted from its
+ * beginning once a checkpoint has copied all of it and no reader still needs it.
+ */
+final class Checkpointer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Checkpointer.class);
+    static final Duration EVERY = Duration.ofMillis(250);
+
+    private final Connection connection;
+    private final Thread thread;
+    private volatile boolean closed;
+
+    Checkpointer(Connection connection) {
+        this.connection = connection;
+        this.thread = Thread.ofPlatform().name("mainstay-sqlite-checkpoint").daemon(true).start(this::loop);
+    }
+
+    private void loop() {
+        boolean warned = false;
+        while (!closed) {
+            try {
+                Thread.sleep(EVERY);
+                checkpoint("PASSIVE");
+                warned = false;
+            } catch (InterruptedException e) {
+                return;
+            } catch (SQLException e) {
+                if (!warned) {
+                    LOG.warn("sqlite checkpoint failed ({}); the write-ahead log grows until one succeeds", e.getMessage());
+                    warned = true;
+                }
+            }
+        }
+    }
+
+    private void checkpoint(String mode) throws SQLException {
+        try (Statement s = connection.createStatement()) {
+            s.execute("PRAGMA wal_checkpoint(" + mode + ")");
+        }
+    }
+
+    /** Stops the thread, then copies what is left and truncates the log (the writer is closed by now). */
+    @Override
+    public void close() {
+        closed = true;
+        thread.interrupt();
+        try {
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            checkpoint("TRUNCATE");
+        } catch (SQLException e) {
+            LOG.warn("final sqlite checkpoint failed: {}", e.getMessage());
+        }
+        try {
+            connection.close();
+        } catch (SQLException e) {
+            LOG.warn("closing the sqlite checkpoint connection failed", e);
+        }
+    }
+}
