@@ -27,7 +27,7 @@ final class ApiBench {
 
     /**
      * The launcher's JVM options for the server (server/src/main/jvm/server.options), then any in
-     * {@code -Dmainstay.bench.server.options}, space separated, to measure others.
+     * {@code -Dmainstay.bench.server.options}, separated by commas, to measure others.
      */
     static List<String> serverOptions(Path root) throws IOException {
         List<String> out = new ArrayList<>();
@@ -38,7 +38,7 @@ final class ApiBench {
         }
         String more = System.getProperty("mainstay.bench.server.options", "").strip();
         if (!more.isEmpty()) {
-            out.addAll(List.of(more.split("\\s+")));
+            out.addAll(List.of(more.split("[,\\s]+")));
         }
         return out;
     }
@@ -55,26 +55,35 @@ final class ApiBench {
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "--sun-misc-unsafe-memory-access=allow"));
         List<String> options = serverOptions(root);
         cmd.addAll(options);
+        // As the launcher does for `up`, with an archive of this run's own, so the first start is cold.
+        Path archive = dir.resolve("mainstay-server.jsa");
+        cmd.addAll(List.of("-XX:+AutoCreateSharedArchive", "-XX:SharedArchiveFile=" + archive, "-Xlog:cds*=off"));
+        if (Runtime.version().feature() >= 24) {
+            cmd.add("-Xlog:aot*=off");
+        }
         cmd.addAll(List.of("-jar", jar.toString(), "up", "--config", config.toString(), "--port", Integer.toString(port),
                 "--data-dir", dir.resolve("var").toString(), "--workflows", dir.resolve("workflows").toString()));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("server.log").toFile());
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("server.log").toFile()));
         pb.environment().put("MAINSTAY_DEMO_API_KEY", KEY);
         HttpClient http = HttpClient.newHttpClient();
         URI base = URI.create("http://127.0.0.1:" + port);
+        Table t = new Table("metric", "value");
         long t0 = System.nanoTime();
         Process server = pb.start();
-        Table t = new Table("metric", "value");
+        long coldMs = awaitReady(server, http, base, dir, t0);
+        server.destroy(); // a graceful stop: the JVM writes the class archive as it exits
+        server.waitFor();
+        if (!Files.exists(archive)) {
+            throw new IllegalStateException("the server wrote no class archive at " + archive + "; see " + dir.resolve("server.log"));
+        }
+        t0 = System.nanoTime();
+        server = pb.start();
         try {
-            while (!ready(http, base)) {
-                if (!server.isAlive() || System.nanoTime() - t0 > Duration.ofSeconds(60).toNanos()) {
-                    throw new IllegalStateException("the server did not become ready; see " + dir.resolve("server.log") + ":\n" + Files.readString(dir.resolve("server.log")));
-                }
-                Thread.sleep(5);
-            }
-            long readyMs = (System.nanoTime() - t0) / 1_000_000;
+            long readyMs = awaitReady(server, http, base, dir, t0);
             Thread.sleep(10_000);
             long idleRss = Proc.rssKb(server.pid());
-            t.row("start to ready (process start → first 200 from /health/ready)", readyMs + " ms");
+            t.row("start to ready, first start (no class archive yet; written when it stops)", coldMs + " ms");
+            t.row("start to ready, next start (with the class archive)", readyMs + " ms");
             t.row("idle RSS (10 s after ready)", (idleRss >> 10) + " MB");
             Wrk health = wrk(wrk, dir, base + "/health/live", null);
             Path lua = dir.resolve("submit.lua");
@@ -101,11 +110,25 @@ final class ApiBench {
             server.waitFor();
             EngineBenches.deleteTree(dir);
         }
-        return "One server process with the launcher's JVM options (`" + String.join(" ", options) + "`; `-Xshare:auto` is the JDK's default CDS "
-                + "archive, no application CDS archive) on a fresh SQLite file (synchronous=FULL) and the built-in demo model set to answer at once. "
+        return "One server process with the launcher's JVM options for `up` (`" + String.join(" ", options) + " -XX:+AutoCreateSharedArchive`, "
+                + "the class archive in the run's own directory) on a fresh SQLite file (synchronous=FULL) and the built-in demo model set to answer at once. "
+                + "Start-to-ready is from process start to the first 200 from /health/ready: once without the class archive, which the JVM writes "
+                + "when that server stops, then again with it; the second server is the one measured below. "
                 + "`wrk -t2 -c32 -d" + WRK_TIME.toSeconds() + "s --latency` from the same machine, first against the health endpoint "
                 + "(what the HTTP server alone can do), then against a workflow's submit endpoint with a Lua script that POSTs a JSON body; "
                 + "the jobs submitted also run on the same two cores while wrk is loading the server.\n\n" + t.markdown();
+    }
+
+    /** Milliseconds from {@code t0} to the first 200 from /health/ready. */
+    private static long awaitReady(Process server, HttpClient http, URI base, Path dir, long t0) throws Exception {
+        while (!ready(http, base)) {
+            if (!server.isAlive() || System.nanoTime() - t0 > Duration.ofSeconds(60).toNanos()) {
+                server.destroyForcibly();
+                throw new IllegalStateException("the server did not become ready; see " + dir.resolve("server.log") + ":\n" + Files.readString(dir.resolve("server.log")));
+            }
+            Thread.sleep(5);
+        }
+        return (System.nanoTime() - t0) / 1_000_000;
     }
 
     record Wrk(double rps, String p50, String p99, long non2xx) {

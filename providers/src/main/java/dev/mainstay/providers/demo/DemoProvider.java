@@ -26,7 +26,13 @@ public final class DemoProvider implements Provider {
     public static final String NAME = "demo";
     public static final String MODEL = "mainstay-demo-1";
     private static final Pattern DELIMITED = Pattern.compile("<([a-z_]+)>\\s*(.*?)\\s*</\\1>", Pattern.DOTALL);
-    private static final Encoding TOKENS = Encodings.newDefaultEncodingRegistry().getEncoding(EncodingType.CL100K_BASE);
+    /**
+     * The tokenizer, loaded on first use: building its tables takes most of a second, which start-up
+     * does not wait for (a new provider starts loading it in the background).
+     */
+    private static final class Tokens {
+        static final Encoding CL100K = Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.CL100K_BASE);
+    }
 
     /**
      * @param minLatency shortest simulated answer time
@@ -52,6 +58,7 @@ public final class DemoProvider implements Provider {
     public DemoProvider(Config config, RandomGenerator random) {
         this.config = config;
         this.random = random;
+        Thread.ofVirtual().name("mainstay-demo-tokenizer").start(() -> Tokens.CL100K.hashCode());
     }
 
     @Override
@@ -73,8 +80,8 @@ public final class DemoProvider implements Provider {
         }
         String prompt = lastUserMessage(request);
         String output = Json.write(SchemaSampler.sample(request.outputSchema(), sourceText(prompt), prompt));
-        long in = request.messages().stream().mapToLong(m -> TOKENS.countTokens(m.content())).sum();
-        return new ProviderOutcome.Success(output, MODEL, in, TOKENS.countTokens(output), latency);
+        long in = request.messages().stream().mapToLong(m -> Tokens.CL100K.countTokens(m.content())).sum();
+        return new ProviderOutcome.Success(output, MODEL, in, Tokens.CL100K.countTokens(output), latency);
     }
 
     /** The original prompt; a repair request's own user message is not the caller's text. */
