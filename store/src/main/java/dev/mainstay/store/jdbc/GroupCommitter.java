@@ -300,15 +300,7 @@ public final class GroupCommitter implements AutoCloseable {
             }
             deferred.send(connection);
         } catch (SQLException | RuntimeException e) {
-            try {
-                connection.rollback();
-            } catch (SQLException rollback) {
-                e.addSuppressed(rollback);
-            }
-            if (!usable(connection)) {
-                return new Attempt(true, true, List.of(), e instanceof SQLException s ? s : new SQLException(e.getMessage(), "08006", e));
-            }
-            return null;
+            return rollBackAll(connection, e); // null: the connection is fine, run the units apart
         } finally {
             deferred.discard();
             deferred.uninstall();
@@ -348,7 +340,7 @@ public final class GroupCommitter implements AutoCloseable {
                         e.addSuppressed(rollback);
                     }
                     if (!usable(connection)) {
-                        return new Attempt(true, true, List.of(), e instanceof SQLException s ? s : new SQLException(e.getMessage(), "08006", e));
+                        return lost(e);
                     }
                     if (conflict(e) && p.attempts() < MAX_ATTEMPTS) {
                         retry[i] = true;
@@ -362,13 +354,9 @@ public final class GroupCommitter implements AutoCloseable {
             } catch (SQLException | RuntimeException e) {
                 // Counters, the audit chain or the notification could not be written: nothing of
                 // the transaction may commit. A conflict runs the units again; anything else fails them.
-                try {
-                    connection.rollback();
-                } catch (SQLException rollback) {
-                    e.addSuppressed(rollback);
-                }
-                if (!usable(connection)) {
-                    return new Attempt(true, true, List.of(), e instanceof SQLException s ? s : new SQLException(e.getMessage(), "08006", e));
+                Attempt lost = rollBackAll(connection, e);
+                if (lost != null) {
+                    return lost;
                 }
                 List<Pending<?>> again = new ArrayList<>();
                 for (int i = 0; i < batch.size(); i++) {
@@ -431,6 +419,21 @@ public final class GroupCommitter implements AutoCloseable {
             }
         }
         return new Attempt(false, false, deferredUnits, null);
+    }
+
+    /** Rolls the whole transaction back; returns the attempt to report when the connection is gone, null when it is usable. */
+    private static Attempt rollBackAll(Connection connection, Exception e) {
+        try {
+            connection.rollback();
+        } catch (SQLException rollback) {
+            e.addSuppressed(rollback);
+        }
+        return usable(connection) ? null : lost(e);
+    }
+
+    /** The connection died before the commit: nothing was applied, and the batch may run again on a fresh one. */
+    private static Attempt lost(Exception e) {
+        return new Attempt(true, true, List.of(), e instanceof SQLException s ? s : new SQLException(e.getMessage(), "08006", e));
     }
 
     private static boolean usable(Connection connection) {

@@ -91,6 +91,20 @@ class GroupCommitterTest {
         }
     }
 
+    /** How many units failed; each of them on a duplicate key. */
+    private static int failedWithDuplicateKey(List<Future<Integer>> results) throws InterruptedException {
+        int failed = 0;
+        for (Future<Integer> r : results) {
+            try {
+                r.get();
+            } catch (ExecutionException e) {
+                assertThat(e.getCause()).isInstanceOf(StoreException.class).hasMessageContaining("duplicate key");
+                failed++;
+            }
+        }
+        return failed;
+    }
+
     @Test
     void concurrentUnitsShareCommitsAndAFailingOneUndoesOnlyItself() throws Exception {
         int n = 100;
@@ -113,16 +127,7 @@ class GroupCommitterTest {
             }
             go.countDown();
         }
-        int failed = 0;
-        for (Future<Integer> r : results) {
-            try {
-                r.get();
-            } catch (ExecutionException e) {
-                assertThat(e.getCause()).isInstanceOf(StoreException.class).hasMessageContaining("duplicate key");
-                failed++;
-            }
-        }
-        assertThat(failed).isEqualTo(10);
+        assertThat(failedWithDuplicateKey(results)).isEqualTo(10);
         assertThat(value(1)).isEqualTo(n - 10);
         assertThat(committer.commits() - before).isPositive().isLessThan(n);
     }
@@ -173,16 +178,7 @@ class GroupCommitterTest {
             }
             go.countDown();
         }
-        int failed = 0;
-        for (Future<Integer> r : results) {
-            try {
-                r.get();
-            } catch (ExecutionException e) {
-                assertThat(e.getCause()).isInstanceOf(StoreException.class).hasMessageContaining("duplicate key");
-                failed++;
-            }
-        }
-        assertThat(failed).isEqualTo(10);
+        assertThat(failedWithDuplicateKey(results)).isEqualTo(10);
         assertThat(value(1)).as("the failing units' own statements were undone with their deferred rows").isEqualTo(n - 10);
         List<int[]> rows = new ArrayList<>();
         try (Connection c = connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT k, unit FROM d WHERE k >= 0 ORDER BY seq")) {
