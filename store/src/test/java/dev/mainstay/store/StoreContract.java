@@ -850,6 +850,32 @@ public abstract class StoreContract {
     }
 
     @Test
+    void aChargeThatHeldNothingIsRecordedOnceWhetherOrNotItsTransitionApplies() {
+        Job running = claimed("node-1");
+        Job queued = submitted();
+        Charge first = new Charge("chg_1", null, ACCOUNT, queued.id(), "support/draft-response", "draft", "openai", "gpt-4o-mini", 300, 0, 200, 120,
+                T0.plusSeconds(2), COST_AND_TOKENS);
+        assertThat(store.apply(JobTransition.to(queued.id(), JobStatus.COMPLETED, T0.plusSeconds(2)).from(JobStatus.PROCESSING).leasedBy("node-1")
+                .result(Json.object(), ResultType.FULL).charges(List.of(first)).build())).isFalse();
+        assertThat(reload(queued)).isEqualTo(queued);
+        assertThat(store.counter(COST)).isEqualTo(new Counter(120, 0));
+        assertThat(store.counter(TOKENS)).isEqualTo(new Counter(500, 0));
+
+        Charge second = new Charge("chg_2", null, ACCOUNT, running.id(), "support/draft-response", "draft", "openai", "gpt-4o-mini", 30, 0, 20, 12,
+                T0.plusSeconds(3), COST_AND_TOKENS);
+        assertThat(store.apply(JobTransition.to(running.id(), JobStatus.COMPLETED, T0.plusSeconds(3)).from(JobStatus.PROCESSING).leasedBy("node-1")
+                .result(Json.object(), ResultType.FULL).charges(List.of(second)).build())).isTrue();
+        assertThat(reload(running).status()).isEqualTo(JobStatus.COMPLETED);
+        assertThat(store.counter(COST)).isEqualTo(new Counter(132, 0));
+        store.charge(List.of(first, second));
+        assertThat(store.counter(COST)).as("each charge once").isEqualTo(new Counter(132, 0));
+        assertThat(store.counter(TOKENS)).isEqualTo(new Counter(550, 0));
+        assertThat(store.usage(new UsageQuery(ACCOUNT, T0, T0.plusSeconds(60), UsageQuery.GroupBy.MODEL)))
+                .containsExactly(new UsageQuery.Row("openai/gpt-4o-mini", 2, 330, 0, 220, 132));
+        assertThat(store.auditLog(dev.mainstay.audit.AuditQuery.all(100)).stream().filter(r -> r.event().action() == dev.mainstay.audit.AuditAction.MODEL_CALLED)).hasSize(2);
+    }
+
+    @Test
     void chargesOfAnAppliedTransitionAreRecordedWithTheJobsUsage() {
         Job job = claimed("node-1");
         store.reserve(new Reservation("rsv_1", ACCOUNT, job.id(), List.of(costHold(COST, 500, 1_000)), T0, T0.plusSeconds(90)));

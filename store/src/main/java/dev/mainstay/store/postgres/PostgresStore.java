@@ -984,8 +984,12 @@ public final class PostgresStore implements Store {
     }
 
     private static boolean applyIn(Connection c, JobTransition t) throws SQLException {
-        // The calls were made whether or not the job is still ours: record what they cost first.
-        chargeIn(c, t.charges());
+        // The calls were made whether or not the job is still ours: record what they cost first. The
+        // usual single charge that held nothing goes in the job update's own statement below.
+        Charge single = t.charges().size() == 1 && t.charges().getFirst().reservationId() == null ? t.charges().getFirst() : null;
+        if (single == null) {
+            chargeIn(c, t.charges());
+        }
         List<String> sets = new ArrayList<>();
         List<Object> args = new ArrayList<>();
         sets.add("status = ?");
@@ -1069,13 +1073,35 @@ public final class PostgresStore implements Store {
         }
         sql.append(" RETURNING account_id");
         String account;
-        try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
-            bind(ps, args.toArray());
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    return false;
+        if (single == null) {
+            try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+                bind(ps, args.toArray());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return false;
+                    }
+                    account = rs.getString(1);
                 }
-                account = rs.getString(1);
+            }
+        } else {
+            // One round trip for both; the ledger insert runs whether or not the job moves.
+            List<Object> all = new ArrayList<>(List.of(ledgerRow(single)));
+            all.addAll(args);
+            boolean charged;
+            try (PreparedStatement ps = c.prepareStatement("WITH ledger AS (" + LEDGER_INSERT + " RETURNING id), moved AS (" + sql
+                    + ") SELECT (SELECT account_id FROM moved), (SELECT count(*) FROM ledger)")) {
+                bind(ps, all.toArray());
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    account = rs.getString(1);
+                    charged = rs.getLong(2) == 1;
+                }
+            }
+            if (charged) {
+                counted(c, single);
+            }
+            if (account == null) {
+                return false;
             }
         }
         if (t.stageRun() != null) {
@@ -1267,15 +1293,11 @@ public final class PostgresStore implements Store {
             }
             // The same charge sent by two nodes at once: the second insert waits for the first
             // transaction, then finds the row and changes nothing.
-            int inserted = update(c, "INSERT INTO usage_ledger (id, account_id, job_id, workflow, stage_id, provider, model, input_tokens, cached_input_tokens, "
-                            + "output_tokens, cost_micros, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-                    ch.id(), ch.accountId(), ch.jobId(), ch.workflow(), ch.stageId(), ch.provider(), ch.model(), ch.inputTokens(), ch.cachedInputTokens(),
-                    ch.outputTokens(), ch.costMicros(), ch.at());
-            if (inserted == 0) {
+            if (update(c, LEDGER_INSERT, ledgerRow(ch)) == 0) {
                 continue; // recorded before
             }
             AuditLog.append(c, AuditLog.Dialect.POSTGRESQL, ch.jobId(), AuditTrail.modelCalls(List.of(ch)));
-            List<JsonNode> released = ch.reservationId() == null ? List.of() : closeReservations(c, List.of(ch.reservationId()), "settled", ch.at());
+            List<JsonNode> released = closeReservations(c, List.of(ch.reservationId()), "settled", ch.at());
             List<String> scopes = new ArrayList<>();
             released.forEach(h -> scopes.add(h.path("scope").asString()));
             ch.scopes().forEach(s -> scopes.add(s.scope()));
@@ -1290,6 +1312,15 @@ public final class PostgresStore implements Store {
         }
     }
 
+    /** A charge's ledger row; a charge sent twice (by two nodes at once) is recorded once. */
+    private static final String LEDGER_INSERT = "INSERT INTO usage_ledger (id, account_id, job_id, workflow, stage_id, provider, model, input_tokens, "
+            + "cached_input_tokens, output_tokens, cost_micros, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING";
+
+    private static Object[] ledgerRow(Charge ch) {
+        return new Object[] {ch.id(), ch.accountId(), ch.jobId(), ch.workflow(), ch.stageId(), ch.provider(), ch.model(), ch.inputTokens(),
+                ch.cachedInputTokens(), ch.outputTokens(), ch.costMicros(), ch.at()};
+    }
+
     /**
      * A charge that held nothing: its ledger row and, only if that row is new, additions to its
      * counters, which the group sends together at its end (see {@link Deferred#sum}).
@@ -1297,13 +1328,13 @@ public final class PostgresStore implements Store {
     private static void settleUnreserved(Connection c, Charge ch) throws SQLException {
         // The same charge sent by two nodes at once: the second insert waits for the first
         // transaction, then finds the row and changes nothing.
-        int inserted = update(c, "INSERT INTO usage_ledger (id, account_id, job_id, workflow, stage_id, provider, model, input_tokens, cached_input_tokens, "
-                        + "output_tokens, cost_micros, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-                ch.id(), ch.accountId(), ch.jobId(), ch.workflow(), ch.stageId(), ch.provider(), ch.model(), ch.inputTokens(), ch.cachedInputTokens(),
-                ch.outputTokens(), ch.costMicros(), ch.at());
-        if (inserted == 0) {
-            return; // recorded before
+        if (update(c, LEDGER_INSERT, ledgerRow(ch)) == 1) {
+            counted(c, ch);
         }
+    }
+
+    /** What follows a new ledger row of a charge that held nothing: its counters and its audit record. */
+    private static void counted(Connection c, Charge ch) throws SQLException {
         for (Charge.CounterScope scope : ch.scopes()) {
             Deferred.sum(c, STATEMENTS, "INSERT INTO budget_counters (scope, spent) VALUES (?, ?) "
                     + "ON CONFLICT (scope) DO UPDATE SET spent = budget_counters.spent + excluded.spent", scope.scope(), ch.amount(scope.unit()));
