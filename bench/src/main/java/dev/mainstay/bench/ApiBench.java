@@ -181,35 +181,7 @@ final class ApiBench {
     }
 
     private static Path writeFiles(Path dir) throws IOException {
-        Path workflows = dir.resolve("workflows");
-        Files.createDirectories(workflows.resolve("prompts"));
-        Files.writeString(workflows.resolve("prompts/echo.mustache"), "Summarise.\n<document>\n{{input.text}}\n</document>\n");
-        Files.writeString(workflows.resolve("bench.yaml"), """
-                workflow: bench/echo
-                version: 1
-                latency: async
-                deadline: 10m
-                concurrency: 100000
-                input:
-                  type: object
-                  required: [text]
-                  properties:
-                    text: { type: string, minLength: 1 }
-                stages:
-                  - id: echo
-                    model:
-                      prompt: prompts/echo.mustache
-                      route: [bench]
-                      max_output_tokens: 50
-                      timeout: 30s
-                    output:
-                      schema:
-                        type: object
-                        required: [summary]
-                        properties:
-                          summary: { type: string }
-                    retry: { attempts: 1, backoff: 10ms, max_backoff: 10ms }
-                """);
+        Rig.writeWorkflowFiles(dir);
         Path config = dir.resolve("mainstay.yaml");
         Files.writeString(config, """
                 providers:

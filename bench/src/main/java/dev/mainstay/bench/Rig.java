@@ -79,39 +79,47 @@ final class Rig implements AutoCloseable {
 
     private static WorkflowDefinition writeWorkflow(Path dir) {
         try {
-            Path root = dir.resolve("workflows");
-            Files.createDirectories(root.resolve("prompts"));
-            Files.writeString(root.resolve("prompts/echo.mustache"), "Summarise.\n<document>\n{{input.text}}\n</document>\n");
-            Files.writeString(root.resolve("bench.yaml"), """
-                    workflow: bench/echo
-                    version: 1
-                    latency: async
-                    deadline: 10m
-                    concurrency: 100000
-                    input:
-                      type: object
-                      required: [text]
-                      properties:
-                        text: { type: string, minLength: 1 }
-                    stages:
-                      - id: echo
-                        model:
-                          prompt: prompts/echo.mustache
-                          route: [bench]
-                          max_output_tokens: 50
-                          timeout: 30s
-                        output:
-                          schema:
-                            type: object
-                            required: [summary]
-                            properties:
-                              summary: { type: string }
-                        retry: { attempts: 1, backoff: 10ms, max_backoff: 10ms }
-                    """);
-            return WorkflowLoader.load(root, Set.of("bench")).getFirst();
+            return WorkflowLoader.load(writeWorkflowFiles(dir), Set.of("bench")).getFirst();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Writes the benchmarks' one-stage workflow {@code bench/echo} (route {@code bench}) under
+     * {@code dir/workflows}, the directory it returns.
+     */
+    static Path writeWorkflowFiles(Path dir) throws IOException {
+        Path root = dir.resolve("workflows");
+        Files.createDirectories(root.resolve("prompts"));
+        Files.writeString(root.resolve("prompts/echo.mustache"), "Summarise.\n<document>\n{{input.text}}\n</document>\n");
+        Files.writeString(root.resolve("bench.yaml"), """
+                workflow: bench/echo
+                version: 1
+                latency: async
+                deadline: 10m
+                concurrency: 100000
+                input:
+                  type: object
+                  required: [text]
+                  properties:
+                    text: { type: string, minLength: 1 }
+                stages:
+                  - id: echo
+                    model:
+                      prompt: prompts/echo.mustache
+                      route: [bench]
+                      max_output_tokens: 50
+                      timeout: 30s
+                    output:
+                      schema:
+                        type: object
+                        required: [summary]
+                        properties:
+                          summary: { type: string }
+                    retry: { attempts: 1, backoff: 10ms, max_backoff: 10ms }
+                """);
+        return root;
     }
 
     JsonNode body(long i) {

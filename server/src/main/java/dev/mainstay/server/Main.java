@@ -146,9 +146,8 @@ public final class Main implements Runnable {
         }
     }
 
-    @Command(name = "workflows", mixinStandardHelpOptions = true, description = "Works with workflow definitions.",
-            subcommands = {Workflows.Validate.class})
-    static final class Workflows implements Runnable {
+    /** A command that only holds subcommands: run alone, it prints its usage. */
+    abstract static class CommandGroup implements Runnable {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
@@ -156,7 +155,11 @@ public final class Main implements Runnable {
         public void run() {
             spec.commandLine().usage(spec.commandLine().getOut());
         }
+    }
 
+    @Command(name = "workflows", mixinStandardHelpOptions = true, description = "Works with workflow definitions.",
+            subcommands = {Workflows.Validate.class})
+    static final class Workflows extends CommandGroup {
         @Command(name = "validate", mixinStandardHelpOptions = true,
                 description = "Checks workflow files (schemas, prompts, routes) without starting a server; exits 2 naming file, line and field.")
         static final class Validate implements Callable<Integer> {
@@ -187,15 +190,7 @@ public final class Main implements Runnable {
 
     @Command(name = "audit", mixinStandardHelpOptions = true, description = "Works with the audit log.",
             subcommands = {Audit.Verify.class})
-    static final class Audit implements Runnable {
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
-        @Override
-        public void run() {
-            spec.commandLine().usage(spec.commandLine().getOut());
-        }
-
+    static final class Audit extends CommandGroup {
         @Command(name = "verify", mixinStandardHelpOptions = true,
                 description = {"Checks the audit log's hash chain from the first record to the last, on the store the configuration names.",
                         "Exits 0 and prints the count and the head hash when every record is intact;",

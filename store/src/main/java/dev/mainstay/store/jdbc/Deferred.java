@@ -21,8 +21,8 @@ import java.util.TreeMap;
  * their order. A unit whose own statement must come after pending rows (a claim logs its events
  * directly) calls {@link #flush(Connection)} first.
  *
- * <p>Only the writer thread of a {@link GroupCommitter} has one; everywhere else (a store helper
- * called outside a group) {@link #current()} is empty and writes go out at once.
+ * <p>Only the writer thread of a {@link GroupCommitter} has one, while it runs a group; everywhere
+ * else (a store helper called outside a group) writes go out at once.
  */
 public final class Deferred {
     /** How a dialect compiles a statement and binds its values. */
@@ -57,11 +57,6 @@ public final class Deferred {
     private final List<String> once = new ArrayList<>();
 
     Deferred() {
-    }
-
-    /** The group's deferred writes when called on a writer thread inside a group, otherwise null. */
-    static Deferred current() {
-        return CURRENT.get();
     }
 
     void install() {

@@ -251,13 +251,11 @@ public final class SqliteStore implements Store {
         return write(c -> {
             update(c, "INSERT INTO workflow_versions (name, version, content_hash, definition, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name, version) DO NOTHING",
                     name, version, contentHash, definition, at);
-            {
-                PreparedStatement ps = StatementCache.prepared(c, "SELECT content_hash FROM workflow_versions WHERE name = ? AND version = ?");
-                bind(ps, name, version);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    return rs.getString(1);
-                }
+            PreparedStatement ps = StatementCache.prepared(c, "SELECT content_hash FROM workflow_versions WHERE name = ? AND version = ?");
+            bind(ps, name, version);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getString(1);
             }
         });
     }
@@ -265,12 +263,10 @@ public final class SqliteStore implements Store {
     @Override
     public Optional<String> workflowDefinition(String name, int version) {
         return read(c -> {
-            {
-                PreparedStatement ps = StatementCache.prepared(c, "SELECT definition FROM workflow_versions WHERE name = ? AND version = ?");
-                bind(ps, name, version);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
-                }
+            PreparedStatement ps = StatementCache.prepared(c, "SELECT definition FROM workflow_versions WHERE name = ? AND version = ?");
+            bind(ps, name, version);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
             }
         });
     }
@@ -286,14 +282,12 @@ public final class SqliteStore implements Store {
     @Override
     public Optional<Account> account(String id) {
         return read(c -> {
-            {
-                PreparedStatement ps = StatementCache.prepared(c, "SELECT * FROM accounts WHERE id = ?");
-                bind(ps, id);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next()
-                            ? Optional.of(new Account(rs.getString("id"), rs.getString("name"), rs.getString("plan"), instant(rs, "created_at")))
-                            : Optional.empty();
-                }
+            PreparedStatement ps = StatementCache.prepared(c, "SELECT * FROM accounts WHERE id = ?");
+            bind(ps, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next()
+                        ? Optional.of(new Account(rs.getString("id"), rs.getString("name"), rs.getString("plan"), instant(rs, "created_at")))
+                        : Optional.empty();
             }
         });
     }
@@ -314,17 +308,15 @@ public final class SqliteStore implements Store {
     @Override
     public List<ApiKey> apiKeys(String accountId) {
         return read(c -> {
-            {
-                PreparedStatement ps = StatementCache.prepared(c, "SELECT * FROM api_keys WHERE account_id = ? ORDER BY created_at, id");
-                bind(ps, accountId);
-                List<ApiKey> out = new ArrayList<>();
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(apiKey(rs));
-                    }
+            PreparedStatement ps = StatementCache.prepared(c, "SELECT * FROM api_keys WHERE account_id = ? ORDER BY created_at, id");
+            bind(ps, accountId);
+            List<ApiKey> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(apiKey(rs));
                 }
-                return out;
             }
+            return out;
         });
     }
 
@@ -337,12 +329,10 @@ public final class SqliteStore implements Store {
     }
 
     private static Optional<ApiKey> apiKey(Connection c, String where, Object... values) throws SQLException {
-        {
-            PreparedStatement ps = StatementCache.prepared(c, "SELECT * FROM api_keys WHERE " + where);
-            bind(ps, values);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(apiKey(rs)) : Optional.empty();
-            }
+        PreparedStatement ps = StatementCache.prepared(c, "SELECT * FROM api_keys WHERE " + where);
+        bind(ps, values);
+        try (ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? Optional.of(apiKey(rs)) : Optional.empty();
         }
     }
 
@@ -356,17 +346,15 @@ public final class SqliteStore implements Store {
     @Override
     public Optional<Principal> principalForKeyHash(String keyHash) {
         return read(c -> {
-            {
-                PreparedStatement ps = StatementCache.prepared(c, "SELECT id, account_id, roles, admin FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL");
-                bind(ps, keyHash);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        return Optional.empty();
-                    }
-                    String roles = rs.getString("roles");
-                    Set<String> roleSet = roles.isEmpty() ? Set.of() : Set.copyOf(Arrays.asList(roles.split(",")));
-                    return Optional.of(new Principal(rs.getString("account_id"), rs.getString("id"), roleSet, rs.getInt("admin") == 1));
+            PreparedStatement ps = StatementCache.prepared(c, "SELECT id, account_id, roles, admin FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL");
+            bind(ps, keyHash);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
                 }
+                String roles = rs.getString("roles");
+                Set<String> roleSet = roles.isEmpty() ? Set.of() : Set.copyOf(Arrays.asList(roles.split(",")));
+                return Optional.of(new Principal(rs.getString("account_id"), rs.getString("id"), roleSet, rs.getInt("admin") == 1));
             }
         });
     }
@@ -378,19 +366,17 @@ public final class SqliteStore implements Store {
         SubmitOutcome outcome = write(c -> {
             // One writer: a look-up followed by an insert cannot race another submit.
             if (job.idempotencyKey() != null) {
-                {
-                    PreparedStatement ps = StatementCache.prepared(c, "SELECT request_hash, job_id FROM idempotency_keys WHERE account_id = ? AND key = ?");
-                    bind(ps, job.accountId(), job.idempotencyKey());
-                    try (ResultSet rs = ps.executeQuery()) {
-                        if (rs.next()) {
-                            String existing = rs.getString("job_id");
-                            if (!rs.getString("request_hash").equals(job.requestHash())) {
-                                return new SubmitOutcome.Conflict(existing);
-                            }
-                            Deferred.flush(c); // the job may have been submitted earlier in this group
-                            return new SubmitOutcome.Existing(loadJob(c, existing).orElseThrow(() ->
-                                    new StoreException("idempotency key " + job.idempotencyKey() + " points at missing job " + existing + ". Indicates a bug.")));
+                PreparedStatement ps = StatementCache.prepared(c, "SELECT request_hash, job_id FROM idempotency_keys WHERE account_id = ? AND key = ?");
+                bind(ps, job.accountId(), job.idempotencyKey());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        String existing = rs.getString("job_id");
+                        if (!rs.getString("request_hash").equals(job.requestHash())) {
+                            return new SubmitOutcome.Conflict(existing);
                         }
+                        Deferred.flush(c); // the job may have been submitted earlier in this group
+                        return new SubmitOutcome.Existing(loadJob(c, existing).orElseThrow(() ->
+                                new StoreException("idempotency key " + job.idempotencyKey() + " points at missing job " + existing + ". Indicates a bug.")));
                     }
                 }
             }
@@ -422,17 +408,15 @@ public final class SqliteStore implements Store {
     private static Optional<LimitHit> admit(Connection c, Admission admission, Instant now) throws SQLException {
         Admission.Cooldown cooldown = admission.cooldown();
         if (cooldown != null) {
-            {
-                PreparedStatement ps = StatementCache.prepared(c, "SELECT failures, last_failure_at FROM account_health WHERE account_id = ?");
-                bind(ps, cooldown.accountId());
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (rs.next() && rs.getInt("failures") >= cooldown.failures()) {
-                        Instant until = instant(rs, "last_failure_at").plus(cooldown.duration());
-                        if (now.isBefore(until)) {
-                            return Optional.of(new LimitHit(ErrorCode.RATE_LIMITED, "failure_cooldown", "account " + cooldown.accountId(),
-                                    "the last " + rs.getInt("failures") + " jobs of account " + cooldown.accountId() + " failed upstream; new jobs are refused until "
-                                            + until + " so a failing provider is not hammered", Optional.of(Duration.between(now, until))));
-                        }
+            PreparedStatement ps = StatementCache.prepared(c, "SELECT failures, last_failure_at FROM account_health WHERE account_id = ?");
+            bind(ps, cooldown.accountId());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next() && rs.getInt("failures") >= cooldown.failures()) {
+                    Instant until = instant(rs, "last_failure_at").plus(cooldown.duration());
+                    if (now.isBefore(until)) {
+                        return Optional.of(new LimitHit(ErrorCode.RATE_LIMITED, "failure_cooldown", "account " + cooldown.accountId(),
+                                "the last " + rs.getInt("failures") + " jobs of account " + cooldown.accountId() + " failed upstream; new jobs are refused until "
+                                        + until + " so a failing provider is not hammered", Optional.of(Duration.between(now, until))));
                     }
                 }
             }
@@ -449,13 +433,11 @@ public final class SqliteStore implements Store {
         List<TokenBucket.State> taken = new ArrayList<>();
         for (Admission.Bucket bucket : admission.buckets()) {
             TokenBucket.State state = null;
-            {
-                PreparedStatement ps = StatementCache.prepared(c, "SELECT tokens, updated_at FROM rate_buckets WHERE key = ?");
-                bind(ps, bucket.key());
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (rs.next()) {
-                        state = new TokenBucket.State(rs.getLong("tokens"), instant(rs, "updated_at"));
-                    }
+            PreparedStatement ps = StatementCache.prepared(c, "SELECT tokens, updated_at FROM rate_buckets WHERE key = ?");
+            bind(ps, bucket.key());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    state = new TokenBucket.State(rs.getLong("tokens"), instant(rs, "updated_at"));
                 }
             }
             switch (TokenBucket.take(state, bucket.capacity(), bucket.period(), now)) {
@@ -482,14 +464,12 @@ public final class SqliteStore implements Store {
     public List<Job> claim(String owner, int max, Instant now, Instant leaseUntil) {
         // An idle dispatcher asks often; answering "nothing" from a reader keeps the writer free.
         boolean anything = read(c -> {
-            {
-                PreparedStatement ps = StatementCache.prepared(c, "SELECT EXISTS (SELECT 1 FROM jobs WHERE status IN ('queued', 'retrying') AND next_run_at <= ?) "
+            PreparedStatement ps = StatementCache.prepared(c, "SELECT EXISTS (SELECT 1 FROM jobs WHERE status IN ('queued', 'retrying') AND next_run_at <= ?) "
                     + "OR EXISTS (SELECT 1 FROM jobs WHERE lease_owner IS NOT NULL AND lease_expires_at < ? AND status IN ('processing', 'waiting_for_tool'))");
-                bind(ps, now, now);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    return rs.getInt(1) == 1;
-                }
+            bind(ps, now, now);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1) == 1;
             }
         });
         if (!anything) {
@@ -500,13 +480,11 @@ public final class SqliteStore implements Store {
             List<String> ids = fairBatch(c, max, now);
             if (ids.size() < max) {
                 // Jobs whose node died: the lease ran out without a heartbeat.
-                {
-                    PreparedStatement ps = StatementCache.prepared(c, "SELECT id FROM jobs WHERE lease_owner IS NOT NULL AND lease_expires_at < ? AND status IN ('processing', 'waiting_for_tool') LIMIT ?");
-                    bind(ps, now, max - ids.size());
-                    try (ResultSet rs = ps.executeQuery()) {
-                        while (rs.next()) {
-                            ids.add(rs.getString(1));
-                        }
+                PreparedStatement ps = StatementCache.prepared(c, "SELECT id FROM jobs WHERE lease_owner IS NOT NULL AND lease_expires_at < ? AND status IN ('processing', 'waiting_for_tool') LIMIT ?");
+                bind(ps, now, max - ids.size());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        ids.add(rs.getString(1));
                     }
                 }
             }
@@ -523,15 +501,13 @@ public final class SqliteStore implements Store {
                 args[4 + i] = ids.get(i);
             }
             update(c, "UPDATE jobs SET status = 'processing', lease_owner = ?, lease_expires_at = ?, started_at = COALESCE(started_at, ?), updated_at = ? WHERE id IN (" + in + ")", args);
-            {
-                PreparedStatement ps = StatementCache.prepared(c, "INSERT INTO job_events (job_id, type, data, at) VALUES (?, 'processing', ?, ?)");
-                String data = Json.write(Json.object().put("node", owner));
-                for (String id : ids) {
-                    bind(ps, id, data, now);
-                    ps.addBatch();
-                }
-                ps.executeBatch();
+            PreparedStatement ps = StatementCache.prepared(c, "INSERT INTO job_events (job_id, type, data, at) VALUES (?, 'processing', ?, ?)");
+            String data = Json.write(Json.object().put("node", owner));
+            for (String id : ids) {
+                bind(ps, id, data, now);
+                ps.addBatch();
             }
+            ps.executeBatch();
             return loadJobs(c, "j.id IN (" + in + ")", ids.toArray());
         });
     }
@@ -543,13 +519,11 @@ public final class SqliteStore implements Store {
      */
     private List<String> fairBatch(Connection c, int max, Instant now) throws SQLException {
         List<String> accounts = new ArrayList<>();
-        {
-            PreparedStatement ps = StatementCache.prepared(c, "SELECT DISTINCT account_id FROM jobs WHERE status IN ('queued', 'retrying') AND next_run_at <= ?");
-            bind(ps, now);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    accounts.add(rs.getString(1));
-                }
+        PreparedStatement due = StatementCache.prepared(c, "SELECT DISTINCT account_id FROM jobs WHERE status IN ('queued', 'retrying') AND next_run_at <= ?");
+        bind(due, now);
+        try (ResultSet rs = due.executeQuery()) {
+            while (rs.next()) {
+                accounts.add(rs.getString(1));
             }
         }
         if (accounts.isEmpty()) {
@@ -576,14 +550,12 @@ public final class SqliteStore implements Store {
                     continue;
                 }
                 int before = ids.size();
-                {
-                    PreparedStatement ps = StatementCache.prepared(c, "SELECT id FROM jobs WHERE account_id = ? AND status IN ('queued', 'retrying') AND next_run_at <= ? "
+                PreparedStatement ps = StatementCache.prepared(c, "SELECT id FROM jobs WHERE account_id = ? AND status IN ('queued', 'retrying') AND next_run_at <= ? "
                         + "ORDER BY priority DESC, next_run_at, id LIMIT ? OFFSET ?");
-                    bind(ps, account, now, limit, taken.getOrDefault(account, 0));
-                    try (ResultSet rs = ps.executeQuery()) {
-                        while (rs.next()) {
-                            ids.add(rs.getString(1));
-                        }
+                bind(ps, account, now, limit, taken.getOrDefault(account, 0));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        ids.add(rs.getString(1));
                     }
                 }
                 int got = ids.size() - before;
@@ -603,23 +575,19 @@ public final class SqliteStore implements Store {
     /** For accounts with a {@code max_concurrent_jobs}: how many more of their jobs may start now. */
     private static Map<String, Integer> concurrencyRoom(Connection c, List<String> accounts) throws SQLException {
         Map<String, Integer> room = new HashMap<>();
-        {
-            PreparedStatement ps = StatementCache.prepared(c, "SELECT account_id, max_concurrent_jobs FROM account_limits WHERE max_concurrent_jobs IS NOT NULL");
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    room.put(rs.getString(1), rs.getInt(2));
-                }
+        PreparedStatement limited = StatementCache.prepared(c, "SELECT account_id, max_concurrent_jobs FROM account_limits WHERE max_concurrent_jobs IS NOT NULL");
+        try (ResultSet rs = limited.executeQuery()) {
+            while (rs.next()) {
+                room.put(rs.getString(1), rs.getInt(2));
             }
         }
         room.keySet().retainAll(accounts);
         for (Map.Entry<String, Integer> e : room.entrySet()) {
-            {
-                PreparedStatement ps = StatementCache.prepared(c, "SELECT COUNT(*) FROM jobs WHERE account_id = ? AND status = 'processing'");
-                bind(ps, e.getKey());
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    e.setValue(Math.max(0, e.getValue() - rs.getInt(1)));
-                }
+            PreparedStatement ps = StatementCache.prepared(c, "SELECT COUNT(*) FROM jobs WHERE account_id = ? AND status = 'processing'");
+            bind(ps, e.getKey());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                e.setValue(Math.max(0, e.getValue() - rs.getInt(1)));
             }
         }
         return room;
@@ -652,13 +620,11 @@ public final class SqliteStore implements Store {
     public int releaseLeases(String owner, Instant now) {
         int released = write(c -> {
             List<String> ids = new ArrayList<>();
-            {
-                PreparedStatement ps = StatementCache.prepared(c, "SELECT id FROM jobs WHERE lease_owner = ? AND status IN ('processing', 'waiting_for_tool')");
-                bind(ps, owner);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        ids.add(rs.getString(1));
-                    }
+            PreparedStatement ps = StatementCache.prepared(c, "SELECT id FROM jobs WHERE lease_owner = ? AND status IN ('processing', 'waiting_for_tool')");
+            bind(ps, owner);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getString(1));
                 }
             }
             for (String id : ids) {
@@ -815,19 +781,17 @@ public final class SqliteStore implements Store {
     @Override
     public Optional<ToolCall> toolCall(String jobId, String stageId) {
         return read(c -> {
-            {
-                PreparedStatement ps = StatementCache.prepared(c, "SELECT * FROM tool_calls WHERE job_id = ? AND stage_id = ?");
-                bind(ps, jobId, stageId);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        return Optional.empty();
-                    }
-                    int status = rs.getInt("http_status");
-                    return Optional.of(new ToolCall(rs.getString("job_id"), rs.getString("stage_id"), rs.getString("tool"),
-                            ToolScope.fromWire(rs.getString("scope")).orElseThrow(), rs.getString("idempotency_key"), ToolCall.Status.fromWire(rs.getString("status")),
-                            json(rs, "request"), json(rs, "response"), rs.wasNull() ? null : status, rs.getString("approved_by"), rs.getString("error"),
-                            instant(rs, "updated_at")));
+            PreparedStatement ps = StatementCache.prepared(c, "SELECT * FROM tool_calls WHERE job_id = ? AND stage_id = ?");
+            bind(ps, jobId, stageId);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
                 }
+                int status = rs.getInt("http_status");
+                return Optional.of(new ToolCall(rs.getString("job_id"), rs.getString("stage_id"), rs.getString("tool"),
+                        ToolScope.fromWire(rs.getString("scope")).orElseThrow(), rs.getString("idempotency_key"), ToolCall.Status.fromWire(rs.getString("status")),
+                        json(rs, "request"), json(rs, "response"), rs.wasNull() ? null : status, rs.getString("approved_by"), rs.getString("error"),
+                        instant(rs, "updated_at")));
             }
         });
     }
@@ -865,12 +829,10 @@ public final class SqliteStore implements Store {
     }
 
     private static String accountOf(Connection c, String jobId) throws SQLException {
-        {
-            PreparedStatement ps = StatementCache.prepared(c, "SELECT account_id FROM jobs WHERE id = ?");
-            ps.setString(1, jobId);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? rs.getString(1) : null;
-            }
+        PreparedStatement ps = StatementCache.prepared(c, "SELECT account_id FROM jobs WHERE id = ?");
+        ps.setString(1, jobId);
+        try (ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? rs.getString(1) : null;
         }
     }
 
@@ -879,16 +841,14 @@ public final class SqliteStore implements Store {
     @Override
     public AccountLimits limits(String accountId) {
         return read(c -> {
-            {
-                PreparedStatement ps = StatementCache.prepared(c, "SELECT * FROM account_limits WHERE account_id = ?");
-                bind(ps, accountId);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        return AccountLimits.NONE;
-                    }
-                    return new AccountLimits(longOrNull(rs, "requests_per_minute"), longOrNull(rs, "tokens_per_day"), longOrNull(rs, "cost_per_month_micros"),
-                            longOrNull(rs, "max_concurrent_jobs") == null ? null : rs.getInt("max_concurrent_jobs"));
+            PreparedStatement ps = StatementCache.prepared(c, "SELECT * FROM account_limits WHERE account_id = ?");
+            bind(ps, accountId);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return AccountLimits.NONE;
                 }
+                return new AccountLimits(longOrNull(rs, "requests_per_minute"), longOrNull(rs, "tokens_per_day"), longOrNull(rs, "cost_per_month_micros"),
+                        longOrNull(rs, "max_concurrent_jobs") == null ? null : rs.getInt("max_concurrent_jobs"));
             }
         });
     }
@@ -974,15 +934,13 @@ public final class SqliteStore implements Store {
     /** Releases a held reservation's holds and marks it closed; does nothing if it was closed already. */
     private static void closeReservation(Connection c, String id, String state, Instant at) throws SQLException {
         String holds;
-        {
-            PreparedStatement ps = StatementCache.prepared(c, "SELECT holds FROM reservations WHERE id = ? AND state = 'held'");
-            bind(ps, id);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    return;
-                }
-                holds = rs.getString(1);
+        PreparedStatement ps = StatementCache.prepared(c, "SELECT holds FROM reservations WHERE id = ? AND state = 'held'");
+        bind(ps, id);
+        try (ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) {
+                return;
             }
+            holds = rs.getString(1);
         }
         for (JsonNode h : Json.parse(holds)) {
             String scope = h.path("scope").asString();
@@ -995,13 +953,11 @@ public final class SqliteStore implements Store {
     public int expireReservations(Instant now) {
         return write(c -> {
             List<String> ids = new ArrayList<>();
-            {
-                PreparedStatement ps = StatementCache.prepared(c, "SELECT id FROM reservations WHERE state = 'held' AND expires_at < ? LIMIT 1000");
-                bind(ps, now);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        ids.add(rs.getString(1));
-                    }
+            PreparedStatement ps = StatementCache.prepared(c, "SELECT id FROM reservations WHERE state = 'held' AND expires_at < ? LIMIT 1000");
+            bind(ps, now);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getString(1));
                 }
             }
             for (String id : ids) {
@@ -1017,12 +973,10 @@ public final class SqliteStore implements Store {
     }
 
     private static Counter counter(Connection c, String scope) throws SQLException {
-        {
-            PreparedStatement ps = StatementCache.prepared(c, "SELECT spent, reserved FROM budget_counters WHERE scope = ?");
-            bind(ps, scope);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? new Counter(rs.getLong(1), rs.getLong(2)) : Counter.ZERO;
-            }
+        PreparedStatement ps = StatementCache.prepared(c, "SELECT spent, reserved FROM budget_counters WHERE scope = ?");
+        bind(ps, scope);
+        try (ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? new Counter(rs.getLong(1), rs.getLong(2)) : Counter.ZERO;
         }
     }
 
@@ -1062,20 +1016,18 @@ public final class SqliteStore implements Store {
         return read(c -> {
             String sql = "SELECT " + key + " AS k, COUNT(*), SUM(input_tokens), SUM(cached_input_tokens), SUM(output_tokens), SUM(cost_micros) FROM usage_ledger "
                     + "WHERE at >= ? AND at < ?" + (q.accountId() == null ? "" : " AND account_id = ?") + " GROUP BY k ORDER BY k";
-            {
-                PreparedStatement ps = StatementCache.prepared(c, sql);
-                if (q.accountId() == null) {
-                    bind(ps, q.from(), q.to());
-                } else {
-                    bind(ps, q.from(), q.to(), q.accountId());
+            PreparedStatement ps = StatementCache.prepared(c, sql);
+            if (q.accountId() == null) {
+                bind(ps, q.from(), q.to());
+            } else {
+                bind(ps, q.from(), q.to(), q.accountId());
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                List<UsageQuery.Row> out = new ArrayList<>();
+                while (rs.next()) {
+                    out.add(new UsageQuery.Row(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getLong(6)));
                 }
-                try (ResultSet rs = ps.executeQuery()) {
-                    List<UsageQuery.Row> out = new ArrayList<>();
-                    while (rs.next()) {
-                        out.add(new UsageQuery.Row(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getLong(6)));
-                    }
-                    return out;
-                }
+                return out;
             }
         });
     }
@@ -1085,16 +1037,14 @@ public final class SqliteStore implements Store {
     @Override
     public Optional<CachedOutput> cachedOutput(String key, Instant now) {
         return read(c -> {
-            {
-                PreparedStatement ps = StatementCache.prepared(c, "SELECT output, provenance, source_job FROM result_cache WHERE key = ? AND expires_at > ?");
-                bind(ps, key, now);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        return Optional.<CachedOutput>empty();
-                    }
-                    JsonNode provenance = json(rs, "provenance");
-                    return Optional.of(new CachedOutput(json(rs, "output"), provenance == null ? null : Provenance.fromJson(provenance), rs.getString("source_job")));
+            PreparedStatement ps = StatementCache.prepared(c, "SELECT output, provenance, source_job FROM result_cache WHERE key = ? AND expires_at > ?");
+            bind(ps, key, now);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.<CachedOutput>empty();
                 }
+                JsonNode provenance = json(rs, "provenance");
+                return Optional.of(new CachedOutput(json(rs, "output"), provenance == null ? null : Provenance.fromJson(provenance), rs.getString("source_job")));
             }
         });
     }
@@ -1174,21 +1124,19 @@ public final class SqliteStore implements Store {
     }
 
     private static List<Review> loadReviews(Connection c, String where, Object... args) throws SQLException {
-        {
-            PreparedStatement ps = StatementCache.prepared(c, "SELECT * FROM reviews WHERE " + where);
-            bind(ps, args);
-            try (ResultSet rs = ps.executeQuery()) {
-                List<Review> out = new ArrayList<>();
-                while (rs.next()) {
-                    JsonNode provenance = json(rs, "provenance");
-                    out.add(new Review(rs.getString("id"), rs.getString("job_id"), rs.getString("account_id"), rs.getString("workflow"),
-                            rs.getInt("stage_index"), rs.getString("stage_id"), rs.getString("reason"), json(rs, "proposed"),
-                            provenance == null ? null : Provenance.fromJson(provenance), Review.Status.fromWire(rs.getString("status")),
-                            Review.Decision.fromWire(rs.getString("on_expiry")), json(rs, "output"), rs.getString("reviewer"), rs.getString("note"),
-                            instant(rs, "created_at"), instant(rs, "expires_at"), instant(rs, "decided_at")));
-                }
-                return out;
+        PreparedStatement ps = StatementCache.prepared(c, "SELECT * FROM reviews WHERE " + where);
+        bind(ps, args);
+        try (ResultSet rs = ps.executeQuery()) {
+            List<Review> out = new ArrayList<>();
+            while (rs.next()) {
+                JsonNode provenance = json(rs, "provenance");
+                out.add(new Review(rs.getString("id"), rs.getString("job_id"), rs.getString("account_id"), rs.getString("workflow"),
+                        rs.getInt("stage_index"), rs.getString("stage_id"), rs.getString("reason"), json(rs, "proposed"),
+                        provenance == null ? null : Provenance.fromJson(provenance), Review.Status.fromWire(rs.getString("status")),
+                        Review.Decision.fromWire(rs.getString("on_expiry")), json(rs, "output"), rs.getString("reviewer"), rs.getString("note"),
+                        instant(rs, "created_at"), instant(rs, "expires_at"), instant(rs, "decided_at")));
             }
+            return out;
         }
     }
 
@@ -1209,16 +1157,14 @@ public final class SqliteStore implements Store {
     }
 
     private static List<Job> loadJobs(Connection c, String where, Object... args) throws SQLException {
-        {
-            PreparedStatement ps = StatementCache.prepared(c, "SELECT " + JOB_COLUMNS + " FROM jobs j JOIN payloads p ON p.hash = j.input_hash WHERE " + where);
-            bind(ps, args);
-            try (ResultSet rs = ps.executeQuery()) {
-                List<Job> out = new ArrayList<>();
-                while (rs.next()) {
-                    out.add(job(rs));
-                }
-                return out;
+        PreparedStatement ps = StatementCache.prepared(c, "SELECT " + JOB_COLUMNS + " FROM jobs j JOIN payloads p ON p.hash = j.input_hash WHERE " + where);
+        bind(ps, args);
+        try (ResultSet rs = ps.executeQuery()) {
+            List<Job> out = new ArrayList<>();
+            while (rs.next()) {
+                out.add(job(rs));
             }
+            return out;
         }
     }
 
@@ -1296,22 +1242,20 @@ public final class SqliteStore implements Store {
     @Override
     public List<StageRun> stages(String jobId) {
         return read(c -> {
-            {
-                PreparedStatement ps = StatementCache.prepared(c, "SELECT * FROM job_stages WHERE job_id = ? ORDER BY stage_index");
-                bind(ps, jobId);
-                try (ResultSet rs = ps.executeQuery()) {
-                    List<StageRun> out = new ArrayList<>();
-                    while (rs.next()) {
-                        String code = rs.getString("error_code");
-                        JsonNode provenance = json(rs, "provenance");
-                        out.add(new StageRun(rs.getString("job_id"), rs.getInt("stage_index"), rs.getString("stage_id"), rs.getString("status"),
-                                json(rs, "output"), rs.getInt("attempts"), provenance == null ? null : Provenance.fromJson(provenance),
-                                new Usage(rs.getLong("input_tokens"), rs.getLong("output_tokens"), rs.getLong("cost_micros")),
-                                code == null ? null : new JobError(ErrorCode.fromCode(code).orElse(ErrorCode.INTERNAL), rs.getString("error_message"), rs.getInt("error_retryable") == 1),
-                                instant(rs, "started_at"), instant(rs, "completed_at")));
-                    }
-                    return out;
+            PreparedStatement ps = StatementCache.prepared(c, "SELECT * FROM job_stages WHERE job_id = ? ORDER BY stage_index");
+            bind(ps, jobId);
+            try (ResultSet rs = ps.executeQuery()) {
+                List<StageRun> out = new ArrayList<>();
+                while (rs.next()) {
+                    String code = rs.getString("error_code");
+                    JsonNode provenance = json(rs, "provenance");
+                    out.add(new StageRun(rs.getString("job_id"), rs.getInt("stage_index"), rs.getString("stage_id"), rs.getString("status"),
+                            json(rs, "output"), rs.getInt("attempts"), provenance == null ? null : Provenance.fromJson(provenance),
+                            new Usage(rs.getLong("input_tokens"), rs.getLong("output_tokens"), rs.getLong("cost_micros")),
+                            code == null ? null : new JobError(ErrorCode.fromCode(code).orElse(ErrorCode.INTERNAL), rs.getString("error_message"), rs.getInt("error_retryable") == 1),
+                            instant(rs, "started_at"), instant(rs, "completed_at")));
                 }
+                return out;
             }
         });
     }
@@ -1319,16 +1263,14 @@ public final class SqliteStore implements Store {
     @Override
     public List<JobEvent> events(String jobId, long afterSeq, int limit) {
         return read(c -> {
-            {
-                PreparedStatement ps = StatementCache.prepared(c, "SELECT * FROM job_events WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?");
-                bind(ps, jobId, afterSeq, limit);
-                try (ResultSet rs = ps.executeQuery()) {
-                    List<JobEvent> out = new ArrayList<>();
-                    while (rs.next()) {
-                        out.add(new JobEvent(rs.getLong("seq"), rs.getString("job_id"), rs.getString("type"), json(rs, "data"), instant(rs, "at")));
-                    }
-                    return out;
+            PreparedStatement ps = StatementCache.prepared(c, "SELECT * FROM job_events WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?");
+            bind(ps, jobId, afterSeq, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+                List<JobEvent> out = new ArrayList<>();
+                while (rs.next()) {
+                    out.add(new JobEvent(rs.getLong("seq"), rs.getString("job_id"), rs.getString("type"), json(rs, "data"), instant(rs, "at")));
                 }
+                return out;
             }
         });
     }
@@ -1340,15 +1282,13 @@ public final class SqliteStore implements Store {
     @Override
     public long countUnfinished(String accountId) {
         return read(c -> {
-            {
-                PreparedStatement ps = StatementCache.prepared(c, countUnfinishedSql(accountId != null));
-                if (accountId != null) {
-                    bind(ps, accountId);
-                }
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    return rs.getLong(1);
-                }
+            PreparedStatement ps = StatementCache.prepared(c, countUnfinishedSql(accountId != null));
+            if (accountId != null) {
+                bind(ps, accountId);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
             }
         });
     }
@@ -1356,13 +1296,11 @@ public final class SqliteStore implements Store {
     @Override
     public Optional<Instant> nextDueAt() {
         return read(c -> {
-            {
-                PreparedStatement ps = StatementCache.prepared(c, "SELECT MIN(next_run_at) FROM jobs WHERE status IN ('queued', 'retrying')");
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    long v = rs.getLong(1);
-                    return rs.wasNull() ? Optional.<Instant>empty() : Optional.of(Instant.ofEpochMilli(v));
-                }
+            PreparedStatement ps = StatementCache.prepared(c, "SELECT MIN(next_run_at) FROM jobs WHERE status IN ('queued', 'retrying')");
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                long v = rs.getLong(1);
+                return rs.wasNull() ? Optional.<Instant>empty() : Optional.of(Instant.ofEpochMilli(v));
             }
         });
     }
