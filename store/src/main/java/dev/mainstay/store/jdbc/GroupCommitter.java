@@ -352,32 +352,43 @@ public final class GroupCommitter implements AutoCloseable {
             try {
                 deferred.sendLast(connection);
             } catch (SQLException | RuntimeException e) {
-                // Counters, the audit chain or the notification could not be written: nothing of
-                // the transaction may commit. A conflict runs the units again; anything else fails them.
-                Attempt lost = rollBackAll(connection, e);
-                if (lost != null) {
-                    return lost;
-                }
-                List<Pending<?>> again = new ArrayList<>();
-                for (int i = 0; i < batch.size(); i++) {
-                    Pending<?> p = batch.get(i);
-                    if (failures[i] != null) {
-                        Throwable f = failures[i];
-                        p.result().completeExceptionally(f instanceof RuntimeException ? f : new StoreException(name + " write failed: " + f.getMessage(), f));
-                    } else if (retry[i] || conflict(e) && p.attempts() < MAX_ATTEMPTS) {
-                        again.add(p.again());
-                    } else {
-                        p.result().completeExceptionally(new StoreException("the " + name + " writes of " + batch.size()
-                                + " units could not be completed; none was applied: " + e.getMessage(), e));
-                    }
-                }
-                return new Attempt(false, false, again, null);
+                return lastWritesFailed(connection, batch, failures, retry, e);
             }
         } finally {
             deferred.discard();
             deferred.uninstall();
         }
         return commit(connection, batch, results, failures, retry);
+    }
+
+    /**
+     * Counters, the audit chain or the notification could not be written after the units ran
+     * apart: nothing of the transaction may commit. A conflict runs the units again; anything else
+     * fails them.
+     */
+    private Attempt lastWritesFailed(Connection connection, List<Pending<?>> batch, Throwable[] failures, boolean[] retry, Exception e) {
+        Attempt lost = rollBackAll(connection, e);
+        if (lost != null) {
+            return lost;
+        }
+        List<Pending<?>> again = new ArrayList<>();
+        for (int i = 0; i < batch.size(); i++) {
+            Pending<?> p = batch.get(i);
+            if (failures[i] != null) {
+                fail(p, failures[i]);
+            } else if (retry[i] || conflict(e) && p.attempts() < MAX_ATTEMPTS) {
+                again.add(p.again());
+            } else {
+                p.result().completeExceptionally(new StoreException("the " + name + " writes of " + batch.size()
+                        + " units could not be completed; none was applied: " + e.getMessage(), e));
+            }
+        }
+        return new Attempt(false, false, again, null);
+    }
+
+    /** Tells a unit's caller why its unit failed. */
+    private void fail(Pending<?> p, Throwable f) {
+        p.result().completeExceptionally(f instanceof RuntimeException ? f : new StoreException(name + " write failed: " + f.getMessage(), f));
     }
 
     /** Commits what the units did and tells each caller its outcome. */
@@ -412,8 +423,7 @@ public final class GroupCommitter implements AutoCloseable {
             if (retry[i]) {
                 deferredUnits.add(p.again());
             } else if (failures[i] != null) {
-                Throwable f = failures[i];
-                p.result().completeExceptionally(f instanceof RuntimeException ? f : new StoreException(name + " write failed: " + f.getMessage(), f));
+                fail(p, failures[i]);
             } else {
                 p.finish(results[i]);
             }

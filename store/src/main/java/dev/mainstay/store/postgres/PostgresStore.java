@@ -1072,37 +1072,32 @@ public final class PostgresStore implements Store {
             args.add(t.leaseOwner());
         }
         sql.append(" RETURNING account_id");
+        // With the usual single charge, one round trip for both; its ledger insert runs whether or
+        // not the job moves.
+        List<Object> all = new ArrayList<>();
+        StringBuilder statement = new StringBuilder("WITH ");
+        if (single != null) {
+            statement.append("ledger AS (").append(LEDGER_INSERT).append(" RETURNING id), ");
+            all.addAll(List.of(ledgerRow(single)));
+        }
+        statement.append("moved AS (").append(sql).append(") SELECT (SELECT account_id FROM moved), ")
+                .append(single == null ? "0" : "(SELECT count(*) FROM ledger)");
+        all.addAll(args);
         String account;
-        if (single == null) {
-            try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
-                bind(ps, args.toArray());
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        return false;
-                    }
-                    account = rs.getString(1);
-                }
+        boolean charged;
+        try (PreparedStatement ps = c.prepareStatement(statement.toString())) {
+            bind(ps, all.toArray());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                account = rs.getString(1);
+                charged = rs.getLong(2) == 1;
             }
-        } else {
-            // One round trip for both; the ledger insert runs whether or not the job moves.
-            List<Object> all = new ArrayList<>(List.of(ledgerRow(single)));
-            all.addAll(args);
-            boolean charged;
-            try (PreparedStatement ps = c.prepareStatement("WITH ledger AS (" + LEDGER_INSERT + " RETURNING id), moved AS (" + sql
-                    + ") SELECT (SELECT account_id FROM moved), (SELECT count(*) FROM ledger)")) {
-                bind(ps, all.toArray());
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    account = rs.getString(1);
-                    charged = rs.getLong(2) == 1;
-                }
-            }
-            if (charged) {
-                counted(c, single);
-            }
-            if (account == null) {
-                return false;
-            }
+        }
+        if (charged) {
+            counted(c, single);
+        }
+        if (account == null) {
+            return false;
         }
         if (t.stageRun() != null) {
             StageRun r = t.stageRun();
