@@ -677,16 +677,20 @@ public final class Engine implements AutoCloseable {
             int attempt = attemptsDone + 1;
             int targetIndex = (attempt - 1) / perTarget;
             Instant started = clock.instant();
+            Duration left = Duration.between(started, job.deadlineAt());
             StageResult result;
             if (targetIndex >= targets.size()) {
                 result = new StageResult.Failed(new JobError(ErrorCode.PROVIDER_UNAVAILABLE, "no route of " + model.route()
                         + " has a target; check the 'routes' configuration", false), Optional.empty(), null, List.of());
+            } else if (left.toMillis() < 1) {
+                // Claimed after its deadline (after a restart, say): no target is too slow or too busy, there is no time at all.
+                result = new StageResult.Failed(new JobError(ErrorCode.DEADLINE_EXCEEDED, "the workflow deadline of " + wf.deadline() + " passed at "
+                        + job.deadlineAt() + ", before stage '" + stage.id() + "' could run on " + targets.get(targetIndex), false), Optional.empty(), null, List.of());
             } else {
                 Target target = targets.get(targetIndex);
                 boolean alternative = targetIndex + 1 < targets.size() || !wf.fallback().isEmpty();
                 Optional<TargetHealth.Block> block = health.refusal(target);
                 Optional<Duration> p95 = health.p95(target);
-                Duration left = Duration.between(started, job.deadlineAt());
                 if (block.isEmpty()) {
                     // Configured minute budgets: a call that does not fit yet waits in the queue.
                     Optional<Instant> fits = limits.admit(target, () -> executor.estimateTokens(job, wf, model, outputs, target));
