@@ -13,7 +13,9 @@ public sealed interface ProviderOutcome {
      *
      * @param content the raw text of the answer, not yet trusted
      * @param reportedModel the model name the provider put in its response
-     * @param inputTokens every prompt token, cached ones included
+     * @param inputTokens every prompt token, cached ones included. Token counts are passed on as
+     *     the provider reported them, even negative; {@link #UNREPORTED} when it sent none that is
+     *     a whole number. The engine decides what to charge (see {@code dev.mainstay.usage.BilledTokens}).
      * @param cachedInputTokens the prompt tokens the provider served from its prompt cache (billed
      *     at the cached-input price)
      * @param budgetExhaustedFor when the response's rate-limit headers say a request or token
@@ -21,6 +23,9 @@ public sealed interface ProviderOutcome {
      */
     record Success(String content, String reportedModel, long inputTokens, long cachedInputTokens, long outputTokens, Duration latency,
                    Duration budgetExhaustedFor, java.util.List<ToolRequest> toolCalls) implements ProviderOutcome {
+        /** A token count the provider did not report, or reported as something other than a whole number. */
+        public static final long UNREPORTED = Long.MIN_VALUE;
+
         public Success {
             toolCalls = toolCalls == null ? java.util.List.of() : java.util.List.copyOf(toolCalls);
         }

@@ -162,9 +162,11 @@ public final class OpenAiChatProvider implements Provider {
             }
             calls.add(new ToolRequest(c.path("id").asString(""), c.path("function").path("name").asString(""), parsed));
         }
+        // Counts go on as reported, however odd; the engine decides what to charge for them.
+        JsonNode cached = usage.path("prompt_tokens_details").path("cached_tokens");
         return new ProviderOutcome.Success(text, root.path("model").asString(""),
-                usage.path("prompt_tokens").asLong(0), usage.path("prompt_tokens_details").path("cached_tokens").asLong(0),
-                usage.path("completion_tokens").asLong(0), latency).withToolCalls(calls);
+                JsonEndpoint.tokenCount(usage.get("prompt_tokens")), cached.isMissingNode() || cached.isNull() ? 0 : JsonEndpoint.tokenCount(cached),
+                JsonEndpoint.tokenCount(usage.get("completion_tokens")), latency).withToolCalls(calls);
     }
 
     /**

@@ -164,6 +164,47 @@ class OpenAiChatProviderTest {
     }
 
     @Test
+    void oddTokenCountsArePassedOnAsReportedOrAsUnreported() throws Exception {
+        assertThat(call(Fault.negativeUsage())).isInstanceOfSatisfying(ProviderOutcome.Success.class, s -> {
+            assertThat(s.inputTokens()).isEqualTo(-17);
+            assertThat(s.outputTokens()).isEqualTo(-3);
+        });
+        assertThat(call(Fault.absurdUsage())).isInstanceOfSatisfying(ProviderOutcome.Success.class, s -> {
+            assertThat(s.inputTokens()).isEqualTo(Long.MAX_VALUE);
+            assertThat(s.outputTokens()).isEqualTo(ProviderOutcome.Success.UNREPORTED);
+        });
+        assertThat(call(Fault.ok().usage("\"NaN\"", "12.5"))).isInstanceOfSatisfying(ProviderOutcome.Success.class, s -> {
+            assertThat(s.inputTokens()).isEqualTo(ProviderOutcome.Success.UNREPORTED);
+            assertThat(s.outputTokens()).isEqualTo(ProviderOutcome.Success.UNREPORTED);
+        });
+        assertThat(call(Fault.ok().usage(null, "1e2"))).isInstanceOfSatisfying(ProviderOutcome.Success.class, s -> {
+            assertThat(s.inputTokens()).isEqualTo(ProviderOutcome.Success.UNREPORTED);
+            assertThat(s.outputTokens()).as("1e2 is the whole number 100").isEqualTo(100);
+        });
+    }
+
+    @Test
+    void aRefusalBesideContentIsARefusal() throws Exception {
+        assertThat(call(Fault.refusalWithContent())).isInstanceOfSatisfying(ProviderOutcome.Refused.class,
+                r -> assertThat(r.detail()).isEqualTo("I can't help with that request."));
+    }
+
+    @Test
+    void emptyChoicesAreTransient() throws Exception {
+        assertThat(call(Fault.emptyChoices())).isInstanceOfSatisfying(ProviderOutcome.Transient.class,
+                t -> assertThat(t.detail()).startsWith("response has no choices[0].message"));
+    }
+
+    @Test
+    void anAnswerCutOffAtTheTokenLimitIsPassedOnForTheContractToJudge() throws Exception {
+        assertThat(call(Fault.cutOff())).isInstanceOfSatisfying(ProviderOutcome.Success.class, s -> {
+            assertThat(s.content()).startsWith("{\"category\":");
+            assertThat(new OutputContract(JsonSchema.compile(SCHEMA)).check(s.content(), Json.object())).isInstanceOfSatisfying(OutputContract.Check.Invalid.class,
+                    i -> assertThat(i.violations().getFirst().message()).startsWith("output is not valid JSON"));
+        });
+    }
+
+    @Test
     void openAiStyleTokenFieldAndNoKeyMeansNoAuthorizationHeader() throws Exception {
         provider("", "max_completion_tokens").call(request(Duration.ofSeconds(2)));
         RecordedRequest r = fake.requests().getFirst();
