@@ -366,7 +366,7 @@ final class ModelStageExecutor {
     private Provenance provenance(Egress egress, WorkflowDefinition workflow, ModelStage stage, Target t, ProviderOutcome.Success s, String validation) {
         String model = s.reportedModel() == null || s.reportedModel().isBlank() ? t.model() : s.reportedModel();
         return new Provenance(t.provider(), model, stage.prompt().version(), ContentHash.shortForm(stage.output().schema().hash()),
-                config.toolchainVersion(), List.of(), validation).withRedaction(egress);
+                config.toolchainVersion(), List.of(), validation).withRedaction(egress).withStrictSchema(s.strictSchema());
     }
 
     /**
