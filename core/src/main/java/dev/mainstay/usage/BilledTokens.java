@@ -8,12 +8,12 @@ import java.util.function.LongSupplier;
 /**
  * The token counts a model call is charged for. A provider's own counts are taken as they are
  * when they are plausible. A count that is missing or not a whole number
- * ({@link ProviderOutcome.Success#UNREPORTED}), negative, or larger than the call could have used,
- * is replaced by the estimate the
- * call's budget reservation made: the prompt as Mainstay counts it, and the stage's
- * {@code max_output_tokens} for the answer (or the answer's own length, when that is more). Such
- * a charge has basis {@link Charge.Basis#ESTIMATED} and a note naming what the provider reported,
- * so the call is still recorded and budgets stay conservative whatever the provider says.
+ * ({@link ProviderOutcome.Success#UNREPORTED}), negative, or larger than the call could have used
+ * is replaced by the estimate the call's budget reservation made: the prompt as Mainstay counts
+ * it, and the stage's {@code max_output_tokens} for the answer (or the answer's own length, when
+ * that is more). Such a charge has basis {@link Charge.Basis#ESTIMATED} and a note naming what the
+ * provider reported, so the call is still recorded and budgets stay conservative whatever the
+ * provider says.
  *
  * @param note why the counts were estimated, naming the provider's values; {@code null} when reported
  */
