@@ -75,8 +75,13 @@ public final class JsonSchema {
         return hash;
     }
 
+    /**
+     * Every way {@code document} breaks the schema, each with the JSON pointer of the value at
+     * fault. Any JSON document may be checked: a number of any size or precision is a value like
+     * another, never an exception.
+     */
     public List<Violation> validate(JsonNode document) {
-        List<Error> errors = schema.validate(document);
+        List<Error> errors = schema.validate(exactIntegers(document));
         List<Violation> out = new ArrayList<>(errors.size());
         for (Error error : errors) {
             String pointer = pointer(error.getInstanceLocation());
@@ -87,6 +92,63 @@ public final class JsonSchema {
             out.add(new Violation(pointer, message(error)));
         }
         return out;
+    }
+
+    /** Digits of the largest integer a double can hold (1.8e308), with room: a bound on what is expanded. */
+    private static final int MAX_EXPANDED_DIGITS = 400;
+
+    /**
+     * {@code document} with every floating-point literal that denotes an integer outside the long
+     * range ({@code 1e308}, {@code -1e19}) replaced by that exact integer; the same node when
+     * there is none, which is nearly always. JSON Schema counts such a literal as an integer, and
+     * the validator compares an integer with an integer bound in long arithmetic, which Jackson 3
+     * refuses for these values with an exception; as a big integer the value is compared exactly.
+     */
+    static JsonNode exactIntegers(JsonNode node) {
+        if (node == null) {
+            return null;
+        }
+        if (node.isFloatingPointNumber()) {
+            if (node.canConvertToLong() || (node.isDouble() || node.isFloat()) && !Double.isFinite(node.doubleValue())) {
+                return node;
+            }
+            java.math.BigDecimal exact = node.decimalValue();
+            if (exact.precision() - exact.scale() > MAX_EXPANDED_DIGITS || exact.stripTrailingZeros().scale() > 0) {
+                return node; // a fraction, or beyond any double: no long arithmetic is attempted on it
+            }
+            return tools.jackson.databind.node.JsonNodeFactory.instance.numberNode(exact.toBigIntegerExact());
+        }
+        if (node.isArray()) {
+            tools.jackson.databind.node.ArrayNode copy = null;
+            for (int i = 0; i < node.size(); i++) {
+                JsonNode item = node.get(i);
+                JsonNode exact = exactIntegers(item);
+                if (exact != item && copy == null) {
+                    copy = Json.array();
+                    for (int j = 0; j < i; j++) {
+                        copy.add(node.get(j));
+                    }
+                }
+                if (copy != null) {
+                    copy.add(exact);
+                }
+            }
+            return copy == null ? node : copy;
+        }
+        if (node.isObject()) {
+            tools.jackson.databind.node.ObjectNode copy = null;
+            for (var e : node.properties()) {
+                JsonNode exact = exactIntegers(e.getValue());
+                if (exact != e.getValue() && copy == null) {
+                    copy = ((tools.jackson.databind.node.ObjectNode) node).deepCopy();
+                }
+                if (copy != null && exact != e.getValue()) {
+                    copy.set(e.getKey(), exact);
+                }
+            }
+            return copy == null ? node : copy;
+        }
+        return node;
     }
 
     private static String message(Error error) {

@@ -677,16 +677,20 @@ public final class Engine implements AutoCloseable {
             int attempt = attemptsDone + 1;
             int targetIndex = (attempt - 1) / perTarget;
             Instant started = clock.instant();
+            Duration left = Duration.between(started, job.deadlineAt());
             StageResult result;
             if (targetIndex >= targets.size()) {
                 result = new StageResult.Failed(new JobError(ErrorCode.PROVIDER_UNAVAILABLE, "no route of " + model.route()
                         + " has a target; check the 'routes' configuration", false), Optional.empty(), null, List.of());
+            } else if (left.toMillis() < 1) {
+                // Claimed after its deadline (after a restart, say): no target is too slow or too busy, there is no time at all.
+                result = new StageResult.Failed(new JobError(ErrorCode.DEADLINE_EXCEEDED, "the workflow deadline of " + wf.deadline() + " passed at "
+                        + job.deadlineAt() + ", before stage '" + stage.id() + "' could run on " + targets.get(targetIndex), false), Optional.empty(), null, List.of());
             } else {
                 Target target = targets.get(targetIndex);
                 boolean alternative = targetIndex + 1 < targets.size() || !wf.fallback().isEmpty();
                 Optional<TargetHealth.Block> block = health.refusal(target);
                 Optional<Duration> p95 = health.p95(target);
-                Duration left = Duration.between(started, job.deadlineAt());
                 if (block.isEmpty()) {
                     // Configured minute budgets: a call that does not fit yet waits in the queue.
                     Optional<Instant> fits = limits.admit(target, () -> executor.estimateTokens(job, wf, model, outputs, target));
@@ -725,6 +729,8 @@ public final class Engine implements AutoCloseable {
             }
             Instant now = clock.instant();
             boolean last = i == stages.size() - 1;
+            // Attempts as made, for records and events; `attempt` counts slots, which drive the route.
+            int made = attemptsMade(job.id(), stage.id(), attempt, perTarget, targetIndex);
             switch (result) {
                 case StageResult.Completed c -> {
                     attemptsDone = 0;
@@ -734,8 +740,8 @@ public final class Engine implements AutoCloseable {
                     Provenance withPath = withPath(c.provenance(), targetIndex == 0 ? List.of() : targetHistory(job.id(), stage.id()));
                     lastProvenance = withPath;
                     repaired |= "repaired".equals(c.provenance().validation());
-                    StageRun run = new StageRun(job.id(), i, stage.id(), StageRun.COMPLETED, c.output(), attempt, withPath, c.usage(), null, started, now);
-                    ObjectNode data = Json.object().put("stage", stage.id()).put("index", i).put("attempt", attempt);
+                    StageRun run = new StageRun(job.id(), i, stage.id(), StageRun.COMPLETED, c.output(), made, withPath, c.usage(), null, started, now);
+                    ObjectNode data = Json.object().put("stage", stage.id()).put("index", i).put("attempt", made);
                     JobTransition.Builder t;
                     if (last) {
                         boolean rerouted = !withPath.fallbackPath().isEmpty();
@@ -774,7 +780,7 @@ public final class Engine implements AutoCloseable {
                         }
                     }
                     if (retry) {
-                        ObjectNode data = Json.object().put("stage", stage.id()).put("attempt", attempt).put("target", targets.get(targetIndex).toString())
+                        ObjectNode data = Json.object().put("stage", stage.id()).put("attempt", made).put("target", targets.get(targetIndex).toString())
                                 .put("code", error.code().code()).put("delay_ms", delay.toMillis());
                         store.apply(JobTransition.to(job.id(), JobStatus.RETRYING, now).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
                                 .stageAttempts(attempt).error(error).nextRunAt(now.plus(delay)).retryAt(now.plus(delay))
@@ -790,15 +796,16 @@ public final class Engine implements AutoCloseable {
                         List<String> path = new ArrayList<>(targetHistory(job.id(), stage.id()));
                         path.add(targets.get(targetIndex) + ": low_confidence, sent to review as the confidence gate declares");
                         Provenance p = f.provenance();
-                        openReview(job, wf, i, stage, run(job, i, stage, attempt, f, error, started, now), f, error, rung,
-                                p == null ? null : withPath(p, path), attempt, now);
+                        openReview(job, wf, i, stage, run(job, i, stage, made, f, error, started, now), f, error, rung,
+                                p == null ? null : withPath(p, path), made, now);
                         return;
                     }
                     if (!deadline && targetIndex + 1 < targets.size()) {
                         // This target gave up: the next one of the route gets a fresh set of attempts, now.
                         attemptsDone = (targetIndex + 1) * perTarget;
                         ObjectNode data = Json.object().put("stage", stage.id()).put("from", targets.get(targetIndex).toString())
-                                .put("to", targets.get(targetIndex + 1).toString()).put("code", error.code().code()).put("reason", error.message());
+                                .put("to", targets.get(targetIndex + 1).toString()).put("code", error.code().code()).put("reason", error.message())
+                                .put("attempts", (attempt - 1) % perTarget + 1);
                         if (!store.apply(JobTransition.to(job.id(), JobStatus.PROCESSING, now).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
                                 .stageAttempts(attemptsDone).error(error).charges(f.charges()).event("target_switched", data).build())) {
                             return;
@@ -807,7 +814,7 @@ public final class Engine implements AutoCloseable {
                         continue;
                     }
                     attemptsDone = 0;
-                    StageRun run = new StageRun(job.id(), i, stage.id(), StageRun.FAILED, null, attempt, f.provenance(), f.usage(), error, started, now);
+                    StageRun run = new StageRun(job.id(), i, stage.id(), StageRun.FAILED, null, made, f.provenance(), f.usage(), error, started, now);
                     if (stage.optional() && !last) {
                         partial = true;
                         if (!store.apply(JobTransition.to(job.id(), JobStatus.PROCESSING, now).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
@@ -834,15 +841,15 @@ public final class Engine implements AutoCloseable {
                             case FallbackLadder.Rescue r -> {
                                 ObjectNode data = Json.object().put("stage", stage.id()).put("code", error.code().code()).put("result_type", r.type().wire());
                                 store.apply(JobTransition.to(job.id(), JobStatus.DEGRADED, now).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
-                                        .stageAttempts(attempt).charges(f.charges()).stageRun(run).clearError()
+                                        .stageAttempts(made).charges(f.charges()).stageRun(run).clearError()
                                         .result(r.result(), r.type()).provenance(r.provenance()).event("degraded", data).build());
                             }
-                            case FallbackLadder.ToReview r -> openReview(job, wf, i, stage, run, f, error, r.rung(), r.provenance(), attempt, now);
+                            case FallbackLadder.ToReview r -> openReview(job, wf, i, stage, run, f, error, r.rung(), r.provenance(), made, now);
                         }
                         return;
                     }
                     Provenance failedWith = f.provenance() == null ? null : withPath(f.provenance(), path);
-                    fail(job, error, new StageRun(job.id(), i, stage.id(), StageRun.FAILED, null, attempt, failedWith, f.usage(), error, started, now), f.charges(),
+                    fail(job, error, new StageRun(job.id(), i, stage.id(), StageRun.FAILED, null, made, failedWith, f.usage(), error, started, now), f.charges(),
                             wf.fallback().isEmpty() ? null : new Provenance("mainstay", null, null, null, config.toolchainVersion(), path, "failed"));
                     return;
                 }
@@ -874,6 +881,28 @@ public final class Engine implements AutoCloseable {
     private static String cacheKey(Job job, WorkflowDefinition wf, StageDefinition stage, Target target, Map<String, JsonNode> earlier) {
         return ContentHash.sha256(wf.name() + "\n" + wf.version() + "\n" + wf.contentHash() + "\n" + stage.id() + "\n" + target + "\n"
                 + job.inputHash() + "\n" + Json.canonical(Json.MAPPER.valueToTree(earlier)));
+    }
+
+    /**
+     * The attempts really made at a stage so far, this one included. Attempt numbers count slots,
+     * {@code retry.attempts} of them per target, and a target that gives up early (a refusal, an
+     * invalid answer) leaves the rest of its slots unused; each switch of targets records how many
+     * its target used. A replay starts the stage over.
+     */
+    private int attemptsMade(String jobId, String stageId, int attempt, int perTarget, int targetIndex) {
+        int onThisTarget = (attempt - 1) % perTarget + 1;
+        if (targetIndex == 0) {
+            return onThisTarget;
+        }
+        int before = 0;
+        for (var e : store.events(jobId, 0, 10_000)) {
+            if ("replayed".equals(e.type())) {
+                before = 0;
+            } else if ("target_switched".equals(e.type()) && e.data() != null && stageId.equals(e.data().path("stage").asString(""))) {
+                before += e.data().path("attempts").asInt(perTarget); // switches recorded before the count was kept used every slot
+            }
+        }
+        return before + onThisTarget;
     }
 
     /** The route targets a stage gave up on so far, from the job's durable events. */

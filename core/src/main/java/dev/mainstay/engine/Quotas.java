@@ -11,9 +11,9 @@ import dev.mainstay.limits.Reservation;
 import dev.mainstay.limits.Scope;
 import dev.mainstay.limits.WorkflowLimits;
 import dev.mainstay.provider.Message;
-import dev.mainstay.provider.ProviderOutcome;
 import dev.mainstay.provider.Target;
 import dev.mainstay.store.Store;
+import dev.mainstay.usage.BilledTokens;
 import dev.mainstay.usage.Charge;
 import dev.mainstay.usage.PriceTable;
 import dev.mainstay.usage.TokenEstimator;
@@ -24,7 +24,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -192,14 +191,15 @@ final class Quotas {
     }
 
     /**
-     * What a call cost, to be recorded once: the provider's reported usage when it answered,
-     * nothing otherwise (a failed call is still recorded, and releases its reservation).
+     * What a call cost, to be recorded once: the tokens billed for its answer (see
+     * {@link BilledTokens}), nothing when it got none (a failed call is still recorded, and
+     * releases its reservation).
      */
-    Charge charge(Job job, WorkflowDefinition wf, String stageId, Target t, String reservationId, Optional<ProviderOutcome.Success> answer) {
+    Charge charge(Job job, WorkflowDefinition wf, String stageId, Target t, String reservationId, BilledTokens billed) {
         Instant now = clock.instant();
-        long in = answer.map(ProviderOutcome.Success::inputTokens).orElse(0L);
-        long cached = answer.map(ProviderOutcome.Success::cachedInputTokens).orElse(0L);
-        long out = answer.map(ProviderOutcome.Success::outputTokens).orElse(0L);
+        long in = billed.input();
+        long cached = billed.cachedInput();
+        long out = billed.output();
         long cost = prices.costMicros(t.provider(), t.model(), in, cached, out);
         List<Charge.CounterScope> scopes = List.of(
                 new Charge.CounterScope(Scope.accountCost(job.accountId(), now), Hold.Unit.MICRO_USD),
@@ -207,6 +207,7 @@ final class Quotas {
                 new Charge.CounterScope(Scope.workflowCost(job.accountId(), wf.name(), now), Hold.Unit.MICRO_USD),
                 new Charge.CounterScope(Scope.workflowTokens(job.accountId(), wf.name(), now), Hold.Unit.TOKENS),
                 new Charge.CounterScope(Scope.jobCost(job.id()), Hold.Unit.MICRO_USD));
-        return new Charge(ids.next("chg"), reservationId, job.accountId(), job.id(), wf.name(), stageId, t.provider(), t.model(), in, cached, out, cost, now, scopes);
+        return new Charge(ids.next("chg"), reservationId, job.accountId(), job.id(), wf.name(), stageId, t.provider(), t.model(), in, cached, out, cost, now, scopes,
+                billed.basis(), billed.note());
     }
 }

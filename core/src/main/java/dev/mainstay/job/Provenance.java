@@ -20,6 +20,8 @@ import tools.jackson.databind.node.ObjectNode;
  * @param cachedFrom the job whose stored output was reused from the result cache, else {@code null}
  * @param redaction what the redactor did to the content sent to the provider (counts per mode,
  *     never values), else {@code null} when no content was sent (a cache hit, a review)
+ * @param strictSchema whether the provider was asked to enforce the output schema while it
+ *     generated the answer (OpenAI's strict Structured Outputs); {@code null} when no model answered
  */
 public record Provenance(
         String provider,
@@ -30,7 +32,8 @@ public record Provenance(
         List<String> fallbackPath,
         String validation,
         String cachedFrom,
-        Egress redaction) {
+        Egress redaction,
+        Boolean strictSchema) {
     public Provenance {
         fallbackPath = fallbackPath == null ? List.of() : List.copyOf(fallbackPath);
     }
@@ -45,22 +48,32 @@ public record Provenance(
         this(provider, model, promptVersion, schemaVersion, toolchainVersion, fallbackPath, validation, cachedFrom, null);
     }
 
+    public Provenance(String provider, String model, String promptVersion, String schemaVersion, String toolchainVersion,
+                      List<String> fallbackPath, String validation, String cachedFrom, Egress redaction) {
+        this(provider, model, promptVersion, schemaVersion, toolchainVersion, fallbackPath, validation, cachedFrom, redaction, null);
+    }
+
     /**
      * The same stamps, marked as served from the result cache (an output first made by {@code jobId}).
      * Nothing was sent for it, so it has no redaction record.
      */
     public Provenance cachedFrom(String jobId) {
-        return new Provenance(provider, model, promptVersion, schemaVersion, toolchainVersion, fallbackPath, validation, jobId, null);
+        return new Provenance(provider, model, promptVersion, schemaVersion, toolchainVersion, fallbackPath, validation, jobId, null, strictSchema);
     }
 
     /** The same stamps with another fallback path. */
     public Provenance withFallbackPath(List<String> path) {
-        return new Provenance(provider, model, promptVersion, schemaVersion, toolchainVersion, path, validation, cachedFrom, redaction);
+        return new Provenance(provider, model, promptVersion, schemaVersion, toolchainVersion, path, validation, cachedFrom, redaction, strictSchema);
     }
 
     /** The same stamps with {@code egress} as the record of what was redacted. */
     public Provenance withRedaction(Egress egress) {
-        return new Provenance(provider, model, promptVersion, schemaVersion, toolchainVersion, fallbackPath, validation, cachedFrom, egress);
+        return new Provenance(provider, model, promptVersion, schemaVersion, toolchainVersion, fallbackPath, validation, cachedFrom, egress, strictSchema);
+    }
+
+    /** The same stamps, saying whether the provider enforced the output schema as it answered. */
+    public Provenance withStrictSchema(boolean strict) {
+        return new Provenance(provider, model, promptVersion, schemaVersion, toolchainVersion, fallbackPath, validation, cachedFrom, redaction, strict);
     }
 
     /** The wire and storage form, keys in snake_case as in the API. */
@@ -78,6 +91,9 @@ public record Provenance(
         if (redaction != null) {
             o.set("redaction", redaction.toJson());
         }
+        if (strictSchema != null) {
+            o.put("strict_schema", strictSchema);
+        }
         return o;
     }
 
@@ -86,7 +102,8 @@ public record Provenance(
         o.path("fallback_path").values().forEach(v -> path.add(v.asString()));
         return new Provenance(text(o, "provider"), text(o, "model"), text(o, "prompt_version"), text(o, "schema_version"),
                 text(o, "toolchain_version"), path, text(o, "validation"), text(o, "cached_from"),
-                o.path("redaction").isObject() ? Egress.fromJson(o.get("redaction")) : null);
+                o.path("redaction").isObject() ? Egress.fromJson(o.get("redaction")) : null,
+                o.path("strict_schema").isBoolean() ? o.get("strict_schema").booleanValue() : null);
     }
 
     private static String text(JsonNode o, String field) {
