@@ -25,18 +25,23 @@ import tools.jackson.databind.node.ObjectNode;
  * String restored = prompt.restore(answer);
  * }</pre>
  *
- * <p>Detectors read a {@linkplain Normalized normalised view} of the text (NFKC, digits of every
- * script as ASCII, every Unicode space as a space, every dash as {@code -}) and replace the
- * original characters behind what they find, so a value restores exactly as it was written. A
- * value the vault already holds (from the job's input or an earlier stage) is replaced wherever
- * it appears, even where no detector would find it again: glued to other text, or cut by a
- * model's rewording.
+ * <p>Detectors read a normalised view of the text (NFKC, digits of every script as ASCII, every
+ * Unicode space as a space, every dash as {@code -}) and replace the original characters behind
+ * what they find, so a value restores exactly as it was written. A value the vault already holds
+ * (from the job's input or an earlier stage) is replaced wherever it appears, even where no
+ * detector would find it again (glued to more digits, say).
  *
  * <p>Redact the original content, not content that was already redacted: a token in the input is
  * taken for the user's own text and protected as such (it restores to itself), so redacting twice
  * and restoring once gives back the once-redacted text.
  */
 public final class Redactor {
+    /**
+     * The shortest known value looked for verbatim. Every detected value but a short IPv6 address
+     * ({@code ::1}) is at least this long; shorter strings recur by chance.
+     */
+    private static final int MIN_KNOWN = 6;
+
     private final RedactionPolicy policy;
     private final List<Detector> detectors;
 
@@ -120,22 +125,22 @@ public final class Redactor {
     /**
      * The vault of a job before one of its prompts: the tokens that redacting the job's durable
      * content issues, in a fixed order (the input, then each finished stage's output in stage
-     * order), for every category this policy does not allow. It depends on nothing but that
-     * content, so it is the same on every node, on every attempt and after any restart, and is
-     * never stored: a value of the input gets the same token in every stage, and a value an
-     * earlier stage restored into its output is known, and replaced, wherever a later prompt holds
-     * it. Never throws for a blocked category (nothing is sent here); the prompt's own redaction
-     * refuses it.
+     * order), for every category this policy tokenizes. It depends on nothing but that content,
+     * so it is the same on every node, on every attempt and after any restart, and is never
+     * stored: a value of the input gets the same token in every stage, and a value an earlier
+     * stage restored into its output is known, and replaced, wherever a later prompt holds it.
+     * Masked and blocked categories get no tokens, so that nothing can ever restore them; the
+     * detectors find them in each prompt.
      *
      * @param input the job's input
      * @param outputs the outputs of the stages that finished before this prompt, in stage order
      */
     public TokenVault jobVault(JsonNode input, List<JsonNode> outputs) {
-        if (policy.isNone()) {
+        if (policy.categories(Mode.TOKENIZE).isEmpty()) {
             return TokenVault.empty();
         }
         EnumMap<Category, Mode> seeding = new EnumMap<>(Category.class);
-        policy.modes().forEach((c, m) -> seeding.put(c, m == Mode.ALLOW ? Mode.ALLOW : Mode.TOKENIZE));
+        policy.categories(Mode.TOKENIZE).forEach(c -> seeding.put(c, Mode.TOKENIZE));
         Redactor seed = new Redactor(new RedactionPolicy(seeding));
         TokenVault vault = seed.redact(input, TokenVault.empty()).vault();
         for (JsonNode output : outputs) {
@@ -166,12 +171,6 @@ public final class Redactor {
         });
         return out;
     }
-
-    /**
-     * The shortest known value looked for verbatim. Every detected value but a short IPv6 address
-     * ({@code ::1}) is at least this long; shorter strings recur by chance.
-     */
-    private static final int MIN_KNOWN = 6;
 
     /** A value the job's vault holds, of a category this policy hides. */
     private record Known(Category category, String value) {

@@ -209,6 +209,15 @@ class UnusualFormsTest {
     }
 
     @Test
+    void maskedAndBlockedValuesGetNoPlaceholderSoNothingCanRestoreThem() {
+        Redactor redactor = Redactor.of(RedactionPolicy.NONE.with(Category.EMAIL, Mode.MASK).with(Category.SECRET, Mode.BLOCK)
+                .with(Category.CARD, Mode.TOKENIZE));
+        TokenVault vault = redactor.jobVault(Json.parse("{\"a\": \"alice@example.com sk-proj-abcDEF1234567890ghijKLMNopqr 4111 1111 1111 1111\"}"), List.of());
+        assertThat(vault.size()).isEqualTo(1);
+        assertThat(vault.restore("[[EMAIL_1]] [[SECRET_1]] [[CARD_1]]")).isEqualTo("[[EMAIL_1]] [[SECRET_1]] 4111 1111 1111 1111");
+    }
+
+    @Test
     void aPolicyThatRedactsNothingHasAnEmptyJobVault() {
         assertThat(Redactor.of(RedactionPolicy.NONE).jobVault(Json.parse("{\"a\": \"alice@example.com\"}"), List.of()).isEmpty()).isTrue();
     }
