@@ -14,8 +14,9 @@ import java.util.regex.Pattern;
  * <p>Trying a pattern at every position of a text costs far more than the one-character test:
  * prose has few positions where a digit run, an {@code @} or a key prefix starts, so a 100 KB
  * prompt costs one quick pass per detector. Patterns use bounded or possessive repetition and a
- * lookbehind that forbids starting inside a word or a number, so no candidate backtracks far and
- * a pass stays linear even on hostile input such as a megabyte of digits.
+ * lookbehind that forbids starting inside a number (and, for most shapes, a word), so no
+ * candidate backtracks far and a pass stays linear even on hostile input such as a megabyte of
+ * digits. Detectors read the {@linkplain Normalized normalised view} of a text, never the text.
  */
 record Detector(Category category, Starts starts, List<Shape> shapes, Sweep sweep) {
     Detector(Category category, Starts starts, Pattern pattern, Check check) {

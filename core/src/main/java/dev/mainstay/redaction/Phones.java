@@ -190,9 +190,10 @@ final class Phones {
      * The library's own finder, for international numbers in punctuation the shapes do not cover.
      * It runs only where a {@code +} and a digit start something no shape found as a phone, or a
      * number a shape found is followed by an extension: it parses every candidate it meets, far
-     * slower than a pattern, and most numbers are found by the shapes already. At most {@link #LIBRARY_CANDIDATES} such places per text are given to it
-     * (a text that holds more is hostile; the shapes still read all of it). At leniency
-     * {@code VALID} it refuses a number touching a letter; the shapes handle those.
+     * slower than a pattern, and most numbers are found by the shapes already. At most
+     * {@link #LIBRARY_CANDIDATES} such places per text are given to it (a text that holds more is
+     * hostile; the shapes still read all of it). At leniency {@code VALID} it refuses a number
+     * touching a letter; the shapes handle those.
      */
     private static void library(String text, List<Span> out) {
         int plus = text.indexOf('+');
