@@ -224,8 +224,8 @@ class UnusualFormsTest {
 
     /**
      * Generated values in generated renderings (digit script, separator kind, glue): tokenized,
-     * none of their digits or names survive; restored, the text is exactly what it was. The seed
-     * is in the test name: re-run one by its seed.
+     * none of their digits survive, the text restores exactly, and redacting the redacted text
+     * finds nothing more. The seed is in the test name: re-run one by its seed.
      */
     @ParameterizedTest(name = "seed {0}")
     @ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20})
@@ -252,6 +252,7 @@ class UnusualFormsTest {
                 assertThat(sent).as("seed %d, text %s", seed, original).doesNotContain(digits.substring(digits.length() - 7));
             }
             assertThat(r.restore(r.value())).as("seed %d", seed).isEqualTo(original);
+            assertThat(SUPPORT.redact(r.value()).report().isEmpty()).as("seed %d: redacting again finds nothing new", seed).isTrue();
         }
     }
 
