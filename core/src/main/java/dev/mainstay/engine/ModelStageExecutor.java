@@ -38,6 +38,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
@@ -128,11 +129,13 @@ final class ModelStageExecutor {
         RedactionPolicy policy = workflow.redaction(stage.id()).forProvider(provider.dataPolicy());
         Redactor redactor = redactors.computeIfAbsent(policy, Redactor::of);
         List<Message> messages;
-        TokenVault vault = TokenVault.empty();
+        // The job's one vault, derived afresh on every attempt from the input and the finished
+        // stages' outputs: a value gets the same placeholder in every stage on any node after any
+        // restart, and one an earlier stage restored into its output is replaced again here.
+        TokenVault vault = redactor.jobVault(job.input(), workflow.stages().stream()
+                .map(s -> earlier.get(s.id())).filter(Objects::nonNull).toList());
         Egress egress;
         try {
-            // Redacted afresh on every attempt, from an empty vault: the same content gets the same
-            // placeholders on any node, so nothing about the vault needs to outlive the attempt.
             List<Message> plain = messages(job, workflow, stage, earlier);
             messages = new ArrayList<>(plain.size());
             Report found = Report.EMPTY;
