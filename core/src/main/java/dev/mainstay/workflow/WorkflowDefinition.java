@@ -440,6 +440,8 @@ public final class WorkflowDefinition {
     private static JsonSchema schema(YamlDocument doc, String pointer) {
         try {
             return JsonSchema.compile(doc.node(pointer));
+        } catch (dev.mainstay.contract.InvalidSchemaException e) {
+            throw doc.error(pointer + e.pointer(), e.getMessage());
         } catch (IllegalArgumentException e) {
             throw doc.error(pointer, e.getMessage());
         }
