@@ -83,6 +83,22 @@ public final class WorkflowDefinition {
      * @throws dev.mainstay.ConfigException naming file, line and field
      */
     public static WorkflowDefinition parse(YamlDocument doc, BiFunction<String, String, String> promptText, Set<String> knownRoutes) {
+        return parse(doc, promptText, null, knownRoutes);
+    }
+
+    /**
+     * Reads a definition and checks every name its templates use (prompts, tool paths and bodies)
+     * against what the stage can see: the input schema, earlier stages' output schemas, the
+     * declared context, and the items of the sections around the name.
+     *
+     * @param promptFile given a {@code model.prompt} value, where its text was read from (for
+     *     messages naming the prompt file and line); {@code null} to skip the template check, as
+     *     for a definition read back from the database, which was checked when it was registered
+     * @throws dev.mainstay.ConfigException naming file, line and field, or the prompt file, line
+     *     and tag with the nearest valid name
+     */
+    public static WorkflowDefinition parse(YamlDocument doc, BiFunction<String, String, String> promptText, java.util.function.Function<String, String> promptFile,
+                                           Set<String> knownRoutes) {
         doc.requireObject("");
         doc.onlyKeys("", "workflow", "version", "description", "latency", "deadline", "input", "stages", "concurrency", "priority", "fallback", "cache", "limits", "eligibility",
                 "redact", "context", "access");
@@ -148,6 +164,9 @@ public final class WorkflowDefinition {
                 }
             }
             b.contexts.put(stage.id(), scoped);
+            if (promptFile != null) {
+                TemplateNames.check(doc, p, stage, scoped, b.input.node(), b.stages.subList(0, i), allIds, promptFile);
+            }
         }
         b.fallback.addAll(fallback(doc));
         checkRules(doc, b.fallback, b.stages);
