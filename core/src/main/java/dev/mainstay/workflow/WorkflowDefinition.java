@@ -52,6 +52,7 @@ public final class WorkflowDefinition {
     private final JsonNode document;
     private final String contentHash;
     private final String source;
+    private final boolean draft;
 
     private WorkflowDefinition(Builder b) {
         this.name = b.name;
@@ -72,6 +73,54 @@ public final class WorkflowDefinition {
         this.document = b.document;
         this.contentHash = ContentHash.sha256(Json.canonical(b.document));
         this.source = b.source;
+        this.draft = false;
+    }
+
+    private WorkflowDefinition(WorkflowDefinition base, List<StageDefinition> stages) {
+        this.name = base.name;
+        this.version = base.version;
+        this.description = base.description;
+        this.latency = base.latency;
+        this.deadline = base.deadline;
+        this.input = base.input;
+        this.stages = List.copyOf(stages);
+        this.fallback = base.fallback;
+        this.cacheTtl = base.cacheTtl;
+        this.limits = base.limits;
+        this.access = base.access;
+        this.redaction = base.redaction;
+        this.contexts = base.contexts;
+        this.concurrency = base.concurrency;
+        this.priority = base.priority;
+        this.document = base.document;
+        this.contentHash = base.contentHash;
+        this.source = base.source;
+        this.draft = true;
+    }
+
+    /**
+     * This definition as a dev-mode draft of its version: a file edited under a version already on
+     * record, served by {@code ./mainstay up --dev} only. Every prompt's version stamp carries the
+     * draft's hash ({@link dev.mainstay.job.Provenance#DEV_MARKER}), so its results say they came from a draft.
+     */
+    public WorkflowDefinition asDraft() {
+        if (draft) {
+            return this;
+        }
+        List<StageDefinition> marked = new ArrayList<>(stages.size());
+        for (StageDefinition s : stages) {
+            marked.add(switch (s) {
+                case ModelStage m -> new ModelStage(m.id(), m.prompt().inDraft(contentHash), m.system(), m.route(), m.maxOutputTokens(), m.timeout(),
+                        m.output(), m.retry(), m.optional(), m.tools(), m.maxToolCalls());
+                case ToolStage t -> t;
+            });
+        }
+        return new WorkflowDefinition(this, marked);
+    }
+
+    /** Whether this is a dev-mode draft (see {@link #asDraft()}), not the version on record. */
+    public boolean draft() {
+        return draft;
     }
 
     /**
