@@ -148,11 +148,31 @@ public final class MainstayServer implements AutoCloseable {
             checkTools(definitions, config);
         } catch (dev.mainstay.ConfigException e) {
             LOG.warn("dev mode: the workflows were not reloaded, the last ones that loaded are still served:\n{}", e.getMessage());
+            lastReload = new Reload(lastReload.count() + 1, List.of(), e.getMessage());
             return;
         }
-        for (WorkflowRegistry.Change change : registry.reload(definitions, clock.instant())) {
+        List<WorkflowRegistry.Change> changes = registry.reload(definitions, clock.instant());
+        for (WorkflowRegistry.Change change : changes) {
             LOG.info("dev mode: {}", change);
         }
+        lastReload = new Reload(lastReload.count() + 1, changes, null);
+    }
+
+    /**
+     * What dev mode's last reload did.
+     *
+     * @param count reloads since start
+     * @param changes what it changed; empty when nothing, or when it failed
+     * @param problem why the files were not served, else {@code null}
+     */
+    public record Reload(int count, List<WorkflowRegistry.Change> changes, String problem) {
+    }
+
+    private volatile Reload lastReload = new Reload(0, List.of(), null);
+
+    /** Dev mode's last reload of the workflow directories. */
+    public Reload lastReload() {
+        return lastReload;
     }
 
     /** Every tool stage names a configured tool. */
