@@ -29,6 +29,8 @@ public final class WorkflowRegistry {
     private final Store store;
     private final boolean dev;
     private volatile Map<String, WorkflowDefinition> active;
+    /** The content hash of every version the files held at the last load, by name@version. */
+    private volatile Map<String, String> fromFiles = Map.of();
     private final Map<String, WorkflowDefinition> versions = new ConcurrentHashMap<>();
 
     private WorkflowRegistry(Store store, boolean dev) {
@@ -101,14 +103,12 @@ public final class WorkflowRegistry {
         if (!dev) {
             throw new IllegalStateException("workflows are reloaded in dev mode only. Indicates a bug.");
         }
-        Map<String, WorkflowDefinition> before = new java.util.HashMap<>();
-        active.values().forEach(d -> before.put(key(d.name(), d.version()), d));
+        Map<String, String> before = fromFiles;
         Map<String, WorkflowDefinition> oldActive = active;
         Map<String, String> onRecord = load(definitions, now);
         List<Change> changes = new ArrayList<>();
         for (WorkflowDefinition d : definitions) {
-            WorkflowDefinition was = before.get(key(d.name(), d.version()));
-            if (was == null || !was.contentHash().equals(d.contentHash())) {
+            if (!d.contentHash().equals(before.get(key(d.name(), d.version())))) {
                 String recorded = onRecord.get(key(d.name(), d.version()));
                 boolean draft = !recorded.equals(d.contentHash());
                 changes.add(new Change(draft ? "draft" : "served", d.name(), d.version(), d.contentHash(), draft ? recorded : null));
@@ -150,6 +150,9 @@ public final class WorkflowRegistry {
         }
         versions.putAll(loaded);
         active = Collections.unmodifiableMap(next);
+        Map<String, String> hashes = new java.util.HashMap<>();
+        loaded.forEach((k, d) -> hashes.put(k, d.contentHash()));
+        fromFiles = Map.copyOf(hashes);
         return recorded;
     }
 

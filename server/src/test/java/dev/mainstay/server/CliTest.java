@@ -164,4 +164,11 @@ class CliTest {
         assertThat(up.code()).isEqualTo(2);
         assertThat(up.err()).contains(expected).doesNotContain("Exception");
     }
+
+    @Test
+    void validateStillPassesWhenTheDatabaseToCompareWithCannotBeReached(@TempDir Path dir) {
+        Run r = run("workflows", "validate", Path.of("..", "examples", "workflows").toString(), "--db", "postgresql://mainstay:pw@127.0.0.1:1/mainstay");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("3 workflow(s) valid in ").contains("registered versions not compared: cannot connect to PostgreSQL at jdbc:postgresql://127.0.0.1:1/mainstay");
+    }
 }
