@@ -34,6 +34,9 @@ public record Provenance(
         String cachedFrom,
         Egress redaction,
         Boolean strictSchema) {
+    /** What a dev-mode draft's prompt version carries after its hash: {@code name@3f2a9c0d11aa+dev.1a2b3c4d5e6f}. */
+    public static final String DEV_MARKER = "+dev.";
+
     public Provenance {
         fallbackPath = fallbackPath == null ? List.of() : List.copyOf(fallbackPath);
     }
@@ -76,6 +79,14 @@ public record Provenance(
         return new Provenance(provider, model, promptVersion, schemaVersion, toolchainVersion, fallbackPath, validation, cachedFrom, redaction, strict);
     }
 
+    /**
+     * Whether the result came from a dev-mode draft of its workflow version ({@code ./mainstay up
+     * --dev}): its prompt version carries the draft marker. Written as {@code "dev": true}.
+     */
+    public boolean dev() {
+        return promptVersion != null && promptVersion.contains(DEV_MARKER);
+    }
+
     /** The wire and storage form, keys in snake_case as in the API. */
     public ObjectNode toJson() {
         ObjectNode o = Json.object();
@@ -88,6 +99,9 @@ public record Provenance(
         fallbackPath.forEach(path::add);
         o.put("validation", validation);
         o.put("cached_from", cachedFrom);
+        if (dev()) {
+            o.put("dev", true);
+        }
         if (redaction != null) {
             o.set("redaction", redaction.toJson());
         }

@@ -92,17 +92,25 @@ class JsonSchemaTest {
     }
 
     @Test
-    void schemaWithAnUnknownTypeIsRefusedNamingTheKeyword() {
+    void schemaWithAnUnknownTypeIsRefusedNamingTheKeywordAndQuotingTheValue() {
         assertThatThrownBy(() -> JsonSchema.compile(Json.parse("{\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"strnig\"}}}")))
-                .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageStartingWith("not a valid JSON Schema: /properties/a/type");
+                .isInstanceOfSatisfying(InvalidSchemaException.class, e -> assertThat(e.pointer()).isEqualTo("/properties/a/type"))
+                .hasMessageStartingWith("not a valid JSON Schema: 'strnig': does not have a value in the enumeration [\"array\", \"boolean\"");
     }
 
     @Test
     void schemaWithANegativeLengthIsRefused() {
         assertThatThrownBy(() -> JsonSchema.compile(Json.parse("{\"type\": \"string\", \"minLength\": -1}")))
-                .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("/minLength");
+                .isInstanceOfSatisfying(InvalidSchemaException.class, e -> assertThat(e.pointer()).isEqualTo("/minLength"))
+                .hasMessage("not a valid JSON Schema: -1: must have a minimum value of 0");
+    }
+
+    @Test
+    void aBadItemOfATypeListIsNamedByItsIndexAndOtherProblemsElsewhereAreListed() {
+        assertThatThrownBy(() -> JsonSchema.compile(Json.parse("{\"type\": \"object\", \"required\": \"a\", \"properties\": {\"a\": {\"type\": [\"string\", \"nul\"]}}}")))
+                .isInstanceOfSatisfying(InvalidSchemaException.class, e -> assertThat(e.pointer()).isEqualTo("/properties/a/type/1"))
+                .hasMessageContaining("'nul': does not have a value")
+                .hasMessageContaining("also /required: 'a': string found, array expected");
     }
 
     @Test

@@ -392,6 +392,9 @@ final class HttpApi {
             o.put("latency", w.latency().wire());
             o.put("deadline_ms", w.deadline().toMillis());
             o.put("content_hash", w.contentHash());
+            if (w.draft()) {
+                o.put("dev", true); // a dev-mode draft: the file differs from the version on record
+            }
             o.set("input_schema", w.input().node());
             ArrayNode stages = o.putArray("stages");
             w.stages().forEach(s -> {

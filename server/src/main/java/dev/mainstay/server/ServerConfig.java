@@ -32,7 +32,7 @@ public record ServerConfig(
         String host,
         int port,
         Path dataDir,
-        Path workflowsDir,
+        List<Path> workflowDirs,
         SqliteStore.Durability durability,
         long maxBodyBytes,
         int maxJsonDepth,
@@ -123,6 +123,11 @@ public record ServerConfig(
         }
     }
 
+    /** The first workflow directory; {@link #workflowDirs()} has them all. */
+    public Path workflowsDir() {
+        return workflowDirs.getFirst();
+    }
+
     /** True when only the demo model can answer: nothing real is configured. */
     public boolean demoOnly() {
         return providers.values().stream().allMatch(p -> p instanceof ProviderSpec.Demo);
@@ -166,7 +171,7 @@ public record ServerConfig(
                 ? envInt(env, "MAINSTAY_PORT", 0, 65535)
                 : doc.integer("/server/port", DEFAULT_PORT, 0, 65535);
         Path dataDir = Path.of(env.getOrDefault("MAINSTAY_DATA_DIR", doc.text("/data_dir").orElse("var")));
-        Path workflows = Path.of(env.getOrDefault("MAINSTAY_WORKFLOWS", doc.text("/workflows").orElse("examples/workflows")));
+        List<Path> workflows = workflowDirs(doc, env);
         String sync = env.getOrDefault("MAINSTAY_SQLITE_SYNCHRONOUS", doc.text("/storage/sqlite/synchronous").orElse("full"));
         SqliteStore.Durability durability = switch (sync.toLowerCase(Locale.ROOT)) {
             case "full" -> SqliteStore.Durability.FULL;
@@ -218,6 +223,21 @@ public record ServerConfig(
         return new ServerConfig(host, port, dataDir, workflows, durability, maxBody, maxDepth, demoKey, adminKey,
                 providers, routes, prices, lease, grace, maxInFlight, maxBacklog, maxAccountBacklog, breakerFailures, breakerCooldown, targetLimits,
                 defaultLimits, cooldownFailures, cooldown, database, hardening, tools(doc, env));
+    }
+
+    /**
+     * {@code MAINSTAY_WORKFLOWS} (directories separated by the platform's path separator, {@code :}
+     * on Unix), else {@code workflows:} (one directory, or a list), else {@code examples/workflows}.
+     */
+    private static List<Path> workflowDirs(YamlDocument doc, Map<String, String> env) {
+        String fromEnv = env.get("MAINSTAY_WORKFLOWS");
+        List<String> dirs = fromEnv != null
+                ? java.util.Arrays.stream(fromEnv.split(java.util.regex.Pattern.quote(java.io.File.pathSeparator))).map(String::strip).filter(d -> !d.isEmpty()).toList()
+                : doc.has("/workflows") ? doc.textList("/workflows") : List.of("examples/workflows");
+        if (dirs.isEmpty()) {
+            throw fromEnv != null ? new ConfigException("MAINSTAY_WORKFLOWS: names no directory") : doc.error("/workflows", "names no directory");
+        }
+        return dirs.stream().map(Path::of).distinct().toList();
     }
 
     /**
@@ -290,7 +310,8 @@ public record ServerConfig(
             doc.onlyKeys(p, "base_url", "timeout", "retries", "headers", "allow_private");
             URI base = uri(doc, p + "/base_url", doc.requireText(p + "/base_url"));
             boolean allowPrivate = doc.bool(p + "/allow_private", false);
-            String refused = dev.mainstay.net.OutboundGuard.refusal(base, allowPrivate);
+            // What the host resolves to is checked before every call, not here: validating needs no network.
+            String refused = dev.mainstay.net.OutboundGuard.policyRefusal(base, allowPrivate);
             if (refused != null) {
                 throw doc.error(p + "/base_url", refused);
             }

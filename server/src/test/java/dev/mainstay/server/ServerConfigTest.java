@@ -311,4 +311,38 @@ class ServerConfigTest {
                 .hasMessageContaining("mainstay.yaml:3")
                 .hasMessageContaining("must start with postgresql://");
     }
+
+    @Test
+    void workflowDirectoriesComeFromTheEnvironmentSeparatedByThePathSeparatorOrFromAList() throws Exception {
+        assertThat(ServerConfig.load(Optional.empty(), Map.of()).workflowDirs()).containsExactly(Path.of("examples/workflows"));
+        String sep = java.io.File.pathSeparator;
+        assertThat(ServerConfig.load(Optional.empty(), Map.of("MAINSTAY_WORKFLOWS", "examples/workflows" + sep + "my/workflows" + sep)).workflowDirs())
+                .containsExactly(Path.of("examples/workflows"), Path.of("my/workflows"));
+        Path file = dir.resolve("mainstay.yaml");
+        Files.writeString(file, "workflows: [examples/workflows, my/workflows, my/workflows]\n");
+        assertThat(ServerConfig.load(Optional.of(file), Map.of()).workflowDirs()).containsExactly(Path.of("examples/workflows"), Path.of("my/workflows"));
+        Files.writeString(file, "workflows: my/workflows\n");
+        assertThat(ServerConfig.load(Optional.of(file), Map.of()).workflowDirs()).containsExactly(Path.of("my/workflows"));
+        assertThat(ServerConfig.load(Optional.of(file), Map.of("MAINSTAY_WORKFLOWS", "a")).workflowDirs()).as("the environment wins").containsExactly(Path.of("a"));
+        Files.writeString(file, "workflows: []\n");
+        assertThatThrownBy(() -> ServerConfig.load(Optional.of(file), Map.of())).hasMessageContaining("mainstay.yaml:1: workflows: names no directory");
+    }
+
+    @Test
+    void aToolsHostNameIsNotResolvedWhenTheConfigurationLoadsButAnAddressWrittenInItIsJudged() throws Exception {
+        Path file = dir.resolve("mainstay.yaml");
+        // .invalid never resolves anywhere: loading must not depend on DNS (a build without network validates).
+        Files.writeString(file, """
+                tools:
+                  crm:
+                    base_url: https://crm.example.invalid/api
+                """);
+        assertThat(ServerConfig.load(Optional.of(file), Map.of()).tools().get("crm").baseUrl()).isEqualTo(URI.create("https://crm.example.invalid/api"));
+        for (String url : List.of("http://10.1.2.3/api", "http://localhost:9000", "http://[::1]:9000")) {
+            Files.writeString(file, "tools:\n  crm:\n    base_url: " + url + "\n");
+            assertThatThrownBy(() -> ServerConfig.load(Optional.of(file), Map.of())).as(url)
+                    .hasMessageContaining("mainstay.yaml:3: tools.crm.base_url: ")
+                    .hasMessageContaining("allow_private: true");
+        }
+    }
 }

@@ -25,8 +25,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 
@@ -43,7 +41,6 @@ import tools.jackson.databind.JsonNode;
  * truncation are real socket behaviour.
  */
 public final class FakeProvider implements AutoCloseable {
-    private static final Pattern DELIMITED = Pattern.compile("<([a-z_]+)>\\s*(.*?)\\s*</\\1>", Pattern.DOTALL);
     private static final int MAX_BODY = 32 * 1024 * 1024;
 
     private final ServerSocket server;
@@ -307,7 +304,8 @@ public final class FakeProvider implements AutoCloseable {
     }
 
     private static String content(WireFormat wire, JsonNode body) {
-        return Json.write(SchemaSampler.sample(wire.outputSchema(body), sourceText(wire.firstUserText(body)), wire.firstUserText(body)));
+        // The instructions (system text, with the workflow's rules) and the prompt, as a model reads them.
+        return Json.write(sample(wire, body));
     }
 
     /** The valid answer, with the fault's value in place of each of its numbers when it has one. */
@@ -315,7 +313,7 @@ public final class FakeProvider implements AutoCloseable {
         if (fault.numbers().isEmpty()) {
             return content(wire, body);
         }
-        JsonNode sample = SchemaSampler.sample(wire.outputSchema(body), sourceText(wire.firstUserText(body)), wire.firstUserText(body));
+        JsonNode sample = sample(wire, body);
         return Json.write(replaceNumbers(sample, fault.numbers().get()));
     }
 
@@ -346,14 +344,8 @@ public final class FakeProvider implements AutoCloseable {
         return Json.write(root);
     }
 
-    /** The text inside the prompt's {@code <tag>…</tag>} blocks, or the whole prompt when it has none. */
-    private static String sourceText(String prompt) {
-        Matcher m = DELIMITED.matcher(prompt);
-        StringBuilder out = new StringBuilder();
-        while (m.find()) {
-            out.append(out.isEmpty() ? "" : "\n").append(m.group(2));
-        }
-        return out.isEmpty() ? prompt : out.toString();
+    private static JsonNode sample(WireFormat wire, JsonNode body) {
+        return SchemaSampler.answer(wire.outputSchema(body), wire.promptText(body), wire.firstUserText(body));
     }
 
     private static void write(OutputStream out, int status, Map<String, String> headers, String body) throws IOException {

@@ -136,4 +136,21 @@ public record Fault(Kind kind, Duration minLatency, Duration maxLatency, int sta
             throw new IllegalArgumentException("not JSON text: " + json + " (write a string with its quotes, e.g. \"\\\"NaN\\\"\")", e);
         }
     }
+
+    /**
+     * What this fault does, as a script would write it: {@code ok}, {@code status 503 with
+     * Retry-After 2s}, {@code reset after 50ms..400ms}.
+     */
+    public String describe() {
+        StringBuilder out = new StringBuilder(kind == Kind.STATUS ? "status " + status : kind.name().toLowerCase(java.util.Locale.ROOT));
+        retryAfter.ifPresent(d -> out.append(" with Retry-After ").append(text(d)));
+        if (!maxLatency.isZero()) {
+            out.append(" after ").append(text(minLatency)).append(minLatency.equals(maxLatency) ? "" : ".." + text(maxLatency));
+        }
+        return out.toString();
+    }
+
+    private static String text(Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
+    }
 }

@@ -55,6 +55,11 @@ public record FaultScript(List<Fault> steps, Fault fallback, boolean perJob) {
         return new FaultScript(steps, fallback, perJob);
     }
 
+    /** What the script does, for a banner: {@code 2 scripted steps per job, then status 503}. */
+    public String describe() {
+        return steps.size() + " scripted step" + (steps.size() == 1 ? "" : "s") + (perJob ? " per job" : "") + ", then " + fallback.describe();
+    }
+
     public static FaultScript read(Path file) {
         return parse(YamlDocument.read(file, file.toString()));
     }

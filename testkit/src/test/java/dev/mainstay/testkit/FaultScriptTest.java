@@ -156,4 +156,16 @@ class FaultScriptTest {
     void faultRefusesAnInvertedLatencyRange() {
         assertThatThrownBy(() -> Fault.ok().latency(Duration.ofMillis(10), Duration.ofMillis(5))).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void describesWhatFollowsTheStepsByItsStatusNotItsKind() {
+        assertThat(FaultScript.always(Fault.status(503)).describe()).isEqualTo("0 scripted steps, then status 503");
+        assertThat(parse("""
+                per_job: true
+                default: { status: 429, retry_after: 2s, latency: 50ms..400ms }
+                steps: [{ fault: reset }, { status: 500 }]
+                """).describe()).isEqualTo("2 scripted steps per job, then status 429 with Retry-After 2s after 50ms..400ms");
+        assertThat(FaultScript.of(Fault.hang()).describe()).isEqualTo("1 scripted step, then ok");
+        assertThat(FaultScript.always(Fault.truncated().latency(Duration.ofMillis(20))).describe()).isEqualTo("0 scripted steps, then truncated after 20ms");
+    }
 }
