@@ -110,7 +110,7 @@ public final class Engine implements AutoCloseable {
         this.limits = new TargetLimits(clock, config.targetLimits());
         this.ids = new JobIds(clock);
         this.tools = new ToolStageExecutor(store, tools, clock, config, ids);
-        this.quotas = new Quotas(store, prices, clock, config, ids);
+        this.quotas = new Quotas(store, prices, routes, clock, config, ids);
         this.executor = new ModelStageExecutor(providers, routes, quotas, clock, config, health, limits,
                 (job, stage, request, n) -> this.tools.callForModel(job, stage, request, n));
         this.retries = new RetrySchedule(random);
@@ -459,6 +459,11 @@ public final class Engine implements AutoCloseable {
 
     public List<UsageQuery.Row> usage(UsageQuery query) {
         return store.usage(query);
+    }
+
+    /** The account's budgets as they stand, and what the first call of each of {@code workflows} needs of them. */
+    public BudgetStanding standing(String accountId, List<WorkflowDefinition> workflows) {
+        return quotas.standing(accountId, workflows, clock.instant());
     }
 
     /** Nudges the dispatcher, e.g. after a test stepped the clock. */

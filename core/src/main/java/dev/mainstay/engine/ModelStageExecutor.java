@@ -405,7 +405,7 @@ final class ModelStageExecutor {
         }
     }
 
-    private static String instructions(WorkflowDefinition workflow, ModelStage stage) {
+    static String instructions(WorkflowDefinition workflow, ModelStage stage) {
         String base = "You are the '" + stage.id() + "' stage of the workflow '" + workflow.name() + "'. "
                 + "Reply with exactly one JSON object and nothing else. It must satisfy this JSON Schema:\n"
                 + Json.write(stage.output().schema().node());

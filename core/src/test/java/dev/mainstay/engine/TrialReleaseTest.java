@@ -265,8 +265,9 @@ class TrialReleaseTest {
                 return answer.call(request);
             }
         };
-        Quotas quotas = new Quotas(store(), new PriceTable(Map.of("p/*", PriceTable.Price.usd("1.00", "2.00"))), clock, c, new JobIds(clock));
-        return new ModelStageExecutor(Map.of("p", provider), new Routes(Map.of("primary", List.of(TARGET))), quotas, clock, c, health,
+        Routes routes = new Routes(Map.of("primary", List.of(TARGET)));
+        Quotas quotas = new Quotas(store(), new PriceTable(Map.of("p/*", PriceTable.Price.usd("1.00", "2.00"))), routes, clock, c, new JobIds(clock));
+        return new ModelStageExecutor(Map.of("p", provider), routes, quotas, clock, c, health,
                 new TargetLimits(clock, Map.of()), (job, stage, request, n) -> "{}");
     }
 
