@@ -83,7 +83,7 @@ final class HttpApi {
         this.clock = clock;
         this.auth = new Authenticator(store, clock, new AuthThrottle(config.hardening().authFailures(), config.hardening().authFailureWindow(), clock));
         this.bodies = new RequestBody(config);
-        this.keys = new KeysApi(store, clock, auth, bodies);
+        this.keys = new KeysApi(store, clock, auth, bodies, config.newAccountLimits());
         this.audit = new AuditApi(store);
     }
 
