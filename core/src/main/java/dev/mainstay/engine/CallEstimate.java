@@ -64,6 +64,52 @@ public record CallEstimate(String stage, Target target, long promptTokens, int m
         return List.of();
     }
 
+    /**
+     * What is wrong with a workflow's per-job budget at current prices, for people: for each model
+     * stage whose every target's smallest call reserves more than {@code cost_per_job_usd}, that
+     * the stage can never call a model (for the first model stage: that no job of the version can);
+     * for a stage where only some targets do, that those targets can never be called. Empty when
+     * the workflow sets no per-job budget or every call fits it.
+     */
+    public static List<String> perJobBudgetWarnings(WorkflowDefinition wf, Routes routes, PriceTable prices) {
+        Long perJob = wf.limits().costPerJobMicros();
+        if (perJob == null) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        boolean first = true;
+        for (StageDefinition s : wf.stages()) {
+            if (!(s instanceof ModelStage stage)) {
+                continue;
+            }
+            List<CallEstimate> calls = of(wf, stage, routes, prices);
+            List<CallEstimate> over = calls.stream().filter(c -> c.costMicros() > perJob).toList();
+            if (!over.isEmpty() && over.size() == calls.size()) {
+                CallEstimate c = cheapest(calls).orElseThrow();
+                out.add("limits.cost_per_job_usd $" + usd(perJob) + " is below $" + usd(c.costMicros()) + ", the least one call of stage '" + stage.id()
+                        + "' reserves (" + c.describe() + "): " + (first
+                        ? "no job of this version can call a model; every job ends through its fallback ladder, or fails with budget_exceeded"
+                        : "stage '" + stage.id() + "' can never call a model"));
+            } else {
+                for (CallEstimate c : over) {
+                    out.add("limits.cost_per_job_usd $" + usd(perJob) + " is below $" + usd(c.costMicros()) + ", the least one call of stage '" + stage.id()
+                            + "' reserves on " + c.target() + " (" + c.describe() + "): that target can never be called");
+                }
+            }
+            first = false;
+        }
+        return out;
+    }
+
+    /** {@code openai/gpt-4o-mini: smallest prompt 212 tokens + max_output_tokens 800}. */
+    private String describe() {
+        return target + ": smallest prompt " + promptTokens + " tokens + max_output_tokens " + maxOutputTokens + " at current prices";
+    }
+
+    private static String usd(long micros) {
+        return dev.mainstay.limits.AccountLimits.Money.usd(micros);
+    }
+
     /** The one of {@code calls} with the lowest cost (then the fewest tokens). */
     public static Optional<CallEstimate> cheapest(List<CallEstimate> calls) {
         return calls.stream().min(Comparator.comparingLong(CallEstimate::costMicros).thenComparingLong(CallEstimate::tokens));
