@@ -8,6 +8,7 @@ import dev.mainstay.Json;
 import dev.mainstay.access.Principal;
 import dev.mainstay.contract.ConfidenceGate;
 import dev.mainstay.contract.InvalidInputException;
+import dev.mainstay.contract.OutputContract;
 import dev.mainstay.contract.Violation;
 import dev.mainstay.fallback.FallbackRung;
 import dev.mainstay.job.Job;
@@ -110,7 +111,7 @@ public final class Engine implements AutoCloseable {
         this.limits = new TargetLimits(clock, config.targetLimits());
         this.ids = new JobIds(clock);
         this.tools = new ToolStageExecutor(store, tools, clock, config, ids);
-        this.quotas = new Quotas(store, prices, clock, config, ids);
+        this.quotas = new Quotas(store, prices, routes, clock, config, ids);
         this.executor = new ModelStageExecutor(providers, routes, quotas, clock, config, health, limits,
                 (job, stage, request, n) -> this.tools.callForModel(job, stage, request, n));
         this.retries = new RetrySchedule(random);
@@ -280,13 +281,27 @@ public final class Engine implements AutoCloseable {
 
     /**
      * Decides a pending review: {@code approve} takes the proposed output, {@code edit} the given
-     * one (checked against the stage's output schema), {@code reject} fails the job with
+     * one (checked against the stage's output contract), {@code reject} fails the job with
      * {@code review_rejected}. An approved or edited output is committed as the stage's output and
      * the job goes on with the next stage, or finishes.
      *
      * @param reviewer who decided (an API key id, or {@code system:expiry})
      */
     public Review decide(String accountId, String reviewId, Review.Decision decision, JsonNode output, String note, String reviewer) {
+        return decide(accountId, reviewId, decision, output, note, reviewer, false);
+    }
+
+    /**
+     * {@link #decide(String, String, Review.Decision, JsonNode, String, String)}, where an edit
+     * may {@code override} the stage's rules and confidence field: the edited output must still
+     * satisfy the output schema, and the override needs a {@code note} saying why. What was
+     * overridden is recorded in the audit log and in the stage's provenance
+     * ({@code validation: overridden}).
+     *
+     * @throws InvalidInputException when the edit breaks the schema, or breaks a rule without
+     *     {@code override}, naming each failing rule or field under {@code /output}
+     */
+    public Review decide(String accountId, String reviewId, Review.Decision decision, JsonNode output, String note, String reviewer, boolean override) {
         Review r = store.review(reviewId).filter(x -> x.accountId().equals(accountId))
                 .orElseThrow(() -> new ReviewNotFoundException(reviewId));
         if (r.status() != Review.Status.PENDING) {
@@ -302,6 +317,7 @@ public final class Engine implements AutoCloseable {
         if (stage == null) {
             return decideToolCall(r, job, wf, decision, note, reviewer);
         }
+        List<String> overridden = List.of();
         JsonNode decided = switch (decision) {
             case APPROVE -> {
                 if (r.proposed() == null) {
@@ -323,17 +339,39 @@ public final class Engine implements AutoCloseable {
                     throw new InvalidInputException("the edited output does not satisfy the output schema of stage '" + stage.id() + "'",
                             violations.stream().map(v -> new Violation("/output" + v.pointer(), v.message())).toList());
                 }
+                // The rest of the contract, as a model's answer gets it. A confidence below the gate's
+                // minimum is not held against an edit: the gate's purpose is a person's decision.
+                if (stage.output().check(Json.write(output), job.input()) instanceof OutputContract.Check.Invalid invalid) {
+                    List<Violation> broken = invalid.violations().stream().map(v -> new Violation("/output" + v.pointer(), v.message())).toList();
+                    if (!override) {
+                        throw new InvalidInputException("the edited output breaks the output contract of stage '" + stage.id() + "': "
+                                + broken.stream().map(Violation::toString).collect(java.util.stream.Collectors.joining("; "))
+                                + "; correct it, or send \"override\": true with a note saying why", broken);
+                    }
+                    if (note == null || note.isBlank()) {
+                        throw new InvalidInputException("overriding the output contract of stage '" + stage.id() + "' needs a note saying why",
+                                List.of(new Violation("/note", "required with \"override\": true")));
+                    }
+                    overridden = broken.stream().map(Violation::toString).toList();
+                }
                 yield output;
             }
             case REJECT -> null;
         };
         Instant now = clock.instant();
         List<String> path = new ArrayList<>(r.provenance() == null ? List.of() : r.provenance().fallbackPath());
-        path.add("review: " + decision.outcome().wire() + " by " + reviewer + (note == null || note.isBlank() ? "" : " (" + note.strip() + ")"));
+        path.add("review: " + decision.outcome().wire() + " by " + reviewer + (note == null || note.isBlank() ? "" : " (" + note.strip() + ")")
+                + (overridden.isEmpty() ? "" : ", output contract overridden: " + String.join("; ", overridden)));
         Provenance p = r.provenance();
         Provenance reviewed = new Provenance(p == null ? "mainstay" : p.provider(), p == null ? "review" : p.model(), p == null ? null : p.promptVersion(),
-                p == null ? null : p.schemaVersion(), config.toolchainVersion(), path, "reviewed");
+                p == null ? null : p.schemaVersion(), config.toolchainVersion(), path, overridden.isEmpty() ? "reviewed" : "overridden");
         ObjectNode data = Json.object().put("review", r.id()).put("decision", decision.wire()).put("reviewer", reviewer);
+        ObjectNode audited = Json.object().put("review", r.id()).put("stage", r.stageId()).put("decision", decision.wire()).put("note", note != null && !note.isBlank());
+        if (!overridden.isEmpty()) {
+            var list = audited.putArray("overridden");
+            overridden.forEach(list::add);
+            data.set("overridden", list.deepCopy());
+        }
         JobTransition.Builder t;
         if (decided == null) {
             t = JobTransition.to(job.id(), JobStatus.FAILED, now)
@@ -352,7 +390,7 @@ public final class Engine implements AutoCloseable {
         try {
             if (!store.decideReview(r.id(), decision.outcome(), decided, reviewer, note, now, t.from(JobStatus.WAITING_FOR_REVIEW).event("review_decided", data)
                     .audit(new AuditEvent(now, reviewer.startsWith("system:") ? reviewer : "key:" + reviewer, AuditAction.REVIEW_DECIDED, job.accountId(), job.id(),
-                            Json.object().put("review", r.id()).put("stage", r.stageId()).put("decision", decision.wire()).put("note", note != null && !note.isBlank())))
+                            audited))
                     .build())) {
                 throw new InvalidStateException("review " + reviewId + " was decided by someone else a moment ago");
             }
@@ -459,6 +497,11 @@ public final class Engine implements AutoCloseable {
 
     public List<UsageQuery.Row> usage(UsageQuery query) {
         return store.usage(query);
+    }
+
+    /** The account's budgets as they stand, and what the first call of each of {@code workflows} needs of them. */
+    public BudgetStanding standing(String accountId, List<WorkflowDefinition> workflows) {
+        return quotas.standing(accountId, workflows, clock.instant());
     }
 
     /** Nudges the dispatcher, e.g. after a test stepped the clock. */

@@ -260,28 +260,41 @@ final class ModelStageExecutor {
     }
 
     /**
-     * Reserves the call's budget, makes the call, and adds its charge to {@code charges}. A budget
-     * that refuses ends the attempt before anything is sent.
+     * Takes the target's permit, reserves the call's budget, makes the call, and adds its charge
+     * to {@code charges}. An open circuit or a budget that refuses ends the attempt before
+     * anything is sent.
      */
     private Call call(Provider provider, Job job, WorkflowDefinition workflow, ModelStage stage, Target t, ModelRequest request, List<Charge> charges)
             throws InterruptedException {
-        String reservation = null;
-        switch (quotas.reserve(job, workflow, t, request.messages(), Json.write(request.outputSchema()), request.maxOutputTokens(), request.timeout())) {
-            case Quotas.Held.Granted g -> reservation = g.reservationId();
-            case Quotas.Held.Refused r -> {
-                var hit = r.refusal().hit();
-                boolean wait = !r.refusal().definitive();
-                return new Call(null, new StageResult.Failed(new JobError(hit.code(), hit.message(), false), Optional.empty(), null, charges, null,
-                        wait ? hit.retryAfter() : Optional.empty()));
+        // The permit is the half-open circuit's only trial when the circuit is tripped: taken this
+        // late and closed whatever ends the call (budget refusal, interrupt, exception), so a call
+        // that never happens cannot keep the target switched off for every account.
+        TargetHealth.Permit permit;
+        switch (health.permit(t)) {
+            case TargetHealth.Permit p -> permit = p;
+            case TargetHealth.Refused r -> {
+                return new Call(null, new StageResult.Failed(new JobError(ErrorCode.PROVIDER_UNAVAILABLE, r.block().reason(), false), Optional.empty(), null, charges));
             }
         }
-        ProviderOutcome outcome = call(provider, t, request);
-        BilledTokens billed = outcome instanceof ProviderOutcome.Success s ? billed(t, request, s) : BilledTokens.NONE;
-        if (billed.basis() == Charge.Basis.ESTIMATED) {
-            LOG.warn("job {} stage '{}': {} answered with unusable token counts: {}", job.id(), stage.id(), t, billed.note());
+        try (permit) {
+            String reservation = null;
+            switch (quotas.reserve(job, workflow, t, request.messages(), Json.write(request.outputSchema()), request.maxOutputTokens(), request.timeout())) {
+                case Quotas.Held.Granted g -> reservation = g.reservationId();
+                case Quotas.Held.Refused r -> {
+                    var hit = r.refusal().hit();
+                    boolean wait = !r.refusal().definitive();
+                    return new Call(null, new StageResult.Failed(new JobError(hit.code(), hit.message(), false), Optional.empty(), null, charges, null,
+                            wait ? hit.retryAfter() : Optional.empty()));
+                }
+            }
+            ProviderOutcome outcome = call(provider, t, request);
+            BilledTokens billed = outcome instanceof ProviderOutcome.Success s ? billed(t, request, s) : BilledTokens.NONE;
+            if (billed.basis() == Charge.Basis.ESTIMATED) {
+                LOG.warn("job {} stage '{}': {} answered with unusable token counts: {}", job.id(), stage.id(), t, billed.note());
+            }
+            charges.add(quotas.charge(job, workflow, stage.id(), t, reservation, billed));
+            return new Call(outcome, null);
         }
-        charges.add(quotas.charge(job, workflow, stage.id(), t, reservation, billed));
-        return new Call(outcome, null);
     }
 
     /** The provider's counts where they are believable, else the reservation's estimate (see {@link BilledTokens}). */
@@ -430,7 +443,7 @@ final class ModelStageExecutor {
         }
     }
 
-    private static String instructions(WorkflowDefinition workflow, ModelStage stage) {
+    static String instructions(WorkflowDefinition workflow, ModelStage stage) {
         String base = "You are the '" + stage.id() + "' stage of the workflow '" + workflow.name() + "'. "
                 + "Reply with exactly one JSON object and nothing else. It must satisfy this JSON Schema:\n"
                 + Json.write(stage.output().schema().node());

@@ -17,7 +17,8 @@ import tools.jackson.databind.node.ObjectNode;
  * @param schemaVersion short hash of the output schema
  * @param fallbackPath rungs of the fallback ladder taken, in order; empty on the ideal path
  * @param validation {@code passed}, {@code repaired}, {@code reviewed} or {@code failed}
- * @param cachedFrom the job whose stored output was reused from the result cache, else {@code null}
+ * @param cachedFrom the job whose result was reused (by the result cache, or by the fallback ladder's
+ *     {@code cached} rung), else {@code null}
  * @param redaction what the redactor did to the content sent to the provider (counts per mode,
  *     never values), else {@code null} when no content was sent (a cache hit, a review)
  * @param strictSchema whether the provider was asked to enforce the output schema while it

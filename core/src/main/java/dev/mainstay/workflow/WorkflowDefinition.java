@@ -258,13 +258,13 @@ public final class WorkflowDefinition {
             } else if (item.isObject() && item.has("review")) {
                 doc.onlyKeys(p, "review");
                 doc.requireObject(p + "/review");
-                doc.onlyKeys(p + "/review", "expires", "on_expiry");
+                doc.onlyKeys(p + "/review", "expires", "on_expiry", "budget_refusals");
                 java.time.Duration expires = doc.duration(p + "/review/expires", FallbackRung.Review.DEFAULT_EXPIRY);
                 String onExpiry = doc.text(p + "/review/on_expiry").orElse("reject");
                 if (!onExpiry.equals("reject") && !onExpiry.equals("approve")) {
                     throw doc.error(p + "/review/on_expiry", "must be approve or reject, got '" + onExpiry + "'");
                 }
-                rung = new FallbackRung.Review(expires, dev.mainstay.review.Review.Decision.fromWire(onExpiry));
+                rung = new FallbackRung.Review(expires, dev.mainstay.review.Review.Decision.fromWire(onExpiry), doc.bool(p + "/review/budget_refusals", false));
             } else if (item.isObject() && item.has("rules")) {
                 try {
                     rung = new FallbackRung.Rules(RulesPath.of(item.get("rules").asString(""), item));
@@ -272,7 +272,7 @@ public final class WorkflowDefinition {
                     throw doc.error(p, e.getMessage());
                 }
             } else {
-                throw doc.error(p, "a rung is 'cached', 'draft', 'review', {review: {expires, on_expiry}} or {rules: <path>, ...options}");
+                throw doc.error(p, "a rung is 'cached', 'draft', 'review', {review: {expires, on_expiry, budget_refusals}} or {rules: <path>, ...options}");
             }
             if (!seen.add(rung.label())) {
                 throw doc.error(p, "rung '" + rung.label() + "' appears twice");

@@ -218,8 +218,13 @@ public final class Main implements Runnable {
                         }
                     }
                 }
+                var routes = new dev.mainstay.provider.Routes(cfg.routes());
+                var prices = new dev.mainstay.usage.PriceTable(cfg.prices());
                 for (WorkflowDefinition d : all) {
                     out.printf("ok  %-32s v%-3d %-7s %d stage(s)  %s%n", d.name(), d.version(), d.latency().wire(), d.stages().size(), d.source());
+                    for (String warning : dev.mainstay.engine.CallEstimate.perJobBudgetWarnings(d, routes, prices)) {
+                        out.printf("    warning: %s: %s%n", d.source(), warning);
+                    }
                 }
                 out.printf("%d workflow(s) valid in %s%n", all.size(), String.join(", ", cfg.workflowDirs().stream().map(Path::toString).toList()));
                 int changed = Registered.compare(cfg, all, out);

@@ -1,5 +1,6 @@
 package dev.mainstay.server;
 
+import dev.mainstay.engine.CallEstimate;
 import dev.mainstay.engine.Engine;
 import dev.mainstay.provider.Provider;
 import dev.mainstay.provider.Routes;
@@ -101,6 +102,11 @@ public final class MainstayServer implements AutoCloseable {
             config.providers().forEach((name, spec) -> providers.computeIfPresent(name, (n, p) -> Provider.withDataPolicy(p, spec.dataPolicy())));
             String nodeId = "node-" + ProcessHandle.current().pid() + "-" + Long.toHexString(random.nextLong() & 0xffffffL);
             checkTools(definitions, config);
+            for (WorkflowDefinition d : definitions) {
+                for (String warning : CallEstimate.perJobBudgetWarnings(d, routes, new PriceTable(config.prices()))) {
+                    LOG.warn("{}: {}", d.source(), warning);
+                }
+            }
             Engine engine = new Engine(store, registry, providers, routes, new PriceTable(config.prices()), config.tools(), clock,
                     config.engineConfig(nodeId, "mainstay/" + VERSION), random);
             store.audit(List.of(configLoaded(config, definitions, nodeId, clock.instant())));

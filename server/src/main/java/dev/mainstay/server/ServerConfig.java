@@ -54,7 +54,8 @@ public record ServerConfig(
         Duration cooldown,
         Database database,
         Hardening hardening,
-        Map<String, dev.mainstay.tool.ToolSpec> tools) {
+        Map<String, dev.mainstay.tool.ToolSpec> tools,
+        AccountLimits newAccountLimits) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -163,7 +164,7 @@ public record ServerConfig(
         doc.onlyKeys("/storage/sqlite", "synchronous");
         doc.onlyKeys("/engine", "lease", "shutdown_grace", "max_in_flight", "max_backlog", "max_account_backlog", "circuit_breaker");
         doc.onlyKeys("/engine/circuit_breaker", "failures", "cooldown");
-        doc.onlyKeys("/limits", "accounts", "failure_cooldown");
+        doc.onlyKeys("/limits", "accounts", "defaults", "failure_cooldown");
         doc.onlyKeys("/limits/failure_cooldown", "failures", "duration");
 
         String host = env.getOrDefault("MAINSTAY_HOST", doc.text("/server/host").orElse(DEFAULT_HOST));
@@ -198,6 +199,15 @@ public record ServerConfig(
                 throw doc.error("/limits/accounts" + v.pointer(), v.message());
             }
         }
+        AccountLimits newAccountLimits = AccountLimits.NONE;
+        if (doc.has("/limits/defaults")) {
+            try {
+                newAccountLimits = AccountLimits.fromJson(doc.node("/limits/defaults"));
+            } catch (dev.mainstay.contract.InvalidInputException e) {
+                var v = e.violations().getFirst();
+                throw doc.error("/limits/defaults" + v.pointer(), v.message());
+            }
+        }
         int cooldownFailures = doc.integer("/limits/failure_cooldown/failures", EngineConfig.DEFAULT_COOLDOWN_FAILURES, 0, 1_000_000);
         Duration cooldown = doc.duration("/limits/failure_cooldown/duration", EngineConfig.DEFAULT_COOLDOWN);
         Map<String, dev.mainstay.engine.TargetLimits.Limit> targetLimits = targetLimits(doc, providers);
@@ -222,7 +232,7 @@ public record ServerConfig(
 
         return new ServerConfig(host, port, dataDir, workflows, durability, maxBody, maxDepth, demoKey, adminKey,
                 providers, routes, prices, lease, grace, maxInFlight, maxBacklog, maxAccountBacklog, breakerFailures, breakerCooldown, targetLimits,
-                defaultLimits, cooldownFailures, cooldown, database, hardening, tools(doc, env));
+                defaultLimits, cooldownFailures, cooldown, database, hardening, tools(doc, env), newAccountLimits);
     }
 
     /**
