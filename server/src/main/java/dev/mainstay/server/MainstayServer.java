@@ -94,8 +94,8 @@ public final class MainstayServer implements AutoCloseable {
             RandomGenerator random = new SecureRandom();
             Map<String, Provider> providers = new LinkedHashMap<>();
             config.providers().forEach((name, spec) -> providers.put(name, switch (spec) {
-                case ServerConfig.ProviderSpec.OpenAi o -> new OpenAiChatProvider(o.config());
-                case ServerConfig.ProviderSpec.Anthropic a -> new AnthropicMessagesProvider(a.config());
+                case ServerConfig.ProviderSpec.OpenAi o -> new OpenAiChatProvider(o.config(), clock);
+                case ServerConfig.ProviderSpec.Anthropic a -> new AnthropicMessagesProvider(a.config(), clock);
                 case ServerConfig.ProviderSpec.Demo d -> new DemoProvider(d.config(), random);
             }));
             // The data policy travels with the provider: the engine narrows every call's redaction by it.
