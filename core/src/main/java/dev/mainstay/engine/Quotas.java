@@ -9,6 +9,7 @@ import dev.mainstay.limits.Admission;
 import dev.mainstay.limits.Counter;
 import dev.mainstay.limits.LimitHit;
 import dev.mainstay.limits.Hold;
+import dev.mainstay.limits.NotEligibleException;
 import dev.mainstay.limits.Reservation;
 import dev.mainstay.limits.Scope;
 import dev.mainstay.limits.WorkflowLimits;
