@@ -83,10 +83,6 @@ final class Quotas {
         return store.limits(accountId).orElse(config.defaultLimits());
     }
 
-    void forget(String accountId) {
-        accounts.remove(accountId);
-    }
-
     private Cached account(String accountId) {
         Instant now = clock.instant();
         Cached c = accounts.get(accountId);

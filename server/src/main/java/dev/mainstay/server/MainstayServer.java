@@ -2,6 +2,8 @@ package dev.mainstay.server;
 
 import dev.mainstay.engine.CallEstimate;
 import dev.mainstay.engine.Engine;
+import dev.mainstay.engine.LimitsAdmin;
+import dev.mainstay.engine.Reviews;
 import dev.mainstay.provider.Provider;
 import dev.mainstay.provider.Routes;
 import dev.mainstay.providers.anthropic.AnthropicMessagesProvider;
@@ -41,6 +43,7 @@ public final class MainstayServer implements AutoCloseable {
     private final ServerConfig config;
     private final Store store;
     private final Engine engine;
+    private final Reviews reviews;
     private final WebServer web;
     private final Credentials credentials;
     private final WorkflowRegistry registry;
@@ -49,11 +52,12 @@ public final class MainstayServer implements AutoCloseable {
     private final Clock clock;
     private volatile WorkflowWatcher watcher;
 
-    private MainstayServer(ServerConfig config, Store store, Engine engine, WebServer web, Credentials credentials, WorkflowRegistry registry, HttpApi api,
-                           List<String> workflowWarnings, Clock clock) {
+    private MainstayServer(ServerConfig config, Store store, Engine engine, Reviews reviews, WebServer web, Credentials credentials, WorkflowRegistry registry,
+                           HttpApi api, List<String> workflowWarnings, Clock clock) {
         this.config = config;
         this.store = store;
         this.engine = engine;
+        this.reviews = reviews;
         this.web = web;
         this.credentials = credentials;
         this.registry = registry;
@@ -107,11 +111,15 @@ public final class MainstayServer implements AutoCloseable {
                     LOG.warn("{}: {}", d.source(), warning);
                 }
             }
-            Engine engine = new Engine(store, registry, providers, routes, new PriceTable(config.prices()), config.tools(), clock,
-                    config.engineConfig(nodeId, "mainstay/" + VERSION), random);
+            var engineConfig = config.engineConfig(nodeId, "mainstay/" + VERSION);
+            Engine engine = new Engine(store, registry, providers, routes, new PriceTable(config.prices()), config.tools(), clock, engineConfig, random);
+            // Beside the engine: human review (with its expiry sweep) and limits administration.
+            Reviews reviews = new Reviews(store, registry, clock, engineConfig.toolchainVersion(), engine::jobChanged);
+            LimitsAdmin limitsAdmin = new LimitsAdmin(store, routes, new PriceTable(config.prices()), clock, engineConfig, engine::wake);
             store.audit(List.of(configLoaded(config, definitions, nodeId, clock.instant())));
             engine.start();
-            HttpApi api = new HttpApi(engine, registry, store, config, clock);
+            reviews.start();
+            HttpApi api = new HttpApi(engine, reviews, limitsAdmin, registry, store, config, clock);
             ServerConfig.Hardening hardening = config.hardening();
             WebServer web = WebServer.builder()
                     .host(config.host())
@@ -131,7 +139,7 @@ public final class MainstayServer implements AutoCloseable {
                     .routing(r -> r.any(api::handle))
                     .build()
                     .start();
-            MainstayServer server = new MainstayServer(config, store, engine, web, credentials, registry, api, loaded.warnings(), clock);
+            MainstayServer server = new MainstayServer(config, store, engine, reviews, web, credentials, registry, api, loaded.warnings(), clock);
             if (dev) {
                 server.watcher = WorkflowWatcher.start(config.workflowDirs(), server::reloadWorkflows);
             }
@@ -279,6 +287,7 @@ public final class MainstayServer implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.warn("stopping the HTTP server failed", e);
         }
+        reviews.close();
         engine.stop();
         store.close();
     }
