@@ -95,7 +95,8 @@ final class Quotas {
     }
 
     /**
-     * Refuses a caller the workflow's eligibility rules exclude.
+     * Refuses an account whose plan the workflow's eligibility rules exclude. Roles are not
+     * checked here: the workflow's {@code access.run} decides them, before the input is read.
      *
      * @throws NotEligibleException naming the rule
      */
@@ -107,10 +108,6 @@ final class Quotas {
                 throw new NotEligibleException("workflow " + wf.name() + " is available on the plans " + sorted(rules.plans()) + "; account "
                         + principal.accountId() + " is on '" + plan + "'");
             }
-        }
-        if (!rules.roles().isEmpty() && rules.roles().stream().noneMatch(principal.roles()::contains)) {
-            throw new NotEligibleException("workflow " + wf.name() + " needs an API key with one of the roles " + sorted(rules.roles())
-                    + "; this key has " + sorted(principal.roles()));
         }
     }
 
