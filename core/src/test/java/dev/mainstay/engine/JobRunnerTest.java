@@ -25,24 +25,27 @@ import dev.mainstay.review.Review;
 import dev.mainstay.routing.TargetHealth;
 import dev.mainstay.routing.TargetLimits;
 import dev.mainstay.store.Store;
+import dev.mainstay.tool.ToolSpec;
 import dev.mainstay.usage.PriceTable;
 import dev.mainstay.workflow.WorkflowDefinition;
 import dev.mainstay.workflow.WorkflowRegistry;
 import dev.mainstay.workflow.YamlDocument;
 import java.lang.reflect.Proxy;
+import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
-import tools.jackson.databind.JsonNode;
 
 /**
  * The job runner's stage loop, one test per way a step can end, each on the stepped clock. Every
@@ -64,7 +67,7 @@ class JobRunnerTest {
     private Function<JobTransition, Boolean> applies = t -> true;
     private Function<Reservation, Reservation.Outcome> reserve = r -> new Reservation.Outcome.Granted(r.id());
     /** The provider's answers, per model, in order; a model whose script ran out answers {@link #VALID}. */
-    private final Map<String, Deque<ProviderOutcome>> script = new java.util.HashMap<>();
+    private final Map<String, Deque<ProviderOutcome>> script = new HashMap<>();
     private final List<ModelRequest> calls = new ArrayList<>();
     private EngineConfig config = EngineConfig.defaults(NODE, "mainstay/test");
     private TargetHealth health;
@@ -294,7 +297,7 @@ class JobRunnerTest {
                     tool: { name: crm, path: /refunds, scope: execute, body: { text: "{{input.text}}" } }
                 """);
 
-        run(wf, job(wf, 0, 0), Map.of("crm", new dev.mainstay.tool.ToolSpec("crm", java.net.URI.create("http://127.0.0.1:9"), Duration.ofSeconds(1), 0,
+        run(wf, job(wf, 0, 0), Map.of("crm", new ToolSpec("crm", URI.create("http://127.0.0.1:9"), Duration.ofSeconds(1), 0,
                 Map.of(), true)));
 
         assertThat(applied).singleElement().satisfies(t -> {
@@ -394,7 +397,7 @@ class JobRunnerTest {
         run(wf, job, Map.of());
     }
 
-    private void run(WorkflowDefinition wf, Job job, Map<String, dev.mainstay.tool.ToolSpec> tools) {
+    private void run(WorkflowDefinition wf, Job job, Map<String, ToolSpec> tools) {
         runner(wf, tools).run(job);
     }
 
@@ -403,7 +406,7 @@ class JobRunnerTest {
     }
 
     /** The runner as the engine wires it, over the recording store and the scripted provider. */
-    private JobRunner runner(WorkflowDefinition wf, Map<String, dev.mainstay.tool.ToolSpec> tools) {
+    private JobRunner runner(WorkflowDefinition wf, Map<String, ToolSpec> tools) {
         Store store = store();
         if (health == null) {
             health = new TargetHealth(clock, config.breakerFailures(), config.breakerCooldown());
@@ -466,7 +469,7 @@ class JobRunnerTest {
                     }
                     yield events;
                 }
-                case "stages" -> applied.stream().map(JobTransition::stageRun).filter(java.util.Objects::nonNull).toList();
+                case "stages" -> applied.stream().map(JobTransition::stageRun).filter(Objects::nonNull).toList();
                 case "limits" -> AccountLimits.NONE;
                 case "reserve" -> reserve.apply((Reservation) args[0]);
                 case "registerWorkflowVersion" -> args[2];
