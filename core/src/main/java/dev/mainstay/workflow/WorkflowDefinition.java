@@ -304,13 +304,14 @@ public final class WorkflowDefinition {
         doc.requireObject(p);
         for (String kind : List.of("review", "transform")) {
             if (doc.has(p + "/" + kind)) {
-                throw doc.error(p + "/" + kind, "'" + kind + "' stages are not available in this version of Mainstay; use a 'model' or 'tool' stage");
+                throw doc.error(p + "/" + kind, "'" + kind + "' stages are not available in this version of Mainstay; a stage is a 'model' or a 'tool' stage (a review comes from the fallback ladder's 'review' rung)");
             }
         }
         if (doc.has(p + "/tool")) {
             return toolStage(doc, p);
         }
-        doc.onlyKeys(p, "id", "model", "output", "retry", "optional", "redact", "context");
+        // "tool" is listed for the message: a stage with a tool key was taken as a tool stage above.
+        doc.onlyKeys(p, "id", "model", "tool", "output", "retry", "optional", "redact", "context");
         String id = stageId(doc, p);
         doc.requireObject(p + "/model");
         String m = p + "/model";
