@@ -70,15 +70,22 @@ class NginxProxyTest {
                     fastcgi_temp_path %s/fastcgi;
                     uwsgi_temp_path %s/uwsgi;
                     scgi_temp_path %s/scgi;
+                    upstream pool { server 127.0.0.1:%d; keepalive 4; }
                     server {
                         listen 127.0.0.1:%d;
                         # nginx's defaults: proxy_http_version 1.0 and 'Connection: close' upstream
                         location / { proxy_pass http://127.0.0.1:%d; }
                         location /upstream-request-line { proxy_pass http://127.0.0.1:%d; }
+                        # the kept-alive pool of docs/operations.md
+                        location /pooled/ {
+                            proxy_pass http://pool/;
+                            proxy_http_version 1.1;
+                            proxy_set_header Connection "";
+                        }
                     }
                 }
                 """.formatted("root".equals(System.getProperty("user.name")) ? "user root;" : "", prefix, prefix, prefix, prefix, prefix, prefix,
-                prefix, prefix, port, node.server.port(), recorder.getLocalPort()));
+                prefix, prefix, node.server.port(), port, node.server.port(), recorder.getLocalPort()));
         nginx = new ProcessBuilder(binary.toString(), "-p", prefix.toString(), "-e", prefix.resolve("logs/error.log").toString(), "-c", conf.toString(),
                 "-g", "daemon off;")
                 .redirectErrorStream(true)
@@ -152,6 +159,16 @@ class NginxProxyTest {
         assertThat(replayed.header("Idempotent-Replayed")).isEqualTo("true");
 
         Http.Response waited = viaNginx.post("/v1/test/echo", TestNode.DEMO_KEY, "{\"text\": \"held until done\"}", "Prefer", "wait=30");
+        assertThat(waited.status()).isEqualTo(200);
+        assertThat(waited.json().path("status").asString()).isEqualTo("completed");
+    }
+
+    @Test
+    void aKeptAlivePoolOfHttp11ConnectionsWorksToo() {
+        for (int i = 0; i < 10; i++) {
+            assertThat(viaNginx.get("/pooled/health/ready", null).status()).isEqualTo(200);
+        }
+        Http.Response waited = viaNginx.post("/pooled/v1/test/echo", TestNode.DEMO_KEY, "{\"text\": \"pooled\"}", "Prefer", "wait=30");
         assertThat(waited.status()).isEqualTo(200);
         assertThat(waited.json().path("status").asString()).isEqualTo("completed");
     }
