@@ -2,6 +2,7 @@ package dev.mainstay.server;
 
 import io.helidon.common.buffers.BufferData;
 import io.helidon.common.buffers.DataReader;
+import io.helidon.common.buffers.DataWriter;
 import io.helidon.common.concurrency.limits.Limit;
 import io.helidon.common.socket.HelidonSocket;
 import io.helidon.common.socket.PeerInfo;
@@ -14,7 +15,6 @@ import io.helidon.webserver.ListenerContext;
 import io.helidon.webserver.ProxyProtocolData;
 import io.helidon.webserver.Router;
 import io.helidon.webserver.ServerConnectionException;
-import io.helidon.common.buffers.DataWriter;
 import io.helidon.webserver.http1.Http1ConnectionListener;
 import io.helidon.webserver.spi.ServerConnection;
 import io.helidon.webserver.spi.ServerConnectionSelector;
@@ -49,6 +49,7 @@ final class GuardedConnection implements ServerConnection, InterruptableTask<Voi
     private static final Logger LOG = LoggerFactory.getLogger(GuardedConnection.class);
     /** How long a connection that closes mid-request still reads (and drops) what the client sends. */
     static final Duration LINGER = Duration.ofSeconds(1);
+    /** The most a closing connection reads and drops; a client still sending after that gets a reset. */
     static final long LINGER_BYTES = 256 * 1024;
     /** A read that returns sooner than this found its bytes waiting in the socket. */
     private static final Duration WAITING = Duration.ofMillis(1);
@@ -71,9 +72,10 @@ final class GuardedConnection implements ServerConnection, InterruptableTask<Voi
     private final ServerConnection http1;
     private final Set<GuardedConnection> watched;
     private final Object lock = new Object();
-    // guarded by lock: whether the reading thread is blocked in a socket read, until when, and whether it was cut off
+    // guarded by lock: whether the reading thread is blocked in a socket read, until when, for what, and whether it was cut off
     private boolean reading;
     private long deadline;
+    private String awaiting = "";
     private boolean timedOut;
     private volatile boolean closeAfterAnswer;
     // read and written by the reading thread only
@@ -126,14 +128,17 @@ final class GuardedConnection implements ServerConnection, InterruptableTask<Voi
      * then fails and the connection ends. Called by the transport's deadline thread.
      */
     void expireIfDue(long now) {
+        String missed;
         synchronized (lock) {
             if (!reading || timedOut || now - deadline < 0) {
                 return;
             }
             timedOut = true;
+            missed = awaiting;
         }
-        LOG.debug("closing connection from {}: no complete {} within its deadline", peer(),
-                framer.awaitingRequest() ? (framer.requests() == 0 ? "request" : "new request (idle)") : framer.inHead() ? "request head" : "request body");
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("closing the connection from {} after {} requests: {} did not arrive in time", peer(), framer.requests(), missed);
+        }
         try {
             ctx.serverSocket().close();
         } catch (RuntimeException alreadyClosed) {
@@ -161,7 +166,7 @@ final class GuardedConnection implements ServerConnection, InterruptableTask<Voi
             if (framer.finished()) {
                 return null;
             }
-            byte[] in = read(nextDeadline());
+            byte[] in = readNext();
             if (in == null) {
                 return null;
             }
@@ -169,20 +174,25 @@ final class GuardedConnection implements ServerConnection, InterruptableTask<Voi
         }
     }
 
-    private long nextDeadline() {
+    private byte[] readNext() {
         if (framer.awaitingRequest()) {
-            return framer.requests() == 0 ? openedAt + readTimeout : System.nanoTime() + idleTimeout;
+            return framer.requests() == 0
+                    ? read(openedAt + readTimeout, "a first request within read_timeout of the connection's opening")
+                    : read(System.nanoTime() + idleTimeout, "a next request within idle_timeout");
         }
         if (framer.inHead()) {
-            return framer.headStartedAt() + readTimeout;
+            return read(framer.headStartedAt() + readTimeout, "the rest of a request head within read_timeout of its first byte");
         }
         // Silence is counted from the last bytes that arrived, not from when the body's reader got
         // round to asking for more: a busy node must not stretch a stalled client's time.
-        return lastArrival + readTimeout;
+        return read(lastArrival + readTimeout, "more of a request body within read_timeout");
     }
 
-    /** A blocking read of the socket that the transport cuts off at {@code until}; {@code null} at its end. */
-    private byte[] read(long until) {
+    /**
+     * A blocking read of the socket that the transport cuts off at {@code until}, waiting for
+     * {@code what}; {@code null} at its end.
+     */
+    private byte[] read(long until, String what) {
         synchronized (lock) {
             if (timedOut) {
                 return null;
@@ -190,6 +200,7 @@ final class GuardedConnection implements ServerConnection, InterruptableTask<Voi
             // A deadline that passed while no read was waiting (the node was busy elsewhere) still
             // leaves the bytes already in the socket's buffer time to be read.
             deadline = Math.max(until, System.nanoTime() + HttpTransport.TICK.toNanos());
+            awaiting = what;
             reading = true;
         }
         byte[] bytes;
@@ -226,7 +237,7 @@ final class GuardedConnection implements ServerConnection, InterruptableTask<Voi
         long drained = 0;
         try {
             while (drained < LINGER_BYTES) {
-                byte[] bytes = read(until);
+                byte[] bytes = read(until, "the end of what the client still sends after the answer");
                 if (bytes == null) {
                     return;
                 }

@@ -33,7 +33,7 @@ import java.util.concurrent.locks.LockSupport;
  * ({@link RequestFramer}); Helidon still parses, validates and routes every request.
  */
 final class HttpTransport implements ServerConnectionSelector, AutoCloseable {
-    /** How often deadlines are checked: a connection is closed at most this long after its deadline. */
+    /** How often deadlines are checked: on a node with CPU to spare, a connection is closed within this of its deadline. */
     static final Duration TICK = Duration.ofMillis(50);
     private static final Duration STALE_ACCEPT = Duration.ofMinutes(1);
 
@@ -103,11 +103,6 @@ final class HttpTransport implements ServerConnectionSelector, AutoCloseable {
      */
     SocketOptions socketOptions() {
         return socketOptions;
-    }
-
-    /** Connections being handled now, for tests and diagnostics. */
-    int openConnections() {
-        return watched.size();
     }
 
     private void enforceDeadlines() {

@@ -21,7 +21,7 @@ import java.util.Optional;
  *       {@code Host} gets the address it reached.</li>
  *   <li>A request line that is not HTTP/1.x (a TLS handshake, the HTTP/2 preface, HTTP/0.9,
  *       garbage, bare LF line ends, an oversized line or header block) is refused with a problem
- *       (400, 414, 431, or 505 for another major version) the moment it is recognised, instead of
+ *       (400, 414 or 431; 400 also for another major version) the moment it is recognised, instead of
  *       the silent close Helidon gives.</li>
  *   <li>Body framing is checked as it streams: a chunk whose declared size would take the body past
  *       {@code max_body_bytes} is refused (413) as soon as its size line arrives, before any of its
@@ -342,7 +342,9 @@ final class RequestFramer {
             return;
         }
         if (version.charAt(5) != '1') {
-            refuseHead(505, "HTTP/" + version.substring(5) + " is not served on this port; send HTTP/1.1 (or HTTP/1.0)");
+            // 400 rather than 505: no request a client can send makes Mainstay answer with a 5xx,
+            // which monitoring would count as the server's fault.
+            refuseHead(400, "HTTP/" + version.substring(5) + " is not served on this port; send HTTP/1.1 (or HTTP/1.0)");
             return;
         }
         minorVersion = version.charAt(7) - '0';

@@ -28,8 +28,7 @@ final class TransportErrors implements DirectHandler {
     private static final Map<Integer, String> DETAILS = Map.of(
             413, "the request body is too large",
             414, "the request line is too long",
-            431, "the request headers are too large",
-            505, "only HTTP/1.1 and HTTP/1.0 are served");
+            431, "the request headers are too large");
     private static final String[][] HEADERS = {
         {"Content-Type", "application/problem+json"},
         {"Cache-Control", "no-store"},

@@ -124,9 +124,9 @@ class HttpTransportTest {
     static Stream<Arguments> notHttp11() throws Exception {
         return Stream.of(
                 Arguments.of("HTTP/0.9", bytes("GET /health/ready\r\n"), 400),
-                Arguments.of("HTTP/2.0 request line", bytes("GET /health/ready HTTP/2.0\r\nHost: x\r\n\r\n"), 505),
-                Arguments.of("HTTP/9.9", bytes("GET / HTTP/9.9\r\nHost: x\r\n\r\n"), 505),
-                Arguments.of("HTTP/2 connection preface", bytes("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), 505),
+                Arguments.of("HTTP/2.0 request line", bytes("GET /health/ready HTTP/2.0\r\nHost: x\r\n\r\n"), 400),
+                Arguments.of("HTTP/9.9", bytes("GET / HTTP/9.9\r\nHost: x\r\n\r\n"), 400),
+                Arguments.of("HTTP/2 connection preface", bytes("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), 400),
                 Arguments.of("not a version", bytes("GET / FTP/1.0\r\nHost: x\r\n\r\n"), 400),
                 Arguments.of("two-digit minor version", bytes("GET / HTTP/1.10\r\nHost: x\r\n\r\n"), 400),
                 Arguments.of("bare LF line ends", bytes("GET /health/ready HTTP/1.1\nHost: x\n\n"), 400),

@@ -100,7 +100,7 @@ class RequestFramerTest {
     void refusalsInTheHeadAreMadeBeforeAnythingIsPassedOn() {
         assertRefused("\u0016\u0003\u0001\u0002\u0000", 400);
         assertRefused("GET /x\r\n", 400);
-        assertRefused("GET /x HTTP/2.0\r\n", 505);
+        assertRefused("GET /x HTTP/2.0\r\n", 400);
         assertRefused("GET /x HTTP/1.1\n", 400);
         assertRefused("GET /x HTTP/1.1\r\nA: b\n", 400);
         assertRefused("GET /x HTTP/1.1\r\nA: b\r\n c\r\n\r\n", 400);
