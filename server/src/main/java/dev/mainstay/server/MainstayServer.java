@@ -17,9 +17,7 @@ import dev.mainstay.usage.PriceTable;
 import dev.mainstay.workflow.WorkflowDefinition;
 import dev.mainstay.workflow.WorkflowLoader;
 import dev.mainstay.workflow.WorkflowRegistry;
-import io.helidon.common.socket.SocketOptions;
 import io.helidon.webserver.WebServer;
-import io.helidon.webserver.http1.Http1Config;
 import java.net.URI;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -42,6 +40,7 @@ public final class MainstayServer implements AutoCloseable {
     private final Store store;
     private final Engine engine;
     private final WebServer web;
+    private final HttpTransport transport;
     private final Credentials credentials;
     private final WorkflowRegistry registry;
     private final HttpApi api;
@@ -49,12 +48,13 @@ public final class MainstayServer implements AutoCloseable {
     private final Clock clock;
     private volatile WorkflowWatcher watcher;
 
-    private MainstayServer(ServerConfig config, Store store, Engine engine, WebServer web, Credentials credentials, WorkflowRegistry registry, HttpApi api,
-                           List<String> workflowWarnings, Clock clock) {
+    private MainstayServer(ServerConfig config, Store store, Engine engine, WebServer web, HttpTransport transport, Credentials credentials,
+            WorkflowRegistry registry, HttpApi api, List<String> workflowWarnings, Clock clock) {
         this.config = config;
         this.store = store;
         this.engine = engine;
         this.web = web;
+        this.transport = transport;
         this.credentials = credentials;
         this.registry = registry;
         this.api = api;
@@ -88,6 +88,7 @@ public final class MainstayServer implements AutoCloseable {
         loaded.warnings().forEach(LOG::warn);
         List<WorkflowDefinition> definitions = loaded.definitions();
         Store store = openStore(config);
+        HttpTransport transport = null;
         try {
             WorkflowRegistry registry = WorkflowRegistry.register(store, definitions, clock.instant(), dev);
             Credentials credentials = Credentials.bootstrap(config, store, clock.instant());
@@ -112,31 +113,30 @@ public final class MainstayServer implements AutoCloseable {
             store.audit(List.of(configLoaded(config, definitions, nodeId, clock.instant())));
             engine.start();
             HttpApi api = new HttpApi(engine, registry, store, config, clock);
-            ServerConfig.Hardening hardening = config.hardening();
+            transport = HttpTransport.start(config);
             WebServer web = WebServer.builder()
                     .host(config.host())
                     .port(config.port())
                     .shutdownHook(false)
                     .maxPayloadSize(config.maxBodyBytes() * 4)
-                    // Request line and headers are bounded separately; a slow client that stops
-                    // sending is cut off after read_timeout, an idle kept-alive one after idle_timeout.
-                    .addProtocol(Http1Config.builder()
-                            .maxPrologueLength(hardening.maxHeaderBytes())
-                            .maxHeadersSize(hardening.maxHeaderBytes())
-                            .validatePath(true)
-                            .build())
-                    .connectionOptions(SocketOptions.builder().readTimeout(hardening.readTimeout()).build())
-                    .idleConnectionTimeout(hardening.idleTimeout())
+                    // Every connection goes through the transport (HTTP/1.0, refusals of what is not
+                    // HTTP/1.x, read and idle deadlines), which runs Helidon's HTTP/1.1 connection.
+                    .protocolsDiscoverServices(false)
+                    .addConnectionSelector(transport)
+                    .connectionOptions(transport.socketOptions())
                     .directHandlers(TransportErrors.handlers())
                     .routing(r -> r.any(api::handle))
                     .build()
                     .start();
-            MainstayServer server = new MainstayServer(config, store, engine, web, credentials, registry, api, loaded.warnings(), clock);
+            MainstayServer server = new MainstayServer(config, store, engine, web, transport, credentials, registry, api, loaded.warnings(), clock);
             if (dev) {
                 server.watcher = WorkflowWatcher.start(config.workflowDirs(), server::reloadWorkflows);
             }
             return server;
         } catch (RuntimeException e) {
+            if (transport != null) {
+                transport.close();
+            }
             store.close();
             throw e;
         }
@@ -279,6 +279,7 @@ public final class MainstayServer implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.warn("stopping the HTTP server failed", e);
         }
+        transport.close();
         engine.stop();
         store.close();
     }
