@@ -26,6 +26,11 @@ record CostCeiling(long maxMicros) implements Scorer {
     }
 
     @Override
+    public boolean readsOutput() {
+        return false;
+    }
+
+    @Override
     public Score score(Evidence e) {
         long spent = e.observed().usage().costMicros();
         String both = "$" + AccountLimits.Money.usd(spent);

@@ -32,6 +32,11 @@ record ErrorCodeIs(List<String> codes) implements Scorer {
     }
 
     @Override
+    public boolean readsOutput() {
+        return false;
+    }
+
+    @Override
     public Score score(Evidence e) {
         String got = e.observed().errorCode();
         String wanted = codes.size() == 1 ? codes.getFirst() : "one of " + String.join(", ", codes);

@@ -25,6 +25,15 @@ public record EvalCase(String id, String description, JsonNode input, JsonNode e
         tags = List.copyOf(tags);
     }
 
+    /**
+     * Whether the case expects the job to hold no result: its own {@code status:} allows only
+     * states without one ({@link Observation#WITHOUT_RESULT}), as for an input that must be
+     * refused or a prompt injection that must wait for a person.
+     */
+    public boolean expectsNoResult() {
+        return expect.stream().anyMatch(s -> s.scorer() instanceof StatusIs st && Observation.WITHOUT_RESULT.containsAll(st.statuses()));
+    }
+
     /** Whether the case carries a reference answer. */
     public boolean hasExpected() {
         return !expected.isMissingNode();

@@ -57,9 +57,23 @@ public final class EvalSuite {
         return cases.stream().filter(c -> c.id().equals(id)).findFirst();
     }
 
-    /** The suite's scorers, then the case's own. */
+    /**
+     * The scorers that judge {@code kase}: the suite's, then the case's own. When the case
+     * expects no result, the suite's scorers that read one are left out: they could only repeat
+     * what its status expectation says.
+     */
     public List<WeightedScorer> scorersFor(EvalCase kase) {
-        List<WeightedScorer> out = new ArrayList<>(scorers);
+        return scorersFor(scorers, kase);
+    }
+
+    static List<WeightedScorer> scorersFor(List<WeightedScorer> suiteScorers, EvalCase kase) {
+        List<WeightedScorer> out = new ArrayList<>();
+        boolean noResult = kase.expectsNoResult();
+        for (WeightedScorer s : suiteScorers) {
+            if (!(noResult && s.scorer().readsOutput())) {
+                out.add(s);
+            }
+        }
         out.addAll(kase.expect());
         return out;
     }

@@ -26,6 +26,11 @@ record LatencyCeiling(Duration max) implements Scorer {
     }
 
     @Override
+    public boolean readsOutput() {
+        return false;
+    }
+
+    @Override
     public Score score(Evidence e) {
         Duration took = e.observed().latency();
         return took.compareTo(max) <= 0 ? Score.Scored.pass("took " + millis(took) + ", within " + millis(max))

@@ -34,6 +34,10 @@ public record Observation(String jobId, String status, ResultType resultType, St
     public static final Set<String> END_STATES = Set.of(JobStatus.COMPLETED.wire(), JobStatus.PARTIALLY_COMPLETED.wire(), JobStatus.DEGRADED.wire(),
             JobStatus.FAILED.wire(), JobStatus.CANCELLED.wire(), JobStatus.WAITING_FOR_REVIEW.wire(), JobStatus.WAITING_FOR_TOOL.wire(), REJECTED);
 
+    /** The states in which a job holds no result: refused, failed, cancelled, or waiting for a person or an approval. */
+    public static final Set<String> WITHOUT_RESULT = Set.of(REJECTED, JobStatus.FAILED.wire(), JobStatus.CANCELLED.wire(), JobStatus.WAITING_FOR_REVIEW.wire(),
+            JobStatus.WAITING_FOR_TOOL.wire());
+
     public Observation {
         if (status == null || !END_STATES.contains(status)) {
             throw new IllegalArgumentException("an observation ends in one of " + new java.util.TreeSet<>(END_STATES) + ", not " + status + ". Indicates a bug.");

@@ -20,6 +20,14 @@ public sealed interface Scorer permits SchemaValid, Equals, OneOf, Matches, Nume
      */
     boolean needsExpected();
 
+    /**
+     * Whether it judges the job's result (rather than how the job ended, how long it took or what
+     * it cost). A suite's scorers that do are not applied to a case that expects no result.
+     */
+    default boolean readsOutput() {
+        return true;
+    }
+
     /** Whether it has something to judge in {@code kase}. */
     default boolean appliesTo(EvalCase kase) {
         return true;

@@ -36,6 +36,11 @@ record StatusIs(List<String> statuses) implements Scorer {
     }
 
     @Override
+    public boolean readsOutput() {
+        return false;
+    }
+
+    @Override
     public Score score(Evidence e) {
         String status = e.observed().status();
         String wanted = statuses.size() == 1 ? statuses.getFirst() : "one of " + String.join(", ", statuses);

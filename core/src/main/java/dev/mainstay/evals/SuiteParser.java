@@ -144,15 +144,13 @@ final class SuiteParser {
         JsonNode expected = doc.has(p + "/expected") ? doc.node(p + "/expected") : null;
         List<WeightedScorer> expect = scorers(doc, p + "/expect");
         List<String> tags = doc.textList(p + "/tags");
-        EvalCase kase = new EvalCase(id, doc.text(p + "/description").orElse(""), input, expected, expect, tags, doc.where(p));
+        EvalCase kase = new EvalCase(id, doc.text(p + "/description").orElse(""), input, expected, expect, tags, doc.where(p + "/id"));
 
-        List<WeightedScorer> all = new ArrayList<>(suiteScorers);
-        all.addAll(expect);
-        Map<String, Boolean> names = new HashMap<>();
-        for (int i = 0; i < all.size(); i++) {
-            if (names.put(all.get(i).name(), true) != null) {
-                String where = i >= suiteScorers.size() ? p + "/expect/" + (i - suiteScorers.size()) : p;
-                throw doc.error(where, "two scorers of case '" + id + "' are named '" + all.get(i).name() + "'; give one a name: of its own");
+        List<WeightedScorer> all = EvalSuite.scorersFor(suiteScorers, kase);
+        for (int i = 0; i < expect.size(); i++) {
+            String name = expect.get(i).name();
+            if (suiteScorers.stream().anyMatch(s -> s.name().equals(name))) {
+                throw doc.error(p + "/expect/" + i, "case '" + id + "' has a scorer named '" + name + "' as the suite does; give it a name: of its own");
             }
         }
         List<WeightedScorer> applicable = all.stream().filter(s -> s.appliesTo(kase)).toList();
