@@ -191,7 +191,8 @@ public record RunComparison(List<CaseChange> cases, double qualityBefore, double
 
     /** qualityAfter - qualityBefore, to nine decimal places. */
     public double qualityDelta() {
-        return CaseResult.round(qualityAfter - qualityBefore);
+        // Both are exact to nine decimals; subtracting their decimal forms keeps the difference exact too.
+        return java.math.BigDecimal.valueOf(qualityAfter).subtract(java.math.BigDecimal.valueOf(qualityBefore)).doubleValue();
     }
 
     /** How far the quality score fell, 0 when it did not. */

@@ -1,6 +1,8 @@
 package dev.mainstay.evals;
 
 import dev.mainstay.job.Usage;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -50,24 +52,32 @@ public record RunSummary(int cases, int scored, int passed, double quality, doub
                 passed += r.passed() ? 1 : 0;
             }
         }
-        double passRate = scored == 0 ? 0 : CaseResult.round((double) passed / scored);
+        double passRate = scored == 0 ? 0 : ratio(passed, scored);
         return new RunSummary(results.size(), scored, passed, quality(results), passRate, threshold, usage,
                 Percentiles.of(results.stream().map(r -> r.observed().latency()).toList(), Duration.ZERO),
                 Percentiles.of(results.stream().map(r -> r.observed().usage().costMicros()).toList(), 0L));
     }
 
-    /** The mean of the scored cases' scores, to nine decimal places; 0 when none was scored. */
+    /**
+     * The mean of the scored cases' scores, to nine decimal places; 0 when none was scored.
+     * Summed in whole billionths, so that the order of the cases cannot move the last digit.
+     */
     static double quality(List<CaseResult> results) {
-        double sum = 0;
+        long billionths = 0;
         int n = 0;
         for (CaseResult r : results) {
             var s = r.score();
             if (s.isPresent()) {
-                sum += s.getAsDouble();
+                billionths += Math.round(s.getAsDouble() * 1e9);
                 n++;
             }
         }
-        return n == 0 ? 0 : Math.min(1, CaseResult.round(sum / n));
+        return n == 0 ? 0 : ratio(billionths, n * 1_000_000_000L);
+    }
+
+    /** {@code part / whole} to nine decimal places, rounded half to even. */
+    static double ratio(long part, long whole) {
+        return BigDecimal.valueOf(part).divide(BigDecimal.valueOf(whole), 9, RoundingMode.HALF_EVEN).doubleValue();
     }
 
     /** Whether the run reached the suite's threshold; a run that scored nothing never does. */
