@@ -174,4 +174,64 @@ class EvalSuitesTest {
             assertThat(judged).isEqualTo(suites.caseCount()).isGreaterThanOrEqualTo(60);
         }
     }
+
+    /** The fenced blocks of the section of docs/evals.md that starts with {@code heading}, in order. */
+    private static List<String> docBlocks(String heading) throws Exception {
+        String doc = Files.readString(Path.of("..", "docs", "evals.md"));
+        int at = doc.indexOf("\n" + heading + "\n");
+        assertThat(at).as(heading + " in docs/evals.md").isPositive();
+        int end = doc.indexOf("\n## ", at + heading.length() + 2);
+        java.util.regex.Matcher fence = java.util.regex.Pattern.compile("```[a-z]*\\n(.*?)```", java.util.regex.Pattern.DOTALL)
+                .matcher(doc.substring(at, end < 0 ? doc.length() : end));
+        List<String> blocks = new ArrayList<>();
+        while (fence.find()) {
+            blocks.add(fence.group(1));
+        }
+        return blocks;
+    }
+
+    @Test
+    void theFirstSuiteOfTheDocsValidatesAsTheDocsShow() throws Exception {
+        List<String> blocks = docBlocks("## A first suite");
+        Path workflows = dir.resolve("examples/workflows");
+        TestNode.copyTree(EXAMPLES, workflows);
+        Files.writeString(workflows.resolve("leads/first.evals.yaml"), blocks.get(0));
+        Path classify = workflows.resolve("leads/classify.yaml");
+        String named = java.util.Arrays.stream(Files.readString(classify).split("\n", -1))
+                .map(line -> line.startsWith("evals:") ? blocks.get(1).strip() : line).collect(java.util.stream.Collectors.joining("\n"));
+        Files.writeString(classify, named);
+        CliTest.Run r = CliTest.run("workflows", "validate", workflows.toString(), "--data-dir", dir.resolve("var").toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        for (String shown : blocks.get(3).lines().filter(l -> l.startsWith("    evals ") || l.contains("eval suite(s)")).toList()) {
+            // The docs ran in the repository; this runs in a directory of its own: the lines agree up to where the file is.
+            int path = shown.indexOf("examples/workflows/");
+            assertThat(r.out()).contains(path < 0 ? shown : shown.substring(0, path));
+            if (path >= 0) {
+                assertThat(r.out()).contains(shown.substring(path + "examples/workflows/".length()) + "\n");
+            }
+        }
+        assertThat(r.out()).contains("leads-first                  2 case(s), threshold 0.9  ");
+    }
+
+    @Test
+    void theJsonLinesSuiteOfTheDocsIsTheShippedOne() throws Exception {
+        assertThat(docBlocks("## JSON Lines suites").getFirst()).isEqualTo(Files.readString(EXAMPLES.resolve("leads/classify.regressions.jsonl")));
+    }
+
+    @Test
+    void aDevModeReloadWithABrokenSuiteKeepsServingTheLastWorkflowsThatLoaded() throws Exception {
+        Path workflows = brokenSuite();
+        Path suite = workflows.resolve("notes/summary.evals.yaml");
+        String broken = Files.readString(suite);
+        Files.writeString(suite, broken.replace("field: sumary", "field: summary"));
+        Map<String, String> env = new HashMap<>(TestNode.env(dir));
+        env.put("MAINSTAY_WORKFLOWS", workflows.toString());
+        try (MainstayServer node = MainstayServer.start(ServerConfig.load(Optional.empty(), env), Clock.systemUTC())) {
+            Files.writeString(suite, broken);
+            node.reloadWorkflows();
+            assertThat(node.lastReload().problem()).contains("summary.evals.yaml:5: scorers[1].contains.field: the output of notes/summary v1 has no field 'sumary'");
+            assertThat(node.lastReload().changes()).isEmpty();
+            assertThat(new Http(node.baseUrl()).get("/v1/workflows", TestNode.ADMIN_KEY).text()).contains("notes/summary");
+        }
+    }
 }
