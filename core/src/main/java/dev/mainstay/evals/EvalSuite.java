@@ -78,11 +78,6 @@ public final class EvalSuite {
         return out;
     }
 
-    /** The model-graded scorers of a case: what a run that grades with a model asks a judge about. */
-    public List<WeightedScorer> judged(EvalCase kase) {
-        return scorersFor(kase).stream().filter(s -> s.scorer() instanceof ModelGraded).toList();
-    }
-
     /** Judges one observed case with every scorer that is the suite's or the case's. */
     public CaseResult score(EvalCase kase, Observation observed, Subject subject) {
         List<ScorerResult> results = new ArrayList<>();

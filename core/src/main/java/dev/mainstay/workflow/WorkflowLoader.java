@@ -125,7 +125,7 @@ public final class WorkflowLoader {
         }
         for (Path file : other.keySet()) {
             if (!used.contains(real(file))) {
-                warnings.add(display(file) + ": not a workflow (only *.yaml and *.yml files are) and no workflow uses it as a prompt; ignored");
+                warnings.add(display(file) + ": not a workflow (only *.yaml and *.yml files are) and no workflow uses it as a prompt or an eval suite; ignored");
             }
         }
         return new Loaded(out, warnings);

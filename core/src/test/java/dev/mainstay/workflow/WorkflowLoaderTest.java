@@ -109,8 +109,8 @@ class WorkflowLoaderTest {
         assertThat(names(loaded)).containsExactly("team/one");
         assertThat(loaded.warnings()).hasSize(4).anySatisfy(w -> assertThat(w).endsWith("root/mainstay.yaml: not a workflow (no 'workflow:' key at the top level); ignored"))
                 .anySatisfy(w -> assertThat(w).endsWith("root/faults.yml: not a workflow (no 'workflow:' key at the top level); ignored"))
-                .anySatisfy(w -> assertThat(w).endsWith("root/README.md: not a workflow (only *.yaml and *.yml files are) and no workflow uses it as a prompt; ignored"))
-                .anySatisfy(w -> assertThat(w).endsWith("root/prompts/unused.mustache: not a workflow (only *.yaml and *.yml files are) and no workflow uses it as a prompt; ignored"));
+                .anySatisfy(w -> assertThat(w).endsWith("root/README.md: not a workflow (only *.yaml and *.yml files are) and no workflow uses it as a prompt or an eval suite; ignored"))
+                .anySatisfy(w -> assertThat(w).endsWith("root/prompts/unused.mustache: not a workflow (only *.yaml and *.yml files are) and no workflow uses it as a prompt or an eval suite; ignored"));
     }
 
     @Test
