@@ -2,6 +2,7 @@ package dev.mainstay.server;
 
 import dev.mainstay.engine.CallEstimate;
 import dev.mainstay.engine.Engine;
+import dev.mainstay.evals.EvalSuites;
 import dev.mainstay.provider.Provider;
 import dev.mainstay.provider.Routes;
 import dev.mainstay.providers.anthropic.AnthropicMessagesProvider;
@@ -87,6 +88,11 @@ public final class MainstayServer implements AutoCloseable {
         WorkflowLoader.Loaded loaded = WorkflowLoader.scan(config.workflowDirs(), routes.names());
         loaded.warnings().forEach(LOG::warn);
         List<WorkflowDefinition> definitions = loaded.definitions();
+        // Checked before the database is opened: a broken suite stops the start, naming file, line and field.
+        EvalSuites suites = EvalSuites.load(definitions, routes.names());
+        if (!suites.all().isEmpty()) {
+            LOG.info("{} eval suite(s), {} case(s)", suites.all().size(), suites.caseCount());
+        }
         Store store = openStore(config);
         HttpTransport transport = null;
         try {
@@ -152,6 +158,7 @@ public final class MainstayServer implements AutoCloseable {
             WorkflowLoader.Loaded loaded = WorkflowLoader.scan(config.workflowDirs(), new Routes(config.routes()).names());
             definitions = loaded.definitions();
             checkTools(definitions, config);
+            EvalSuites.load(definitions, new Routes(config.routes()).names());
         } catch (dev.mainstay.ConfigException e) {
             LOG.warn("dev mode: the workflows were not reloaded, the last ones that loaded are still served:\n{}", e.getMessage());
             lastReload = new Reload(lastReload.count() + 1, List.of(), e.getMessage());
