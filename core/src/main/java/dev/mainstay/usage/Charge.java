@@ -9,8 +9,16 @@ import java.util.List;
  * (keyed by {@code id}), added to every counter in {@code scopes}, and releasing the call's
  * reservation when it had one.
  *
- * @param reservationId the budget held for this call, or {@code null} when no limit applied
+ * <p>A call whose answer was never recorded (its node died mid-call, or its reservation ran out
+ * first) is charged at its reservation's {@link dev.mainstay.limits.Reservation#estimate estimate}
+ * with {@code unknownOutcome} set: the provider may well have billed it. Both charges of one call
+ * carry the same {@code id}, fixed when the budget was reserved, so the call is in the ledger once
+ * whichever arrives first; a provider's answer that arrives after the estimate replaces it.
+ *
+ * @param reservationId the reservation taken before this call, or {@code null} for a call made
+ *     without one
  * @param scopes the counters the spend is added to (see {@link dev.mainstay.limits.Scope})
+ * @param unknownOutcome the call's answer was never recorded; the amounts are the estimate
  */
 public record Charge(
         String id,
@@ -26,13 +34,20 @@ public record Charge(
         long outputTokens,
         long costMicros,
         Instant at,
-        List<CounterScope> scopes) {
+        List<CounterScope> scopes,
+        boolean unknownOutcome) {
 
     public Charge {
         scopes = List.copyOf(scopes);
         if (inputTokens < 0 || cachedInputTokens < 0 || outputTokens < 0 || costMicros < 0) {
             throw new IllegalArgumentException("a charge is never negative");
         }
+    }
+
+    /** A charge as the provider reported it. */
+    public Charge(String id, String reservationId, String accountId, String jobId, String workflow, String stageId, String provider, String model,
+                  long inputTokens, long cachedInputTokens, long outputTokens, long costMicros, Instant at, List<CounterScope> scopes) {
+        this(id, reservationId, accountId, jobId, workflow, stageId, provider, model, inputTokens, cachedInputTokens, outputTokens, costMicros, at, scopes, false);
     }
 
     /** A counter to add this charge to, and in which unit. */

@@ -44,8 +44,11 @@ public final class MainstayServer implements AutoCloseable {
     private final Credentials credentials;
     private final WorkflowRegistry registry;
     private final HttpApi api;
+    private final NodeIdentity identity;
 
-    private MainstayServer(ServerConfig config, Store store, Engine engine, WebServer web, Credentials credentials, WorkflowRegistry registry, HttpApi api) {
+    private MainstayServer(ServerConfig config, Store store, Engine engine, WebServer web, Credentials credentials, WorkflowRegistry registry, HttpApi api,
+                           NodeIdentity identity) {
+        this.identity = identity;
         this.config = config;
         this.store = store;
         this.engine = engine;
@@ -68,6 +71,7 @@ public final class MainstayServer implements AutoCloseable {
         Routes routes = new Routes(config.routes());
         List<WorkflowDefinition> definitions = WorkflowLoader.load(config.workflowsDir(), routes.names());
         Store store = openStore(config);
+        NodeIdentity identity = null;
         try {
             WorkflowRegistry registry = WorkflowRegistry.register(store, definitions, clock.instant());
             Credentials credentials = Credentials.bootstrap(config, store, clock.instant());
@@ -80,7 +84,10 @@ public final class MainstayServer implements AutoCloseable {
             }));
             // The data policy travels with the provider: the engine narrows every call's redaction by it.
             config.providers().forEach((name, spec) -> providers.computeIfPresent(name, (n, p) -> Provider.withDataPolicy(p, spec.dataPolicy())));
-            String nodeId = "node-" + ProcessHandle.current().pid() + "-" + Long.toHexString(random.nextLong() & 0xffffffL);
+            // The same name as this data directory's node had before, so that it takes back at once
+            // what its earlier run left if that run died.
+            identity = NodeIdentity.claim(config.dataDir(), random);
+            String nodeId = identity.name();
             checkTools(definitions, config);
             Engine engine = new Engine(store, registry, providers, routes, new PriceTable(config.prices()), config.tools(), clock,
                     config.engineConfig(nodeId, "mainstay/" + VERSION), random);
@@ -106,9 +113,12 @@ public final class MainstayServer implements AutoCloseable {
                     .routing(r -> r.any(api::handle))
                     .build()
                     .start();
-            return new MainstayServer(config, store, engine, web, credentials, registry, api);
+            return new MainstayServer(config, store, engine, web, credentials, registry, api, identity);
         } catch (RuntimeException e) {
             store.close();
+            if (identity != null) {
+                identity.close();
+            }
             throw e;
         }
     }
@@ -204,6 +214,7 @@ public final class MainstayServer implements AutoCloseable {
         }
         engine.stop();
         store.close();
+        identity.close();
     }
 
     @Override
