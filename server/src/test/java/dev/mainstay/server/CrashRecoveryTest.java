@@ -212,14 +212,15 @@ class CrashRecoveryTest {
 
     @Test
     void aNodeRestartedAfterSigkillTakesBackItsJobsAtOnceInsteadOfWaitingOutItsLeases() throws Exception {
-        // The first calls hang; the node dies under them. Its leases would run 30 s; the jobs' deadline is 20 s.
-        try (FakeProvider fake = FakeProvider.start(FaultScript.always(Fault.ok().latency(Duration.ofSeconds(25))))) {
-            Path config = TestNode.writeFiles(dir, fake, "30s", "1s");
+        // The first calls hang; the node dies under them. Its leases would run 10 minutes, far past
+        // the jobs' deadline of 3 minutes (which leaves a loaded machine time to restart the node).
+        try (FakeProvider fake = FakeProvider.start(FaultScript.always(Fault.ok().latency(Duration.ofMinutes(10))))) {
+            Path config = TestNode.writeFiles(dir, fake, "10m", "1s");
             Files.writeString(dir.resolve("workflows/test/prompt.yaml"), """
                     workflow: test/prompt
                     version: 1
                     latency: async
-                    deadline: 20s
+                    deadline: 3m
                     input:
                       type: object
                       required: [text]
@@ -230,7 +231,7 @@ class CrashRecoveryTest {
                         model:
                           prompt: prompts/echo.mustache
                           route: [primary]
-                          timeout: 30s
+                          timeout: 15m
                         output:
                           schema: { type: object, required: [summary], properties: { summary: { type: string } } }
                     """);
@@ -242,7 +243,7 @@ class CrashRecoveryTest {
                 for (int i = 0; i < 3; i++) {
                     ids.add(http.post("/v1/test/prompt", KEY, "{\"text\": \"Taken back " + i + ".\"}").json().path("id").asString());
                 }
-                Awaitility.await("calls in flight").atMost(Duration.ofSeconds(20)).until(() -> fake.requestCount() >= 3);
+                Awaitility.await("calls in flight").atMost(Duration.ofSeconds(60)).until(() -> fake.requestCount() >= 3);
                 server.destroyForcibly().waitFor();
                 fake.script(FaultScript.none());
                 server = launch(config, port);
