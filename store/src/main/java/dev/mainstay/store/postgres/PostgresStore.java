@@ -744,16 +744,18 @@ public final class PostgresStore implements Store {
     }
 
     /**
+     * The key of the transaction-scoped advisory lock a claim takes when a default
+     * {@code max_concurrent_jobs} applies: accounts without a limits row have no row to lock, so
+     * claimers take turns on this one instead (one lock, not one per account: advisory locks use
+     * the server's shared lock table, which thousands of accounts would fill). Apart from the audit
+     * chain's key.
+     */
+    private static final long CONCURRENCY_LOCK = 0x6d61696e_636f6e63L;
+
+    /**
      * The accounts with due jobs, by a skip scan over the runnable jobs' account index: one short
      * index probe per account rather than a read of every due job, however long the queue.
      */
-    /**
-     * The first key of the transaction-scoped advisory locks that stand for accounts under the
-     * configured default {@code max_concurrent_jobs} (the second is a hash of the account id; two
-     * accounts sharing one only take turns). The two-key space is apart from the audit chain's.
-     */
-    private static final int CONCURRENCY_LOCK = 0x6d636a62;
-
     private static final String DUE_ACCOUNTS = """
             WITH RECURSIVE a AS (
                 (SELECT account_id FROM jobs WHERE status IN ('queued', 'retrying') ORDER BY account_id LIMIT 1)
@@ -916,20 +918,14 @@ public final class PostgresStore implements Store {
      * For accounts with a {@code max_concurrent_jobs} (their own, else {@code defaultMax}): how
      * many more of their jobs may start now. Locks those accounts' limits rows (in one order, so
      * claimers never deadlock on them) until the claim commits; under a default, which has no row
-     * to lock, every due account's advisory lock instead (see {@link #CONCURRENCY_LOCK}).
+     * to lock, one advisory lock first (see {@link #CONCURRENCY_LOCK}).
      */
     private static Map<String, Integer> concurrencyRoom(Connection c, List<String> accounts, Integer defaultMax) throws SQLException {
         Map<String, Integer> room = new HashMap<>();
         if (defaultMax != null) {
-            // Taken in the order of their keys, one statement, so two claimers never wait on each other in a circle.
-            try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(" + CONCURRENCY_LOCK + ", k) "
-                    + "FROM (SELECT DISTINCT hashtext(a) AS k FROM unnest(?) AS a ORDER BY k) AS keys")) {
-                bind(ps, new TextArray(accounts));
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        // each row is one lock taken
-                    }
-                }
+            // Before any limits row, as every claimer does: no two wait on each other in a circle.
+            try (Statement s = c.createStatement()) {
+                s.execute("SELECT pg_advisory_xact_lock(" + CONCURRENCY_LOCK + ")");
             }
             for (String account : accounts) {
                 room.put(account, defaultMax);
@@ -1132,15 +1128,19 @@ public final class PostgresStore implements Store {
                 .append(single == null ? "0, NULL" : "(SELECT count(*) FROM ledger), (SELECT holds FROM closed)");
         all.addAll(args);
         String account;
+        boolean inserted;
+        String holds;
         try (PreparedStatement ps = c.prepareStatement(statement.toString())) {
             bind(ps, all.toArray());
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 account = rs.getString(1);
-                if (single != null) {
-                    recorded(c, single, rs.getLong(2) == 1, rs.getString(3));
-                }
+                inserted = rs.getLong(2) == 1;
+                holds = rs.getString(3);
             }
+        }
+        if (single != null) {
+            recorded(c, single, inserted, holds);
         }
         if (account == null) {
             return false;
@@ -1354,14 +1354,18 @@ public final class PostgresStore implements Store {
         // transaction, then finds the row and the reservation closed, and changes nothing.
         List<Object> args = new ArrayList<>(java.util.Arrays.asList(closeArgs(ch, state, at)));
         args.addAll(java.util.Arrays.asList(ledgerRow(ch)));
+        boolean inserted;
+        String holds;
         try (PreparedStatement ps = c.prepareStatement("WITH closed AS (" + CLOSE_RESERVATION + "), ledger AS (" + LEDGER_INSERT + " RETURNING id) "
                 + "SELECT (SELECT count(*) FROM ledger), (SELECT holds FROM closed)")) {
             bind(ps, args.toArray());
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                recorded(c, ch, rs.getLong(1) == 1, rs.getString(2));
+                inserted = rs.getLong(1) == 1;
+                holds = rs.getString(2);
             }
         }
+        recorded(c, ch, inserted, holds);
     }
 
     /**
