@@ -625,6 +625,11 @@ public final class Engine implements AutoCloseable {
             execute(job, wf);
         } catch (InterruptedException e) {
             // Cancelled or shutting down: whatever was committed stands; the rest resumes elsewhere.
+        } catch (dev.mainstay.store.StoreException e) {
+            // The database failed under the job (a restart, a failover), not the job: nothing is
+            // decided about it. Its lease is no longer renewed, so it runs again, here or on another
+            // node, once the lease expires; a call it had reserved is charged at its estimate.
+            LOG.warn("job {}: the store failed under it ({}); it runs again once its lease expires", job.id(), e.getMessage());
         } catch (RuntimeException e) {
             LOG.error("job {}: unexpected failure", job.id(), e);
             try {
