@@ -138,11 +138,6 @@ final class NodeIdentity implements AutoCloseable {
         return name;
     }
 
-    /** Whether the name is the data directory's, kept for the next run. */
-    boolean kept() {
-        return lock != null;
-    }
-
     @Override
     public void close() {
         if (lock == null) {
