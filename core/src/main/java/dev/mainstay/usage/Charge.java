@@ -5,20 +5,23 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * What one model call cost, as the provider reported it. Recorded once in the usage ledger
- * (keyed by {@code id}), added to every counter in {@code scopes}, and releasing the call's
- * reservation when it had one.
+ * What one model call cost. Recorded once in the usage ledger (keyed by {@code id}), added to
+ * every counter in {@code scopes}, and releasing the call's reservation when it had one.
  *
- * <p>A call whose answer was never recorded (its node died mid-call, or its reservation ran out
- * first) is charged at its reservation's {@link dev.mainstay.limits.Reservation#estimate estimate}
- * with {@code unknownOutcome} set: the provider may well have billed it. Both charges of one call
- * carry the same {@code id}, fixed when the budget was reserved, so the call is in the ledger once
- * whichever arrives first; a provider's answer that arrives after the estimate replaces it.
+ * <p>Its {@link Basis} says where the counts come from: the provider's report, Mainstay's
+ * estimate when that report was unusable ({@link BilledTokens}), or, for a call whose answer was
+ * never recorded (its node died mid-call, or its reservation ran out first), the estimate stored
+ * with its reservation ({@link dev.mainstay.store.Store#reserve}): the provider may well have
+ * billed it. Both charges of one call carry the same {@code id}, fixed when the budget was
+ * reserved, so the call is in the ledger once whichever arrives first; a provider's answer that
+ * arrives after the unknown-outcome estimate replaces it.
  *
  * @param reservationId the reservation taken before this call, or {@code null} for a call made
  *     without one
  * @param scopes the counters the spend is added to (see {@link dev.mainstay.limits.Scope})
- * @param unknownOutcome the call's answer was never recorded; the amounts are the estimate
+ * @param basis whether the counts are the provider's, Mainstay's estimate of an answered call
+ *     (see {@link BilledTokens}), or the reservation's estimate of a call whose outcome is unknown
+ * @param note for a charge not {@link Basis#REPORTED}, why and what was charged instead; {@code null} otherwise
  */
 public record Charge(
         String id,
@@ -35,19 +38,47 @@ public record Charge(
         long costMicros,
         Instant at,
         List<CounterScope> scopes,
-        boolean unknownOutcome) {
+        Basis basis,
+        String note) {
+
+    /** Where a charge's token counts come from. */
+    public enum Basis {
+        /** The provider's own usage report. */
+        REPORTED,
+        /** Mainstay's estimate, because the provider's report was missing or not believable. */
+        ESTIMATED,
+        /**
+         * The estimate stored with the call's reservation, because the call's answer was never
+         * recorded: it was in flight when its node died, or its reservation ran out first.
+         */
+        UNKNOWN_OUTCOME;
+
+        public String wire() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
 
     public Charge {
         scopes = List.copyOf(scopes);
         if (inputTokens < 0 || cachedInputTokens < 0 || outputTokens < 0 || costMicros < 0) {
-            throw new IllegalArgumentException("a charge is never negative");
+            throw new IllegalArgumentException("a charge is never negative: input " + inputTokens + ", cached " + cachedInputTokens
+                    + ", output " + outputTokens + ", cost " + costMicros + " micro-USD for job " + jobId + ". Indicates a bug.");
+        }
+        if (basis == null) {
+            basis = Basis.REPORTED;
         }
     }
 
-    /** A charge as the provider reported it. */
+    /** A charge of the provider's reported usage. */
     public Charge(String id, String reservationId, String accountId, String jobId, String workflow, String stageId, String provider, String model,
                   long inputTokens, long cachedInputTokens, long outputTokens, long costMicros, Instant at, List<CounterScope> scopes) {
-        this(id, reservationId, accountId, jobId, workflow, stageId, provider, model, inputTokens, cachedInputTokens, outputTokens, costMicros, at, scopes, false);
+        this(id, reservationId, accountId, jobId, workflow, stageId, provider, model, inputTokens, cachedInputTokens, outputTokens, costMicros, at, scopes,
+                Basis.REPORTED, null);
+    }
+
+    /** Whether the call's answer was never recorded, so that this charge is its reservation's estimate. */
+    public boolean unknownOutcome() {
+        return basis == Basis.UNKNOWN_OUTCOME;
     }
 
     /** A counter to add this charge to, and in which unit. */

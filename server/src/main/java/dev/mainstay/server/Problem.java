@@ -29,6 +29,16 @@ record Problem(int status, ErrorCode code, String detail, boolean retryable, Opt
 
     Problem {
         errors = List.copyOf(errors);
+        // An unexpected failure is a bug until shown otherwise, and the same request may well meet
+        // it again: an internal problem never tells a client that retrying helps, whatever the
+        // exception that led here said.
+        retryable = retryable && code != ErrorCode.INTERNAL;
+    }
+
+    /** The answer to a failure nobody planned for; the failure itself is in the server's log. */
+    static Problem internal() {
+        return new Problem(500, ErrorCode.INTERNAL, "an unexpected error occurred answering this request; it has been logged",
+                false, Optional.empty(), List.of());
     }
 
     static Problem of(ErrorCode code, String detail) {

@@ -183,7 +183,7 @@ class CrashRecoveryTest {
                 Map<String, java.util.Set<String>> charged = new java.util.HashMap<>();
                 modelCalls(http).forEach((job, details) -> charged.put(job, details.stream().map(d -> d.path("charge").asString())
                         .collect(java.util.stream.Collectors.toSet())));
-                long flagged = modelCalls(http).values().stream().flatMap(List::stream).filter(d -> d.path("outcome").asString("").equals("unknown")).count();
+                long flagged = modelCalls(http).values().stream().flatMap(List::stream).filter(d -> d.path("usage").asString("").equals("unknown_outcome")).count();
                 JsonNode totals = http.get("/v1/usage?group_by=model", KEY).json().path("totals");
                 long calls = totals.path("calls").asLong();
                 long unknown = totals.path("unknown_outcome_calls").asLong();

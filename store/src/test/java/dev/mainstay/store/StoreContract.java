@@ -364,8 +364,8 @@ public abstract class StoreContract {
         assertThat(store.counter(COST)).isEqualTo(new Counter(320, 0));
         assertThat(store.usage(new UsageQuery(ACCOUNT, T0, T0.plusSeconds(60), UsageQuery.GroupBy.MODEL)))
                 .containsExactly(new UsageQuery.Row("openai/gpt-4o-mini", 2, 10, 0, 5, 320, 1, 300));
-        assertThat(modelCalls()).extracting(r -> r.event().details().path("charge").asString() + " " + r.event().details().path("outcome").asString(""))
-                .containsExactlyInAnyOrder("chg_first ", "chg_run unknown");
+        assertThat(modelCalls()).extracting(r -> r.event().details().path("charge").asString() + " " + r.event().details().path("usage").asString(""))
+                .containsExactlyInAnyOrder("chg_first ", "chg_run unknown_outcome");
         assertThat(store.expireReservations(T0.plus(Duration.ofDays(1)))).as("nothing left to expire").isZero();
     }
 
@@ -682,7 +682,7 @@ public abstract class StoreContract {
         long tokens = r.holds().stream().filter(h -> h.unit() == Hold.Unit.TOKENS).mapToLong(Hold::amount).max().orElse(0);
         List<Charge.CounterScope> scopes = r.holds().stream().map(h -> new Charge.CounterScope(h.scope(), h.unit())).toList();
         return new Charge("chg" + r.id().substring(r.id().indexOf('_')), r.id(), r.accountId(), r.jobId(), "support/draft-response", "draft", "openai",
-                "gpt-4o-mini", tokens, 0, 0, cost, r.at(), scopes, true);
+                "gpt-4o-mini", tokens, 0, 0, cost, r.at(), scopes, Charge.Basis.UNKNOWN_OUTCOME, "charged its reservation's estimate");
     }
 
     /** Reserves on {@code on} with the estimate the engine would send. */
@@ -841,7 +841,8 @@ public abstract class StoreContract {
                 .containsExactly(new UsageQuery.Row("openai/gpt-4o-mini", 1, 1_000, 0, 0, 300, 1, 300));
         assertThat(modelCalls()).singleElement().satisfies(r -> {
             assertThat(r.jobId()).isEqualTo("job_budgeted");
-            assertThat(r.event().details().path("outcome").asString()).isEqualTo("unknown");
+            assertThat(r.event().details().path("usage").asString()).isEqualTo("unknown_outcome");
+            assertThat(r.event().details().path("usage_note").asString()).isEqualTo("charged its reservation's estimate");
             assertThat(r.event().details().path("charge").asString()).isEqualTo("chg_soon");
             assertThat(r.event().details().path("cost_usd").asString()).isEqualTo("0.000300");
         });
@@ -859,7 +860,7 @@ public abstract class StoreContract {
         Job job = claimed("node-1");
         Reservation intent = new Reservation("rsv_free", ACCOUNT, job.id(), List.of(), T0, T0.plusSeconds(30));
         Charge estimate = new Charge("chg_free", "rsv_free", ACCOUNT, job.id(), "support/draft-response", "draft", "openai", "gpt-4o-mini", 700, 0, 300, 90,
-                T0, COST_AND_TOKENS, true);
+                T0, COST_AND_TOKENS, Charge.Basis.UNKNOWN_OUTCOME, "charged its reservation's estimate");
         assertThat(store.reserve(intent, estimate)).isEqualTo(new Reservation.Outcome.Granted("rsv_free"));
         assertThat(store.counter(COST)).as("no limit, nothing held").isEqualTo(Counter.ZERO);
         reopen();
@@ -875,8 +876,12 @@ public abstract class StoreContract {
         Reservation r = reservation("rsv_1", T0.plusSeconds(30), costHold(COST, 300, 1_000));
         Charge settled = charge("chg_1", "rsv_1", 1, 1, 300, T0, COST_AND_TOKENS);
         Charge other = new Charge("chg_2", "rsv_2", ACCOUNT, "job_budgeted", "support/draft-response", "draft", "openai", "gpt-4o-mini", 1, 0, 1, 300, T0,
-                COST_AND_TOKENS, true);
+                COST_AND_TOKENS, Charge.Basis.UNKNOWN_OUTCOME, "charged its reservation's estimate");
+        Charge estimatedAnswer = new Charge("chg_1", "rsv_1", ACCOUNT, "job_budgeted", "support/draft-response", "draft", "openai", "gpt-4o-mini", 1, 0, 1,
+                300, T0, COST_AND_TOKENS, Charge.Basis.ESTIMATED, "the provider reported prompt tokens -1");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.reserve(r, settled)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("rsv_1");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.reserve(r, estimatedAnswer)).as("an answer's estimate is not an unknown outcome")
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("rsv_1");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.reserve(r, other)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("rsv_2");
         assertThat(store.counter(COST)).isEqualTo(Counter.ZERO);
         assertThat(store.expireReservations(T0.plusSeconds(31))).isZero();
@@ -898,8 +903,8 @@ public abstract class StoreContract {
         assertThat(store.counter(COST)).as("replaced once").isEqualTo(new Counter(250, 200));
         assertThat(store.usage(new UsageQuery(ACCOUNT, T0, T0.plus(Duration.ofHours(1)), UsageQuery.GroupBy.MODEL)))
                 .containsExactly(new UsageQuery.Row("openai/gpt-4o-mini", 1, 100, 0, 50, 250, 0, 0));
-        assertThat(modelCalls()).extracting(r -> r.event().details().path("outcome").asString(""))
-                .as("the estimate, then the call as it went").containsExactly("unknown", "");
+        assertThat(modelCalls()).extracting(r -> r.event().details().path("usage").asString(""))
+                .as("the estimate, then the call as it went").containsExactly("unknown_outcome", "");
         store.charge(List.of(charge("chg_live", "rsv_live", 10, 10, 150, soon.plusSeconds(3), COST_AND_TOKENS)));
         assertThat(store.counter(COST)).isEqualTo(new Counter(400, 0));
         assertThat(store.expireReservations(T0.plus(Duration.ofDays(1)))).isZero();
@@ -1118,19 +1123,39 @@ public abstract class StoreContract {
     }
 
     @Test
-    void aTokenCeilingRefusesWithQuotaExceededAndCountsHeldTokens() {
-        reserve(store, reservation("rsv_1", T0.plusSeconds(90), tokenHold(TOKENS, 400, 10_000)));
+    void aTokenCeilingRefusesWithQuotaExceededOnSettledSpendAlone() {
         spend(TOKENS, Hold.Unit.TOKENS, 599);
-        assertThat(submit(ceiling(TOKENS, 1_000, Hold.Unit.TOKENS), null, "one token left", T0)).isInstanceOf(SubmitOutcome.Created.class);
+        // A call in flight holds 400 of the 401 left: it settles at what the provider reports,
+        // usually less, so it does not make the period's refusal final.
+        reserve(store, reservation("rsv_1", T0.plusSeconds(90), tokenHold(TOKENS, 400, 10_000)));
+        assertThat(submit(ceiling(TOKENS, 1_000, Hold.Unit.TOKENS), null, "held, not spent", T0)).isInstanceOf(SubmitOutcome.Created.class);
+        // Its node died: the call is charged at its estimate as an unknown outcome, which is
+        // settled spend like any other, so admission counts it.
+        assertThat(store.expireReservations(T0.plusSeconds(91))).isEqualTo(1);
+        assertThat(store.counter(TOKENS)).isEqualTo(new Counter(999, 0));
+        assertThat(submit(ceiling(TOKENS, 1_000, Hold.Unit.TOKENS), null, "one token left", T0.plusSeconds(91))).isInstanceOf(SubmitOutcome.Created.class);
         spend(TOKENS, Hold.Unit.TOKENS, 1);
-        LimitHit hit = refusal(submit(ceiling(TOKENS, 1_000, Hold.Unit.TOKENS), null, "none left", T0));
+        LimitHit hit = refusal(submit(ceiling(TOKENS, 1_000, Hold.Unit.TOKENS), null, "none left", T0.plusSeconds(91)));
         assertThat(hit.code()).isEqualTo(ErrorCode.QUOTA_EXCEEDED);
         assertThat(hit.limit()).isEqualTo("tokens_per_day");
-        assertThat(hit.retryAfter()).contains(Duration.between(T0, Scope.dayEnd(T0)));
-        // Tokens held by a call whose node died are charged, not released: the quota stays used.
-        assertThat(store.expireReservations(T0.plusSeconds(91))).isEqualTo(1);
-        assertThat(store.counter(TOKENS)).isEqualTo(new Counter(1_000, 0));
-        assertThat(refusal(submit(ceiling(TOKENS, 1_000, Hold.Unit.TOKENS), null, "charged", T0.plusSeconds(91))).code()).isEqualTo(ErrorCode.QUOTA_EXCEEDED);
+        assertThat(hit.retryAfter()).contains(Duration.between(T0.plusSeconds(91), Scope.dayEnd(T0)));
+    }
+
+    @Test
+    void aCeilingRefusesWhenWhatIsLeftCannotCoverTheFirstCall() {
+        spend(COST, Hold.Unit.MICRO_USD, 154);
+        Admission.Ceiling needs346 = new Admission.Ceiling(COST, 500, Hold.Unit.MICRO_USD, "cost_per_month_usd", "account " + ACCOUNT,
+                Scope.monthEnd(T0), 346, "the cheapest possible first call of meetings/notes");
+        Admission.Ceiling needs347 = new Admission.Ceiling(COST, 500, Hold.Unit.MICRO_USD, "cost_per_month_usd", "account " + ACCOUNT,
+                Scope.monthEnd(T0), 347, "the cheapest possible first call of meetings/notes");
+        assertThat(submit(new Admission(List.of(), List.of(needs346), null), null, "exactly enough", T0)).isInstanceOf(SubmitOutcome.Created.class);
+        LimitHit hit = refusal(submit(new Admission(List.of(), List.of(needs347), null), null, "one short", T0));
+        assertThat(hit.code()).isEqualTo(ErrorCode.BUDGET_EXCEEDED);
+        assertThat(hit.limit()).isEqualTo("cost_per_month_usd");
+        assertThat(hit.retryAfter()).contains(Duration.between(T0, Scope.monthEnd(T0)));
+        assertThat(hit.message()).contains("$0.000346 left").contains("$0.000347 needed for the cheapest possible first call of meetings/notes");
+        // The refused submit left no job behind.
+        assertThat(store.countUnfinished(ACCOUNT)).isEqualTo(1);
     }
 
     @Test

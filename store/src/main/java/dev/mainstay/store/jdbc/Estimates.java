@@ -30,7 +30,7 @@ public final class Estimates {
                 || !r.accountId().equals(estimate.accountId())) {
             throw new IllegalArgumentException("reservation " + r.id() + " of job " + r.jobId() + " needs an unknown-outcome charge of that reservation, "
                     + "job and account as its estimate; got " + (estimate == null ? "none" : "charge " + estimate.id() + " of reservation "
-                    + estimate.reservationId() + ", job " + estimate.jobId() + ", unknown outcome " + estimate.unknownOutcome()) + ". Indicates a bug.");
+                    + estimate.reservationId() + ", job " + estimate.jobId() + ", basis " + estimate.basis().wire()) + ". Indicates a bug.");
         }
     }
 
@@ -38,7 +38,7 @@ public final class Estimates {
         ObjectNode o = Json.object().put("id", c.id()).put("account", c.accountId()).put("job", c.jobId()).put("workflow", c.workflow())
                 .put("stage", c.stageId()).put("provider", c.provider()).put("model", c.model()).put("input_tokens", c.inputTokens())
                 .put("cached_input_tokens", c.cachedInputTokens()).put("output_tokens", c.outputTokens()).put("cost_micros", c.costMicros())
-                .put("at", c.at().toEpochMilli());
+                .put("at", c.at().toEpochMilli()).put("note", c.note());
         var scopes = o.putArray("scopes");
         for (Charge.CounterScope s : c.scopes()) {
             scopes.add(Json.object().put("scope", s.scope()).put("unit", s.unit().name()));
@@ -56,6 +56,6 @@ public final class Estimates {
         return new Charge(o.path("id").asString(), reservationId, o.path("account").asString(), o.path("job").asString(), o.path("workflow").asString(),
                 o.path("stage").asString(), o.path("provider").asString(), o.path("model").asString(), o.path("input_tokens").asLong(),
                 o.path("cached_input_tokens").asLong(), o.path("output_tokens").asLong(), o.path("cost_micros").asLong(),
-                Instant.ofEpochMilli(o.path("at").asLong()), scopes, true);
+                Instant.ofEpochMilli(o.path("at").asLong()), scopes, Charge.Basis.UNKNOWN_OUTCOME, o.hasNonNull("note") ? o.get("note").asString() : null);
     }
 }
