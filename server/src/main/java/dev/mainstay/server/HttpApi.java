@@ -659,8 +659,7 @@ final class HttpApi {
         ArrayNode groups = Json.array();
         for (UsageQuery.Row r : rows) {
             groups.add(usageRow(r).put("key", r.key()));
-            total = new UsageQuery.Row("total", total.calls() + r.calls(), total.inputTokens() + r.inputTokens(), total.cachedInputTokens() + r.cachedInputTokens(),
-                    total.outputTokens() + r.outputTokens(), total.costMicros() + r.costMicros());
+            total = total.plus(r);
         }
         out.set("totals", usageRow(total));
         out.set("groups", groups);
@@ -721,7 +720,9 @@ final class HttpApi {
     private static ObjectNode usageRow(UsageQuery.Row r) {
         return Json.object().put("calls", r.calls()).put("input_tokens", r.inputTokens()).put("cached_input_tokens", r.cachedInputTokens())
                 .put("output_tokens", r.outputTokens()).put("tokens", r.inputTokens() + r.outputTokens())
-                .put("cost_usd", AccountLimits.Money.usd(r.costMicros()));
+                .put("cost_usd", AccountLimits.Money.usd(r.costMicros()))
+                // Included above: calls in flight when their node died, charged at their estimates.
+                .put("unknown_outcome_calls", r.unknownOutcomeCalls()).put("unknown_outcome_cost_usd", AccountLimits.Money.usd(r.unknownOutcomeCostMicros()));
     }
 
     /** An RFC 3339 instant or a {@code YYYY-MM-DD} date (its UTC midnight). */

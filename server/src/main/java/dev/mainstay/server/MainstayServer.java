@@ -48,9 +48,11 @@ public final class MainstayServer implements AutoCloseable {
     private final List<String> workflowWarnings;
     private final Clock clock;
     private volatile WorkflowWatcher watcher;
+    private final NodeIdentity identity;
 
     private MainstayServer(ServerConfig config, Store store, Engine engine, WebServer web, HttpTransport transport, Credentials credentials,
-            WorkflowRegistry registry, HttpApi api, List<String> workflowWarnings, Clock clock) {
+            WorkflowRegistry registry, HttpApi api, List<String> workflowWarnings, Clock clock, NodeIdentity identity) {
+        this.identity = identity;
         this.config = config;
         this.store = store;
         this.engine = engine;
@@ -94,6 +96,7 @@ public final class MainstayServer implements AutoCloseable {
             LOG.info("{} eval suite(s), {} case(s)", suites.all().size(), suites.caseCount());
         }
         Store store = openStore(config);
+        NodeIdentity identity = null;
         HttpTransport transport = null;
         try {
             WorkflowRegistry registry = WorkflowRegistry.register(store, definitions, clock.instant(), dev);
@@ -107,7 +110,10 @@ public final class MainstayServer implements AutoCloseable {
             }));
             // The data policy travels with the provider: the engine narrows every call's redaction by it.
             config.providers().forEach((name, spec) -> providers.computeIfPresent(name, (n, p) -> Provider.withDataPolicy(p, spec.dataPolicy())));
-            String nodeId = "node-" + ProcessHandle.current().pid() + "-" + Long.toHexString(random.nextLong() & 0xffffffL);
+            // The same name as this data directory's node had before, so that it takes back at once
+            // what its earlier run left if that run died.
+            identity = NodeIdentity.claim(config.dataDir(), random);
+            String nodeId = identity.name();
             checkTools(definitions, config);
             for (WorkflowDefinition d : definitions) {
                 for (String warning : CallEstimate.perJobBudgetWarnings(d, routes, new PriceTable(config.prices()))) {
@@ -134,7 +140,7 @@ public final class MainstayServer implements AutoCloseable {
                     .routing(r -> r.any(api::handle))
                     .build()
                     .start();
-            MainstayServer server = new MainstayServer(config, store, engine, web, transport, credentials, registry, api, loaded.warnings(), clock);
+            MainstayServer server = new MainstayServer(config, store, engine, web, transport, credentials, registry, api, loaded.warnings(), clock, identity);
             if (dev) {
                 server.watcher = WorkflowWatcher.start(config.workflowDirs(), server::reloadWorkflows);
             }
@@ -144,6 +150,9 @@ public final class MainstayServer implements AutoCloseable {
                 transport.close();
             }
             store.close();
+            if (identity != null) {
+                identity.close();
+            }
             throw e;
         }
     }
@@ -289,6 +298,7 @@ public final class MainstayServer implements AutoCloseable {
         transport.close();
         engine.stop();
         store.close();
+        identity.close();
     }
 
     @Override
