@@ -70,9 +70,27 @@ final class Dispatcher {
         // Work made due by any node (a submit, a retry, a handed-back lease) wakes the dispatcher at
         // once instead of at its next poll; the poll stays as the backstop for lost wake-ups.
         store.onWork(wake::release);
+        recoverLeases();
         dispatcher = Thread.ofPlatform().name("mainstay-dispatcher").daemon(true).start(this::dispatchLoop);
         heartbeat = Thread.ofVirtual().name("mainstay-heartbeat").start(this::heartbeatLoop);
         LOG.info("engine started as node {}", config.nodeId());
+    }
+
+    /**
+     * Takes back at once the jobs and calls in flight an earlier run of this node left when it died,
+     * rather than letting instant jobs miss their deadlines while its leases run out.
+     */
+    private void recoverLeases() {
+        try {
+            Store.Recovered r = store.recoverLeases(config.nodeId(), clock.instant());
+            if (r.jobs() > 0 || r.unknownOutcomes() > 0) {
+                LOG.info("node {} took back {} jobs left running by its previous run and charged {} calls that were in flight at their estimates",
+                        config.nodeId(), r.jobs(), r.unknownOutcomes());
+            }
+        } catch (StoreException e) {
+            // The database is away: those leases and reservations expire instead, as for a node that never returns.
+            LOG.warn("node {} could not take back the leases of its previous run ({}); they will expire instead", config.nodeId(), e.getMessage());
+        }
     }
 
     /**
@@ -119,7 +137,7 @@ final class Dispatcher {
                 if (free > 0) {
                     int want = Math.min(free, config.claimBatch());
                     Instant now = clock.instant();
-                    List<Job> claimed = store.claim(config.nodeId(), want, now, now.plus(config.lease()));
+                    List<Job> claimed = store.claim(config.nodeId(), want, now, now.plus(config.lease()), config.defaultLimits());
                     for (Job job : claimed) {
                         if (running.containsKey(job.id())) {
                             // Our own lease lapsed (a heartbeat failed) and we re-claimed the job:

@@ -148,6 +148,10 @@ public final class Engine implements AutoCloseable {
         return health.snapshots();
     }
 
+    /**
+     * Takes back at once what an earlier run of this node left when it died (its leases, and its
+     * calls in flight, charged as unknown outcomes), then starts claiming.
+     */
     public void start() {
         dispatcher.start();
     }

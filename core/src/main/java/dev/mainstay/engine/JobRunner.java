@@ -10,6 +10,7 @@ import dev.mainstay.job.Provenance;
 import dev.mainstay.job.ResultType;
 import dev.mainstay.job.StageRun;
 import dev.mainstay.store.Store;
+import dev.mainstay.store.StoreException;
 import dev.mainstay.workflow.ModelStage;
 import dev.mainstay.workflow.StageDefinition;
 import dev.mainstay.workflow.ToolStage;
@@ -92,6 +93,11 @@ final class JobRunner {
             stages(job, wf);
         } catch (InterruptedException e) {
             // Cancelled or shutting down: whatever was committed stands; the rest resumes elsewhere.
+        } catch (StoreException e) {
+            // The database failed under the job (a restart, a failover), not the job: nothing is
+            // decided about it. Its lease is no longer renewed, so it runs again, here or on another
+            // node, once the lease expires; a call it had reserved is charged at its estimate.
+            LOG.warn("job {}: the store failed under it ({}); it runs again once its lease expires", job.id(), e.getMessage());
         } catch (RuntimeException e) {
             LOG.error("job {}: unexpected failure", job.id(), e);
             try {

@@ -25,6 +25,7 @@ import dev.mainstay.review.Review;
 import dev.mainstay.routing.TargetHealth;
 import dev.mainstay.routing.TargetLimits;
 import dev.mainstay.store.Store;
+import dev.mainstay.store.StoreException;
 import dev.mainstay.tool.ToolSpec;
 import dev.mainstay.usage.PriceTable;
 import dev.mainstay.workflow.WorkflowDefinition;
@@ -372,6 +373,19 @@ class JobRunnerTest {
             assertThat(t.error().message()).contains("test/unknown v7 is not known to node " + NODE);
             assertThat(t.stageRun()).isNull();
         });
+    }
+
+    @Test
+    void aStoreThatFailsUnderTheJobLeavesItToRunAgainOnceItsLeaseExpires() {
+        WorkflowDefinition wf = workflow("", stage("first", ""), stage("second", ""));
+        applies = t -> {
+            throw new StoreException("the database is restarting");
+        };
+
+        run(wf, job(wf, 0, 0));
+
+        assertThat(applied).as("the first stage's transition, and no failure written after it").singleElement()
+                .satisfies(t -> assertThat(t.eventType()).isEqualTo("stage_completed"));
     }
 
     // ---- a transition that does not apply -------------------------------------------------------

@@ -106,6 +106,8 @@ class WorkflowDefinitionTest {
                 Arguments.of("missing version", edit(2, null), 1, "version", "is required"),
                 Arguments.of("version is not a number", edit(2, "version: one"), 2, "version", "must be a whole number"),
                 Arguments.of("typo in a top-level field", edit(3, "latancy: wait"), 3, "latancy", "unknown field"),
+                Arguments.of("typo in a stage's own field lists the tool kind too", edit(21, "    retries: { attempts: 2 }"), 21, "stages[0].retries",
+                        "unknown field (allowed here: id, model, tool, output, retry, optional, redact, context)"),
                 Arguments.of("typo in a stage field", edit(15, "      max_output_token: 100"), 15, "stages[0].model.max_output_token", "unknown field"),
                 Arguments.of("bad latency", edit(3, "latency: fast"), 3, "latency", "must be one of instant, wait, async; got 'fast'"),
                 Arguments.of("bad deadline", edit(4, "deadline: 30 seconds"), 4, "deadline", "must be a duration"),
