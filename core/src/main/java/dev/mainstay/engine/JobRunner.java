@@ -83,8 +83,8 @@ final class JobRunner {
         try {
             Optional<WorkflowDefinition> workflow = registry.version(job.workflow(), job.workflowVersion());
             if (workflow.isEmpty()) {
-                fail(job, new JobError(ErrorCode.INTERNAL, "workflow " + job.workflow() + " v" + job.workflowVersion()
-                        + " is not known to node " + nodeId, true));
+                fail(job, JobError.of(ErrorCode.INTERNAL, "workflow " + job.workflow() + " v" + job.workflowVersion()
+                        + " is not known to node " + nodeId));
                 return;
             }
             WorkflowDefinition wf = workflow.get();
@@ -101,7 +101,7 @@ final class JobRunner {
         } catch (RuntimeException e) {
             LOG.error("job {}: unexpected failure", job.id(), e);
             try {
-                fail(job, new JobError(ErrorCode.INTERNAL, "internal error while running the job: " + e.getClass().getSimpleName(), true));
+                fail(job, JobError.of(ErrorCode.INTERNAL, "internal error while running the job: " + e.getClass().getSimpleName()));
             } catch (RuntimeException again) {
                 LOG.error("job {}: could not record the failure; its lease will expire and it will run again", job.id(), again);
             }
@@ -245,8 +245,8 @@ final class JobRunner {
                 next = Next.STOP;
             }
             case StageOutcome.Fail f -> {
-                t = JobTransition.to(job.id(), JobStatus.FAILED, f.at()).from(f.via().from()).error(f.error()).deadLetter(f.error().retryable())
-                        .event("failed", Json.object().put("code", f.error().code().code()).put("dead_letter", f.error().retryable()));
+                t = JobTransition.to(job.id(), JobStatus.FAILED, f.at()).from(f.via().from()).error(f.error()).deadLetter(f.deadLetter())
+                        .event("failed", Json.object().put("code", f.error().code().code()).put("dead_letter", f.deadLetter()));
                 if (f.run() != null) {
                     t.stageRun(f.run()).stageAttempts(f.run().attempts());
                 }

@@ -1,5 +1,6 @@
 package dev.mainstay.engine;
 
+import dev.mainstay.ErrorCode;
 import dev.mainstay.audit.AuditEvent;
 import dev.mainstay.job.JobError;
 import dev.mainstay.job.JobStatus;
@@ -117,8 +118,7 @@ sealed interface StageOutcome {
     }
 
     /**
-     * The job fails; a failure that was retryable but ran out of attempts or time is
-     * dead-lettered.
+     * The job fails, and is dead-lettered when {@link #deadLetter()} says so.
      *
      * @param run the failed stage's record, or {@code null} when the job failed before a stage ran
      * @param provenance the job's provenance, or {@code null} to leave it as it is
@@ -126,6 +126,14 @@ sealed interface StageOutcome {
     record Fail(JobError error, StageRun run, List<Charge> charges, Provenance provenance, Via via, Instant at) implements StageOutcome {
         public Fail {
             charges = List.copyOf(charges);
+        }
+
+        /**
+         * A failure that was retryable but ran out of attempts or time, or an {@code internal}
+         * one: running it again as it is will not help, but a replay once the fault is fixed may.
+         */
+        boolean deadLetter() {
+            return error.retryable() || error.code() == ErrorCode.INTERNAL;
         }
     }
 }

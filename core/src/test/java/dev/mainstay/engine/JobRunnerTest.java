@@ -70,6 +70,8 @@ class JobRunnerTest {
     /** The provider's answers, per model, in order; a model whose script ran out answers {@link #VALID}. */
     private final Map<String, Deque<ProviderOutcome>> script = new HashMap<>();
     private final List<ModelRequest> calls = new ArrayList<>();
+    /** When set, the provider throws it instead of answering, as a provider with a bug would. */
+    private RuntimeException providerThrows;
     private EngineConfig config = EngineConfig.defaults(NODE, "mainstay/test");
     private TargetHealth health;
 
@@ -371,7 +373,27 @@ class JobRunnerTest {
             assertThat(t.to()).isEqualTo(JobStatus.FAILED);
             assertThat(t.error().code()).isEqualTo(ErrorCode.INTERNAL);
             assertThat(t.error().message()).contains("test/unknown v7 is not known to node " + NODE);
+            assertThat(t.error().retryable()).as("an internal failure never claims that retrying helps").isFalse();
+            assertThat(t.deadLetter()).as("kept to be replayed once the fault is fixed").isTrue();
+            assertThat(t.eventData().path("dead_letter").asBoolean()).isTrue();
             assertThat(t.stageRun()).isNull();
+        });
+    }
+
+    @Test
+    void anUnexpectedFailureEndsTheJobAsInternalAndNotRetryable() {
+        WorkflowDefinition wf = workflow("", stage("only", "retry: { attempts: 3 }"));
+        providerThrows = new IllegalStateException("a provider with a bug");
+
+        run(wf, job(wf, 0, 0));
+
+        assertThat(calls).as("not tried again").hasSize(1);
+        assertThat(applied).singleElement().satisfies(t -> {
+            assertThat(t.to()).isEqualTo(JobStatus.FAILED);
+            assertThat(t.error().code()).isEqualTo(ErrorCode.INTERNAL);
+            assertThat(t.error().message()).isEqualTo("internal error while running the job: IllegalStateException");
+            assertThat(t.error().retryable()).isFalse();
+            assertThat(t.deadLetter()).isTrue();
         });
     }
 
@@ -446,6 +468,9 @@ class JobRunnerTest {
             @Override
             public ProviderOutcome call(ModelRequest request) {
                 calls.add(request);
+                if (providerThrows != null) {
+                    throw providerThrows;
+                }
                 Deque<ProviderOutcome> next = script.get(request.model());
                 return next == null || next.isEmpty() ? success(VALID) : next.poll();
             }
