@@ -2,7 +2,7 @@ package dev.mainstay.workflow;
 
 import dev.mainstay.ConfigException;
 import dev.mainstay.ContentHash;
-import dev.mainstay.store.Store;
+import dev.mainstay.store.WorkflowVersionStore;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -19,11 +19,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * read back from the store when its file is gone.
  */
 public final class WorkflowRegistry {
-    private final Store store;
+    private final WorkflowVersionStore store;
     private final Map<String, WorkflowDefinition> active;
     private final Map<String, WorkflowDefinition> versions = new ConcurrentHashMap<>();
 
-    private WorkflowRegistry(Store store, Map<String, WorkflowDefinition> active) {
+    private WorkflowRegistry(WorkflowVersionStore store, Map<String, WorkflowDefinition> active) {
         this.store = store;
         this.active = active;
     }
@@ -33,7 +33,7 @@ public final class WorkflowRegistry {
      *
      * @throws ConfigException listing every definition whose content changed under an existing version
      */
-    public static WorkflowRegistry register(Store store, Collection<WorkflowDefinition> definitions, Instant now) {
+    public static WorkflowRegistry register(WorkflowVersionStore store, Collection<WorkflowDefinition> definitions, Instant now) {
         Map<String, WorkflowDefinition> active = new TreeMap<>();
         List<String> problems = new ArrayList<>();
         WorkflowRegistry registry = new WorkflowRegistry(store, active);

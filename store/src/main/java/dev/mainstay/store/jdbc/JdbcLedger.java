@@ -1,0 +1,228 @@
+package dev.mainstay.store.jdbc;
+
+import dev.mainstay.Json;
+import dev.mainstay.limits.AccountLimits;
+import dev.mainstay.limits.Counter;
+import dev.mainstay.limits.Hold;
+import dev.mainstay.limits.Reservation;
+import dev.mainstay.store.AuditTrail;
+import dev.mainstay.store.LedgerStore;
+import dev.mainstay.usage.Charge;
+import dev.mainstay.usage.UsageQuery;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Account limits, budget reservations, the usage ledger and the counters they keep, on any dialect.
+ * Every counter is locked (where the database locks rows) before it is read, always in scope
+ * order, so that two transactions never wait on each other's; {@link Reservation#decide} says what
+ * fits.
+ */
+final class JdbcLedger implements LedgerStore {
+    /** A charge's ledger row; a charge sent twice (by two nodes at once) is recorded once. */
+    static final String INSERT = "INSERT INTO usage_ledger (id, account_id, job_id, workflow, stage_id, provider, model, input_tokens, "
+            + "cached_input_tokens, output_tokens, cost_micros, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING";
+
+    private final Sql sql;
+    private final Dialect dialect;
+
+    JdbcLedger(Sql sql, Dialect dialect) {
+        this.sql = sql;
+        this.dialect = dialect;
+    }
+
+    static Object[] row(Charge ch) {
+        return new Object[] {ch.id(), ch.accountId(), ch.jobId(), ch.workflow(), ch.stageId(), ch.provider(), ch.model(), ch.inputTokens(),
+                ch.cachedInputTokens(), ch.outputTokens(), ch.costMicros(), ch.at()};
+    }
+
+    @Override
+    public AccountLimits limits(String accountId) {
+        return sql.read(c -> sql.first(c, "SELECT * FROM account_limits WHERE account_id = ?", rs -> {
+            Long concurrent = Sql.longOrNull(rs, "max_concurrent_jobs");
+            return new AccountLimits(Sql.longOrNull(rs, "requests_per_minute"), Sql.longOrNull(rs, "tokens_per_day"), Sql.longOrNull(rs, "cost_per_month_micros"),
+                    concurrent == null ? null : concurrent.intValue());
+        }, accountId).orElse(AccountLimits.NONE));
+    }
+
+    @Override
+    public void setLimits(String accountId, AccountLimits limits, String actor, Instant at) {
+        sql.write(c -> {
+            sql.update(c, "INSERT INTO account_limits (account_id, requests_per_minute, tokens_per_day, cost_per_month_micros, max_concurrent_jobs, updated_at, updated_by) "
+                            + "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET requests_per_minute = excluded.requests_per_minute, "
+                            + "tokens_per_day = excluded.tokens_per_day, cost_per_month_micros = excluded.cost_per_month_micros, "
+                            + "max_concurrent_jobs = excluded.max_concurrent_jobs, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+                    accountId, limits.requestsPerMinute(), limits.tokensPerDay(), limits.costPerMonthMicros(), limits.maxConcurrentJobs(), at, actor);
+            sql.update(c, "INSERT INTO account_limit_changes (account_id, limits, actor, at) VALUES (?, ?, ?, ?)", accountId, limits.toJson(), actor, at);
+            dialect.workDue(c); // a raised or lifted max_concurrent_jobs may let waiting jobs start
+            return null;
+        });
+    }
+
+    @Override
+    public Reservation.Outcome reserve(Reservation r) {
+        return sql.write(c -> switch (r.decide(lockCounters(c, r.holds().stream().map(Hold::scope).toList()))) {
+            case Reservation.Decision.Refused refused -> refused.refusal();
+            case Reservation.Decision.Held held -> {
+                putCounters(c, held.counters());
+                var holds = Json.MAPPER.createArrayNode();
+                for (Hold h : r.holds()) {
+                    holds.add(Json.object().put("scope", h.scope()).put("unit", h.unit().name()).put("amount", h.amount()));
+                }
+                sql.update(c, "INSERT INTO reservations (id, account_id, job_id, holds, state, created_at, expires_at) VALUES (?, ?, ?, ?, 'held', ?, ?)",
+                        r.id(), r.accountId(), r.jobId(), holds, r.at(), r.expiresAt());
+                yield new Reservation.Outcome.Granted(r.id());
+            }
+        });
+    }
+
+    @Override
+    public void charge(List<Charge> charges) {
+        if (!charges.isEmpty()) {
+            sql.write(c -> {
+                record(c, charges);
+                return null;
+            });
+        }
+    }
+
+    /** Records each charge once: its ledger row, its counters, its audit record and the release of its reservation. */
+    void record(Connection c, List<Charge> charges) throws SQLException {
+        for (Charge ch : charges) {
+            // The same charge sent by two nodes at once: the second insert waits for the first
+            // transaction, then finds the row and changes nothing.
+            if (sql.update(c, INSERT, row(ch)) == 0) {
+                continue; // recorded before
+            }
+            if (ch.reservationId() == null) {
+                counted(c, ch);
+                continue;
+            }
+            AuditLog.append(c, sql, ch.jobId(), AuditTrail.modelCalls(List.of(ch)));
+            List<JsonNode> released = closeReservations(c, List.of(ch.reservationId()), "settled", ch.at());
+            List<String> scopes = new ArrayList<>();
+            released.forEach(h -> scopes.add(h.path("scope").asString()));
+            ch.scopes().forEach(s -> scopes.add(s.scope()));
+            Map<String, Counter> counters = lockCounters(c, scopes);
+            release(counters, released);
+            for (Charge.CounterScope scope : ch.scopes()) {
+                counters.compute(scope.scope(), (s, counter) -> counter.settle(0, ch.amount(scope.unit())));
+            }
+            putCounters(c, counters);
+        }
+    }
+
+    /**
+     * What follows a new ledger row of a charge that held nothing: additions to its counters, which
+     * the group sends together at its end (see {@link Deferred#sum}), and its audit record.
+     */
+    void counted(Connection c, Charge ch) throws SQLException {
+        for (Charge.CounterScope scope : ch.scopes()) {
+            Deferred.sum(c, sql, "INSERT INTO budget_counters (scope, spent) VALUES (?, ?) "
+                    + "ON CONFLICT (scope) DO UPDATE SET spent = budget_counters.spent + excluded.spent", scope.scope(), ch.amount(scope.unit()));
+        }
+        AuditLog.append(c, sql, ch.jobId(), AuditTrail.modelCalls(List.of(ch)));
+    }
+
+    /**
+     * Marks the reservations that are still held as closed and returns their holds; those closed
+     * already (settled, or expired by another node) give nothing back, so no hold is released
+     * twice. Locks the reservations' rows first, then (by the caller) the counters.
+     */
+    private List<JsonNode> closeReservations(Connection c, List<String> ids, String state, Instant at) throws SQLException {
+        Dialect.In in = dialect.in("id", ids);
+        List<JsonNode> holds = new ArrayList<>();
+        for (String json : sql.list(c, "UPDATE reservations SET state = ?, closed_at = ? WHERE " + in.sql() + " AND state = 'held' RETURNING holds",
+                Sql::text, state, at, in)) {
+            Json.parse(json).forEach(holds::add);
+        }
+        return holds;
+    }
+
+    private static void release(Map<String, Counter> counters, List<JsonNode> holds) {
+        for (JsonNode h : holds) {
+            counters.compute(h.path("scope").asString(), (scope, counter) -> counter.release(h.path("amount").asLong()));
+        }
+    }
+
+    @Override
+    public int expireReservations(Instant now) {
+        return sql.write(c -> {
+            // Nodes expiring at once split the work: each passes over the rows another is closing.
+            List<String> ids = sql.list(c, "SELECT id FROM reservations WHERE state = 'held' AND expires_at < ? ORDER BY id LIMIT 1000" + dialect.skipLocked(),
+                    Sql::text, now);
+            if (ids.isEmpty()) {
+                return 0;
+            }
+            List<JsonNode> released = closeReservations(c, ids, "expired", now);
+            Map<String, Counter> counters = lockCounters(c, released.stream().map(h -> h.path("scope").asString()).toList());
+            release(counters, released);
+            putCounters(c, counters);
+            return ids.size();
+        });
+    }
+
+    /**
+     * The counters of {@code scopes}, locked until the transaction ends where the database locks
+     * rows (in scope order, so that two transactions never wait on each other's); a counter never
+     * written reads as zero.
+     */
+    private Map<String, Counter> lockCounters(Connection c, Collection<String> scopes) throws SQLException {
+        TreeSet<String> sorted = new TreeSet<>(scopes);
+        Map<String, Counter> counters = new TreeMap<>();
+        if (sorted.isEmpty()) {
+            return counters;
+        }
+        dialect.lockable(sql, c, "budget_counters", "scope", sorted);
+        Dialect.In in = dialect.in("scope", sorted);
+        sorted.forEach(scope -> counters.put(scope, Counter.ZERO));
+        for (Object[] row : sql.list(c, "SELECT scope, spent, reserved FROM budget_counters WHERE " + in.sql() + " ORDER BY scope" + dialect.forUpdate(),
+                rs -> new Object[] {rs.getString(1), new Counter(rs.getLong(2), rs.getLong(3))}, in)) {
+            counters.put((String) row[0], (Counter) row[1]);
+        }
+        return counters;
+    }
+
+    private void putCounters(Connection c, Map<String, Counter> counters) throws SQLException {
+        if (counters.isEmpty()) {
+            return;
+        }
+        List<Object[]> rows = new ArrayList<>();
+        counters.forEach((scope, counter) -> rows.add(new Object[] {scope, counter.spent(), counter.reserved()}));
+        sql.batch(c, "INSERT INTO budget_counters (scope, spent, reserved) VALUES (?, ?, ?) "
+                + "ON CONFLICT (scope) DO UPDATE SET spent = excluded.spent, reserved = excluded.reserved", rows);
+    }
+
+    @Override
+    public Counter counter(String scope) {
+        return sql.read(c -> counter(c, scope));
+    }
+
+    /** A counter as committed, without a lock: what admission compares with its ceilings. */
+    Counter counter(Connection c, String scope) throws SQLException {
+        return sql.first(c, "SELECT spent, reserved FROM budget_counters WHERE scope = ?", rs -> new Counter(rs.getLong(1), rs.getLong(2)), scope)
+                .orElse(Counter.ZERO);
+    }
+
+    @Override
+    public List<UsageQuery.Row> usage(UsageQuery q) {
+        String key = switch (q.groupBy()) {
+            case DAY -> dialect.utcDay("at");
+            case WORKFLOW -> "workflow";
+            case MODEL -> "provider || '/' || model";
+            case ACCOUNT -> "account_id";
+        };
+        String select = "SELECT " + dialect.bytewise(key) + " AS k, COUNT(*), SUM(input_tokens), SUM(cached_input_tokens), SUM(output_tokens), SUM(cost_micros) "
+                + "FROM usage_ledger WHERE at >= ? AND at < ?" + (q.accountId() == null ? "" : " AND account_id = ?") + " GROUP BY k ORDER BY k";
+        Sql.Row<UsageQuery.Row> row = rs -> new UsageQuery.Row(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getLong(6));
+        return sql.read(c -> q.accountId() == null ? sql.list(c, select, row, q.from(), q.to()) : sql.list(c, select, row, q.from(), q.to(), q.accountId()));
+    }
+}
