@@ -1216,6 +1216,23 @@ public abstract class StoreContract {
     }
 
     @Test
+    void aClaimOverHundredsOfAccountsStillHoldsEachToItsLimit() {
+        // More accounts with due jobs than SQLite's statements list one parameter at a time.
+        int accounts = 600;
+        String limited = "acct_0000";
+        store.setLimits(limited, new AccountLimits(null, null, null, 1), "key_admin", T0);
+        submitted(limited, T0);
+        submitted(limited, T0);
+        for (int i = 1; i < accounts; i++) {
+            submitted(String.format("acct_%04d", i), T0);
+        }
+        List<Job> batch = store.claim("node-1", 1_000, T0, T0.plus(Duration.ofHours(1)));
+        assertThat(batch).hasSize(accounts);
+        assertThat(batch).filteredOn(j -> j.accountId().equals(limited)).hasSize(1);
+        assertThat(batch.stream().map(Job::accountId).distinct()).hasSize(accounts);
+    }
+
+    @Test
     void concurrentClaimersNeverLeaseAThirdJobOfALimitedAccount() throws Exception {
         store.setLimits(ACCOUNT, new AccountLimits(null, null, null, 2), "key_admin", T0);
         for (int i = 0; i < 40; i++) {
@@ -1359,6 +1376,14 @@ public abstract class StoreContract {
     }
 
     // ---- tool calls --------------------------------------------------------------------------------
+
+    @Test
+    void aFailedToolCallKeepsItsHttpStatusThoughItHasNoResponse() {
+        var failed = new dev.mainstay.tool.ToolCall("job_x", "send", "crm", dev.mainstay.tool.ToolScope.EXECUTE, "job_x/send",
+                dev.mainstay.tool.ToolCall.Status.FAILED, Json.object().put("method", "POST"), null, 503, "key_boss", "the crm answered 503", T0);
+        store.recordToolCall(failed);
+        assertThat(store.toolCall("job_x", "send")).contains(failed);
+    }
 
     @Test
     void aToolCallIsRecordedThenReplacedByItsOutcome() {

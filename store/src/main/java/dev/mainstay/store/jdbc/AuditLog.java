@@ -71,12 +71,12 @@ final class AuditLog {
     static List<AuditRecord> query(Connection c, AuditQuery q) throws SQLException {
         StringBuilder sql = new StringBuilder("SELECT * FROM audit_log WHERE seq > ?");
         List<Object> args = new ArrayList<>(List.of(q.afterSeq()));
-        filter(sql, args, "job_id = ?", q.jobId());
-        filter(sql, args, "actor = ?", q.actor());
-        filter(sql, args, "action = ?", q.action() == null ? null : q.action().wire());
-        filter(sql, args, "account_id = ?", q.accountId());
-        filter(sql, args, "at >= ?", q.from() == null ? null : AuditChain.at(q.from()));
-        filter(sql, args, "at < ?", q.to() == null ? null : AuditChain.at(q.to()));
+        Sql.and(sql, args, "job_id = ?", q.jobId());
+        Sql.and(sql, args, "actor = ?", q.actor());
+        Sql.and(sql, args, "action = ?", q.action() == null ? null : q.action().wire());
+        Sql.and(sql, args, "account_id = ?", q.accountId());
+        Sql.and(sql, args, "at >= ?", q.from() == null ? null : AuditChain.at(q.from()));
+        Sql.and(sql, args, "at < ?", q.to() == null ? null : AuditChain.at(q.to()));
         sql.append(" ORDER BY seq LIMIT ").append(q.limit());
         try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
             for (int i = 0; i < args.size(); i++) {
@@ -93,13 +93,6 @@ final class AuditLog {
                 }
             }
             return out;
-        }
-    }
-
-    private static void filter(StringBuilder sql, List<Object> args, String clause, String value) {
-        if (value != null) {
-            sql.append(" AND ").append(clause);
-            args.add(value);
         }
     }
 

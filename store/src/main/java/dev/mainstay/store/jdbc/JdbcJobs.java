@@ -33,13 +33,13 @@ final class JdbcJobs implements JobStore {
 
     private final Sql sql;
     private final Dialect dialect;
-    private final JdbcAdmission admission;
+    private final JdbcLedger ledger;
     private final Transitions transitions;
 
-    JdbcJobs(Sql sql, Dialect dialect, JdbcAdmission admission, Transitions transitions) {
+    JdbcJobs(Sql sql, Dialect dialect, JdbcLedger ledger, Transitions transitions) {
         this.sql = sql;
         this.dialect = dialect;
-        this.admission = admission;
+        this.ledger = ledger;
         this.transitions = transitions;
     }
 
@@ -58,7 +58,7 @@ final class JdbcJobs implements JobStore {
                     return earlier(c, job);
                 }
             }
-            Optional<LimitHit> refused = admission.admit(c, limits, job.createdAt());
+            Optional<LimitHit> refused = ledger.admit(c, limits, job.createdAt());
             if (refused.isPresent()) {
                 if (keyInserted) {
                     // A submit of the same key waiting on this row inserts its own once this commits.
@@ -109,22 +109,10 @@ final class JdbcJobs implements JobStore {
     public JobPage jobs(JobQuery q) {
         StringBuilder where = new StringBuilder("j.account_id = ?");
         List<Object> args = new ArrayList<>(List.of(q.accountId()));
-        if (q.workflow() != null) {
-            where.append(" AND j.workflow = ?");
-            args.add(q.workflow());
-        }
-        if (q.status() != null) {
-            where.append(" AND j.status = ?");
-            args.add(q.status().wire());
-        }
-        if (q.deadLetter() != null) {
-            where.append(" AND j.dead_letter = ?");
-            args.add(q.deadLetter());
-        }
-        if (q.cursor() != null) {
-            where.append(" AND j.id < ?");
-            args.add(q.cursor());
-        }
+        Sql.and(where, args, "j.workflow = ?", q.workflow());
+        Sql.and(where, args, "j.status = ?", q.status() == null ? null : q.status().wire());
+        Sql.and(where, args, "j.dead_letter = ?", q.deadLetter());
+        Sql.and(where, args, "j.id < ?", q.cursor());
         where.append(" ORDER BY j.id DESC LIMIT ?");
         args.add(q.limit() + 1);
         List<Job> jobs = sql.read(c -> sql.list(c, JobRows.SELECT + where, rs -> JobRows.job(sql, rs), args.toArray()));

@@ -33,18 +33,9 @@ final class JdbcReviews implements ReviewStore {
     public List<Review> reviews(ReviewQuery q) {
         StringBuilder where = new StringBuilder("account_id = ?");
         List<Object> args = new ArrayList<>(List.of(q.accountId()));
-        if (q.status() != null) {
-            where.append(" AND status = ?");
-            args.add(q.status().wire());
-        }
-        if (q.workflow() != null) {
-            where.append(" AND workflow = ?");
-            args.add(q.workflow());
-        }
-        if (q.cursor() != null) {
-            where.append(" AND id < ?");
-            args.add(q.cursor());
-        }
+        Sql.and(where, args, "status = ?", q.status() == null ? null : q.status().wire());
+        Sql.and(where, args, "workflow = ?", q.workflow());
+        Sql.and(where, args, "id < ?", q.cursor());
         where.append(" ORDER BY id DESC LIMIT ?");
         args.add(q.limit());
         return sql.read(c -> load(c, where.toString(), args.toArray()));

@@ -110,31 +110,37 @@ public final class Sql implements Deferred.Statements {
 
     /** Every row the query returns. */
     public <T> List<T> list(Connection c, String sql, Row<T> row, Object... args) throws SQLException {
+        return query(c, sql, args, rs -> {
+            List<T> out = new ArrayList<>();
+            while (rs.next()) {
+                out.add(row.map(rs));
+            }
+            return out;
+        });
+    }
+
+    /** The first row the query returns, if any (empty too when {@code row} reads it as null). */
+    public <T> Optional<T> first(Connection c, String sql, Row<T> row, Object... args) throws SQLException {
+        return query(c, sql, args, rs -> rs.next() ? Optional.ofNullable(row.map(rs)) : Optional.<T>empty());
+    }
+
+    private <T> T query(Connection c, String sql, Object[] args, Row<T> results) throws SQLException {
         PreparedStatement ps = prepare(c, sql);
         try {
             bind(ps, args);
-            List<T> out = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(row.map(rs));
-                }
+                return results.map(rs);
             }
-            return out;
         } finally {
             done(ps);
         }
     }
 
-    /** The first row the query returns, if any (empty too when {@code row} reads it as null). */
-    public <T> Optional<T> first(Connection c, String sql, Row<T> row, Object... args) throws SQLException {
-        PreparedStatement ps = prepare(c, sql);
-        try {
-            bind(ps, args);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.ofNullable(row.map(rs)) : Optional.empty();
-            }
-        } finally {
-            done(ps);
+    /** Adds {@code AND clause} to a condition when {@code value} is given, and the value to its parameters. */
+    public static void and(StringBuilder where, List<Object> args, String clause, Object value) {
+        if (value != null) {
+            where.append(" AND ").append(clause);
+            args.add(value);
         }
     }
 
