@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.OptionalLong;
 import tools.jackson.databind.JsonNode;
@@ -51,10 +52,10 @@ final class AuditLog {
 
     static void appendNow(Connection c, Sql sql, List<Entry> entries) throws SQLException {
         sql.lockAuditChain(c);
-        Object[] head = sql.first(c, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", rs -> new Object[] {rs.getLong(1), rs.getString(2)})
-                .orElse(new Object[] {0L, AuditChain.GENESIS});
-        long seq = (long) head[0];
-        String prev = (String) head[1];
+        Map.Entry<Long, String> head = sql.first(c, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", rs -> Map.entry(rs.getLong(1), rs.getString(2)))
+                .orElse(Map.entry(0L, AuditChain.GENESIS));
+        long seq = head.getKey();
+        String prev = head.getValue();
         List<Object[]> rows = new ArrayList<>(entries.size());
         for (Entry entry : entries) {
             AuditEvent e = entry.event();

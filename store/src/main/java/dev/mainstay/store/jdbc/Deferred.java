@@ -21,6 +21,9 @@ import java.util.TreeMap;
  * their order. A unit whose own statement must come after pending rows (a claim logs its events
  * directly) calls {@link #flush(Connection)} first.
  *
+ * <p>It also keeps what is to run once the group has committed ({@link #afterCommit}): on SQLite,
+ * waking this node's dispatcher for the work the group made due, once for the whole group.
+ *
  * <p>Only the writer thread of a {@link GroupCommitter} has one, while it runs a group; everywhere
  * else (a store helper called outside a group) writes go out at once.
  */

@@ -50,22 +50,17 @@ public abstract class Dialect {
         work.add(wake);
     }
 
-    /** Stops taking writes and waits for those taken; the first step of {@link #close()}. */
+    /** Stops taking writes and waits for those taken; part of {@link #close()}, before the writer's connections close. */
     protected final void closeWriter() {
         writer.close();
     }
 
-    /** The callbacks to run when work became due. */
-    protected final WorkSignal work() {
-        return work;
-    }
-
     // ---- connections -------------------------------------------------------------------------
 
-    /** Runs {@code read} on a connection that sees every committed write, then gives the connection back. */
-    protected abstract <T> T read(GroupCommitter.Work<T> read);
+    /** Runs {@code work} on a connection that sees every committed write, then gives the connection back. */
+    protected abstract <T> T read(GroupCommitter.Work<T> work);
 
-    /** Closes the writer (first, so that no write is cut off), then everything else the dialect opened. */
+    /** Closes the writer ({@link #closeWriter}) and everything else the dialect opened. */
     protected abstract void close();
 
     // ---- statements and values ---------------------------------------------------------------

@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * one batch per statement before the commit; when one unit fails, the transaction is rolled back
  * and the units run again each inside its own savepoint, so one failing unit does not undo the
  * others. Under load many workers' state changes share one commit; when idle a lone change
- * commits at once, so batching adds no latency.
+ * commits at once, so batching adds no latency. What the units asked to follow the commit
+ * ({@link Deferred#afterCommit}) runs on this thread once it has succeeded.
  *
  * <p>Two kinds of failure are retried because they are known to have changed nothing: a unit that
  * lost a deadlock or a serialization conflict (SQLState class 40) runs again in the next

@@ -132,21 +132,24 @@ final class JdbcClaims implements ClaimStore {
      */
     private Map<String, Integer> concurrencyRoom(Connection c, List<String> accounts) throws SQLException {
         Dialect.In due = dialect.in("account_id", accounts);
-        Map<String, Integer> limits = new HashMap<>();
-        for (Object[] row : sql.list(c, "SELECT account_id, max_concurrent_jobs FROM account_limits WHERE " + due.sql()
-                + " AND max_concurrent_jobs IS NOT NULL ORDER BY account_id" + dialect.forUpdate(), rs -> new Object[] {rs.getString(1), rs.getInt(2)}, due)) {
-            limits.put((String) row[0], (Integer) row[1]);
-        }
+        Map<String, Integer> limits = counts(c, "SELECT account_id, max_concurrent_jobs FROM account_limits WHERE " + due.sql()
+                + " AND max_concurrent_jobs IS NOT NULL ORDER BY account_id" + dialect.forUpdate(), due);
         if (limits.isEmpty()) {
             return limits;
         }
         Dialect.In limited = dialect.in("account_id", limits.keySet());
-        Map<String, Integer> running = new HashMap<>();
-        for (Object[] row : sql.list(c, "SELECT account_id, COUNT(*) FROM jobs WHERE " + limited.sql() + " AND status = 'processing' GROUP BY account_id",
-                rs -> new Object[] {rs.getString(1), rs.getInt(2)}, limited)) {
-            running.put((String) row[0], (Integer) row[1]);
-        }
+        Map<String, Integer> running = counts(c, "SELECT account_id, COUNT(*) FROM jobs WHERE " + limited.sql() + " AND status = 'processing' GROUP BY account_id",
+                limited);
         return Concurrency.room(limits, running);
+    }
+
+    /** A query's rows of (account, number). */
+    private Map<String, Integer> counts(Connection c, String query, Dialect.In accounts) throws SQLException {
+        Map<String, Integer> out = new HashMap<>();
+        for (Map.Entry<String, Integer> row : sql.list(c, query, rs -> Map.entry(rs.getString(1), rs.getInt(2)), accounts)) {
+            out.put(row.getKey(), row.getValue());
+        }
+        return out;
     }
 
     @Override

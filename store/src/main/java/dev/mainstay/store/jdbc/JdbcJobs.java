@@ -19,6 +19,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import tools.jackson.databind.JsonNode;
 
@@ -80,15 +81,16 @@ final class JdbcJobs implements JobStore {
 
     /** What an idempotency key already on record answers: the job it created, or a conflict. */
     private SubmitOutcome earlier(Connection c, NewJob job) throws SQLException {
-        String[] row = sql.first(c, "SELECT request_hash, job_id FROM idempotency_keys WHERE account_id = ? AND key = ?",
-                rs -> new String[] {rs.getString(1), rs.getString(2)}, job.accountId(), job.idempotencyKey()).orElseThrow(() ->
+        Map.Entry<String, String> earlier = sql.first(c, "SELECT request_hash, job_id FROM idempotency_keys WHERE account_id = ? AND key = ?",
+                rs -> Map.entry(rs.getString(1), rs.getString(2)), job.accountId(), job.idempotencyKey()).orElseThrow(() ->
                 new StoreException("idempotency key " + job.idempotencyKey() + " of account " + job.accountId() + " conflicted but is not there. Indicates a bug."));
-        if (!row[0].equals(job.requestHash())) {
-            return new SubmitOutcome.Conflict(row[1]);
+        String existing = earlier.getValue();
+        if (!earlier.getKey().equals(job.requestHash())) {
+            return new SubmitOutcome.Conflict(existing);
         }
         Deferred.flush(c); // the job may have been submitted earlier in this group
-        return new SubmitOutcome.Existing(load(c, row[1]).orElseThrow(() ->
-                new StoreException("idempotency key " + job.idempotencyKey() + " points at missing job " + row[1] + ". Indicates a bug.")));
+        return new SubmitOutcome.Existing(load(c, existing).orElseThrow(() ->
+                new StoreException("idempotency key " + job.idempotencyKey() + " points at missing job " + existing + ". Indicates a bug.")));
     }
 
     @Override

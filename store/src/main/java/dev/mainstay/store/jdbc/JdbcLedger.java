@@ -112,17 +112,19 @@ final class JdbcLedger implements LedgerStore {
         dialect.lockable(sql, c, "rate_buckets", "key", keys);
         Dialect.In in = dialect.in("key", keys);
         Map<String, TokenBucket.State> states = new HashMap<>();
-        for (Object[] row : sql.list(c, "SELECT key, tokens, updated_at FROM rate_buckets WHERE " + in.sql() + " ORDER BY key" + dialect.forUpdate(), rs -> {
+        for (Map.Entry<String, TokenBucket.State> row : sql.list(c, "SELECT key, tokens, updated_at FROM rate_buckets WHERE " + in.sql() + " ORDER BY key"
+                + dialect.forUpdate(), rs -> {
             long tokens = rs.getLong("tokens");
             // A row made only to be locked has no tokens yet: a full bucket.
-            return rs.wasNull() ? null : new Object[] {rs.getString("key"), new TokenBucket.State(tokens, sql.instant(rs, "updated_at"))};
+            return rs.wasNull() ? null : Map.entry(rs.getString("key"), new TokenBucket.State(tokens, sql.instant(rs, "updated_at")));
         }, in)) {
             if (row != null) {
-                states.put((String) row[0], (TokenBucket.State) row[1]);
+                states.put(row.getKey(), row.getValue());
             }
         }
         return states;
     }
+
     @Override
     public Reservation.Outcome reserve(Reservation r) {
         return sql.write(c -> switch (r.decide(lockCounters(c, r.holds().stream().map(Hold::scope).toList()))) {
@@ -240,9 +242,9 @@ final class JdbcLedger implements LedgerStore {
         dialect.lockable(sql, c, "budget_counters", "scope", sorted);
         Dialect.In in = dialect.in("scope", sorted);
         sorted.forEach(scope -> counters.put(scope, Counter.ZERO));
-        for (Object[] row : sql.list(c, "SELECT scope, spent, reserved FROM budget_counters WHERE " + in.sql() + " ORDER BY scope" + dialect.forUpdate(),
-                rs -> new Object[] {rs.getString(1), new Counter(rs.getLong(2), rs.getLong(3))}, in)) {
-            counters.put((String) row[0], (Counter) row[1]);
+        for (Map.Entry<String, Counter> row : sql.list(c, "SELECT scope, spent, reserved FROM budget_counters WHERE " + in.sql() + " ORDER BY scope"
+                + dialect.forUpdate(), rs -> Map.entry(rs.getString(1), new Counter(rs.getLong(2), rs.getLong(3))), in)) {
+            counters.put(row.getKey(), row.getValue());
         }
         return counters;
     }

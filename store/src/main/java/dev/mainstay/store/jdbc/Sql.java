@@ -30,9 +30,9 @@ public final class Sql implements Deferred.Statements {
         T map(ResultSet rs) throws SQLException;
     }
 
-    /** Runs {@code read} on a connection that sees every committed write. */
-    public <T> T read(GroupCommitter.Work<T> read) {
-        return dialect.read(read);
+    /** Runs {@code work} on a connection that sees every committed write. */
+    public <T> T read(GroupCommitter.Work<T> work) {
+        return dialect.read(work);
     }
 
     /** Runs {@code unit} in the next group transaction; returns once that transaction has committed. */

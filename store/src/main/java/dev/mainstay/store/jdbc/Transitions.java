@@ -14,6 +14,8 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Collectors;
 import tools.jackson.databind.JsonNode;
 
@@ -51,11 +53,13 @@ final class Transitions {
             ledger.record(c, t.charges());
             account = sql.first(c, update, Sql::text, args.toArray()).orElse(null);
         } else {
-            Object[] moved = sql.first(c, combined, rs -> new Object[] {rs.getString(1), rs.getLong(2)}, Sql.concat(JdbcLedger.row(single), args)).orElseThrow();
-            if ((long) moved[1] == 1) {
+            // Never empty: the statement answers one row, its account null when the job did not move.
+            Map.Entry<Optional<String>, Long> moved = sql.first(c, combined, rs -> Map.entry(Optional.ofNullable(rs.getString(1)), rs.getLong(2)),
+                    Sql.concat(JdbcLedger.row(single), args)).orElseThrow();
+            if (moved.getValue() == 1) {
                 ledger.counted(c, single);
             }
-            account = (String) moved[0];
+            account = moved.getKey().orElse(null);
         }
         if (account == null) {
             return false;

@@ -79,7 +79,7 @@ final class PostgresDialect extends Dialect {
     }
 
     @Override
-    protected <T> T read(GroupCommitter.Work<T> read) {
+    protected <T> T read(GroupCommitter.Work<T> work) {
         for (int attempt = 1; ; attempt++) {
             Connection c;
             try {
@@ -88,7 +88,7 @@ final class PostgresDialect extends Dialect {
                 throw new StoreException("no PostgreSQL connection for a read: " + e.getMessage(), e);
             }
             try {
-                return read.run(c);
+                return work.run(c);
             } catch (SQLException e) {
                 if (attempt == 1 && !usable(c)) {
                     // A pooled connection that died with the server (a restart): reads are safe to

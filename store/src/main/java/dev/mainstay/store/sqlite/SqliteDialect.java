@@ -51,7 +51,7 @@ final class SqliteDialect extends Dialect {
     }
 
     @Override
-    protected <T> T read(GroupCommitter.Work<T> read) {
+    protected <T> T read(GroupCommitter.Work<T> work) {
         Connection c;
         try {
             c = readers.take();
@@ -60,7 +60,7 @@ final class SqliteDialect extends Dialect {
             throw new StoreException("interrupted while waiting for a read connection", e);
         }
         try {
-            return read.run(c);
+            return work.run(c);
         } catch (SQLException e) {
             throw new StoreException("read failed: " + e.getMessage(), e);
         } finally {
