@@ -1216,15 +1216,21 @@ public abstract class StoreContract {
     }
 
     @Test
-    void aClaimOverHundredsOfAccountsStillHoldsEachToItsLimit() {
+    void aClaimOverHundredsOfAccountsStillHoldsEachToItsLimit() throws Exception {
         // More accounts with due jobs than SQLite's statements list one parameter at a time.
         int accounts = 600;
         String limited = "acct_0000";
         store.setLimits(limited, new AccountLimits(null, null, null, 1), "key_admin", T0);
         submitted(limited, T0);
-        submitted(limited, T0);
-        for (int i = 1; i < accounts; i++) {
-            submitted(String.format("acct_%04d", i), T0);
+        List<Future<Job>> submits = new ArrayList<>();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < accounts; i++) {
+                String account = String.format("acct_%04d", i);
+                submits.add(pool.submit(() -> submitted(account, T0)));
+            }
+        }
+        for (Future<Job> f : submits) {
+            f.get();
         }
         List<Job> batch = store.claim("node-1", 1_000, T0, T0.plus(Duration.ofHours(1)));
         assertThat(batch).hasSize(accounts);
