@@ -3,14 +3,11 @@ package dev.mainstay.contract;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mainstay.Json;
+import dev.mainstay.property.Property;
+import dev.mainstay.property.SeededRandom;
 import java.util.ArrayList;
 import java.util.List;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -24,94 +21,84 @@ class SchemaSamplerTest {
             "title", "summary", "confidence", "score", "reply", "count", "category", "points", "detail", "ratio", "draft_body");
     private static final List<String> ENUM_VALUES = List.of("billing", "bug", "account", "how_to", "other", "enterprise", "smb", "not_a_lead");
 
-    @Provide
-    Arbitrary<String> sourceTexts() {
-        Arbitrary<String> sentence = Arbitraries.of(WORDS).list().ofMinSize(2).ofMaxSize(9)
-                .map(words -> String.join(" ", words) + ".");
-        return sentence.list().ofMinSize(1).ofMaxSize(6)
-                .flatMap(sentences -> Arbitraries.of(" ", "\n", "\n\n").map(sep -> String.join(sep, sentences)));
+    private static String sourceText(SeededRandom random) {
+        List<String> sentences = random.list(1, 6, r -> String.join(" ", r.list(2, 9, w -> w.pick(WORDS))) + ".");
+        return String.join(random.pick(" ", "\n", "\n\n"), sentences);
     }
 
-    private static Arbitrary<ObjectNode> stringSchema() {
-        Arbitrary<Integer> min = Arbitraries.integers().between(0, 150);
-        Arbitrary<Integer> extra = Arbitraries.integers().between(0, 300);
-        return Combinators.combine(min, extra, Arbitraries.of(true, false), Arbitraries.of(true, false)).as((lo, more, hasMin, hasMax) -> {
-            ObjectNode s = Json.object().put("type", "string");
-            if (hasMin) {
-                s.put("minLength", lo);
-            }
-            if (hasMax) {
-                s.put("maxLength", (hasMin ? lo : 0) + more);
-            }
-            return s;
-        });
+    private static ObjectNode stringSchema(SeededRandom random) {
+        int lo = random.intBetween(0, 150);
+        int more = random.intBetween(0, 300);
+        boolean hasMin = random.nextBoolean();
+        boolean hasMax = random.nextBoolean();
+        ObjectNode s = Json.object().put("type", "string");
+        if (hasMin) {
+            s.put("minLength", lo);
+        }
+        if (hasMax) {
+            s.put("maxLength", (hasMin ? lo : 0) + more);
+        }
+        return s;
     }
 
-    private static Arbitrary<ObjectNode> numberSchema(String type) {
-        Arbitrary<Integer> lo = Arbitraries.integers().between(-1000, 1000);
-        Arbitrary<Integer> width = Arbitraries.integers().between(0, 500);
-        Arbitrary<Integer> bounds = Arbitraries.integers().between(0, 5); // which bounds, exclusive or not
-        return Combinators.combine(lo, width, bounds).as((l, w, b) -> {
-            ObjectNode s = Json.object().put("type", type);
-            switch (b) {
-                case 0 -> { }
-                case 1 -> s.put("minimum", l);
-                case 2 -> s.put("maximum", l);
-                case 3 -> s.put("minimum", l).put("maximum", l + w);
-                case 4 -> s.put("exclusiveMinimum", l).put("exclusiveMaximum", l + w + 2);
-                default -> s.put("minimum", 0).put("maximum", 1);
-            }
-            return s;
-        });
+    private static ObjectNode numberSchema(SeededRandom random, String type) {
+        int l = random.intBetween(-1000, 1000);
+        int w = random.intBetween(0, 500);
+        ObjectNode s = Json.object().put("type", type);
+        switch (random.intBetween(0, 5)) { // which bounds, exclusive or not
+            case 0 -> { }
+            case 1 -> s.put("minimum", l);
+            case 2 -> s.put("maximum", l);
+            case 3 -> s.put("minimum", l).put("maximum", l + w);
+            case 4 -> s.put("exclusiveMinimum", l).put("exclusiveMaximum", l + w + 2);
+            default -> s.put("minimum", 0).put("maximum", 1);
+        }
+        return s;
     }
 
-    private static Arbitrary<ObjectNode> enumSchema() {
-        return Arbitraries.of(ENUM_VALUES).set().ofMinSize(1).ofMaxSize(4).map(values -> {
-            ObjectNode s = Json.object().put("type", "string");
-            values.forEach(s.putArray("enum")::add);
-            return s;
-        });
+    private static ObjectNode enumSchema(SeededRandom random) {
+        ObjectNode s = Json.object().put("type", "string");
+        random.distinct(ENUM_VALUES, 1, 4).forEach(s.putArray("enum")::add);
+        return s;
     }
 
-    private static Arbitrary<ObjectNode> arraySchema() {
-        return Combinators.combine(Arbitraries.integers().between(0, 5), Arbitraries.integers().between(0, 4), stringSchema(), Arbitraries.of(true, false))
-                .as((min, more, items, hasMax) -> {
-                    ObjectNode s = Json.object().put("type", "array").put("minItems", min);
-                    if (hasMax) {
-                        s.put("maxItems", min + more);
-                    }
-                    s.set("items", items);
-                    return s;
-                });
+    private static ObjectNode arraySchema(SeededRandom random) {
+        int min = random.intBetween(0, 5);
+        int more = random.intBetween(0, 4);
+        ObjectNode items = stringSchema(random);
+        boolean hasMax = random.nextBoolean();
+        ObjectNode s = Json.object().put("type", "array").put("minItems", min);
+        if (hasMax) {
+            s.put("maxItems", min + more);
+        }
+        s.set("items", items);
+        return s;
     }
 
-    private static Arbitrary<ObjectNode> leafSchema() {
-        return Arbitraries.oneOf(stringSchema(), numberSchema("integer"), numberSchema("number"), enumSchema(), arraySchema(),
-                Arbitraries.just(Json.object().put("type", "boolean")));
+    private static ObjectNode leafSchema(SeededRandom random) {
+        return random.oneOf(SchemaSamplerTest::stringSchema, r -> numberSchema(r, "integer"), r -> numberSchema(r, "number"),
+                SchemaSamplerTest::enumSchema, SchemaSamplerTest::arraySchema, r -> Json.object().put("type", "boolean"));
     }
 
-    private static Arbitrary<ObjectNode> objectOf(Arbitrary<ObjectNode> fields) {
-        return Combinators.combine(Arbitraries.of(FIELD_NAMES).set().ofMinSize(1).ofMaxSize(5), fields.list().ofSize(5))
-                .as((names, schemas) -> {
-                    ObjectNode o = Json.object().put("type", "object").put("additionalProperties", false);
-                    ObjectNode props = o.putObject("properties");
-                    var required = o.putArray("required");
-                    int i = 0;
-                    for (String name : names) {
-                        props.set(name, schemas.get(i++));
-                        required.add(name);
-                    }
-                    return o;
-                });
+    private static ObjectNode objectOf(SeededRandom random, Function<SeededRandom, ObjectNode> fields) {
+        ObjectNode o = Json.object().put("type", "object").put("additionalProperties", false);
+        ObjectNode props = o.putObject("properties");
+        var required = o.putArray("required");
+        for (String name : random.distinct(FIELD_NAMES, 1, 5)) {
+            props.set(name, fields.apply(random));
+            required.add(name);
+        }
+        return o;
     }
 
-    @Provide
-    Arbitrary<ObjectNode> schemas() {
-        return objectOf(Arbitraries.oneOf(leafSchema(), leafSchema(), objectOf(leafSchema())));
+    private static ObjectNode schema(SeededRandom random) {
+        return objectOf(random, r -> r.oneOf(SchemaSamplerTest::leafSchema, SchemaSamplerTest::leafSchema, o -> objectOf(o, SchemaSamplerTest::leafSchema)));
     }
 
     @Property(tries = 300)
-    void sampleSatisfiesTheSchemaAndItsStringsComeFromTheSource(@ForAll("schemas") ObjectNode schema, @ForAll("sourceTexts") String source) {
+    void sampleSatisfiesTheSchemaAndItsStringsComeFromTheSource(SeededRandom random) {
+        ObjectNode schema = random.draw("schema", SchemaSamplerTest::schema);
+        String source = random.draw("source", SchemaSamplerTest::sourceText);
         JsonNode sample = SchemaSampler.sample(schema, source);
         assertThat(JsonSchema.compile(schema).validate(sample)).as("sample %s for schema %s", sample, schema).isEmpty();
         List<String> strings = new ArrayList<>();

@@ -3,16 +3,13 @@ package dev.mainstay.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mainstay.Json;
+import dev.mainstay.property.Property;
+import dev.mainstay.property.SeededRandom;
 import dev.mainstay.redaction.Mode;
 import dev.mainstay.redaction.Redaction;
 import dev.mainstay.redaction.RedactionPolicy;
 import dev.mainstay.redaction.Redactor;
 import java.util.List;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -30,7 +27,8 @@ class AnswerRestorationPropertiesTest {
             "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\nVJTUt9Us8cKjMzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT8jNbvJZHtCSuYEvu\n-----END PRIVATE KEY-----");
 
     @Property(tries = 300)
-    void aJsonAnswerEchoingThePromptRestoresToTheOriginalText(@ForAll("prompts") String prompt) {
+    void aJsonAnswerEchoingThePromptRestoresToTheOriginalText(SeededRandom random) {
+        String prompt = random.draw("prompt", AnswerRestorationPropertiesTest::prompt);
         Redaction<String> sent = TOKENIZE_ALL.redact(prompt);
         for (String value : VALUES) {
             assertThat(sent.value()).doesNotContain(value);
@@ -46,16 +44,17 @@ class AnswerRestorationPropertiesTest {
     }
 
     @Property(tries = 300)
-    void theSamePromptAlwaysGetsTheSamePlaceholders(@ForAll("prompts") String prompt) {
+    void theSamePromptAlwaysGetsTheSamePlaceholders(SeededRandom random) {
+        String prompt = random.draw("prompt", AnswerRestorationPropertiesTest::prompt);
         assertThat(TOKENIZE_ALL.redact(prompt).value()).isEqualTo(TOKENIZE_ALL.redact(prompt).value());
     }
 
-    @Provide
-    Arbitrary<String> prompts() {
-        Arbitrary<String> filler = Arbitraries.strings().withChars("abc XYZ\"\\\n\t[]{}:,.é€").ofMaxLength(12);
-        Arbitrary<String> value = Arbitraries.of(VALUES);
-        Arbitrary<String> separator = Arbitraries.of(" ", "\n", " \"", "\" ", ": ", " (", ") ");
-        Arbitrary<String> piece = Arbitraries.oneOf(filler, value.flatMap(v -> separator.tuple2().map(s -> s.get1() + v + s.get2())));
-        return piece.list().ofMaxSize(8).map(parts -> String.join(" ", parts));
+    /** Filler with quotes, backslashes and line breaks, and the values between separators. */
+    private static String prompt(SeededRandom random) {
+        List<String> separators = List.of(" ", "\n", " \"", "\" ", ": ", " (", ") ");
+        List<String> parts = random.list(0, 8, r -> r.nextBoolean()
+                ? r.string(0, 12, "abc XYZ\"\\\n\t[]{}:,.é€")
+                : r.pick(separators) + r.pick(VALUES) + r.pick(separators));
+        return String.join(" ", parts);
     }
 }

@@ -22,6 +22,8 @@ import dev.mainstay.job.ResultType;
 import dev.mainstay.job.StageRun;
 import dev.mainstay.store.SubmitOutcome;
 import dev.mainstay.job.Usage;
+import dev.mainstay.property.Property;
+import dev.mainstay.property.SeededRandom;
 import dev.mainstay.review.Review;
 import dev.mainstay.review.ReviewQuery;
 import dev.mainstay.store.Store;
@@ -35,13 +37,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Assume;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
+import java.util.stream.Stream;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -128,42 +124,52 @@ class LadderPropertiesTest {
 
     // ---- generators ----------------------------------------------------------------------------
 
-    @Provide
-    Arbitrary<Scenario> scenarios() {
-        Arbitrary<List<Rung>> ladder = Arbitraries.of(Rung.class).list().uniqueElements().ofMaxSize(Rung.values().length);
-        Arbitrary<String> review = Arbitraries.of("", "review", "{ review: { expires: 1h, on_expiry: approve } }");
-        Arbitrary<Failure> failure = Arbitraries.integers().between(1, 2).flatMap(stages ->
-                Combinators.combine(Arbitraries.integers().between(0, stages - 1), Arbitraries.of(true, false)).as((at, rejected) -> new Failure(stages, at, rejected)));
-        Arbitrary<Boolean> bool = Arbitraries.of(true, false);
-        return Combinators.combine(ladder, review, Arbitraries.of(Cache.class), bool, bool, bool, bool, failure).as(Scenario::new);
+    private static Scenario scenario(SeededRandom random) {
+        List<Rung> ladder = random.distinct(List.of(Rung.values()), 0, Rung.values().length);
+        String review = random.pick("", "review", "{ review: { expires: 1h, on_expiry: approve } }");
+        Cache cache = random.pick(Cache.class);
+        boolean text = random.nextBoolean();
+        boolean name = random.nextBoolean();
+        boolean enumField = random.nextBoolean();
+        boolean gate = random.nextBoolean();
+        int stages = random.intBetween(1, 2);
+        Failure failure = new Failure(stages, random.intBetween(0, stages - 1), random.nextBoolean());
+        return new Scenario(ladder, review, cache, text, name, enumField, gate, failure);
     }
 
     /** Circumstances in which no rung before {@code review} can produce anything. */
-    @Provide
-    Arbitrary<Scenario> barren() {
-        return scenarios().map(s -> s.with(s.ladder(), s.review(), s.cache() == Cache.HIT ? Cache.MISS : s.cache(), false, false, false,
-                new Failure(s.failure().stages(), s.failure().failedStage(), s.failure().rejected() && s.failure().failedStage() < s.failure().stages() - 1)));
+    private static Scenario barren(SeededRandom random) {
+        Scenario s = scenario(random);
+        return s.with(s.ladder(), s.review(), s.cache() == Cache.HIT ? Cache.MISS : s.cache(), false, false, false,
+                new Failure(s.failure().stages(), s.failure().failedStage(), s.failure().rejected() && s.failure().failedStage() < s.failure().stages() - 1));
     }
 
     /** A cache hit, with {@code cached} declared before every rules path, each of which could build a result too. */
-    @Provide
-    Arbitrary<Scenario> cachedBeforeRules() {
-        return Combinators.combine(scenarios(), Arbitraries.integers().between(0, Rung.values().length)).as((s, slot) -> {
-            List<Rung> ladder = new ArrayList<>(s.ladder());
-            ladder.remove(Rung.CACHED);
-            int firstRules = 0;
-            while (firstRules < ladder.size() && !ladder.get(firstRules).label.startsWith("rules:")) {
-                firstRules++;
-            }
-            ladder.add(Math.min(slot, firstRules), Rung.CACHED);
-            return s.with(ladder, s.review(), Cache.HIT, true, true, true, new Failure(s.failure().stages(), s.failure().failedStage(), false));
-        });
+    private static Scenario cachedBeforeRules(SeededRandom random) {
+        Scenario s = scenario(random);
+        int slot = random.intBetween(0, Rung.values().length);
+        List<Rung> ladder = new ArrayList<>(s.ladder());
+        ladder.remove(Rung.CACHED);
+        int firstRules = 0;
+        while (firstRules < ladder.size() && !ladder.get(firstRules).label.startsWith("rules:")) {
+            firstRules++;
+        }
+        ladder.add(Math.min(slot, firstRules), Rung.CACHED);
+        return s.with(ladder, s.review(), Cache.HIT, true, true, true, new Failure(s.failure().stages(), s.failure().failedStage(), false));
+    }
+
+    /** A scenario whose ladder ends in a rescue by {@code cached} or a rules path (a fallback result, not a draft). */
+    private static Scenario rescuedWithAFallbackResult(SeededRandom random) {
+        return Stream.generate(() -> scenario(random)).limit(10_000)
+                .filter(s -> climb(s).outcome().filter(o -> o instanceof FallbackLadder.Rescue r && r.type() == ResultType.FALLBACK).isPresent())
+                .findFirst().orElseThrow(() -> new AssertionError("no scenario in 10,000 ended in a fallback result"));
     }
 
     // ---- properties ----------------------------------------------------------------------------
 
     @Property(tries = 300)
-    void theFirstRungThatCanProduceWinsAndEveryEarlierRungIsPassedOverInDeclaredOrder(@ForAll("scenarios") Scenario s) {
+    void theFirstRungThatCanProduceWinsAndEveryEarlierRungIsPassedOverInDeclaredOrder(SeededRandom random) {
+        Scenario s = random.draw("scenario", LadderPropertiesTest::scenario);
         Climb climb = climb(s);
         List<String> labels = s.labels();
         int winner = s.winner();
@@ -206,7 +212,8 @@ class LadderPropertiesTest {
     }
 
     @Property(tries = 300)
-    void reviewWhenReachedIsAlwaysTheLastStepAndSendsTheJobToAPerson(@ForAll("barren") Scenario barren) {
+    void reviewWhenReachedIsAlwaysTheLastStepAndSendsTheJobToAPerson(SeededRandom random) {
+        Scenario barren = random.draw("barren", LadderPropertiesTest::barren);
         Scenario s = barren.review().isEmpty() ? barren.with(barren.ladder(), "review", barren.cache(), false, false, false, barren.failure()) : barren;
         Climb climb = climb(s);
 
@@ -220,7 +227,8 @@ class LadderPropertiesTest {
     }
 
     @Property(tries = 300)
-    void withNoRungAbleToProduceTheLadderEndsEmptyWithOneStepPerRungInOrder(@ForAll("barren") Scenario barren) {
+    void withNoRungAbleToProduceTheLadderEndsEmptyWithOneStepPerRungInOrder(SeededRandom random) {
+        Scenario barren = random.draw("barren", LadderPropertiesTest::barren);
         Scenario s = barren.with(barren.ladder(), "", barren.cache(), false, false, false, barren.failure());
         Climb climb = climb(s);
 
@@ -231,7 +239,8 @@ class LadderPropertiesTest {
     }
 
     @Property(tries = 300)
-    void aCacheHitWinsOverEveryRulesPathDeclaredAfterIt(@ForAll("cachedBeforeRules") Scenario s) {
+    void aCacheHitWinsOverEveryRulesPathDeclaredAfterIt(SeededRandom random) {
+        Scenario s = random.draw("scenario", LadderPropertiesTest::cachedBeforeRules);
         Climb climb = climb(s);
 
         assertThat(climb.outcome()).get().isInstanceOf(FallbackLadder.Rescue.class);
@@ -243,9 +252,9 @@ class LadderPropertiesTest {
     }
 
     @Property(tries = 300)
-    void aFallbackResultAlwaysSatisfiesTheFinalStagesOutputSchema(@ForAll("scenarios") Scenario s) {
+    void aFallbackResultAlwaysSatisfiesTheFinalStagesOutputSchema(SeededRandom random) {
+        Scenario s = random.draw("scenario", LadderPropertiesTest::rescuedWithAFallbackResult);
         Climb climb = climb(s);
-        Assume.that(climb.outcome().filter(o -> o instanceof FallbackLadder.Rescue r && r.type() == ResultType.FALLBACK).isPresent());
 
         FallbackLadder.Rescue rescue = (FallbackLadder.Rescue) climb.outcome().get();
         ModelStage last = (ModelStage) climb.workflow().stages().getLast();

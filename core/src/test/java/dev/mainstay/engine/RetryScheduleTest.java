@@ -2,20 +2,14 @@ package dev.mainstay.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mainstay.property.Property;
+import dev.mainstay.property.SeededRandom;
 import dev.mainstay.workflow.RetryPolicy;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.Random;
 import java.util.random.RandomGenerator;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.RandomDistribution;
-import net.jqwik.api.constraints.LongRange;
 import org.junit.jupiter.api.Test;
 
 class RetryScheduleTest {
@@ -33,23 +27,20 @@ class RetryScheduleTest {
         }
     }
 
-    @Provide
-    Arbitrary<RetryPolicy> policies() {
-        Arbitrary<Long> backoff = Arbitraries.oneOf(
-                Arbitraries.longs().between(0, 60_000),
-                Arbitraries.longs().between(0, Duration.ofDays(400).toMillis()).withDistribution(RandomDistribution.uniform()),
-                // powers of two shift into the sign bit and beyond, where a plain long shift wraps
-                Arbitraries.integers().between(0, 36).map(n -> 1L << n));
-        Arbitrary<Long> extra = Arbitraries.oneOf(
-                Arbitraries.longs().between(0, 600_000),
-                Arbitraries.longs().between(0, Duration.ofDays(4000).toMillis()).withDistribution(RandomDistribution.uniform()));
-        return Combinators.combine(backoff, extra).as((b, e) ->
-                new RetryPolicy(3, Duration.ofMillis(b), Duration.ofMillis(b + e)));
+    private static RetryPolicy policy(SeededRandom random) {
+        long backoff = switch (random.nextInt(3)) {
+            case 0 -> random.longBetween(0, 60_000);
+            case 1 -> random.nextLong(0, Duration.ofDays(400).toMillis() + 1);
+            // powers of two shift into the sign bit and beyond, where a plain long shift wraps
+            default -> 1L << random.intBetween(0, 36);
+        };
+        long extra = random.nextBoolean() ? random.longBetween(0, 600_000) : random.nextLong(0, Duration.ofDays(4000).toMillis() + 1);
+        return new RetryPolicy(3, Duration.ofMillis(backoff), Duration.ofMillis(backoff + extra));
     }
 
-    @Provide
-    Arbitrary<Integer> attempts() {
-        return Arbitraries.integers().between(1, 99).withDistribution(RandomDistribution.uniform());
+    /** Uniform, not biased to small counts: every attempt up to 99 as likely. */
+    private static int attempts(SeededRandom random) {
+        return random.nextInt(1, 100);
     }
 
     /** The undithered step, computed without overflow: min(max_backoff, backoff * 2^(attempts-1)). */
@@ -60,9 +51,10 @@ class RetryScheduleTest {
     }
 
     @Property(tries = 300)
-    void delayIsWithinHalfAndAllOfTheCappedStep(@ForAll("policies") RetryPolicy policy,
-                                                @ForAll("attempts") int attempts,
-                                                @ForAll long seed) {
+    void delayIsWithinHalfAndAllOfTheCappedStep(SeededRandom random) {
+        RetryPolicy policy = random.draw("policy", RetryScheduleTest::policy);
+        int attempts = random.draw("attempts", RetryScheduleTest::attempts);
+        long seed = random.draw("jitter seed", RandomGenerator::nextLong);
         Duration d = new RetrySchedule(new Random(seed)).delay(policy, attempts, Optional.empty());
         long step = step(policy, attempts);
         assertThat(d.toMillis()).isBetween(step / 2, step);
@@ -70,10 +62,11 @@ class RetryScheduleTest {
     }
 
     @Property(tries = 300)
-    void delayIsNeverBelowRetryAfter(@ForAll("policies") RetryPolicy policy,
-                                     @ForAll("attempts") int attempts,
-                                     @ForAll @LongRange(min = 0, max = 3_600_000) long retryAfterMillis,
-                                     @ForAll long seed) {
+    void delayIsNeverBelowRetryAfter(SeededRandom random) {
+        RetryPolicy policy = random.draw("policy", RetryScheduleTest::policy);
+        int attempts = random.draw("attempts", RetryScheduleTest::attempts);
+        long retryAfterMillis = random.draw("retryAfterMillis", r -> r.longBetween(0, 3_600_000));
+        long seed = random.draw("jitter seed", RandomGenerator::nextLong);
         Duration retryAfter = Duration.ofMillis(retryAfterMillis);
         Duration d = new RetrySchedule(new Random(seed)).delay(policy, attempts, Optional.of(retryAfter));
         long step = step(policy, attempts);
@@ -83,9 +76,10 @@ class RetryScheduleTest {
     }
 
     @Property(tries = 300)
-    void delayGrowsWithAttemptsAtBothEndsOfTheJitter(@ForAll("policies") RetryPolicy policy,
-                                                     @ForAll("attempts") int attempts,
-                                                     @ForAll boolean high) {
+    void delayGrowsWithAttemptsAtBothEndsOfTheJitter(SeededRandom random) {
+        RetryPolicy policy = random.draw("policy", RetryScheduleTest::policy);
+        int attempts = random.draw("attempts", RetryScheduleTest::attempts);
+        boolean high = random.draw("high", RandomGenerator::nextBoolean);
         RetrySchedule schedule = new RetrySchedule(new Extreme(high));
         Duration now = schedule.delay(policy, attempts, Optional.empty());
         Duration next = schedule.delay(policy, attempts + 1, Optional.empty());

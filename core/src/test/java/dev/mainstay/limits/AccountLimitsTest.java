@@ -6,16 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.mainstay.Json;
 import dev.mainstay.contract.InvalidInputException;
 import dev.mainstay.contract.Violation;
+import dev.mainstay.property.Property;
+import dev.mainstay.property.SeededRandom;
 import java.math.BigDecimal;
 import java.util.List;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.constraints.LongRange;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -40,28 +34,31 @@ class AccountLimitsTest {
     // ---- money -----------------------------------------------------------------------------------
 
     @Property
-    void microsRoundTripThroughDollarTextExactly(@ForAll @LongRange(min = 0, max = Long.MAX_VALUE) long micros) {
+    void microsRoundTripThroughDollarTextExactly(SeededRandom random) {
+        long micros = random.draw("micros", r -> r.longBetween(0, Long.MAX_VALUE));
         String usd = AccountLimits.Money.usd(micros);
         assertThat(usd).matches("\\d+\\.\\d{6}");
         assertThat(AccountLimits.Money.micros(usd)).isEqualTo(micros);
     }
 
-    @Provide
-    Arbitrary<String> dollarTexts() {
-        Arbitrary<String> whole = Arbitraries.longs().between(0, 9_000_000_000_000L).map(String::valueOf);
-        Arbitrary<String> fraction = Arbitraries.strings().numeric().ofMinLength(0).ofMaxLength(6);
-        return Combinators.combine(whole, fraction).as((w, f) -> f.isEmpty() ? w : w + "." + f);
+    private static String dollarText(SeededRandom random) {
+        String whole = String.valueOf(random.longBetween(0, 9_000_000_000_000L));
+        String fraction = random.string(0, 6, SeededRandom.DIGITS);
+        return fraction.isEmpty() ? whole : whole + "." + fraction;
     }
 
     @Property
-    void dollarTextWithUpToSixDecimalsRoundTripsToTheSameAmount(@ForAll("dollarTexts") String usd) {
+    void dollarTextWithUpToSixDecimalsRoundTripsToTheSameAmount(SeededRandom random) {
+        String usd = random.draw("usd", AccountLimitsTest::dollarText);
         long micros = AccountLimits.Money.micros(usd);
         assertThat(new BigDecimal(AccountLimits.Money.usd(micros))).isEqualByComparingTo(new BigDecimal(usd));
         assertThat(BigDecimal.valueOf(micros, 6)).isEqualByComparingTo(new BigDecimal(usd));
     }
 
     @Property
-    void aSeventhDecimalIsRefused(@ForAll("dollarTexts") String usd, @ForAll @IntRange(min = 1, max = 9) int seventh) {
+    void aSeventhDecimalIsRefused(SeededRandom random) {
+        String usd = random.draw("usd", AccountLimitsTest::dollarText);
+        int seventh = random.draw("seventh", r -> r.intBetween(1, 9));
         String sixDecimals = usd.contains(".") ? (usd + "000000").substring(0, usd.indexOf('.') + 7) : usd + ".000000";
         assertThatThrownBy(() -> AccountLimits.Money.micros(sixDecimals + seventh))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("more than six decimal places");
@@ -235,17 +232,18 @@ class AccountLimitsTest {
                 "{\"requests_per_minute\": null, \"tokens_per_day\": null, \"cost_per_month_usd\": null, \"max_concurrent_jobs\": null}"));
     }
 
-    @Provide
-    Arbitrary<AccountLimits> anyLimits() {
-        return Combinators.combine(
-                Arbitraries.longs().between(1, TokenBucket.MAX_CAPACITY).injectNull(0.3),
-                Arbitraries.longs().between(0, Long.MAX_VALUE).injectNull(0.3),
-                Arbitraries.longs().between(0, Long.MAX_VALUE).injectNull(0.3),
-                Arbitraries.integers().between(1, Integer.MAX_VALUE).injectNull(0.3)).as(AccountLimits::new);
+    /** Each limit absent three times in ten. */
+    private static AccountLimits anyLimits(SeededRandom random) {
+        return new AccountLimits(
+                random.nextInt(10) < 3 ? null : random.longBetween(1, TokenBucket.MAX_CAPACITY),
+                random.nextInt(10) < 3 ? null : random.longBetween(0, Long.MAX_VALUE),
+                random.nextInt(10) < 3 ? null : random.longBetween(0, Long.MAX_VALUE),
+                random.nextInt(10) < 3 ? null : random.intBetween(1, Integer.MAX_VALUE));
     }
 
     @Property
-    void theWireFormReadsBackAsTheSameLimits(@ForAll("anyLimits") AccountLimits limits) {
+    void theWireFormReadsBackAsTheSameLimits(SeededRandom random) {
+        AccountLimits limits = random.draw("limits", AccountLimitsTest::anyLimits);
         assertThat(AccountLimits.fromJson(Json.parse(Json.write(limits.toJson())))).isEqualTo(limits);
     }
 

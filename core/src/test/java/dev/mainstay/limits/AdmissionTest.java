@@ -61,15 +61,25 @@ class AdmissionTest {
     }
 
     @Test
-    void aCeilingRefusesOnceSettledPlusHeldReachesItsMax() {
+    void aCeilingRefusesOnSettledSpendAloneOnceWhatIsLeftCannotCoverTheFirstCall() {
         Admission a = new Admission(List.of(), List.of(COST, TOKENS), null);
-        assertThat(a.decide(facts(null, Map.of(COST.scope(), new Counter(600, 399)), Map.of()), NOW)).isInstanceOf(Admission.Decision.Admit.class);
-        LimitHit cost = refusal(a.decide(facts(null, Map.of(COST.scope(), new Counter(600, 400)), Map.of()), NOW));
+        assertThat(a.decide(facts(null, Map.of(COST.scope(), new Counter(999, 0)), Map.of()), NOW)).isInstanceOf(Admission.Decision.Admit.class);
+        assertThat(a.decide(facts(null, Map.of(COST.scope(), new Counter(600, 400)), Map.of()), NOW)).as("what calls in flight hold does not count")
+                .isInstanceOf(Admission.Decision.Admit.class);
+        LimitHit cost = refusal(a.decide(facts(null, Map.of(COST.scope(), new Counter(1_000, 0)), Map.of()), NOW));
         assertThat(cost.code()).isEqualTo(ErrorCode.BUDGET_EXCEEDED);
         assertThat(cost.retryAfter()).contains(Duration.between(NOW, COST.resetsAt()));
-        LimitHit tokens = refusal(a.decide(facts(null, Map.of(TOKENS.scope(), new Counter(0, 500)), Map.of()), NOW));
+        LimitHit tokens = refusal(a.decide(facts(null, Map.of(TOKENS.scope(), new Counter(500, 0)), Map.of()), NOW));
         assertThat(tokens.code()).isEqualTo(ErrorCode.QUOTA_EXCEEDED);
         assertThat(tokens.limit()).isEqualTo("tokens_per_day");
+
+        Admission.Ceiling needs300 = new Admission.Ceiling(COST.scope(), 1_000, Hold.Unit.MICRO_USD, "cost_per_month_usd", "account acct_a",
+                COST.resetsAt(), 300, "the cheapest possible first call of x");
+        Admission b = new Admission(List.of(), List.of(needs300), null);
+        assertThat(b.decide(facts(null, Map.of(COST.scope(), new Counter(700, 0)), Map.of()), NOW)).as("exactly enough left")
+                .isInstanceOf(Admission.Decision.Admit.class);
+        assertThat(refusal(b.decide(facts(null, Map.of(COST.scope(), new Counter(701, 0)), Map.of()), NOW)).message())
+                .contains("needed for the cheapest possible first call of x");
     }
 
     @Test

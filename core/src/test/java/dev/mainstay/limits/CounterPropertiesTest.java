@@ -3,18 +3,12 @@ package dev.mainstay.limits;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.mainstay.property.Property;
+import dev.mainstay.property.SeededRandom;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tuple;
-import net.jqwik.api.constraints.LongRange;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -37,29 +31,26 @@ class CounterPropertiesTest {
         }
     }
 
-    private static Arbitrary<Step> steps(int maxPercent) {
-        Arbitrary<Step> reserve = Arbitraries.longs().between(0, 4_000).map(Step.Reserve::new);
-        Arbitrary<Step> settle = Combinators.combine(Arbitraries.integers().between(0, 1_000), Arbitraries.integers().between(0, maxPercent))
-                .as(Step.Settle::new);
-        Arbitrary<Step> release = Arbitraries.integers().between(0, 1_000).map(Step.Release::new);
-        return Arbitraries.frequencyOf(
-                Tuple.of(5, reserve),
-                Tuple.of(3, settle),
-                Tuple.of(1, release));
+    /** Reserves five times in nine, settles three times, releases once. */
+    private static Step step(SeededRandom random, int maxPercent) {
+        int kind = random.nextInt(9);
+        if (kind < 5) {
+            return new Step.Reserve(random.longBetween(0, 4_000));
+        }
+        if (kind < 8) {
+            return new Step.Settle(random.intBetween(0, 1_000), random.intBetween(0, maxPercent));
+        }
+        return new Step.Release(random.intBetween(0, 1_000));
     }
 
-    @Provide
-    Arbitrary<List<Step>> honestSteps() {
-        return steps(100).list().ofMaxSize(300);
-    }
-
-    @Provide
-    Arbitrary<List<Step>> anySteps() {
-        return steps(300).list().ofMaxSize(300);
+    private static List<Step> steps(SeededRandom random, int maxPercent) {
+        return random.list(0, 300, r -> step(r, maxPercent));
     }
 
     @Property
-    void honestCallsNeverPassTheBudgetAndGiveEveryHoldBack(@ForAll("honestSteps") List<Step> steps, @ForAll @LongRange(min = 0, max = 20_000) long max) {
+    void honestCallsNeverPassTheBudgetAndGiveEveryHoldBack(SeededRandom random) {
+        List<Step> steps = random.draw("steps", r -> steps(r, 100));
+        long max = random.draw("max", r -> r.longBetween(0, 20_000));
         Counter counter = Counter.ZERO;
         List<Long> inFlight = new ArrayList<>();
         long settled = 0;
@@ -108,7 +99,9 @@ class CounterPropertiesTest {
     }
 
     @Property
-    void callsThatCostMoreThanTheyHeldOvershootByTheirExcessAlone(@ForAll("anySteps") List<Step> steps, @ForAll @LongRange(min = 0, max = 20_000) long max) {
+    void callsThatCostMoreThanTheyHeldOvershootByTheirExcessAlone(SeededRandom random) {
+        List<Step> steps = random.draw("steps", r -> steps(r, 300));
+        long max = random.draw("max", r -> r.longBetween(0, 20_000));
         Counter counter = Counter.ZERO;
         List<Long> inFlight = new ArrayList<>();
         long excess = 0;
@@ -144,10 +137,11 @@ class CounterPropertiesTest {
     }
 
     @Property
-    void aRefusalIsFinalExactlyWhenSettledSpendAloneLeavesNoRoom(@ForAll @LongRange(min = 0, max = Long.MAX_VALUE) long spent,
-                                                                @ForAll @LongRange(min = 0, max = Long.MAX_VALUE) long reserved,
-                                                                @ForAll @LongRange(min = 0, max = Long.MAX_VALUE) long amount,
-                                                                @ForAll @LongRange(min = 0, max = Long.MAX_VALUE) long max) {
+    void aRefusalIsFinalExactlyWhenSettledSpendAloneLeavesNoRoom(SeededRandom random) {
+        long spent = random.draw("spent", r -> r.longBetween(0, Long.MAX_VALUE));
+        long reserved = random.draw("reserved", r -> r.longBetween(0, Long.MAX_VALUE));
+        long amount = random.draw("amount", r -> r.longBetween(0, Long.MAX_VALUE));
+        long max = random.draw("max", r -> r.longBetween(0, Long.MAX_VALUE));
         Counter counter = new Counter(spent, reserved);
         BigInteger s = BigInteger.valueOf(spent);
         BigInteger r = BigInteger.valueOf(reserved);
@@ -164,8 +158,11 @@ class CounterPropertiesTest {
     }
 
     @Property
-    void refusedReserveLeavesTheCounterAsItWas(@ForAll @LongRange(min = 0, max = 1_000) long spent, @ForAll @LongRange(min = 0, max = 1_000) long reserved,
-                                               @ForAll @LongRange(min = 0, max = 3_000) long amount, @ForAll @LongRange(min = 0, max = 2_000) long max) {
+    void refusedReserveLeavesTheCounterAsItWas(SeededRandom random) {
+        long spent = random.draw("spent", r -> r.longBetween(0, 1_000));
+        long reserved = random.draw("reserved", r -> r.longBetween(0, 1_000));
+        long amount = random.draw("amount", r -> r.longBetween(0, 3_000));
+        long max = random.draw("max", r -> r.longBetween(0, 2_000));
         Counter counter = new Counter(spent, reserved);
         Optional<Counter> after = counter.reserve(amount, max);
         if (after.isEmpty()) {

@@ -2,19 +2,13 @@ package dev.mainstay.limits;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mainstay.property.Property;
+import dev.mainstay.property.SeededRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.constraints.LongRange;
 
 /** The budget counter and the request bucket under random interleavings of calls. */
 class ReservationArithmeticTest {
@@ -23,16 +17,20 @@ class ReservationArithmeticTest {
     record Call(long reserve, long actual, boolean settles) {
     }
 
-    @Provide
-    Arbitrary<List<Call>> honestCalls() {
-        Arbitrary<Call> call = Combinators.combine(Arbitraries.longs().between(0, 5_000), Arbitraries.integers().between(0, 100), Arbitraries.of(true, true, true, false))
-                .as((reserve, percent, settles) -> new Call(reserve, reserve * percent / 100, settles));
-        return call.list().ofMaxSize(200);
+    /** Calls that cost at most what they reserved; one in four never settles. */
+    private static List<Call> honestCalls(SeededRandom random) {
+        return random.list(0, 200, r -> {
+            long reserve = r.longBetween(0, 5_000);
+            int percent = r.intBetween(0, 100);
+            return new Call(reserve, reserve * percent / 100, r.pick(true, true, true, false));
+        });
     }
 
     @Property
-    void callsThatCostNoMoreThanTheyReservedNeverPassTheBudget(@ForAll("honestCalls") List<Call> calls, @ForAll @LongRange(min = 0, max = 100_000) long max,
-                                                               @ForAll @IntRange(min = 1, max = 20) int inFlight) {
+    void callsThatCostNoMoreThanTheyReservedNeverPassTheBudget(SeededRandom random) {
+        List<Call> calls = random.draw("calls", ReservationArithmeticTest::honestCalls);
+        long max = random.draw("max", r -> r.longBetween(0, 100_000));
+        int inFlight = random.draw("inFlight", r -> r.intBetween(1, 20));
         Counter counter = Counter.ZERO;
         List<Call> running = new ArrayList<>();
         long settled = 0;
@@ -66,8 +64,11 @@ class ReservationArithmeticTest {
     }
 
     @Property
-    void callsThatCostMoreThanReservedOvershootByTheirExcessAlone(@ForAll @IntRange(min = 1, max = 100) int n, @ForAll @LongRange(min = 1, max = 1_000) long reserve,
-                                                                   @ForAll @LongRange(min = 0, max = 3_000) long actual, @ForAll @LongRange(min = 0, max = 50_000) long max) {
+    void callsThatCostMoreThanReservedOvershootByTheirExcessAlone(SeededRandom random) {
+        int n = random.draw("n", r -> r.intBetween(1, 100));
+        long reserve = random.draw("reserve", r -> r.longBetween(1, 1_000));
+        long actual = random.draw("actual", r -> r.longBetween(0, 3_000));
+        long max = random.draw("max", r -> r.longBetween(0, 50_000));
         Counter counter = Counter.ZERO;
         long excess = 0;
         for (int i = 0; i < n; i++) {
@@ -83,8 +84,9 @@ class ReservationArithmeticTest {
     }
 
     @Property
-    void aBucketNeverGrantsMoreThanOneBucketPlusTheRefillOverAWindow(@ForAll @IntRange(min = 1, max = 1_000) int capacity,
-                                                                      @ForAll("gaps") List<Long> gapsMs) {
+    void aBucketNeverGrantsMoreThanOneBucketPlusTheRefillOverAWindow(SeededRandom random) {
+        int capacity = random.draw("capacity", r -> r.intBetween(1, 1_000));
+        List<Long> gapsMs = random.draw("gapsMs", r -> r.list(0, 300, g -> g.longBetween(0, 5_000)));
         Duration period = Duration.ofMinutes(1);
         Instant t = Instant.parse("2026-01-01T00:00:00Z");
         Instant start = t;
@@ -106,10 +108,5 @@ class ReservationArithmeticTest {
         }
         long windowMs = Duration.between(start, t).toMillis();
         assertThat(granted).isLessThanOrEqualTo(capacity + (long) capacity * windowMs / period.toMillis() + 1);
-    }
-
-    @Provide
-    Arbitrary<List<Long>> gaps() {
-        return Arbitraries.longs().between(0, 5_000).list().ofMaxSize(300);
     }
 }

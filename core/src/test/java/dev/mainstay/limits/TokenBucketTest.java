@@ -3,18 +3,13 @@ package dev.mainstay.limits;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mainstay.Json;
+import dev.mainstay.property.Property;
+import dev.mainstay.property.SeededRandom;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.constraints.LongRange;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -108,23 +103,24 @@ class TokenBucketTest {
 
     // ---- properties ------------------------------------------------------------------------------
 
-    @Provide
-    Arbitrary<Duration> periods() {
+    private static Duration period(SeededRandom random) {
         // From a second to a day: requests per minute in production, and slower and faster buckets.
-        return Arbitraries.longs().between(1_000, 86_400_000).map(Duration::ofMillis);
+        return Duration.ofMillis(random.longBetween(1_000, 86_400_000));
     }
 
     @Property
-    void aFullBucketGrantsExactlyItsCapacityAtOneInstantThenAsksToWait(@ForAll @IntRange(min = 1, max = 2_000) int capacity,
-                                                                       @ForAll("periods") Duration period) {
+    void aFullBucketGrantsExactlyItsCapacityAtOneInstantThenAsksToWait(SeededRandom random) {
+        int capacity = random.draw("capacity", r -> r.intBetween(1, 2_000));
+        Duration period = random.draw("period", TokenBucketTest::period);
         Burst burst = drain(null, capacity, period, T0);
         assertThat(burst.granted()).isEqualTo(capacity);
         assertThat(burst.retryAfter()).isPositive();
     }
 
     @Property
-    void waitingTheAnsweredWaitIsEnoughForOneMoreTake(@ForAll @IntRange(min = 1, max = 20_000) int perMinute,
-                                                      @ForAll @LongRange(min = 0, max = 120_000) long afterMs) {
+    void waitingTheAnsweredWaitIsEnoughForOneMoreTake(SeededRandom random) {
+        int perMinute = random.draw("perMinute", r -> r.intBetween(1, 20_000));
+        long afterMs = random.draw("afterMs", r -> r.longBetween(0, 120_000));
         // The shape every request bucket has: requests_per_minute per one minute.
         TokenBucket.State empty = drain(null, perMinute, MINUTE, T0).state();
         Instant at = T0.plusMillis(afterMs);
@@ -135,8 +131,10 @@ class TokenBucketTest {
     }
 
     @Property
-    void waitingTheAnsweredWaitIsEnoughForSlowBucketsToo(@ForAll @IntRange(min = 1, max = 2_000) int capacity, @ForAll("periods") Duration period,
-                                                        @ForAll @LongRange(min = 0, max = 200_000) long afterMs) {
+    void waitingTheAnsweredWaitIsEnoughForSlowBucketsToo(SeededRandom random) {
+        int capacity = random.draw("capacity", r -> r.intBetween(1, 2_000));
+        Duration period = random.draw("period", TokenBucketTest::period);
+        long afterMs = random.draw("afterMs", r -> r.longBetween(0, 200_000));
         TokenBucket.State empty = drain(null, capacity, period, T0).state();
         Instant at = T0.plusMillis(afterMs);
         if (TokenBucket.take(empty, capacity, period, at) instanceof TokenBucket.Take.Wait w) {
@@ -146,8 +144,10 @@ class TokenBucketTest {
     }
 
     @Property
-    void theAnsweredWaitIsTheShortestWholeMillisecondThatWorks(@ForAll @IntRange(min = 1, max = 2_000) int capacity, @ForAll("periods") Duration period,
-                                                               @ForAll @LongRange(min = 0, max = 200_000) long afterMs) {
+    void theAnsweredWaitIsTheShortestWholeMillisecondThatWorks(SeededRandom random) {
+        int capacity = random.draw("capacity", r -> r.intBetween(1, 2_000));
+        Duration period = random.draw("period", TokenBucketTest::period);
+        long afterMs = random.draw("afterMs", r -> r.longBetween(0, 200_000));
         TokenBucket.State empty = drain(null, capacity, period, T0).state();
         Instant at = T0.plusMillis(afterMs);
         if (TokenBucket.take(empty, capacity, period, at) instanceof TokenBucket.Take.Wait w) {
@@ -166,14 +166,8 @@ class TokenBucketTest {
                 w -> assertThat(w.after()).isBetween(Duration.ofSeconds(30), Duration.ofMillis(31_250)));
     }
 
-    @Provide
-    Arbitrary<List<Long>> sortedOffsets() {
-        return Arbitraries.longs().between(0, 600_000).list().ofMaxSize(400).map(l -> l.stream().sorted().toList());
-    }
-
-    @Provide
-    Arbitrary<List<Long>> anyOffsets() {
-        return Arbitraries.longs().between(0, 600_000).list().ofMaxSize(400);
+    private static List<Long> anyOffsets(SeededRandom random) {
+        return random.list(0, 400, r -> r.longBetween(0, 600_000));
     }
 
     /** Takes attempted at these offsets from {@link #T0}, in this order; returns the grants. */
@@ -208,15 +202,19 @@ class TokenBucketTest {
     }
 
     @Property
-    void overAnyWindowGrantsAreAtMostOneBucketPlusTheRefill(@ForAll @IntRange(min = 1, max = 200) int capacity, @ForAll("periods") Duration period,
-                                                            @ForAll("sortedOffsets") List<Long> offsetsMs) {
+    void overAnyWindowGrantsAreAtMostOneBucketPlusTheRefill(SeededRandom random) {
+        int capacity = random.draw("capacity", r -> r.intBetween(1, 200));
+        Duration period = random.draw("period", TokenBucketTest::period);
+        List<Long> offsetsMs = random.draw("offsetsMs", r -> anyOffsets(r).stream().sorted().toList());
         long granted = attempt(offsetsMs, capacity, period);
         assertWithinOneBucketPlusRefill(granted, offsetsMs, capacity, period);
     }
 
     @Property
-    void overAnyWindowGrantsStayBoundedWhenTakesArriveOutOfOrder(@ForAll @IntRange(min = 1, max = 200) int capacity, @ForAll("periods") Duration period,
-                                                                 @ForAll("anyOffsets") List<Long> offsetsMs) {
+    void overAnyWindowGrantsStayBoundedWhenTakesArriveOutOfOrder(SeededRandom random) {
+        int capacity = random.draw("capacity", r -> r.intBetween(1, 200));
+        Duration period = random.draw("period", TokenBucketTest::period);
+        List<Long> offsetsMs = random.draw("offsetsMs", TokenBucketTest::anyOffsets);
         // Nodes whose clocks disagree a little submit against one bucket: a take may carry an
         // instant before the bucket's last update. That must not refill the same time twice.
         long granted = attempt(offsetsMs, capacity, period);
@@ -224,7 +222,8 @@ class TokenBucketTest {
     }
 
     @Property
-    void aSteadyCallerAtTheRefillRateIsNeverRefusedAfterTheBurst(@ForAll @IntRange(min = 1, max = 600) int perMinute) {
+    void aSteadyCallerAtTheRefillRateIsNeverRefusedAfterTheBurst(SeededRandom random) {
+        int perMinute = random.draw("perMinute", r -> r.intBetween(1, 600));
         Burst burst = drain(null, perMinute, MINUTE, T0);
         TokenBucket.State state = burst.state();
         long everyMs = Math.ceilDiv(60_000, perMinute);
@@ -234,9 +233,10 @@ class TokenBucketTest {
     }
 
     @Property
-    void largeCapacitiesAndLongIdleGapsNeitherOverflowNorRefuse(@ForAll @LongRange(min = 1, max = TokenBucket.MAX_CAPACITY) long capacity,
-                                                                @ForAll @LongRange(min = 0, max = 100L * 365 * 86_400_000) long idleMs,
-                                                                @ForAll("periods") Duration period) {
+    void largeCapacitiesAndLongIdleGapsNeitherOverflowNorRefuse(SeededRandom random) {
+        long capacity = random.draw("capacity", r -> r.longBetween(1, TokenBucket.MAX_CAPACITY));
+        long idleMs = random.draw("idleMs", r -> r.longBetween(0, 100L * 365 * 86_400_000));
+        Duration period = random.draw("period", TokenBucketTest::period);
         TokenBucket.State state = taken(TokenBucket.take(null, capacity, period, T0));
         Instant later = T0.plusMillis(idleMs);
         TokenBucket.State level = TokenBucket.level(state, capacity, period, later);

@@ -4,17 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mainstay.Json;
+import dev.mainstay.property.Property;
+import dev.mainstay.property.SeededRandom;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Assume;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
+import java.util.function.Function;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -48,7 +44,8 @@ class RedactionPropertiesTest {
     // ---- properties --------------------------------------------------------------------------
 
     @Property(tries = 500)
-    void tokenizeThenRestoreIsTheIdentityAcrossTheJobsPrompts(@ForAll("anyTexts") List<Sample> prompts) {
+    void tokenizeThenRestoreIsTheIdentityAcrossTheJobsPrompts(SeededRandom random) {
+        List<Sample> prompts = random.draw("prompts", RedactionPropertiesTest::anyTexts);
         TokenVault vault = TokenVault.empty();
         for (Sample prompt : prompts) {
             Redaction<String> r = TOKENIZE_ALL.redact(prompt.text(), vault);
@@ -58,7 +55,9 @@ class RedactionPropertiesTest {
     }
 
     @Property(tries = 500)
-    void afterRedactionNoEmbeddedValueAppearsInTheOutput(@ForAll("prose") Sample sample, @ForAll("hidingModes") Mode mode) {
+    void afterRedactionNoEmbeddedValueAppearsInTheOutput(SeededRandom random) {
+        Sample sample = random.draw("sample", RedactionPropertiesTest::prose);
+        Mode mode = random.draw("mode", RedactionPropertiesTest::hidingMode);
         Redaction<String> r = Redactor.of(RedactionPolicy.all(mode)).redact(sample.text());
         for (Pii pii : sample.values()) {
             assertThat(r.value()).doesNotContain(pii.secret());
@@ -67,8 +66,10 @@ class RedactionPropertiesTest {
     }
 
     @Property(tries = 300)
-    void aValueGetsOneTokenWhereverItAppearsInAJob(@ForAll("pii") Pii pii, @ForAll("words") String before, @ForAll("words") String after) {
-        Assume.that(pii.text().equals(pii.secret()));
+    void aValueGetsOneTokenWhereverItAppearsInAJob(SeededRandom random) {
+        Pii pii = random.draw("pii", RedactionPropertiesTest::wholeValue);
+        String before = random.draw("before", RedactionPropertiesTest::words);
+        String after = random.draw("after", RedactionPropertiesTest::words);
         Redaction<String> first = TOKENIZE_ALL.redact(before + " " + pii.text() + " " + after);
         Redaction<String> second = TOKENIZE_ALL.redact(after + " " + pii.text() + ", " + pii.text(), first.vault());
         String token = first.value().substring(before.length() + 1, first.value().length() - after.length() - 1);
@@ -77,14 +78,17 @@ class RedactionPropertiesTest {
     }
 
     @Property(tries = 300)
-    void maskedCardsLeaveNoDigitInTextThatHadNoOtherDigits(@ForAll("cardProse") Sample sample) {
+    void maskedCardsLeaveNoDigitInTextThatHadNoOtherDigits(SeededRandom random) {
+        Sample sample = random.draw("sample", RedactionPropertiesTest::cardProse);
         Redaction<String> r = MASK_ALL.redact(sample.text());
         assertThat(r.value()).doesNotContainPattern("[0-9]");
         assertThat(r.report().count(Category.CARD)).isEqualTo(sample.values().size());
     }
 
     @Property(tries = 500)
-    void redactingRedactedTextFindsNothingNew(@ForAll("mixed") Sample sample, @ForAll("hidingModes") Mode mode) {
+    void redactingRedactedTextFindsNothingNew(SeededRandom random) {
+        Sample sample = random.draw("sample", RedactionPropertiesTest::mixed);
+        Mode mode = random.draw("mode", RedactionPropertiesTest::hidingMode);
         Redactor redactor = Redactor.of(RedactionPolicy.all(mode));
         Redaction<String> once = redactor.redact(sample.text());
         Redaction<String> twice = redactor.redact(once.value());
@@ -93,7 +97,9 @@ class RedactionPropertiesTest {
     }
 
     @Property(tries = 500)
-    void blockRefusesIfAndOnlyIfABlockedCategoryIsFound(@ForAll("mixed") Sample sample, @ForAll("categorySets") Set<Category> blocked) {
+    void blockRefusesIfAndOnlyIfABlockedCategoryIsFound(SeededRandom random) {
+        Sample sample = random.draw("sample", RedactionPropertiesTest::mixed);
+        Set<Category> blocked = random.draw("blocked", RedactionPropertiesTest::categorySet);
         RedactionPolicy policy = RedactionPolicy.all(Mode.MASK);
         for (Category c : blocked) {
             policy = policy.with(c, Mode.BLOCK);
@@ -113,7 +119,8 @@ class RedactionPropertiesTest {
     }
 
     @Property(tries = 300)
-    void aJsonDocumentTokenizedThenRestoredIsTheSameDocument(@ForAll("anyTexts") List<Sample> leaves) {
+    void aJsonDocumentTokenizedThenRestoredIsTheSameDocument(SeededRandom random) {
+        List<Sample> leaves = random.draw("leaves", RedactionPropertiesTest::anyTexts);
         ObjectNode doc = Json.object();
         for (int i = 0; i < leaves.size(); i++) {
             if (i % 3 == 2) {
@@ -128,114 +135,119 @@ class RedactionPropertiesTest {
 
     // ---- content -----------------------------------------------------------------------------
 
-    @Provide
-    Arbitrary<Mode> hidingModes() {
-        return Arbitraries.of(Mode.MASK, Mode.TOKENIZE);
+    private static Mode hidingMode(SeededRandom random) {
+        return random.pick(Mode.MASK, Mode.TOKENIZE);
     }
 
-    @Provide
-    Arbitrary<Set<Category>> categorySets() {
-        return Arbitraries.of(Category.class).set().ofMinSize(1).map(s -> (Set<Category>) EnumSet.copyOf(s));
+    private static Set<Category> categorySet(SeededRandom random) {
+        return EnumSet.copyOf(random.distinct(List.of(Category.values()), 1, Category.values().length));
     }
 
-    @Provide
-    Arbitrary<String> words() {
-        return Arbitraries.strings().withCharRange('a', 'z').ofMinLength(1).ofMaxLength(9).list().ofMinSize(1).ofMaxSize(4).map(w -> String.join(" ", w));
+    private static String words(SeededRandom random) {
+        return String.join(" ", random.list(1, 4, r -> r.string(1, 9, SeededRandom.LOWERCASE)));
     }
 
     /** Letters, spaces and punctuation that never make or join a value. */
-    private Arbitrary<String> proseFiller() {
-        return Combinators.combine(words(), Arbitraries.of("", ",", ";", ".", "!", "?", " (", ") ", " -", ":"))
-                .as((w, p) -> w + p);
+    private static String proseFiller(SeededRandom random) {
+        return words(random) + random.pick("", ",", ";", ".", "!", "?", " (", ") ", " -", ":");
     }
 
     /** Anything: Unicode, digits, brackets, token-shaped strings. */
-    private Arbitrary<String> anyFiller() {
-        return Arbitraries.oneOf(
-                Arbitraries.strings().all().ofMaxLength(20),
-                Arbitraries.strings().withChars("[]_ 0123456789EMAILCRD").ofMaxLength(16),
-                Arbitraries.of("[[EMAIL_1]]", "[[CARD_1]]", "[[PHONE_2]]", "[[SECRET_1]]", "[[EMAIL_1", "EMAIL_1]]", "[[", "]]", "[[IP_10]]", "[EMAIL]"),
-                proseFiller());
+    private static String anyFiller(SeededRandom random) {
+        return random.oneOf(
+                r -> r.anyString(0, 20),
+                r -> r.string(0, 16, "[]_ 0123456789EMAILCRD"),
+                r -> r.pick("[[EMAIL_1]]", "[[CARD_1]]", "[[PHONE_2]]", "[[SECRET_1]]", "[[EMAIL_1", "EMAIL_1]]", "[[", "]]", "[[IP_10]]", "[EMAIL]"),
+                RedactionPropertiesTest::proseFiller);
     }
 
-    @Provide
-    Arbitrary<Sample> prose() {
-        return samples(proseFiller(), pii(), " ");
+    private static Sample prose(SeededRandom random) {
+        return sample(random, RedactionPropertiesTest::proseFiller, RedactionPropertiesTest::pii, " ");
     }
 
-    @Provide
-    Arbitrary<Sample> mixed() {
-        return samples(Arbitraries.oneOf(proseFiller(), proseFiller(), anyFiller()), pii(), " ");
+    private static Sample mixed(SeededRandom random) {
+        return sample(random, r -> r.oneOf(RedactionPropertiesTest::proseFiller, RedactionPropertiesTest::proseFiller, RedactionPropertiesTest::anyFiller),
+                RedactionPropertiesTest::pii, " ");
     }
 
-    @Provide
-    Arbitrary<List<Sample>> anyTexts() {
-        return samples(anyFiller(), pii(), "").list().ofMinSize(1).ofMaxSize(4);
+    private static List<Sample> anyTexts(SeededRandom random) {
+        return random.list(1, 4, r -> sample(r, RedactionPropertiesTest::anyFiller, RedactionPropertiesTest::pii, ""));
     }
 
-    @Provide
-    Arbitrary<Sample> cardProse() {
-        return samples(proseFiller(), cards(), " ");
+    private static Sample cardProse(SeededRandom random) {
+        return sample(random, RedactionPropertiesTest::proseFiller, RedactionPropertiesTest::card, " ");
     }
 
-    /** Filler and values alternating, joined by {@code separator}. */
-    private static Arbitrary<Sample> samples(Arbitrary<String> filler, Arbitrary<Pii> values, String separator) {
-        Arbitrary<Object> part = Arbitraries.oneOf(filler.map(f -> (Object) f), values.map(v -> (Object) v));
-        return part.list().ofMaxSize(12).map(parts -> {
-            StringBuilder text = new StringBuilder();
-            List<Pii> embedded = new ArrayList<>();
-            for (Object p : parts) {
-                if (!text.isEmpty()) {
-                    text.append(separator);
-                }
-                if (p instanceof Pii pii) {
-                    embedded.add(pii);
-                    text.append(pii.text());
-                } else {
-                    text.append((String) p);
-                }
+    /** Up to twelve parts, filler or values as likely, joined by {@code separator}. */
+    private static Sample sample(SeededRandom random, Function<SeededRandom, String> filler, Function<SeededRandom, Pii> values, String separator) {
+        StringBuilder text = new StringBuilder();
+        List<Pii> embedded = new ArrayList<>();
+        int parts = random.intBetween(0, 12);
+        for (int i = 0; i < parts; i++) {
+            if (!text.isEmpty()) {
+                text.append(separator);
             }
-            return new Sample(text.toString(), embedded);
-        });
+            if (random.nextBoolean()) {
+                Pii pii = values.apply(random);
+                embedded.add(pii);
+                text.append(pii.text());
+            } else {
+                text.append(filler.apply(random));
+            }
+        }
+        return new Sample(text.toString(), embedded);
     }
 
     // ---- values ------------------------------------------------------------------------------
 
-    @Provide
-    Arbitrary<Pii> pii() {
-        return Arbitraries.oneOf(emails(), phones(), cards(), ibans(), ssns(), ipv4s(), ipv6s(), secrets());
+    private static Pii pii(SeededRandom random) {
+        return random.oneOf(RedactionPropertiesTest::email, RedactionPropertiesTest::phone, RedactionPropertiesTest::card, RedactionPropertiesTest::iban,
+                RedactionPropertiesTest::ssn, RedactionPropertiesTest::ipv4, RedactionPropertiesTest::ipv6, RedactionPropertiesTest::secret);
     }
 
-    private static Arbitrary<String> alnum(int min, int max) {
-        return Arbitraries.strings().withCharRange('a', 'z').withCharRange('A', 'Z').withCharRange('0', '9').ofMinLength(min).ofMaxLength(max);
+    /** A value whose secret is all of its text (not a header around a credential). */
+    private static Pii wholeValue(SeededRandom random) {
+        Pii pii;
+        do {
+            pii = pii(random);
+        } while (!pii.text().equals(pii.secret()));
+        return pii;
     }
 
-    private static Arbitrary<String> digits(int length) {
-        return Arbitraries.strings().numeric().ofLength(length);
+    private static String alnum(SeededRandom random, int min, int max) {
+        return random.string(min, max, SeededRandom.LOWERCASE + SeededRandom.UPPERCASE + SeededRandom.DIGITS);
     }
 
-    private static Arbitrary<Pii> emails() {
-        Arbitrary<String> local = Combinators.combine(alnum(1, 12), Arbitraries.of("", ".", "+", "_", "-"), alnum(1, 6))
-                .as((a, sep, b) -> sep.isEmpty() ? a : a + sep + b);
-        Arbitrary<String> host = Arbitraries.strings().withCharRange('a', 'z').withCharRange('0', '9').ofMinLength(1).ofMaxLength(10)
-                .list().ofMinSize(1).ofMaxSize(3).map(l -> String.join(".", l));
-        return Combinators.combine(local, host, Arbitraries.of("com", "org", "io", "co.uk", "museum", "de"))
-                .as((l, h, tld) -> email(l + "@" + h + "." + tld));
+    private static String digits(SeededRandom random, int length) {
+        return random.string(length, length, SeededRandom.DIGITS);
     }
 
-    private static Pii email(String text) {
+    private static Pii email(SeededRandom random) {
+        String a = alnum(random, 1, 12);
+        String sep = random.pick("", ".", "+", "_", "-");
+        String b = alnum(random, 1, 6);
+        String local = sep.isEmpty() ? a : a + sep + b;
+        String host = String.join(".", random.list(1, 3, r -> r.string(1, 10, SeededRandom.LOWERCASE + SeededRandom.DIGITS)));
+        String text = local + "@" + host + "." + random.pick("com", "org", "io", "co.uk", "museum", "de");
         return new Pii(Category.EMAIL, text, text);
     }
 
-    private static Arbitrary<Pii> phones() {
-        Arbitrary<String> international = Combinators.combine(Arbitraries.of("1", "44", "33", "49", "91", "353", "86"),
-                        Arbitraries.integers().between(7, 11).flatMap(RedactionPropertiesTest::digits), Arbitraries.of(" ", "-", "."))
-                .as((cc, national, sep) -> "+" + cc + sep + grouped(national, sep));
-        Arbitrary<String> northAmerican = Combinators.combine(digits(3), digits(3), digits(4), Arbitraries.of("%s-%s-%s", "(%s) %s-%s", "%s.%s.%s", "%s %s %s"))
-                .as((a, b, c, format) -> format.formatted(a, b, c));
-        Arbitrary<String> trunk = Combinators.combine(digits(2), Arbitraries.integers().between(7, 9).flatMap(RedactionPropertiesTest::digits), Arbitraries.of(" ", "-", "/"))
-                .as((area, rest, sep) -> "0" + area + sep + grouped(rest, sep));
-        return Arbitraries.oneOf(international, northAmerican, trunk).map(t -> new Pii(Category.PHONE, t, t));
+    private static Pii phone(SeededRandom random) {
+        String text = random.oneOf(
+                r -> {
+                    String cc = r.pick("1", "44", "33", "49", "91", "353", "86");
+                    String national = digits(r, r.intBetween(7, 11));
+                    String sep = r.pick(" ", "-", ".");
+                    return "+" + cc + sep + grouped(national, sep);
+                },
+                r -> r.pick("%s-%s-%s", "(%s) %s-%s", "%s.%s.%s", "%s %s %s").formatted(digits(r, 3), digits(r, 3), digits(r, 4)),
+                r -> {
+                    String area = digits(r, 2);
+                    String rest = digits(r, r.intBetween(7, 9));
+                    String sep = r.pick(" ", "-", "/");
+                    return "0" + area + sep + grouped(rest, sep);
+                });
+        return new Pii(Category.PHONE, text, text);
     }
 
     /** Digits in groups of 3 or 4 (and a last group of at least 2). */
@@ -250,20 +262,16 @@ class RedactionPropertiesTest {
         return out.toString();
     }
 
-    @Provide
-    Arbitrary<Pii> cards() {
-        Arbitrary<String> number = Combinators.combine(Arbitraries.of("4", "51", "55", "2221", "6011", "35", "34", "37"), digits(14))
-                .as((prefix, body) -> {
-                    int length = prefix.startsWith("3") && !prefix.equals("35") ? 15 : 16;
-                    String partial = (prefix + body).substring(0, length - 1);
-                    return partial + luhnDigit(partial);
-                });
-        return Combinators.combine(number, Arbitraries.of("", " ", "-")).as((n, sep) -> {
-            String text = sep.isEmpty() ? n : n.length() == 15
-                    ? n.substring(0, 4) + sep + n.substring(4, 10) + sep + n.substring(10)
-                    : String.join(sep, n.substring(0, 4), n.substring(4, 8), n.substring(8, 12), n.substring(12));
-            return new Pii(Category.CARD, text, text);
-        });
+    private static Pii card(SeededRandom random) {
+        String prefix = random.pick("4", "51", "55", "2221", "6011", "35", "34", "37");
+        int length = prefix.startsWith("3") && !prefix.equals("35") ? 15 : 16;
+        String partial = (prefix + digits(random, 14)).substring(0, length - 1);
+        String n = partial + luhnDigit(partial);
+        String sep = random.pick("", " ", "-");
+        String text = sep.isEmpty() ? n : n.length() == 15
+                ? n.substring(0, 4) + sep + n.substring(4, 10) + sep + n.substring(10)
+                : String.join(sep, n.substring(0, 4), n.substring(4, 8), n.substring(8, 12), n.substring(12));
+        return new Pii(Category.CARD, text, text);
     }
 
     private static int luhnDigit(String partial) {
@@ -275,66 +283,68 @@ class RedactionPropertiesTest {
         throw new AssertionError("no Luhn digit for " + partial);
     }
 
-    private static Arbitrary<Pii> ibans() {
-        Arbitrary<String[]> country = Arbitraries.of(new String[] {"DE", "22"}, new String[] {"GB", "22"}, new String[] {"FR", "27"}, new String[] {"NL", "18"},
-                new String[] {"BE", "16"}, new String[] {"CH", "21"}, new String[] {"NO", "15"}, new String[] {"IT", "27"}, new String[] {"PL", "28"},
-                new String[] {"MT", "31"});
-        return country.flatMap(c -> digits(Integer.parseInt(c[1]) - 4).flatMap(bban -> Arbitraries.of(true, false).map(spaced -> {
-            int check = 98 - Ibans.mod97(c[0] + "00" + bban);
-            String iban = c[0] + (check < 10 ? "0" : "") + check + bban;
-            String text = spaced ? iban.replaceAll("(.{4})(?!$)", "$1 ") : iban;
-            return new Pii(Category.IBAN, text, text);
-        })));
+    /** Countries and their IBAN lengths. */
+    private static final List<String[]> IBAN_COUNTRIES = List.of(new String[] {"DE", "22"}, new String[] {"GB", "22"}, new String[] {"FR", "27"},
+            new String[] {"NL", "18"}, new String[] {"BE", "16"}, new String[] {"CH", "21"}, new String[] {"NO", "15"}, new String[] {"IT", "27"},
+            new String[] {"PL", "28"}, new String[] {"MT", "31"});
+
+    private static Pii iban(SeededRandom random) {
+        String[] c = random.pick(IBAN_COUNTRIES);
+        String bban = digits(random, Integer.parseInt(c[1]) - 4);
+        int check = 98 - Ibans.mod97(c[0] + "00" + bban);
+        String iban = c[0] + (check < 10 ? "0" : "") + check + bban;
+        String text = random.nextBoolean() ? iban.replaceAll("(.{4})(?!$)", "$1 ") : iban;
+        return new Pii(Category.IBAN, text, text);
     }
 
-    private static Arbitrary<Pii> ssns() {
-        Arbitrary<Integer> area = Arbitraries.integers().between(1, 899).filter(a -> a != 666);
-        return Combinators.combine(area, Arbitraries.integers().between(1, 99), Arbitraries.integers().between(1, 9999))
-                .as((a, g, s) -> {
-                    String text = "%03d-%02d-%04d".formatted(a, g, s);
-                    return new Pii(Category.SSN, text, text);
-                });
+    private static Pii ssn(SeededRandom random) {
+        int area;
+        do {
+            area = random.intBetween(1, 899);
+        } while (area == 666);
+        String text = "%03d-%02d-%04d".formatted(area, random.intBetween(1, 99), random.intBetween(1, 9999));
+        return new Pii(Category.SSN, text, text);
     }
 
-    private static Arbitrary<Pii> ipv4s() {
-        return Arbitraries.integers().between(0, 255).list().ofSize(4).map(o -> {
-            String text = o.get(0) + "." + o.get(1) + "." + o.get(2) + "." + o.get(3);
-            return new Pii(Category.IP, text, text);
-        });
+    private static Pii ipv4(SeededRandom random) {
+        List<Integer> o = random.list(4, 4, r -> r.intBetween(0, 255));
+        String text = o.get(0) + "." + o.get(1) + "." + o.get(2) + "." + o.get(3);
+        return new Pii(Category.IP, text, text);
     }
 
-    private static Arbitrary<Pii> ipv6s() {
-        Arbitrary<String> group = Arbitraries.strings().withChars("0123456789abcdef").ofMinLength(1).ofMaxLength(4);
-        return Combinators.combine(group.list().ofSize(7), Arbitraries.integers().between(1, 8), Arbitraries.integers().between(1, 7))
-                .as((groups, gapAt, gapLength) -> {
-                    List<String> g = new ArrayList<>(groups);
-                    g.addFirst("2001");
-                    String text;
-                    if (gapAt == 8) {
-                        text = String.join(":", g);
-                    } else {
-                        int to = Math.min(8, gapAt + gapLength);
-                        text = String.join(":", g.subList(0, gapAt)) + "::" + String.join(":", g.subList(to, 8));
-                    }
-                    return new Pii(Category.IP, text, text);
-                });
+    private static Pii ipv6(SeededRandom random) {
+        List<String> g = random.list(7, 7, r -> r.string(1, 4, "0123456789abcdef"));
+        int gapAt = random.intBetween(1, 8);
+        int gapLength = random.intBetween(1, 7);
+        g.addFirst("2001");
+        String text;
+        if (gapAt == 8) {
+            text = String.join(":", g);
+        } else {
+            int to = Math.min(8, gapAt + gapLength);
+            text = String.join(":", g.subList(0, gapAt)) + "::" + String.join(":", g.subList(to, 8));
+        }
+        return new Pii(Category.IP, text, text);
     }
 
-    private static Arbitrary<Pii> secrets() {
-        Arbitrary<String> urlSafe = Arbitraries.strings().withCharRange('a', 'z').withCharRange('A', 'Z').withCharRange('0', '9').withChars("_-").ofMinLength(24).ofMaxLength(48);
-        Arbitrary<String> upper = Arbitraries.strings().withCharRange('A', 'Z').withCharRange('0', '9').ofLength(16);
-        Arbitrary<String> base64 = Arbitraries.strings().withCharRange('a', 'z').withCharRange('A', 'Z').withCharRange('0', '9').withChars("+/").ofLength(64);
-        Arbitrary<Pii> shaped = Arbitraries.oneOf(
-                Combinators.combine(Arbitraries.of("sk-", "sk-proj-", "sk-ant-api03-"), urlSafe).as(String::concat),
-                Combinators.combine(Arbitraries.of("AKIA", "ASIA"), upper).as(String::concat),
-                alnum(36, 36).map(s -> "ghp_" + s),
-                alnum(60, 82).map(s -> "github_pat_" + s),
-                Combinators.combine(digits(12), alnum(24, 24)).as((d, a) -> "xoxb-" + d + "-" + a),
-                urlSafe.map(s -> "AIza" + (s + "x".repeat(35)).substring(0, 35)),
-                Combinators.combine(urlSafe, urlSafe, urlSafe).as((h, p, s) -> "eyJ" + h + ".eyJ" + p + "." + s),
-                base64.list().ofMinSize(1).ofMaxSize(3).map(lines -> "-----BEGIN RSA PRIVATE KEY-----\n" + String.join("\n", lines) + "\n-----END RSA PRIVATE KEY-----"))
-                .map(t -> new Pii(Category.SECRET, t, t));
-        Arbitrary<Pii> header = urlSafe.map(token -> new Pii(Category.SECRET, "Authorization: Bearer " + token, token));
-        return Arbitraries.oneOf(shaped, header);
+    private static final String URL_SAFE = SeededRandom.LOWERCASE + SeededRandom.UPPERCASE + SeededRandom.DIGITS + "_-";
+
+    private static Pii secret(SeededRandom random) {
+        if (random.nextBoolean()) {
+            String token = random.string(24, 48, URL_SAFE);
+            return new Pii(Category.SECRET, "Authorization: Bearer " + token, token);
+        }
+        String text = random.oneOf(
+                r -> r.pick("sk-", "sk-proj-", "sk-ant-api03-") + r.string(24, 48, URL_SAFE),
+                r -> r.pick("AKIA", "ASIA") + r.string(16, 16, SeededRandom.UPPERCASE + SeededRandom.DIGITS),
+                r -> "ghp_" + alnum(r, 36, 36),
+                r -> "github_pat_" + alnum(r, 60, 82),
+                r -> "xoxb-" + digits(r, 12) + "-" + alnum(r, 24, 24),
+                r -> "AIza" + (r.string(24, 48, URL_SAFE) + "x".repeat(35)).substring(0, 35),
+                r -> "eyJ" + r.string(24, 48, URL_SAFE) + ".eyJ" + r.string(24, 48, URL_SAFE) + "." + r.string(24, 48, URL_SAFE),
+                r -> "-----BEGIN RSA PRIVATE KEY-----\n"
+                        + String.join("\n", r.list(1, 3, line -> line.string(64, 64, SeededRandom.LOWERCASE + SeededRandom.UPPERCASE + SeededRandom.DIGITS + "+/")))
+                        + "\n-----END RSA PRIVATE KEY-----");
+        return new Pii(Category.SECRET, text, text);
     }
 }

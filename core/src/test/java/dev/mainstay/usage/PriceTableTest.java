@@ -3,11 +3,10 @@ package dev.mainstay.usage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.mainstay.property.Property;
+import dev.mainstay.property.SeededRandom;
 import java.math.BigInteger;
 import java.util.Map;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.constraints.LongRange;
 import org.junit.jupiter.api.Test;
 
 class PriceTableTest {
@@ -65,10 +64,11 @@ class PriceTableTest {
     }
 
     @Property
-    void costIsTheExactPriceRoundedUpPerDirection(@ForAll @LongRange(min = 0, max = 50_000_000) long inPerMillion,
-                                                  @ForAll @LongRange(min = 0, max = 50_000_000) long outPerMillion,
-                                                  @ForAll @LongRange(min = 0, max = 2_000_000_000) long inputTokens,
-                                                  @ForAll @LongRange(min = 0, max = 2_000_000_000) long outputTokens) {
+    void costIsTheExactPriceRoundedUpPerDirection(SeededRandom random) {
+        long inPerMillion = random.draw("inPerMillion", r -> r.longBetween(0, 50_000_000));
+        long outPerMillion = random.draw("outPerMillion", r -> r.longBetween(0, 50_000_000));
+        long inputTokens = random.draw("inputTokens", r -> r.longBetween(0, 2_000_000_000));
+        long outputTokens = random.draw("outputTokens", r -> r.longBetween(0, 2_000_000_000));
         PriceTable t = new PriceTable(Map.of("p/m", new PriceTable.Price(inPerMillion, outPerMillion)));
         long cost = t.costMicros("p", "m", inputTokens, outputTokens);
         BigInteger million = BigInteger.valueOf(1_000_000);

@@ -83,7 +83,7 @@ final class HttpApi {
         this.clock = clock;
         this.auth = new Authenticator(store, clock, new AuthThrottle(config.hardening().authFailures(), config.hardening().authFailureWindow(), clock));
         this.bodies = new RequestBody(config);
-        this.keys = new KeysApi(store, clock, auth, bodies);
+        this.keys = new KeysApi(store, clock, auth, bodies, config.newAccountLimits());
         this.audit = new AuditApi(store);
     }
 
@@ -179,7 +179,7 @@ final class HttpApi {
             case "/v1/usage" -> {
                 allow(method, "GET");
                 Principal p = auth.authenticate(req);
-                return usage(p.accountId(), req, false);
+                return usage(p.accountId(), req, false, w -> w.access().mayRun(p));
             }
             case "/v1/admin/audit" -> {
                 allow(method, "GET");
@@ -189,7 +189,7 @@ final class HttpApi {
             case "/v1/admin/usage" -> {
                 allow(method, "GET");
                 auth.admin(req);
-                return usage(req.query().first("account").asOptional().orElse(null), req, true);
+                return usage(req.query().first("account").asOptional().orElse(null), req, true, w -> true);
             }
             default -> {
                 // handled below
@@ -392,6 +392,9 @@ final class HttpApi {
             o.put("latency", w.latency().wire());
             o.put("deadline_ms", w.deadline().toMillis());
             o.put("content_hash", w.contentHash());
+            if (w.draft()) {
+                o.put("dev", true); // a dev-mode draft: the file differs from the version on record
+            }
             o.set("input_schema", w.input().node());
             ArrayNode stages = o.putArray("stages");
             w.stages().forEach(s -> {
@@ -553,8 +556,8 @@ final class HttpApi {
         }
         List<Violation> errors = new ArrayList<>();
         for (String field : body.propertyNames()) {
-            if (!Set.of("decision", "output", "note").contains(field)) {
-                errors.add(new Violation("/" + field, "unknown field (allowed: decision, output, note)"));
+            if (!Set.of("decision", "output", "note", "override").contains(field)) {
+                errors.add(new Violation("/" + field, "unknown field (allowed: decision, output, note, override)"));
             }
         }
         Review.Decision decision = null;
@@ -575,10 +578,17 @@ final class HttpApi {
         if (decision != null && decision != Review.Decision.EDIT && body.has("output")) {
             errors.add(new Violation("/output", "only an 'edit' carries an output"));
         }
+        JsonNode override = body.get("override");
+        if (override != null && !override.isBoolean()) {
+            errors.add(new Violation("/override", "must be true or false"));
+        } else if (override != null && override.booleanValue() && decision != null && decision != Review.Decision.EDIT) {
+            errors.add(new Violation("/override", "only an 'edit' overrides the output contract"));
+        }
         if (!errors.isEmpty()) {
             throw new InvalidInputException("the decision is not valid", errors);
         }
-        Review decided = engine.decide(principal.accountId(), reviewId, decision, body.get("output"), note == null ? null : note.stringValue(), principal.keyId());
+        Review decided = engine.decide(principal.accountId(), reviewId, decision, body.get("output"), note == null ? null : note.stringValue(), principal.keyId(),
+                override != null && override.booleanValue());
         return Reply.json(200, ReviewView.render(decided));
     }
 
@@ -616,7 +626,7 @@ final class HttpApi {
     }
 
     /** {@code GET /v1/usage} and {@code GET /v1/admin/usage}: ledger totals over a period, grouped. */
-    private Reply usage(String accountId, ServerRequest req, boolean admin) {
+    private Reply usage(String accountId, ServerRequest req, boolean admin, java.util.function.Predicate<WorkflowDefinition> mayRun) {
         var query = req.query();
         List<Problem.FieldError> errors = new ArrayList<>();
         Instant now = clock.instant();
@@ -654,7 +664,58 @@ final class HttpApi {
         }
         out.set("totals", usageRow(total));
         out.set("groups", groups);
+        if (accountId != null) {
+            out.setAll(standing(accountId, mayRun));
+        }
         return Reply.json(200, out);
+    }
+
+    /**
+     * The account's budgets as they stand now and, for each workflow it may run, the worst case of
+     * that workflow's cheapest first call and whether a submit would be admitted: the numbers
+     * behind a {@code budget_exceeded} at submit.
+     */
+    private ObjectNode standing(String accountId, java.util.function.Predicate<WorkflowDefinition> mayRun) {
+        var standing = engine.standing(accountId, registry.all().stream().filter(mayRun)
+                .sorted(java.util.Comparator.comparing(WorkflowDefinition::name)).toList());
+        ObjectNode out = Json.object();
+        ArrayNode budgets = out.putArray("budgets");
+        for (var b : standing.budgets()) {
+            ObjectNode o = budgets.addObject().put("limit", b.limit()).put("scope", b.label());
+            amount(o, "max", b.unit(), b.max());
+            amount(o, "spent", b.unit(), b.spent());
+            amount(o, "reserved", b.unit(), b.reserved());
+            amount(o, "remaining", b.unit(), b.remaining());
+            o.put("resets_at", b.resetsAt() == null ? null : b.resetsAt().toString());
+        }
+        ArrayNode workflows = out.putArray("workflows");
+        for (var w : standing.workflows()) {
+            ObjectNode o = workflows.addObject().put("workflow", w.name()).put("version", w.version());
+            if (w.cheapestFirstCall().isPresent()) {
+                var c = w.cheapestFirstCall().get();
+                o.putObject("first_call").put("stage", c.stage()).put("target", c.target().toString()).put("prompt_tokens", c.promptTokens())
+                        .put("max_output_tokens", c.maxOutputTokens()).put("worst_case_usd", AccountLimits.Money.usd(c.costMicros()))
+                        .put("worst_case_tokens", w.firstCallTokens());
+            } else {
+                o.putNull("first_call");
+            }
+            o.put("admitted", w.refusal().isEmpty());
+            if (w.refusal().isPresent()) {
+                o.putObject("refusal").put("code", w.refusal().get().code().code()).put("limit", w.refusal().get().limit())
+                        .put("detail", w.refusal().get().message());
+            } else {
+                o.putNull("refusal");
+            }
+        }
+        return out;
+    }
+
+    private static void amount(ObjectNode o, String field, dev.mainstay.limits.Hold.Unit unit, long value) {
+        if (unit == dev.mainstay.limits.Hold.Unit.MICRO_USD) {
+            o.put(field, AccountLimits.Money.usd(value));
+        } else {
+            o.put(field, value);
+        }
     }
 
     private static ObjectNode usageRow(UsageQuery.Row r) {

@@ -47,8 +47,11 @@ final class KeysApi {
     private final JobIds ids;
     private final Authenticator auth;
     private final RequestBody bodies;
+    private final dev.mainstay.limits.AccountLimits newAccountLimits;
 
-    KeysApi(Store store, Clock clock, Authenticator auth, RequestBody bodies) {
+    /** @param newAccountLimits the limits every new account starts with ({@code limits.defaults}) */
+    KeysApi(Store store, Clock clock, Authenticator auth, RequestBody bodies, dev.mainstay.limits.AccountLimits newAccountLimits) {
+        this.newAccountLimits = newAccountLimits;
         this.store = store;
         this.clock = clock;
         this.ids = new JobIds(clock);
@@ -183,9 +186,11 @@ final class KeysApi {
         Account account = new Account(ids.next("acct"), name.stringValue().strip(), plan == null ? "free" : plan.stringValue(), now);
         store.createAccount(account);
         LOG.info("account {} created by {}", account.id(), admin.keyId());
+        Credentials.applyNewAccountLimits(store, account.id(), newAccountLimits, now);
         ObjectNode key = issue(admin, account.id(), null, roles, null, now);
         ObjectNode out = Json.object();
-        out.putObject("account").put("id", account.id()).put("name", account.name()).put("plan", account.plan()).put("created_at", now.toString());
+        out.putObject("account").put("id", account.id()).put("name", account.name()).put("plan", account.plan()).put("created_at", now.toString())
+                .set("limits", newAccountLimits.toJson());
         key.remove("note");
         out.set("api_key", key);
         out.put("note", "the secret is shown once; only its hash is stored");
