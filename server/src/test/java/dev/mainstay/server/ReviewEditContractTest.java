@@ -37,6 +37,7 @@ class ReviewEditContractTest {
         // Every answer breaks the schema: each job goes to review with nothing a person could approve.
         fake = FakeProvider.start(FaultScript.always(Fault.invalidOutput()));
         Path config = TestNode.writeFiles(dir, fake, "2s", "1s");
+        Files.writeString(dir.resolve("workflows/prompts/action-items.mustache"), "List the action items.\n<transcript>\n{{input.transcript}}\n</transcript>\n");
         Files.writeString(dir.resolve("workflows/test/action-items.yaml"), """
                 workflow: test/action-items
                 version: 1
@@ -50,7 +51,7 @@ class ReviewEditContractTest {
                 stages:
                   - id: extract
                     model:
-                      prompt: prompts/echo.mustache
+                      prompt: prompts/action-items.mustache
                       route: [primary]
                       timeout: 2s
                     output:
