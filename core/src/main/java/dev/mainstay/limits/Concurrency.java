@@ -1,5 +1,6 @@
 package dev.mainstay.limits;
 
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -10,6 +11,24 @@ import java.util.Map;
  */
 public final class Concurrency {
     private Concurrency() {
+    }
+
+    /**
+     * The {@code max_concurrent_jobs} that bounds each of {@code accounts}: the one an operator set
+     * on it, else {@code defaultMax}. An account with neither is absent: nothing bounds it.
+     *
+     * @param own the limits operators set, by account (accounts without one missing)
+     * @param defaultMax the configured default, or {@code null} when there is none
+     */
+    public static Map<String, Integer> limits(Collection<String> accounts, Map<String, Integer> own, Integer defaultMax) {
+        Map<String, Integer> limits = new HashMap<>();
+        for (String account : accounts) {
+            Integer max = own.getOrDefault(account, defaultMax);
+            if (max != null) {
+                limits.put(account, max);
+            }
+        }
+        return limits;
     }
 
     /**

@@ -22,18 +22,29 @@ public interface LedgerStore {
     void setLimits(String accountId, AccountLimits limits, String actor, Instant at);
 
     /**
-     * Holds budget for one model call: in one transaction, either every hold fits its scope
-     * ({@code spent + reserved + amount <= max}) and all are taken, or none is.
+     * Records, durably and before a model call is made, that the call is in flight, and holds its
+     * budget: in one transaction, either every hold fits its scope ({@code spent + reserved +
+     * amount <= max}) and all are taken with the reservation recorded, or none is and nothing is
+     * recorded. A reservation without holds (no limit applies) is always granted.
+     *
+     * @param estimate what the call is charged if its answer is never recorded: an
+     *     {@link Charge#unknownOutcome() unknown-outcome} charge of this reservation, whose id is the
+     *     id the call's own charge will carry
      */
-    Reservation.Outcome reserve(Reservation reservation);
+    Reservation.Outcome reserve(Reservation reservation, Charge estimate);
 
     /**
      * Records model calls outside a job transition (see {@link JobTransition#charges()}): each
-     * once, however often it is sent, settling its reservation if it had one.
+     * once, however often it is sent, settling its reservation if it had one. A charge whose call
+     * was already charged at its estimate as an unknown outcome replaces that estimate.
      */
     void charge(List<Charge> charges);
 
-    /** Gives up the holds of reservations that expired before {@code now} unsettled; returns how many. */
+    /**
+     * Settles the reservations that expired before {@code now} unsettled, the calls of a node that
+     * died: each is charged at its estimate as an unknown outcome (the provider may have billed the
+     * call), its holds released. Returns how many.
+     */
     int expireReservations(Instant now);
 
     /** A budget counter, {@link Counter#ZERO} if nothing was spent or held under it. */

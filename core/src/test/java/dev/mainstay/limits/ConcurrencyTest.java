@@ -2,6 +2,7 @@ package dev.mainstay.limits;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -16,5 +17,15 @@ class ConcurrencyTest {
     @Test
     void accountsWithoutALimitAreNotBounded() {
         assertThat(Concurrency.room(Map.of(), Map.of("a", 10))).isEmpty();
+    }
+
+    @Test
+    void anAccountsOwnLimitWinsOverTheDefaultWhichBoundsTheRest() {
+        assertThat(Concurrency.limits(List.of("a", "b", "c"), Map.of("a", 5), 2)).isEqualTo(Map.of("a", 5, "b", 2, "c", 2));
+    }
+
+    @Test
+    void withoutADefaultOnlyTheAccountsOwnLimitsBound() {
+        assertThat(Concurrency.limits(List.of("a", "b"), Map.of("a", 5, "z", 1), null)).isEqualTo(Map.of("a", 5));
     }
 }

@@ -8,7 +8,6 @@ import dev.mainstay.audit.AuditRecord;
 import dev.mainstay.store.Store;
 import io.helidon.webserver.http.ServerRequest;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -81,12 +80,11 @@ final class AuditApi {
             return null;
         }
         String t = text.get().strip();
-        try {
-            return t.length() == 10 ? java.time.LocalDate.parse(t).atStartOfDay(java.time.ZoneOffset.UTC).toInstant() : Instant.parse(t);
-        } catch (DateTimeParseException e) {
+        Optional<Instant> at = Timestamps.timeOrDate(t);
+        if (at.isEmpty()) {
             errors.add(Problem.FieldError.parameter(parameter, "an RFC 3339 time like 2026-11-23T10:00:00Z or a date like 2026-11-23; got '" + t + "'"));
-            return null;
         }
+        return at.orElse(null);
     }
 
     private static long number(Optional<String> text, String parameter, long otherwise, long min, long max, List<Problem.FieldError> errors) {

@@ -120,7 +120,7 @@ final class HttpApi {
             reply = problem(new Problem(503, ErrorCode.OVERLOADED, "the server is shutting down; retry shortly", true, Optional.of(Duration.ofSeconds(1)), List.of()), path);
         } catch (RuntimeException e) {
             LOG.error("unexpected failure answering {} {}", req.prologue().method().text(), path, e);
-            reply = problem(Problem.of(ErrorCode.INTERNAL, "an unexpected error occurred; it has been logged. Retrying is safe."), path);
+            reply = problem(Problem.internal(), path);
         }
         send(res, reply);
     }
@@ -414,7 +414,7 @@ final class HttpApi {
     }
 
     private Reply submit(Principal principal, WorkflowDefinition workflow, ServerRequest req) throws InterruptedException {
-        Optional<String> key = req.headers().first(HeaderNames.create("Idempotency-Key")).map(String::strip);
+        Optional<String> key = RequestHeaders.single(req, HeaderNames.create("Idempotency-Key")).map(String::strip);
         if (key.isPresent() && !IDEMPOTENCY_KEY.matcher(key.get()).matches()) {
             throw new ApiException(new Problem(400, ErrorCode.INVALID_INPUT, "Idempotency-Key must be 1 to 255 visible ASCII characters",
                     false, Optional.empty(), List.of(Problem.FieldError.parameter("Idempotency-Key", "1 to 255 visible ASCII characters"))));
@@ -659,8 +659,7 @@ final class HttpApi {
         ArrayNode groups = Json.array();
         for (UsageQuery.Row r : rows) {
             groups.add(usageRow(r).put("key", r.key()));
-            total = new UsageQuery.Row("total", total.calls() + r.calls(), total.inputTokens() + r.inputTokens(), total.cachedInputTokens() + r.cachedInputTokens(),
-                    total.outputTokens() + r.outputTokens(), total.costMicros() + r.costMicros());
+            total = total.plus(r);
         }
         out.set("totals", usageRow(total));
         out.set("groups", groups);
@@ -721,7 +720,9 @@ final class HttpApi {
     private static ObjectNode usageRow(UsageQuery.Row r) {
         return Json.object().put("calls", r.calls()).put("input_tokens", r.inputTokens()).put("cached_input_tokens", r.cachedInputTokens())
                 .put("output_tokens", r.outputTokens()).put("tokens", r.inputTokens() + r.outputTokens())
-                .put("cost_usd", AccountLimits.Money.usd(r.costMicros()));
+                .put("cost_usd", AccountLimits.Money.usd(r.costMicros()))
+                // Included above: calls in flight when their node died, charged at their estimates.
+                .put("unknown_outcome_calls", r.unknownOutcomeCalls()).put("unknown_outcome_cost_usd", AccountLimits.Money.usd(r.unknownOutcomeCostMicros()));
     }
 
     /** An RFC 3339 instant or a {@code YYYY-MM-DD} date (its UTC midnight). */
@@ -730,11 +731,10 @@ final class HttpApi {
             return otherwise;
         }
         String t = text.get().strip();
-        try {
-            return t.length() == 10 ? java.time.LocalDate.parse(t).atStartOfDay(java.time.ZoneOffset.UTC).toInstant() : Instant.parse(t);
-        } catch (java.time.format.DateTimeParseException e) {
+        Optional<Instant> at = Timestamps.timeOrDate(t);
+        if (at.isEmpty()) {
             errors.add(Problem.FieldError.parameter(parameter, "must be a date (2026-11-01) or an RFC 3339 time (2026-11-01T00:00:00Z); got '" + t + "'"));
-            return null;
         }
+        return at.orElse(null);
     }
 }

@@ -18,7 +18,6 @@ import dev.mainstay.store.Store;
 import io.helidon.webserver.http.ServerRequest;
 import java.time.Clock;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -110,13 +109,11 @@ final class KeysApi {
         Instant expires = null;
         JsonNode e = body.get("expires_at");
         if (e != null && !e.isNull()) {
-            try {
-                expires = Instant.parse(e.isString() ? e.stringValue() : "").truncatedTo(ChronoUnit.MILLIS);
-                if (!expires.isAfter(now)) {
-                    errors.add(new Violation("/expires_at", "must be in the future (now is " + now + ")"));
-                }
-            } catch (DateTimeParseException ex) {
-                errors.add(new Violation("/expires_at", "must be an RFC 3339 time such as 2027-01-31T00:00:00Z"));
+            expires = Timestamps.time(e.isString() ? e.stringValue().strip() : "").map(t -> t.truncatedTo(ChronoUnit.MILLIS)).orElse(null);
+            if (expires == null) {
+                errors.add(new Violation("/expires_at", "must be an RFC 3339 time with a four-digit year, such as 2027-01-31T00:00:00Z"));
+            } else if (!expires.isAfter(now)) {
+                errors.add(new Violation("/expires_at", "must be in the future (now is " + now + ")"));
             }
         }
         if (!errors.isEmpty()) {

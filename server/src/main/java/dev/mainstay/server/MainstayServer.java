@@ -2,6 +2,7 @@ package dev.mainstay.server;
 
 import dev.mainstay.engine.CallEstimate;
 import dev.mainstay.engine.Engine;
+import dev.mainstay.evals.EvalSuites;
 import dev.mainstay.provider.Provider;
 import dev.mainstay.provider.Routes;
 import dev.mainstay.providers.anthropic.AnthropicMessagesProvider;
@@ -17,9 +18,7 @@ import dev.mainstay.usage.PriceTable;
 import dev.mainstay.workflow.WorkflowDefinition;
 import dev.mainstay.workflow.WorkflowLoader;
 import dev.mainstay.workflow.WorkflowRegistry;
-import io.helidon.common.socket.SocketOptions;
 import io.helidon.webserver.WebServer;
-import io.helidon.webserver.http1.Http1Config;
 import java.net.URI;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -42,19 +41,23 @@ public final class MainstayServer implements AutoCloseable {
     private final Store store;
     private final Engine engine;
     private final WebServer web;
+    private final HttpTransport transport;
     private final Credentials credentials;
     private final WorkflowRegistry registry;
     private final HttpApi api;
     private final List<String> workflowWarnings;
     private final Clock clock;
     private volatile WorkflowWatcher watcher;
+    private final NodeIdentity identity;
 
-    private MainstayServer(ServerConfig config, Store store, Engine engine, WebServer web, Credentials credentials, WorkflowRegistry registry, HttpApi api,
-                           List<String> workflowWarnings, Clock clock) {
+    private MainstayServer(ServerConfig config, Store store, Engine engine, WebServer web, HttpTransport transport, Credentials credentials,
+            WorkflowRegistry registry, HttpApi api, List<String> workflowWarnings, Clock clock, NodeIdentity identity) {
+        this.identity = identity;
         this.config = config;
         this.store = store;
         this.engine = engine;
         this.web = web;
+        this.transport = transport;
         this.credentials = credentials;
         this.registry = registry;
         this.api = api;
@@ -87,7 +90,14 @@ public final class MainstayServer implements AutoCloseable {
         WorkflowLoader.Loaded loaded = WorkflowLoader.scan(config.workflowDirs(), routes.names());
         loaded.warnings().forEach(LOG::warn);
         List<WorkflowDefinition> definitions = loaded.definitions();
+        // Checked before the database is opened: a broken suite stops the start, naming file, line and field.
+        EvalSuites suites = EvalSuites.load(definitions, routes.names());
+        if (!suites.all().isEmpty()) {
+            LOG.info("{} eval suite(s), {} case(s)", suites.all().size(), suites.caseCount());
+        }
         Store store = openStore(config);
+        NodeIdentity identity = null;
+        HttpTransport transport = null;
         try {
             WorkflowRegistry registry = WorkflowRegistry.register(store, definitions, clock.instant(), dev);
             Credentials credentials = Credentials.bootstrap(config, store, clock.instant());
@@ -100,7 +110,10 @@ public final class MainstayServer implements AutoCloseable {
             }));
             // The data policy travels with the provider: the engine narrows every call's redaction by it.
             config.providers().forEach((name, spec) -> providers.computeIfPresent(name, (n, p) -> Provider.withDataPolicy(p, spec.dataPolicy())));
-            String nodeId = "node-" + ProcessHandle.current().pid() + "-" + Long.toHexString(random.nextLong() & 0xffffffL);
+            // The same name as this data directory's node had before, so that it takes back at once
+            // what its earlier run left if that run died.
+            identity = NodeIdentity.claim(config.dataDir(), random);
+            String nodeId = identity.name();
             checkTools(definitions, config);
             for (WorkflowDefinition d : definitions) {
                 for (String warning : CallEstimate.perJobBudgetWarnings(d, routes, new PriceTable(config.prices()))) {
@@ -112,32 +125,34 @@ public final class MainstayServer implements AutoCloseable {
             store.audit(List.of(configLoaded(config, definitions, nodeId, clock.instant())));
             engine.start();
             HttpApi api = new HttpApi(engine, registry, store, config, clock);
-            ServerConfig.Hardening hardening = config.hardening();
+            transport = HttpTransport.start(config);
             WebServer web = WebServer.builder()
                     .host(config.host())
                     .port(config.port())
                     .shutdownHook(false)
                     .maxPayloadSize(config.maxBodyBytes() * 4)
-                    // Request line and headers are bounded separately; a slow client that stops
-                    // sending is cut off after read_timeout, an idle kept-alive one after idle_timeout.
-                    .addProtocol(Http1Config.builder()
-                            .maxPrologueLength(hardening.maxHeaderBytes())
-                            .maxHeadersSize(hardening.maxHeaderBytes())
-                            .validatePath(true)
-                            .build())
-                    .connectionOptions(SocketOptions.builder().readTimeout(hardening.readTimeout()).build())
-                    .idleConnectionTimeout(hardening.idleTimeout())
+                    // Every connection goes through the transport (HTTP/1.0, refusals of what is not
+                    // HTTP/1.x, read and idle deadlines), which runs Helidon's HTTP/1.1 connection.
+                    .protocolsDiscoverServices(false)
+                    .addConnectionSelector(transport)
+                    .connectionOptions(transport.socketOptions())
                     .directHandlers(TransportErrors.handlers())
                     .routing(r -> r.any(api::handle))
                     .build()
                     .start();
-            MainstayServer server = new MainstayServer(config, store, engine, web, credentials, registry, api, loaded.warnings(), clock);
+            MainstayServer server = new MainstayServer(config, store, engine, web, transport, credentials, registry, api, loaded.warnings(), clock, identity);
             if (dev) {
                 server.watcher = WorkflowWatcher.start(config.workflowDirs(), server::reloadWorkflows);
             }
             return server;
         } catch (RuntimeException e) {
+            if (transport != null) {
+                transport.close();
+            }
             store.close();
+            if (identity != null) {
+                identity.close();
+            }
             throw e;
         }
     }
@@ -152,6 +167,7 @@ public final class MainstayServer implements AutoCloseable {
             WorkflowLoader.Loaded loaded = WorkflowLoader.scan(config.workflowDirs(), new Routes(config.routes()).names());
             definitions = loaded.definitions();
             checkTools(definitions, config);
+            EvalSuites.load(definitions, new Routes(config.routes()).names());
         } catch (dev.mainstay.ConfigException e) {
             LOG.warn("dev mode: the workflows were not reloaded, the last ones that loaded are still served:\n{}", e.getMessage());
             lastReload = new Reload(lastReload.count() + 1, List.of(), e.getMessage());
@@ -279,8 +295,10 @@ public final class MainstayServer implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.warn("stopping the HTTP server failed", e);
         }
+        transport.close();
         engine.stop();
         store.close();
+        identity.close();
     }
 
     @Override

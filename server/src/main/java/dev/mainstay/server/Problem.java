@@ -29,6 +29,16 @@ record Problem(int status, ErrorCode code, String detail, boolean retryable, Opt
 
     Problem {
         errors = List.copyOf(errors);
+        // An unexpected failure is a bug until shown otherwise, and the same request may well meet
+        // it again: an internal problem never tells a client that retrying helps, whatever the
+        // exception that led here said.
+        retryable = retryable && code != ErrorCode.INTERNAL;
+    }
+
+    /** The answer to a failure nobody planned for; the failure itself is in the server's log. */
+    static Problem internal() {
+        return new Problem(500, ErrorCode.INTERNAL, "an unexpected error occurred answering this request; it has been logged",
+                false, Optional.empty(), List.of());
     }
 
     static Problem of(ErrorCode code, String detail) {
@@ -42,13 +52,16 @@ record Problem(int status, ErrorCode code, String detail, boolean retryable, Opt
             case FORBIDDEN, NOT_ELIGIBLE -> 403;
             case NOT_FOUND, UNKNOWN_WORKFLOW -> 404;
             case METHOD_NOT_ALLOWED -> 405;
-            case IDEMPOTENCY_CONFLICT, INVALID_STATE, CANCELLED -> 409;
+            case INVALID_STATE, CANCELLED -> 409;
             case PAYLOAD_TOO_LARGE -> 413;
             case UNSUPPORTED_MEDIA_TYPE -> 415;
             case RATE_LIMITED, QUOTA_EXCEEDED, BUDGET_EXCEEDED -> 429;
             case PROVIDER_TIMEOUT, DEADLINE_EXCEEDED -> 504;
             case PROVIDER_UNAVAILABLE, PROVIDER_RATE_LIMITED, PROVIDER_REFUSED, PROVIDER_REJECTED, INVALID_MODEL_OUTPUT, TOOL_FAILED -> 502;
-            case VALIDATION_FAILED, LOW_CONFIDENCE, REVIEW_REJECTED, REDACTION_BLOCKED -> 422;
+            // The IETF Idempotency-Key draft: a key reused with another payload is 422. Its 409 is
+            // for a first request still being processed, which never shows here: a submit records
+            // its key and its job in one transaction, and a racing repeat waits for that commit.
+            case IDEMPOTENCY_CONFLICT, VALIDATION_FAILED, LOW_CONFIDENCE, REVIEW_REJECTED, REDACTION_BLOCKED -> 422;
             case OVERLOADED -> 503;
             case INTERNAL -> 500;
         };

@@ -245,6 +245,40 @@ class AccountLimitsTest {
     }
 
     @Test
+    void theConfiguredDefaultMaxConcurrentJobsHoldsForAccountsWithoutTheirOwn() throws Exception {
+        try (FakeProvider fake = FakeProvider.start(FaultScript.always(Fault.ok().latency(Duration.ofMillis(600))))) {
+            Path config = TestNode.writeFiles(dir, fake, "2s", "1s");
+            Files.writeString(config, Files.readString(config).replace("limits:\n", "limits:\n  accounts: { max_concurrent_jobs: 2 }\n"));
+            writeSingle(dir, "");
+            try (TestNode node = TestNode.start(dir, config, Map.of())) {
+                String key = account(node.http, "free");
+                String own = account(node.http, "free");
+                assertThat(putLimits(node.http, accountId(node.http, own), "{\"max_concurrent_jobs\": 5}").status()).isEqualTo(200);
+                burst(node, key, 10);
+                assertThat(fake.maxConcurrentRequests()).as("calls at once for an account under the default of 2").isBetween(1, 2);
+                // An account's own value replaces the default.
+                fake.clearRequests();
+                burst(node, own, 10);
+                assertThat(fake.maxConcurrentRequests()).as("calls at once for an account whose own limit is 5").isBetween(3, 5);
+            }
+        }
+    }
+
+    /** Submits {@code n} one-call jobs at once and waits until every one completed. */
+    private static void burst(TestNode node, String key, int n) throws Exception {
+        List<java.util.concurrent.Future<String>> ids = new ArrayList<>();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < n; i++) {
+                String body = "{\"text\": \"burst " + i + "\"}";
+                ids.add(pool.submit(() -> node.http.post("/v1/test/single", key, body).json().path("id").asString()));
+            }
+        }
+        for (var id : ids) {
+            assertThat(TestNode.awaitTerminal(node.http, key, id.get()).path("status").asString()).isEqualTo("completed");
+        }
+    }
+
+    @Test
     void oneAccountsFloodDelaysAnotherAccountsJobByLessThanOneBatch() throws Exception {
         try (FakeProvider fake = FakeProvider.start(FaultScript.always(Fault.ok().latency(Duration.ofMillis(10))))) {
             Path config = TestNode.writeFiles(dir, fake, "2s", "1s");

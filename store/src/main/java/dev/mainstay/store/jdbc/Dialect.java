@@ -103,15 +103,37 @@ public abstract class Dialect {
     /** Extends {@code owner}'s leases on {@code ids} to {@code leaseUntil}; returns how many it still holds. */
     protected abstract int extendLeases(Sql sql, Connection c, String owner, List<String> ids, Instant leaseUntil) throws SQLException;
 
+    /**
+     * What an earlier run of a node left when it stopped without handing its work back: the lease
+     * owners whose unfinished jobs go back to the queue, and reservations to settle besides those of
+     * these jobs. See {@link dev.mainstay.store.ClaimStore#recoverLeases}.
+     */
+    public record Orphans(Collection<String> leaseOwners, Collection<String> reservations) {
+    }
+
+    /**
+     * What {@code node} takes back when it starts. On a database several nodes share, only its own
+     * leases, held under its name: another node's lease is that node's until it expires.
+     */
+    protected Orphans orphans(String node) {
+        return new Orphans(List.of(node), List.of());
+    }
+
+    /** Called once what {@link #orphans} named is taken back and committed. */
+    protected void orphansRecovered() {
+    }
+
     // ---- transitions -------------------------------------------------------------------------
 
     /**
-     * One statement that runs {@code ledgerInsert} (its parameters first) and then {@code update}
-     * (an {@code UPDATE … RETURNING account_id}), answering the account (null when the job did not
-     * move) and how many ledger rows were inserted; or {@code null} where data cannot be modified
-     * inside a {@code WITH}, and the two go separately.
+     * One statement that runs {@code close} (an {@code UPDATE … RETURNING holds} of a reservation),
+     * {@code ledgerInsert} and, when not null, {@code update} (an {@code UPDATE … RETURNING
+     * account_id}), taking their parameters in that order, and answers one row: the account (null
+     * when the job did not move or there is no {@code update}), how many ledger rows were inserted,
+     * and the holds closed (null when none was). Or {@code null} where data cannot be modified
+     * inside a {@code WITH}, and they go one by one.
      */
-    protected String withLedgerRow(String ledgerInsert, String update) {
+    protected String withLedgerRow(String close, String ledgerInsert, String update) {
         return null;
     }
 
@@ -129,6 +151,14 @@ public abstract class Dialect {
 
     /** Creates the missing rows {@code keys} of {@code table} (other columns at their defaults), so there is a row to lock. */
     protected void lockable(Sql sql, Connection c, String table, String column, SortedSet<String> keys) throws SQLException {
+    }
+
+    /**
+     * Holds the turn of claims under a default {@code max_concurrent_jobs} until the transaction
+     * ends: the accounts it bounds may have no limits row to lock, so claimers on other writers
+     * would otherwise count their running jobs at once. Taken before any limits row.
+     */
+    protected void lockDefaultConcurrency(Connection c) throws SQLException {
     }
 
     /** Holds the audit chain's head until the transaction ends, so no other writer appends meanwhile. */

@@ -2,6 +2,7 @@ package dev.mainstay.store.jdbc;
 
 import dev.mainstay.Json;
 import dev.mainstay.job.Job;
+import dev.mainstay.limits.AccountLimits;
 import dev.mainstay.limits.Concurrency;
 import dev.mainstay.store.ClaimStore;
 import java.sql.Connection;
@@ -17,8 +18,12 @@ import java.util.Optional;
 /**
  * Claims and leases, on any dialect. A claim is fair across accounts: every account with due jobs
  * gets an equal share of the batch (in a rotating order, so no account always goes last), capped by
- * its {@code max_concurrent_jobs}; slots left over go round again. Within an account, priority
- * then age decide, and the id breaks ties so the order is stable.
+ * its {@code max_concurrent_jobs} (its own, else the configured default); slots left over go round
+ * again. Within an account, priority then age decide, and the id breaks ties so the order is stable.
+ *
+ * <p>Leases end at a shutdown ({@link #releaseLeases}) or when a node that died starts again
+ * ({@link #recoverLeases}): its jobs go back to the queue and the calls they had in flight are
+ * charged at their estimates.
  *
  * <p>Where several nodes claim from one database, each job is locked as it is chosen and a job
  * another node is claiming right now is passed over ({@code SKIP LOCKED}), never waited for; an
@@ -29,6 +34,7 @@ import java.util.Optional;
 final class JdbcClaims implements ClaimStore {
     private final Sql sql;
     private final Dialect dialect;
+    private final JdbcLedger ledger;
     /**
      * The account served last by this node's claims; the next claim starts after it. Only the
      * writer thread touches it. Per node on purpose: fairness needs each node to rotate, not the
@@ -36,13 +42,14 @@ final class JdbcClaims implements ClaimStore {
      */
     private String claimCursor;
 
-    JdbcClaims(Sql sql, Dialect dialect) {
+    JdbcClaims(Sql sql, Dialect dialect, JdbcLedger ledger) {
         this.sql = sql;
         this.dialect = dialect;
+        this.ledger = ledger;
     }
 
     @Override
-    public List<Job> claim(String owner, int max, Instant now, Instant leaseUntil) {
+    public List<Job> claim(String owner, int max, Instant now, Instant leaseUntil, AccountLimits defaults) {
         if (max <= 0) {
             return List.of();
         }
@@ -55,7 +62,7 @@ final class JdbcClaims implements ClaimStore {
         }
         return sql.write(c -> {
             Deferred.flush(c); // jobs submitted earlier in this group, and events that must precede the claims'
-            List<String> ids = fairBatch(c, max, now);
+            List<String> ids = fairBatch(c, max, now, defaults.maxConcurrentJobs());
             if (ids.size() < max) {
                 // Jobs whose node died: the lease ran out without a heartbeat.
                 ids.addAll(sql.list(c, "SELECT id FROM jobs WHERE lease_owner IS NOT NULL AND lease_expires_at < ? AND status IN ('processing', 'waiting_for_tool') "
@@ -79,12 +86,12 @@ final class JdbcClaims implements ClaimStore {
         });
     }
 
-    private List<String> fairBatch(Connection c, int max, Instant now) throws SQLException {
+    private List<String> fairBatch(Connection c, int max, Instant now, Integer defaultMax) throws SQLException {
         List<String> accounts = sql.list(c, dialect.dueAccounts(), Sql::text, now);
         if (accounts.isEmpty()) {
             return new ArrayList<>();
         }
-        Map<String, Integer> room = concurrencyRoom(c, accounts);
+        Map<String, Integer> room = concurrencyRoom(c, accounts, defaultMax);
         accounts.sort(null);
         String after = claimCursor;
         int start = 0;
@@ -125,15 +132,21 @@ final class JdbcClaims implements ClaimStore {
     }
 
     /**
-     * For accounts with a {@code max_concurrent_jobs}: how many more of their jobs may start now
-     * ({@link Concurrency#room}). Locks those accounts' limits rows (in one order, so claimers never
-     * deadlock on them) before counting, in a statement of its own whose snapshot sees every claim
-     * committed before the locks.
+     * For accounts with a {@code max_concurrent_jobs} (their own, else {@code defaultMax} when not
+     * null): how many more of their jobs may start now ({@link Concurrency#room}). Locks those
+     * accounts' limits rows (in one order, so claimers never deadlock on them) before counting, in a
+     * statement of its own whose snapshot sees every claim committed before the locks; under a
+     * default, which has no row to lock, the dialect's turn first
+     * ({@link Dialect#lockDefaultConcurrency}).
      */
-    private Map<String, Integer> concurrencyRoom(Connection c, List<String> accounts) throws SQLException {
+    private Map<String, Integer> concurrencyRoom(Connection c, List<String> accounts, Integer defaultMax) throws SQLException {
+        if (defaultMax != null) {
+            // Before any limits row, as every claimer does: no two wait on each other in a circle.
+            dialect.lockDefaultConcurrency(c);
+        }
         Dialect.In due = dialect.in("account_id", accounts);
-        Map<String, Integer> limits = counts(c, "SELECT account_id, max_concurrent_jobs FROM account_limits WHERE " + due.sql()
-                + " AND max_concurrent_jobs IS NOT NULL ORDER BY account_id" + dialect.forUpdate(), due);
+        Map<String, Integer> limits = Concurrency.limits(accounts, counts(c, "SELECT account_id, max_concurrent_jobs FROM account_limits WHERE " + due.sql()
+                + " AND max_concurrent_jobs IS NOT NULL ORDER BY account_id" + dialect.forUpdate(), due), defaultMax);
         if (limits.isEmpty()) {
             return limits;
         }
@@ -162,18 +175,43 @@ final class JdbcClaims implements ClaimStore {
 
     @Override
     public int releaseLeases(String owner, Instant now) {
-        return sql.write(c -> {
-            List<String> released = sql.list(c, "UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, next_run_at = ?, updated_at = ? "
-                    + "WHERE lease_owner = ? AND status IN ('processing', 'waiting_for_tool') RETURNING id", Sql::text, now, now, owner);
-            for (String id : released) {
-                Transitions.event(sql, c, id, "requeued", Json.object().put("reason", "node " + owner + " shut down"), now);
-            }
-            sql.update(c, "UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = ?", owner);
-            if (!released.isEmpty()) {
-                dialect.workDue(c);
-            }
-            return released.size();
+        return sql.write(c -> requeue(c, List.of(owner), now, "node " + owner + " shut down").jobs());
+    }
+
+    @Override
+    public Recovered recoverLeases(String node, Instant now) {
+        Recovered recovered = sql.write(c -> {
+            Dialect.Orphans left = dialect.orphans(node);
+            Recovered r = requeue(c, left.leaseOwners(), now, "node " + node + " started and took back what an earlier run left when it stopped without handing it back");
+            int charged = left.reservations().isEmpty() ? 0 : ledger.settleAll(c, dialect.in("id", left.reservations()), now);
+            return new Recovered(r.jobs(), r.unknownOutcomes() + charged);
         });
+        dialect.orphansRecovered();
+        return recovered;
+    }
+
+    /**
+     * Puts the unfinished jobs leased by {@code owners} back in the queue, due at {@code now}, with a
+     * {@code requeued} event each, and settles their calls in flight at their estimates: their
+     * workers are gone.
+     */
+    private Recovered requeue(Connection c, Collection<String> owners, Instant now, String reason) throws SQLException {
+        if (owners.isEmpty()) {
+            return new Recovered(0, 0);
+        }
+        Deferred.flush(c); // events and reservations that must precede the requeue's
+        Dialect.In leased = dialect.in("lease_owner", owners);
+        List<String> released = sql.list(c, "UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, next_run_at = ?, updated_at = ? "
+                + "WHERE " + leased.sql() + " AND status IN ('processing', 'waiting_for_tool') RETURNING id", Sql::text, now, now, leased);
+        for (String id : released) {
+            Transitions.event(sql, c, id, "requeued", Json.object().put("reason", reason), now);
+        }
+        sql.update(c, "UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE " + leased.sql(), leased);
+        if (released.isEmpty()) {
+            return new Recovered(0, 0);
+        }
+        dialect.workDue(c);
+        return new Recovered(released.size(), ledger.settleAll(c, dialect.in("job_id", released), now));
     }
 
     @Override

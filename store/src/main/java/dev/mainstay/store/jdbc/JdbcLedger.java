@@ -16,6 +16,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -27,7 +28,8 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * Limits and the money behind them, on any dialect: account limits, what a submit's admission reads
- * and takes, budget reservations, the usage ledger and the counters they keep. Every counter and
+ * and takes, the reservation recorded before every model call (with the estimate it is charged at
+ * if the call's answer never comes), the usage ledger and the counters they keep. Every counter and
  * bucket is locked (where the database locks rows) before it is read, always in key order, so that
  * two transactions never wait on each other's; {@link Admission#decide} and
  * {@link Reservation#decide} say what is allowed.
@@ -35,7 +37,16 @@ import tools.jackson.databind.JsonNode;
 final class JdbcLedger implements LedgerStore {
     /** A charge's ledger row; a charge sent twice (by two nodes at once) is recorded once. */
     static final String INSERT = "INSERT INTO usage_ledger (id, account_id, job_id, workflow, stage_id, provider, model, input_tokens, "
-            + "cached_input_tokens, output_tokens, cost_micros, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING";
+            + "cached_input_tokens, output_tokens, cost_micros, at, unknown_outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING";
+    /** Closes a charge's reservation if it is still held, answering the holds to give back; takes the state, the time and the id. */
+    static final String CLOSE = "UPDATE reservations SET state = ?, closed_at = ? WHERE id = ? AND state = 'held' RETURNING holds";
+    /** The state of a reservation whose call was charged at its estimate. */
+    private static final String UNKNOWN_OUTCOME = "unknown_outcome";
+    /** Adds to a counter's spend, creating it when new; summed per group (see {@link Deferred#sum}). */
+    private static final String ADD_SPENT = "INSERT INTO budget_counters (scope, spent) VALUES (?, ?) "
+            + "ON CONFLICT (scope) DO UPDATE SET spent = budget_counters.spent + excluded.spent";
+    /** Reservations settled per statement when a node takes back what it left. */
+    private static final int SETTLE_BATCH = 1000;
 
     private final Sql sql;
     private final Dialect dialect;
@@ -47,7 +58,7 @@ final class JdbcLedger implements LedgerStore {
 
     static Object[] row(Charge ch) {
         return new Object[] {ch.id(), ch.accountId(), ch.jobId(), ch.workflow(), ch.stageId(), ch.provider(), ch.model(), ch.inputTokens(),
-                ch.cachedInputTokens(), ch.outputTokens(), ch.costMicros(), ch.at()};
+                ch.cachedInputTokens(), ch.outputTokens(), ch.costMicros(), ch.at(), ch.unknownOutcome()};
     }
 
     @Override
@@ -126,7 +137,8 @@ final class JdbcLedger implements LedgerStore {
     }
 
     @Override
-    public Reservation.Outcome reserve(Reservation r) {
+    public Reservation.Outcome reserve(Reservation r, Charge estimate) {
+        Estimates.check(r, estimate);
         return sql.write(c -> switch (r.decide(lockCounters(c, r.holds().stream().map(Hold::scope).toList()))) {
             case Reservation.Decision.Refused refused -> refused.refusal();
             case Reservation.Decision.Held held -> {
@@ -135,8 +147,10 @@ final class JdbcLedger implements LedgerStore {
                 for (Hold h : r.holds()) {
                     holds.add(Json.object().put("scope", h.scope()).put("unit", h.unit().name()).put("amount", h.amount()));
                 }
-                sql.update(c, "INSERT INTO reservations (id, account_id, job_id, holds, state, created_at, expires_at) VALUES (?, ?, ?, ?, 'held', ?, ?)",
-                        r.id(), r.accountId(), r.jobId(), holds, r.at(), r.expiresAt());
+                // Read back by nothing before the commit that makes it durable, which is all the caller
+                // waits for: it goes out with the group's other reservations in one batch.
+                sql.later(c, "INSERT INTO reservations (id, account_id, job_id, holds, state, created_at, expires_at, estimate) VALUES (?, ?, ?, ?, 'held', ?, ?, ?)",
+                        r.id(), r.accountId(), r.jobId(), holds, r.at(), r.expiresAt(), Estimates.toJson(estimate));
                 yield new Reservation.Outcome.Granted(r.id());
             }
         });
@@ -155,37 +169,114 @@ final class JdbcLedger implements LedgerStore {
     /** Records each charge once: its ledger row, its counters, its audit record and the release of its reservation. */
     void record(Connection c, List<Charge> charges) throws SQLException {
         for (Charge ch : charges) {
-            // The same charge sent by two nodes at once: the second insert waits for the first
-            // transaction, then finds the row and changes nothing.
-            if (sql.update(c, INSERT, row(ch)) == 0) {
-                continue; // recorded before
-            }
-            if (ch.reservationId() == null) {
+            record(c, ch, ch.at(), null, List.of());
+        }
+    }
+
+    /**
+     * Records one charge (its reservation closed at {@code closedAt}, as settled or, for an
+     * estimate, as an unknown outcome; its ledger row once) and runs {@code update}, a
+     * transition's {@code UPDATE … RETURNING account_id} when not null, in the same round trip
+     * where the dialect can: the charge is recorded whether or not the job moves. Then what
+     * follows the charge ({@link #recorded}).
+     *
+     * @return the account {@code update} answered, null when the job did not move or there was none
+     */
+    String record(Connection c, Charge ch, Instant closedAt, String update, List<Object> updateArgs) throws SQLException {
+        Object[] close = {ch.unknownOutcome() ? UNKNOWN_OUTCOME : "settled", closedAt, ch.reservationId()};
+        String combined = dialect.withLedgerRow(CLOSE, INSERT, update);
+        String account;
+        boolean inserted;
+        String holds;
+        if (combined != null) {
+            // The same charge sent by two nodes at once: the second statement waits for the first
+            // transaction, then finds the row and the reservation closed, and changes nothing.
+            // Never empty: the statement answers one row.
+            Written w = sql.first(c, combined, rs -> new Written(rs.getString(1), rs.getLong(2) == 1, rs.getString(3)),
+                    Sql.concat(Sql.concat(close, Arrays.asList(row(ch))), updateArgs)).orElseThrow();
+            account = w.account();
+            inserted = w.inserted();
+            holds = w.holds();
+        } else {
+            holds = ch.reservationId() == null ? null : sql.first(c, CLOSE, Sql::text, close).orElse(null);
+            inserted = sql.update(c, INSERT, row(ch)) == 1;
+            account = update == null ? null : sql.first(c, update, Sql::text, updateArgs.toArray()).orElse(null);
+        }
+        recorded(c, ch, inserted, holds);
+        return account;
+    }
+
+    /** What a charge's statement answered: the account whose job moved, whether the ledger row is new, the holds given back. */
+    private record Written(String account, boolean inserted, String holds) {
+    }
+
+    /**
+     * What follows a charge's statement: with a new ledger row, its spend and its audit record;
+     * with holds given back, their release. A charge that found its row already there may be the
+     * provider's answer for a call charged at its estimate, which it then replaces.
+     */
+    private void recorded(Connection c, Charge ch, boolean inserted, String holds) throws SQLException {
+        if (!inserted && !ch.unknownOutcome() && ch.reservationId() != null) {
+            replaceEstimate(c, ch);
+        }
+        List<JsonNode> released = new ArrayList<>();
+        if (holds != null) {
+            Json.parse(holds).forEach(released::add);
+        }
+        if (released.isEmpty()) {
+            if (inserted) {
                 counted(c, ch);
-                continue;
+            }
+            return;
+        }
+        // Holds to give back: every counter involved is locked, in scope order, before any is read.
+        List<String> scopes = new ArrayList<>();
+        released.forEach(h -> scopes.add(h.path("scope").asString()));
+        if (inserted) {
+            ch.scopes().forEach(sc -> scopes.add(sc.scope()));
+        }
+        Map<String, Counter> counters = lockCounters(c, scopes);
+        release(counters, released);
+        if (inserted) {
+            for (Charge.CounterScope scope : ch.scopes()) {
+                counters.compute(scope.scope(), (sc, counter) -> counter.settle(0, ch.amount(scope.unit())));
             }
             AuditLog.append(c, sql, ch.jobId(), AuditTrail.modelCalls(List.of(ch)));
-            List<JsonNode> released = closeReservations(c, List.of(ch.reservationId()), "settled", ch.at());
-            List<String> scopes = new ArrayList<>();
-            released.forEach(h -> scopes.add(h.path("scope").asString()));
-            ch.scopes().forEach(s -> scopes.add(s.scope()));
-            Map<String, Counter> counters = lockCounters(c, scopes);
-            release(counters, released);
-            for (Charge.CounterScope scope : ch.scopes()) {
-                counters.compute(scope.scope(), (s, counter) -> counter.settle(0, ch.amount(scope.unit())));
-            }
-            putCounters(c, counters);
         }
+        putCounters(c, counters);
     }
 
     /**
      * What follows a new ledger row of a charge that held nothing: additions to its counters, which
      * the group sends together at its end (see {@link Deferred#sum}), and its audit record.
      */
-    void counted(Connection c, Charge ch) throws SQLException {
+    private void counted(Connection c, Charge ch) throws SQLException {
         for (Charge.CounterScope scope : ch.scopes()) {
-            Deferred.sum(c, sql, "INSERT INTO budget_counters (scope, spent) VALUES (?, ?) "
-                    + "ON CONFLICT (scope) DO UPDATE SET spent = budget_counters.spent + excluded.spent", scope.scope(), ch.amount(scope.unit()));
+            Deferred.sum(c, sql, ADD_SPENT, scope.scope(), ch.amount(scope.unit()));
+        }
+        AuditLog.append(c, sql, ch.jobId(), AuditTrail.modelCalls(List.of(ch)));
+    }
+
+    /**
+     * The answer of a call that was charged at its estimate when its node was taken for dead (it
+     * was only slow): the ledger row takes the provider's figures, the counters the difference,
+     * and the audit log the call as it went. Once only: the row is then no longer an estimate.
+     */
+    private void replaceEstimate(Connection c, Charge ch) throws SQLException {
+        Optional<String> estimate = sql.first(c, "SELECT r.estimate FROM usage_ledger l JOIN reservations r ON r.id = ? WHERE l.id = ? AND l.unknown_outcome "
+                + "AND r.state = '" + UNKNOWN_OUTCOME + "' AND r.estimate IS NOT NULL" + dialect.forUpdate(), Sql::text, ch.reservationId(), ch.id());
+        if (estimate.isEmpty()) {
+            return;
+        }
+        Charge was = Estimates.fromJson(ch.reservationId(), estimate.get());
+        sql.update(c, "UPDATE usage_ledger SET input_tokens = ?, cached_input_tokens = ?, output_tokens = ?, cost_micros = ?, at = ?, unknown_outcome = ? WHERE id = ?",
+                ch.inputTokens(), ch.cachedInputTokens(), ch.outputTokens(), ch.costMicros(), ch.at(), false, ch.id());
+        sql.update(c, "UPDATE reservations SET state = 'settled' WHERE id = ?", ch.reservationId());
+        for (Charge.CounterScope scope : was.scopes()) {
+            Deferred.sum(c, sql, ADD_SPENT, scope.scope(), -was.amount(scope.unit()));
+        }
+        for (Charge.CounterScope scope : ch.scopes()) {
+            Deferred.sum(c, sql, ADD_SPENT, scope.scope(), ch.amount(scope.unit()));
         }
         AuditLog.append(c, sql, ch.jobId(), AuditTrail.modelCalls(List.of(ch)));
     }
@@ -213,19 +304,59 @@ final class JdbcLedger implements LedgerStore {
 
     @Override
     public int expireReservations(Instant now) {
-        return sql.write(c -> {
-            // Nodes expiring at once split the work: each passes over the rows another is closing.
-            List<String> ids = sql.list(c, "SELECT id FROM reservations WHERE state = 'held' AND expires_at < ? ORDER BY id LIMIT 1000" + dialect.skipLocked(),
-                    Sql::text, now);
-            if (ids.isEmpty()) {
-                return 0;
+        return sql.write(c -> settleHeld(c, "expires_at < ?", now, now));
+    }
+
+    /** Settles every held reservation of {@code which} (see {@link #settleHeld}), a batch at a time; returns how many. */
+    int settleAll(Connection c, Dialect.In which, Instant now) throws SQLException {
+        int settled = 0;
+        int n;
+        do {
+            n = settleHeld(c, which.sql(), now, which);
+            settled += n;
+        } while (n == SETTLE_BATCH);
+        return settled;
+    }
+
+    /**
+     * Settles up to {@value #SETTLE_BATCH} held reservations matching {@code where} (rows another
+     * transaction is closing are passed over, so nodes at it at once split the work): the calls of
+     * a node that died. Each is charged at its estimate as an unknown outcome (the provider may
+     * have billed the call); one from before estimates were kept is only released. Returns how many.
+     */
+    private int settleHeld(Connection c, String where, Instant now, Object... args) throws SQLException {
+        Deferred.flush(c); // reservations taken earlier in this group
+        List<String> plain = new ArrayList<>();
+        List<Charge> estimates = new ArrayList<>();
+        List<String> held = new ArrayList<>();
+        for (String[] r : sql.list(c, "SELECT id, estimate, holds FROM reservations WHERE state = 'held' AND " + where + " ORDER BY id LIMIT " + SETTLE_BATCH
+                + dialect.skipLocked(), rs -> new String[] {rs.getString(1), rs.getString(2), rs.getString(3)}, args)) {
+            if (r[1] == null) {
+                plain.add(r[0]);
+                continue;
             }
-            List<JsonNode> released = closeReservations(c, ids, "expired", now);
+            Charge estimate = Estimates.fromJson(r[0], r[1]);
+            estimates.add(estimate);
+            List<String> scopes = new ArrayList<>();
+            Json.parse(r[2]).forEach(h -> scopes.add(h.path("scope").asString()));
+            if (!scopes.isEmpty()) {
+                held.addAll(scopes);
+                estimate.scopes().forEach(sc -> held.add(sc.scope()));
+            }
+        }
+        // Every counter these settlements read is locked at once, in scope order, so that settling
+        // them one by one never takes one out of order.
+        lockCounters(c, held);
+        for (Charge estimate : estimates) {
+            record(c, estimate, now, null, List.of());
+        }
+        if (!plain.isEmpty()) {
+            List<JsonNode> released = closeReservations(c, plain, "expired", now);
             Map<String, Counter> counters = lockCounters(c, released.stream().map(h -> h.path("scope").asString()).toList());
             release(counters, released);
             putCounters(c, counters);
-            return ids.size();
-        });
+        }
+        return plain.size() + estimates.size();
     }
 
     /**
@@ -278,9 +409,11 @@ final class JdbcLedger implements LedgerStore {
             case MODEL -> "provider || '/' || model";
             case ACCOUNT -> "account_id";
         };
-        String select = "SELECT " + dialect.bytewise(key) + " AS k, COUNT(*), SUM(input_tokens), SUM(cached_input_tokens), SUM(output_tokens), SUM(cost_micros) "
+        String select = "SELECT " + dialect.bytewise(key) + " AS k, COUNT(*), SUM(input_tokens), SUM(cached_input_tokens), SUM(output_tokens), SUM(cost_micros), "
+                + "COUNT(CASE WHEN unknown_outcome THEN 1 END), COALESCE(SUM(CASE WHEN unknown_outcome THEN cost_micros END), 0) "
                 + "FROM usage_ledger WHERE at >= ? AND at < ?" + (q.accountId() == null ? "" : " AND account_id = ?") + " GROUP BY k ORDER BY k";
-        Sql.Row<UsageQuery.Row> row = rs -> new UsageQuery.Row(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getLong(6));
+        Sql.Row<UsageQuery.Row> row = rs -> new UsageQuery.Row(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getLong(6),
+                rs.getLong(7), rs.getLong(8));
         return sql.read(c -> q.accountId() == null ? sql.list(c, select, row, q.from(), q.to()) : sql.list(c, select, row, q.from(), q.to(), q.accountId()));
     }
 }

@@ -56,7 +56,7 @@ public class JdbcStore implements Store {
         this.workflows = new JdbcWorkflowVersions(sql);
         this.accounts = new JdbcAccounts(sql);
         this.jobs = new JdbcJobs(sql, dialect, ledger, transitions);
-        this.claims = new JdbcClaims(sql, dialect);
+        this.claims = new JdbcClaims(sql, dialect, ledger);
         this.reviews = new JdbcReviews(sql, transitions);
         this.toolCalls = new JdbcToolCalls(sql);
         this.cache = new JdbcResultCache(sql);
@@ -89,9 +89,12 @@ public class JdbcStore implements Store {
     @Override public long countUnfinished(String accountId) { return jobs.countUnfinished(accountId); }
 
     // ---- claims and leases ---------------------------------------------------------------------
-    @Override public List<Job> claim(String owner, int max, Instant now, Instant leaseUntil) { return claims.claim(owner, max, now, leaseUntil); }
+    @Override public List<Job> claim(String owner, int max, Instant now, Instant leaseUntil, AccountLimits defaults) {
+        return claims.claim(owner, max, now, leaseUntil, defaults);
+    }
     @Override public int extendLeases(String owner, Collection<String> jobIds, Instant leaseUntil) { return claims.extendLeases(owner, jobIds, leaseUntil); }
     @Override public int releaseLeases(String owner, Instant now) { return claims.releaseLeases(owner, now); }
+    @Override public Recovered recoverLeases(String node, Instant now) { return claims.recoverLeases(node, now); }
     @Override public Optional<Instant> nextDueAt() { return claims.nextDueAt(); }
     @Override public void onWork(Runnable wake) { claims.onWork(wake); }
 
@@ -118,7 +121,7 @@ public class JdbcStore implements Store {
     // ---- limits, budgets and usage -------------------------------------------------------------
     @Override public AccountLimits limits(String accountId) { return ledger.limits(accountId); }
     @Override public void setLimits(String accountId, AccountLimits limits, String actor, Instant at) { ledger.setLimits(accountId, limits, actor, at); }
-    @Override public Reservation.Outcome reserve(Reservation reservation) { return ledger.reserve(reservation); }
+    @Override public Reservation.Outcome reserve(Reservation reservation, Charge estimate) { return ledger.reserve(reservation, estimate); }
     @Override public void charge(List<Charge> charges) { ledger.charge(charges); }
     @Override public int expireReservations(Instant now) { return ledger.expireReservations(now); }
     @Override public Counter counter(String scope) { return ledger.counter(scope); }

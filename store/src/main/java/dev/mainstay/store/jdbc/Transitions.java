@@ -8,14 +8,11 @@ import dev.mainstay.limits.Admission;
 import dev.mainstay.review.Review;
 import dev.mainstay.store.AuditTrail;
 import dev.mainstay.store.JobTransition;
-import dev.mainstay.usage.Charge;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.stream.Collectors;
 import tools.jackson.databind.JsonNode;
 
@@ -44,22 +41,14 @@ final class Transitions {
     boolean applyIn(Connection c, JobTransition t) throws SQLException {
         List<Object> args = new ArrayList<>();
         String update = update(t, args);
-        // The usual single charge that held nothing goes in the job update's own statement where the
-        // database can: one round trip for both, its ledger insert made whether or not the job moves.
-        Charge single = t.charges().size() == 1 && t.charges().getFirst().reservationId() == null ? t.charges().getFirst() : null;
-        String combined = single == null ? null : dialect.withLedgerRow(JdbcLedger.INSERT, update);
         String account;
-        if (combined == null) {
+        if (t.charges().size() == 1) {
+            // The usual single charge goes with the job update, in one round trip where the database
+            // can; its reservation is closed and its ledger row inserted whether or not the job moves.
+            account = ledger.record(c, t.charges().getFirst(), t.charges().getFirst().at(), update, args);
+        } else {
             ledger.record(c, t.charges());
             account = sql.first(c, update, Sql::text, args.toArray()).orElse(null);
-        } else {
-            // Never empty: the statement answers one row, its account null when the job did not move.
-            Map.Entry<Optional<String>, Long> moved = sql.first(c, combined, rs -> Map.entry(Optional.ofNullable(rs.getString(1)), rs.getLong(2)),
-                    Sql.concat(JdbcLedger.row(single), args)).orElseThrow();
-            if (moved.getValue() == 1) {
-                ledger.counted(c, single);
-            }
-            account = moved.getKey().orElse(null);
         }
         if (account == null) {
             return false;

@@ -35,6 +35,8 @@ import tools.jackson.databind.JsonNode;
 final class PostgresDialect extends Dialect {
     /** An arbitrary, fixed key for the advisory lock that guards the audit chain's head. */
     private static final long AUDIT_LOCK = 0x6d61696e_61756474L;
+    /** Another, for the claims under a default {@code max_concurrent_jobs} ({@link #lockDefaultConcurrency}). */
+    private static final long CONCURRENCY_LOCK = 0x6d61696e_636f6e63L;
 
     /**
      * The accounts with due jobs, by a skip scan over the runnable jobs' account index: one short
@@ -205,8 +207,9 @@ final class PostgresDialect extends Dialect {
     }
 
     @Override
-    protected String withLedgerRow(String ledgerInsert, String update) {
-        return "WITH ledger AS (" + ledgerInsert + " RETURNING id), moved AS (" + update + ") SELECT (SELECT account_id FROM moved), (SELECT count(*) FROM ledger)";
+    protected String withLedgerRow(String close, String ledgerInsert, String update) {
+        return "WITH closed AS (" + close + "), ledger AS (" + ledgerInsert + " RETURNING id)" + (update == null ? "" : ", moved AS (" + update + ")")
+                + " SELECT " + (update == null ? "NULL" : "(SELECT account_id FROM moved)") + ", (SELECT count(*) FROM ledger), (SELECT holds FROM closed)";
     }
 
     @Override
@@ -226,10 +229,24 @@ final class PostgresDialect extends Dialect {
                 new TextArray(keys));
     }
 
+    /**
+     * One advisory lock for every claimer, not one per account: advisory locks live in the
+     * server's shared lock table, which thousands of accounts would fill.
+     */
+    @Override
+    protected void lockDefaultConcurrency(Connection c) throws SQLException {
+        advisoryLock(c, CONCURRENCY_LOCK);
+    }
+
     @Override
     protected void lockAuditChain(Connection c) throws SQLException {
+        advisoryLock(c, AUDIT_LOCK);
+    }
+
+    /** Takes the transaction-scoped advisory lock {@code key}. */
+    private static void advisoryLock(Connection c, long key) throws SQLException {
         try (Statement s = c.createStatement()) {
-            s.execute("SELECT pg_advisory_xact_lock(" + AUDIT_LOCK + ")");
+            s.execute("SELECT pg_advisory_xact_lock(" + key + ")");
         }
     }
 

@@ -36,18 +36,25 @@ final class SqliteDialect extends Dialect {
 
     private final BlockingQueue<Connection> readers;
     private final Checkpointer checkpointer;
+    /**
+     * What earlier runs left when the store was opened: with the process lock held, none of it
+     * can belong to a live process. Taken back once ({@link #orphans}), then forgotten.
+     */
+    private volatile Orphans left;
     /** One instance, so that a group whose units made work due runs the callbacks once. */
     private final Runnable wake;
 
-    SqliteDialect(GroupCommitter writer, BlockingQueue<Connection> readers, Checkpointer checkpointer) {
-        this(writer, new WorkSignal(), readers, checkpointer);
+    /** @param left the lease owners and the held reservations found when the store was opened */
+    SqliteDialect(GroupCommitter writer, BlockingQueue<Connection> readers, Checkpointer checkpointer, Orphans left) {
+        this(writer, new WorkSignal(), readers, checkpointer, left);
     }
 
-    private SqliteDialect(GroupCommitter writer, WorkSignal work, BlockingQueue<Connection> readers, Checkpointer checkpointer) {
+    private SqliteDialect(GroupCommitter writer, WorkSignal work, BlockingQueue<Connection> readers, Checkpointer checkpointer, Orphans left) {
         super(writer, work);
         this.readers = readers;
         this.checkpointer = checkpointer;
         this.wake = work::fire;
+        this.left = left;
     }
 
     @Override
@@ -153,6 +160,21 @@ final class SqliteDialect extends Dialect {
             held += sql.update(c, "UPDATE jobs SET lease_expires_at = ? WHERE lease_owner = ? AND " + chunk.sql(), leaseUntil, owner, chunk);
         }
         return held;
+    }
+
+    /**
+     * Every lease and held reservation found when the store was opened, under any name: the
+     * process lock says no one else runs on this file, so they were left by a run that is over.
+     * What this run leased or reserved since is its own.
+     */
+    @Override
+    protected Orphans orphans(String node) {
+        return left;
+    }
+
+    @Override
+    protected void orphansRecovered() {
+        left = new Orphans(List.of(), List.of());
     }
 
     /** Runs the callbacks on the writer's thread right after the commit. */

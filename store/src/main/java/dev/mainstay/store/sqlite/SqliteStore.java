@@ -1,14 +1,18 @@
 package dev.mainstay.store.sqlite;
 
 import dev.mainstay.store.StoreException;
+import dev.mainstay.store.jdbc.Dialect;
 import dev.mainstay.store.jdbc.GroupCommitter;
 import dev.mainstay.store.jdbc.JdbcStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import org.flywaydb.core.Flyway;
@@ -27,13 +31,20 @@ public final class SqliteStore extends JdbcStore {
     private static final int READERS = 4;
 
     private final Path file;
+    private final ProcessLock lock;
 
-    private SqliteStore(Path file, SqliteDialect dialect) {
+    private SqliteStore(Path file, SqliteDialect dialect, ProcessLock lock) {
         super(dialect);
         this.file = file;
+        this.lock = lock;
     }
 
-    /** Opens (creating and migrating when needed) the database at {@code file}. */
+    /**
+     * Opens (creating and migrating when needed) the database at {@code file}, for this process
+     * alone until {@link #close()}.
+     *
+     * @throws StoreException when another process has the database open (see {@link ProcessLock})
+     */
     public static SqliteStore open(Path file, Durability durability) {
         try {
             Path parent = file.toAbsolutePath().getParent();
@@ -43,6 +54,16 @@ public final class SqliteStore extends JdbcStore {
         } catch (IOException e) {
             throw new StoreException("cannot create the data directory for " + file + ": " + e.getMessage(), e);
         }
+        ProcessLock lock = ProcessLock.take(file);
+        try {
+            return open(file, durability, lock);
+        } catch (RuntimeException e) {
+            lock.close();
+            throw e;
+        }
+    }
+
+    private static SqliteStore open(Path file, Durability durability, ProcessLock lock) {
         String url = "jdbc:sqlite:" + file.toAbsolutePath();
         SQLiteConfig config = new SQLiteConfig();
         config.setJournalMode(SQLiteConfig.JournalMode.WAL);
@@ -71,6 +92,9 @@ public final class SqliteStore extends JdbcStore {
             try (Statement s = writes.createStatement()) {
                 s.execute("PRAGMA wal_autocheckpoint = 0"); // the checkpointer's job, off the writer's commits
             }
+            Dialect.Orphans left = new Dialect.Orphans(
+                    strings(writes, "SELECT DISTINCT lease_owner FROM jobs WHERE lease_owner IS NOT NULL"),
+                    strings(writes, "SELECT id FROM reservations WHERE state = 'held'"));
             Checkpointer checkpointer = new Checkpointer(ds.getConnection());
             GroupCommitter writer = new GroupCommitter("sqlite", GroupCommitter.Connections.dedicated(writes), GroupCommitter.DEFAULT_MAX_BATCH,
                     StatementCache.savepoints());
@@ -78,9 +102,30 @@ public final class SqliteStore extends JdbcStore {
             for (int i = 0; i < READERS; i++) {
                 readers.add(readDs.getConnection());
             }
-            return new SqliteStore(file, new SqliteDialect(writer, readers, checkpointer));
+            return new SqliteStore(file, new SqliteDialect(writer, readers, checkpointer, left), lock);
         } catch (SQLException e) {
             throw new StoreException("cannot open the database " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The first column of every row {@code query} answers. */
+    private static List<String> strings(Connection c, String query) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(query)) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        }
+        return out;
+    }
+
+    /** Closes the database, then lets another process open it. */
+    @Override
+    public void close() {
+        try {
+            super.close();
+        } finally {
+            lock.close();
         }
     }
 
