@@ -9,7 +9,7 @@ import dev.mainstay.job.Job;
 import dev.mainstay.job.JobError;
 import dev.mainstay.job.JobNotFoundException;
 import dev.mainstay.job.JobStatus;
-import dev.mainstay.job.JobTransition;
+import dev.mainstay.store.JobTransition;
 import dev.mainstay.store.Store;
 import dev.mainstay.workflow.WorkflowDefinition;
 import dev.mainstay.workflow.WorkflowRegistry;

@@ -5,7 +5,7 @@ import dev.mainstay.Json;
 import dev.mainstay.job.Job;
 import dev.mainstay.job.JobError;
 import dev.mainstay.job.JobStatus;
-import dev.mainstay.job.JobTransition;
+import dev.mainstay.store.JobTransition;
 import dev.mainstay.job.Provenance;
 import dev.mainstay.job.ResultType;
 import dev.mainstay.job.StageRun;

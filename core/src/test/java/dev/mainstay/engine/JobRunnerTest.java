@@ -9,7 +9,7 @@ import dev.mainstay.job.Job;
 import dev.mainstay.job.JobEvent;
 import dev.mainstay.job.JobIds;
 import dev.mainstay.job.JobStatus;
-import dev.mainstay.job.JobTransition;
+import dev.mainstay.store.JobTransition;
 import dev.mainstay.job.ResultType;
 import dev.mainstay.job.StageRun;
 import dev.mainstay.job.Usage;
