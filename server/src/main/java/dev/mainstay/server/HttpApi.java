@@ -5,7 +5,7 @@ import static dev.mainstay.server.ApiException.refuse;
 import dev.mainstay.ErrorCode;
 import dev.mainstay.Json;
 import dev.mainstay.MainstayException;
-import dev.mainstay.engine.LimitExceededException;
+import dev.mainstay.limits.LimitExceededException;
 import dev.mainstay.limits.AccountLimits;
 import dev.mainstay.usage.UsageQuery;
 import dev.mainstay.access.Principal;
@@ -13,7 +13,9 @@ import dev.mainstay.access.WorkflowAccess;
 import dev.mainstay.contract.InvalidInputException;
 import dev.mainstay.contract.Violation;
 import dev.mainstay.engine.Engine;
-import dev.mainstay.engine.ReviewNotFoundException;
+import dev.mainstay.engine.LimitsAdmin;
+import dev.mainstay.engine.Reviews;
+import dev.mainstay.review.ReviewNotFoundException;
 import dev.mainstay.review.Review;
 import dev.mainstay.review.ReviewQuery;
 import dev.mainstay.job.Job;
@@ -64,6 +66,8 @@ final class HttpApi {
     private static final Duration INSTANT_SLACK = Duration.ofMillis(250);
 
     private final Engine engine;
+    private final Reviews reviews;
+    private final LimitsAdmin limitsAdmin;
     private final WorkflowRegistry registry;
     private final Store store;
     private final ServerConfig config;
@@ -75,8 +79,10 @@ final class HttpApi {
 
     private final AuditApi audit;
 
-    HttpApi(Engine engine, WorkflowRegistry registry, Store store, ServerConfig config, Clock clock) {
+    HttpApi(Engine engine, Reviews reviews, LimitsAdmin limitsAdmin, WorkflowRegistry registry, Store store, ServerConfig config, Clock clock) {
         this.engine = engine;
+        this.reviews = reviews;
+        this.limitsAdmin = limitsAdmin;
         this.registry = registry;
         this.store = store;
         this.config = config;
@@ -209,12 +215,12 @@ final class HttpApi {
             if (method.equals("PUT")) {
                 AccountLimits set = AccountLimits.fromJson(bodies.json(req));
                 LOG.info("limits of account {} set by {}: {}", account, admin.keyId(), set.toJson());
-                return Reply.json(200, limitsView(account, engine.setLimits(account, set, admin.keyId())));
+                return Reply.json(200, limitsView(account, limitsAdmin.setLimits(account, set, admin.keyId())));
             }
             if (!method.equals("GET")) {
                 throw new ApiException(Problem.of(ErrorCode.METHOD_NOT_ALLOWED, method + " is not allowed here; use GET or PUT")).header("Allow", "GET, PUT");
             }
-            return Reply.json(200, limitsView(account, engine.limits(account)));
+            return Reply.json(200, limitsView(account, limitsAdmin.limits(account)));
         }
         Matcher review = REVIEW_PATH.matcher(path);
         if (path.equals("/v1/reviews")) {
@@ -587,7 +593,7 @@ final class HttpApi {
         if (!errors.isEmpty()) {
             throw new InvalidInputException("the decision is not valid", errors);
         }
-        Review decided = engine.decide(principal.accountId(), reviewId, decision, body.get("output"), note == null ? null : note.stringValue(), principal.keyId(),
+        Review decided = reviews.decide(principal.accountId(), reviewId, decision, body.get("output"), note == null ? null : note.stringValue(), principal.keyId(),
                 override != null && override.booleanValue());
         return Reply.json(200, ReviewView.render(decided));
     }
@@ -618,7 +624,7 @@ final class HttpApi {
 
     // ---- limits and usage ----------------------------------------------------------------------
 
-    private static ObjectNode limitsView(String account, Engine.AccountLimitsView view) {
+    private static ObjectNode limitsView(String account, LimitsAdmin.AccountLimitsView view) {
         ObjectNode out = Json.object().put("account", account);
         out.set("limits", view.set().toJson());
         out.set("effective", view.effective().toJson());
@@ -649,7 +655,7 @@ final class HttpApi {
         if (!errors.isEmpty()) {
             throw new ApiException(new Problem(400, ErrorCode.INVALID_INPUT, "the usage query is not valid", false, Optional.empty(), errors));
         }
-        List<UsageQuery.Row> rows = engine.usage(new UsageQuery(accountId, from, to, groupBy));
+        List<UsageQuery.Row> rows = limitsAdmin.usage(new UsageQuery(accountId, from, to, groupBy));
         ObjectNode out = Json.object();
         if (accountId != null) {
             out.put("account", accountId);
@@ -675,7 +681,7 @@ final class HttpApi {
      * behind a {@code budget_exceeded} at submit.
      */
     private ObjectNode standing(String accountId, java.util.function.Predicate<WorkflowDefinition> mayRun) {
-        var standing = engine.standing(accountId, registry.all().stream().filter(mayRun)
+        var standing = limitsAdmin.standing(accountId, registry.all().stream().filter(mayRun)
                 .sorted(java.util.Comparator.comparing(WorkflowDefinition::name)).toList());
         ObjectNode out = Json.object();
         ArrayNode budgets = out.putArray("budgets");

@@ -2,6 +2,8 @@ package dev.mainstay.server;
 
 import dev.mainstay.engine.CallEstimate;
 import dev.mainstay.engine.Engine;
+import dev.mainstay.engine.LimitsAdmin;
+import dev.mainstay.engine.Reviews;
 import dev.mainstay.evals.EvalSuites;
 import dev.mainstay.provider.Provider;
 import dev.mainstay.provider.Routes;
@@ -40,6 +42,7 @@ public final class MainstayServer implements AutoCloseable {
     private final ServerConfig config;
     private final Store store;
     private final Engine engine;
+    private final Reviews reviews;
     private final WebServer web;
     private final HttpTransport transport;
     private final Credentials credentials;
@@ -50,12 +53,13 @@ public final class MainstayServer implements AutoCloseable {
     private volatile WorkflowWatcher watcher;
     private final NodeIdentity identity;
 
-    private MainstayServer(ServerConfig config, Store store, Engine engine, WebServer web, HttpTransport transport, Credentials credentials,
+    private MainstayServer(ServerConfig config, Store store, Engine engine, Reviews reviews, WebServer web, HttpTransport transport, Credentials credentials,
             WorkflowRegistry registry, HttpApi api, List<String> workflowWarnings, Clock clock, NodeIdentity identity) {
         this.identity = identity;
         this.config = config;
         this.store = store;
         this.engine = engine;
+        this.reviews = reviews;
         this.web = web;
         this.transport = transport;
         this.credentials = credentials;
@@ -104,8 +108,8 @@ public final class MainstayServer implements AutoCloseable {
             RandomGenerator random = new SecureRandom();
             Map<String, Provider> providers = new LinkedHashMap<>();
             config.providers().forEach((name, spec) -> providers.put(name, switch (spec) {
-                case ServerConfig.ProviderSpec.OpenAi o -> new OpenAiChatProvider(o.config());
-                case ServerConfig.ProviderSpec.Anthropic a -> new AnthropicMessagesProvider(a.config());
+                case ServerConfig.ProviderSpec.OpenAi o -> new OpenAiChatProvider(o.config(), clock);
+                case ServerConfig.ProviderSpec.Anthropic a -> new AnthropicMessagesProvider(a.config(), clock);
                 case ServerConfig.ProviderSpec.Demo d -> new DemoProvider(d.config(), random);
             }));
             // The data policy travels with the provider: the engine narrows every call's redaction by it.
@@ -120,11 +124,15 @@ public final class MainstayServer implements AutoCloseable {
                     LOG.warn("{}: {}", d.source(), warning);
                 }
             }
-            Engine engine = new Engine(store, registry, providers, routes, new PriceTable(config.prices()), config.tools(), clock,
-                    config.engineConfig(nodeId, "mainstay/" + VERSION), random);
+            var engineConfig = config.engineConfig(nodeId, "mainstay/" + VERSION);
+            Engine engine = new Engine(store, registry, providers, routes, new PriceTable(config.prices()), config.tools(), clock, engineConfig, random);
+            // Beside the engine: human review (with its expiry sweep) and limits administration.
+            Reviews reviews = new Reviews(store, registry, clock, engineConfig.toolchainVersion(), engine::jobChanged);
+            LimitsAdmin limitsAdmin = new LimitsAdmin(store, routes, new PriceTable(config.prices()), clock, engineConfig, engine::wake);
             store.audit(List.of(configLoaded(config, definitions, nodeId, clock.instant())));
             engine.start();
-            HttpApi api = new HttpApi(engine, registry, store, config, clock);
+            reviews.start();
+            HttpApi api = new HttpApi(engine, reviews, limitsAdmin, registry, store, config, clock);
             transport = HttpTransport.start(config);
             WebServer web = WebServer.builder()
                     .host(config.host())
@@ -140,7 +148,7 @@ public final class MainstayServer implements AutoCloseable {
                     .routing(r -> r.any(api::handle))
                     .build()
                     .start();
-            MainstayServer server = new MainstayServer(config, store, engine, web, transport, credentials, registry, api, loaded.warnings(), clock, identity);
+            MainstayServer server = new MainstayServer(config, store, engine, reviews, web, transport, credentials, registry, api, loaded.warnings(), clock, identity);
             if (dev) {
                 server.watcher = WorkflowWatcher.start(config.workflowDirs(), server::reloadWorkflows);
             }
@@ -296,6 +304,7 @@ public final class MainstayServer implements AutoCloseable {
             LOG.warn("stopping the HTTP server failed", e);
         }
         transport.close();
+        reviews.close();
         engine.stop();
         store.close();
         identity.close();
