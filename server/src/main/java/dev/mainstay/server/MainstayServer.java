@@ -1,6 +1,9 @@
 package dev.mainstay.server;
 
 import dev.mainstay.engine.Engine;
+import dev.mainstay.server.http.Hardening;
+import dev.mainstay.server.http.HttpApi;
+import dev.mainstay.server.http.RouteTable;
 import dev.mainstay.provider.Provider;
 import dev.mainstay.provider.Routes;
 import dev.mainstay.providers.anthropic.AnthropicMessagesProvider;
@@ -57,16 +60,17 @@ public final class MainstayServer implements AutoCloseable {
 
     public static MainstayServer start(ServerConfig config, Clock clock) {
         List<String> secrets = new java.util.ArrayList<>(config.providers().values().stream().map(spec -> switch (spec) {
-            case ServerConfig.ProviderSpec.OpenAi o -> o.config().apiKey();
-            case ServerConfig.ProviderSpec.Anthropic a -> a.config().apiKey();
-            case ServerConfig.ProviderSpec.Demo d -> "";
+            case ProviderSpec.OpenAi o -> o.config().apiKey();
+            case ProviderSpec.Anthropic a -> a.config().apiKey();
+            case ProviderSpec.Demo d -> "";
         }).toList());
-        if (config.database() instanceof ServerConfig.Database.Postgres pg && pg.config().password() != null) {
+        if (config.database() instanceof Database.Postgres pg && pg.config().password() != null) {
             secrets.add(pg.config().password()); // a driver message that echoes it never reaches a log
         }
         LogScrubber.install(secrets);
         Routes routes = new Routes(config.routes());
         List<WorkflowDefinition> definitions = WorkflowLoader.load(config.workflowsDir(), routes.names());
+        HttpApi.checkWorkflowNames(definitions);
         Store store = openStore(config);
         try {
             WorkflowRegistry registry = WorkflowRegistry.register(store, definitions, clock.instant());
@@ -74,9 +78,9 @@ public final class MainstayServer implements AutoCloseable {
             RandomGenerator random = new SecureRandom();
             Map<String, Provider> providers = new LinkedHashMap<>();
             config.providers().forEach((name, spec) -> providers.put(name, switch (spec) {
-                case ServerConfig.ProviderSpec.OpenAi o -> new OpenAiChatProvider(o.config());
-                case ServerConfig.ProviderSpec.Anthropic a -> new AnthropicMessagesProvider(a.config());
-                case ServerConfig.ProviderSpec.Demo d -> new DemoProvider(d.config(), random);
+                case ProviderSpec.OpenAi o -> new OpenAiChatProvider(o.config());
+                case ProviderSpec.Anthropic a -> new AnthropicMessagesProvider(a.config());
+                case ProviderSpec.Demo d -> new DemoProvider(d.config(), random);
             }));
             // The data policy travels with the provider: the engine narrows every call's redaction by it.
             config.providers().forEach((name, spec) -> providers.computeIfPresent(name, (n, p) -> Provider.withDataPolicy(p, spec.dataPolicy())));
@@ -84,10 +88,10 @@ public final class MainstayServer implements AutoCloseable {
             checkTools(definitions, config);
             Engine engine = new Engine(store, registry, providers, routes, new PriceTable(config.prices()), config.tools(), clock,
                     config.engineConfig(nodeId, "mainstay/" + VERSION), random);
+            HttpApi api = new HttpApi(engine, registry, store, clock, config.hardening(), config.maxBodyBytes(), config.maxJsonDepth());
             store.audit(List.of(configLoaded(config, definitions, nodeId, clock.instant())));
             engine.start();
-            HttpApi api = new HttpApi(engine, registry, store, config, clock);
-            ServerConfig.Hardening hardening = config.hardening();
+            Hardening hardening = config.hardening();
             WebServer web = WebServer.builder()
                     .host(config.host())
                     .port(config.port())
@@ -102,8 +106,8 @@ public final class MainstayServer implements AutoCloseable {
                             .build())
                     .connectionOptions(SocketOptions.builder().readTimeout(hardening.readTimeout()).build())
                     .idleConnectionTimeout(hardening.idleTimeout())
-                    .directHandlers(TransportErrors.handlers())
-                    .routing(r -> r.any(api::handle))
+                    .directHandlers(HttpApi.transportErrors())
+                    .routing(api::routing)
                     .build()
                     .start();
             return new MainstayServer(config, store, engine, web, credentials, registry, api);
@@ -139,15 +143,15 @@ public final class MainstayServer implements AutoCloseable {
     /** The store the configuration names: the SQLite file in the data directory, or PostgreSQL. */
     static Store openStore(ServerConfig config) {
         return switch (config.database()) {
-            case ServerConfig.Database.Sqlite sqlite -> SqliteStore.open(sqlite.file(), sqlite.durability());
-            case ServerConfig.Database.Postgres pg -> PostgresStore.open(pg.config());
+            case Database.Sqlite sqlite -> SqliteStore.open(sqlite.file(), sqlite.durability());
+            case Database.Postgres pg -> PostgresStore.open(pg.config());
         };
     }
 
     /** What this node serves, for the audit log: names, versions and content hashes, never keys. */
     private static AuditEvent configLoaded(ServerConfig config, List<WorkflowDefinition> definitions, String nodeId, java.time.Instant at) {
         var details = Json.object().put("node", nodeId).put("version", VERSION)
-                .put("store", config.database() instanceof ServerConfig.Database.Postgres ? "postgresql" : "sqlite");
+                .put("store", config.database() instanceof Database.Postgres ? "postgresql" : "sqlite");
         var workflows = details.putArray("workflows");
         for (WorkflowDefinition d : definitions) {
             workflows.add(d.name() + " v" + d.version() + " " + dev.mainstay.ContentHash.shortForm(d.contentHash()));
@@ -176,6 +180,11 @@ public final class MainstayServer implements AutoCloseable {
 
     public String adminKey() {
         return credentials.adminKey();
+    }
+
+    /** Every route the HTTP API serves, as method and path template. */
+    public RouteTable routes() {
+        return api.routes();
     }
 
     public ServerConfig config() {

@@ -2,43 +2,29 @@ package dev.mainstay.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import dev.mainstay.server.testing.Cli;
+import dev.mainstay.server.testing.Cli.Run;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import picocli.CommandLine;
 
 /** Every command answers --help, and validation failures name file, line and field without a stack trace. */
 class CliTest {
-    record Run(int code, String out, String err) {
-    }
-
-    static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = Main.commandLine();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int code = cli.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
-
     @ParameterizedTest
-    @ValueSource(strings = {"", "up", "fake-provider", "workflows", "workflows validate"})
+    @ValueSource(strings = {"", "up", "workflows", "workflows validate", "audit", "audit verify"})
     void everyCommandHasHelp(String command) {
         String[] args = (command.isEmpty() ? "--help" : command + " --help").split(" ");
-        Run r = run(args);
+        Run r = Cli.run(args);
         assertThat(r.code()).isZero();
         assertThat(r.out()).contains("Usage: mainstay");
     }
 
     @Test
     void validateAcceptsTheShippedExamples() {
-        Run r = run("workflows", "validate", Path.of("..", "examples", "workflows").toString());
+        Run r = Cli.run("workflows", "validate", Path.of("..", "examples", "workflows").toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("briefs/extract-key-points", "support/draft-response", "leads/classify", "3 workflow(s) valid");
     }
@@ -52,7 +38,7 @@ class CliTest {
                 input: { type: object }
                 stages: []
                 """);
-        Run r = run("workflows", "validate", dir.toString());
+        Run r = Cli.run("workflows", "validate", dir.toString());
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("bad.yaml:3: latency: must be one of instant, wait, async; got 'sometimes'");
         assertThat(r.err()).doesNotContain("Exception");
@@ -60,7 +46,7 @@ class CliTest {
 
     @Test
     void unknownOptionIsAUsageError() {
-        Run r = run("up", "--no-such-option");
+        Run r = Cli.run("up", "--no-such-option");
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("Unknown option");
     }
@@ -68,7 +54,7 @@ class CliTest {
     @Test
     void upOnAnUnreachableDatabaseFailsFastNamingItWithoutThePassword(@TempDir Path dir) {
         long started = System.nanoTime();
-        Run r = run("up", "--db", "postgresql://mainstay:hunter2secret@127.0.0.1:1/mainstay", "--data-dir", dir.toString(),
+        Run r = Cli.run("up", "--db", "postgresql://mainstay:hunter2secret@127.0.0.1:1/mainstay", "--data-dir", dir.toString(),
                 "--workflows", Path.of("..", "examples", "workflows").toString(), "--port", "0");
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).startsWith("mainstay: cannot connect to PostgreSQL at jdbc:postgresql://127.0.0.1:1/mainstay as mainstay")
@@ -78,7 +64,7 @@ class CliTest {
 
     @Test
     void upWithAMalformedDatabaseUrlSaysWhatItExpects() {
-        Run r = run("up", "--db", "mysql://root@localhost/mainstay");
+        Run r = Cli.run("up", "--db", "mysql://root@localhost/mainstay");
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("mainstay: MAINSTAY_DB_URL (or --db): must start with postgresql://").doesNotContain("Exception");
     }
