@@ -70,7 +70,6 @@ public final class MainstayServer implements AutoCloseable {
         LogScrubber.install(secrets);
         Routes routes = new Routes(config.routes());
         List<WorkflowDefinition> definitions = WorkflowLoader.load(config.workflowsDir(), routes.names());
-        HttpApi.checkWorkflowNames(definitions);
         Store store = openStore(config);
         try {
             WorkflowRegistry registry = WorkflowRegistry.register(store, definitions, clock.instant());

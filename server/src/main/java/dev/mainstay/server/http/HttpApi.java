@@ -40,9 +40,9 @@ public final class HttpApi {
         this.routes = RouteTable.of(resources);
         for (Route r : routes.routes()) {
             String first = r.path().startsWith("/v1/") ? r.path().substring(4).split("/", 2)[0] : "";
-            if (!first.isEmpty() && !first.startsWith("{") && !WorkflowPath.RESERVED.contains(first)) {
-                throw new IllegalStateException(r + " starts with '" + first + "', which WorkflowPath.RESERVED lacks: a workflow could take its paths."
-                        + " Indicates a bug.");
+            if (!first.isEmpty() && !first.startsWith("{") && !WorkflowDefinition.RESERVED_FIRST_SEGMENTS.contains(first)) {
+                throw new IllegalStateException(r + " starts with '" + first + "', which WorkflowDefinition.RESERVED_FIRST_SEGMENTS lacks:"
+                        + " a workflow could take its paths. Indicates a bug.");
             }
         }
     }
@@ -67,13 +67,5 @@ public final class HttpApi {
     /** From now on {@code /health/ready} answers {@code 503 stopping}. */
     public void markStopping() {
         health.markStopping();
-    }
-
-    /**
-     * Refuses workflows whose names start with a segment the API's own routes use under
-     * {@code /v1/} ({@code jobs/…}, {@code admin/…}, …): their paths would be the API's.
-     */
-    public static void checkWorkflowNames(List<WorkflowDefinition> definitions) {
-        WorkflowPath.refuseShadowing(definitions);
     }
 }
