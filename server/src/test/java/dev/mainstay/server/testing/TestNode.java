@@ -372,6 +372,18 @@ public final class TestNode implements AutoCloseable {
 
         /** Writes the workflows and the configuration; returns the configuration file. */
         public Path write() {
+            writeWorkflows();
+            Path file = dir.resolve("mainstay.yaml");
+            try {
+                write(file, config != null ? config : generated());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return file;
+        }
+
+        /** Writes the workflows alone; returns their directory. */
+        public Path writeWorkflows() {
             try {
                 Path workflows = dir.resolve("workflows");
                 Files.createDirectories(workflows.resolve("prompts"));
@@ -386,9 +398,7 @@ public final class TestNode implements AutoCloseable {
                 for (Map.Entry<String, String> f : files.entrySet()) {
                     write(workflows.resolve(f.getKey()), f.getValue());
                 }
-                Path file = dir.resolve("mainstay.yaml");
-                write(file, config != null ? config : generated());
-                return file;
+                return workflows;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
