@@ -2,8 +2,8 @@ package dev.mainstay.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.mainstay.server.testing.Cli;
 import dev.mainstay.server.testing.Cli.Run;
+import dev.mainstay.server.testing.Cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mainstay.ConfigException;
-import dev.mainstay.server.http.Hardening;
 import dev.mainstay.provider.Target;
 import dev.mainstay.providers.anthropic.AnthropicMessagesProvider;
+import dev.mainstay.server.http.Hardening;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;

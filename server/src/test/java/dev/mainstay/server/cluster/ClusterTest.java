@@ -3,11 +3,11 @@ package dev.mainstay.server.cluster;
 import static dev.mainstay.server.testing.ApiAssertions.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.mainstay.server.testing.Accounts;
-import dev.mainstay.server.testing.TestNode;
-import dev.mainstay.server.testing.Http;
 import dev.mainstay.server.MainstayServer;
 import dev.mainstay.server.ServerConfig;
+import dev.mainstay.server.testing.Accounts;
+import dev.mainstay.server.testing.Http;
+import dev.mainstay.server.testing.TestNode;
 import dev.mainstay.testkit.FakeProvider;
 import dev.mainstay.testkit.Fault;
 import dev.mainstay.testkit.FaultScript;

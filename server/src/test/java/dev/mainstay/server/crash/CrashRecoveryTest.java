@@ -3,8 +3,8 @@ package dev.mainstay.server.crash;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mainstay.server.testing.Accounts;
-import dev.mainstay.server.testing.TestNode;
 import dev.mainstay.server.testing.Http;
+import dev.mainstay.server.testing.TestNode;
 import dev.mainstay.testkit.FakeProvider;
 import dev.mainstay.testkit.Fault;
 import dev.mainstay.testkit.FaultScript;

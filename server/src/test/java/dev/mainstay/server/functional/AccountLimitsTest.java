@@ -3,11 +3,11 @@ package dev.mainstay.server.functional;
 import static dev.mainstay.server.testing.ApiAssertions.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.mainstay.server.testing.Accounts;
-import dev.mainstay.server.testing.TestNode;
-import dev.mainstay.server.testing.Http;
 import dev.mainstay.server.MainstayServer;
 import dev.mainstay.server.ServerConfig;
+import dev.mainstay.server.testing.Accounts;
+import dev.mainstay.server.testing.Http;
+import dev.mainstay.server.testing.TestNode;
 import dev.mainstay.testkit.FakeProvider;
 import dev.mainstay.testkit.Fault;
 import dev.mainstay.testkit.FaultScript;
@@ -208,10 +208,7 @@ class AccountLimitsTest {
     @Test
     void oneAccountsFloodDelaysAnotherAccountsJobByLessThanOneBatch() throws Exception {
         try (FakeProvider fake = FakeProvider.start(FaultScript.always(Fault.ok().latency(Duration.ofMillis(10))))) {
-            Path config = TestNode.writeFiles(dir, fake, "2s", "1s");
-            Files.writeString(config, Files.readString(config) + "  max_in_flight: 4\n");
-            writeSingle(dir, "");
-            try (TestNode node = TestNode.start(dir, config, Map.of())) {
+            try (TestNode node = TestNode.in(dir).provider(fake.baseUrl()).engine("max_in_flight: 4").workflow("test/single", TestNode.single("")).start()) {
                 String flood = Accounts.create(node.http, "free");
                 String single = Accounts.create(node.http, "free");
                 List<String> floodIds = new ArrayList<>();

@@ -3,21 +3,19 @@ package dev.mainstay.server.functional;
 import static dev.mainstay.server.testing.ApiAssertions.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.mainstay.server.testing.TestNode;
-import dev.mainstay.server.testing.Http;
 import dev.mainstay.server.MainstayServer;
 import dev.mainstay.server.ServerConfig;
+import dev.mainstay.server.testing.Http;
+import dev.mainstay.server.testing.TestNode;
 import dev.mainstay.testkit.FakeProvider;
 import dev.mainstay.testkit.Fault;
 import dev.mainstay.testkit.FaultScript;
 import dev.mainstay.testkit.ManualClock;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -32,10 +30,8 @@ class LimitsAndClockTest {
     @Test
     void perWorkflowConcurrencyBoundsCallsInFlight() throws Exception {
         try (FakeProvider fake = FakeProvider.start(FaultScript.always(Fault.ok().latency(Duration.ofMillis(150))))) {
-            TestNode.writeFiles(dir, fake, "2s", "1s");
-            Files.writeString(dir.resolve("workflows/test/narrow.yaml"), Files.readString(dir.resolve("workflows/test/echo.yaml"))
-                    .replace("workflow: test/echo", "workflow: test/narrow").replace("latency: wait", "latency: async\nconcurrency: 2"));
-            try (TestNode node = TestNode.start(dir, fake)) {
+            String narrow = TestNode.ECHO.replace("workflow: test/echo", "workflow: test/narrow").replace("latency: wait", "latency: async\nconcurrency: 2");
+            try (TestNode node = TestNode.in(dir).provider(fake.baseUrl()).workflow("test/narrow", narrow).start()) {
                 List<String> ids = new ArrayList<>();
                 for (int i = 0; i < 12; i++) {
                     ids.add(node.http.post("/v1/test/narrow", TestNode.DEMO_KEY, "{\"text\": \"narrow " + i + ".\"}").json().path("id").asString());
@@ -49,9 +45,7 @@ class LimitsAndClockTest {
     @Test
     void perProviderConcurrencyBoundsCallsInFlight() throws Exception {
         try (FakeProvider fake = FakeProvider.start(FaultScript.always(Fault.ok().latency(Duration.ofMillis(150))))) {
-            Path config = TestNode.writeFiles(dir, fake, "2s", "1s");
-            Files.writeString(config, Files.readString(config).replace("max_tokens_field: max_tokens", "max_tokens_field: max_tokens\n    concurrency: 3"));
-            try (TestNode node = TestNode.start(dir, config, Map.of())) {
+            try (TestNode node = TestNode.in(dir).provider(fake.baseUrl()).providerOption("concurrency: 3").start()) {
                 List<String> ids = new ArrayList<>();
                 for (int i = 0; i < 15; i++) {
                     ids.add(node.http.post("/v1/test/pipeline", TestNode.DEMO_KEY, "{\"text\": \"wide " + i + ".\"}").json().path("id").asString());
@@ -65,9 +59,7 @@ class LimitsAndClockTest {
     @Test
     void fullAccountBacklogIsRefusedWith429AndRetryAfterAndNothingIsLost() throws Exception {
         try (FakeProvider fake = FakeProvider.start(FaultScript.always(Fault.ok().latency(Duration.ofMillis(400))))) {
-            Path config = TestNode.writeFiles(dir, fake, "2s", "1s");
-            Files.writeString(config, Files.readString(config) + "  max_account_backlog: 5\n");
-            try (TestNode node = TestNode.start(dir, config, Map.of())) {
+            try (TestNode node = TestNode.in(dir).provider(fake.baseUrl()).engine("max_account_backlog: 5").start()) {
                 List<String> accepted = new ArrayList<>();
                 Http.Response refused = null;
                 for (int i = 0; i < 10; i++) {

@@ -3,13 +3,13 @@ package dev.mainstay.server.functional;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.mainstay.server.testing.TestNode;
-import dev.mainstay.server.testing.Http;
-import dev.mainstay.server.ServerConfig;
 import dev.mainstay.ConfigException;
 import dev.mainstay.Json;
-import dev.mainstay.testkit.Fault;
+import dev.mainstay.server.ServerConfig;
+import dev.mainstay.server.testing.Http;
+import dev.mainstay.server.testing.TestNode;
 import dev.mainstay.testkit.FakeProvider;
+import dev.mainstay.testkit.Fault;
 import dev.mainstay.testkit.FaultScript;
 import dev.mainstay.testkit.RecordedRequest;
 import java.io.IOException;

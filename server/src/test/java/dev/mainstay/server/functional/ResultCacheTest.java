@@ -5,9 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.mainstay.server.testing.TestNode;
 import dev.mainstay.testkit.FakeProvider;
 import dev.mainstay.testkit.FaultScript;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
@@ -20,10 +18,8 @@ class ResultCacheTest {
     @Test
     void aRepeatedInputIsServedFromTheCacheWithoutAModelCall() throws Exception {
         try (FakeProvider fake = FakeProvider.start(FaultScript.none())) {
-            Path config = TestNode.writeFiles(dir, fake, "2s", "1s");
-            Files.writeString(dir.resolve("workflows/test/cached.yaml"), Files.readString(dir.resolve("workflows/test/echo.yaml"))
-                    .replace("workflow: test/echo", "workflow: test/cached") + "cache: { ttl: 1h }\n");
-            try (TestNode node = TestNode.start(dir, config, Map.of())) {
+            String cached = TestNode.ECHO.replace("workflow: test/echo", "workflow: test/cached") + "cache: { ttl: 1h }\n";
+            try (TestNode node = TestNode.in(dir).provider(fake.baseUrl()).workflow("test/cached", cached).start()) {
                 JsonNode first = node.http.post("/v1/test/cached", TestNode.DEMO_KEY, "{\"text\": \"Cache me.\"}", "Prefer", "wait=20").json();
                 JsonNode second = node.http.post("/v1/test/cached", TestNode.DEMO_KEY, "{ \"text\" : \"Cache me.\" }", "Prefer", "wait=20").json();
                 JsonNode other = node.http.post("/v1/test/cached", TestNode.DEMO_KEY, "{\"text\": \"Something else.\"}", "Prefer", "wait=20").json();

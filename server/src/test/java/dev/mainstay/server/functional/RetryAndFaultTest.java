@@ -2,9 +2,9 @@ package dev.mainstay.server.functional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mainstay.server.testing.Http;
 import dev.mainstay.server.testing.TestNode;
 import dev.mainstay.server.testing.TestNodeExtension;
-import dev.mainstay.server.testing.Http;
 import dev.mainstay.testkit.FakeProvider;
 import dev.mainstay.testkit.Fault;
 import dev.mainstay.testkit.FaultScript;

@@ -2,22 +2,18 @@ package dev.mainstay.server.functional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.mainstay.server.testing.TestNode;
-import dev.mainstay.server.testing.Http;
 import dev.mainstay.server.MainstayServer;
-import dev.mainstay.server.ServerConfig;
+import dev.mainstay.server.testing.Http;
+import dev.mainstay.server.testing.TestNode;
 import dev.mainstay.testkit.FakeProvider;
 import dev.mainstay.testkit.Fault;
 import dev.mainstay.testkit.FaultScript;
 import dev.mainstay.testkit.ManualClock;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,10 +27,9 @@ class TargetLimitsTest {
     void requestsPerMinuteMakeTheThirdJobWaitForTheClock() throws Exception {
         ManualClock clock = new ManualClock(Instant.parse("2026-01-01T00:00:00Z"));
         try (FakeProvider fake = FakeProvider.start(FaultScript.none())) {
-            Path config = TestNode.writeFiles(dir, fake, "2s", "1s");
-            Files.writeString(config, Files.readString(config) + "targets:\n  fake/gpt-4o-mini: { requests_per_minute: 2 }\n");
-            try (MainstayServer server = MainstayServer.start(ServerConfig.load(Optional.of(config), TestNode.env(dir)), clock)) {
-                Http http = new Http(server.baseUrl());
+            try (TestNode node = TestNode.in(dir).provider(fake.baseUrl()).section("targets:\n  fake/gpt-4o-mini: { requests_per_minute: 2 }\n").start(clock)) {
+                MainstayServer server = node.server;
+                Http http = node.http;
                 List<String> ids = new ArrayList<>();
                 for (int i = 0; i < 3; i++) {
                     ids.add(http.post("/v1/test/pipeline", TestNode.DEMO_KEY, "{\"text\": \"budget " + i + ".\"}").json().path("id").asString());
@@ -63,9 +58,7 @@ class TargetLimitsTest {
     @Test
     void perTargetConcurrencyBoundsCallsInFlight() throws Exception {
         try (FakeProvider fake = FakeProvider.start(FaultScript.always(Fault.ok().latency(Duration.ofMillis(100))))) {
-            Path config = TestNode.writeFiles(dir, fake, "2s", "1s");
-            Files.writeString(config, Files.readString(config) + "targets:\n  fake/gpt-4o-mini: { concurrency: 1 }\n");
-            try (TestNode node = TestNode.start(dir, config, Map.of())) {
+            try (TestNode node = TestNode.in(dir).provider(fake.baseUrl()).section("targets:\n  fake/gpt-4o-mini: { concurrency: 1 }\n").start()) {
                 List<String> ids = new ArrayList<>();
                 for (int i = 0; i < 6; i++) {
                     ids.add(node.http.post("/v1/test/pipeline", TestNode.DEMO_KEY, "{\"text\": \"one at a time " + i + ".\"}").json().path("id").asString());

@@ -4,12 +4,12 @@ import static dev.mainstay.server.testing.ApiAssertions.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.mainstay.server.testing.TestNode;
-import dev.mainstay.server.testing.TestNodeExtension;
-import dev.mainstay.server.testing.Http;
+import dev.mainstay.ConfigException;
 import dev.mainstay.server.MainstayServer;
 import dev.mainstay.server.ServerConfig;
-import dev.mainstay.ConfigException;
+import dev.mainstay.server.testing.Http;
+import dev.mainstay.server.testing.TestNode;
+import dev.mainstay.server.testing.TestNodeExtension;
 import dev.mainstay.testkit.FakeProvider;
 import dev.mainstay.testkit.FakeToolServer;
 import dev.mainstay.testkit.Fault;

@@ -3,20 +3,18 @@ package dev.mainstay.server.security;
 import static dev.mainstay.server.testing.ApiAssertions.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.mainstay.server.testing.TestNode;
-import dev.mainstay.server.testing.TestNodeExtension;
-import dev.mainstay.server.testing.Http;
 import dev.mainstay.access.ApiKey;
 import dev.mainstay.access.ApiKeys;
+import dev.mainstay.server.testing.Http;
+import dev.mainstay.server.testing.TestNode;
+import dev.mainstay.server.testing.TestNodeExtension;
 import dev.mainstay.testkit.FakeProvider;
 import dev.mainstay.testkit.FaultScript;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -188,9 +186,7 @@ class AccessTest {
     @Test
     void repeatedFailedAuthenticationIsThrottledPerAddress(@TempDir Path own) throws Exception {
         try (FakeProvider f = FakeProvider.start(FaultScript.none())) {
-            Path config = TestNode.writeFiles(own, f, "2s", "1s");
-            Files.writeString(config, Files.readString(config) + "server:\n  auth_failures: { max: 3, window: 10m }\n");
-            try (TestNode small = TestNode.start(own, config, Map.of())) {
+            try (TestNode small = TestNode.in(own).provider(f.baseUrl()).section("server:\n  auth_failures: { max: 3, window: 10m }\n").start()) {
                 assertProblem(small.http.get("/v1/jobs", null), 401, "unauthorized");
                 assertThat(small.http.get("/v1/jobs", TestNode.DEMO_KEY).status()).as("a missing key is no guess").isEqualTo(200);
                 for (int i = 0; i < 3; i++) {

@@ -4,8 +4,8 @@ import static dev.mainstay.server.testing.ApiAssertions.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mainstay.server.testing.Cli;
-import dev.mainstay.server.testing.TestNode;
 import dev.mainstay.server.testing.Http;
+import dev.mainstay.server.testing.TestNode;
 import dev.mainstay.testkit.FakeProvider;
 import dev.mainstay.testkit.FaultScript;
 import java.nio.file.Path;

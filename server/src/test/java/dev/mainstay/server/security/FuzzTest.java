@@ -2,8 +2,8 @@ package dev.mainstay.server.security;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.mainstay.server.testing.TestNode;
 import dev.mainstay.server.testing.Http;
+import dev.mainstay.server.testing.TestNode;
 import dev.mainstay.testkit.FakeProvider;
 import dev.mainstay.testkit.FaultScript;
 import java.io.ByteArrayOutputStream;
@@ -16,7 +16,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -55,15 +54,14 @@ class FuzzTest {
     void malformedRequestsGetOnly4xxAndTheServerStillServes() throws Exception {
         random = new SplittableRandom(SEED);
         try (FakeProvider fake = FakeProvider.start(FaultScript.none())) {
-            Path config = TestNode.writeFiles(dir, fake, "2s", "1s");
-            Files.writeString(config, Files.readString(config) + """
+            TestNode.Setup setup = TestNode.in(dir).provider(fake.baseUrl()).section("""
                     server:
                       max_body_bytes: 65536
                       max_string_length: 4096
                       read_timeout: 2s
                       auth_failures: { max: 1000000, window: 1m }
                     """);
-            try (TestNode node = TestNode.start(dir, config, Map.of())) {
+            try (TestNode node = setup.start()) {
                 jobId = node.http.post("/v1/test/echo", TestNode.DEMO_KEY, "{\"text\": \"seed job\"}").json().path("id").asString();
                 for (int i = 0; i < REQUESTS; i++) {
                     if (random.nextInt(10) == 0) {

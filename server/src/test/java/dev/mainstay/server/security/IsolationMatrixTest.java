@@ -3,9 +3,9 @@ package dev.mainstay.server.security;
 import static dev.mainstay.server.testing.ApiAssertions.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mainstay.server.testing.Http;
 import dev.mainstay.server.testing.TestNode;
 import dev.mainstay.server.testing.TestNodeExtension;
-import dev.mainstay.server.testing.Http;
 import dev.mainstay.testkit.FakeProvider;
 import dev.mainstay.testkit.Fault;
 import dev.mainstay.testkit.FaultScript;
@@ -22,7 +22,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import tools.jackson.databind.JsonNode;
 
 /**
  * Every endpoint that takes an id, called by account B with account A's ids: 404 (ids of another
