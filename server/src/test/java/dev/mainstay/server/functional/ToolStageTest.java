@@ -7,15 +7,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.mainstay.ConfigException;
 import dev.mainstay.server.MainstayServer;
 import dev.mainstay.server.ServerConfig;
-import dev.mainstay.server.testing.Http;
 import dev.mainstay.server.testing.TestNode;
 import dev.mainstay.server.testing.TestNodeExtension;
 import dev.mainstay.testkit.FakeProvider;
 import dev.mainstay.testkit.FakeToolServer;
 import dev.mainstay.testkit.Fault;
 import dev.mainstay.testkit.FaultScript;
-import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -253,36 +250,5 @@ class ToolStageTest {
                 .hasMessageContaining("tool-read.yaml")
                 .hasMessageContaining("unknown tool 'billing'")
                 .hasMessageContaining("crm");
-    }
-
-    @Test
-    void sigkillWhileTheCallIsInFlightMakesNoSecondEffect(@TempDir Path other) throws Exception {
-        try (FakeToolServer tool = FakeToolServer.start()) {
-            Path config = withTools(TestNode.in(other).provider(fake.baseUrl()), tool).write();
-            int port = TestNode.freePort();
-            Http http = new Http(URI.create("http://127.0.0.1:" + port));
-            // The integration makes the effect, then the answer never arrives: the caller dies waiting.
-            tool.fail(new FakeToolServer.Fault.HangAfterEffect());
-            Process server = launch(other, config, port);
-            try {
-                String id = http.post("/v1/test/tool-read", KEY, "{\"customer\": \"crash\"}").json().path("id").asString();
-                Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> tool.effects() == 1);
-                assertThat(http.get("/v1/jobs/" + id, KEY).json().path("status").asString()).isEqualTo("waiting_for_tool");
-                server.destroyForcibly().waitFor();
-
-                server = launch(other, config, port);
-                JsonNode job = TestNode.awaitTerminal(http, KEY, id);
-                assertThat(job.path("status").asString()).isEqualTo("completed");
-                assertThat(tool.requestsWithKey(id + "/lookup")).as("called again after the crash, with the same key").isEqualTo(2);
-                assertThat(tool.effects()).as("one effect however often it was asked").isEqualTo(1);
-                assertThat(job.path("result").path("id").asString()).isEqualTo("effect_1");
-            } finally {
-                server.destroyForcibly().waitFor();
-            }
-        }
-    }
-
-    private static Process launch(Path dir, Path config, int port) throws IOException {
-        return TestNode.launchProcess(dir, config, port, ENV, "tool-crash-server.log");
     }
 }
