@@ -54,25 +54,19 @@ final class JobsResource implements HttpService {
 
     private Reply job(ServerRequest req) {
         Principal p = auth.authenticate(req);
-        String id = id(req);
-        Job job = permissions.readableJob(p, id);
-        return Reply.json(200, JobView.render(job, store.stages(id), clock.instant()));
+        return Reply.json(200, view(permissions.readableJob(p, id(req))));
     }
 
     private Reply cancel(ServerRequest req) {
         Principal p = auth.authenticate(req);
-        String id = id(req);
-        permissions.runnableJob(p, id);
-        Job job = engine.cancel(p.accountId(), id, "key:" + p.keyId());
-        return Reply.json(200, JobView.render(job, store.stages(id), clock.instant()));
+        Job job = permissions.runnableJob(p, id(req));
+        return Reply.json(200, view(engine.cancel(p.accountId(), job.id(), "key:" + p.keyId())));
     }
 
     private Reply replay(ServerRequest req) {
         Principal p = auth.authenticate(req);
-        String id = id(req);
-        permissions.runnableJob(p, id);
-        Job job = engine.replay(p.accountId(), id, "key:" + p.keyId());
-        return Reply.json(202, JobView.render(job, store.stages(id), clock.instant())).withHeader("Location", "/v1/jobs/" + id);
+        Job job = permissions.runnableJob(p, id(req));
+        return Reply.json(202, view(engine.replay(p.accountId(), job.id(), "key:" + p.keyId()))).withHeader("Location", "/v1/jobs/" + job.id());
     }
 
     private Reply diff(ServerRequest req) {
@@ -147,6 +141,11 @@ final class JobsResource implements HttpService {
             o.put("at", e.at().toString());
         }
         return Reply.json(200, Json.object().set("events", list));
+    }
+
+    /** The envelope of {@code job} with its stages. */
+    private ObjectNode view(Job job) {
+        return JobView.render(job, store.stages(job.id()), clock.instant());
     }
 
     private static String id(ServerRequest req) {

@@ -67,8 +67,12 @@ final class KeysResource implements HttpService {
                 .delete("/v1/admin/accounts/{account}/keys/{key}", handler(req -> revoke(auth.admin(req), account(req), req.path().pathParameters().get("key"))));
     }
 
-    /** The account of the path, which must exist. */
     private String account(ServerRequest req) {
+        return account(store, req);
+    }
+
+    /** The account the path names ({@code {account}}), which must exist. */
+    static String account(Store store, ServerRequest req) {
         String accountId = req.path().pathParameters().get("account");
         if (store.account(accountId).isEmpty()) {
             throw refuse(ErrorCode.NOT_FOUND, "no account '" + accountId + "'");

@@ -1,9 +1,7 @@
 package dev.mainstay.server.http;
 
-import static dev.mainstay.server.http.ApiException.refuse;
 import static dev.mainstay.server.http.Endpoint.handler;
 
-import dev.mainstay.ErrorCode;
 import dev.mainstay.Json;
 import dev.mainstay.access.Principal;
 import dev.mainstay.engine.Engine;
@@ -55,13 +53,8 @@ final class LimitsResource implements HttpService {
         return Reply.json(200, view(account, engine.setLimits(account, set, admin.keyId())));
     }
 
-    /** The account of the path, which must exist. */
     private String account(ServerRequest req) {
-        String account = req.path().pathParameters().get("account");
-        if (store.account(account).isEmpty()) {
-            throw refuse(ErrorCode.NOT_FOUND, "no account '" + account + "'");
-        }
-        return account;
+        return KeysResource.account(store, req);
     }
 
     private static ObjectNode view(String account, Engine.AccountLimitsView view) {

@@ -34,22 +34,19 @@ final class Permissions {
 
     /** The caller's job {@code id}, which its key may read. */
     Job readableJob(Principal p, String id) {
-        Job job = engine.job(p.accountId(), id);
-        WorkflowAccess access = access(job.workflow(), job.workflowVersion());
-        if (!access.mayRead(p)) {
-            throw refuse(ErrorCode.FORBIDDEN, "this key may not read jobs of " + job.workflow() + ": it needs one of the roles "
-                    + sorted(access.read()) + " and has " + sorted(p.roles()));
-        }
-        return job;
+        return job(p, id, false);
     }
 
     /** The caller's job {@code id}, which its key may run again or cancel. */
     Job runnableJob(Principal p, String id) {
+        return job(p, id, true);
+    }
+
+    private Job job(Principal p, String id, boolean run) {
         Job job = engine.job(p.accountId(), id);
         WorkflowAccess access = access(job.workflow(), job.workflowVersion());
-        if (!access.mayRun(p)) {
-            throw refuse(ErrorCode.FORBIDDEN, "this key may not run or cancel jobs of " + job.workflow() + ": it needs one of the roles "
-                    + sorted(access.run()) + " and has " + sorted(p.roles()));
+        if (run ? !access.mayRun(p) : !access.mayRead(p)) {
+            throw forbidden(p, (run ? "run or cancel jobs of " : "read jobs of ") + job.workflow(), run ? access.run() : access.read());
         }
         return job;
     }
@@ -59,8 +56,7 @@ final class Permissions {
         Review review = store.review(id).filter(r -> r.accountId().equals(p.accountId())).orElseThrow(() -> new ReviewNotFoundException(id));
         WorkflowAccess access = active(review.workflow());
         if (!access.mayRead(p)) {
-            throw refuse(ErrorCode.FORBIDDEN, "this key may not read or decide reviews of " + review.workflow() + ": it needs one of the roles "
-                    + sorted(access.read()) + " and has " + sorted(p.roles()));
+            throw forbidden(p, "read or decide reviews of " + review.workflow(), access.read());
         }
         return review;
     }
@@ -68,16 +64,14 @@ final class Permissions {
     /** Refuses a listing filtered to {@code workflow} when the key may not read its jobs. */
     void requireRead(Principal p, String workflow) {
         if (!mayRead(p, workflow)) {
-            throw refuse(ErrorCode.FORBIDDEN, "this key may not read jobs of " + workflow + ": it needs one of the roles "
-                    + sorted(registry.active(workflow).map(w -> w.access().read()).orElse(Set.of())) + " and has " + sorted(p.roles()));
+            throw forbidden(p, "read jobs of " + workflow, registry.active(workflow).map(w -> w.access().read()).orElse(Set.of()));
         }
     }
 
     /** Refuses a submit to {@code workflow} when the key may not run it. */
     void requireRun(Principal p, WorkflowDefinition workflow) {
         if (!workflow.access().mayRun(p)) {
-            throw refuse(ErrorCode.FORBIDDEN, "this key may not run " + workflow.name() + ": it needs one of the roles "
-                    + sorted(workflow.access().run()) + " and has " + sorted(p.roles()));
+            throw forbidden(p, "run " + workflow.name(), workflow.access().run());
         }
     }
 
@@ -95,6 +89,11 @@ final class Permissions {
      */
     private WorkflowAccess access(String workflow, int version) {
         return registry.active(workflow).or(() -> registry.version(workflow, version)).map(WorkflowDefinition::access).orElse(WorkflowAccess.ANY);
+    }
+
+    /** {@code 403}: the key may not {@code what}, with the roles that would allow it and the ones it has. */
+    private static ApiException forbidden(Principal p, String what, Set<String> needed) {
+        return refuse(ErrorCode.FORBIDDEN, "this key may not " + what + ": it needs one of the roles " + sorted(needed) + " and has " + sorted(p.roles()));
     }
 
     private static List<String> sorted(Set<String> roles) {
