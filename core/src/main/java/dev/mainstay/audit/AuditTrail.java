@@ -24,10 +24,15 @@ public final class AuditTrail {
     public static List<AuditEvent> modelCalls(List<Charge> charges) {
         List<AuditEvent> out = new ArrayList<>(charges.size());
         for (Charge c : charges) {
-            out.add(new AuditEvent(c.at(), ENGINE, AuditAction.MODEL_CALLED, c.accountId(), c.jobId(), Json.object()
+            var details = Json.object()
                     .put("stage", c.stageId()).put("provider", c.provider()).put("model", c.model())
                     .put("input_tokens", c.inputTokens()).put("output_tokens", c.outputTokens())
-                    .put("cost_usd", dev.mainstay.limits.AccountLimits.Money.usd(c.costMicros())).put("charge", c.id())));
+                    .put("cost_usd", dev.mainstay.limits.AccountLimits.Money.usd(c.costMicros())).put("charge", c.id());
+            if (c.basis() == Charge.Basis.ESTIMATED) {
+                // The provider's own counts were unusable; the note holds them (numbers only).
+                details.put("usage", c.basis().wire()).put("usage_note", c.note());
+            }
+            out.add(new AuditEvent(c.at(), ENGINE, AuditAction.MODEL_CALLED, c.accountId(), c.jobId(), details));
         }
         return out;
     }

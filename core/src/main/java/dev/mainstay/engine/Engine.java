@@ -8,6 +8,7 @@ import dev.mainstay.Json;
 import dev.mainstay.access.Principal;
 import dev.mainstay.contract.ConfidenceGate;
 import dev.mainstay.contract.InvalidInputException;
+import dev.mainstay.contract.OutputContract;
 import dev.mainstay.contract.Violation;
 import dev.mainstay.fallback.FallbackRung;
 import dev.mainstay.job.Job;
@@ -110,7 +111,7 @@ public final class Engine implements AutoCloseable {
         this.limits = new TargetLimits(clock, config.targetLimits());
         this.ids = new JobIds(clock);
         this.tools = new ToolStageExecutor(store, tools, clock, config, ids);
-        this.quotas = new Quotas(store, prices, clock, config, ids);
+        this.quotas = new Quotas(store, prices, routes, clock, config, ids);
         this.executor = new ModelStageExecutor(providers, routes, quotas, clock, config, health, limits,
                 (job, stage, request, n) -> this.tools.callForModel(job, stage, request, n));
         this.retries = new RetrySchedule(random);
@@ -280,13 +281,27 @@ public final class Engine implements AutoCloseable {
 
     /**
      * Decides a pending review: {@code approve} takes the proposed output, {@code edit} the given
-     * one (checked against the stage's output schema), {@code reject} fails the job with
+     * one (checked against the stage's output contract), {@code reject} fails the job with
      * {@code review_rejected}. An approved or edited output is committed as the stage's output and
      * the job goes on with the next stage, or finishes.
      *
      * @param reviewer who decided (an API key id, or {@code system:expiry})
      */
     public Review decide(String accountId, String reviewId, Review.Decision decision, JsonNode output, String note, String reviewer) {
+        return decide(accountId, reviewId, decision, output, note, reviewer, false);
+    }
+
+    /**
+     * {@link #decide(String, String, Review.Decision, JsonNode, String, String)}, where an edit
+     * may {@code override} the stage's rules and confidence field: the edited output must still
+     * satisfy the output schema, and the override needs a {@code note} saying why. What was
+     * overridden is recorded in the audit log and in the stage's provenance
+     * ({@code validation: overridden}).
+     *
+     * @throws InvalidInputException when the edit breaks the schema, or breaks a rule without
+     *     {@code override}, naming each failing rule or field under {@code /output}
+     */
+    public Review decide(String accountId, String reviewId, Review.Decision decision, JsonNode output, String note, String reviewer, boolean override) {
         Review r = store.review(reviewId).filter(x -> x.accountId().equals(accountId))
                 .orElseThrow(() -> new ReviewNotFoundException(reviewId));
         if (r.status() != Review.Status.PENDING) {
@@ -302,6 +317,7 @@ public final class Engine implements AutoCloseable {
         if (stage == null) {
             return decideToolCall(r, job, wf, decision, note, reviewer);
         }
+        List<String> overridden = List.of();
         JsonNode decided = switch (decision) {
             case APPROVE -> {
                 if (r.proposed() == null) {
@@ -323,17 +339,39 @@ public final class Engine implements AutoCloseable {
                     throw new InvalidInputException("the edited output does not satisfy the output schema of stage '" + stage.id() + "'",
                             violations.stream().map(v -> new Violation("/output" + v.pointer(), v.message())).toList());
                 }
+                // The rest of the contract, as a model's answer gets it. A confidence below the gate's
+                // minimum is not held against an edit: the gate's purpose is a person's decision.
+                if (stage.output().check(Json.write(output), job.input()) instanceof OutputContract.Check.Invalid invalid) {
+                    List<Violation> broken = invalid.violations().stream().map(v -> new Violation("/output" + v.pointer(), v.message())).toList();
+                    if (!override) {
+                        throw new InvalidInputException("the edited output breaks the output contract of stage '" + stage.id() + "': "
+                                + broken.stream().map(Violation::toString).collect(java.util.stream.Collectors.joining("; "))
+                                + "; correct it, or send \"override\": true with a note saying why", broken);
+                    }
+                    if (note == null || note.isBlank()) {
+                        throw new InvalidInputException("overriding the output contract of stage '" + stage.id() + "' needs a note saying why",
+                                List.of(new Violation("/note", "required with \"override\": true")));
+                    }
+                    overridden = broken.stream().map(Violation::toString).toList();
+                }
                 yield output;
             }
             case REJECT -> null;
         };
         Instant now = clock.instant();
         List<String> path = new ArrayList<>(r.provenance() == null ? List.of() : r.provenance().fallbackPath());
-        path.add("review: " + decision.outcome().wire() + " by " + reviewer + (note == null || note.isBlank() ? "" : " (" + note.strip() + ")"));
+        path.add("review: " + decision.outcome().wire() + " by " + reviewer + (note == null || note.isBlank() ? "" : " (" + note.strip() + ")")
+                + (overridden.isEmpty() ? "" : ", output contract overridden: " + String.join("; ", overridden)));
         Provenance p = r.provenance();
         Provenance reviewed = new Provenance(p == null ? "mainstay" : p.provider(), p == null ? "review" : p.model(), p == null ? null : p.promptVersion(),
-                p == null ? null : p.schemaVersion(), config.toolchainVersion(), path, "reviewed");
+                p == null ? null : p.schemaVersion(), config.toolchainVersion(), path, overridden.isEmpty() ? "reviewed" : "overridden");
         ObjectNode data = Json.object().put("review", r.id()).put("decision", decision.wire()).put("reviewer", reviewer);
+        ObjectNode audited = Json.object().put("review", r.id()).put("stage", r.stageId()).put("decision", decision.wire()).put("note", note != null && !note.isBlank());
+        if (!overridden.isEmpty()) {
+            var list = audited.putArray("overridden");
+            overridden.forEach(list::add);
+            data.set("overridden", list.deepCopy());
+        }
         JobTransition.Builder t;
         if (decided == null) {
             t = JobTransition.to(job.id(), JobStatus.FAILED, now)
@@ -352,7 +390,7 @@ public final class Engine implements AutoCloseable {
         try {
             if (!store.decideReview(r.id(), decision.outcome(), decided, reviewer, note, now, t.from(JobStatus.WAITING_FOR_REVIEW).event("review_decided", data)
                     .audit(new AuditEvent(now, reviewer.startsWith("system:") ? reviewer : "key:" + reviewer, AuditAction.REVIEW_DECIDED, job.accountId(), job.id(),
-                            Json.object().put("review", r.id()).put("stage", r.stageId()).put("decision", decision.wire()).put("note", note != null && !note.isBlank())))
+                            audited))
                     .build())) {
                 throw new InvalidStateException("review " + reviewId + " was decided by someone else a moment ago");
             }
@@ -459,6 +497,11 @@ public final class Engine implements AutoCloseable {
 
     public List<UsageQuery.Row> usage(UsageQuery query) {
         return store.usage(query);
+    }
+
+    /** The account's budgets as they stand, and what the first call of each of {@code workflows} needs of them. */
+    public BudgetStanding standing(String accountId, List<WorkflowDefinition> workflows) {
+        return quotas.standing(accountId, workflows, clock.instant());
     }
 
     /** Nudges the dispatcher, e.g. after a test stepped the clock. */
@@ -677,16 +720,20 @@ public final class Engine implements AutoCloseable {
             int attempt = attemptsDone + 1;
             int targetIndex = (attempt - 1) / perTarget;
             Instant started = clock.instant();
+            Duration left = Duration.between(started, job.deadlineAt());
             StageResult result;
             if (targetIndex >= targets.size()) {
                 result = new StageResult.Failed(new JobError(ErrorCode.PROVIDER_UNAVAILABLE, "no route of " + model.route()
                         + " has a target; check the 'routes' configuration", false), Optional.empty(), null, List.of());
+            } else if (left.toMillis() < 1) {
+                // Claimed after its deadline (after a restart, say): no target is too slow or too busy, there is no time at all.
+                result = new StageResult.Failed(new JobError(ErrorCode.DEADLINE_EXCEEDED, "the workflow deadline of " + wf.deadline() + " passed at "
+                        + job.deadlineAt() + ", before stage '" + stage.id() + "' could run on " + targets.get(targetIndex), false), Optional.empty(), null, List.of());
             } else {
                 Target target = targets.get(targetIndex);
                 boolean alternative = targetIndex + 1 < targets.size() || !wf.fallback().isEmpty();
                 Optional<TargetHealth.Block> block = health.refusal(target);
                 Optional<Duration> p95 = health.p95(target);
-                Duration left = Duration.between(started, job.deadlineAt());
                 if (block.isEmpty()) {
                     // Configured minute budgets: a call that does not fit yet waits in the queue.
                     Optional<Instant> fits = limits.admit(target, () -> executor.estimateTokens(job, wf, model, outputs, target));
@@ -725,6 +772,8 @@ public final class Engine implements AutoCloseable {
             }
             Instant now = clock.instant();
             boolean last = i == stages.size() - 1;
+            // Attempts as made, for records and events; `attempt` counts slots, which drive the route.
+            int made = attemptsMade(job.id(), stage.id(), attempt, perTarget, targetIndex);
             switch (result) {
                 case StageResult.Completed c -> {
                     attemptsDone = 0;
@@ -734,8 +783,8 @@ public final class Engine implements AutoCloseable {
                     Provenance withPath = withPath(c.provenance(), targetIndex == 0 ? List.of() : targetHistory(job.id(), stage.id()));
                     lastProvenance = withPath;
                     repaired |= "repaired".equals(c.provenance().validation());
-                    StageRun run = new StageRun(job.id(), i, stage.id(), StageRun.COMPLETED, c.output(), attempt, withPath, c.usage(), null, started, now);
-                    ObjectNode data = Json.object().put("stage", stage.id()).put("index", i).put("attempt", attempt);
+                    StageRun run = new StageRun(job.id(), i, stage.id(), StageRun.COMPLETED, c.output(), made, withPath, c.usage(), null, started, now);
+                    ObjectNode data = Json.object().put("stage", stage.id()).put("index", i).put("attempt", made);
                     JobTransition.Builder t;
                     if (last) {
                         boolean rerouted = !withPath.fallbackPath().isEmpty();
@@ -774,7 +823,7 @@ public final class Engine implements AutoCloseable {
                         }
                     }
                     if (retry) {
-                        ObjectNode data = Json.object().put("stage", stage.id()).put("attempt", attempt).put("target", targets.get(targetIndex).toString())
+                        ObjectNode data = Json.object().put("stage", stage.id()).put("attempt", made).put("target", targets.get(targetIndex).toString())
                                 .put("code", error.code().code()).put("delay_ms", delay.toMillis());
                         store.apply(JobTransition.to(job.id(), JobStatus.RETRYING, now).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
                                 .stageAttempts(attempt).error(error).nextRunAt(now.plus(delay)).retryAt(now.plus(delay))
@@ -790,15 +839,16 @@ public final class Engine implements AutoCloseable {
                         List<String> path = new ArrayList<>(targetHistory(job.id(), stage.id()));
                         path.add(targets.get(targetIndex) + ": low_confidence, sent to review as the confidence gate declares");
                         Provenance p = f.provenance();
-                        openReview(job, wf, i, stage, run(job, i, stage, attempt, f, error, started, now), f, error, rung,
-                                p == null ? null : withPath(p, path), attempt, now);
+                        openReview(job, wf, i, stage, run(job, i, stage, made, f, error, started, now), f, error, rung,
+                                p == null ? null : withPath(p, path), made, now);
                         return;
                     }
                     if (!deadline && targetIndex + 1 < targets.size()) {
                         // This target gave up: the next one of the route gets a fresh set of attempts, now.
                         attemptsDone = (targetIndex + 1) * perTarget;
                         ObjectNode data = Json.object().put("stage", stage.id()).put("from", targets.get(targetIndex).toString())
-                                .put("to", targets.get(targetIndex + 1).toString()).put("code", error.code().code()).put("reason", error.message());
+                                .put("to", targets.get(targetIndex + 1).toString()).put("code", error.code().code()).put("reason", error.message())
+                                .put("attempts", (attempt - 1) % perTarget + 1);
                         if (!store.apply(JobTransition.to(job.id(), JobStatus.PROCESSING, now).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
                                 .stageAttempts(attemptsDone).error(error).charges(f.charges()).event("target_switched", data).build())) {
                             return;
@@ -807,7 +857,7 @@ public final class Engine implements AutoCloseable {
                         continue;
                     }
                     attemptsDone = 0;
-                    StageRun run = new StageRun(job.id(), i, stage.id(), StageRun.FAILED, null, attempt, f.provenance(), f.usage(), error, started, now);
+                    StageRun run = new StageRun(job.id(), i, stage.id(), StageRun.FAILED, null, made, f.provenance(), f.usage(), error, started, now);
                     if (stage.optional() && !last) {
                         partial = true;
                         if (!store.apply(JobTransition.to(job.id(), JobStatus.PROCESSING, now).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
@@ -834,15 +884,15 @@ public final class Engine implements AutoCloseable {
                             case FallbackLadder.Rescue r -> {
                                 ObjectNode data = Json.object().put("stage", stage.id()).put("code", error.code().code()).put("result_type", r.type().wire());
                                 store.apply(JobTransition.to(job.id(), JobStatus.DEGRADED, now).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
-                                        .stageAttempts(attempt).charges(f.charges()).stageRun(run).clearError()
+                                        .stageAttempts(made).charges(f.charges()).stageRun(run).clearError()
                                         .result(r.result(), r.type()).provenance(r.provenance()).event("degraded", data).build());
                             }
-                            case FallbackLadder.ToReview r -> openReview(job, wf, i, stage, run, f, error, r.rung(), r.provenance(), attempt, now);
+                            case FallbackLadder.ToReview r -> openReview(job, wf, i, stage, run, f, error, r.rung(), r.provenance(), made, now);
                         }
                         return;
                     }
                     Provenance failedWith = f.provenance() == null ? null : withPath(f.provenance(), path);
-                    fail(job, error, new StageRun(job.id(), i, stage.id(), StageRun.FAILED, null, attempt, failedWith, f.usage(), error, started, now), f.charges(),
+                    fail(job, error, new StageRun(job.id(), i, stage.id(), StageRun.FAILED, null, made, failedWith, f.usage(), error, started, now), f.charges(),
                             wf.fallback().isEmpty() ? null : new Provenance("mainstay", null, null, null, config.toolchainVersion(), path, "failed"));
                     return;
                 }
@@ -874,6 +924,28 @@ public final class Engine implements AutoCloseable {
     private static String cacheKey(Job job, WorkflowDefinition wf, StageDefinition stage, Target target, Map<String, JsonNode> earlier) {
         return ContentHash.sha256(wf.name() + "\n" + wf.version() + "\n" + wf.contentHash() + "\n" + stage.id() + "\n" + target + "\n"
                 + job.inputHash() + "\n" + Json.canonical(Json.MAPPER.valueToTree(earlier)));
+    }
+
+    /**
+     * The attempts really made at a stage so far, this one included. Attempt numbers count slots,
+     * {@code retry.attempts} of them per target, and a target that gives up early (a refusal, an
+     * invalid answer) leaves the rest of its slots unused; each switch of targets records how many
+     * its target used. A replay starts the stage over.
+     */
+    private int attemptsMade(String jobId, String stageId, int attempt, int perTarget, int targetIndex) {
+        int onThisTarget = (attempt - 1) % perTarget + 1;
+        if (targetIndex == 0) {
+            return onThisTarget;
+        }
+        int before = 0;
+        for (var e : store.events(jobId, 0, 10_000)) {
+            if ("replayed".equals(e.type())) {
+                before = 0;
+            } else if ("target_switched".equals(e.type()) && e.data() != null && stageId.equals(e.data().path("stage").asString(""))) {
+                before += e.data().path("attempts").asInt(perTarget); // switches recorded before the count was kept used every slot
+            }
+        }
+        return before + onThisTarget;
     }
 
     /** The route targets a stage gave up on so far, from the job's durable events. */

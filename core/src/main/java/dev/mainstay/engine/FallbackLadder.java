@@ -1,6 +1,7 @@
 package dev.mainstay.engine;
 
 import dev.mainstay.ContentHash;
+import dev.mainstay.ErrorCode;
 import dev.mainstay.Json;
 import dev.mainstay.contract.OutputContract;
 import dev.mainstay.contract.Violation;
@@ -68,8 +69,8 @@ final class FallbackLadder {
                     path.add("cached: served the result of " + cached.id());
                     Provenance p = cached.provenance();
                     return Optional.of(new Rescue(cached.result(), ResultType.FALLBACK, p == null
-                            ? new Provenance("mainstay", "cached", null, schemaVersion(contract), toolchainVersion, path, "passed")
-                            : new Provenance(p.provider(), p.model(), p.promptVersion(), p.schemaVersion(), p.toolchainVersion(), path, p.validation())));
+                            ? new Provenance("mainstay", "cached", null, schemaVersion(contract), toolchainVersion, path, "passed", cached.id())
+                            : new Provenance(p.provider(), p.model(), p.promptVersion(), p.schemaVersion(), p.toolchainVersion(), path, p.validation(), cached.id())));
                 }
                 case FallbackRung.Rules r -> {
                     Optional<JsonNode> built = r.path().run(job.input(), contract.schema().node());
@@ -98,6 +99,12 @@ final class FallbackLadder {
                             : new Provenance(p.provider(), p.model(), p.promptVersion(), p.schemaVersion(), p.toolchainVersion(), path, "failed")));
                 }
                 case FallbackRung.Review review -> {
+                    ErrorCode code = failure.error().code();
+                    if ((code == ErrorCode.BUDGET_EXCEEDED || code == ErrorCode.QUOTA_EXCEEDED) && !review.budgetRefusals()) {
+                        // A person cannot raise a budget; an account over it would flood the queue.
+                        path.add("review: not sent, " + code.code() + " goes to review only with budget_refusals: true");
+                        continue;
+                    }
                     path.add("review: sent to a person, who decides within " + review.expires() + " (then: " + review.onExpiry().wire() + ")");
                     Provenance p = failure.provenance();
                     return Optional.of(new ToReview(review, failure.rejectedOutput(), p == null

@@ -26,6 +26,8 @@ import dev.mainstay.redaction.RedactionPolicy;
 import dev.mainstay.redaction.Redactor;
 import dev.mainstay.redaction.Report;
 import dev.mainstay.redaction.TokenVault;
+import dev.mainstay.store.StoreException;
+import dev.mainstay.usage.BilledTokens;
 import dev.mainstay.usage.Charge;
 import dev.mainstay.usage.TokenEstimator;
 import dev.mainstay.workflow.ModelStage;
@@ -36,10 +38,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -51,6 +56,7 @@ import tools.jackson.databind.JsonNode;
  * ladder's decision and is taken by the engine, not here.
  */
 final class ModelStageExecutor {
+    private static final Logger LOG = LoggerFactory.getLogger(ModelStageExecutor.class);
     private final Map<String, Provider> providers;
     private final Routes routes;
     private final Clock clock;
@@ -84,9 +90,29 @@ final class ModelStageExecutor {
     }
 
     /**
-     * One attempt on {@code t}, one of {@link #targets(ModelStage)}.
+     * One attempt on {@code t}, one of {@link #targets(ModelStage)}. Every call made is in the
+     * result's charges, whatever happens after it: an unexpected failure past a call ends the
+     * attempt as {@code internal} with those charges, rather than losing them with the exception.
      */
     StageResult attempt(Job job, WorkflowDefinition workflow, ModelStage stage, Map<String, JsonNode> earlier, Target t) throws InterruptedException {
+        List<Charge> charges = new ArrayList<>();
+        try {
+            return attempt(job, workflow, stage, earlier, t, charges);
+        } catch (StoreException e) {
+            throw e; // the database is away: the job runs again once it is back, as after a crash
+        } catch (RuntimeException e) {
+            if (charges.isEmpty()) {
+                throw e;
+            }
+            LOG.error("job {} stage '{}': unexpected failure after {} model calls to {}; the calls are recorded with the failure", job.id(), stage.id(),
+                    charges.size(), t, e);
+            return failed(ErrorCode.INTERNAL, "stage '" + stage.id() + "' failed on an unexpected " + e.getClass().getSimpleName() + " after " + charges.size()
+                    + " model calls to " + t, false, null, charges);
+        }
+    }
+
+    private StageResult attempt(Job job, WorkflowDefinition workflow, ModelStage stage, Map<String, JsonNode> earlier, Target t, List<Charge> charges)
+            throws InterruptedException {
         Provider provider = providers.get(t.provider());
         if (provider == null) {
             return failed(ErrorCode.PROVIDER_UNAVAILABLE, "route target " + t + " names provider '" + t.provider() + "', which is not configured", false, null, List.of());
@@ -103,11 +129,13 @@ final class ModelStageExecutor {
         RedactionPolicy policy = workflow.redaction(stage.id()).forProvider(provider.dataPolicy());
         Redactor redactor = redactors.computeIfAbsent(policy, Redactor::of);
         List<Message> messages;
-        TokenVault vault = TokenVault.empty();
+        // The job's one vault, derived afresh on every attempt from the input and the finished
+        // stages' outputs: a value gets the same placeholder in every stage on any node after any
+        // restart, and one an earlier stage restored into its output is replaced again here.
+        TokenVault vault = redactor.jobVault(job.input(), workflow.stages().stream()
+                .map(s -> earlier.get(s.id())).filter(Objects::nonNull).toList());
         Egress egress;
         try {
-            // Redacted afresh on every attempt, from an empty vault: the same content gets the same
-            // placeholders on any node, so nothing about the vault needs to outlive the attempt.
             List<Message> plain = messages(job, workflow, stage, earlier);
             messages = new ArrayList<>(plain.size());
             Report found = Report.EMPTY;
@@ -123,7 +151,6 @@ final class ModelStageExecutor {
         }
         Map<String, String> tags = Map.of("job", job.id(), "stage", stage.id(), "workflow", workflow.name() + "@" + workflow.version());
         String schemaName = stage.id().replace('-', '_') + "_output";
-        List<Charge> charges = new ArrayList<>();
 
         List<ToolDefinition> offered = stage.tools().stream().map(ModelTool::definition).toList();
         Call first = call(provider, job, workflow, stage, t, new ModelRequest(t.model(), messages, stage.output().schema().node(), schemaName,
@@ -233,25 +260,49 @@ final class ModelStageExecutor {
     }
 
     /**
-     * Reserves the call's budget, makes the call, and adds its charge to {@code charges}. A budget
-     * that refuses ends the attempt before anything is sent.
+     * Takes the target's permit, reserves the call's budget, makes the call, and adds its charge
+     * to {@code charges}. An open circuit or a budget that refuses ends the attempt before
+     * anything is sent.
      */
     private Call call(Provider provider, Job job, WorkflowDefinition workflow, ModelStage stage, Target t, ModelRequest request, List<Charge> charges)
             throws InterruptedException {
-        String reservation = null;
-        switch (quotas.reserve(job, workflow, t, request.messages(), Json.write(request.outputSchema()), request.maxOutputTokens(), request.timeout())) {
-            case Quotas.Held.Granted g -> reservation = g.reservationId();
-            case Quotas.Held.Refused r -> {
-                var hit = r.refusal().hit();
-                boolean wait = !r.refusal().definitive();
-                return new Call(null, new StageResult.Failed(new JobError(hit.code(), hit.message(), false), Optional.empty(), null, charges, null,
-                        wait ? hit.retryAfter() : Optional.empty()));
+        // The permit is the half-open circuit's only trial when the circuit is tripped: taken this
+        // late and closed whatever ends the call (budget refusal, interrupt, exception), so a call
+        // that never happens cannot keep the target switched off for every account.
+        TargetHealth.Permit permit;
+        switch (health.permit(t)) {
+            case TargetHealth.Permit p -> permit = p;
+            case TargetHealth.Refused r -> {
+                return new Call(null, new StageResult.Failed(new JobError(ErrorCode.PROVIDER_UNAVAILABLE, r.block().reason(), false), Optional.empty(), null, charges));
             }
         }
-        ProviderOutcome outcome = call(provider, t, request);
-        charges.add(quotas.charge(job, workflow, stage.id(), t, reservation,
-                outcome instanceof ProviderOutcome.Success s ? Optional.of(s) : Optional.empty()));
-        return new Call(outcome, null);
+        try (permit) {
+            String reservation = null;
+            switch (quotas.reserve(job, workflow, t, request.messages(), Json.write(request.outputSchema()), request.maxOutputTokens(), request.timeout())) {
+                case Quotas.Held.Granted g -> reservation = g.reservationId();
+                case Quotas.Held.Refused r -> {
+                    var hit = r.refusal().hit();
+                    boolean wait = !r.refusal().definitive();
+                    return new Call(null, new StageResult.Failed(new JobError(hit.code(), hit.message(), false), Optional.empty(), null, charges, null,
+                            wait ? hit.retryAfter() : Optional.empty()));
+                }
+            }
+            ProviderOutcome outcome = call(provider, t, request);
+            BilledTokens billed = outcome instanceof ProviderOutcome.Success s ? billed(t, request, s) : BilledTokens.NONE;
+            if (billed.basis() == Charge.Basis.ESTIMATED) {
+                LOG.warn("job {} stage '{}': {} answered with unusable token counts: {}", job.id(), stage.id(), t, billed.note());
+            }
+            charges.add(quotas.charge(job, workflow, stage.id(), t, reservation, billed));
+            return new Call(outcome, null);
+        }
+    }
+
+    /** The provider's counts where they are believable, else the reservation's estimate (see {@link BilledTokens}). */
+    private BilledTokens billed(Target t, ModelRequest request, ProviderOutcome.Success s) {
+        return BilledTokens.of(s.inputTokens(), s.cachedInputTokens(), s.outputTokens(), request.maxOutputTokens(),
+                () -> tokens.estimate(t.model(), request.messages(), Json.write(request.outputSchema())),
+                () -> tokens.count(t.model(), (s.content() == null ? "" : s.content())
+                        + s.toolCalls().stream().map(c -> c.name() + Json.write(c.arguments() == null ? Json.object() : c.arguments())).collect(Collectors.joining())));
     }
 
     private static StageResult lowConfidence(ModelStage stage, OutputContract.Check.LowConfidence low, Provenance provenance, List<Charge> usage) {
@@ -331,7 +382,7 @@ final class ModelStageExecutor {
     private Provenance provenance(Egress egress, WorkflowDefinition workflow, ModelStage stage, Target t, ProviderOutcome.Success s, String validation) {
         String model = s.reportedModel() == null || s.reportedModel().isBlank() ? t.model() : s.reportedModel();
         return new Provenance(t.provider(), model, stage.prompt().version(), ContentHash.shortForm(stage.output().schema().hash()),
-                config.toolchainVersion(), List.of(), validation).withRedaction(egress);
+                config.toolchainVersion(), List.of(), validation).withRedaction(egress).withStrictSchema(s.strictSchema());
     }
 
     /**
@@ -392,7 +443,7 @@ final class ModelStageExecutor {
         }
     }
 
-    private static String instructions(WorkflowDefinition workflow, ModelStage stage) {
+    static String instructions(WorkflowDefinition workflow, ModelStage stage) {
         String base = "You are the '" + stage.id() + "' stage of the workflow '" + workflow.name() + "'. "
                 + "Reply with exactly one JSON object and nothing else. It must satisfy this JSON Schema:\n"
                 + Json.write(stage.output().schema().node());

@@ -6,14 +6,18 @@ import dev.mainstay.job.Job;
 import dev.mainstay.job.JobIds;
 import dev.mainstay.limits.AccountLimits;
 import dev.mainstay.limits.Admission;
+import dev.mainstay.limits.Counter;
+import dev.mainstay.limits.LimitHit;
 import dev.mainstay.limits.Hold;
 import dev.mainstay.limits.Reservation;
 import dev.mainstay.limits.Scope;
 import dev.mainstay.limits.WorkflowLimits;
 import dev.mainstay.provider.Message;
 import dev.mainstay.provider.ProviderOutcome;
+import dev.mainstay.provider.Routes;
 import dev.mainstay.provider.Target;
 import dev.mainstay.store.Store;
+import dev.mainstay.usage.BilledTokens;
 import dev.mainstay.usage.Charge;
 import dev.mainstay.usage.PriceTable;
 import dev.mainstay.usage.TokenEstimator;
@@ -23,8 +27,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -47,6 +51,9 @@ final class Quotas {
     private final EngineConfig config;
     private final JobIds ids;
     private final Map<String, Cached> accounts = new ConcurrentHashMap<>();
+    private final Routes routes;
+    /** By workflow name, version and content hash: prices and routes are fixed while the node runs. */
+    private final Map<String, FirstCall> firstCalls = new ConcurrentHashMap<>();
 
     private record Cached(String plan, Instant until) {
     }
@@ -61,8 +68,9 @@ final class Quotas {
         }
     }
 
-    Quotas(Store store, PriceTable prices, Clock clock, EngineConfig config, JobIds ids) {
+    Quotas(Store store, PriceTable prices, Routes routes, Clock clock, EngineConfig config, JobIds ids) {
         this.store = store;
+        this.routes = routes;
         this.prices = prices;
         this.clock = clock;
         this.config = config;
@@ -145,6 +153,33 @@ final class Quotas {
         return out;
     }
 
+    /**
+     * What the workflow's first model call needs at the least: the cheapest call of its first
+     * model stage in micro-dollars and, separately, in tokens (targets count tokens differently).
+     * A workflow without a model call needs nothing.
+     */
+    record FirstCall(long micros, long tokens, String description, Optional<CallEstimate> cheapest) {
+        static final FirstCall NONE = new FirstCall(0, 0, null, Optional.empty());
+
+        long need(Hold.Unit unit) {
+            return unit == Hold.Unit.MICRO_USD ? micros : tokens;
+        }
+    }
+
+    FirstCall firstCall(WorkflowDefinition wf) {
+        return firstCalls.computeIfAbsent(wf.name() + "@" + wf.version() + "#" + wf.contentHash(), k -> {
+            List<CallEstimate> calls = CallEstimate.first(wf, routes, prices);
+            Optional<CallEstimate> cheapest = CallEstimate.cheapest(calls);
+            if (cheapest.isEmpty()) {
+                return FirstCall.NONE;
+            }
+            CallEstimate c = cheapest.get();
+            long tokens = calls.stream().mapToLong(CallEstimate::tokens).min().orElseThrow();
+            return new FirstCall(c.costMicros(), tokens, "the cheapest possible first call of " + wf.name() + " (stage '" + c.stage() + "' on " + c.target()
+                    + ": its smallest prompt, " + c.promptTokens() + " tokens, plus max_output_tokens " + c.maxOutputTokens() + ")", cheapest);
+        });
+    }
+
     /** The limits a submit of {@code wf} by this account must pass. */
     Admission admission(String accountId, WorkflowDefinition wf, Instant now) {
         AccountLimits acct = effective(accountId);
@@ -157,10 +192,61 @@ final class Quotas {
             buckets.add(new Admission.Bucket("rpm/" + accountId + "/wf/" + wf.name(), own.requestsPerMinute(), Duration.ofMinutes(1), "requests_per_minute",
                     "workflow " + wf.name() + " for account " + accountId));
         }
-        List<Admission.Ceiling> ceilings = budgets(accountId, wf, null, now).stream()
-                .map(b -> new Admission.Ceiling(b.scope(), b.max(), b.unit(), b.limit(), b.label(), b.resetsAt())).toList();
+        List<Admission.Ceiling> ceilings = ceilings(accountId, wf, now);
         Admission.Cooldown cooldown = config.cooldownFailures() > 0 ? new Admission.Cooldown(accountId, config.cooldownFailures(), config.cooldown()) : null;
         return new Admission(buckets, ceilings, cooldown);
+    }
+
+    /** The period budgets a submit of {@code wf} must find room in, each with what the first call needs of it. */
+    private List<Admission.Ceiling> ceilings(String accountId, WorkflowDefinition wf, Instant now) {
+        FirstCall first = firstCall(wf);
+        return budgets(accountId, wf, null, now).stream()
+                .map(b -> new Admission.Ceiling(b.scope(), b.max(), b.unit(), b.limit(), b.label(), b.resetsAt(), first.need(b.unit()), first.description()))
+                .toList();
+    }
+
+    /**
+     * Where the account stands against its period budgets now, and, for each of {@code workflows},
+     * what its first call needs and whether a submit would pass the budgets (the same decision the
+     * store makes at submit, on the same counters).
+     */
+    BudgetStanding standing(String accountId, List<WorkflowDefinition> workflows, Instant now) {
+        Map<String, BudgetStanding.Budget> budgets = new java.util.LinkedHashMap<>();
+        // The account's own budgets show even without a workflow to ask about.
+        AccountLimits acct = effective(accountId);
+        if (acct.costPerMonthMicros() != null) {
+            budget(budgets, new Admission.Ceiling(Scope.accountCost(accountId, now), acct.costPerMonthMicros(), Hold.Unit.MICRO_USD, "cost_per_month_usd",
+                    "account " + accountId, Scope.monthEnd(now)));
+        }
+        if (acct.tokensPerDay() != null) {
+            budget(budgets, new Admission.Ceiling(Scope.accountTokens(accountId, now), acct.tokensPerDay(), Hold.Unit.TOKENS, "tokens_per_day",
+                    "account " + accountId, Scope.dayEnd(now)));
+        }
+        List<BudgetStanding.Workflow> out = new ArrayList<>();
+        for (WorkflowDefinition wf : workflows) {
+            Optional<LimitHit> refusal = Optional.empty();
+            for (Admission.Ceiling c : ceilings(accountId, wf, now)) {
+                Counter counter = budget(budgets, c);
+                if (refusal.isEmpty()) {
+                    refusal = c.refusal(counter, now);
+                }
+            }
+            FirstCall first = firstCall(wf);
+            out.add(new BudgetStanding.Workflow(wf.name(), wf.version(), first.cheapest(), first.tokens(), refusal));
+        }
+        return new BudgetStanding(List.copyOf(budgets.values()), out);
+    }
+
+    /** Reads the counter of {@code c}'s scope and records the budget once; returns the counter. */
+    private Counter budget(Map<String, BudgetStanding.Budget> budgets, Admission.Ceiling c) {
+        BudgetStanding.Budget known = budgets.get(c.scope());
+        if (known != null) {
+            return new Counter(known.spent(), known.reserved());
+        }
+        Counter counter = store.counter(c.scope());
+        budgets.putIfAbsent(c.scope(), new BudgetStanding.Budget(c.limit(), c.label(), c.unit(), c.max(), counter.spent(), counter.reserved(),
+                c.remaining(counter), c.resetsAt()));
+        return counter;
     }
 
     /**
@@ -192,14 +278,15 @@ final class Quotas {
     }
 
     /**
-     * What a call cost, to be recorded once: the provider's reported usage when it answered,
-     * nothing otherwise (a failed call is still recorded, and releases its reservation).
+     * What a call cost, to be recorded once: the tokens billed for its answer (see
+     * {@link BilledTokens}), nothing when it got none (a failed call is still recorded, and
+     * releases its reservation).
      */
-    Charge charge(Job job, WorkflowDefinition wf, String stageId, Target t, String reservationId, Optional<ProviderOutcome.Success> answer) {
+    Charge charge(Job job, WorkflowDefinition wf, String stageId, Target t, String reservationId, BilledTokens billed) {
         Instant now = clock.instant();
-        long in = answer.map(ProviderOutcome.Success::inputTokens).orElse(0L);
-        long cached = answer.map(ProviderOutcome.Success::cachedInputTokens).orElse(0L);
-        long out = answer.map(ProviderOutcome.Success::outputTokens).orElse(0L);
+        long in = billed.input();
+        long cached = billed.cachedInput();
+        long out = billed.output();
         long cost = prices.costMicros(t.provider(), t.model(), in, cached, out);
         List<Charge.CounterScope> scopes = List.of(
                 new Charge.CounterScope(Scope.accountCost(job.accountId(), now), Hold.Unit.MICRO_USD),
@@ -207,6 +294,7 @@ final class Quotas {
                 new Charge.CounterScope(Scope.workflowCost(job.accountId(), wf.name(), now), Hold.Unit.MICRO_USD),
                 new Charge.CounterScope(Scope.workflowTokens(job.accountId(), wf.name(), now), Hold.Unit.TOKENS),
                 new Charge.CounterScope(Scope.jobCost(job.id()), Hold.Unit.MICRO_USD));
-        return new Charge(ids.next("chg"), reservationId, job.accountId(), job.id(), wf.name(), stageId, t.provider(), t.model(), in, cached, out, cost, now, scopes);
+        return new Charge(ids.next("chg"), reservationId, job.accountId(), job.id(), wf.name(), stageId, t.provider(), t.model(), in, cached, out, cost, now, scopes,
+                billed.basis(), billed.note());
     }
 }

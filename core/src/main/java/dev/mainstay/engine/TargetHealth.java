@@ -16,6 +16,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code failureThreshold} consecutive provider failures and lets one trial call through after
  * {@code cooldown}; the latency of recent successful calls (for the deadline check); and a
  * provider's own "retry after" on rate limits, which keeps the target closed for that long.
+ *
+ * <p>Asking whether a target takes calls ({@link #refusal}) changes nothing. Only a
+ * {@link Permit}, taken right before a call is made, holds a half-open circuit's single trial,
+ * and closing the permit gives the trial back unless the call's outcome was recorded: whatever
+ * ends an attempt before or during its call (a budget refusal, a redaction block, an interrupt,
+ * an exception) can therefore never leave a circuit half-open for good.
  */
 public final class TargetHealth {
     public static final int DEFAULT_FAILURE_THRESHOLD = 5;
@@ -30,6 +36,54 @@ public final class TargetHealth {
      * worth waiting out; an open circuit is a reason to move on to the next target.
      */
     public record Block(String reason, Instant until, boolean circuitOpen) {
+    }
+
+    /** What {@link #permit} gave: leave to call, or why not. */
+    public sealed interface Admit permits Permit, Refused {
+    }
+
+    /** The call may not be made now. */
+    public record Refused(Block block) implements Admit {
+    }
+
+    /**
+     * Leave to make one call to a target. A permit that holds the half-open circuit's trial gives
+     * it back on {@link #close} unless an outcome ({@link #success}, {@link #failure},
+     * {@link #neutral}) was recorded for the target since; closing twice, or after the outcome,
+     * does nothing. Use it in try-with-resources around the call.
+     */
+    public static final class Permit implements Admit, AutoCloseable {
+        private final Entry entry;
+        private final Target target;
+        private final boolean trial;
+
+        private Permit(Entry entry, Target target, boolean trial) {
+            this.entry = entry;
+            this.target = target;
+            this.trial = trial;
+        }
+
+        /** Whether this permit holds the trial call of a half-open circuit. */
+        public boolean trial() {
+            return trial;
+        }
+
+        public Target target() {
+            return target;
+        }
+
+        @Override
+        public void close() {
+            if (!trial) {
+                return;
+            }
+            synchronized (entry) {
+                // Only our own trial: after our outcome was recorded, a later permit may hold the next one.
+                if (entry.trialHolder == this) {
+                    entry.trialHolder = null;
+                }
+            }
+        }
     }
 
     /** A point-in-time view of one target. */
@@ -53,7 +107,8 @@ public final class TargetHealth {
     private static final class Entry {
         int consecutiveFailures;
         Instant openUntil = Instant.EPOCH;
-        boolean trialInFlight;
+        /** The permit that holds the half-open circuit's trial call, else {@code null}. */
+        Permit trialHolder;
         final long[] latencies = new long[WINDOW];
         int latencyCount;
         long calls;
@@ -65,29 +120,55 @@ public final class TargetHealth {
     }
 
     /**
-     * Whether a call to {@code t} may go ahead now. While open, no; once the cooldown has passed,
-     * exactly one trial call is let through (half-open) until its outcome is recorded.
+     * Whether a call to {@code t} could go ahead now, without taking anything: while open, no;
+     * once the cooldown has passed, yes unless another call holds the trial (half-open). The call
+     * itself must still take a {@link #permit}.
      *
-     * @return empty when the call may go ahead, else why not and until when
+     * @return empty when a call may go ahead, else why not and until when
      */
     public Optional<Block> refusal(Target t) {
         Entry e = entry(t);
         synchronized (e) {
-            Instant now = clock.instant();
-            boolean tripped = e.consecutiveFailures >= failureThreshold;
-            if (now.isBefore(e.openUntil)) {
-                return Optional.of(tripped
-                        ? new Block("circuit for " + t + " is open until " + e.openUntil + " after " + e.consecutiveFailures + " consecutive failures", e.openUntil, true)
-                        : new Block(t + " asked to wait until " + e.openUntil + " (rate limit)", e.openUntil, false));
-            }
-            if (tripped) {
-                if (e.trialInFlight) {
-                    return Optional.of(new Block("circuit for " + t + " is half-open and its trial call is still running", now.plus(cooldown), true));
-                }
-                e.trialInFlight = true;
-            }
-            return Optional.empty();
+            return block(t, e, clock.instant());
         }
+    }
+
+    /**
+     * Leave for one call to {@code t}, taken right before the call. A tripped circuit whose
+     * cooldown has passed lets exactly one permit through as its trial; the trial is held until
+     * the call's outcome is recorded or the permit is closed, whichever is first.
+     *
+     * <p>A rate limit the provider asked for does not refuse a permit: whether to wait it out is
+     * decided before an attempt starts (see {@link #refusal}), and a call inside an attempt that
+     * already started (a repair, a function-call round) goes ahead.
+     */
+    public Admit permit(Target t) {
+        Entry e = entry(t);
+        synchronized (e) {
+            if (e.consecutiveFailures < failureThreshold) {
+                return new Permit(e, t, false);
+            }
+            Optional<Block> block = block(t, e, clock.instant());
+            if (block.isPresent()) {
+                return new Refused(block.get());
+            }
+            Permit trial = new Permit(e, t, true);
+            e.trialHolder = trial;
+            return trial;
+        }
+    }
+
+    private Optional<Block> block(Target t, Entry e, Instant now) {
+        boolean tripped = e.consecutiveFailures >= failureThreshold;
+        if (now.isBefore(e.openUntil)) {
+            return Optional.of(tripped
+                    ? new Block("circuit for " + t + " is open until " + e.openUntil + " after " + e.consecutiveFailures + " consecutive failures", e.openUntil, true)
+                    : new Block(t + " asked to wait until " + e.openUntil + " (rate limit)", e.openUntil, false));
+        }
+        if (tripped && e.trialHolder != null) {
+            return Optional.of(new Block("circuit for " + t + " is half-open and its trial call is still running", now.plus(cooldown), true));
+        }
+        return Optional.empty();
     }
 
     public void success(Target t, Duration latency) {
@@ -95,7 +176,7 @@ public final class TargetHealth {
         synchronized (e) {
             e.calls++;
             e.consecutiveFailures = 0;
-            e.trialInFlight = false;
+            e.trialHolder = null;
             e.openUntil = Instant.EPOCH;
             e.latencies[e.latencyCount++ % WINDOW] = latency.toMillis();
         }
@@ -108,7 +189,7 @@ public final class TargetHealth {
             e.calls++;
             e.failures++;
             e.consecutiveFailures++;
-            e.trialInFlight = false;
+            e.trialHolder = null;
             Instant now = clock.instant();
             Instant until = e.openUntil;
             if (e.consecutiveFailures >= failureThreshold) {
@@ -137,7 +218,7 @@ public final class TargetHealth {
         Entry e = entry(t);
         synchronized (e) {
             e.calls++;
-            e.trialInFlight = false;
+            e.trialHolder = null;
         }
     }
 

@@ -36,14 +36,24 @@ public sealed interface FallbackRung {
     /**
      * A person decides: the job waits in {@code waiting_for_review} until someone approves, edits
      * or rejects the stage's output, or until {@code expires} passes and {@code onExpiry} applies.
+     *
+     * @param budgetRefusals whether a job stopped by a budget or token quota of its account or
+     *     job ({@code budget_exceeded}, {@code quota_exceeded}) is sent to review too. Off by
+     *     default: a person cannot raise a budget from the review queue, and an account over its
+     *     budget would otherwise fill that queue with every job it submits.
      */
-    record Review(java.time.Duration expires, dev.mainstay.review.Review.Decision onExpiry) implements FallbackRung {
+    record Review(java.time.Duration expires, dev.mainstay.review.Review.Decision onExpiry, boolean budgetRefusals) implements FallbackRung {
         public static final java.time.Duration DEFAULT_EXPIRY = java.time.Duration.ofHours(24);
 
         public Review {
             if (onExpiry == dev.mainstay.review.Review.Decision.EDIT) {
                 throw new IllegalArgumentException("on_expiry must be approve or reject");
             }
+        }
+
+        /** A review rung that budget refusals pass over. */
+        public Review(java.time.Duration expires, dev.mainstay.review.Review.Decision onExpiry) {
+            this(expires, onExpiry, false);
         }
 
         @Override

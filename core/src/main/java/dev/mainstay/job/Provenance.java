@@ -17,9 +17,12 @@ import tools.jackson.databind.node.ObjectNode;
  * @param schemaVersion short hash of the output schema
  * @param fallbackPath rungs of the fallback ladder taken, in order; empty on the ideal path
  * @param validation {@code passed}, {@code repaired}, {@code reviewed} or {@code failed}
- * @param cachedFrom the job whose stored output was reused from the result cache, else {@code null}
+ * @param cachedFrom the job whose result was reused (by the result cache, or by the fallback ladder's
+ *     {@code cached} rung), else {@code null}
  * @param redaction what the redactor did to the content sent to the provider (counts per mode,
  *     never values), else {@code null} when no content was sent (a cache hit, a review)
+ * @param strictSchema whether the provider was asked to enforce the output schema while it
+ *     generated the answer (OpenAI's strict Structured Outputs); {@code null} when no model answered
  */
 public record Provenance(
         String provider,
@@ -30,7 +33,11 @@ public record Provenance(
         List<String> fallbackPath,
         String validation,
         String cachedFrom,
-        Egress redaction) {
+        Egress redaction,
+        Boolean strictSchema) {
+    /** What a dev-mode draft's prompt version carries after its hash: {@code name@3f2a9c0d11aa+dev.1a2b3c4d5e6f}. */
+    public static final String DEV_MARKER = "+dev.";
+
     public Provenance {
         fallbackPath = fallbackPath == null ? List.of() : List.copyOf(fallbackPath);
     }
@@ -45,22 +52,40 @@ public record Provenance(
         this(provider, model, promptVersion, schemaVersion, toolchainVersion, fallbackPath, validation, cachedFrom, null);
     }
 
+    public Provenance(String provider, String model, String promptVersion, String schemaVersion, String toolchainVersion,
+                      List<String> fallbackPath, String validation, String cachedFrom, Egress redaction) {
+        this(provider, model, promptVersion, schemaVersion, toolchainVersion, fallbackPath, validation, cachedFrom, redaction, null);
+    }
+
     /**
      * The same stamps, marked as served from the result cache (an output first made by {@code jobId}).
      * Nothing was sent for it, so it has no redaction record.
      */
     public Provenance cachedFrom(String jobId) {
-        return new Provenance(provider, model, promptVersion, schemaVersion, toolchainVersion, fallbackPath, validation, jobId, null);
+        return new Provenance(provider, model, promptVersion, schemaVersion, toolchainVersion, fallbackPath, validation, jobId, null, strictSchema);
     }
 
     /** The same stamps with another fallback path. */
     public Provenance withFallbackPath(List<String> path) {
-        return new Provenance(provider, model, promptVersion, schemaVersion, toolchainVersion, path, validation, cachedFrom, redaction);
+        return new Provenance(provider, model, promptVersion, schemaVersion, toolchainVersion, path, validation, cachedFrom, redaction, strictSchema);
     }
 
     /** The same stamps with {@code egress} as the record of what was redacted. */
     public Provenance withRedaction(Egress egress) {
-        return new Provenance(provider, model, promptVersion, schemaVersion, toolchainVersion, fallbackPath, validation, cachedFrom, egress);
+        return new Provenance(provider, model, promptVersion, schemaVersion, toolchainVersion, fallbackPath, validation, cachedFrom, egress, strictSchema);
+    }
+
+    /** The same stamps, saying whether the provider enforced the output schema as it answered. */
+    public Provenance withStrictSchema(boolean strict) {
+        return new Provenance(provider, model, promptVersion, schemaVersion, toolchainVersion, fallbackPath, validation, cachedFrom, redaction, strict);
+    }
+
+    /**
+     * Whether the result came from a dev-mode draft of its workflow version ({@code ./mainstay up
+     * --dev}): its prompt version carries the draft marker. Written as {@code "dev": true}.
+     */
+    public boolean dev() {
+        return promptVersion != null && promptVersion.contains(DEV_MARKER);
     }
 
     /** The wire and storage form, keys in snake_case as in the API. */
@@ -75,8 +100,14 @@ public record Provenance(
         fallbackPath.forEach(path::add);
         o.put("validation", validation);
         o.put("cached_from", cachedFrom);
+        if (dev()) {
+            o.put("dev", true);
+        }
         if (redaction != null) {
             o.set("redaction", redaction.toJson());
+        }
+        if (strictSchema != null) {
+            o.put("strict_schema", strictSchema);
         }
         return o;
     }
@@ -86,7 +117,8 @@ public record Provenance(
         o.path("fallback_path").values().forEach(v -> path.add(v.asString()));
         return new Provenance(text(o, "provider"), text(o, "model"), text(o, "prompt_version"), text(o, "schema_version"),
                 text(o, "toolchain_version"), path, text(o, "validation"), text(o, "cached_from"),
-                o.path("redaction").isObject() ? Egress.fromJson(o.get("redaction")) : null);
+                o.path("redaction").isObject() ? Egress.fromJson(o.get("redaction")) : null,
+                o.path("strict_schema").isBoolean() ? o.get("strict_schema").booleanValue() : null);
     }
 
     private static String text(JsonNode o, String field) {

@@ -9,18 +9,49 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The SSRF guard for URLs Mainstay calls on a configuration's behalf (tools, webhooks): resolves
- * the host and refuses loopback, private, link-local (cloud metadata lives at 169.254.169.254),
- * carrier-grade NAT, unique-local, multicast and unspecified addresses unless private hosts are
- * explicitly allowed. Checked when the configuration loads and again before every call, since
- * what a name resolves to can change.
+ * The SSRF guard for URLs Mainstay calls on a configuration's behalf (tools, webhooks): refuses
+ * loopback, private, link-local (cloud metadata lives at 169.254.169.254), carrier-grade NAT,
+ * unique-local, multicast and unspecified addresses unless private hosts are explicitly allowed.
+ *
+ * <p>Two checks. {@link #policyRefusal} needs no network: scheme, host, credentials, and the
+ * address itself when the host is written as one (or is {@code localhost}); it is what loading a
+ * configuration checks, so a build without network can validate. {@link #refusal} adds what the
+ * host resolves to now, and is checked before every call, since what a name resolves to can change.
  */
 public final class OutboundGuard {
+    private static final java.util.regex.Pattern IPV4_LITERAL = java.util.regex.Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+
     private OutboundGuard() {
     }
 
-    /** Why {@code url} may not be called, or {@code null} when it may. */
+    /** Why {@code url} may not be called, its host resolved now; {@code null} when it may. */
     public static String refusal(URI url, boolean allowPrivate) {
+        String refused = policyRefusal(url, allowPrivate);
+        if (refused != null || allowPrivate) {
+            return refused;
+        }
+        InetAddress[] addresses;
+        try {
+            addresses = InetAddress.getAllByName(url.getHost());
+        } catch (UnknownHostException e) {
+            return "the host '" + url.getHost() + "' does not resolve";
+        }
+        List<String> restricted = new ArrayList<>();
+        for (InetAddress a : addresses) {
+            String kind = restricted(a);
+            if (kind != null) {
+                restricted.add(a.getHostAddress() + " (" + kind + ")");
+            }
+        }
+        return restricted.isEmpty() ? null : "'" + url.getHost() + "' resolves to " + String.join(", ", restricted)
+                + "; calls to private networks are refused unless the configuration allows them (allow_private: true)";
+    }
+
+    /**
+     * Why {@code url} may not be called, judged without the network: {@code null} when nothing
+     * written in it is refused. A host name is not resolved; {@link #refusal} does that per call.
+     */
+    public static String policyRefusal(URI url, boolean allowPrivate) {
         if (url.getScheme() == null || !(url.getScheme().equals("http") || url.getScheme().equals("https"))) {
             return "only http and https URLs are called, got '" + url + "'";
         }
@@ -33,20 +64,19 @@ public final class OutboundGuard {
         if (allowPrivate) {
             return null;
         }
-        InetAddress[] addresses;
-        try {
-            addresses = InetAddress.getAllByName(url.getHost());
-        } catch (UnknownHostException e) {
-            return "the host '" + url.getHost() + "' does not resolve";
-        }
-        List<String> refused = new ArrayList<>();
-        for (InetAddress a : addresses) {
-            String kind = restricted(a);
-            if (kind != null) {
-                refused.add(a.getHostAddress() + " (" + kind + ")");
+        String host = url.getHost().toLowerCase(java.util.Locale.ROOT);
+        String kind = null;
+        if (host.equals("localhost") || host.endsWith(".localhost")) {
+            kind = "loopback"; // RFC 6761: such names resolve to loopback, whatever a resolver says
+        } else if (host.startsWith("[") || IPV4_LITERAL.matcher(host).matches()) {
+            try {
+                // A literal is parsed, never looked up.
+                kind = restricted(InetAddress.getByName(host.startsWith("[") ? host.substring(1, host.length() - 1) : host));
+            } catch (UnknownHostException e) {
+                return "the host '" + url.getHost() + "' is not a valid address";
             }
         }
-        return refused.isEmpty() ? null : "'" + url.getHost() + "' resolves to " + String.join(", ", refused)
+        return kind == null ? null : "'" + url.getHost() + "' is a " + kind + " address"
                 + "; calls to private networks are refused unless the configuration allows them (allow_private: true)";
     }
 

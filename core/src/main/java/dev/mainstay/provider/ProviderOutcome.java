@@ -13,16 +13,29 @@ public sealed interface ProviderOutcome {
      *
      * @param content the raw text of the answer, not yet trusted
      * @param reportedModel the model name the provider put in its response
-     * @param inputTokens every prompt token, cached ones included
+     * @param inputTokens every prompt token, cached ones included. Token counts are passed on as
+     *     the provider reported them, even negative; {@link #UNREPORTED} when it sent none that is
+     *     a whole number. The engine decides what to charge (see {@code dev.mainstay.usage.BilledTokens}).
      * @param cachedInputTokens the prompt tokens the provider served from its prompt cache (billed
      *     at the cached-input price)
      * @param budgetExhaustedFor when the response's rate-limit headers say a request or token
      *     budget is now used up: how long until it resets (the next call should wait), else null
+     * @param strictSchema whether the provider was asked to enforce the output schema while it
+     *     generated the answer (OpenAI's strict Structured Outputs), so that the answer's shape is
+     *     guaranteed; Mainstay checks the answer against the whole contract either way
      */
     record Success(String content, String reportedModel, long inputTokens, long cachedInputTokens, long outputTokens, Duration latency,
-                   Duration budgetExhaustedFor, java.util.List<ToolRequest> toolCalls) implements ProviderOutcome {
+                   Duration budgetExhaustedFor, java.util.List<ToolRequest> toolCalls, boolean strictSchema) implements ProviderOutcome {
+        /** A token count the provider did not report, or reported as something other than a whole number. */
+        public static final long UNREPORTED = Long.MIN_VALUE;
+
         public Success {
             toolCalls = toolCalls == null ? java.util.List.of() : java.util.List.copyOf(toolCalls);
+        }
+
+        public Success(String content, String reportedModel, long inputTokens, long cachedInputTokens, long outputTokens, Duration latency,
+                       Duration budgetExhaustedFor, java.util.List<ToolRequest> toolCalls) {
+            this(content, reportedModel, inputTokens, cachedInputTokens, outputTokens, latency, budgetExhaustedFor, toolCalls, false);
         }
 
         public Success(String content, String reportedModel, long inputTokens, long cachedInputTokens, long outputTokens, Duration latency,
@@ -32,7 +45,12 @@ public sealed interface ProviderOutcome {
 
         /** The same answer, asking for these function calls. */
         public Success withToolCalls(java.util.List<ToolRequest> calls) {
-            return new Success(content, reportedModel, inputTokens, cachedInputTokens, outputTokens, latency, budgetExhaustedFor, calls);
+            return new Success(content, reportedModel, inputTokens, cachedInputTokens, outputTokens, latency, budgetExhaustedFor, calls, strictSchema);
+        }
+
+        /** The same answer, generated with the output schema enforced or not. */
+        public Success withStrictSchema(boolean strict) {
+            return new Success(content, reportedModel, inputTokens, cachedInputTokens, outputTokens, latency, budgetExhaustedFor, toolCalls, strict);
         }
 
         public Success(String content, String reportedModel, long inputTokens, long outputTokens, Duration latency) {
@@ -45,7 +63,7 @@ public sealed interface ProviderOutcome {
 
         /** The same answer, noting that the provider's budget is used up for {@code wait}. */
         public Success withBudgetExhaustedFor(Duration wait) {
-            return new Success(content, reportedModel, inputTokens, cachedInputTokens, outputTokens, latency, wait, toolCalls);
+            return new Success(content, reportedModel, inputTokens, cachedInputTokens, outputTokens, latency, wait, toolCalls, strictSchema);
         }
 
         @Override

@@ -11,14 +11,22 @@ import java.util.regex.Pattern;
  * major network's numbers and excluding them halves the false positives among order numbers).
  * Written without separators, or in the groups issuers print (4-4-4-4, 4-4-4-4-3, 4-6-5, 4-6-4)
  * separated throughout by single spaces or by single dashes ({@code 4111 1111 1111 1111},
- * {@code 3782-822463-10005}).
+ * {@code 3782-822463-10005}). Read through the {@linkplain Normalized normalised view}, so a space
+ * is any Unicode space separator (no-break, thin, figure...) and a dash any dash (en, em, minus
+ * sign...), and digits may be of any script.
  *
  * <p>When more grouped digits follow a card ({@code 4111 1111 1111 1111 2024}), the longest
  * prefix ending at a group boundary that is a valid card number is taken.
+ *
+ * <p>A number is never taken from inside a longer run of digits, nor after a dot or a dash. It
+ * may be glued to a word ({@code card4012888888881881end}): the Luhn check is the evidence. A
+ * single letter glued to it ({@code x4111111111111111}, {@code 20240115123045Z}) is more likely an
+ * id's prefix or a unit than a word, and a run of hexadecimal digits around it
+ * ({@code deadbeef4111111111111111}) is a hash or an id: neither is taken.
  */
 final class Cards {
     /** The first group; the others are read by hand, each a whole run of 1–6 digits after the same separator. */
-    private static final Pattern PATTERN = Pattern.compile("(?<![\\w.-])[2-6]\\d{0,18}+(?!\\w)");
+    private static final Pattern PATTERN = Pattern.compile("[2-6]\\d{0,18}+(?!\\d)");
 
     private static final int MAX_GROUPS = 8;
 
@@ -30,7 +38,41 @@ final class Cards {
     private static boolean mayStart(String text, int i) {
         char c = text.charAt(i);
         char b = Detector.before(text, i);
-        return c >= '2' && c <= '6' && !Detector.isWordChar(b) && b != '.' && b != '-';
+        return c >= '2' && c <= '6' && !Detector.isAsciiDigit(b) && b != '.' && b != '-' && (!Detector.isGlue(b) || Detector.glueRun(text, i - 1, -1, 2) == 2);
+    }
+
+    /** Whether a card may end at {@code end}: not before a digit, and before a word only if it is one of at least two letters. */
+    private static boolean endsWell(String text, int end) {
+        if (end == text.length()) {
+            return true;
+        }
+        char c = text.charAt(end);
+        return !Detector.isAsciiDigit(c) && (!Detector.isGlue(c) || Detector.glueRun(text, end, 1, 2) == 2);
+    }
+
+    /** Whether the letters and digits around {@code [start, end)} are all hexadecimal: a hash or an id, not a card glued to words. */
+    private static boolean insideHex(String text, int start, int end) {
+        int from = start;
+        while (from > 0 && isAlnum(text.charAt(from - 1))) {
+            from--;
+        }
+        int to = end;
+        while (to < text.length() && isAlnum(text.charAt(to))) {
+            to++;
+        }
+        if (from == start && to == end) {
+            return false;
+        }
+        for (int i = from; i < to; i++) {
+            if (Character.digit(text.charAt(i), 16) < 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isAlnum(char c) {
+        return Character.isLetterOrDigit(c);
     }
 
     private static Span check(String text, Matcher m) {
@@ -44,12 +86,13 @@ final class Cards {
             while (q < text.length() && isDigit(text.charAt(q)) && q - p <= 6) {
                 q++;
             }
-            if (q == p + 1 || (q < text.length() && Detector.isWordChar(text.charAt(q)))) {
+            if (q == p + 1 || (q < text.length() && Detector.isAsciiDigit(text.charAt(q)))) {
                 break;
             }
             groupEnds.add(q);
             p = q;
         }
+        boolean glued = Detector.isGlue(Detector.before(text, start));
         for (int g = groupEnds.size() - 1; g >= 0; g--) {
             if (!printedGrouping(start, groupEnds.subList(0, g + 1))) {
                 continue;
@@ -59,7 +102,8 @@ final class Cards {
             if (digits.length() < 13) {
                 return null;
             }
-            if (digits.length() <= 19 && luhn(digits)) {
+            if (digits.length() <= 19 && endsWell(text, end) && luhn(digits)
+                    && !((glued || (end < text.length() && Detector.isGlue(text.charAt(end)))) && insideHex(text, start, end))) {
                 return new Span(start, end, Category.CARD);
             }
         }

@@ -14,12 +14,17 @@ import java.util.regex.Pattern;
  * <p>Trying a pattern at every position of a text costs far more than the one-character test:
  * prose has few positions where a digit run, an {@code @} or a key prefix starts, so a 100 KB
  * prompt costs one quick pass per detector. Patterns use bounded or possessive repetition and a
- * lookbehind that forbids starting inside a word or a number, so no candidate backtracks far and
- * a pass stays linear even on hostile input such as a megabyte of digits.
+ * lookbehind that forbids starting inside a number (and, for most shapes, a word), so no
+ * candidate backtracks far and a pass stays linear even on hostile input such as a megabyte of
+ * digits. Detectors read the {@linkplain Normalized normalised view} of a text, never the text.
  */
-record Detector(Category category, Starts starts, List<Shape> shapes) {
+record Detector(Category category, Starts starts, List<Shape> shapes, Sweep sweep) {
     Detector(Category category, Starts starts, Pattern pattern, Check check) {
         this(category, starts, List.of(new Shape(pattern, check)));
+    }
+
+    Detector(Category category, Starts starts, List<Shape> shapes) {
+        this(category, starts, shapes, (text, out) -> { });
     }
 
     Detector {
@@ -34,6 +39,12 @@ record Detector(Category category, Starts starts, List<Shape> shapes) {
     @FunctionalInterface
     interface Starts {
         boolean at(String text, int i);
+    }
+
+    /** A pass over the whole text by a finder of its own, after the shapes (a library's matcher). */
+    @FunctionalInterface
+    interface Sweep {
+        void find(String text, List<Span> out);
     }
 
     /** Accepts or rejects one candidate. */
@@ -82,6 +93,7 @@ record Detector(Category category, Starts starts, List<Shape> shapes) {
                 }
             }
         }
+        sweep.find(text, out);
     }
 
     static boolean isAsciiDigit(char c) {
@@ -95,6 +107,23 @@ record Detector(Category category, Starts starts, List<Shape> shapes) {
     /** {@code \w} of the patterns: ASCII letters, digits and underscore. */
     static boolean isWordChar(char c) {
         return isAsciiLetter(c) || isAsciiDigit(c) || c == '_';
+    }
+
+    /**
+     * A letter of any script or an underscore: what glues a value to a word
+     * ({@code card4012888888881881end}, {@code phone+14155550188x}).
+     */
+    static boolean isGlue(char c) {
+        return c == '_' || Character.isLetter(c);
+    }
+
+    /** How many letters (or underscores) run from {@code i} in direction {@code step} (+1 or -1), counting at most {@code max}. */
+    static int glueRun(String text, int i, int step, int max) {
+        int n = 0;
+        for (int p = i; p >= 0 && p < text.length() && n < max && isGlue(text.charAt(p)); p += step) {
+            n++;
+        }
+        return n;
     }
 
     /** The character before {@code i}, or a space at the start of the text. */

@@ -19,17 +19,29 @@ import tools.jackson.databind.node.ObjectNode;
  *
  * <pre>{@code
  * Redactor redactor = Redactor.of(workflowPolicy.forProvider(providerData));
- * Redaction<String> prompt = redactor.redact(promptText, jobVault);   // may throw RedactionBlockedException
+ * TokenVault vault = redactor.jobVault(job.input(), finishedStageOutputs);
+ * Redaction<String> prompt = redactor.redact(promptText, vault);      // may throw RedactionBlockedException
  * String answer = provider.call(prompt.value());
  * String restored = prompt.restore(answer);
- * jobVault = prompt.vault();                                           // for the job's next prompt
  * }</pre>
+ *
+ * <p>Detectors read a normalised view of the text (NFKC, digits of every script as ASCII, every
+ * Unicode space as a space, every dash as {@code -}) and replace the original characters behind
+ * what they find, so a value restores exactly as it was written. A value the vault already holds
+ * (from the job's input or an earlier stage) is replaced wherever it appears, even where no
+ * detector would find it again (glued to more digits, say).
  *
  * <p>Redact the original content, not content that was already redacted: a token in the input is
  * taken for the user's own text and protected as such (it restores to itself), so redacting twice
  * and restoring once gives back the once-redacted text.
  */
 public final class Redactor {
+    /**
+     * The shortest known value looked for verbatim. Every detected value but a short IPv6 address
+     * ({@code ::1}) is at least this long; shorter strings recur by chance.
+     */
+    private static final int MIN_KNOWN = 6;
+
     private final RedactionPolicy policy;
     private final List<Detector> detectors;
 
@@ -74,7 +86,7 @@ public final class Redactor {
      * @throws RedactionBlockedException if the text holds a value of a blocked category
      */
     public Redaction<String> redact(String text, TokenVault vault) {
-        Scan scan = scan(text);
+        Scan scan = scan(text, known(vault));
         refuseIfBlocked(scan.report());
         TokenVault.Issuer issuer = vault.issuer();
         scan.literals().forEach(l -> issuer.reserve(text.substring(l[0], l[1])));
@@ -97,7 +109,7 @@ public final class Redactor {
      */
     public Redaction<JsonNode> redact(JsonNode tree, TokenVault vault) {
         List<Scan> scans = new ArrayList<>();
-        collect(tree, scans);
+        collect(tree, scans, known(vault));
         Report report = scans.stream().map(Scan::report).reduce(Report.EMPTY, Report::plus);
         refuseIfBlocked(report);
         TokenVault.Issuer issuer = vault.issuer();
@@ -110,9 +122,62 @@ public final class Redactor {
         return new Redaction<>(out, issuer.vault(), report);
     }
 
+    /**
+     * The vault of a job before one of its prompts: the tokens that redacting the job's durable
+     * content issues, in a fixed order (the input, then each finished stage's output in stage
+     * order), for every category this policy tokenizes. It depends on nothing but that content,
+     * so it is the same on every node, on every attempt and after any restart, and is never
+     * stored: a value of the input gets the same token in every stage, and a value an earlier
+     * stage restored into its output is known, and replaced, wherever a later prompt holds it.
+     * Masked and blocked categories get no tokens, so that nothing can ever restore them; the
+     * detectors find them in each prompt.
+     *
+     * @param input the job's input
+     * @param outputs the outputs of the stages that finished before this prompt, in stage order
+     */
+    public TokenVault jobVault(JsonNode input, List<JsonNode> outputs) {
+        if (policy.categories(Mode.TOKENIZE).isEmpty()) {
+            return TokenVault.empty();
+        }
+        EnumMap<Category, Mode> seeding = new EnumMap<>(Category.class);
+        policy.categories(Mode.TOKENIZE).forEach(c -> seeding.put(c, Mode.TOKENIZE));
+        Redactor seed = new Redactor(new RedactionPolicy(seeding));
+        TokenVault vault = seed.redact(input, TokenVault.empty()).vault();
+        for (JsonNode output : outputs) {
+            vault = seed.redact(output, vault).vault();
+        }
+        return vault;
+    }
+
     @Override
     public String toString() {
         return "Redactor[" + policy + "]";
+    }
+
+    /** Values of {@code vault} to look for: those of the categories this policy does not allow, long enough not to match by chance. */
+    private List<Known> known(TokenVault vault) {
+        if (vault.isEmpty()) {
+            return List.of();
+        }
+        List<Known> out = new ArrayList<>();
+        vault.values().forEach((category, values) -> {
+            if (policy.mode(category) != Mode.ALLOW) {
+                for (String v : values) {
+                    if (v.length() >= MIN_KNOWN) {
+                        out.add(new Known(category, v));
+                    }
+                }
+            }
+        });
+        return out;
+    }
+
+    /** A value the job's vault holds, of a category this policy hides. */
+    private record Known(Category category, String value) {
+        @Override
+        public String toString() {
+            return "Known[" + category.wire() + ", chars=" + value.length() + "]";
+        }
     }
 
     /**
@@ -127,10 +192,17 @@ public final class Redactor {
         }
     }
 
-    private Scan scan(String text) {
+    private Scan scan(String text, List<Known> known) {
+        Normalized normalized = Normalized.of(text);
         List<Span> spans = new ArrayList<>();
         for (Detector d : detectors) {
-            d.find(text, spans);
+            d.find(normalized.view(), spans);
+        }
+        spans.replaceAll(normalized::toOriginal);
+        for (Known k : known) {
+            for (int at = text.indexOf(k.value()); at >= 0; at = text.indexOf(k.value(), at + k.value().length())) {
+                spans.add(new Span(at, at + k.value().length(), k.category()));
+            }
         }
         List<Finding> findings = Finding.resolve(spans);
         List<int[]> literals = new ArrayList<>();
@@ -197,13 +269,13 @@ public final class Redactor {
         return out.append(text, copied, text.length()).toString();
     }
 
-    private void collect(JsonNode node, List<Scan> scans) {
+    private void collect(JsonNode node, List<Scan> scans, List<Known> known) {
         if (node.isString()) {
-            scans.add(scan(node.stringValue()));
+            scans.add(scan(node.stringValue(), known));
         } else if (node.isIntegralNumber()) {
-            scans.add(scan(node.asString()));
+            scans.add(scan(node.asString(), known));
         } else if (node.isObject() || node.isArray()) {
-            node.values().forEach(child -> collect(child, scans));
+            node.values().forEach(child -> collect(child, scans, known));
         }
     }
 

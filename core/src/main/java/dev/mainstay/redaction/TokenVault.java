@@ -1,7 +1,10 @@
 package dev.mainstay.redaction;
 
+import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -21,8 +24,11 @@ import tools.jackson.databind.node.ObjectNode;
  * replaced by a fresh token that restores to it. Restoring is a single left-to-right pass, so a
  * restored value is never restored again.
  *
- * <p>Holds the original values in memory only. {@link #toString()} shows the number of tokens,
- * never a value; nothing here is meant to be logged or stored.
+ * <p>A job has one vault: {@link Redactor#jobVault} derives it from what the job has durably
+ * recorded (its input and the outputs of its finished stages), so it is never stored and every
+ * prompt of the job, on any node and after any restart, gives a value the same token. Holds the
+ * original values in memory only. {@link #toString()} shows the number of tokens, never a value;
+ * nothing here is meant to be logged or stored.
  */
 public final class TokenVault {
     private static final TokenVault EMPTY = new TokenVault(Map.of(), Map.of(), Map.of(), Set.of());
@@ -106,6 +112,22 @@ public final class TokenVault {
             return out;
         }
         return tree.deepCopy();
+    }
+
+    /**
+     * The values this vault holds tokens for, by category: what a later prompt of the job must not
+     * send in the clear, wherever it stands. Token-shaped text of the content that a token escapes
+     * is not a value and is not listed.
+     */
+    Map<Category, List<String>> values() {
+        Map<Category, List<String>> out = new EnumMap<>(Category.class);
+        for (String key : tokens.keySet()) {
+            int cut = key.indexOf('\u0000');
+            if (cut > 0) {
+                Category.fromWire(key.substring(0, cut)).ifPresent(c -> out.computeIfAbsent(c, k -> new ArrayList<>()).add(key.substring(cut + 1)));
+            }
+        }
+        return out;
     }
 
     /** Never shows a value or a token. */

@@ -11,6 +11,8 @@ import java.util.List;
  *
  * @param reservationId the budget held for this call, or {@code null} when no limit applied
  * @param scopes the counters the spend is added to (see {@link dev.mainstay.limits.Scope})
+ * @param basis whether the counts are the provider's or Mainstay's estimate (see {@link BilledTokens})
+ * @param note for an estimated charge, what the provider reported instead; {@code null} otherwise
  */
 public record Charge(
         String id,
@@ -26,13 +28,38 @@ public record Charge(
         long outputTokens,
         long costMicros,
         Instant at,
-        List<CounterScope> scopes) {
+        List<CounterScope> scopes,
+        Basis basis,
+        String note) {
+
+    /** Where a charge's token counts come from. */
+    public enum Basis {
+        /** The provider's own usage report. */
+        REPORTED,
+        /** Mainstay's estimate, because the provider's report was missing or not believable. */
+        ESTIMATED;
+
+        public String wire() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
 
     public Charge {
         scopes = List.copyOf(scopes);
         if (inputTokens < 0 || cachedInputTokens < 0 || outputTokens < 0 || costMicros < 0) {
-            throw new IllegalArgumentException("a charge is never negative");
+            throw new IllegalArgumentException("a charge is never negative: input " + inputTokens + ", cached " + cachedInputTokens
+                    + ", output " + outputTokens + ", cost " + costMicros + " micro-USD for job " + jobId + ". Indicates a bug.");
         }
+        if (basis == null) {
+            basis = Basis.REPORTED;
+        }
+    }
+
+    /** A charge of the provider's reported usage. */
+    public Charge(String id, String reservationId, String accountId, String jobId, String workflow, String stageId, String provider, String model,
+                  long inputTokens, long cachedInputTokens, long outputTokens, long costMicros, Instant at, List<CounterScope> scopes) {
+        this(id, reservationId, accountId, jobId, workflow, stageId, provider, model, inputTokens, cachedInputTokens, outputTokens, costMicros, at, scopes,
+                Basis.REPORTED, null);
     }
 
     /** A counter to add this charge to, and in which unit. */

@@ -32,6 +32,11 @@ public final class TokenEstimator {
         return total + count(encoding, extra == null ? "" : extra);
     }
 
+    /** The tokens of {@code text} alone, without any message overhead, counted as {@link #estimate} counts them. */
+    public long count(String model, String text) {
+        return count(encoding(model), text);
+    }
+
     private static long count(Optional<Encoding> encoding, String text) {
         if (text == null || text.isEmpty()) {
             return 0;

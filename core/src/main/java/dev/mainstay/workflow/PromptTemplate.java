@@ -22,18 +22,30 @@ public final class PromptTemplate {
     private final String source;
     private final String hash;
     private final Template template;
+    private final String draftOf;
 
-    private PromptTemplate(String name, String source, Template template) {
+    private PromptTemplate(String name, String source, Template template, String draftOf) {
         this.name = name;
         this.source = source;
         this.hash = ContentHash.sha256(source);
         this.template = template;
+        this.draftOf = draftOf;
+    }
+
+    /**
+     * The same prompt as part of a dev-mode draft of a workflow: its version stamp names the draft,
+     * so a result produced by a draft is never mistaken for one of the registered version.
+     *
+     * @param workflowHash the content hash of the draft definition
+     */
+    PromptTemplate inDraft(String workflowHash) {
+        return new PromptTemplate(name, source, template, workflowHash);
     }
 
     /** @throws IllegalArgumentException if the text is not a valid template */
     public static PromptTemplate compile(String name, String source) {
         try {
-            return new PromptTemplate(name, source, COMPILER.compile(source));
+            return new PromptTemplate(name, source, COMPILER.compile(source), null);
         } catch (MustacheException e) {
             throw new IllegalArgumentException("not a valid Mustache template: " + e.getMessage(), e);
         }
@@ -51,9 +63,12 @@ public final class PromptTemplate {
         return hash;
     }
 
-    /** {@code name@shorthash}, the prompt's version stamp. */
+    /**
+     * {@code name@shorthash}, the prompt's version stamp; in a dev-mode draft
+     * {@code name@shorthash+dev.<short hash of the draft workflow>}.
+     */
     public String version() {
-        return name + "@" + ContentHash.shortForm(hash);
+        return name + "@" + ContentHash.shortForm(hash) + (draftOf == null ? "" : dev.mainstay.job.Provenance.DEV_MARKER + ContentHash.shortForm(draftOf));
     }
 
     /** Calls {@code visitor} with every variable and section name, in template order. */

@@ -57,6 +57,7 @@ public final class WorkflowDefinition {
     private final JsonNode document;
     private final String contentHash;
     private final String source;
+    private final boolean draft;
 
     private WorkflowDefinition(Builder b) {
         this.name = b.name;
@@ -77,6 +78,54 @@ public final class WorkflowDefinition {
         this.document = b.document;
         this.contentHash = ContentHash.sha256(Json.canonical(b.document));
         this.source = b.source;
+        this.draft = false;
+    }
+
+    private WorkflowDefinition(WorkflowDefinition base, List<StageDefinition> stages) {
+        this.name = base.name;
+        this.version = base.version;
+        this.description = base.description;
+        this.latency = base.latency;
+        this.deadline = base.deadline;
+        this.input = base.input;
+        this.stages = List.copyOf(stages);
+        this.fallback = base.fallback;
+        this.cacheTtl = base.cacheTtl;
+        this.limits = base.limits;
+        this.access = base.access;
+        this.redaction = base.redaction;
+        this.contexts = base.contexts;
+        this.concurrency = base.concurrency;
+        this.priority = base.priority;
+        this.document = base.document;
+        this.contentHash = base.contentHash;
+        this.source = base.source;
+        this.draft = true;
+    }
+
+    /**
+     * This definition as a dev-mode draft of its version: a file edited under a version already on
+     * record, served by {@code ./mainstay up --dev} only. Every prompt's version stamp carries the
+     * draft's hash ({@link dev.mainstay.job.Provenance#DEV_MARKER}), so its results say they came from a draft.
+     */
+    public WorkflowDefinition asDraft() {
+        if (draft) {
+            return this;
+        }
+        List<StageDefinition> marked = new ArrayList<>(stages.size());
+        for (StageDefinition s : stages) {
+            marked.add(switch (s) {
+                case ModelStage m -> new ModelStage(m.id(), m.prompt().inDraft(contentHash), m.system(), m.route(), m.maxOutputTokens(), m.timeout(),
+                        m.output(), m.retry(), m.optional(), m.tools(), m.maxToolCalls());
+                case ToolStage t -> t;
+            });
+        }
+        return new WorkflowDefinition(this, marked);
+    }
+
+    /** Whether this is a dev-mode draft (see {@link #asDraft()}), not the version on record. */
+    public boolean draft() {
+        return draft;
     }
 
     /**
@@ -88,6 +137,22 @@ public final class WorkflowDefinition {
      * @throws dev.mainstay.ConfigException naming file, line and field
      */
     public static WorkflowDefinition parse(YamlDocument doc, BiFunction<String, String, String> promptText, Set<String> knownRoutes) {
+        return parse(doc, promptText, null, knownRoutes);
+    }
+
+    /**
+     * Reads a definition and checks every name its templates use (prompts, tool paths and bodies)
+     * against what the stage can see: the input schema, earlier stages' output schemas, the
+     * declared context, and the items of the sections around the name.
+     *
+     * @param promptFile given a {@code model.prompt} value, where its text was read from (for
+     *     messages naming the prompt file and line); {@code null} to skip the template check, as
+     *     for a definition read back from the database, which was checked when it was registered
+     * @throws dev.mainstay.ConfigException naming file, line and field, or the prompt file, line
+     *     and tag with the nearest valid name
+     */
+    public static WorkflowDefinition parse(YamlDocument doc, BiFunction<String, String, String> promptText, java.util.function.Function<String, String> promptFile,
+                                           Set<String> knownRoutes) {
         doc.requireObject("");
         doc.onlyKeys("", "workflow", "version", "description", "latency", "deadline", "input", "stages", "concurrency", "priority", "fallback", "cache", "limits", "eligibility",
                 "redact", "context", "access");
@@ -153,6 +218,9 @@ public final class WorkflowDefinition {
                 }
             }
             b.contexts.put(stage.id(), scoped);
+            if (promptFile != null) {
+                TemplateNames.check(doc, p, stage, scoped, b.input.node(), b.stages.subList(0, i), allIds, promptFile);
+            }
         }
         b.fallback.addAll(fallback(doc));
         checkRules(doc, b.fallback, b.stages);
@@ -195,13 +263,13 @@ public final class WorkflowDefinition {
             } else if (item.isObject() && item.has("review")) {
                 doc.onlyKeys(p, "review");
                 doc.requireObject(p + "/review");
-                doc.onlyKeys(p + "/review", "expires", "on_expiry");
+                doc.onlyKeys(p + "/review", "expires", "on_expiry", "budget_refusals");
                 java.time.Duration expires = doc.duration(p + "/review/expires", FallbackRung.Review.DEFAULT_EXPIRY);
                 String onExpiry = doc.text(p + "/review/on_expiry").orElse("reject");
                 if (!onExpiry.equals("reject") && !onExpiry.equals("approve")) {
                     throw doc.error(p + "/review/on_expiry", "must be approve or reject, got '" + onExpiry + "'");
                 }
-                rung = new FallbackRung.Review(expires, dev.mainstay.review.Review.Decision.fromWire(onExpiry));
+                rung = new FallbackRung.Review(expires, dev.mainstay.review.Review.Decision.fromWire(onExpiry), doc.bool(p + "/review/budget_refusals", false));
             } else if (item.isObject() && item.has("rules")) {
                 try {
                     rung = new FallbackRung.Rules(RulesPath.of(item.get("rules").asString(""), item));
@@ -209,7 +277,7 @@ public final class WorkflowDefinition {
                     throw doc.error(p, e.getMessage());
                 }
             } else {
-                throw doc.error(p, "a rung is 'cached', 'draft', 'review', {review: {expires, on_expiry}} or {rules: <path>, ...options}");
+                throw doc.error(p, "a rung is 'cached', 'draft', 'review', {review: {expires, on_expiry, budget_refusals}} or {rules: <path>, ...options}");
             }
             if (!seen.add(rung.label())) {
                 throw doc.error(p, "rung '" + rung.label() + "' appears twice");
@@ -241,13 +309,14 @@ public final class WorkflowDefinition {
         doc.requireObject(p);
         for (String kind : List.of("review", "transform")) {
             if (doc.has(p + "/" + kind)) {
-                throw doc.error(p + "/" + kind, "'" + kind + "' stages are not available in this version of Mainstay; use a 'model' or 'tool' stage");
+                throw doc.error(p + "/" + kind, "'" + kind + "' stages are not available in this version of Mainstay; a stage is a 'model' or a 'tool' stage (a review comes from the fallback ladder's 'review' rung)");
             }
         }
         if (doc.has(p + "/tool")) {
             return toolStage(doc, p);
         }
-        doc.onlyKeys(p, "id", "model", "output", "retry", "optional", "redact", "context");
+        // "tool" is listed for the message: a stage with a tool key was taken as a tool stage above.
+        doc.onlyKeys(p, "id", "model", "tool", "output", "retry", "optional", "redact", "context");
         String id = stageId(doc, p);
         doc.requireObject(p + "/model");
         String m = p + "/model";
@@ -445,6 +514,8 @@ public final class WorkflowDefinition {
     private static JsonSchema schema(YamlDocument doc, String pointer) {
         try {
             return JsonSchema.compile(doc.node(pointer));
+        } catch (dev.mainstay.contract.InvalidSchemaException e) {
+            throw doc.error(pointer + e.pointer(), e.getMessage());
         } catch (IllegalArgumentException e) {
             throw doc.error(pointer, e.getMessage());
         }

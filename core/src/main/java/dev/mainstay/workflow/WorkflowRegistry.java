@@ -2,10 +2,12 @@ package dev.mainstay.workflow;
 
 import dev.mainstay.ConfigException;
 import dev.mainstay.ContentHash;
+import dev.mainstay.Json;
 import dev.mainstay.store.Store;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -17,15 +19,43 @@ import java.util.concurrent.ConcurrentHashMap;
  * hash; a file that changed under a version number already on record is refused. The highest
  * loaded version of a name is the one new jobs get; jobs stay pinned to their version, which is
  * read back from the store when its file is gone.
+ *
+ * <p>In dev mode ({@code ./mainstay up --dev}) a changed file is served instead as a <em>draft</em>
+ * of its version ({@link WorkflowDefinition#asDraft()}): the record in the store keeps the hash it
+ * was registered with, and the node keeps the draft in memory, replacing it at every
+ * {@link #reload}. A job of that version runs the definition in force when its stage runs.
  */
 public final class WorkflowRegistry {
     private final Store store;
-    private final Map<String, WorkflowDefinition> active;
+    private final boolean dev;
+    private volatile Map<String, WorkflowDefinition> active;
+    /** The content hash of every version the files held at the last load, by name@version. */
+    private volatile Map<String, String> fromFiles = Map.of();
     private final Map<String, WorkflowDefinition> versions = new ConcurrentHashMap<>();
 
-    private WorkflowRegistry(Store store, Map<String, WorkflowDefinition> active) {
+    private WorkflowRegistry(Store store, boolean dev) {
         this.store = store;
-        this.active = active;
+        this.dev = dev;
+        this.active = Map.of();
+    }
+
+    /**
+     * What a dev-mode load changed about one workflow version.
+     *
+     * @param kind {@code served} (now served as on record: new, or back to its registered content),
+     *     {@code draft} (the file differs from the version on record), {@code removed} (no file
+     *     declares the name any more)
+     * @param registeredHash the content hash on record, when it differs from {@code contentHash}
+     */
+    public record Change(String kind, String workflow, int version, String contentHash, String registeredHash) {
+        @Override
+        public String toString() {
+            return switch (kind) {
+                case "draft" -> workflow + " v" + version + " draft " + ContentHash.shortForm(contentHash) + " (registered " + ContentHash.shortForm(registeredHash) + ")";
+                case "removed" -> workflow + " v" + version + " no longer served: no file declares it";
+                default -> workflow + " v" + version + " " + ContentHash.shortForm(contentHash);
+            };
+        }
     }
 
     /**
@@ -34,25 +64,96 @@ public final class WorkflowRegistry {
      * @throws ConfigException listing every definition whose content changed under an existing version
      */
     public static WorkflowRegistry register(Store store, Collection<WorkflowDefinition> definitions, Instant now) {
-        Map<String, WorkflowDefinition> active = new TreeMap<>();
-        List<String> problems = new ArrayList<>();
-        WorkflowRegistry registry = new WorkflowRegistry(store, active);
+        return register(store, definitions, now, false);
+    }
+
+    /**
+     * Registers {@code definitions} in the store; with {@code dev}, a definition whose content
+     * changed under an existing version is served as a draft instead of refused.
+     *
+     * @throws ConfigException listing every definition whose content changed under an existing
+     *     version, outside dev mode
+     */
+    public static WorkflowRegistry register(Store store, Collection<WorkflowDefinition> definitions, Instant now, boolean dev) {
+        WorkflowRegistry registry = new WorkflowRegistry(store, dev);
+        registry.load(definitions, now);
+        return registry;
+    }
+
+    /** Whether edited files are served as drafts. */
+    public boolean dev() {
+        return dev;
+    }
+
+    /** The drafts being served (dev mode), empty when every workflow is served as on record. */
+    public List<WorkflowDefinition> drafts() {
+        return active.values().stream().filter(WorkflowDefinition::draft).toList();
+    }
+
+    /**
+     * Dev mode: serves {@code definitions}, just read again from the files, in place of the current
+     * ones. New versions are registered; edited ones become drafts; a file back to its registered
+     * content is served as registered again; a name no file declares any more stops being served
+     * (its jobs still find their version).
+     *
+     * @return what changed since the last load; empty when nothing did
+     * @throws IllegalStateException outside dev mode
+     */
+    public synchronized List<Change> reload(Collection<WorkflowDefinition> definitions, Instant now) {
+        if (!dev) {
+            throw new IllegalStateException("workflows are reloaded in dev mode only. Indicates a bug.");
+        }
+        Map<String, String> before = fromFiles;
+        Map<String, WorkflowDefinition> oldActive = active;
+        Map<String, String> onRecord = load(definitions, now);
+        List<Change> changes = new ArrayList<>();
         for (WorkflowDefinition d : definitions) {
-            String onRecord = store.registerWorkflowVersion(d.name(), d.version(), d.contentHash(), dev.mainstay.Json.canonical(d.document()), now);
-            if (!onRecord.equals(d.contentHash())) {
-                problems.add(d.source() + ": workflow " + d.name() + " version " + d.version()
-                        + " is already registered with content hash " + ContentHash.shortForm(onRecord)
-                        + ", but the file (with its prompts) now hashes to " + ContentHash.shortForm(d.contentHash())
-                        + ". Versions are immutable: raise 'version:' to publish the change.");
-                continue;
+            if (!d.contentHash().equals(before.get(key(d.name(), d.version())))) {
+                String recorded = onRecord.get(key(d.name(), d.version()));
+                boolean draft = !recorded.equals(d.contentHash());
+                changes.add(new Change(draft ? "draft" : "served", d.name(), d.version(), d.contentHash(), draft ? recorded : null));
             }
-            registry.versions.put(key(d.name(), d.version()), d);
-            active.merge(d.name(), d, (a, b) -> a.version() >= b.version() ? a : b);
+        }
+        for (WorkflowDefinition gone : oldActive.values()) {
+            if (!active.containsKey(gone.name())) {
+                changes.add(new Change("removed", gone.name(), gone.version(), gone.contentHash(), null));
+            }
+        }
+        return changes;
+    }
+
+    /** Registers and serves {@code definitions}; returns the hash on record of each, by name@version. */
+    private Map<String, String> load(Collection<WorkflowDefinition> definitions, Instant now) {
+        Map<String, WorkflowDefinition> next = new TreeMap<>();
+        Map<String, WorkflowDefinition> loaded = new java.util.HashMap<>();
+        Map<String, String> recorded = new java.util.HashMap<>();
+        List<String> problems = new ArrayList<>();
+        for (WorkflowDefinition d : definitions) {
+            String onRecord = store.registerWorkflowVersion(d.name(), d.version(), d.contentHash(), Json.canonical(d.document()), now);
+            recorded.put(key(d.name(), d.version()), onRecord);
+            WorkflowDefinition served = d;
+            if (!onRecord.equals(d.contentHash())) {
+                if (!dev) {
+                    problems.add(d.source() + ": workflow " + d.name() + " version " + d.version()
+                            + " is already registered with content hash " + ContentHash.shortForm(onRecord)
+                            + ", but the file (with its prompts) now hashes to " + ContentHash.shortForm(d.contentHash())
+                            + ". Versions are immutable: raise 'version:' to publish the change.");
+                    continue;
+                }
+                served = d.asDraft();
+            }
+            loaded.put(key(d.name(), d.version()), served);
+            next.merge(d.name(), served, (a, b) -> a.version() >= b.version() ? a : b);
         }
         if (!problems.isEmpty()) {
             throw new ConfigException(String.join("\n", problems));
         }
-        return registry;
+        versions.putAll(loaded);
+        active = Collections.unmodifiableMap(next);
+        Map<String, String> hashes = new java.util.HashMap<>();
+        loaded.forEach((k, d) -> hashes.put(k, d.contentHash()));
+        fromFiles = Map.copyOf(hashes);
+        return recorded;
     }
 
     /** The version new submissions of {@code name} run. */

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.mainstay.Json;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import tools.jackson.databind.JsonNode;
 
 class JsonSchemaTest {
@@ -90,17 +92,25 @@ class JsonSchemaTest {
     }
 
     @Test
-    void schemaWithAnUnknownTypeIsRefusedNamingTheKeyword() {
+    void schemaWithAnUnknownTypeIsRefusedNamingTheKeywordAndQuotingTheValue() {
         assertThatThrownBy(() -> JsonSchema.compile(Json.parse("{\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"strnig\"}}}")))
-                .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageStartingWith("not a valid JSON Schema: /properties/a/type");
+                .isInstanceOfSatisfying(InvalidSchemaException.class, e -> assertThat(e.pointer()).isEqualTo("/properties/a/type"))
+                .hasMessageStartingWith("not a valid JSON Schema: 'strnig': does not have a value in the enumeration [\"array\", \"boolean\"");
     }
 
     @Test
     void schemaWithANegativeLengthIsRefused() {
         assertThatThrownBy(() -> JsonSchema.compile(Json.parse("{\"type\": \"string\", \"minLength\": -1}")))
-                .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("/minLength");
+                .isInstanceOfSatisfying(InvalidSchemaException.class, e -> assertThat(e.pointer()).isEqualTo("/minLength"))
+                .hasMessage("not a valid JSON Schema: -1: must have a minimum value of 0");
+    }
+
+    @Test
+    void aBadItemOfATypeListIsNamedByItsIndexAndOtherProblemsElsewhereAreListed() {
+        assertThatThrownBy(() -> JsonSchema.compile(Json.parse("{\"type\": \"object\", \"required\": \"a\", \"properties\": {\"a\": {\"type\": [\"string\", \"nul\"]}}}")))
+                .isInstanceOfSatisfying(InvalidSchemaException.class, e -> assertThat(e.pointer()).isEqualTo("/properties/a/type/1"))
+                .hasMessageContaining("'nul': does not have a value")
+                .hasMessageContaining("also /required: 'a': string found, array expected");
     }
 
     @Test
@@ -127,5 +137,42 @@ class JsonSchemaTest {
         JsonSchema closedNested = JsonSchema.compile(Json.parse(
                 "{\"type\": \"object\", \"properties\": {\"o\": {\"type\": \"object\", \"additionalProperties\": false}}}"));
         assertThat(pointers(closedNested.validate(Json.parse("{\"o\": {\"x/y\": 1}}")))).containsExactly("/o/x~1y");
+    }
+
+    private static final JsonSchema BOUNDED = JsonSchema.compile(Json.parse("""
+            {"type": "object", "properties": {
+              "score": {"type": "integer", "minimum": 0, "maximum": 100},
+              "step": {"type": "integer", "exclusiveMinimum": 0, "exclusiveMaximum": 10, "multipleOf": 2},
+              "ratio": {"type": "number", "minimum": 0, "maximum": 1},
+              "count": {"type": "integer"}
+            }}
+            """));
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"1e308", "-1e308", "1e19", "-1e19", "9.999e307", "123456789012345678901234567890", "1E+400", "-1e400"})
+    void anyJsonNumberOutOfTheLongRangeIsCheckedAgainstItsBoundsNotThrown(String number) {
+        List<Violation> score = BOUNDED.validate(Json.parse("{\"score\": " + number + "}"));
+        assertThat(pointers(score)).containsExactly("/score");
+        List<Violation> step = BOUNDED.validate(Json.parse("{\"step\": " + number + "}"));
+        assertThat(pointers(step)).contains("/step").containsOnly("/step");
+        List<Violation> ratio = BOUNDED.validate(Json.parse("{\"ratio\": " + number + "}"));
+        assertThat(pointers(ratio)).containsExactly("/ratio");
+    }
+
+    @Test
+    void aHugeIntegralNumberIsAnIntegerAndPassesWhereNothingBoundsIt() {
+        // JSON Schema counts 1e308 as an integer (no fractional part): with no bound it is valid.
+        assertThat(BOUNDED.validate(Json.parse("{\"count\": 1e308}"))).isEmpty();
+        assertThat(BOUNDED.validate(Json.parse("{\"count\": -1e19}"))).isEmpty();
+        assertThat(pointers(BOUNDED.validate(Json.parse("{\"count\": 1.5e0}")))).containsExactly("/count");
+        assertThat(BOUNDED.validate(Json.parse("{\"score\": 1e2, \"ratio\": 1e-308, \"step\": 4.0}"))).isEmpty();
+    }
+
+    @Test
+    void numbersAsStringsAreTypeViolations() {
+        for (String text : List.of("\"NaN\"", "\"Infinity\"", "\"-Infinity\"", "\"1e308\"")) {
+            assertThat(pointers(BOUNDED.validate(Json.parse("{\"score\": " + text + ", \"ratio\": " + text + "}"))))
+                    .as(text).containsExactlyInAnyOrder("/score", "/ratio");
+        }
     }
 }

@@ -1,9 +1,11 @@
 package dev.mainstay.net;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
 
 import java.net.InetAddress;
 import java.net.URI;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -37,5 +39,32 @@ class OutboundGuardTest {
     @ValueSource(strings = {"ftp://8.8.8.8/", "file:///etc/passwd", "http://user:pw@8.8.8.8/"})
     void otherSchemesAndCredentialsInTheUrlAreRefused(String url) {
         assertThat(OutboundGuard.refusal(URI.create(url), true)).isNotNull();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"http://127.0.0.1:8080/x", "http://[::1]/", "http://169.254.169.254/latest/meta-data", "http://10.0.0.5/", "http://localhost/",
+            "http://api.localhost:9/", "http://[fd12::1]/"})
+    void addressesWrittenInTheUrlAreRefusedWithoutTheNetwork(String url) {
+        assertThat(OutboundGuard.policyRefusal(URI.create(url), false)).contains("allow_private");
+        assertThat(OutboundGuard.policyRefusal(URI.create(url), true)).isNull();
+    }
+
+    @Test
+    void aHostNameIsNotResolvedByThePolicyCheckButIsBeforeACall() {
+        URI url = URI.create("https://crm.example.invalid/api");
+        assertThat(OutboundGuard.policyRefusal(url, false)).isNull();
+        assertThat(OutboundGuard.refusal(url, false)).isEqualTo("the host 'crm.example.invalid' does not resolve");
+    }
+
+    @Test
+    void aNameThatResolvesToAPrivateAddressPassesThePolicyButNotTheCallCheck() throws Exception {
+        // The machine's own name resolves (hosts file, no network) to a loopback or private address on
+        // nearly every system; where it is public there is nothing to show.
+        String host = InetAddress.getLocalHost().getHostName();
+        assumeThat(host).doesNotContain(":").isNotEqualTo("localhost");
+        assumeThat(java.util.Arrays.stream(InetAddress.getAllByName(host)).map(OutboundGuard::restricted)).doesNotContainNull();
+        URI url = URI.create("http://" + host + ":9/hook");
+        assertThat(OutboundGuard.policyRefusal(url, false)).isNull();
+        assertThat(OutboundGuard.refusal(url, false)).startsWith("'" + host + "' resolves to ").contains("allow_private");
     }
 }

@@ -3,6 +3,7 @@ package dev.mainstay.server;
 import dev.mainstay.providers.demo.DemoProvider;
 import dev.mainstay.workflow.WorkflowDefinition;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.stream.Collectors;
 
@@ -23,7 +24,12 @@ final class Banner {
         });
         out.println("  workflows  " + server.workflows().all().stream()
                 .map(w -> w.name() + " v" + w.version() + " (" + w.latency().wire() + ")").collect(Collectors.joining(", "))
-                + "  from " + cfg.workflowsDir());
+                + "  from " + cfg.workflowDirs().stream().map(Path::toString).collect(Collectors.joining(", ")));
+        if (server.workflows().dev()) {
+            out.println("  dev mode   edited workflows and prompts are served as drafts of their version, reloaded when saved");
+            server.workflows().drafts().forEach(d -> out.println("             draft " + d.name() + " v" + d.version() + " "
+                    + dev.mainstay.ContentHash.shortForm(d.contentHash()) + " from " + d.source()));
+        }
         if (cfg.demoOnly()) {
             out.println("  model      the built-in demo model (" + DemoProvider.MODEL + "): no provider is configured.");
             out.println("             Answers are built from your input, with realistic latency and an occasional");

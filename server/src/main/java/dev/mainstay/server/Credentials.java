@@ -4,6 +4,7 @@ import dev.mainstay.Json;
 import dev.mainstay.access.Account;
 import dev.mainstay.access.ApiKey;
 import dev.mainstay.access.ApiKeys;
+import dev.mainstay.server.http.NewAccounts;
 import dev.mainstay.store.Store;
 import dev.mainstay.store.StoreException;
 import java.io.IOException;
@@ -12,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import tools.jackson.databind.JsonNode;
@@ -45,8 +47,13 @@ record Credentials(String demoApiKey, String adminKey) {
                     .put("admin_key", config.adminKey().isPresent() ? "" : admin);
             write(file, out);
         }
-        store.createAccount(new Account(DEMO_ACCOUNT, "Demo", "free", now));
-        store.createAccount(new Account(OPERATOR_ACCOUNT, "Operator", "internal", now));
+        for (Account account : List.of(new Account(DEMO_ACCOUNT, "Demo", "free", now), new Account(OPERATOR_ACCOUNT, "Operator", "internal", now))) {
+            boolean fresh = store.account(account.id()).isEmpty();
+            store.createAccount(account);
+            if (fresh) {
+                NewAccounts.applyLimits(store, account.id(), config.newAccountLimits(), now);
+            }
+        }
         store.addApiKey(new ApiKey("key_demo_" + ApiKeys.hash(demo).substring(0, 12), DEMO_ACCOUNT, ApiKeys.hash(demo), ApiKeys.prefix(demo), Set.of("member"), false, now, "demo", null, null));
         store.addApiKey(new ApiKey("key_admin_" + ApiKeys.hash(admin).substring(0, 12), OPERATOR_ACCOUNT, ApiKeys.hash(admin), ApiKeys.prefix(admin), Set.of("admin"), true, now, "admin", null, null));
         return new Credentials(demo, admin);

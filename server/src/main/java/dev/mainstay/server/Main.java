@@ -54,6 +54,11 @@ public final class Main implements Runnable {
                 });
     }
 
+    /** Directories as {@code MAINSTAY_WORKFLOWS} lists them: joined by the platform's path separator. */
+    static String workflowsEnv(List<Path> dirs) {
+        return String.join(java.io.File.pathSeparator, dirs.stream().map(Path::toString).toList());
+    }
+
     /** {@code --config} when given, else {@code MAINSTAY_CONFIG}, else none. */
     static Optional<Path> configFile(Path option, java.util.Map<String, String> env) {
         return Optional.ofNullable(option).or(() -> Optional.ofNullable(env.get("MAINSTAY_CONFIG")).filter(s -> !s.isBlank()).map(Path::of));
@@ -72,13 +77,13 @@ public final class Main implements Runnable {
     }
 
     @Command(name = "up", mixinStandardHelpOptions = true,
-            description = {"Starts a Mainstay node and serves the workflows: on the embedded SQLite store, or with --db",
-                    "on a PostgreSQL database shared by any number of nodes.",
-                    "Environment: MAINSTAY_PORT, MAINSTAY_HOST, MAINSTAY_DATA_DIR, MAINSTAY_WORKFLOWS, MAINSTAY_CONFIG,",
-                    "MAINSTAY_DEMO_API_KEY, MAINSTAY_ADMIN_KEY, MAINSTAY_SQLITE_SYNCHRONOUS,",
-                    "MAINSTAY_DB_URL, MAINSTAY_DB_PASSWORD, MAINSTAY_DB_POOL_SIZE,",
-                    "OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_MODEL, OPENAI_SMALL_MODEL,",
-                    "ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, ANTHROPIC_MODEL."})
+            description = {"Starts a Mainstay node and serves the workflows: on the embedded SQLite store, or with --db on a PostgreSQL "
+                    + "database shared by any number of nodes. Stop it with Ctrl-C or SIGTERM (scripts and supervisors: SIGTERM).",
+                    "Environment: MAINSTAY_PORT, MAINSTAY_HOST, MAINSTAY_DATA_DIR, MAINSTAY_WORKFLOWS, MAINSTAY_CONFIG, "
+                    + "MAINSTAY_DEMO_API_KEY, MAINSTAY_ADMIN_KEY, MAINSTAY_SQLITE_SYNCHRONOUS, "
+                    + "MAINSTAY_DB_URL, MAINSTAY_DB_PASSWORD, MAINSTAY_DB_POOL_SIZE, "
+                    + "OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_MODEL, OPENAI_SMALL_MODEL, "
+                    + "ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, ANTHROPIC_MODEL."})
     static final class Up implements Callable<Integer> {
         @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file (default: $MAINSTAY_CONFIG, else none)")
         Path config;
@@ -86,15 +91,20 @@ public final class Main implements Runnable {
         @Option(names = "--port", description = "port to listen on (default 8080; 0 picks a free one)")
         Integer port;
 
-        @Option(names = "--data-dir", paramLabel = "DIR", description = "where the SQLite file and generated keys live (default ./var)")
+        @Option(names = "--data-dir", paramLabel = "DIR", description = "where the SQLite file and the generated keys live (default: var)")
         Path dataDir;
 
-        @Option(names = "--workflows", paramLabel = "DIR", description = "directory of workflow YAML files (default ./examples/workflows)")
-        Path workflows;
+        @Option(names = "--workflows", paramLabel = "DIR", split = ",", description = {"directories of workflow YAML files: repeat the option or separate them with commas",
+                "(default: examples/workflows)"})
+        List<Path> workflows;
 
-        @Option(names = "--db", paramLabel = "URL", description = "PostgreSQL to share with other nodes: postgresql://user:password@host:port/database "
-                + "(default: $MAINSTAY_DB_URL, else storage.postgresql.url, else the SQLite file in the data directory)")
+        @Option(names = "--db", paramLabel = "URL", description = {"PostgreSQL to share with other nodes:", "postgresql://user:password@host:port/database",
+                "(default: $MAINSTAY_DB_URL, else storage.postgresql.url, else the SQLite file in the data directory)"})
         String db;
+
+        @Option(names = "--dev", description = {"dev mode: edited workflow files and prompts are served as drafts of their version, reloaded when saved "
+                + "(docs/workflows.md, Dev mode)"})
+        boolean dev;
 
         @Override
         public Integer call() throws InterruptedException {
@@ -102,10 +112,10 @@ public final class Main implements Runnable {
             var env = new java.util.HashMap<>(System.getenv());
             if (port != null) env.put("MAINSTAY_PORT", port.toString());
             if (dataDir != null) env.put("MAINSTAY_DATA_DIR", dataDir.toString());
-            if (workflows != null) env.put("MAINSTAY_WORKFLOWS", workflows.toString());
+            if (workflows != null) env.put("MAINSTAY_WORKFLOWS", workflowsEnv(workflows));
             if (db != null) env.put("MAINSTAY_DB_URL", db);
             ServerConfig cfg = ServerConfig.load(configFile(config, env), env);
-            MainstayServer server = MainstayServer.start(cfg, Clock.systemUTC());
+            MainstayServer server = MainstayServer.start(cfg, Clock.systemUTC(), dev);
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 System.err.println("mainstay: stopping; unfinished jobs are handed back to the queue");
@@ -133,29 +143,107 @@ public final class Main implements Runnable {
             subcommands = {Workflows.Validate.class})
     static final class Workflows extends CommandGroup {
         @Command(name = "validate", mixinStandardHelpOptions = true,
-                description = "Checks workflow files (schemas, prompts, routes) without starting a server; exits 2 naming file, line and field.")
+                description = {"Checks workflow files (schemas, prompts and the names they use, routes, tools) without starting a server; "
+                        + "exits 2 naming file, line and field. Needs no network: tool hosts are resolved only with --resolve.",
+                        "Compares each file with the version on record in the database of the data directory, when there is one, "
+                        + "and exits 1 when a file differs from its registered version (./mainstay up refuses it, ./mainstay up --dev serves it as a draft)."})
         static final class Validate implements Callable<Integer> {
-            @Parameters(arity = "0..1", paramLabel = "DIR", description = "directory to check (default ./examples/workflows)")
-            Path dir;
+            @Parameters(arity = "0..*", paramLabel = "DIR", description = "directories to check (default: the configured ones, else examples/workflows)")
+            List<Path> dirs;
 
-            @Option(names = "--config", paramLabel = "FILE", description = "configuration whose routes the workflows may use")
+            @Option(names = "--config", paramLabel = "FILE", description = "configuration whose routes and tools the workflows may use (default: $MAINSTAY_CONFIG, else none)")
             Path config;
+
+            @Option(names = "--data-dir", paramLabel = "DIR", description = "where the database with the registered versions is (default: var)")
+            Path dataDir;
+
+            @Option(names = "--db", paramLabel = "URL", description = "PostgreSQL with the registered versions instead (default: $MAINSTAY_DB_URL)")
+            String db;
+
+            @Option(names = "--resolve", description = "also resolve each tool's base_url in DNS and refuse private addresses, as every call does")
+            boolean resolve;
 
             @CommandLine.Spec
             CommandLine.Model.CommandSpec spec;
 
             @Override
             public Integer call() {
-                ServerConfig cfg = ServerConfig.load(configFile(config, System.getenv()), System.getenv());
-                Path root = dir == null ? cfg.workflowsDir() : dir;
-                List<WorkflowDefinition> all = WorkflowLoader.load(root, cfg.routes().keySet());
+                var env = new java.util.HashMap<>(System.getenv());
+                if (dirs != null && !dirs.isEmpty()) env.put("MAINSTAY_WORKFLOWS", workflowsEnv(dirs));
+                if (dataDir != null) env.put("MAINSTAY_DATA_DIR", dataDir.toString());
+                if (db != null) env.put("MAINSTAY_DB_URL", db);
+                ServerConfig cfg = ServerConfig.load(configFile(config, env), env);
+                WorkflowLoader.Loaded loaded = WorkflowLoader.scan(cfg.workflowDirs(), cfg.routes().keySet());
+                List<WorkflowDefinition> all = loaded.definitions();
                 PrintWriter out = spec.commandLine().getOut();
+                PrintWriter err = spec.commandLine().getErr();
+                loaded.warnings().forEach(w -> err.println("mainstay: warning: " + w));
+                err.flush();
+                if (resolve) {
+                    for (dev.mainstay.tool.ToolSpec tool : cfg.tools().values()) {
+                        String refused = dev.mainstay.net.OutboundGuard.refusal(tool.baseUrl(), tool.allowPrivate());
+                        if (refused != null) {
+                            throw new dev.mainstay.ConfigException("tools." + tool.name() + ".base_url: " + refused);
+                        }
+                    }
+                }
+                var routes = new dev.mainstay.provider.Routes(cfg.routes());
+                var prices = new dev.mainstay.usage.PriceTable(cfg.prices());
                 for (WorkflowDefinition d : all) {
                     out.printf("ok  %-32s v%-3d %-7s %d stage(s)  %s%n", d.name(), d.version(), d.latency().wire(), d.stages().size(), d.source());
+                    for (String warning : dev.mainstay.engine.CallEstimate.perJobBudgetWarnings(d, routes, prices)) {
+                        out.printf("    warning: %s: %s%n", d.source(), warning);
+                    }
                 }
-                out.printf("%d workflow(s) valid in %s%n", all.size(), root);
+                out.printf("%d workflow(s) valid in %s%n", all.size(), String.join(", ", cfg.workflowDirs().stream().map(Path::toString).toList()));
+                int changed = Registered.compare(cfg, all, out);
                 out.flush();
-                return 0;
+                return changed > 0 ? 1 : 0;
+            }
+        }
+
+        /** What {@code validate} says about the versions on record. */
+        static final class Registered {
+            private Registered() {
+            }
+
+            /** Prints each file that differs from its registered version; returns how many do. */
+            static int compare(ServerConfig cfg, List<WorkflowDefinition> all, PrintWriter out) {
+                if (cfg.database() instanceof Database.Sqlite sqlite && !java.nio.file.Files.isRegularFile(sqlite.file())) {
+                    out.printf("no database at %s: not compared with registered versions (pass --data-dir or --db)%n", sqlite.file());
+                    return 0;
+                }
+                int changed = 0;
+                dev.mainstay.store.Store opened;
+                try {
+                    opened = MainstayServer.openStore(cfg);
+                } catch (MainstayException e) {
+                    // The files are valid; only the comparison is missing, and a check of files must not need a database.
+                    out.printf("registered versions not compared: %s%n", e.getMessage());
+                    return 0;
+                }
+                try (dev.mainstay.store.Store store = opened) {
+                    for (WorkflowDefinition d : all) {
+                        var stored = store.workflowDefinition(d.name(), d.version());
+                        if (stored.isEmpty()) {
+                            continue;
+                        }
+                        // The store keeps the canonical text that the content hash was taken of, byte for byte.
+                        String registered = dev.mainstay.ContentHash.sha256(stored.get());
+                        if (!registered.equals(d.contentHash())) {
+                            changed++;
+                            out.printf("changed  %s v%d differs from its registered version (registered %s, file now %s): %s%n"
+                                            + "         ./mainstay up refuses it; raise 'version:' to publish the change, or try it as a draft with ./mainstay up --dev%n",
+                                    d.name(), d.version(), dev.mainstay.ContentHash.shortForm(registered), dev.mainstay.ContentHash.shortForm(d.contentHash()), d.source());
+                        }
+                    }
+                }
+                out.printf(changed == 0 ? "every registered version matches its file (%s)%n" : "%2$d file(s) differ from their registered version (%1$s)%n",
+                        switch (cfg.database()) {
+                            case Database.Sqlite sqlite -> sqlite.file().toString();
+                            case Database.Postgres pg -> pg.config().url();
+                        }, changed);
+                return changed;
             }
         }
     }
@@ -172,10 +260,10 @@ public final class Main implements Runnable {
             @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file (default: $MAINSTAY_CONFIG, else none)")
             Path config;
 
-            @Option(names = "--data-dir", paramLabel = "DIR", description = "where the SQLite file lives (default ./var)")
+            @Option(names = "--data-dir", paramLabel = "DIR", description = "where the SQLite file lives (default: var)")
             Path dataDir;
 
-            @Option(names = "--db", paramLabel = "URL", description = "PostgreSQL instead: postgresql://user:password@host:port/database (default: $MAINSTAY_DB_URL)")
+            @Option(names = "--db", paramLabel = "URL", description = {"PostgreSQL instead:", "postgresql://user:password@host:port/database", "(default: $MAINSTAY_DB_URL)"})
             String db;
 
             @Option(names = "--expect-head", paramLabel = "HASH", description = "the head hash printed by an earlier verify: also fails when records after it were removed")

@@ -1,8 +1,9 @@
 package dev.mainstay.server;
 
+import dev.mainstay.engine.CallEstimate;
 import dev.mainstay.engine.Engine;
-import dev.mainstay.server.http.Hardening;
 import dev.mainstay.server.http.HttpApi;
+import dev.mainstay.server.http.HttpTransport;
 import dev.mainstay.server.http.RouteTable;
 import dev.mainstay.provider.Provider;
 import dev.mainstay.provider.Routes;
@@ -19,9 +20,7 @@ import dev.mainstay.usage.PriceTable;
 import dev.mainstay.workflow.WorkflowDefinition;
 import dev.mainstay.workflow.WorkflowLoader;
 import dev.mainstay.workflow.WorkflowRegistry;
-import io.helidon.common.socket.SocketOptions;
 import io.helidon.webserver.WebServer;
-import io.helidon.webserver.http1.Http1Config;
 import java.net.URI;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -44,21 +43,40 @@ public final class MainstayServer implements AutoCloseable {
     private final Store store;
     private final Engine engine;
     private final WebServer web;
+    private final HttpTransport transport;
     private final Credentials credentials;
     private final WorkflowRegistry registry;
     private final HttpApi api;
+    private final List<String> workflowWarnings;
+    private final Clock clock;
+    private volatile WorkflowWatcher watcher;
 
-    private MainstayServer(ServerConfig config, Store store, Engine engine, WebServer web, Credentials credentials, WorkflowRegistry registry, HttpApi api) {
+    private MainstayServer(ServerConfig config, Store store, Engine engine, WebServer web, HttpTransport transport, Credentials credentials,
+            WorkflowRegistry registry, HttpApi api, List<String> workflowWarnings, Clock clock) {
         this.config = config;
         this.store = store;
         this.engine = engine;
         this.web = web;
+        this.transport = transport;
         this.credentials = credentials;
         this.registry = registry;
         this.api = api;
+        this.workflowWarnings = List.copyOf(workflowWarnings);
+        this.clock = clock;
     }
 
     public static MainstayServer start(ServerConfig config, Clock clock) {
+        return start(config, clock, false);
+    }
+
+    /**
+     * Starts a node.
+     *
+     * @param dev dev mode ({@code ./mainstay up --dev}): a workflow file edited under a version on
+     *     record is served as a draft of that version instead of refused, and the workflow
+     *     directories are watched so that edits to workflows and prompts reload as they are saved
+     */
+    public static MainstayServer start(ServerConfig config, Clock clock, boolean dev) {
         List<String> secrets = new java.util.ArrayList<>(config.providers().values().stream().map(spec -> switch (spec) {
             case ProviderSpec.OpenAi o -> o.config().apiKey();
             case ProviderSpec.Anthropic a -> a.config().apiKey();
@@ -69,10 +87,13 @@ public final class MainstayServer implements AutoCloseable {
         }
         LogScrubber.install(secrets);
         Routes routes = new Routes(config.routes());
-        List<WorkflowDefinition> definitions = WorkflowLoader.load(config.workflowsDir(), routes.names());
+        WorkflowLoader.Loaded loaded = WorkflowLoader.scan(config.workflowDirs(), routes.names());
+        loaded.warnings().forEach(LOG::warn);
+        List<WorkflowDefinition> definitions = loaded.definitions();
         Store store = openStore(config);
+        HttpTransport transport = null;
         try {
-            WorkflowRegistry registry = WorkflowRegistry.register(store, definitions, clock.instant());
+            WorkflowRegistry registry = WorkflowRegistry.register(store, definitions, clock.instant(), dev);
             Credentials credentials = Credentials.bootstrap(config, store, clock.instant());
             RandomGenerator random = new SecureRandom();
             Map<String, Provider> providers = new LinkedHashMap<>();
@@ -85,35 +106,83 @@ public final class MainstayServer implements AutoCloseable {
             config.providers().forEach((name, spec) -> providers.computeIfPresent(name, (n, p) -> Provider.withDataPolicy(p, spec.dataPolicy())));
             String nodeId = "node-" + ProcessHandle.current().pid() + "-" + Long.toHexString(random.nextLong() & 0xffffffL);
             checkTools(definitions, config);
+            for (WorkflowDefinition d : definitions) {
+                for (String warning : CallEstimate.perJobBudgetWarnings(d, routes, new PriceTable(config.prices()))) {
+                    LOG.warn("{}: {}", d.source(), warning);
+                }
+            }
             Engine engine = new Engine(store, registry, providers, routes, new PriceTable(config.prices()), config.tools(), clock,
                     config.engineConfig(nodeId, "mainstay/" + VERSION), random);
-            HttpApi api = new HttpApi(engine, registry, store, clock, config.hardening(), config.maxBodyBytes(), config.maxJsonDepth());
+            HttpApi api = new HttpApi(engine, registry, store, clock, config.hardening(), config.maxBodyBytes(), config.maxJsonDepth(),
+                    config.newAccountLimits());
             store.audit(List.of(configLoaded(config, definitions, nodeId, clock.instant())));
             engine.start();
-            Hardening hardening = config.hardening();
+            transport = HttpTransport.start(config.hardening(), config.maxBodyBytes());
             WebServer web = WebServer.builder()
                     .host(config.host())
                     .port(config.port())
                     .shutdownHook(false)
                     .maxPayloadSize(config.maxBodyBytes() * 4)
-                    // Request line and headers are bounded separately; a slow client that stops
-                    // sending is cut off after read_timeout, an idle kept-alive one after idle_timeout.
-                    .addProtocol(Http1Config.builder()
-                            .maxPrologueLength(hardening.maxHeaderBytes())
-                            .maxHeadersSize(hardening.maxHeaderBytes())
-                            .validatePath(true)
-                            .build())
-                    .connectionOptions(SocketOptions.builder().readTimeout(hardening.readTimeout()).build())
-                    .idleConnectionTimeout(hardening.idleTimeout())
+                    // Every connection goes through the transport (HTTP/1.0, refusals of what is not
+                    // HTTP/1.x, read and idle deadlines), which runs Helidon's HTTP/1.1 connection.
+                    .protocolsDiscoverServices(false)
+                    .addConnectionSelector(transport)
+                    .connectionOptions(transport.socketOptions())
                     .directHandlers(HttpApi.transportErrors())
                     .routing(api::routing)
                     .build()
                     .start();
-            return new MainstayServer(config, store, engine, web, credentials, registry, api);
+            MainstayServer server = new MainstayServer(config, store, engine, web, transport, credentials, registry, api, loaded.warnings(), clock);
+            if (dev) {
+                server.watcher = WorkflowWatcher.start(config.workflowDirs(), server::reloadWorkflows);
+            }
+            return server;
         } catch (RuntimeException e) {
+            if (transport != null) {
+                transport.close();
+            }
             store.close();
             throw e;
         }
+    }
+
+    /**
+     * Dev mode: reads the workflow directories again and serves what they hold now. A file that
+     * does not load leaves every workflow as it was, and says why.
+     */
+    void reloadWorkflows() {
+        List<WorkflowDefinition> definitions;
+        try {
+            WorkflowLoader.Loaded loaded = WorkflowLoader.scan(config.workflowDirs(), new Routes(config.routes()).names());
+            definitions = loaded.definitions();
+            checkTools(definitions, config);
+        } catch (dev.mainstay.ConfigException e) {
+            LOG.warn("dev mode: the workflows were not reloaded, the last ones that loaded are still served:\n{}", e.getMessage());
+            lastReload = new Reload(lastReload.count() + 1, List.of(), e.getMessage());
+            return;
+        }
+        List<WorkflowRegistry.Change> changes = registry.reload(definitions, clock.instant());
+        for (WorkflowRegistry.Change change : changes) {
+            LOG.info("dev mode: {}", change);
+        }
+        lastReload = new Reload(lastReload.count() + 1, changes, null);
+    }
+
+    /**
+     * What dev mode's last reload did.
+     *
+     * @param count reloads since start
+     * @param changes what it changed; empty when nothing, or when it failed
+     * @param problem why the files were not served, else {@code null}
+     */
+    public record Reload(int count, List<WorkflowRegistry.Change> changes, String problem) {
+    }
+
+    private volatile Reload lastReload = new Reload(0, List.of(), null);
+
+    /** Dev mode's last reload of the workflow directories. */
+    public Reload lastReload() {
+        return lastReload;
     }
 
     /** Every tool stage names a configured tool. */
@@ -194,6 +263,11 @@ public final class MainstayServer implements AutoCloseable {
         return registry;
     }
 
+    /** The files under the workflow directories that were passed over at start, one line each. */
+    public List<String> workflowWarnings() {
+        return workflowWarnings;
+    }
+
     public Store store() {
         return store;
     }
@@ -204,12 +278,17 @@ public final class MainstayServer implements AutoCloseable {
 
     /** Stops taking requests, drains running jobs (handing back what does not finish), closes the store. */
     public void stop() {
+        WorkflowWatcher w = watcher;
+        if (w != null) {
+            w.close();
+        }
         api.markStopping();
         try {
             web.stop();
         } catch (RuntimeException e) {
             LOG.warn("stopping the HTTP server failed", e);
         }
+        transport.close();
         engine.stop();
         store.close();
     }

@@ -59,15 +59,16 @@ public sealed interface ProviderSpec {
                 String kind = doc.text(p + "/kind").orElse(name.equals("demo") ? "demo" : "openai");
                 switch (kind) {
                     case "openai" -> {
-                        doc.onlyKeys(p, "kind", "base_url", "api_key", "api_key_env", "max_tokens_field", "connect_timeout", "concurrency", "data_policy");
+                        doc.onlyKeys(p, "kind", "base_url", "api_key", "api_key_env", "max_tokens_field", "strict_schema", "connect_timeout", "concurrency", "data_policy");
                         String key = apiKey(doc, p, env);
                         URI base = ServerConfig.uri(doc, p + "/base_url", doc.text(p + "/base_url").orElse("https://api.openai.com/v1"));
-                        String field = doc.text(p + "/max_tokens_field").orElse(base.getHost() != null && base.getHost().endsWith("openai.com") ? "max_completion_tokens" : "max_tokens");
+                        String field = doc.text(p + "/max_tokens_field").orElse(OpenAiChatProvider.Config.maxTokensFieldFor(base));
                         if (!field.equals("max_tokens") && !field.equals("max_completion_tokens")) {
                             throw doc.error(p + "/max_tokens_field", "must be max_tokens or max_completion_tokens");
                         }
                         out.put(name, new OpenAi(new OpenAiChatProvider.Config(name, base, key,
-                                doc.duration(p + "/connect_timeout", OpenAiChatProvider.Config.DEFAULT_CONNECT_TIMEOUT), field),
+                                doc.duration(p + "/connect_timeout", OpenAiChatProvider.Config.DEFAULT_CONNECT_TIMEOUT), field,
+                                doc.bool(p + "/strict_schema", OpenAiChatProvider.Config.DEFAULT_STRICT_SCHEMA)),
                                 doc.integer(p + "/concurrency", EngineConfig.DEFAULT_PROVIDER_CONCURRENCY, 1, 100_000), dataPolicy(doc, p)));
                     }
                     case "anthropic" -> {
@@ -111,7 +112,7 @@ public sealed interface ProviderSpec {
         String openAiKey = env.get("OPENAI_API_KEY");
         if (openAiKey != null && !openAiKey.isBlank() && !out.containsKey("openai")) {
             URI uri = envUri(env, "OPENAI_BASE_URL", "https://api.openai.com/v1");
-            String field = uri.getHost().endsWith("openai.com") ? "max_completion_tokens" : "max_tokens";
+            String field = OpenAiChatProvider.Config.maxTokensFieldFor(uri);
             out.put("openai", new OpenAi(new OpenAiChatProvider.Config("openai", uri, openAiKey.strip(),
                     OpenAiChatProvider.Config.DEFAULT_CONNECT_TIMEOUT, field), EngineConfig.DEFAULT_PROVIDER_CONCURRENCY, ProviderDataPolicy.UNRESTRICTED));
         }

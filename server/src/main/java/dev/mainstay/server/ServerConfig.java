@@ -30,7 +30,7 @@ public record ServerConfig(
         String host,
         int port,
         Path dataDir,
-        Path workflowsDir,
+        List<Path> workflowDirs,
         SqliteStore.Durability durability,
         long maxBodyBytes,
         int maxJsonDepth,
@@ -52,7 +52,8 @@ public record ServerConfig(
         Duration cooldown,
         Database database,
         Hardening hardening,
-        Map<String, dev.mainstay.tool.ToolSpec> tools) {
+        Map<String, dev.mainstay.tool.ToolSpec> tools,
+        AccountLimits newAccountLimits) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -61,6 +62,11 @@ public record ServerConfig(
     public static final String DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
     /** The model the {@code primary} and {@code small} routes use when {@code ANTHROPIC_API_KEY} is given and {@code OPENAI_API_KEY} is not. */
     public static final String DEFAULT_ANTHROPIC_MODEL = "claude-haiku-4-5";
+
+    /** The first workflow directory; {@link #workflowDirs()} has them all. */
+    public Path workflowsDir() {
+        return workflowDirs.getFirst();
+    }
 
     /** True when only the demo model can answer: nothing real is configured. */
     public boolean demoOnly() {
@@ -97,7 +103,7 @@ public record ServerConfig(
         doc.onlyKeys("/storage/sqlite", "synchronous");
         doc.onlyKeys("/engine", "lease", "shutdown_grace", "max_in_flight", "max_backlog", "max_account_backlog", "circuit_breaker");
         doc.onlyKeys("/engine/circuit_breaker", "failures", "cooldown");
-        doc.onlyKeys("/limits", "accounts", "failure_cooldown");
+        doc.onlyKeys("/limits", "accounts", "defaults", "failure_cooldown");
         doc.onlyKeys("/limits/failure_cooldown", "failures", "duration");
 
         String host = env.getOrDefault("MAINSTAY_HOST", doc.text("/server/host").orElse(DEFAULT_HOST));
@@ -105,7 +111,7 @@ public record ServerConfig(
                 ? envInt(env, "MAINSTAY_PORT", 0, 65535)
                 : doc.integer("/server/port", DEFAULT_PORT, 0, 65535);
         Path dataDir = Path.of(env.getOrDefault("MAINSTAY_DATA_DIR", doc.text("/data_dir").orElse("var")));
-        Path workflows = Path.of(env.getOrDefault("MAINSTAY_WORKFLOWS", doc.text("/workflows").orElse("examples/workflows")));
+        List<Path> workflows = workflowDirs(doc, env);
         String sync = env.getOrDefault("MAINSTAY_SQLITE_SYNCHRONOUS", doc.text("/storage/sqlite/synchronous").orElse("full"));
         SqliteStore.Durability durability = switch (sync.toLowerCase(Locale.ROOT)) {
             case "full" -> SqliteStore.Durability.FULL;
@@ -132,6 +138,15 @@ public record ServerConfig(
                 throw doc.error("/limits/accounts" + v.pointer(), v.message());
             }
         }
+        AccountLimits newAccountLimits = AccountLimits.NONE;
+        if (doc.has("/limits/defaults")) {
+            try {
+                newAccountLimits = AccountLimits.fromJson(doc.node("/limits/defaults"));
+            } catch (dev.mainstay.contract.InvalidInputException e) {
+                var v = e.violations().getFirst();
+                throw doc.error("/limits/defaults" + v.pointer(), v.message());
+            }
+        }
         int cooldownFailures = doc.integer("/limits/failure_cooldown/failures", EngineConfig.DEFAULT_COOLDOWN_FAILURES, 0, 1_000_000);
         Duration cooldown = doc.duration("/limits/failure_cooldown/duration", EngineConfig.DEFAULT_COOLDOWN);
         Map<String, dev.mainstay.engine.TargetLimits.Limit> targetLimits = targetLimits(doc, providers);
@@ -156,7 +171,22 @@ public record ServerConfig(
 
         return new ServerConfig(host, port, dataDir, workflows, durability, maxBody, maxDepth, demoKey, adminKey,
                 providers, routes, prices, lease, grace, maxInFlight, maxBacklog, maxAccountBacklog, breakerFailures, breakerCooldown, targetLimits,
-                defaultLimits, cooldownFailures, cooldown, database, hardening, tools(doc, env));
+                defaultLimits, cooldownFailures, cooldown, database, hardening, tools(doc, env), newAccountLimits);
+    }
+
+    /**
+     * {@code MAINSTAY_WORKFLOWS} (directories separated by the platform's path separator, {@code :}
+     * on Unix), else {@code workflows:} (one directory, or a list), else {@code examples/workflows}.
+     */
+    private static List<Path> workflowDirs(YamlDocument doc, Map<String, String> env) {
+        String fromEnv = env.get("MAINSTAY_WORKFLOWS");
+        List<String> dirs = fromEnv != null
+                ? java.util.Arrays.stream(fromEnv.split(java.util.regex.Pattern.quote(java.io.File.pathSeparator))).map(String::strip).filter(d -> !d.isEmpty()).toList()
+                : doc.has("/workflows") ? doc.textList("/workflows") : List.of("examples/workflows");
+        if (dirs.isEmpty()) {
+            throw fromEnv != null ? new ConfigException("MAINSTAY_WORKFLOWS: names no directory") : doc.error("/workflows", "names no directory");
+        }
+        return dirs.stream().map(Path::of).distinct().toList();
     }
 
     /**
@@ -179,7 +209,8 @@ public record ServerConfig(
             doc.onlyKeys(p, "base_url", "timeout", "retries", "headers", "allow_private");
             URI base = uri(doc, p + "/base_url", doc.requireText(p + "/base_url"));
             boolean allowPrivate = doc.bool(p + "/allow_private", false);
-            String refused = dev.mainstay.net.OutboundGuard.refusal(base, allowPrivate);
+            // What the host resolves to is checked before every call, not here: validating needs no network.
+            String refused = dev.mainstay.net.OutboundGuard.policyRefusal(base, allowPrivate);
             if (refused != null) {
                 throw doc.error(p + "/base_url", refused);
             }

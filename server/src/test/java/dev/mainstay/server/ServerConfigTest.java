@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.mainstay.ConfigException;
 import dev.mainstay.provider.Target;
 import dev.mainstay.providers.anthropic.AnthropicMessagesProvider;
+import dev.mainstay.providers.openai.OpenAiChatProvider;
 import dev.mainstay.server.http.Hardening;
 import java.net.URI;
 import java.nio.file.Files;
@@ -62,6 +63,40 @@ class ServerConfigTest {
         ProviderSpec.OpenAi spec = (ProviderSpec.OpenAi) c.providers().get("openai");
         assertThat(spec.config().baseUrl().toString()).isEqualTo("http://127.0.0.1:11434/v1");
         assertThat(spec.config().maxTokensField()).isEqualTo("max_tokens");
+    }
+
+    @Test
+    void openAiProvidersAskForStrictSchemasAndTheirTokenFieldByHostUnlessTold() throws Exception {
+        Path file = dir.resolve("strict.yaml");
+        Files.writeString(file, """
+                providers:
+                  openai: { kind: openai, api_key: sk-test-0123456789 }
+                  azure: { kind: openai, base_url: "https://my-resource.openai.azure.com/openai/v1", api_key: az-test-0123456789 }
+                  local: { kind: openai, base_url: "http://127.0.0.1:11434/v1", strict_schema: false }
+                  lookalike: { kind: openai, base_url: "https://notopenai.com/v1", max_tokens_field: max_completion_tokens }
+                routes:
+                  primary: [openai/gpt-4o-mini]
+                  small: [openai/gpt-4o-mini]
+                """);
+        ServerConfig c = ServerConfig.load(Optional.of(file), Map.of());
+        java.util.function.Function<String, OpenAiChatProvider.Config> config = name -> ((ProviderSpec.OpenAi) c.providers().get(name)).config();
+        assertThat(config.apply("openai").maxTokensField()).isEqualTo("max_completion_tokens");
+        assertThat(config.apply("openai").strictSchema()).isTrue();
+        assertThat(config.apply("azure").maxTokensField()).isEqualTo("max_completion_tokens");
+        assertThat(config.apply("azure").strictSchema()).isTrue();
+        assertThat(config.apply("local").maxTokensField()).isEqualTo("max_tokens");
+        assertThat(config.apply("local").strictSchema()).isFalse();
+        assertThat(config.apply("lookalike").maxTokensField()).isEqualTo("max_completion_tokens");
+        assertThat(OpenAiChatProvider.Config.maxTokensFieldFor(URI.create("https://notopenai.com/v1"))).isEqualTo("max_tokens");
+
+        Files.writeString(file, """
+                providers:
+                  local: { kind: openai, base_url: "http://127.0.0.1:11434/v1", strict_schema: sometimes }
+                """);
+        assertThatThrownBy(() -> ServerConfig.load(Optional.of(file), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("strict.yaml:2")
+                .hasMessageContaining("providers.local.strict_schema: must be true or false");
     }
 
     @Test
@@ -276,5 +311,39 @@ class ServerConfigTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("mainstay.yaml:3")
                 .hasMessageContaining("must start with postgresql://");
+    }
+
+    @Test
+    void workflowDirectoriesComeFromTheEnvironmentSeparatedByThePathSeparatorOrFromAList() throws Exception {
+        assertThat(ServerConfig.load(Optional.empty(), Map.of()).workflowDirs()).containsExactly(Path.of("examples/workflows"));
+        String sep = java.io.File.pathSeparator;
+        assertThat(ServerConfig.load(Optional.empty(), Map.of("MAINSTAY_WORKFLOWS", "examples/workflows" + sep + "my/workflows" + sep)).workflowDirs())
+                .containsExactly(Path.of("examples/workflows"), Path.of("my/workflows"));
+        Path file = dir.resolve("mainstay.yaml");
+        Files.writeString(file, "workflows: [examples/workflows, my/workflows, my/workflows]\n");
+        assertThat(ServerConfig.load(Optional.of(file), Map.of()).workflowDirs()).containsExactly(Path.of("examples/workflows"), Path.of("my/workflows"));
+        Files.writeString(file, "workflows: my/workflows\n");
+        assertThat(ServerConfig.load(Optional.of(file), Map.of()).workflowDirs()).containsExactly(Path.of("my/workflows"));
+        assertThat(ServerConfig.load(Optional.of(file), Map.of("MAINSTAY_WORKFLOWS", "a")).workflowDirs()).as("the environment wins").containsExactly(Path.of("a"));
+        Files.writeString(file, "workflows: []\n");
+        assertThatThrownBy(() -> ServerConfig.load(Optional.of(file), Map.of())).hasMessageContaining("mainstay.yaml:1: workflows: names no directory");
+    }
+
+    @Test
+    void aToolsHostNameIsNotResolvedWhenTheConfigurationLoadsButAnAddressWrittenInItIsJudged() throws Exception {
+        Path file = dir.resolve("mainstay.yaml");
+        // .invalid never resolves anywhere: loading must not depend on DNS (a build without network validates).
+        Files.writeString(file, """
+                tools:
+                  crm:
+                    base_url: https://crm.example.invalid/api
+                """);
+        assertThat(ServerConfig.load(Optional.of(file), Map.of()).tools().get("crm").baseUrl()).isEqualTo(URI.create("https://crm.example.invalid/api"));
+        for (String url : List.of("http://10.1.2.3/api", "http://localhost:9000", "http://[::1]:9000")) {
+            Files.writeString(file, "tools:\n  crm:\n    base_url: " + url + "\n");
+            assertThatThrownBy(() -> ServerConfig.load(Optional.of(file), Map.of())).as(url)
+                    .hasMessageContaining("mainstay.yaml:3: tools.crm.base_url: ")
+                    .hasMessageContaining("allow_private: true");
+        }
     }
 }

@@ -992,18 +992,36 @@ public abstract class StoreContract {
     }
 
     @Test
-    void aTokenCeilingRefusesWithQuotaExceededAndCountsHeldTokens() {
-        store.reserve(reservation("rsv_1", T0.plusSeconds(90), tokenHold(TOKENS, 400, 10_000)));
+    void aTokenCeilingRefusesWithQuotaExceededOnSettledSpendAlone() {
         spend(TOKENS, Hold.Unit.TOKENS, 599);
+        // A call in flight holds 400 of the 401 left: it settles at what the provider reports,
+        // usually less, so it does not make the period's refusal final.
+        store.reserve(reservation("rsv_1", T0.plusSeconds(90), tokenHold(TOKENS, 400, 10_000)));
+        assertThat(submit(ceiling(TOKENS, 1_000, Hold.Unit.TOKENS), null, "held, not spent", T0)).isInstanceOf(SubmitOutcome.Created.class);
+        spend(TOKENS, Hold.Unit.TOKENS, 400);
         assertThat(submit(ceiling(TOKENS, 1_000, Hold.Unit.TOKENS), null, "one token left", T0)).isInstanceOf(SubmitOutcome.Created.class);
         spend(TOKENS, Hold.Unit.TOKENS, 1);
         LimitHit hit = refusal(submit(ceiling(TOKENS, 1_000, Hold.Unit.TOKENS), null, "none left", T0));
         assertThat(hit.code()).isEqualTo(ErrorCode.QUOTA_EXCEEDED);
         assertThat(hit.limit()).isEqualTo("tokens_per_day");
         assertThat(hit.retryAfter()).contains(Duration.between(T0, Scope.dayEnd(T0)));
-        // Spend held by a call in flight counts until it is released.
-        store.expireReservations(T0.plusSeconds(91));
-        assertThat(submit(ceiling(TOKENS, 1_000, Hold.Unit.TOKENS), null, "released", T0.plusSeconds(91))).isInstanceOf(SubmitOutcome.Created.class);
+    }
+
+    @Test
+    void aCeilingRefusesWhenWhatIsLeftCannotCoverTheFirstCall() {
+        spend(COST, Hold.Unit.MICRO_USD, 154);
+        Admission.Ceiling needs346 = new Admission.Ceiling(COST, 500, Hold.Unit.MICRO_USD, "cost_per_month_usd", "account " + ACCOUNT,
+                Scope.monthEnd(T0), 346, "the cheapest possible first call of meetings/notes");
+        Admission.Ceiling needs347 = new Admission.Ceiling(COST, 500, Hold.Unit.MICRO_USD, "cost_per_month_usd", "account " + ACCOUNT,
+                Scope.monthEnd(T0), 347, "the cheapest possible first call of meetings/notes");
+        assertThat(submit(new Admission(List.of(), List.of(needs346), null), null, "exactly enough", T0)).isInstanceOf(SubmitOutcome.Created.class);
+        LimitHit hit = refusal(submit(new Admission(List.of(), List.of(needs347), null), null, "one short", T0));
+        assertThat(hit.code()).isEqualTo(ErrorCode.BUDGET_EXCEEDED);
+        assertThat(hit.limit()).isEqualTo("cost_per_month_usd");
+        assertThat(hit.retryAfter()).contains(Duration.between(T0, Scope.monthEnd(T0)));
+        assertThat(hit.message()).contains("$0.000346 left").contains("$0.000347 needed for the cheapest possible first call of meetings/notes");
+        // The refused submit left no job behind.
+        assertThat(store.countUnfinished(ACCOUNT)).isEqualTo(1);
     }
 
     @Test

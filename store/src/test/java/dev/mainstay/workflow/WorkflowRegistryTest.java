@@ -97,4 +97,41 @@ class WorkflowRegistryTest {
             assertThat(r.active("other/feature")).isEmpty();
         }
     }
+
+    @Test
+    void devModeServesAnEditAsADraftOfItsVersionAndReportsOnlyWhatChanged() throws IOException {
+        Path v1 = workflow("v1.yaml", 1, "p1.mustache");
+        prompt("p1.mustache", "Version one: {{input.text}}");
+        Path v2 = workflow("v2.yaml", 2, "p2.mustache");
+        prompt("p2.mustache", "Version two: {{input.text}}");
+        try (SqliteStore store = open()) {
+            WorkflowDefinition registered = WorkflowLoader.loadFile(v2, dir, ROUTES);
+            WorkflowRegistry r = WorkflowRegistry.register(store, List.of(WorkflowLoader.loadFile(v1, dir, ROUTES), registered), T0, true);
+            assertThat(r.reload(List.of(WorkflowLoader.loadFile(v1, dir, ROUTES), WorkflowLoader.loadFile(v2, dir, ROUTES)), T0))
+                    .as("nothing changed, the older version included").isEmpty();
+
+            prompt("p2.mustache", "Version two, edited: {{input.text}}");
+            WorkflowDefinition edited = WorkflowLoader.loadFile(v2, dir, ROUTES);
+            List<WorkflowRegistry.Change> changes = r.reload(List.of(WorkflowLoader.loadFile(v1, dir, ROUTES), edited), T0);
+            assertThat(changes).containsExactly(new WorkflowRegistry.Change("draft", "team/feature", 2, edited.contentHash(), registered.contentHash()));
+            WorkflowDefinition served = r.active("team/feature").orElseThrow();
+            assertThat(served.draft()).isTrue();
+            assertThat(served.version()).isEqualTo(2);
+            assertThat(((ModelStage) served.stages().getFirst()).prompt().version())
+                    .endsWith("+dev." + dev.mainstay.ContentHash.shortForm(edited.contentHash()));
+            assertThat(r.version("team/feature", 2)).as("jobs pinned to v2 run the draft").contains(served);
+            assertThat(store.workflowDefinition("team/feature", 2)).as("the record keeps the registered content")
+                    .contains(dev.mainstay.Json.canonical(registered.document()));
+
+            prompt("p2.mustache", "Version two: {{input.text}}");
+            assertThat(r.reload(List.of(WorkflowLoader.loadFile(v1, dir, ROUTES), WorkflowLoader.loadFile(v2, dir, ROUTES)), T0))
+                    .containsExactly(new WorkflowRegistry.Change("served", "team/feature", 2, registered.contentHash(), null));
+            assertThat(r.active("team/feature").orElseThrow().draft()).isFalse();
+            assertThat(r.drafts()).isEmpty();
+        }
+        try (SqliteStore store = open()) {
+            assertThatThrownBy(() -> WorkflowRegistry.register(store, List.of(WorkflowLoader.loadFile(v2, dir, ROUTES)), T0).reload(List.of(), T0))
+                    .isInstanceOf(IllegalStateException.class);
+        }
+    }
 }

@@ -144,6 +144,45 @@ record AnthropicWire() implements WireFormat {
         return Json.write(root);
     }
 
+    @Override
+    public String refusalWithContent(JsonNode request, String content, long inputTokens, long outputTokens) {
+        ObjectNode root = (ObjectNode) Json.parse(answer(request, content, inputTokens, outputTokens));
+        root.put("stop_reason", "refusal");
+        return Json.write(root);
+    }
+
+    @Override
+    public String empty(JsonNode request, long inputTokens) {
+        ObjectNode root = message(request);
+        root.putArray("content");
+        root.put("stop_reason", "end_turn");
+        root.putNull("stop_sequence");
+        usage(root, inputTokens, 0);
+        return Json.write(root);
+    }
+
+    @Override
+    public String cutOff(JsonNode request, String partial, long inputTokens, long outputTokens) {
+        // Cut off while writing the answer: what was written comes back as text, not as a tool call.
+        ObjectNode root = message(request);
+        root.putArray("content").addObject().put("type", "text").put("text", partial);
+        root.put("stop_reason", "max_tokens");
+        root.putNull("stop_sequence");
+        usage(root, inputTokens, outputTokens);
+        return Json.write(root);
+    }
+
+    @Override
+    public void usage(ObjectNode answer, Fault.Usage usage) {
+        ObjectNode u = answer.putObject("usage");
+        if (usage.input() != null) {
+            u.set("input_tokens", usage.input());
+        }
+        if (usage.output() != null) {
+            u.set("output_tokens", usage.output());
+        }
+    }
+
     private static ObjectNode message(JsonNode request) {
         String model = request == null ? "fake" : request.path("model").asString("fake");
         ObjectNode root = Json.object();

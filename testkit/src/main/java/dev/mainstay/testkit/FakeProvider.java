@@ -25,8 +25,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 
@@ -38,11 +36,11 @@ import tools.jackson.databind.JsonNode;
  * input satisfies the {@code input_schema} of the tool that {@code tool_choice} names). Answers are
  * built from the words of the prompt. Both follow the same {@link FaultScript}: latency, error
  * statuses with {@code Retry-After}, hangs, connection resets, malformed bodies, invalid output,
- * refusals and truncated responses. It speaks HTTP/1.1 with keep-alive, written by hand so that resets and
+ * refusals (alone or beside an answer), answers without a choice or cut off at the token limit,
+ * odd token counts and odd numbers in an answer, and truncated responses. It speaks HTTP/1.1 with keep-alive, written by hand so that resets and
  * truncation are real socket behaviour.
  */
 public final class FakeProvider implements AutoCloseable {
-    private static final Pattern DELIMITED = Pattern.compile("<([a-z_]+)>\\s*(.*?)\\s*</\\1>", Pattern.DOTALL);
     private static final int MAX_BODY = 32 * 1024 * 1024;
 
     private final ServerSocket server;
@@ -242,8 +240,8 @@ public final class FakeProvider implements AutoCloseable {
         switch (fault.kind()) {
             case OK -> {
                 JsonNode function = wire.pendingFunction(body);
-                write(out, 200, headers, function == null ? answer(wire, body, content(wire, body), inputTokens)
-                        : wire.functionCall(body, function.path("name").asString(), SchemaSampler.sample(function.path("parameters"), "", ""), inputTokens));
+                write(out, 200, headers, withUsage(wire, fault, function == null ? answer(wire, body, content(wire, body, fault), inputTokens)
+                        : wire.functionCall(body, function.path("name").asString(), SchemaSampler.sample(function.path("parameters"), "", ""), inputTokens)));
             }
             case STATUS -> write(out, fault.status(), headers, wire.error(fault.status(), "scripted failure with status " + fault.status()));
             case HANG -> {
@@ -266,7 +264,17 @@ public final class FakeProvider implements AutoCloseable {
             case MALFORMED -> write(out, 200, headers, wire.malformed());
             case INVALID_OUTPUT -> write(out, 200, headers, answer(wire, body, "{\"unexpected\": [\"this\", \"does\", \"not\", \"match\"]}", inputTokens));
             case PROSE_OUTPUT -> write(out, 200, headers, answer(wire, body, "Sure! Here are the key points you asked for, in plain prose.", inputTokens));
-            case REFUSAL -> write(out, 200, headers, wire.refusal(body, inputTokens));
+            case REFUSAL -> write(out, 200, headers, withUsage(wire, fault, wire.refusal(body, inputTokens)));
+            case REFUSAL_WITH_CONTENT -> {
+                String content = content(wire, body, fault);
+                write(out, 200, headers, withUsage(wire, fault, wire.refusalWithContent(body, content, inputTokens, tokens(content))));
+            }
+            case EMPTY_CHOICES -> write(out, 200, headers, withUsage(wire, fault, wire.empty(body, inputTokens)));
+            case CUT_OFF -> {
+                String content = content(wire, body, fault);
+                String partial = content.substring(0, content.offsetByCodePoints(0, content.codePointCount(0, content.length()) / 2));
+                write(out, 200, headers, withUsage(wire, fault, wire.cutOff(body, partial, inputTokens, tokens(partial))));
+            }
             case TRUNCATED -> {
                 byte[] full = answer(wire, body, content(wire, body), inputTokens).getBytes(StandardCharsets.UTF_8);
                 String head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + full.length + "\r\n\r\n";
@@ -296,17 +304,48 @@ public final class FakeProvider implements AutoCloseable {
     }
 
     private static String content(WireFormat wire, JsonNode body) {
-        return Json.write(SchemaSampler.sample(wire.outputSchema(body), sourceText(wire.firstUserText(body)), wire.firstUserText(body)));
+        // The instructions (system text, with the workflow's rules) and the prompt, as a model reads them.
+        return Json.write(sample(wire, body));
     }
 
-    /** The text inside the prompt's {@code <tag>…</tag>} blocks, or the whole prompt when it has none. */
-    private static String sourceText(String prompt) {
-        Matcher m = DELIMITED.matcher(prompt);
-        StringBuilder out = new StringBuilder();
-        while (m.find()) {
-            out.append(out.isEmpty() ? "" : "\n").append(m.group(2));
+    /** The valid answer, with the fault's value in place of each of its numbers when it has one. */
+    private static String content(WireFormat wire, JsonNode body, Fault fault) {
+        if (fault.numbers().isEmpty()) {
+            return content(wire, body);
         }
-        return out.isEmpty() ? prompt : out.toString();
+        JsonNode sample = sample(wire, body);
+        return Json.write(replaceNumbers(sample, fault.numbers().get()));
+    }
+
+    private static JsonNode replaceNumbers(JsonNode node, JsonNode with) {
+        if (node.isNumber()) {
+            return with.deepCopy();
+        }
+        if (node.isObject()) {
+            var out = Json.object();
+            node.properties().forEach(e -> out.set(e.getKey(), replaceNumbers(e.getValue(), with)));
+            return out;
+        }
+        if (node.isArray()) {
+            var out = Json.array();
+            node.values().forEach(v -> out.add(replaceNumbers(v, with)));
+            return out;
+        }
+        return node;
+    }
+
+    /** The 200 body with the fault's token counts in place of the fake's own, when it has some. */
+    private static String withUsage(WireFormat wire, Fault fault, String answer) {
+        if (fault.usage().isEmpty()) {
+            return answer;
+        }
+        tools.jackson.databind.node.ObjectNode root = (tools.jackson.databind.node.ObjectNode) Json.parse(answer);
+        wire.usage(root, fault.usage().get());
+        return Json.write(root);
+    }
+
+    private static JsonNode sample(WireFormat wire, JsonNode body) {
+        return SchemaSampler.answer(wire.outputSchema(body), wire.promptText(body), wire.firstUserText(body));
     }
 
     private static void write(OutputStream out, int status, Map<String, String> headers, String body) throws IOException {

@@ -3,7 +3,6 @@ package dev.mainstay.testkit;
 import dev.mainstay.MainstayException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -54,10 +53,7 @@ public final class FakeProviderCommand implements Callable<Integer> {
         FaultScript s = script == null ? FaultScript.none() : FaultScript.read(script);
         FakeProvider fake = FakeProvider.start(port, s);
         PrintWriter out = spec.commandLine().getOut();
-        out.println("fake provider listening on " + fake.baseUrl() + " (" + s.steps().size() + " scripted steps"
-                + (s.perJob() ? " per job" : "") + ", then " + s.fallback().kind().name().toLowerCase(Locale.ROOT) + ")");
-        out.println("  kind: openai     base_url " + fake.baseUrl());
-        out.println("  kind: anthropic  base_url " + fake.anthropicBaseUrl());
+        out.print(banner(fake, s));
         out.flush();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -66,6 +62,13 @@ public final class FakeProviderCommand implements Callable<Integer> {
         }, "fake-provider-stop"));
         stopped.await();
         return 0;
+    }
+
+    /** What the command prints once the fake provider listens: its address for either provider kind, and what its script does. */
+    static String banner(FakeProvider fake, FaultScript script) {
+        return "fake provider listening on " + fake.baseUrl() + " (" + script.describe() + ")\n"
+                + "  kind: openai     base_url " + fake.baseUrl() + "\n"
+                + "  kind: anthropic  base_url " + fake.anthropicBaseUrl() + "\n";
     }
 
     static final class Version implements CommandLine.IVersionProvider {

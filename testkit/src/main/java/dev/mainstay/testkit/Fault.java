@@ -1,18 +1,27 @@
 package dev.mainstay.testkit;
 
+import dev.mainstay.Json;
 import java.time.Duration;
 import java.util.Optional;
+import tools.jackson.databind.JsonNode;
 
 /**
  * What the fake provider does with one request. Start from {@link #ok()} or one of the fault
  * factories and add a latency: {@code Fault.status(429).retryAfter(Duration.ofSeconds(2))},
- * {@code Fault.ok().latency(Duration.ofMillis(50), Duration.ofMillis(200))}.
+ * {@code Fault.ok().latency(Duration.ofMillis(50), Duration.ofMillis(200))}. Odd but well-formed
+ * answers are modifiers of an answer: {@code Fault.ok().usage("-17", "-3")} reports negative
+ * token counts, {@code Fault.ok().numbers("1e308")} puts {@code 1e308} in every number of the
+ * content.
  *
  * @param kind what happens after the latency
  * @param status HTTP status for {@link Kind#STATUS}
  * @param retryAfter sent as {@code Retry-After} (whole seconds, rounded up) when present
+ * @param usage the token counts to report instead of the fake's own, when present
+ * @param numbers a JSON value put in place of every number (integer or not) of the answer's
+ *     content, when present: {@code 1e308}, {@code -1e308}, {@code "NaN"}
  */
-public record Fault(Kind kind, Duration minLatency, Duration maxLatency, int status, Optional<Duration> retryAfter) {
+public record Fault(Kind kind, Duration minLatency, Duration maxLatency, int status, Optional<Duration> retryAfter, Optional<Usage> usage,
+                    Optional<JsonNode> numbers) {
 
     /** The closed set of behaviours. */
     public enum Kind {
@@ -32,14 +41,34 @@ public record Fault(Kind kind, Duration minLatency, Duration maxLatency, int sta
         PROSE_OUTPUT,
         /** 200 with a refusal instead of content ({@code refusal} or {@code stop_reason: refusal}). */
         REFUSAL,
+        /** 200 with a valid answer and a refusal beside it ({@code refusal} next to {@code content}; Anthropic: {@code stop_reason: refusal}). */
+        REFUSAL_WITH_CONTENT,
+        /** 200 with no answer in it: {@code choices: []} (Anthropic: {@code content: []}). */
+        EMPTY_CHOICES,
+        /** 200 with the first half of a valid answer, cut off at the token limit ({@code finish_reason: length}; Anthropic: {@code stop_reason: max_tokens}). */
+        CUT_OFF,
         /** Headers promise more body than is sent; then the connection closes. */
         TRUNCATED
+    }
+
+    /**
+     * Token counts to report, each any JSON value (a negative number, {@code 1e308}, {@code "NaN"});
+     * {@code null} leaves the count out. The fake writes them where the request's wire format
+     * keeps them: OpenAI's {@code prompt_tokens} and {@code completion_tokens} (and their sum as
+     * {@code total_tokens} when both are whole numbers), Anthropic's {@code input_tokens} and
+     * {@code output_tokens}.
+     */
+    public record Usage(JsonNode input, JsonNode output) {
     }
 
     public Fault {
         if (maxLatency.compareTo(minLatency) < 0) {
             throw new IllegalArgumentException("maxLatency must not be below minLatency");
         }
+    }
+
+    public Fault(Kind kind, Duration minLatency, Duration maxLatency, int status, Optional<Duration> retryAfter) {
+        this(kind, minLatency, maxLatency, status, retryAfter, Optional.empty(), Optional.empty());
     }
 
     public static Fault ok() { return new Fault(Kind.OK, Duration.ZERO, Duration.ZERO, 200, Optional.empty()); }
@@ -50,22 +79,78 @@ public record Fault(Kind kind, Duration minLatency, Duration maxLatency, int sta
     public static Fault invalidOutput() { return of(Kind.INVALID_OUTPUT); }
     public static Fault proseOutput() { return of(Kind.PROSE_OUTPUT); }
     public static Fault refusal() { return of(Kind.REFUSAL); }
+    public static Fault refusalWithContent() { return of(Kind.REFUSAL_WITH_CONTENT); }
+    public static Fault emptyChoices() { return of(Kind.EMPTY_CHOICES); }
+    public static Fault cutOff() { return of(Kind.CUT_OFF); }
     public static Fault truncated() { return of(Kind.TRUNCATED); }
+
+    /** A valid answer reporting negative token counts (-17 prompt, -3 answer). */
+    public static Fault negativeUsage() { return ok().usage("-17", "-3"); }
+
+    /** A valid answer reporting token counts no call could use: the largest long as prompt tokens, {@code 1e308} as answer tokens. */
+    public static Fault absurdUsage() { return ok().usage(Long.toString(Long.MAX_VALUE), "1e308"); }
 
     private static Fault of(Kind kind) {
         return new Fault(kind, Duration.ZERO, Duration.ZERO, 200, Optional.empty());
     }
 
     public Fault latency(Duration fixed) {
-        return new Fault(kind, fixed, fixed, status, retryAfter);
+        return new Fault(kind, fixed, fixed, status, retryAfter, usage, numbers);
     }
 
     /** A latency drawn uniformly from {@code [min, max]} for each request. */
     public Fault latency(Duration min, Duration max) {
-        return new Fault(kind, min, max, status, retryAfter);
+        return new Fault(kind, min, max, status, retryAfter, usage, numbers);
     }
 
     public Fault retryAfter(Duration wait) {
-        return new Fault(kind, minLatency, maxLatency, status, Optional.of(wait));
+        return new Fault(kind, minLatency, maxLatency, status, Optional.of(wait), usage, numbers);
+    }
+
+    /** Reports these token counts instead of the fake's own. */
+    public Fault usage(Usage reported) {
+        return new Fault(kind, minLatency, maxLatency, status, retryAfter, Optional.of(reported), numbers);
+    }
+
+    /**
+     * Reports these token counts, each written as JSON text ({@code "-17"}, {@code "1e308"},
+     * {@code "\"NaN\""}), or {@code null} to leave the count out.
+     */
+    public Fault usage(String input, String output) {
+        return usage(new Usage(input == null ? null : literal(input), output == null ? null : literal(output)));
+    }
+
+    /** Puts this JSON value, written as JSON text ({@code "1e308"}, {@code "\"NaN\""}), in place of every number of the content. */
+    public Fault numbers(String json) {
+        return numbers(literal(json));
+    }
+
+    public Fault numbers(JsonNode value) {
+        return new Fault(kind, minLatency, maxLatency, status, retryAfter, usage, Optional.of(value));
+    }
+
+    private static JsonNode literal(String json) {
+        try {
+            return Json.parse(json);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("not JSON text: " + json + " (write a string with its quotes, e.g. \"\\\"NaN\\\"\")", e);
+        }
+    }
+
+    /**
+     * What this fault does, as a script would write it: {@code ok}, {@code status 503 with
+     * Retry-After 2s}, {@code reset after 50ms..400ms}.
+     */
+    public String describe() {
+        StringBuilder out = new StringBuilder(kind == Kind.STATUS ? "status " + status : kind.name().toLowerCase(java.util.Locale.ROOT));
+        retryAfter.ifPresent(d -> out.append(" with Retry-After ").append(text(d)));
+        if (!maxLatency.isZero()) {
+            out.append(" after ").append(text(minLatency)).append(minLatency.equals(maxLatency) ? "" : ".." + text(maxLatency));
+        }
+        return out.toString();
+    }
+
+    private static String text(Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
     }
 }

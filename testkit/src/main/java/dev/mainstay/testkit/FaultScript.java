@@ -22,8 +22,11 @@ import java.util.Locale;
  *   - { status: 429, retry_after: 2s }
  *   - { fault: reset }
  *   - { fault: hang }
- *   - { fault: malformed }            # also: invalid_output, prose_output, refusal, truncated
+ *   - { fault: malformed }            # also: invalid_output, prose_output, refusal, truncated,
+ *                                     #   refusal_with_content, empty_choices, cut_off
  *   - { latency: 300ms }              # a slow but valid answer
+ *   - { usage: { input: -17, output: '1e308' } }   # odd token counts; values are JSON
+ *   - { numbers: '"NaN"' }            # this JSON value in place of every number of the content
  * </pre>
  */
 public record FaultScript(List<Fault> steps, Fault fallback, boolean perJob) {
@@ -52,6 +55,11 @@ public record FaultScript(List<Fault> steps, Fault fallback, boolean perJob) {
         return new FaultScript(steps, fallback, perJob);
     }
 
+    /** What the script does, for a banner: {@code 2 scripted steps per job, then status 503}. */
+    public String describe() {
+        return steps.size() + " scripted step" + (steps.size() == 1 ? "" : "s") + (perJob ? " per job" : "") + ", then " + fallback.describe();
+    }
+
     public static FaultScript read(Path file) {
         return parse(YamlDocument.read(file, file.toString()));
     }
@@ -74,7 +82,7 @@ public record FaultScript(List<Fault> steps, Fault fallback, boolean perJob) {
 
     private static Fault fault(YamlDocument doc, String p) {
         doc.requireObject(p);
-        doc.onlyKeys(p, "fault", "status", "retry_after", "latency");
+        doc.onlyKeys(p, "fault", "status", "retry_after", "latency", "usage", "numbers");
         Fault f;
         if (doc.has(p + "/status")) {
             f = Fault.status(doc.integer(p + "/status", 500, 100, 599));
@@ -87,8 +95,17 @@ public record FaultScript(List<Fault> steps, Fault fallback, boolean perJob) {
                 }
                 f = new Fault(k, Duration.ZERO, Duration.ZERO, 200, java.util.Optional.empty());
             } catch (IllegalArgumentException e) {
-                throw doc.error(p + "/fault", "unknown fault '" + kind + "' (known: ok, hang, reset, malformed, invalid_output, prose_output, refusal, truncated)");
+                throw doc.error(p + "/fault", "unknown fault '" + kind + "' (known: " + java.util.Arrays.stream(Fault.Kind.values())
+                        .filter(k -> k != Fault.Kind.STATUS).map(k -> k.name().toLowerCase(Locale.ROOT)).collect(java.util.stream.Collectors.joining(", ")) + ")");
             }
+        }
+        if (doc.has(p + "/usage")) {
+            doc.requireObject(p + "/usage");
+            doc.onlyKeys(p + "/usage", "input", "output");
+            f = f.usage(new Fault.Usage(json(doc, p + "/usage/input"), json(doc, p + "/usage/output")));
+        }
+        if (doc.has(p + "/numbers")) {
+            f = f.numbers(json(doc, p + "/numbers"));
         }
         if (doc.has(p + "/retry_after")) {
             f = f.retryAfter(doc.duration(p + "/retry_after", Duration.ZERO));
@@ -104,6 +121,25 @@ public record FaultScript(List<Fault> steps, Fault fallback, boolean perJob) {
             f = f.latency(min, max);
         }
         return f;
+    }
+
+    /**
+     * A value given as JSON: a YAML number or boolean as it is, a string as JSON text (so that
+     * {@code '1e308'} is the number and {@code '"NaN"'} the string); absent is {@code null}.
+     */
+    private static tools.jackson.databind.JsonNode json(YamlDocument doc, String p) {
+        if (!doc.has(p)) {
+            return null;
+        }
+        tools.jackson.databind.JsonNode n = doc.node(p);
+        if (!n.isString()) {
+            return dev.mainstay.Json.parse(dev.mainstay.Json.write(n)); // as JSON reads it: YAML keeps other number types
+        }
+        try {
+            return dev.mainstay.Json.parse(n.stringValue());
+        } catch (RuntimeException e) {
+            throw doc.error(p, "must be JSON text, e.g. 1e308, -17 or '\"NaN\"' for the string NaN; got " + n.stringValue());
+        }
     }
 
 }

@@ -80,6 +80,42 @@ record OpenAiWire() implements WireFormat {
         return Json.write(c);
     }
 
+    @Override
+    public String refusalWithContent(JsonNode request, String content, long inputTokens, long outputTokens) {
+        ObjectNode c = completion(request, content, inputTokens, outputTokens);
+        ((ObjectNode) c.path("choices").path(0).path("message")).put("refusal", "I can't help with that request.");
+        return Json.write(c);
+    }
+
+    @Override
+    public String empty(JsonNode request, long inputTokens) {
+        ObjectNode c = completion(request, null, inputTokens, 0);
+        c.putArray("choices");
+        return Json.write(c);
+    }
+
+    @Override
+    public String cutOff(JsonNode request, String partial, long inputTokens, long outputTokens) {
+        ObjectNode c = completion(request, partial, inputTokens, outputTokens);
+        ((ObjectNode) c.path("choices").path(0)).put("finish_reason", "length");
+        return Json.write(c);
+    }
+
+    @Override
+    public void usage(ObjectNode answer, Fault.Usage usage) {
+        ObjectNode u = answer.putObject("usage");
+        if (usage.input() != null) {
+            u.set("prompt_tokens", usage.input());
+        }
+        if (usage.output() != null) {
+            u.set("completion_tokens", usage.output());
+        }
+        if (usage.input() != null && usage.output() != null && usage.input().canConvertToLong() && usage.output().canConvertToLong()
+                && usage.input().isIntegralNumber() && usage.output().isIntegralNumber()) {
+            u.put("total_tokens", usage.input().longValue() + usage.output().longValue());
+        }
+    }
+
     private static ObjectNode completion(JsonNode request, String content, long inputTokens, long outputTokens) {
         String model = request == null ? "fake" : request.path("model").asString("fake");
         ObjectNode root = Json.object();

@@ -45,6 +45,18 @@ sealed interface WireFormat permits OpenAiWire, AnthropicWire {
     /** A 200 body in which the model declines. */
     String refusal(JsonNode request, long inputTokens);
 
+    /** A 200 body carrying {@code content} and, beside it, the model's refusal. */
+    String refusalWithContent(JsonNode request, String content, long inputTokens, long outputTokens);
+
+    /** A 200 body without any answer in it. */
+    String empty(JsonNode request, long inputTokens);
+
+    /** A 200 body whose answer, {@code partial}, was cut off at the output token limit. */
+    String cutOff(JsonNode request, String partial, long inputTokens, long outputTokens);
+
+    /** Replaces the token counts of the 200 body {@code answer} with {@code usage}'s. */
+    void usage(tools.jackson.databind.node.ObjectNode answer, Fault.Usage usage);
+
     /** The error body for {@code status}. */
     String error(int status, String message);
 

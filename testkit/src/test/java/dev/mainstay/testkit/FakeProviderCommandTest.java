@@ -33,6 +33,23 @@ class FakeProviderCommandTest {
     }
 
     @Test
+    void helpFitsEightyColumns() {
+        Run r = run("--help");
+        assertThat(r.out().lines().toList()).isNotEmpty().allSatisfy(l -> assertThat(l.length()).as(l).isLessThanOrEqualTo(80));
+        // A line that starts with '/' or ':' continues a path or URL the previous line broke.
+        assertThat(r.out().lines().toList()).noneSatisfy(l -> assertThat(l.strip()).matches("[/:@].*"));
+    }
+
+    @Test
+    void theBannerSaysWhatFollowsTheScriptedSteps() {
+        try (FakeProvider fake = FakeProvider.start(FaultScript.none())) {
+            String banner = FakeProviderCommand.banner(fake, FaultScript.always(Fault.status(503)));
+            assertThat(banner).startsWith("fake provider listening on " + fake.baseUrl() + " (0 scripted steps, then status 503)\n")
+                    .contains("  kind: anthropic  base_url " + fake.anthropicBaseUrl());
+        }
+    }
+
+    @Test
     void aBrokenScriptIsRefusedNamingFileAndFieldWithoutAStackTrace(@TempDir Path dir) throws Exception {
         Path script = dir.resolve("faults.yaml");
         Files.writeString(script, "steps:\n  - { fault: sometimes }\n");

@@ -87,6 +87,72 @@ class FakeProviderTest {
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    private static final String NUMBERS_BODY = """
+            {"model": "m", "messages": [{"role": "user", "content": "<ticket>The export button fails.</ticket>"}],
+             "response_format": {"type": "json_schema", "json_schema": {"name": "t", "schema":
+               {"type": "object", "required": ["summary", "score", "confidence", "parts"], "properties": {
+                 "summary": {"type": "string"}, "score": {"type": "integer", "minimum": 0, "maximum": 100},
+                 "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+                 "parts": {"type": "array", "maxItems": 1, "items": {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}}}}}}}}}
+            """;
+
+    private JsonNode postChat(String body) throws Exception {
+        return Json.parse(http.send(HttpRequest.newBuilder(URI.create(fake.baseUrl() + "/chat/completions")).timeout(Duration.ofSeconds(5))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()).body());
+    }
+
+    @Test
+    void oddButWellFormedAnswersAreScriptable() throws Exception {
+        fake.script(FaultScript.of(Fault.negativeUsage(), Fault.absurdUsage(), Fault.ok().usage("\"NaN\"", null), Fault.ok().numbers("1e308"),
+                Fault.ok().numbers("\"NaN\""), Fault.refusalWithContent(), Fault.emptyChoices(), Fault.cutOff()));
+        JsonNode negative = postChat(BODY);
+        assertThat(negative.path("usage")).isEqualTo(Json.parse("{\"prompt_tokens\": -17, \"completion_tokens\": -3, \"total_tokens\": -20}"));
+        assertThat(Json.parse(negative.at("/choices/0/message/content").stringValue()).path("summary").isString()).isTrue();
+        JsonNode absurd = postChat(BODY);
+        assertThat(absurd.at("/usage/prompt_tokens").longValue()).isEqualTo(Long.MAX_VALUE);
+        assertThat(absurd.at("/usage/completion_tokens").doubleValue()).isEqualTo(1e308);
+        assertThat(absurd.at("/usage").has("total_tokens")).isFalse();
+        assertThat(postChat(BODY).path("usage")).isEqualTo(Json.parse("{\"prompt_tokens\": \"NaN\"}"));
+
+        JsonNode huge = Json.parse(postChat(NUMBERS_BODY).at("/choices/0/message/content").stringValue());
+        assertThat(huge.path("score").doubleValue()).isEqualTo(1e308);
+        assertThat(huge.path("confidence").doubleValue()).isEqualTo(1e308);
+        assertThat(huge.at("/parts/0/n").doubleValue()).isEqualTo(1e308);
+        assertThat(huge.path("summary").stringValue()).startsWith("The export button fails.");
+        JsonNode nan = Json.parse(postChat(NUMBERS_BODY).at("/choices/0/message/content").stringValue());
+        assertThat(nan.path("score").stringValue()).isEqualTo("NaN");
+        assertThat(nan.path("confidence").stringValue()).isEqualTo("NaN");
+
+        JsonNode refusal = postChat(BODY).at("/choices/0/message");
+        assertThat(refusal.path("refusal").stringValue()).isEqualTo("I can't help with that request.");
+        assertThat(Json.parse(refusal.path("content").stringValue()).path("summary").isString()).isTrue();
+        JsonNode empty = postChat(BODY);
+        assertThat(empty.path("choices").isArray()).isTrue();
+        assertThat(empty.path("choices").isEmpty()).isTrue();
+        assertThat(empty.at("/usage/prompt_tokens").longValue()).isPositive();
+        JsonNode cut = postChat(BODY).at("/choices/0");
+        assertThat(cut.path("finish_reason").stringValue()).isEqualTo("length");
+        String partial = cut.at("/message/content").stringValue();
+        assertThat(partial).startsWith("{\"summary\":\"The export");
+        assertThat(partial).doesNotEndWith("}");
+        assertThat(fake.requests()).extracting(RecordedRequest::answeredWith).containsExactly(Fault.Kind.OK, Fault.Kind.OK, Fault.Kind.OK, Fault.Kind.OK,
+                Fault.Kind.OK, Fault.Kind.REFUSAL_WITH_CONTENT, Fault.Kind.EMPTY_CHOICES, Fault.Kind.CUT_OFF);
+    }
+
+    @Test
+    void messagesGetTheOddAnswersInTheirOwnShape() throws Exception {
+        fake.script(FaultScript.of(Fault.negativeUsage(), Fault.refusalWithContent(), Fault.emptyChoices(), Fault.cutOff()));
+        assertThat(Json.parse(postMessages(MESSAGES_BODY).body()).path("usage")).isEqualTo(Json.parse("{\"input_tokens\": -17, \"output_tokens\": -3}"));
+        JsonNode refusal = Json.parse(postMessages(MESSAGES_BODY).body());
+        assertThat(refusal.path("stop_reason").stringValue()).isEqualTo("refusal");
+        assertThat(refusal.at("/content/0/type").stringValue()).isEqualTo("tool_use");
+        JsonNode empty = Json.parse(postMessages(MESSAGES_BODY).body());
+        assertThat(empty.path("content").isEmpty()).isTrue();
+        JsonNode cut = Json.parse(postMessages(MESSAGES_BODY).body());
+        assertThat(cut.path("stop_reason").stringValue()).isEqualTo("max_tokens");
+        assertThat(cut.at("/content/0/text").stringValue()).startsWith("{\"summary\":").doesNotEndWith("}");
+    }
+
     @Test
     void messagesAnswerWithAToolUseBlockForTheForcedToolBuiltFromTheDelimitedPrompt() throws Exception {
         HttpResponse<String> r = postMessages(MESSAGES_BODY);

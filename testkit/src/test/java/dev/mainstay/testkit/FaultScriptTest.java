@@ -52,6 +52,43 @@ class FaultScriptTest {
     }
 
     @Test
+    void oddAnswersAreScriptedWithJsonValues() {
+        FaultScript script = parse("""
+                steps:
+                  - { usage: { input: -17, output: '1e308' } }
+                  - { usage: { input: '"NaN"' } }
+                  - { numbers: '1e308' }
+                  - { numbers: -1e308 }
+                  - { numbers: '"NaN"', latency: 5ms }
+                  - { fault: refusal_with_content }
+                  - { fault: empty_choices }
+                  - { fault: cut_off }
+                """);
+        assertThat(script.steps()).containsExactly(
+                Fault.ok().usage("-17", "1e308"),
+                Fault.ok().usage("\"NaN\"", null),
+                Fault.ok().numbers("1e308"),
+                Fault.ok().numbers("-1e308"),
+                Fault.ok().numbers("\"NaN\"").latency(Duration.ofMillis(5)),
+                Fault.refusalWithContent(),
+                Fault.emptyChoices(),
+                Fault.cutOff());
+        assertThat(script.steps().get(0).usage().orElseThrow().output().doubleValue()).isEqualTo(1e308);
+        assertThat(script.steps().get(3).numbers().orElseThrow().doubleValue()).isEqualTo(-1e308);
+    }
+
+    @Test
+    void aValueThatIsNotJsonTextIsRefusedSayingHowToQuoteAString() {
+        assertThatThrownBy(() -> parse("steps:\n  - { numbers: NaN }\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("faults.yaml:2: steps[0].numbers: must be JSON text")
+                .hasMessageContaining("'\"NaN\"'");
+        assertThatThrownBy(() -> parse("steps:\n  - { usage: { prompt: 5 } }\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("steps[0].usage.prompt: unknown field");
+    }
+
+    @Test
     void emptyScriptAnswersEverythingCorrectly() {
         FaultScript script = parse("steps: []\n");
         assertThat(script).isEqualTo(FaultScript.none());
@@ -67,7 +104,7 @@ class FaultScriptTest {
                 """))
                 .isInstanceOf(ConfigException.class)
                 .hasMessage("faults.yaml:3: steps[1].fault: unknown fault 'timeout' "
-                        + "(known: ok, hang, reset, malformed, invalid_output, prose_output, refusal, truncated)");
+                        + "(known: ok, hang, reset, malformed, invalid_output, prose_output, refusal, refusal_with_content, empty_choices, cut_off, truncated)");
     }
 
     @Test
@@ -118,5 +155,17 @@ class FaultScriptTest {
     @Test
     void faultRefusesAnInvertedLatencyRange() {
         assertThatThrownBy(() -> Fault.ok().latency(Duration.ofMillis(10), Duration.ofMillis(5))).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void describesWhatFollowsTheStepsByItsStatusNotItsKind() {
+        assertThat(FaultScript.always(Fault.status(503)).describe()).isEqualTo("0 scripted steps, then status 503");
+        assertThat(parse("""
+                per_job: true
+                default: { status: 429, retry_after: 2s, latency: 50ms..400ms }
+                steps: [{ fault: reset }, { status: 500 }]
+                """).describe()).isEqualTo("2 scripted steps per job, then status 429 with Retry-After 2s after 50ms..400ms");
+        assertThat(FaultScript.of(Fault.hang()).describe()).isEqualTo("1 scripted step, then ok");
+        assertThat(FaultScript.always(Fault.truncated().latency(Duration.ofMillis(20))).describe()).isEqualTo("0 scripted steps, then truncated after 20ms");
     }
 }

@@ -206,11 +206,17 @@ public final class AnthropicMessagesProvider implements Provider {
         }
         JsonNode usage = root.path("usage");
         // Cached prompt tokens are prompt tokens: Anthropic counts them apart from input_tokens.
-        long input = usage.path("input_tokens").asLong(0) + usage.path("cache_creation_input_tokens").asLong(0)
-                + usage.path("cache_read_input_tokens").asLong(0);
+        // Counts go on as reported, however odd; the engine decides what to charge for them.
+        long cacheRead = cacheCount(usage.get("cache_read_input_tokens"));
+        long input = JsonEndpoint.sum(JsonEndpoint.tokenCount(usage.get("input_tokens")), cacheCount(usage.get("cache_creation_input_tokens")), cacheRead);
         String answer = toolInput != null && !toolInput.isMissingNode() ? Json.write(toolInput) : text;
-        return new ProviderOutcome.Success(answer, root.path("model").asString(""), input, usage.path("cache_read_input_tokens").asLong(0),
-                usage.path("output_tokens").asLong(0), latency).withToolCalls(toolInput != null ? List.of() : calls);
+        return new ProviderOutcome.Success(answer, root.path("model").asString(""), input, cacheRead,
+                JsonEndpoint.tokenCount(usage.get("output_tokens")), latency).withToolCalls(toolInput != null ? List.of() : calls);
+    }
+
+    /** The cache fields are absent when no prompt caching took place: none is zero there. */
+    private static long cacheCount(JsonNode field) {
+        return field == null || field.isNull() ? 0 : JsonEndpoint.tokenCount(field);
     }
 
     /**

@@ -12,20 +12,18 @@ import dev.mainstay.provider.ProviderOutcome;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.random.RandomGenerator;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The built-in demo model, used when no real provider is configured. It answers with a document
  * that satisfies the requested schema, built from the caller's own text: the contents of the
  * {@code <tag>...</tag>} blocks of the prompt (where the workflow puts the input), or the whole
- * prompt when it has none. Latency is realistic and an occasional simulated overload shows the
+ * prompt when it has none; a field that a rule ties to an input list takes one of its values
+ * ({@link SchemaSampler#answer}). Latency is realistic and an occasional simulated overload shows the
  * retry path. Provenance labels it {@code demo}.
  */
 public final class DemoProvider implements Provider {
     public static final String NAME = "demo";
     public static final String MODEL = "mainstay-demo-1";
-    private static final Pattern DELIMITED = Pattern.compile("<([a-z_]+)>\\s*(.*?)\\s*</\\1>", Pattern.DOTALL);
     /**
      * The tokenizer, loaded on first use: building its tables takes most of a second, which start-up
      * does not wait for (a new provider starts loading it in the background).
@@ -78,8 +76,7 @@ public final class DemoProvider implements Provider {
         if (random.nextDouble() < config.faultRate()) {
             return new ProviderOutcome.Transient(Optional.of(Duration.ofMillis(200)), "HTTP 503: the demo model simulates an overload now and then so the retry path is visible");
         }
-        String prompt = lastUserMessage(request);
-        String output = Json.write(SchemaSampler.sample(request.outputSchema(), sourceText(prompt), prompt));
+        String output = Json.write(SchemaSampler.answer(request.outputSchema(), systemText(request), lastUserMessage(request)));
         long in = request.messages().stream().mapToLong(m -> Tokens.CL100K.countTokens(m.content())).sum();
         return new ProviderOutcome.Success(output, MODEL, in, Tokens.CL100K.countTokens(output), latency);
     }
@@ -94,15 +91,14 @@ public final class DemoProvider implements Provider {
         return "";
     }
 
-    static String sourceText(String prompt) {
-        Matcher m = DELIMITED.matcher(prompt);
+    /** The instructions, where the workflow's rules are listed. */
+    private static String systemText(ModelRequest request) {
         StringBuilder out = new StringBuilder();
-        while (m.find()) {
-            if (!out.isEmpty()) {
-                out.append("\n");
+        for (Message m : request.messages()) {
+            if (m.role() == Message.Role.SYSTEM) {
+                out.append(m.content()).append('\n');
             }
-            out.append(m.group(2));
         }
-        return out.isEmpty() ? prompt : out.toString();
+        return out.toString();
     }
 }

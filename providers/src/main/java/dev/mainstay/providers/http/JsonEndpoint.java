@@ -84,6 +84,34 @@ public final class JsonEndpoint {
         return one.length() <= MAX_DETAIL ? one : one.substring(0, MAX_DETAIL) + "…";
     }
 
+    /**
+     * A token count from a provider's usage report as it is, negative ones included (the engine
+     * decides what to charge), or {@link ProviderOutcome.Success#UNREPORTED} when the field is
+     * missing or is not a whole number that fits in a long ({@code 1e308}, {@code "NaN"}, {@code 12.5}).
+     */
+    public static long tokenCount(JsonNode field) {
+        if (field == null || !field.isNumber() || !field.canConvertToExactIntegral() || !field.canConvertToLong()) {
+            return ProviderOutcome.Success.UNREPORTED;
+        }
+        return field.longValue();
+    }
+
+    /** The sum of token counts, {@link ProviderOutcome.Success#UNREPORTED} when any of them is. */
+    public static long sum(long... counts) {
+        long total = 0;
+        for (long c : counts) {
+            if (c == ProviderOutcome.Success.UNREPORTED) {
+                return c;
+            }
+            try {
+                total = Math.addExact(total, c);
+            } catch (ArithmeticException tooLarge) {
+                return ProviderOutcome.Success.UNREPORTED;
+            }
+        }
+        return total;
+    }
+
     private int port() {
         int port = uri.getPort();
         return port != -1 ? port : "https".equals(uri.getScheme()) ? 443 : 80;

@@ -29,7 +29,8 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * OpenAI-compatible Chat Completions over plain HTTP ({@code POST {baseUrl}/chat/completions}):
  * OpenAI itself, Azure OpenAI's compatible endpoint, vLLM, Ollama, llama.cpp, OpenRouter and the
- * testkit fake. Structured output is requested with {@code response_format: json_schema}. Every
+ * testkit fake. Structured output is requested with {@code response_format: json_schema}, in
+ * strict mode whenever the output schema has a strict form (see {@link StrictSchema}). Every
  * way the call can end maps to one {@link ProviderOutcome}; nothing is thrown for provider trouble.
  */
 public final class OpenAiChatProvider implements Provider {
@@ -41,15 +42,33 @@ public final class OpenAiChatProvider implements Provider {
      *     or {@code http://127.0.0.1:11434/v1}; {@code /chat/completions} is appended
      * @param apiKey sent as a bearer token; may be empty for local servers
      * @param maxTokensField {@code max_completion_tokens} (OpenAI) or {@code max_tokens} (most
-     *     compatible servers)
+     *     compatible servers); {@link #maxTokensFieldFor} gives the usual one for a base URL
+     * @param strictSchema whether to ask for strict Structured Outputs when the output schema has a
+     *     strict form; off for a server that refuses {@code strict: true}
      */
-    public record Config(String name, URI baseUrl, String apiKey, Duration connectTimeout, String maxTokensField) {
+    public record Config(String name, URI baseUrl, String apiKey, Duration connectTimeout, String maxTokensField, boolean strictSchema) {
         public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+        public static final boolean DEFAULT_STRICT_SCHEMA = true;
 
         public Config {
             if (!"max_completion_tokens".equals(maxTokensField) && !"max_tokens".equals(maxTokensField)) {
                 throw new IllegalArgumentException("maxTokensField must be max_completion_tokens or max_tokens, got " + maxTokensField);
             }
+        }
+
+        public Config(String name, URI baseUrl, String apiKey, Duration connectTimeout, String maxTokensField) {
+            this(name, baseUrl, apiKey, connectTimeout, maxTokensField, DEFAULT_STRICT_SCHEMA);
+        }
+
+        /**
+         * {@code max_completion_tokens} for OpenAI itself ({@code *.openai.com}) and Azure OpenAI
+         * ({@code *.openai.azure.com}), whose newer models refuse {@code max_tokens}; {@code max_tokens}
+         * for every other host (vLLM, Ollama, llama.cpp and most gateways know only that one).
+         */
+        public static String maxTokensFieldFor(URI baseUrl) {
+            String host = baseUrl.getHost() == null ? "" : baseUrl.getHost().toLowerCase(java.util.Locale.ROOT);
+            boolean openAi = host.equals("openai.com") || host.endsWith(".openai.com") || host.endsWith(".openai.azure.com");
+            return openAi ? "max_completion_tokens" : "max_tokens";
         }
     }
 
@@ -69,10 +88,20 @@ public final class OpenAiChatProvider implements Provider {
     @Override
     public ProviderOutcome call(ModelRequest request) throws InterruptedException {
         Map<String, String> headers = config.apiKey().isEmpty() ? Map.of() : Map.of("Authorization", "Bearer " + config.apiKey());
-        return endpoint.post(body(request), request.timeout(), headers, request.tags(), this::outcome);
+        StrictSchema strict = strict(request);
+        return endpoint.post(body(request, strict), request.timeout(), headers, request.tags(), (response, latency) -> outcome(response, latency, strict));
+    }
+
+    /** The strict form of the request's output schema, or null when strict mode is off or the schema has none. */
+    private StrictSchema strict(ModelRequest request) {
+        return config.strictSchema() ? StrictSchema.of(request.outputSchema()).schema().orElse(null) : null;
     }
 
     ObjectNode body(ModelRequest request) {
+        return body(request, strict(request));
+    }
+
+    private ObjectNode body(ModelRequest request, StrictSchema strict) {
         ObjectNode body = Json.object();
         body.put("model", request.model());
         ArrayNode messages = body.putArray("messages");
@@ -104,17 +133,21 @@ public final class OpenAiChatProvider implements Provider {
         format.put("type", "json_schema");
         ObjectNode schema = format.putObject("json_schema");
         schema.put("name", request.schemaName());
-        schema.set("schema", request.outputSchema());
-        // strict mode demands every property be required and no extra keywords; Mainstay checks
-        // the contract itself, so the schema is sent as guidance without strict mode.
-        schema.put("strict", false);
+        // Strict mode makes the provider generate within the schema; a schema without a strict
+        // form goes as guidance. Mainstay checks the whole contract on every answer either way.
+        schema.set("schema", strict == null ? request.outputSchema() : strict.sent());
+        schema.put("strict", strict != null);
         return body;
     }
 
     ProviderOutcome outcome(HttpResponse<String> response, Duration latency) {
+        return outcome(response, latency, null);
+    }
+
+    private ProviderOutcome outcome(HttpResponse<String> response, Duration latency, StrictSchema strict) {
         int status = response.statusCode();
         if (status == 200) {
-            ProviderOutcome ok = success(response.body(), latency);
+            ProviderOutcome ok = success(response.body(), latency, strict);
             Optional<Duration> exhausted = exhaustedFor(response.headers());
             return ok instanceof ProviderOutcome.Success s && exhausted.isPresent() ? s.withBudgetExhaustedFor(exhausted.get()) : ok;
         }
@@ -129,7 +162,7 @@ public final class OpenAiChatProvider implements Provider {
         return new ProviderOutcome.Fatal(status, errorMessage(response.body()));
     }
 
-    private static ProviderOutcome success(String body, Duration latency) {
+    private static ProviderOutcome success(String body, Duration latency, StrictSchema strict) {
         JsonNode root;
         try {
             root = Json.parse(body);
@@ -150,6 +183,9 @@ public final class OpenAiChatProvider implements Provider {
         }
         JsonNode content = message.get("content");
         String text = content == null || content.isNull() ? "" : content.asString();
+        if (strict != null) {
+            text = strict.restore(text);
+        }
         JsonNode usage = root.path("usage");
         List<ToolRequest> calls = new ArrayList<>();
         for (JsonNode c : message.path("tool_calls")) {
@@ -162,9 +198,11 @@ public final class OpenAiChatProvider implements Provider {
             }
             calls.add(new ToolRequest(c.path("id").asString(""), c.path("function").path("name").asString(""), parsed));
         }
+        // Counts go on as reported, however odd; the engine decides what to charge for them.
+        JsonNode cached = usage.path("prompt_tokens_details").path("cached_tokens");
         return new ProviderOutcome.Success(text, root.path("model").asString(""),
-                usage.path("prompt_tokens").asLong(0), usage.path("prompt_tokens_details").path("cached_tokens").asLong(0),
-                usage.path("completion_tokens").asLong(0), latency).withToolCalls(calls);
+                JsonEndpoint.tokenCount(usage.get("prompt_tokens")), cached.isMissingNode() || cached.isNull() ? 0 : JsonEndpoint.tokenCount(cached),
+                JsonEndpoint.tokenCount(usage.get("completion_tokens")), latency).withToolCalls(calls).withStrictSchema(strict != null);
     }
 
     /**

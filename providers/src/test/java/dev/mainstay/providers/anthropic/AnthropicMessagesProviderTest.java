@@ -144,6 +144,29 @@ class AnthropicMessagesProviderTest {
     }
 
     @Test
+    void oddTokenCountsArePassedOnAsReportedOrAsUnreported() throws Exception {
+        assertThat(call(Fault.negativeUsage())).isInstanceOfSatisfying(ProviderOutcome.Success.class, s -> {
+            assertThat(s.inputTokens()).isEqualTo(-17);
+            assertThat(s.outputTokens()).isEqualTo(-3);
+            assertThat(s.cachedInputTokens()).as("no cache fields: no cache hits").isZero();
+        });
+        assertThat(call(Fault.absurdUsage())).isInstanceOfSatisfying(ProviderOutcome.Success.class, s -> {
+            assertThat(s.inputTokens()).isEqualTo(Long.MAX_VALUE);
+            assertThat(s.outputTokens()).isEqualTo(ProviderOutcome.Success.UNREPORTED);
+        });
+        assertThat(call(Fault.ok().usage("\"NaN\"", null))).isInstanceOfSatisfying(ProviderOutcome.Success.class, s -> {
+            assertThat(s.inputTokens()).isEqualTo(ProviderOutcome.Success.UNREPORTED);
+            assertThat(s.outputTokens()).isEqualTo(ProviderOutcome.Success.UNREPORTED);
+        });
+    }
+
+    @Test
+    void anAnswerCutOffAtMaxTokensIsPassedOnAsTextForTheContractToJudge() throws Exception {
+        assertThat(call(Fault.cutOff())).isInstanceOfSatisfying(ProviderOutcome.Success.class, s -> assertThat(s.content()).startsWith("{").doesNotEndWith("}"));
+        assertThat(call(Fault.refusalWithContent())).isInstanceOf(ProviderOutcome.Refused.class);
+    }
+
+    @Test
     void rateLimitedCarriesTheRetryAfter() throws Exception {
         assertThat(call(Fault.status(429).retryAfter(Duration.ofSeconds(2)))).isEqualTo(new ProviderOutcome.RateLimited(
                 Optional.of(Duration.ofSeconds(2)), "HTTP 429 rate_limit_error: scripted failure with status 429"));

@@ -51,10 +51,22 @@ class DemoProviderTest {
     }
 
     @Test
-    void sourceTextIsTheDelimitedBlocksOrElseTheWholePrompt() {
-        assertThat(DemoProvider.sourceText("Intro <subject>Refund</subject> and <body>\n Charged twice. \n</body> end"))
-                .isEqualTo("Refund\nCharged twice.");
-        assertThat(DemoProvider.sourceText("No blocks here.")).isEqualTo("No blocks here.");
+    void aFieldThatARuleTiesToAnInputListTakesItsValueFromThatList() throws Exception {
+        JsonNode schema = Json.parse("""
+                {"type": "object", "required": ["action_items"], "properties": {"action_items": {"type": "array", "items": {
+                  "type": "object", "required": ["task", "owner"], "properties": {"task": {"type": "string"}, "owner": {"type": "string"}}}}}}
+                """);
+        String rule = "output.action_items.all(item, item.owner in input.attendees)";
+        String system = "Reply with exactly one JSON object.\nIt must also make each of these CEL expressions true, where `input` is the request's input and `output` is your answer:\n- " + rule;
+        String prompt = "<attendees>\n- Ana Lopez\n- Ben Okafor\n</attendees>\n<transcript>\nWe met. Ben sends the notes. Ana books the room.\n</transcript>";
+        ProviderOutcome outcome = demo(0, Duration.ZERO).call(new ModelRequest("demo", List.of(Message.system(system), Message.user(prompt)), schema, "items", 800,
+                Duration.ofSeconds(5), Map.of()));
+        JsonNode input = Json.parse("{\"attendees\": [\"Ana Lopez\", \"Ben Okafor\"]}");
+        assertThat(outcome).isInstanceOfSatisfying(ProviderOutcome.Success.class, s -> {
+            var contract = new dev.mainstay.contract.OutputContract(JsonSchema.compile(schema), List.of(dev.mainstay.contract.Rule.compile(rule)), null);
+            assertThat(contract.check(s.content(), input)).isInstanceOf(dev.mainstay.contract.OutputContract.Check.Valid.class);
+            assertThat(Json.parse(s.content()).path("action_items").findValuesAsString("owner")).containsExactly("Ana Lopez", "Ben Okafor", "Ana Lopez");
+        });
     }
 
     @Test

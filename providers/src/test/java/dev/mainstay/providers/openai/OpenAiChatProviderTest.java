@@ -160,7 +160,110 @@ class OpenAiChatProviderTest {
         assertThat(body.has("max_completion_tokens")).isFalse();
         assertThat(body.at("/response_format/type").stringValue()).isEqualTo("json_schema");
         assertThat(body.at("/response_format/json_schema/name").stringValue()).isEqualTo("triage");
+        // The schema fits strict mode once the lengths, which Mainstay checks itself, are left out.
+        assertThat(body.at("/response_format/json_schema/strict").booleanValue()).isTrue();
+        assertThat(body.at("/response_format/json_schema/schema")).isEqualTo(Json.parse("""
+                {"type": "object", "additionalProperties": false, "required": ["category", "summary"],
+                 "properties": {
+                   "category": {"type": "string", "enum": ["bug", "billing", "other"]},
+                   "summary": {"type": "string"}}}
+                """));
+    }
+
+    @Test
+    void withStrictSchemaOffTheSchemaGoesAsWrittenWithoutStrictMode() throws Exception {
+        OpenAiChatProvider p = new OpenAiChatProvider(new OpenAiChatProvider.Config("fake", fake.baseUrl(), "", Duration.ofSeconds(2), "max_tokens", false));
+        ProviderOutcome outcome = p.call(request(Duration.ofSeconds(2)));
+        JsonNode body = fake.requests().getFirst().body();
+        assertThat(body.at("/response_format/json_schema/strict").booleanValue()).isFalse();
         assertThat(body.at("/response_format/json_schema/schema")).isEqualTo(SCHEMA);
+        assertThat(outcome).isInstanceOfSatisfying(ProviderOutcome.Success.class, s -> assertThat(s.strictSchema()).isFalse());
+    }
+
+    @Test
+    void anOptionalFieldIsSentRequiredAndNullableAndItsNullIsTakenOutOfTheAnswer() throws Exception {
+        JsonNode schema = Json.parse("""
+                {"type": "object", "required": ["summary"],
+                 "properties": {
+                   "summary": {"type": "string", "minLength": 1},
+                   "note": {"type": "string"},
+                   "tags": {"type": "array", "items": {"type": "object", "required": ["name"],
+                            "properties": {"name": {"type": "string"}, "weight": {"type": "number"}}}}}}
+                """);
+        // The model fills every field, with null for the ones it leaves empty.
+        fake.script(FaultScript.of(Fault.ok().numbers("null")));
+        OpenAiChatProvider p = provider("", "max_completion_tokens");
+        ProviderOutcome outcome = p.call(new ModelRequest("gpt-4o-mini", List.of(Message.user("<doc>Notes. More notes.</doc>")), schema, "notes", 300,
+                Duration.ofSeconds(2), Map.of()));
+        JsonNode sent = fake.requests().getFirst().body().at("/response_format/json_schema");
+        assertThat(sent.path("strict").booleanValue()).isTrue();
+        assertThat(sent.at("/schema/required")).isEqualTo(Json.parse("[\"summary\", \"note\", \"tags\"]"));
+        assertThat(sent.at("/schema/properties/note")).isEqualTo(Json.parse("{\"anyOf\": [{\"type\": \"string\"}, {\"type\": \"null\"}]}"));
+        assertThat(sent.at("/schema/properties/tags/anyOf/0/items/required")).isEqualTo(Json.parse("[\"name\", \"weight\"]"));
+        assertThat(sent.at("/schema/properties/tags/anyOf/0/items/additionalProperties").booleanValue()).isFalse();
+        assertThat(outcome).isInstanceOfSatisfying(ProviderOutcome.Success.class, s -> {
+            assertThat(s.strictSchema()).isTrue();
+            JsonNode answer = Json.parse(s.content());
+            // weight, a number the script answered with null, was optional: it is taken out, and the answer fits the original schema.
+            assertThat(answer.path("tags").get(0).has("weight")).isFalse();
+            assertThat(answer.path("tags").get(0).path("name").isString()).isTrue();
+            assertThat(new OutputContract(JsonSchema.compile(schema)).check(s.content(), Json.object())).isInstanceOf(OutputContract.Check.Valid.class);
+        });
+    }
+
+    @Test
+    void aSchemaWithoutAStrictFormGoesAsWrittenWithoutStrictMode() throws Exception {
+        JsonNode schema = Json.parse("""
+                {"type": "object", "required": ["summary"], "properties": {"summary": {"type": "string"}},
+                 "allOf": [{"required": ["summary"]}]}
+                """);
+        ProviderOutcome outcome = provider("", "max_tokens").call(new ModelRequest("gpt-4o-mini", List.of(Message.user("<doc>Text.</doc>")), schema, "s", 50,
+                Duration.ofSeconds(2), Map.of()));
+        JsonNode sent = fake.requests().getFirst().body().at("/response_format/json_schema");
+        assertThat(sent.path("strict").booleanValue()).isFalse();
+        assertThat(sent.path("schema")).isEqualTo(schema);
+        assertThat(outcome).isInstanceOfSatisfying(ProviderOutcome.Success.class, s -> assertThat(s.strictSchema()).isFalse());
+    }
+
+    @Test
+    void oddTokenCountsArePassedOnAsReportedOrAsUnreported() throws Exception {
+        assertThat(call(Fault.negativeUsage())).isInstanceOfSatisfying(ProviderOutcome.Success.class, s -> {
+            assertThat(s.inputTokens()).isEqualTo(-17);
+            assertThat(s.outputTokens()).isEqualTo(-3);
+        });
+        assertThat(call(Fault.absurdUsage())).isInstanceOfSatisfying(ProviderOutcome.Success.class, s -> {
+            assertThat(s.inputTokens()).isEqualTo(Long.MAX_VALUE);
+            assertThat(s.outputTokens()).isEqualTo(ProviderOutcome.Success.UNREPORTED);
+        });
+        assertThat(call(Fault.ok().usage("\"NaN\"", "12.5"))).isInstanceOfSatisfying(ProviderOutcome.Success.class, s -> {
+            assertThat(s.inputTokens()).isEqualTo(ProviderOutcome.Success.UNREPORTED);
+            assertThat(s.outputTokens()).isEqualTo(ProviderOutcome.Success.UNREPORTED);
+        });
+        assertThat(call(Fault.ok().usage(null, "1e2"))).isInstanceOfSatisfying(ProviderOutcome.Success.class, s -> {
+            assertThat(s.inputTokens()).isEqualTo(ProviderOutcome.Success.UNREPORTED);
+            assertThat(s.outputTokens()).as("1e2 is the whole number 100").isEqualTo(100);
+        });
+    }
+
+    @Test
+    void aRefusalBesideContentIsARefusal() throws Exception {
+        assertThat(call(Fault.refusalWithContent())).isInstanceOfSatisfying(ProviderOutcome.Refused.class,
+                r -> assertThat(r.detail()).isEqualTo("I can't help with that request."));
+    }
+
+    @Test
+    void emptyChoicesAreTransient() throws Exception {
+        assertThat(call(Fault.emptyChoices())).isInstanceOfSatisfying(ProviderOutcome.Transient.class,
+                t -> assertThat(t.detail()).startsWith("response has no choices[0].message"));
+    }
+
+    @Test
+    void anAnswerCutOffAtTheTokenLimitIsPassedOnForTheContractToJudge() throws Exception {
+        assertThat(call(Fault.cutOff())).isInstanceOfSatisfying(ProviderOutcome.Success.class, s -> {
+            assertThat(s.content()).startsWith("{\"category\":");
+            assertThat(new OutputContract(JsonSchema.compile(SCHEMA)).check(s.content(), Json.object())).isInstanceOfSatisfying(OutputContract.Check.Invalid.class,
+                    i -> assertThat(i.violations().getFirst().message()).startsWith("output is not valid JSON"));
+        });
     }
 
     @Test

@@ -40,7 +40,7 @@ final class Authenticator {
     }
 
     Principal authenticate(ServerRequest req) {
-        Optional<String> header = req.headers().first(HeaderNames.AUTHORIZATION);
+        Optional<String> header = RequestHeaders.single(req, HeaderNames.AUTHORIZATION);
         if (header.isEmpty()) {
             throw refuse(ErrorCode.UNAUTHORIZED, "missing API key: send 'Authorization: Bearer <api key>'");
         }

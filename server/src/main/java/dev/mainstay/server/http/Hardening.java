@@ -9,8 +9,9 @@ import java.time.Duration;
  *
  * @param maxStringLength longest JSON string (or field name) in a request body, in characters
  * @param maxHeaderBytes largest request line and, separately, header block
- * @param readTimeout how long a connection may send nothing while a request is expected or being read
- * @param idleTimeout how long a kept-alive connection may sit idle before it is closed
+ * @param readTimeout how long a request head may take to arrive (from its first byte; a new connection's first
+ *        request from the accept), and how long a body may pause
+ * @param idleTimeout how long a kept-alive connection may wait for its next request after an answer
  * @param authFailures failed authentications one client address may make per window before it is refused
  * @param authFailureWindow the window those failures are counted over
  */

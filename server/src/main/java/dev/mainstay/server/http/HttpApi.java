@@ -1,6 +1,7 @@
 package dev.mainstay.server.http;
 
 import dev.mainstay.engine.Engine;
+import dev.mainstay.limits.AccountLimits;
 import dev.mainstay.store.Store;
 import dev.mainstay.workflow.WorkflowDefinition;
 import dev.mainstay.workflow.WorkflowRegistry;
@@ -22,7 +23,9 @@ public final class HttpApi {
     private final Authenticator auth;
     private final RouteTable routes;
 
-    public HttpApi(Engine engine, WorkflowRegistry registry, Store store, Clock clock, Hardening hardening, long maxBodyBytes, int maxJsonDepth) {
+    /** @param newAccountLimits the limits every account created through the API starts with ({@code limits.defaults}) */
+    public HttpApi(Engine engine, WorkflowRegistry registry, Store store, Clock clock, Hardening hardening, long maxBodyBytes, int maxJsonDepth,
+            AccountLimits newAccountLimits) {
         this.auth = new Authenticator(store, clock, new AuthThrottle(hardening.authFailures(), hardening.authFailureWindow(), clock));
         RequestBody bodies = new RequestBody(maxBodyBytes, maxJsonDepth, hardening.maxStringLength());
         Permissions permissions = new Permissions(engine, store, registry);
@@ -32,8 +35,8 @@ public final class HttpApi {
                 new WorkflowsResource(engine, registry, store, clock, auth, permissions, bodies),
                 new JobsResource(engine, store, clock, auth, permissions),
                 new ReviewsResource(engine, store, auth, permissions, bodies),
-                new UsageResource(engine, clock, auth),
-                new KeysResource(store, clock, auth, bodies),
+                new UsageResource(engine, registry, clock, auth),
+                new KeysResource(store, clock, auth, bodies, newAccountLimits),
                 new LimitsResource(engine, store, auth, bodies),
                 new AuditResource(store, auth),
                 new TargetsResource(engine, auth));

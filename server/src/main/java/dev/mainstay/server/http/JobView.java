@@ -42,6 +42,10 @@ final class JobView {
             // The job's provenance is its last stage's; what left the boundary is every stage's.
             stages.stream().map(s -> s.provenance() == null ? null : s.provenance().redaction()).filter(java.util.Objects::nonNull)
                     .reduce(dev.mainstay.redaction.Egress::plus).ifPresentOrElse(e -> provenance.set("redaction", e.toJson()), () -> provenance.remove("redaction"));
+            // A job any of whose stages ran a dev-mode draft is a draft's result, whichever rung ended it.
+            if (stages.stream().anyMatch(s -> s.provenance() != null && s.provenance().dev())) {
+                provenance.put("dev", true);
+            }
         }
         o.set("provenance", provenance == null ? Json.MAPPER.nullNode() : provenance);
         o.set("usage", usage(job.usage()));

@@ -15,13 +15,13 @@ import dev.mainstay.audit.AuditEvent;
 import dev.mainstay.contract.InvalidInputException;
 import dev.mainstay.contract.Violation;
 import dev.mainstay.job.JobIds;
+import dev.mainstay.limits.AccountLimits;
 import dev.mainstay.store.Store;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import java.time.Clock;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -47,8 +47,11 @@ final class KeysResource implements HttpService {
     private final JobIds ids;
     private final Authenticator auth;
     private final RequestBody bodies;
+    private final AccountLimits newAccountLimits;
 
-    KeysResource(Store store, Clock clock, Authenticator auth, RequestBody bodies) {
+    /** @param newAccountLimits the limits every new account starts with ({@code limits.defaults}) */
+    KeysResource(Store store, Clock clock, Authenticator auth, RequestBody bodies, AccountLimits newAccountLimits) {
+        this.newAccountLimits = newAccountLimits;
         this.store = store;
         this.clock = clock;
         this.ids = new JobIds(clock);
@@ -107,13 +110,11 @@ final class KeysResource implements HttpService {
         Instant expires = null;
         JsonNode e = body.get("expires_at");
         if (e != null && !e.isNull()) {
-            try {
-                expires = Instant.parse(e.isString() ? e.stringValue() : "").truncatedTo(ChronoUnit.MILLIS);
-                if (!expires.isAfter(now)) {
-                    errors.add(new Violation("/expires_at", "must be in the future (now is " + now + ")"));
-                }
-            } catch (DateTimeParseException ex) {
-                errors.add(new Violation("/expires_at", "must be an RFC 3339 time such as 2027-01-31T00:00:00Z"));
+            expires = Timestamps.time(e.isString() ? e.stringValue().strip() : "").map(t -> t.truncatedTo(ChronoUnit.MILLIS)).orElse(null);
+            if (expires == null) {
+                errors.add(new Violation("/expires_at", "must be an RFC 3339 time with a four-digit year, such as 2027-01-31T00:00:00Z"));
+            } else if (!expires.isAfter(now)) {
+                errors.add(new Violation("/expires_at", "must be in the future (now is " + now + ")"));
             }
         }
         if (!errors.isEmpty()) {
@@ -183,9 +184,11 @@ final class KeysResource implements HttpService {
         Account account = new Account(ids.next("acct"), name.stringValue().strip(), plan == null ? "free" : plan.stringValue(), now);
         store.createAccount(account);
         LOG.info("account {} created by {}", account.id(), admin.keyId());
+        NewAccounts.applyLimits(store, account.id(), newAccountLimits, now);
         ObjectNode key = issue(admin, account.id(), null, roles, null, now);
         ObjectNode out = Json.object();
-        out.putObject("account").put("id", account.id()).put("name", account.name()).put("plan", account.plan()).put("created_at", now.toString());
+        out.putObject("account").put("id", account.id()).put("name", account.name()).put("plan", account.plan()).put("created_at", now.toString())
+                .set("limits", newAccountLimits.toJson());
         key.remove("note");
         out.set("api_key", key);
         out.put("note", "the secret is shown once; only its hash is stored");

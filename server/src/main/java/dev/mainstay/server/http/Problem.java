@@ -35,6 +35,10 @@ record Problem(int status, ErrorCode code, String detail, boolean retryable, Opt
     Problem {
         errors = List.copyOf(errors);
         members = Collections.unmodifiableSequencedMap(new LinkedHashMap<>(members));
+        // An unexpected failure is a bug until shown otherwise, and the same request may well meet
+        // it again: an internal problem never tells a client that retrying helps, whatever the
+        // exception that led here said.
+        retryable = retryable && code != ErrorCode.INTERNAL;
     }
 
     Problem(int status, ErrorCode code, String detail, boolean retryable, Optional<Duration> retryAfter, List<FieldError> errors) {
@@ -44,6 +48,12 @@ record Problem(int status, ErrorCode code, String detail, boolean retryable, Opt
     /** A {@code 400 invalid_input} naming the bad query parameters or fields. */
     static Problem invalid(String detail, List<FieldError> errors) {
         return new Problem(400, ErrorCode.INVALID_INPUT, detail, false, Optional.empty(), errors);
+    }
+
+    /** The answer to a failure nobody planned for; the failure itself is in the server's log. */
+    static Problem internal() {
+        return new Problem(500, ErrorCode.INTERNAL, "an unexpected error occurred answering this request; it has been logged",
+                false, Optional.empty(), List.of());
     }
 
     static Problem of(ErrorCode code, String detail) {

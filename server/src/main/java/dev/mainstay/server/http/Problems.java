@@ -26,7 +26,13 @@ final class Problems implements ErrorHandler<Exception> {
 
     @Override
     public void handle(ServerRequest req, ServerResponse res, Exception e) {
-        Reply.problem(problem(e, req), req.prologue().uriPath().path()).send(res);
+        Reply reply = Reply.problem(problem(e, req), req.prologue().uriPath().path());
+        if (e instanceof ApiException refusal) {
+            for (Reply.Header h : refusal.headers()) {
+                // mutated
+            }
+        }
+        reply.send(res);
     }
 
     private static Problem problem(Exception e, ServerRequest req) {
@@ -54,7 +60,7 @@ final class Problems implements ErrorHandler<Exception> {
             }
             default -> {
                 LOG.error("unexpected failure answering {} {}", req.prologue().method().text(), req.prologue().uriPath().path(), e);
-                yield Problem.of(ErrorCode.INTERNAL, "an unexpected error occurred; it has been logged. Retrying is safe.");
+                yield Problem.internal();
             }
         };
     }

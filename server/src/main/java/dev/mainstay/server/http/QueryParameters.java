@@ -3,9 +3,6 @@ package dev.mainstay.server.http;
 import io.helidon.common.uri.UriQuery;
 import io.helidon.webserver.http.ServerRequest;
 import java.time.Instant;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -72,12 +69,11 @@ final class QueryParameters {
             return otherwise;
         }
         String t = text.get().strip();
-        try {
-            return t.length() == 10 ? LocalDate.parse(t).atStartOfDay(ZoneOffset.UTC).toInstant() : Instant.parse(t);
-        } catch (DateTimeParseException e) {
+        Optional<Instant> at = Timestamps.timeOrDate(t);
+        if (at.isEmpty()) {
             error(name, "must be a date (2026-11-01) or an RFC 3339 time (2026-11-01T00:00:00Z); got '" + t + "'");
-            return null;
         }
+        return at.orElse(null);
     }
 
     /** Reports {@code to} when it is not after {@code from} (both read without error). */

@@ -22,7 +22,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Reads a JSON request body within the configured limits: a JSON content type, at most
- * {@code max_body_bytes} (413), well-formed UTF-8, and no deeper nesting or longer strings than
+ * {@code max_body_bytes} (413, declared or streamed; a chunked body is refused at the first chunk
+ * size that passes the limit), well-formed UTF-8, and no deeper nesting or longer strings than
  * {@code max_json_depth} and {@code max_string_length} allow (400).
  */
 final class RequestBody {
@@ -51,17 +52,20 @@ final class RequestBody {
         } catch (RuntimeException e) {
             throw refuse(ErrorCode.INVALID_INPUT, "the Content-Length header is not a number");
         }
+        // A body refused unread, or read only in part, leaves the connection mid-stream: it closes
+        // after the answer rather than reading on through bytes nobody wants.
         if (declared.isPresent() && declared.getAsLong() > maxBytes) {
-            throw refuse(ErrorCode.PAYLOAD_TOO_LARGE, "the body is " + declared.getAsLong() + " bytes; the limit is " + maxBytes + " bytes");
+            throw closing(refuse(ErrorCode.PAYLOAD_TOO_LARGE, "the body is " + declared.getAsLong() + " bytes; the limit is " + maxBytes + " bytes"));
         }
         byte[] bytes;
         try (InputStream in = req.content().inputStream()) {
             bytes = in.readNBytes((int) maxBytes + 1);
         } catch (IOException | RuntimeException e) {
-            throw refuse(ErrorCode.INVALID_INPUT, "the request body could not be read");
+            BodyRefusedException refused = refusal(e);
+            throw closing(refused != null ? refuse(refused.code(), refused.getMessage()) : refuse(ErrorCode.INVALID_INPUT, "the request body could not be read"));
         }
         if (bytes.length > maxBytes) {
-            throw refuse(ErrorCode.PAYLOAD_TOO_LARGE, "the body is larger than the limit of " + maxBytes + " bytes");
+            throw closing(refuse(ErrorCode.PAYLOAD_TOO_LARGE, "the body is larger than the limit of " + maxBytes + " bytes"));
         }
         if (bytes.length == 0) {
             throw refuse(ErrorCode.INVALID_INPUT, "the request body is empty; send a JSON object");
@@ -91,6 +95,20 @@ final class RequestBody {
             throw refuse(ErrorCode.INVALID_INPUT, "the body is not valid JSON" + (loc == null ? "" : " (line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ")")
                     + ": " + printable(msg));
         }
+    }
+
+    private static ApiException closing(ApiException e) {
+        return e.withHeader("Connection", "close");
+    }
+
+    /** The transport's refusal of this body, when that is why reading it failed. */
+    private static BodyRefusedException refusal(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BodyRefusedException refused) {
+                return refused;
+            }
+        }
+        return null;
     }
 
     /** At most 200 characters of {@code text}, for echoing client input back in a detail. */

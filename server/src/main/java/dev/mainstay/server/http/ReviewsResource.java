@@ -24,7 +24,7 @@ import tools.jackson.databind.node.ObjectNode;
 
 /** The caller's reviews: list, read, and decide (approve, edit or reject). */
 final class ReviewsResource implements HttpService {
-    private static final Set<String> DECISION_FIELDS = Set.of("decision", "output", "note");
+    private static final Set<String> DECISION_FIELDS = Set.of("decision", "output", "note", "override");
 
     private final Engine engine;
     private final Store store;
@@ -87,7 +87,7 @@ final class ReviewsResource implements HttpService {
         List<Violation> errors = new ArrayList<>();
         for (String field : body.propertyNames()) {
             if (!DECISION_FIELDS.contains(field)) {
-                errors.add(new Violation(Json.pointer("", field), "unknown field (allowed: decision, output, note)"));
+                errors.add(new Violation(Json.pointer("", field), "unknown field (allowed: decision, output, note, override)"));
             }
         }
         Review.Decision decision = null;
@@ -108,10 +108,17 @@ final class ReviewsResource implements HttpService {
         if (decision != null && decision != Review.Decision.EDIT && body.has("output")) {
             errors.add(new Violation("/output", "only an 'edit' carries an output"));
         }
+        JsonNode override = body.get("override");
+        if (override != null && !override.isBoolean()) {
+            errors.add(new Violation("/override", "must be true or false"));
+        } else if (override != null && override.booleanValue() && decision != null && decision != Review.Decision.EDIT) {
+            errors.add(new Violation("/override", "only an 'edit' overrides the output contract"));
+        }
         if (!errors.isEmpty()) {
             throw new InvalidInputException("the decision is not valid", errors);
         }
-        Review decided = engine.decide(principal.accountId(), reviewId, decision, body.get("output"), note == null ? null : note.stringValue(), principal.keyId());
+        Review decided = engine.decide(principal.accountId(), reviewId, decision, body.get("output"), note == null ? null : note.stringValue(), principal.keyId(),
+                override != null && override.booleanValue());
         return Reply.json(200, ReviewView.render(decided));
     }
 

@@ -3,9 +3,14 @@ package dev.mainstay.server.http;
 import static dev.mainstay.server.http.Endpoint.handler;
 
 import dev.mainstay.Json;
+import dev.mainstay.access.Principal;
+import dev.mainstay.engine.BudgetStanding;
 import dev.mainstay.engine.Engine;
 import dev.mainstay.limits.AccountLimits;
+import dev.mainstay.limits.Hold;
 import dev.mainstay.usage.UsageQuery;
+import dev.mainstay.workflow.WorkflowDefinition;
+import dev.mainstay.workflow.WorkflowRegistry;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
@@ -13,35 +18,45 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
+import java.util.Comparator;
 import java.util.List;
+import java.util.function.Predicate;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Ledger totals over a period, grouped by day, workflow or model: {@code GET /v1/usage} for the
  * caller's account, {@code GET /v1/admin/usage} for any account or all of them (and by account).
+ * For one account, the answer also shows its budgets as they stand and whether each workflow it
+ * may run would be admitted now.
  */
 final class UsageResource implements HttpService {
     private final Engine engine;
+    private final WorkflowRegistry registry;
     private final Clock clock;
     private final Authenticator auth;
 
-    UsageResource(Engine engine, Clock clock, Authenticator auth) {
+    UsageResource(Engine engine, WorkflowRegistry registry, Clock clock, Authenticator auth) {
         this.engine = engine;
+        this.registry = registry;
         this.clock = clock;
         this.auth = auth;
     }
 
     @Override
     public void routing(HttpRules rules) {
-        rules.get("/v1/usage", handler(req -> usage(auth.authenticate(req).accountId(), req, false)))
+        rules.get("/v1/usage", handler(req -> {
+                    Principal p = auth.authenticate(req);
+                    return usage(p.accountId(), req, false, w -> w.access().mayRun(p));
+                }))
                 .get("/v1/admin/usage", handler(req -> {
                     auth.admin(req);
-                    return usage(req.query().first("account").asOptional().orElse(null), req, true);
+                    return usage(req.query().first("account").asOptional().orElse(null), req, true, w -> true);
                 }));
     }
 
-    private Reply usage(String accountId, ServerRequest req, boolean admin) {
+    /** @param mayRun the workflows whose standing the answer shows: those the caller may run */
+    private Reply usage(String accountId, ServerRequest req, boolean admin, Predicate<WorkflowDefinition> mayRun) {
         QueryParameters query = QueryParameters.of(req);
         Instant now = clock.instant();
         Instant monthStart = YearMonth.from(now.atZone(ZoneOffset.UTC)).atDay(1).atStartOfDay(ZoneOffset.UTC).toInstant();
@@ -74,7 +89,58 @@ final class UsageResource implements HttpService {
         }
         out.set("totals", row(total));
         out.set("groups", groups);
+        if (accountId != null) {
+            out.setAll(standing(accountId, mayRun));
+        }
         return Reply.json(200, out);
+    }
+
+    /**
+     * The account's budgets as they stand now and, for each workflow it may run, the worst case of
+     * that workflow's cheapest first call and whether a submit would be admitted: the numbers
+     * behind a {@code budget_exceeded} at submit.
+     */
+    private ObjectNode standing(String accountId, Predicate<WorkflowDefinition> mayRun) {
+        BudgetStanding standing = engine.standing(accountId, registry.all().stream().filter(mayRun)
+                .sorted(Comparator.comparing(WorkflowDefinition::name)).toList());
+        ObjectNode out = Json.object();
+        ArrayNode budgets = out.putArray("budgets");
+        for (var b : standing.budgets()) {
+            ObjectNode o = budgets.addObject().put("limit", b.limit()).put("scope", b.label());
+            amount(o, "max", b.unit(), b.max());
+            amount(o, "spent", b.unit(), b.spent());
+            amount(o, "reserved", b.unit(), b.reserved());
+            amount(o, "remaining", b.unit(), b.remaining());
+            o.put("resets_at", b.resetsAt() == null ? null : b.resetsAt().toString());
+        }
+        ArrayNode workflows = out.putArray("workflows");
+        for (var w : standing.workflows()) {
+            ObjectNode o = workflows.addObject().put("workflow", w.name()).put("version", w.version());
+            if (w.cheapestFirstCall().isPresent()) {
+                var c = w.cheapestFirstCall().get();
+                o.putObject("first_call").put("stage", c.stage()).put("target", c.target().toString()).put("prompt_tokens", c.promptTokens())
+                        .put("max_output_tokens", c.maxOutputTokens()).put("worst_case_usd", AccountLimits.Money.usd(c.costMicros()))
+                        .put("worst_case_tokens", w.firstCallTokens());
+            } else {
+                o.putNull("first_call");
+            }
+            o.put("admitted", w.refusal().isEmpty());
+            if (w.refusal().isPresent()) {
+                o.putObject("refusal").put("code", w.refusal().get().code().code()).put("limit", w.refusal().get().limit())
+                        .put("detail", w.refusal().get().message());
+            } else {
+                o.putNull("refusal");
+            }
+        }
+        return out;
+    }
+
+    private static void amount(ObjectNode o, String field, Hold.Unit unit, long value) {
+        if (unit == Hold.Unit.MICRO_USD) {
+            o.put(field, AccountLimits.Money.usd(value));
+        } else {
+            o.put(field, value);
+        }
     }
 
     private static ObjectNode row(UsageQuery.Row r) {

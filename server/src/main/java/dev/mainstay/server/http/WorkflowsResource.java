@@ -1,7 +1,9 @@
 package dev.mainstay.server.http;
 
+import static dev.mainstay.server.http.ApiException.refuse;
 import static dev.mainstay.server.http.Endpoint.handler;
 
+import dev.mainstay.ErrorCode;
 import dev.mainstay.Json;
 import dev.mainstay.access.Principal;
 import dev.mainstay.engine.Engine;
@@ -73,6 +75,9 @@ final class WorkflowsResource implements HttpService {
             o.put("latency", w.latency().wire());
             o.put("deadline_ms", w.deadline().toMillis());
             o.put("content_hash", w.contentHash());
+            if (w.draft()) {
+                o.put("dev", true); // a dev-mode draft: the file differs from the version on record
+            }
             o.set("input_schema", w.input().node());
             ArrayNode stages = o.putArray("stages");
             w.stages().forEach(s -> {
@@ -94,12 +99,12 @@ final class WorkflowsResource implements HttpService {
     private Reply submit(ServerRequest req) throws InterruptedException {
         Principal principal = auth.authenticate(req);
         String name = req.path().pathParameters().get("workflow");
-        // The path matched while the workflow was active; a reload between match and here is not possible,
-        // since a node's workflows are fixed from its start.
-        WorkflowDefinition workflow = registry.active(name).orElseThrow(() -> new IllegalStateException("no active workflow '" + name
-                + "' behind a matched workflow path. Indicates a bug."));
+        // The path matched while the workflow was active; in dev mode a reload in between may have
+        // stopped serving it, and the answer is then the one for a name no workflow has.
+        WorkflowDefinition workflow = registry.active(name).orElseThrow(() -> refuse(ErrorCode.UNKNOWN_WORKFLOW,
+                "no workflow '" + name + "'; GET /v1/workflows lists the workflows this server runs"));
         permissions.requireRun(principal, workflow);
-        Optional<String> key = req.headers().first(HeaderNames.create("Idempotency-Key")).map(String::strip);
+        Optional<String> key = RequestHeaders.single(req, HeaderNames.create("Idempotency-Key")).map(String::strip);
         if (key.isPresent() && !IDEMPOTENCY_KEY.matcher(key.get()).matches()) {
             throw new ApiException(Problem.invalid("Idempotency-Key must be 1 to 255 visible ASCII characters",
                     List.of(Problem.FieldError.parameter("Idempotency-Key", "1 to 255 visible ASCII characters"))));

@@ -251,4 +251,45 @@ class ToolStageTest {
                 .hasMessageContaining("unknown tool 'billing'")
                 .hasMessageContaining("crm");
     }
+
+    @Test
+    void aToolsHostIsResolvedBeforeEveryCallNotWhenTheConfigurationLoads(@TempDir Path other) throws Exception {
+        // The machine's own name resolves through the hosts file to a loopback or private address on
+        // nearly every system: a name the configuration cannot judge, that the call-time guard must.
+        String host = java.net.InetAddress.getLocalHost().getHostName();
+        org.assertj.core.api.Assumptions.assumeThat(java.util.Arrays.stream(java.net.InetAddress.getAllByName(host))
+                .map(dev.mainstay.net.OutboundGuard::restricted)).doesNotContainNull();
+        TestNode.Setup setup = withTools(TestNode.in(other).provider(fake.baseUrl()), crm);
+        for (String tool : List.of("named", "nowhere")) {
+            setup.workflow("test/tool-" + tool, """
+                    workflow: test/tool-%s
+                    version: 1
+                    input: { type: object, properties: { customer: { type: string } } }
+                    stages:
+                      - id: lookup
+                        tool: { name: %s, method: GET, path: "/customers/{{input.customer}}", scope: read }
+                    """.formatted(tool, tool));
+        }
+        Path config = setup.write();
+        Files.writeString(config, Files.readString(config).replace("tools:\n", """
+                tools:
+                  named:
+                    base_url: http://%s:%d
+                  nowhere:
+                    base_url: https://crm.example.invalid/api
+                """.formatted(host, crm.baseUrl().getPort())));
+        try (TestNode second = TestNode.start(other, config, ENV)) {
+            String named = second.http.post("/v1/test/tool-named", KEY, "{\"customer\": \"c1\"}").json().path("id").asString();
+            String nowhere = second.http.post("/v1/test/tool-nowhere", KEY, "{\"customer\": \"c1\"}").json().path("id").asString();
+            JsonNode refused = second.awaitTerminal(named);
+            assertThat(refused.path("status").asString()).isEqualTo("failed");
+            assertThat(refused.path("error").path("code").asString()).isEqualTo("tool_failed");
+            assertThat(refused.path("error").path("message").asString())
+                    .startsWith("tool 'named' was not called: '" + host + "' resolves to ").contains("allow_private");
+            assertThat(crm.requestsWithKey(named + "/lookup")).as("the guard refused before anything was sent").isZero();
+            JsonNode unresolved = second.awaitTerminal(nowhere);
+            assertThat(unresolved.path("error").path("message").asString())
+                    .isEqualTo("tool 'nowhere' was not called: the host 'crm.example.invalid' does not resolve");
+        }
+    }
 }

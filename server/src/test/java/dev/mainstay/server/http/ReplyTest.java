@@ -11,8 +11,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
 
-/** Replies and problems are values: nothing changes one after it is made. */
+/** Replies, problems and refusals are values: nothing changes one after it is made. */
 class ReplyTest {
     @Test
     void aHeaderMakesANewReplyAndLeavesTheOldOneAsItWas() {
@@ -44,5 +45,29 @@ class ReplyTest {
         assertThat(limited.body().path("retry_after").asLong()).isEqualTo(2);
         Reply unauthorized = Reply.problem(Problem.of(ErrorCode.UNAUTHORIZED, "missing API key"), "/v1/jobs");
         assertThat(unauthorized.headers()).containsExactly(new Reply.Header("WWW-Authenticate", "Bearer realm=\"mainstay\""));
+    }
+
+    @Test
+    void anUnexpectedFailureNeverClaimsThatRetryingHelps() {
+        JsonNode internal = Problem.internal().toJson("/v1/jobs");
+        assertThat(internal.path("status").asInt()).isEqualTo(500);
+        assertThat(internal.path("code").asString()).isEqualTo("internal");
+        assertThat(internal.path("retryable").asBoolean()).isFalse();
+        assertThat(internal.path("detail").asString()).doesNotContainIgnoringCase("retry").doesNotContainIgnoringCase("safe");
+        // whatever the failure that reached the handler said about itself
+        Problem fromException = new Problem(500, ErrorCode.INTERNAL, "store said so", true, Optional.empty(), List.of());
+        assertThat(fromException.retryable()).isFalse();
+        assertThat(Problem.of(ErrorCode.INTERNAL, "x").toJson("/").path("retryable").asBoolean()).isFalse();
+        assertThat(Problem.of(ErrorCode.OVERLOADED, "x").retryable()).as("other codes keep their own rule").isTrue();
+    }
+
+    @Test
+    void aHeaderOnARefusalMakesANewRefusalAndLeavesTheOldOneAsItWas() {
+        ApiException refused = ApiException.refuse(ErrorCode.PAYLOAD_TOO_LARGE, "the body is larger than the limit");
+        ApiException closing = refused.withHeader("Connection", "close");
+        assertThat(refused.headers()).isEmpty();
+        assertThat(closing.headers()).containsExactly(new Reply.Header("Connection", "close"));
+        assertThat(closing.problem()).isSameAs(refused.problem());
+        assertThatThrownBy(() -> closing.headers().add(new Reply.Header("X", "y"))).isInstanceOf(UnsupportedOperationException.class);
     }
 }

@@ -30,8 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Throws thousands of malformed requests at every public endpoint over real HTTP: broken and
  * truncated JSON, invalid UTF-8, deep nesting, huge strings and numbers, wrong field types, odd
  * content types and methods, bad and missing keys, random paths, and (over a raw socket) broken
- * request lines and headers. Every answer must be below 500 and carry no stack trace, and the
- * node must still serve a normal request afterwards. The run is seeded: {@code -Dmainstay.fuzz.seed}
+ * request lines and headers. Every request gets an answer, below 500 and without a stack trace,
+ * and the node must still serve a normal request afterwards. The run is seeded: {@code -Dmainstay.fuzz.seed}
  * repeats one, {@code -Dmainstay.fuzz.requests} sets how many.
  */
 class FuzzTest {
@@ -71,7 +71,7 @@ class FuzzTest {
                     }
                 }
                 System.out.println("fuzz seed " + SEED + ", " + REQUESTS + " requests, answers by status: " + statuses);
-                assertThat(failures).as("requests answered with 5xx or a stack trace (seed " + SEED + ")").isEmpty();
+                assertThat(failures).as("requests answered with 5xx, a stack trace or nothing at all (seed " + SEED + ")").isEmpty();
 
                 Http.Response ok = node.http.post("/v1/test/echo", TestNode.DEMO_KEY, "{\"text\": \"after the storm\"}");
                 assertThat(ok.status()).as(ok.text()).isIn(200, 202);
@@ -308,14 +308,12 @@ class FuzzTest {
                 out.write(request);
                 out.flush();
             } catch (IOException closedEarly) {
-                // the server may close on a request line or header it refuses, before reading the rest
+                // the server may answer and close on a request line or header it refuses, before reading the rest
             }
             String head = statusLine(socket.getInputStream());
             if (head.isEmpty()) {
-                statuses.merge(0, 1, Integer::sum); // closed without an answer: no 5xx
-                if (Boolean.getBoolean("mainstay.fuzz.verbose")) {
-                    System.out.println("closed without an answer: " + preview(request));
-                }
+                statuses.merge(0, 1, Integer::sum);
+                failures.add("closed without an answer: " + i + " raw " + preview(request));
                 return;
             }
             String[] parts = head.split(" ", 3);

@@ -695,12 +695,10 @@ public final class PostgresStore implements Store {
             }
         }
         for (Admission.Ceiling ceiling : admission.ceilings()) {
-            Counter counter = counter(c, ceiling.scope());
-            if (counter.used() >= ceiling.max()) {
-                return Optional.of(new LimitHit(ceiling.unit().refusal(), ceiling.limit(), ceiling.label(),
-                        ceiling.label() + " has used its " + ceiling.limit() + " of " + ceiling.unit().describe(ceiling.max())
-                                + (ceiling.resetsAt() == null ? "" : "; it resets at " + ceiling.resetsAt()),
-                        ceiling.resetsAt() == null ? Optional.empty() : Optional.of(Duration.between(now, ceiling.resetsAt()))));
+            // The decision is the limits policy's; the store only feeds it the counter.
+            Optional<LimitHit> hit = ceiling.refusal(counter(c, ceiling.scope()), now);
+            if (hit.isPresent()) {
+                return hit;
             }
         }
         if (admission.buckets().isEmpty()) {

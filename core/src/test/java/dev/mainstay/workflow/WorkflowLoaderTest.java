@@ -1,0 +1,123 @@
+package dev.mainstay.workflow;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.mainstay.ConfigException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Several workflow directories, symbolic links, and files that are not workflows. */
+class WorkflowLoaderTest {
+    private static final Set<String> ROUTES = Set.of("primary");
+
+    @TempDir
+    Path dir;
+
+    private static String workflow(String name) {
+        return """
+                workflow: %s
+                version: 1
+                input: { type: object, properties: { text: { type: string } } }
+                stages:
+                  - id: only
+                    model: { prompt: prompts/p.mustache, route: [primary] }
+                    output: { schema: { type: object } }
+                """.formatted(name);
+    }
+
+    private Path tree(String name, String... workflows) throws IOException {
+        Path root = Files.createDirectories(dir.resolve(name));
+        Files.createDirectories(root.resolve("prompts"));
+        Files.writeString(root.resolve("prompts/p.mustache"), "<text>{{input.text}}</text>");
+        for (String w : workflows) {
+            Path file = root.resolve(w + ".yaml");
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, workflow(w));
+        }
+        return root;
+    }
+
+    private static List<String> names(WorkflowLoader.Loaded loaded) {
+        return loaded.definitions().stream().map(WorkflowDefinition::name).toList();
+    }
+
+    @Test
+    void severalDirectoriesAreReadInOrderAndTheirPromptsResolveUnderTheirOwnRoot() throws IOException {
+        Path shipped = tree("shipped", "briefs/one", "leads/two");
+        Path mine = tree("mine", "meetings/three");
+        Files.writeString(mine.resolve("prompts/p.mustache"), "Mine: <text>{{input.text}}</text>");
+        WorkflowLoader.Loaded loaded = WorkflowLoader.scan(List.of(shipped, mine), ROUTES);
+        assertThat(names(loaded)).containsExactly("briefs/one", "leads/two", "meetings/three");
+        assertThat(((ModelStage) loaded.definitions().get(2).stages().getFirst()).prompt().source()).startsWith("Mine:");
+        assertThat(loaded.warnings()).isEmpty();
+    }
+
+    @Test
+    void theSameVersionInTwoDirectoriesIsRefusedNamingBoth() throws IOException {
+        Path a = tree("a", "team/same");
+        Path b = tree("b", "team/same");
+        assertThatThrownBy(() -> WorkflowLoader.scan(List.of(a, b), ROUTES))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("team/same version 1 is also declared in")
+                .hasMessageContaining("a/team/same.yaml");
+    }
+
+    @Test
+    void aMissingDirectoryOfTheListIsNamed() throws IOException {
+        Path a = tree("a", "team/one");
+        assertThatThrownBy(() -> WorkflowLoader.scan(List.of(a, dir.resolve("nope")), ROUTES))
+                .hasMessageEndingWith("nope: workflow directory does not exist");
+    }
+
+    @Test
+    void aSymlinkedSubdirectoryIsFollowedAndALinkLoopIsReportedNotFollowed() throws IOException {
+        Path root = tree("root", "team/one");
+        Path elsewhere = tree("elsewhere", "shared/two");
+        Files.createSymbolicLink(root.resolve("shared"), elsewhere);
+        Files.createSymbolicLink(root.resolve("team/loop"), root);
+        WorkflowLoader.Loaded loaded = WorkflowLoader.scan(List.of(root), ROUTES);
+        assertThat(names(loaded)).containsExactlyInAnyOrder("team/one", "shared/two");
+        assertThat(loaded.warnings()).anySatisfy(w -> assertThat(w).endsWith("team/loop: a symbolic link back to a directory that contains it; not followed"));
+    }
+
+    @Test
+    void aFileReachedTwiceIsReadOnce() throws IOException {
+        Path root = tree("root", "team/one");
+        Files.createSymbolicLink(root.resolve("alias"), root.resolve("team"));
+        WorkflowLoader.Loaded loaded = WorkflowLoader.scan(List.of(root, root.resolve("team")), ROUTES);
+        assertThat(names(loaded)).containsExactly("team/one");
+        assertThat(loaded.warnings()).hasSize(2).allSatisfy(w -> assertThat(w).contains("one.yaml: the same file as ").endsWith("one.yaml; read once"));
+    }
+
+    @Test
+    void filesThatAreNotWorkflowsArePassedOverWithAWarningNamingThem() throws IOException {
+        Path root = tree("root", "team/one");
+        Files.writeString(root.resolve("mainstay.yaml"), "providers:\n  fake: { kind: openai, base_url: http://127.0.0.1:9/v1 }\nroutes:\n  primary: [fake/m]\n");
+        Files.writeString(root.resolve("faults.yml"), "steps:\n  - { status: 503 }\n");
+        Files.writeString(root.resolve("README.md"), "# My workflows\n");
+        Files.writeString(root.resolve("prompts/unused.mustache"), "nobody uses me");
+        Files.writeString(root.resolve(".editor-swap.yaml"), "not: [valid");
+        Files.createDirectories(root.resolve(".git"));
+        Files.writeString(root.resolve(".git/config.yaml"), "{ broken");
+        WorkflowLoader.Loaded loaded = WorkflowLoader.scan(List.of(root), ROUTES);
+        assertThat(names(loaded)).containsExactly("team/one");
+        assertThat(loaded.warnings()).hasSize(4).anySatisfy(w -> assertThat(w).endsWith("root/mainstay.yaml: not a workflow (no 'workflow:' key at the top level); ignored"))
+                .anySatisfy(w -> assertThat(w).endsWith("root/faults.yml: not a workflow (no 'workflow:' key at the top level); ignored"))
+                .anySatisfy(w -> assertThat(w).endsWith("root/README.md: not a workflow (only *.yaml and *.yml files are) and no workflow uses it as a prompt; ignored"))
+                .anySatisfy(w -> assertThat(w).endsWith("root/prompts/unused.mustache: not a workflow (only *.yaml and *.yml files are) and no workflow uses it as a prompt; ignored"));
+    }
+
+    @Test
+    void aWorkflowWhoseNameKeyHasATypoIsStillReadAndRefused() throws IOException {
+        Path root = tree("root");
+        Files.writeString(root.resolve("typo.yaml"), workflow("team/typo").replace("workflow:", "worklfow:"));
+        assertThatThrownBy(() -> WorkflowLoader.scan(List.of(root), ROUTES))
+                .hasMessageContaining("typo.yaml:1: worklfow: unknown field");
+    }
+}
