@@ -28,8 +28,9 @@ public final class AuditTrail {
                     .put("stage", c.stageId()).put("provider", c.provider()).put("model", c.model())
                     .put("input_tokens", c.inputTokens()).put("output_tokens", c.outputTokens())
                     .put("cost_usd", dev.mainstay.limits.AccountLimits.Money.usd(c.costMicros())).put("charge", c.id());
-            if (c.basis() == Charge.Basis.ESTIMATED) {
-                // The provider's own counts were unusable; the note holds them (numbers only).
+            if (c.basis() != Charge.Basis.REPORTED) {
+                // Estimated because the provider's own counts were unusable, or because the call's
+                // answer was never recorded (its node died mid-call): the note says which, in numbers only.
                 details.put("usage", c.basis().wire()).put("usage_note", c.note());
             }
             out.add(new AuditEvent(c.at(), ENGINE, AuditAction.MODEL_CALLED, c.accountId(), c.jobId(), details));

@@ -73,7 +73,7 @@ public final class Rule {
      * Evaluates the rule; empty when it holds, else the violation naming the rule and why it
      * failed (false, an evaluation error such as a missing field, or a non-boolean result).
      */
-    Optional<Violation> evaluate(JsonNode input, JsonNode output) {
+    public Optional<Violation> evaluate(JsonNode input, JsonNode output) {
         Map<String, Object> vars = new LinkedHashMap<>();
         vars.put("input", celValue(input));
         vars.put("output", celValue(output));

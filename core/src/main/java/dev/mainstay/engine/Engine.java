@@ -528,9 +528,27 @@ public final class Engine implements AutoCloseable {
         // Work made due by any node (a submit, a retry, a handed-back lease) wakes the dispatcher at
         // once instead of at its next poll; the poll stays as the backstop for lost wake-ups.
         store.onWork(wake::release);
+        recoverLeases();
         dispatcher = Thread.ofPlatform().name("mainstay-dispatcher").daemon(true).start(this::dispatchLoop);
         heartbeat = Thread.ofVirtual().name("mainstay-heartbeat").start(this::heartbeatLoop);
         LOG.info("engine started as node {}", config.nodeId());
+    }
+
+    /**
+     * Takes back at once the jobs and calls in flight an earlier run of this node left when it died,
+     * rather than letting instant jobs miss their deadlines while its leases run out.
+     */
+    private void recoverLeases() {
+        try {
+            Store.Recovered r = store.recoverLeases(config.nodeId(), clock.instant());
+            if (r.jobs() > 0 || r.unknownOutcomes() > 0) {
+                LOG.info("node {} took back {} jobs left running by its previous run and charged {} calls that were in flight at their estimates",
+                        config.nodeId(), r.jobs(), r.unknownOutcomes());
+            }
+        } catch (dev.mainstay.store.StoreException e) {
+            // The database is away: those leases and reservations expire instead, as for a node that never returns.
+            LOG.warn("node {} could not take back the leases of its previous run ({}); they will expire instead", config.nodeId(), e.getMessage());
+        }
     }
 
     /**
@@ -583,7 +601,7 @@ public final class Engine implements AutoCloseable {
                 if (free > 0) {
                     int want = Math.min(free, config.claimBatch());
                     Instant now = clock.instant();
-                    List<Job> claimed = store.claim(config.nodeId(), want, now, now.plus(config.lease()));
+                    List<Job> claimed = store.claim(config.nodeId(), want, now, now.plus(config.lease()), config.defaultLimits());
                     for (Job job : claimed) {
                         if (running.containsKey(job.id())) {
                             // Our own lease lapsed (a heartbeat failed) and we re-claimed the job:
@@ -650,6 +668,11 @@ public final class Engine implements AutoCloseable {
             execute(job, wf);
         } catch (InterruptedException e) {
             // Cancelled or shutting down: whatever was committed stands; the rest resumes elsewhere.
+        } catch (dev.mainstay.store.StoreException e) {
+            // The database failed under the job (a restart, a failover), not the job: nothing is
+            // decided about it. Its lease is no longer renewed, so it runs again, here or on another
+            // node, once the lease expires; a call it had reserved is charged at its estimate.
+            LOG.warn("job {}: the store failed under it ({}); it runs again once its lease expires", job.id(), e.getMessage());
         } catch (RuntimeException e) {
             LOG.error("job {}: unexpected failure", job.id(), e);
             try {

@@ -278,7 +278,7 @@ final class ModelStageExecutor {
         }
         try (permit) {
             String reservation = null;
-            switch (quotas.reserve(job, workflow, t, request.messages(), Json.write(request.outputSchema()), request.maxOutputTokens(), request.timeout())) {
+            switch (quotas.reserve(job, workflow, stage.id(), t, request.messages(), Json.write(request.outputSchema()), request.maxOutputTokens(), request.timeout())) {
                 case Quotas.Held.Granted g -> reservation = g.reservationId();
                 case Quotas.Held.Refused r -> {
                     var hit = r.refusal().hit();

@@ -60,7 +60,7 @@ final class Quotas {
 
     /** What a reservation attempt gave. */
     sealed interface Held {
-        /** Go ahead; {@code reservationId} is null when no limit applied to the call. */
+        /** Go ahead: the call is on record as in flight under {@code reservationId}. */
         record Granted(String reservationId) implements Held {
         }
 
@@ -250,26 +250,48 @@ final class Quotas {
     }
 
     /**
-     * Reserves the most a call can cost: the prompt's estimated tokens plus {@code maxOutputTokens},
-     * priced, against every budget that applies to it. The reservation expires one lease after the
-     * call's timeout: by then the call has settled, or its node is gone and the job runs elsewhere.
+     * Records that a call is about to be made and reserves the most it can cost: the prompt's
+     * estimated tokens plus {@code maxOutputTokens}, priced, against every budget that applies to
+     * it (none, when no limit applies: the record alone is what keeps the call from vanishing from
+     * the ledger if the node dies mid-call). The reservation expires one lease after the call's
+     * timeout: by then the call has settled, or its node is gone and the job runs elsewhere.
      */
-    Held reserve(Job job, WorkflowDefinition wf, Target t, List<Message> messages, String schema, int maxOutputTokens, Duration timeout) {
+    Held reserve(Job job, WorkflowDefinition wf, String stageId, Target t, List<Message> messages, String schema, int maxOutputTokens, Duration timeout) {
         Instant now = clock.instant();
         List<Budget> budgets = budgets(job.accountId(), wf, job.id(), now);
-        if (budgets.isEmpty()) {
-            return new Held.Granted(null);
-        }
         long input = tokens.estimate(t.model(), messages, schema);
         long tokensMax = input + maxOutputTokens;
         long costMax = prices.costMicros(t.provider(), t.model(), input, 0, maxOutputTokens);
         List<Hold> holds = budgets.stream().map(b -> new Hold(b.scope(), b.unit(), b.unit() == Hold.Unit.MICRO_USD ? costMax : tokensMax, b.max(),
                 b.limit(), b.label(), b.resetsAt())).toList();
-        Reservation r = new Reservation(ids.next("rsv"), job.accountId(), job.id(), holds, now, now.plus(timeout).plus(config.lease()));
-        return switch (store.reserve(r)) {
+        String id = ids.next("rsv");
+        Reservation r = new Reservation(id, job.accountId(), job.id(), holds, now, now.plus(timeout).plus(config.lease()));
+        Charge estimate = new Charge(chargeId(id), id, job.accountId(), job.id(), wf.name(), stageId, t.provider(), t.model(), input, 0, maxOutputTokens,
+                costMax, now, scopes(job, wf, now), Charge.Basis.UNKNOWN_OUTCOME, "no answer to this call was recorded; charged its reservation's estimate of "
+                        + input + " prompt and " + maxOutputTokens + " answer tokens (max_output_tokens)");
+        return switch (store.reserve(r, estimate)) {
             case Reservation.Outcome.Granted g -> new Held.Granted(g.id());
             case Reservation.Outcome.Refused refused -> new Held.Refused(refused);
         };
+    }
+
+    /**
+     * The id of the charge of the call made under reservation {@code reservationId}: fixed by the
+     * reservation, so the estimate charged if the call's outcome is never known and the charge of
+     * its answer are one ledger row, whichever is recorded first.
+     */
+    static String chargeId(String reservationId) {
+        return "chg" + reservationId.substring(reservationId.indexOf('_'));
+    }
+
+    /** Every counter a call of the job counts against, whether or not a limit is set on it. */
+    private static List<Charge.CounterScope> scopes(Job job, WorkflowDefinition wf, Instant now) {
+        return List.of(
+                new Charge.CounterScope(Scope.accountCost(job.accountId(), now), Hold.Unit.MICRO_USD),
+                new Charge.CounterScope(Scope.accountTokens(job.accountId(), now), Hold.Unit.TOKENS),
+                new Charge.CounterScope(Scope.workflowCost(job.accountId(), wf.name(), now), Hold.Unit.MICRO_USD),
+                new Charge.CounterScope(Scope.workflowTokens(job.accountId(), wf.name(), now), Hold.Unit.TOKENS),
+                new Charge.CounterScope(Scope.jobCost(job.id()), Hold.Unit.MICRO_USD));
     }
 
     /** The estimator reservations use; other estimates of the same calls use it too. */
@@ -288,13 +310,8 @@ final class Quotas {
         long cached = billed.cachedInput();
         long out = billed.output();
         long cost = prices.costMicros(t.provider(), t.model(), in, cached, out);
-        List<Charge.CounterScope> scopes = List.of(
-                new Charge.CounterScope(Scope.accountCost(job.accountId(), now), Hold.Unit.MICRO_USD),
-                new Charge.CounterScope(Scope.accountTokens(job.accountId(), now), Hold.Unit.TOKENS),
-                new Charge.CounterScope(Scope.workflowCost(job.accountId(), wf.name(), now), Hold.Unit.MICRO_USD),
-                new Charge.CounterScope(Scope.workflowTokens(job.accountId(), wf.name(), now), Hold.Unit.TOKENS),
-                new Charge.CounterScope(Scope.jobCost(job.id()), Hold.Unit.MICRO_USD));
-        return new Charge(ids.next("chg"), reservationId, job.accountId(), job.id(), wf.name(), stageId, t.provider(), t.model(), in, cached, out, cost, now, scopes,
+        String id = reservationId == null ? ids.next("chg") : chargeId(reservationId);
+        return new Charge(id, reservationId, job.accountId(), job.id(), wf.name(), stageId, t.provider(), t.model(), in, cached, out, cost, now, scopes(job, wf, now),
                 billed.basis(), billed.note());
     }
 }

@@ -34,6 +34,8 @@ public record Admission(List<Bucket> buckets, List<Ceiling> ceilings, Cooldown c
      *
      * <p>What calls in flight hold does not count here: they settle at what the provider reports,
      * usually less, and a job whose call finds the budget held waits for it ({@code budget_wait}).
+     * A call whose node died mid-call does count once it is charged at its estimate as an unknown
+     * outcome ({@link dev.mainstay.usage.Charge.Basis#UNKNOWN_OUTCOME}): that is settled spend.
      *
      * @param need the first call's worst case in {@code unit}s; 0 when the workflow calls no model,
      *     which is then refused only once the budget is used up

@@ -4,8 +4,11 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * Budget held for one model call before it is made, released by the call's settlement or, if the
- * node dies first, by expiry.
+ * The durable record, written before a model call is made, that the call is in flight, with the
+ * budget it holds (no holds when no limit applies). The call's settlement releases the holds and
+ * records what the provider reported. If the node dies first, the reservation is settled at the
+ * estimate stored with it ({@link dev.mainstay.store.Store#reserve}) when the node restarts or the
+ * reservation expires, whichever comes first: never released as if nothing was spent.
  */
 public record Reservation(String id, String accountId, String jobId, List<Hold> holds, Instant at, Instant expiresAt) {
     public Reservation {

@@ -95,15 +95,40 @@ public interface Store extends AutoCloseable {
      * retrying jobs that are due, and jobs whose previous lease expired before {@code now}. Claimed
      * jobs are {@code processing}. Claims are fair across accounts (each account with due jobs
      * gets its share of the batch first, then priority, then age decide), and never lease more of
-     * one account's jobs than its {@code max_concurrent_jobs} allows running at once.
+     * one account's jobs than its {@code max_concurrent_jobs} allows running at once: the one an
+     * operator set on the account, else the one in {@code defaults}.
      */
-    List<Job> claim(String owner, int max, Instant now, Instant leaseUntil);
+    List<Job> claim(String owner, int max, Instant now, Instant leaseUntil, AccountLimits defaults);
+
+    /** A claim where only the limits operators set on accounts apply. */
+    default List<Job> claim(String owner, int max, Instant now, Instant leaseUntil) {
+        return claim(owner, max, now, leaseUntil, AccountLimits.NONE);
+    }
 
     /** Extends the leases {@code owner} still holds on {@code jobIds}; returns how many it holds. */
     int extendLeases(String owner, Collection<String> jobIds, Instant leaseUntil);
 
     /** Hands every job leased by {@code owner} back to the queue (graceful shutdown). */
     int releaseLeases(String owner, Instant now);
+
+    /**
+     * Takes back, at once, what an earlier run of this node left when it stopped without handing
+     * its work back (SIGKILL, power loss), instead of waiting for its leases to expire: its leased
+     * jobs go back to the queue, due at {@code now}, each with a {@code requeued} event; the
+     * reservations of their calls in flight are settled at their estimates as unknown outcomes
+     * (see {@link #reserve}). Called once, when the node starts, before it claims anything.
+     *
+     * <p>Which leases were an earlier run's depends on the store. A store that only one process
+     * can open at a time (SQLite) knows that every lease it found when it was opened is an orphan,
+     * whatever its owner. A store shared by several nodes (PostgreSQL) takes back only the leases
+     * held under {@code node}: a name that stays the same from one run of the node to the next and
+     * that no other running node uses. Other nodes' leases expire as before.
+     */
+    Recovered recoverLeases(String node, Instant now);
+
+    /** What {@link #recoverLeases} took back: jobs requeued and calls in flight charged at their estimates. */
+    record Recovered(int jobs, int unknownOutcomes) {
+    }
 
     /** Applies the transition atomically; false if the job was not in a state it applies to. */
     boolean apply(JobTransition transition);
@@ -183,18 +208,29 @@ public interface Store extends AutoCloseable {
     void setLimits(String accountId, AccountLimits limits, String actor, Instant at);
 
     /**
-     * Holds budget for one model call: in one transaction, either every hold fits its scope
-     * ({@code spent + reserved + amount <= max}) and all are taken, or none is.
+     * Records, durably and before a model call is made, that the call is in flight, and holds its
+     * budget: in one transaction, either every hold fits its scope ({@code spent + reserved +
+     * amount <= max}) and all are taken with the reservation recorded, or none is and nothing is
+     * recorded. A reservation without holds (no limit applies) is always granted.
+     *
+     * @param estimate what the call is charged if its answer is never recorded: an
+     *     {@link Charge#unknownOutcome() unknown-outcome} charge of this reservation, whose id is the
+     *     id the call's own charge will carry
      */
-    Reservation.Outcome reserve(Reservation reservation);
+    Reservation.Outcome reserve(Reservation reservation, Charge estimate);
 
     /**
      * Records model calls outside a job transition (see {@link JobTransition#charges()}): each
-     * once, however often it is sent, settling its reservation if it had one.
+     * once, however often it is sent, settling its reservation if it had one. A charge whose call
+     * was already charged at its estimate as an unknown outcome replaces that estimate.
      */
     void charge(List<Charge> charges);
 
-    /** Gives up the holds of reservations that expired before {@code now} unsettled; returns how many. */
+    /**
+     * Settles the reservations that expired before {@code now} unsettled, the calls of a node that
+     * died: each is charged at its estimate as an unknown outcome (the provider may have billed the
+     * call), its holds released. Returns how many.
+     */
     int expireReservations(Instant now);
 
     /** A budget counter, {@link Counter#ZERO} if nothing was spent or held under it. */

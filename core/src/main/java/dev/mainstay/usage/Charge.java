@@ -5,14 +5,23 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * What one model call cost, as the provider reported it. Recorded once in the usage ledger
- * (keyed by {@code id}), added to every counter in {@code scopes}, and releasing the call's
- * reservation when it had one.
+ * What one model call cost. Recorded once in the usage ledger (keyed by {@code id}), added to
+ * every counter in {@code scopes}, and releasing the call's reservation when it had one.
  *
- * @param reservationId the budget held for this call, or {@code null} when no limit applied
+ * <p>Its {@link Basis} says where the counts come from: the provider's report, Mainstay's
+ * estimate when that report was unusable ({@link BilledTokens}), or, for a call whose answer was
+ * never recorded (its node died mid-call, or its reservation ran out first), the estimate stored
+ * with its reservation ({@link dev.mainstay.store.Store#reserve}): the provider may well have
+ * billed it. Both charges of one call carry the same {@code id}, fixed when the budget was
+ * reserved, so the call is in the ledger once whichever arrives first; a provider's answer that
+ * arrives after the unknown-outcome estimate replaces it.
+ *
+ * @param reservationId the reservation taken before this call, or {@code null} for a call made
+ *     without one
  * @param scopes the counters the spend is added to (see {@link dev.mainstay.limits.Scope})
- * @param basis whether the counts are the provider's or Mainstay's estimate (see {@link BilledTokens})
- * @param note for an estimated charge, what the provider reported instead; {@code null} otherwise
+ * @param basis whether the counts are the provider's, Mainstay's estimate of an answered call
+ *     (see {@link BilledTokens}), or the reservation's estimate of a call whose outcome is unknown
+ * @param note for a charge not {@link Basis#REPORTED}, why and what was charged instead; {@code null} otherwise
  */
 public record Charge(
         String id,
@@ -37,7 +46,12 @@ public record Charge(
         /** The provider's own usage report. */
         REPORTED,
         /** Mainstay's estimate, because the provider's report was missing or not believable. */
-        ESTIMATED;
+        ESTIMATED,
+        /**
+         * The estimate stored with the call's reservation, because the call's answer was never
+         * recorded: it was in flight when its node died, or its reservation ran out first.
+         */
+        UNKNOWN_OUTCOME;
 
         public String wire() {
             return name().toLowerCase(java.util.Locale.ROOT);
@@ -60,6 +74,11 @@ public record Charge(
                   long inputTokens, long cachedInputTokens, long outputTokens, long costMicros, Instant at, List<CounterScope> scopes) {
         this(id, reservationId, accountId, jobId, workflow, stageId, provider, model, inputTokens, cachedInputTokens, outputTokens, costMicros, at, scopes,
                 Basis.REPORTED, null);
+    }
+
+    /** Whether the call's answer was never recorded, so that this charge is its reservation's estimate. */
+    public boolean unknownOutcome() {
+        return basis == Basis.UNKNOWN_OUTCOME;
     }
 
     /** A counter to add this charge to, and in which unit. */

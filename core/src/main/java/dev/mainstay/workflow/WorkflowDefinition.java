@@ -57,6 +57,7 @@ public final class WorkflowDefinition {
     private final JsonNode document;
     private final String contentHash;
     private final String source;
+    private final List<SuiteReference> evals;
     private final boolean draft;
 
     private WorkflowDefinition(Builder b) {
@@ -78,6 +79,7 @@ public final class WorkflowDefinition {
         this.document = b.document;
         this.contentHash = ContentHash.sha256(Json.canonical(b.document));
         this.source = b.source;
+        this.evals = List.copyOf(b.evals);
         this.draft = false;
     }
 
@@ -100,6 +102,7 @@ public final class WorkflowDefinition {
         this.document = base.document;
         this.contentHash = base.contentHash;
         this.source = base.source;
+        this.evals = base.evals;
         this.draft = true;
     }
 
@@ -153,9 +156,22 @@ public final class WorkflowDefinition {
      */
     public static WorkflowDefinition parse(YamlDocument doc, BiFunction<String, String, String> promptText, java.util.function.Function<String, String> promptFile,
                                            Set<String> knownRoutes) {
+        return parse(doc, promptText, promptFile, (pointer, name) -> {
+            throw doc.error(pointer, "eval suites are read from files beside a workflow file, and this definition was not read from one");
+        }, knownRoutes);
+    }
+
+    /**
+     * Reads a definition whose {@code evals:} entries name suite files.
+     *
+     * @param suiteFile given the pointer of an {@code evals} entry and its value, the file it names
+     *     (throwing, naming the pointer, when there is none)
+     */
+    public static WorkflowDefinition parse(YamlDocument doc, BiFunction<String, String, String> promptText, java.util.function.Function<String, String> promptFile,
+                                           BiFunction<String, String, java.nio.file.Path> suiteFile, Set<String> knownRoutes) {
         doc.requireObject("");
         doc.onlyKeys("", "workflow", "version", "description", "latency", "deadline", "input", "stages", "concurrency", "priority", "fallback", "cache", "limits", "eligibility",
-                "redact", "context", "access");
+                "redact", "context", "access", "evals");
         Builder b = new Builder();
         b.source = doc.source();
         b.name = doc.requireText("/workflow");
@@ -190,6 +206,10 @@ public final class WorkflowDefinition {
         b.input = schema(doc, "/input");
 
         ObjectNode resolved = (ObjectNode) doc.root().deepCopy();
+        // Suites measure a version, they are not part of it: cases are added as production finds
+        // failures, and that must not need a new version number nor change the content hash.
+        resolved.remove("evals");
+        b.evals.addAll(evals(doc, suiteFile));
         JsonNode stages = doc.node("/stages");
         if (!stages.isArray() || stages.isEmpty()) {
             throw doc.error("/stages", "needs at least one stage");
@@ -237,6 +257,31 @@ public final class WorkflowDefinition {
         b.access = dev.mainstay.access.WorkflowAccess.parse(doc);
         b.document = resolved;
         return new WorkflowDefinition(b);
+    }
+
+    /** {@code evals: file} or {@code evals: [file, ...]}: the suite files that measure this workflow. */
+    private static List<SuiteReference> evals(YamlDocument doc, BiFunction<String, String, java.nio.file.Path> suiteFile) {
+        if (!doc.has("/evals")) {
+            return List.of();
+        }
+        JsonNode list = doc.node("/evals");
+        if (!(list.isString() || list.isArray() && !list.isEmpty())) {
+            throw doc.error("/evals", "must be a suite file or a list of them, e.g. [evals/classify.yaml, evals/regressions.jsonl]");
+        }
+        List<SuiteReference> out = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < (list.isArray() ? list.size() : 1); i++) {
+            String p = list.isArray() ? "/evals/" + i : "/evals";
+            String path = doc.requireText(p);
+            if (!SuiteReference.SUITE_FILE.matcher(path).matches()) {
+                throw doc.error(p, "must name a *.yaml, *.yml or *.jsonl suite file, got '" + path + "'");
+            }
+            if (!seen.add(path)) {
+                throw doc.error(p, "suite file '" + path + "' is listed twice");
+            }
+            out.add(new SuiteReference(path, suiteFile.apply(p, path), doc.where(p)));
+        }
+        return out;
     }
 
     private static List<FallbackRung> fallback(YamlDocument doc) {
@@ -568,6 +613,11 @@ public final class WorkflowDefinition {
     public String contentHash() { return contentHash; }
     /** Where it was read from: a file path, or a note that it came from the database. */
     public String source() { return source; }
+    /**
+     * The eval suite files the workflow's {@code evals:} names, in order; empty for a definition
+     * read back from the database, whose stored document leaves them out.
+     */
+    public List<SuiteReference> evals() { return evals; }
     /** {@code /v1/<name>}. */
     public String path() { return "/v1/" + name; }
 
@@ -598,5 +648,6 @@ public final class WorkflowDefinition {
         private int priority;
         private JsonNode document;
         private String source;
+        private final List<SuiteReference> evals = new ArrayList<>();
     }
 }

@@ -24,8 +24,9 @@ import org.slf4j.LoggerFactory;
  * Reads the workflow definitions under one or more directories: every {@code *.yaml} /
  * {@code *.yml} file whose top level declares {@code workflow:}, subdirectories included, symbolic
  * links followed. Prompt paths resolve against the workflow file's own directory first, then the
- * directory it was found under. Files that are not workflows are passed over with a warning naming
- * them, except the prompts a workflow uses and hidden files ({@code .name}).
+ * directory it was found under; so do the eval suite files a workflow's {@code evals:} names, which
+ * must lie under that directory. Files that are not workflows are passed over with a warning
+ * naming them, except the prompts and suites a workflow uses and hidden files ({@code .name}).
  */
 public final class WorkflowLoader {
     private static final Logger LOG = LoggerFactory.getLogger(WorkflowLoader.class);
@@ -98,15 +99,18 @@ public final class WorkflowLoader {
         }
         List<WorkflowDefinition> out = new ArrayList<>();
         Map<String, String> declared = new HashMap<>();
-        Set<Path> prompts = new HashSet<>();
+        // Prompts and suites some workflow uses: no warning for them.
+        Set<Path> used = new HashSet<>();
+        List<Path> notWorkflows = new ArrayList<>();
         for (Map.Entry<Path, Path> e : yaml.entrySet()) {
             Path file = e.getKey();
             YamlDocument doc = YamlDocument.read(file, display(file));
             if (!looksLikeWorkflow(doc)) {
-                warnings.add(display(file) + ": not a workflow (no 'workflow:' key at the top level); ignored");
+                // Held back: a workflow later in path order may name it as an eval suite.
+                notWorkflows.add(file);
                 continue;
             }
-            WorkflowDefinition d = parse(doc, file, e.getValue(), knownRoutes, prompts);
+            WorkflowDefinition d = parse(doc, file, e.getValue(), knownRoutes, used);
             String key = d.name() + "@" + d.version();
             String other2 = declared.putIfAbsent(key, d.source());
             if (other2 != null) {
@@ -114,9 +118,14 @@ public final class WorkflowLoader {
             }
             out.add(d);
         }
+        for (Path file : notWorkflows) {
+            if (!used.contains(real(file))) {
+                warnings.add(display(file) + ": not a workflow (no 'workflow:' key at the top level); ignored");
+            }
+        }
         for (Path file : other.keySet()) {
-            if (!prompts.contains(real(file))) {
-                warnings.add(display(file) + ": not a workflow (only *.yaml and *.yml files are) and no workflow uses it as a prompt; ignored");
+            if (!used.contains(real(file))) {
+                warnings.add(display(file) + ": not a workflow (only *.yaml and *.yml files are) and no workflow uses it as a prompt or an eval suite; ignored");
             }
         }
         return new Loaded(out, warnings);
@@ -126,8 +135,9 @@ public final class WorkflowLoader {
         return parse(YamlDocument.read(file, display(file)), file, root, knownRoutes, new HashSet<>());
     }
 
-    private static WorkflowDefinition parse(YamlDocument doc, Path file, Path root, Set<String> knownRoutes, Set<Path> prompts) {
+    private static WorkflowDefinition parse(YamlDocument doc, Path file, Path root, Set<String> knownRoutes, Set<Path> used) {
         Map<String, String> locations = new HashMap<>();
+        Path top = root.toAbsolutePath().normalize();
         return WorkflowDefinition.parse(doc, (pointer, name) -> {
             for (Path base : List.of(file.getParent(), root)) {
                 Path candidate = base.resolve(name).normalize();
@@ -135,7 +145,7 @@ public final class WorkflowLoader {
                     try {
                         String text = Files.readString(candidate);
                         locations.put(name, display(candidate));
-                        prompts.add(real(candidate));
+                        used.add(real(candidate));
                         return text;
                     } catch (IOException e) {
                         throw doc.error(pointer, "cannot read prompt file " + display(candidate) + ": " + e.getMessage());
@@ -143,7 +153,19 @@ public final class WorkflowLoader {
                 }
             }
             throw doc.error(pointer, "prompt file '" + name + "' not found next to the workflow or under " + display(root));
-        }, name -> locations.getOrDefault(name, name), knownRoutes);
+        }, name -> locations.getOrDefault(name, name), (pointer, name) -> {
+            for (Path base : List.of(file.getParent(), root)) {
+                Path candidate = base.resolve(name).toAbsolutePath().normalize();
+                if (Files.isRegularFile(candidate)) {
+                    if (!candidate.startsWith(top)) {
+                        throw doc.error(pointer, "suite file " + display(candidate) + " is outside the workflow directory " + display(root));
+                    }
+                    used.add(real(candidate));
+                    return candidate;
+                }
+            }
+            throw doc.error(pointer, "suite file '" + name + "' not found next to the workflow or under " + display(root));
+        }, knownRoutes);
     }
 
     /**

@@ -68,6 +68,43 @@ public final class YamlDocument {
         }
     }
 
+    /**
+     * Reads a JSON Lines file: one JSON value a line, blank lines skipped. Each value becomes a
+     * document whose {@link #where} names the file and the value's own line.
+     *
+     * @throws ConfigException naming file and line of the first line that is not one JSON value
+     */
+    public static List<YamlDocument> readJsonLines(Path file, String displayName) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (IOException e) {
+            throw new ConfigException(displayName + ": cannot read file: " + e.getMessage(), e);
+        }
+        List<YamlDocument> out = new ArrayList<>();
+        List<String> lines = text.lines().toList();
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
+            if (line.isBlank()) {
+                continue;
+            }
+            int lineNr = i + 1;
+            Map<String, Integer> at = new HashMap<>();
+            try (JsonParser parser = Json.MAPPER.createParser(line)) {
+                parser.nextToken();
+                JsonNode root = read(parser, "", at);
+                if (parser.nextToken() != null) {
+                    throw new ConfigException(displayName + ":" + lineNr + ": more than one JSON value on the line; JSON Lines holds one a line");
+                }
+                at.replaceAll((pointer, ignored) -> lineNr);
+                out.add(new YamlDocument(displayName, root, at));
+            } catch (JacksonException e) {
+                throw new ConfigException(displayName + ":" + lineNr + ": not valid JSON: " + e.getOriginalMessage(), e);
+            }
+        }
+        return out;
+    }
+
     /** A document without line information, e.g. one read back from the database. */
     public static YamlDocument of(JsonNode root, String displayName) {
         return new YamlDocument(displayName, root, Map.of());

@@ -379,14 +379,15 @@ class LadderPropertiesTest {
         @Override public SubmitOutcome submit(NewJob job, dev.mainstay.limits.Admission admission) { throw unused(); }
         @Override public dev.mainstay.limits.AccountLimits limits(String accountId) { throw unused(); }
         @Override public void setLimits(String accountId, dev.mainstay.limits.AccountLimits limits, String actor, Instant at) { throw unused(); }
-        @Override public dev.mainstay.limits.Reservation.Outcome reserve(dev.mainstay.limits.Reservation reservation) { throw unused(); }
+        @Override public dev.mainstay.limits.Reservation.Outcome reserve(dev.mainstay.limits.Reservation reservation, dev.mainstay.usage.Charge estimate) { throw unused(); }
         @Override public void charge(List<dev.mainstay.usage.Charge> charges) { throw unused(); }
         @Override public int expireReservations(Instant now) { throw unused(); }
         @Override public dev.mainstay.limits.Counter counter(String scope) { throw unused(); }
         @Override public List<dev.mainstay.usage.UsageQuery.Row> usage(dev.mainstay.usage.UsageQuery query) { throw unused(); }
         @Override public Optional<Job> job(String id) { throw unused(); }
         @Override public JobPage jobs(JobQuery query) { throw unused(); }
-        @Override public List<Job> claim(String owner, int max, Instant now, Instant leaseUntil) { throw unused(); }
+        @Override public List<Job> claim(String owner, int max, Instant now, Instant leaseUntil, dev.mainstay.limits.AccountLimits defaults) { throw unused(); }
+        @Override public Recovered recoverLeases(String node, Instant now) { throw unused(); }
         @Override public int extendLeases(String owner, Collection<String> jobIds, Instant leaseUntil) { throw unused(); }
         @Override public int releaseLeases(String owner, Instant now) { throw unused(); }
         @Override public boolean apply(JobTransition transition) { throw unused(); }

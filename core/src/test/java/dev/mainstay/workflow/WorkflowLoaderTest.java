@@ -109,8 +109,8 @@ class WorkflowLoaderTest {
         assertThat(names(loaded)).containsExactly("team/one");
         assertThat(loaded.warnings()).hasSize(4).anySatisfy(w -> assertThat(w).endsWith("root/mainstay.yaml: not a workflow (no 'workflow:' key at the top level); ignored"))
                 .anySatisfy(w -> assertThat(w).endsWith("root/faults.yml: not a workflow (no 'workflow:' key at the top level); ignored"))
-                .anySatisfy(w -> assertThat(w).endsWith("root/README.md: not a workflow (only *.yaml and *.yml files are) and no workflow uses it as a prompt; ignored"))
-                .anySatisfy(w -> assertThat(w).endsWith("root/prompts/unused.mustache: not a workflow (only *.yaml and *.yml files are) and no workflow uses it as a prompt; ignored"));
+                .anySatisfy(w -> assertThat(w).endsWith("root/README.md: not a workflow (only *.yaml and *.yml files are) and no workflow uses it as a prompt or an eval suite; ignored"))
+                .anySatisfy(w -> assertThat(w).endsWith("root/prompts/unused.mustache: not a workflow (only *.yaml and *.yml files are) and no workflow uses it as a prompt or an eval suite; ignored"));
     }
 
     @Test
@@ -119,5 +119,43 @@ class WorkflowLoaderTest {
         Files.writeString(root.resolve("typo.yaml"), workflow("team/typo").replace("workflow:", "worklfow:"));
         assertThatThrownBy(() -> WorkflowLoader.scan(List.of(root), ROUTES))
                 .hasMessageContaining("typo.yaml:1: worklfow: unknown field");
+    }
+
+    @Test
+    void theSuiteFilesAWorkflowNamesResolveBesideItAndDrawNoWarning() throws IOException {
+        Path root = tree("root");
+        Files.createDirectories(root.resolve("team/evals"));
+        // The suite file sorts before the workflow: whether it is used is known only once every workflow is read.
+        Files.writeString(root.resolve("team/evals/a-suite.yaml"), "suite: a\nthreshold: 1\ncases: []\n");
+        Files.writeString(root.resolve("team/evals/b.jsonl"), "{\"suite\": \"b\"}\n");
+        Files.writeString(root.resolve("team/one.yaml"), workflow("team/one") + "evals: [evals/a-suite.yaml, evals/b.jsonl]\n");
+        Files.writeString(root.resolve("team/evals/unused.yaml"), "suite: c\n");
+        WorkflowLoader.Loaded loaded = WorkflowLoader.scan(List.of(root), ROUTES);
+        WorkflowDefinition d = loaded.definitions().getFirst();
+        assertThat(d.evals()).extracting(SuiteReference::path).containsExactly("evals/a-suite.yaml", "evals/b.jsonl");
+        assertThat(d.evals().get(1).file()).isEqualTo(root.resolve("team/evals/b.jsonl").toAbsolutePath().normalize());
+        assertThat(d.evals().get(1).jsonLines()).isTrue();
+        assertThat(d.evals().getFirst().where()).endsWith("one.yaml:8");
+        assertThat(loaded.warnings()).singleElement().satisfies(w -> assertThat(w).endsWith("team/evals/unused.yaml: not a workflow (no 'workflow:' key at the top level); ignored"));
+    }
+
+    @Test
+    void namingSuitesChangesNeitherTheContentHashNorTheStoredDocument() throws IOException {
+        Path root = tree("root", "team/one");
+        WorkflowDefinition without = WorkflowLoader.scan(List.of(root), ROUTES).definitions().getFirst();
+        Files.writeString(root.resolve("team/s.yaml"), "suite: s\n");
+        Files.writeString(root.resolve("team/one.yaml"), workflow("team/one") + "evals: s.yaml\n");
+        WorkflowDefinition with = WorkflowLoader.scan(List.of(root), ROUTES).definitions().getFirst();
+        assertThat(with.evals()).hasSize(1);
+        assertThat(with.contentHash()).as("a suite measures a version, it is no part of it").isEqualTo(without.contentHash());
+        assertThat(with.document().has("evals")).isFalse();
+        assertThat(WorkflowDefinition.fromStored(dev.mainstay.Json.write(with.document()), "stored").evals()).isEmpty();
+    }
+
+    @Test
+    void aDefinitionNotReadFromAFileCannotNameSuites() {
+        YamlDocument doc = YamlDocument.parse(workflow("team/one") + "evals: s.yaml\n", "inline.yaml");
+        assertThatThrownBy(() -> WorkflowDefinition.parse(doc, (pointer, name) -> "<text>{{input.text}}</text>", Set.of()))
+                .hasMessage("inline.yaml:8: evals: eval suites are read from files beside a workflow file, and this definition was not read from one");
     }
 }

@@ -175,6 +175,7 @@ public final class Main implements Runnable {
                 ServerConfig cfg = ServerConfig.load(configFile(config, env), env);
                 WorkflowLoader.Loaded loaded = WorkflowLoader.scan(cfg.workflowDirs(), cfg.routes().keySet());
                 List<WorkflowDefinition> all = loaded.definitions();
+                dev.mainstay.evals.EvalSuites suites = dev.mainstay.evals.EvalSuites.load(all, cfg.routes().keySet());
                 PrintWriter out = spec.commandLine().getOut();
                 PrintWriter err = spec.commandLine().getErr();
                 loaded.warnings().forEach(w -> err.println("mainstay: warning: " + w));
@@ -194,8 +195,15 @@ public final class Main implements Runnable {
                     for (String warning : dev.mainstay.engine.CallEstimate.perJobBudgetWarnings(d, routes, prices)) {
                         out.printf("    warning: %s: %s%n", d.source(), warning);
                     }
+                    for (dev.mainstay.evals.EvalSuite suite : suites.of(d.name(), d.version())) {
+                        out.printf("    evals %-26s %3d case(s), threshold %s%s  %s%n", suite.name(), suite.cases().size(), suite.threshold(),
+                                suite.gate() ? ", gate" : "", suite.source());
+                    }
                 }
                 out.printf("%d workflow(s) valid in %s%n", all.size(), String.join(", ", cfg.workflowDirs().stream().map(Path::toString).toList()));
+                if (!suites.all().isEmpty()) {
+                    out.printf("%d eval suite(s) valid, %d case(s)%n", suites.all().size(), suites.caseCount());
+                }
                 int changed = Registered.compare(cfg, all, out);
                 out.flush();
                 return changed > 0 ? 1 : 0;

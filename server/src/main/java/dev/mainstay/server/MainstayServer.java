@@ -2,6 +2,7 @@ package dev.mainstay.server;
 
 import dev.mainstay.engine.CallEstimate;
 import dev.mainstay.engine.Engine;
+import dev.mainstay.evals.EvalSuites;
 import dev.mainstay.server.http.HttpApi;
 import dev.mainstay.server.http.HttpTransport;
 import dev.mainstay.server.http.RouteTable;
@@ -50,9 +51,11 @@ public final class MainstayServer implements AutoCloseable {
     private final List<String> workflowWarnings;
     private final Clock clock;
     private volatile WorkflowWatcher watcher;
+    private final NodeIdentity identity;
 
     private MainstayServer(ServerConfig config, Store store, Engine engine, WebServer web, HttpTransport transport, Credentials credentials,
-            WorkflowRegistry registry, HttpApi api, List<String> workflowWarnings, Clock clock) {
+            WorkflowRegistry registry, HttpApi api, List<String> workflowWarnings, Clock clock, NodeIdentity identity) {
+        this.identity = identity;
         this.config = config;
         this.store = store;
         this.engine = engine;
@@ -90,7 +93,13 @@ public final class MainstayServer implements AutoCloseable {
         WorkflowLoader.Loaded loaded = WorkflowLoader.scan(config.workflowDirs(), routes.names());
         loaded.warnings().forEach(LOG::warn);
         List<WorkflowDefinition> definitions = loaded.definitions();
+        // Checked before the database is opened: a broken suite stops the start, naming file, line and field.
+        EvalSuites suites = EvalSuites.load(definitions, routes.names());
+        if (!suites.all().isEmpty()) {
+            LOG.info("{} eval suite(s), {} case(s)", suites.all().size(), suites.caseCount());
+        }
         Store store = openStore(config);
+        NodeIdentity identity = null;
         HttpTransport transport = null;
         try {
             WorkflowRegistry registry = WorkflowRegistry.register(store, definitions, clock.instant(), dev);
@@ -104,7 +113,10 @@ public final class MainstayServer implements AutoCloseable {
             }));
             // The data policy travels with the provider: the engine narrows every call's redaction by it.
             config.providers().forEach((name, spec) -> providers.computeIfPresent(name, (n, p) -> Provider.withDataPolicy(p, spec.dataPolicy())));
-            String nodeId = "node-" + ProcessHandle.current().pid() + "-" + Long.toHexString(random.nextLong() & 0xffffffL);
+            // The same name as this data directory's node had before, so that it takes back at once
+            // what its earlier run left if that run died.
+            identity = NodeIdentity.claim(config.dataDir(), random);
+            String nodeId = identity.name();
             checkTools(definitions, config);
             for (WorkflowDefinition d : definitions) {
                 for (String warning : CallEstimate.perJobBudgetWarnings(d, routes, new PriceTable(config.prices()))) {
@@ -132,7 +144,7 @@ public final class MainstayServer implements AutoCloseable {
                     .routing(api::routing)
                     .build()
                     .start();
-            MainstayServer server = new MainstayServer(config, store, engine, web, transport, credentials, registry, api, loaded.warnings(), clock);
+            MainstayServer server = new MainstayServer(config, store, engine, web, transport, credentials, registry, api, loaded.warnings(), clock, identity);
             if (dev) {
                 server.watcher = WorkflowWatcher.start(config.workflowDirs(), server::reloadWorkflows);
             }
@@ -142,6 +154,9 @@ public final class MainstayServer implements AutoCloseable {
                 transport.close();
             }
             store.close();
+            if (identity != null) {
+                identity.close();
+            }
             throw e;
         }
     }
@@ -156,6 +171,7 @@ public final class MainstayServer implements AutoCloseable {
             WorkflowLoader.Loaded loaded = WorkflowLoader.scan(config.workflowDirs(), new Routes(config.routes()).names());
             definitions = loaded.definitions();
             checkTools(definitions, config);
+            EvalSuites.load(definitions, new Routes(config.routes()).names());
         } catch (dev.mainstay.ConfigException e) {
             LOG.warn("dev mode: the workflows were not reloaded, the last ones that loaded are still served:\n{}", e.getMessage());
             lastReload = new Reload(lastReload.count() + 1, List.of(), e.getMessage());
@@ -291,6 +307,7 @@ public final class MainstayServer implements AutoCloseable {
         transport.close();
         engine.stop();
         store.close();
+        identity.close();
     }
 
     @Override

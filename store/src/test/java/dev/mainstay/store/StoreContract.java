@@ -343,6 +343,42 @@ public abstract class StoreContract {
         assertThat(store.releaseLeases("node-1", T0.plusSeconds(6))).isZero();
     }
 
+    @Test
+    void aRestartedNodeTakesBackItsOwnLeasesAtOnceAndChargesItsCallsInFlight() {
+        Job running = claimed("node-1");
+        Job idle = claimed("node-1");
+        reserve(store, new Reservation("rsv_run", ACCOUNT, running.id(), List.of(costHold(COST, 300, 1_000)), T0, T0.plusSeconds(90)));
+        Charge first = new Charge("chg_first", null, ACCOUNT, running.id(), "support/draft-response", "triage", "openai", "gpt-4o-mini", 10, 0, 5, 20,
+                T0.plusSeconds(1), COST_AND_TOKENS);
+        store.charge(List.of(first)); // an earlier call of the job, settled before the crash
+        reopen(); // the node was killed and starts again on the same database
+        Instant restart = T0.plusSeconds(5); // its leases run until T0 + 30 s
+        assertThat(store.recoverLeases("node-1", restart)).isEqualTo(new Store.Recovered(2, 1));
+        for (Job j : List.of(running, idle)) {
+            Job back = reload(j);
+            assertThat(back.status()).isEqualTo(JobStatus.QUEUED);
+            assertThat(eventTypes(j)).endsWith("requeued");
+        }
+        assertThat(store.claim("node-1", 10, restart, restart.plus(LEASE))).extracting(Job::id).containsExactlyInAnyOrder(running.id(), idle.id());
+        // The call in flight is charged at its estimate, flagged; the settled one stays as it was; nothing is held.
+        assertThat(store.counter(COST)).isEqualTo(new Counter(320, 0));
+        assertThat(store.usage(new UsageQuery(ACCOUNT, T0, T0.plusSeconds(60), UsageQuery.GroupBy.MODEL)))
+                .containsExactly(new UsageQuery.Row("openai/gpt-4o-mini", 2, 10, 0, 5, 320, 1, 300));
+        assertThat(modelCalls()).extracting(r -> r.event().details().path("charge").asString() + " " + r.event().details().path("usage").asString(""))
+                .containsExactlyInAnyOrder("chg_first ", "chg_run unknown_outcome");
+        assertThat(store.expireReservations(T0.plus(Duration.ofDays(1)))).as("nothing left to expire").isZero();
+    }
+
+    @Test
+    void aNodeShuttingDownChargesTheCallsItInterruptedAtTheirEstimates() {
+        Job a = claimed("node-1");
+        reserve(store, new Reservation("rsv_cut", ACCOUNT, a.id(), List.of(), T0, T0.plusSeconds(90)));
+        assertThat(store.releaseLeases("node-1", T0.plusSeconds(5))).isEqualTo(1);
+        assertThat(store.usage(new UsageQuery(ACCOUNT, T0, T0.plusSeconds(60), UsageQuery.GroupBy.MODEL)))
+                .containsExactly(new UsageQuery.Row("openai/gpt-4o-mini", 1, 0, 0, 0, 0, 1, 0));
+        assertThat(store.expireReservations(T0.plus(Duration.ofDays(1)))).isZero();
+    }
+
     // ---- apply -------------------------------------------------------------------------------
 
     @Test
@@ -637,6 +673,23 @@ public abstract class StoreContract {
         return new Hold(scope, Hold.Unit.TOKENS, amount, max, "tokens_per_day", "account " + ACCOUNT, Scope.dayEnd(T0));
     }
 
+    /**
+     * What a reservation's call is charged if its outcome is never known: as in the engine, each
+     * hold's amount against its scope (the money holds share one cost, the token holds one count).
+     */
+    protected static Charge estimateOf(Reservation r) {
+        long cost = r.holds().stream().filter(h -> h.unit() == Hold.Unit.MICRO_USD).mapToLong(Hold::amount).max().orElse(0);
+        long tokens = r.holds().stream().filter(h -> h.unit() == Hold.Unit.TOKENS).mapToLong(Hold::amount).max().orElse(0);
+        List<Charge.CounterScope> scopes = r.holds().stream().map(h -> new Charge.CounterScope(h.scope(), h.unit())).toList();
+        return new Charge("chg" + r.id().substring(r.id().indexOf('_')), r.id(), r.accountId(), r.jobId(), "support/draft-response", "draft", "openai",
+                "gpt-4o-mini", tokens, 0, 0, cost, r.at(), scopes, Charge.Basis.UNKNOWN_OUTCOME, "charged its reservation's estimate");
+    }
+
+    /** Reserves on {@code on} with the estimate the engine would send. */
+    protected static Reservation.Outcome reserve(Store on, Reservation r) {
+        return on.reserve(r, estimateOf(r));
+    }
+
     private static Reservation reservation(String id, Instant expiresAt, Hold... holds) {
         return new Reservation(id, ACCOUNT, "job_budgeted", List.of(holds), T0, expiresAt);
     }
@@ -661,11 +714,11 @@ public abstract class StoreContract {
     @Test
     void reserveGrantsWhileEveryHoldFitsUpToTheMaxInclusive() {
         Instant expires = T0.plusSeconds(90);
-        assertThat(store.reserve(reservation("rsv_1", expires, costHold(COST, 400, 1_000), tokenHold(TOKENS, 3_000, 10_000))))
+        assertThat(reserve(store, reservation("rsv_1", expires, costHold(COST, 400, 1_000), tokenHold(TOKENS, 3_000, 10_000))))
                 .isEqualTo(new Reservation.Outcome.Granted("rsv_1"));
         assertThat(store.counter(COST)).isEqualTo(new Counter(0, 400));
         assertThat(store.counter(TOKENS)).isEqualTo(new Counter(0, 3_000));
-        assertThat(store.reserve(reservation("rsv_2", expires, costHold(COST, 600, 1_000), tokenHold(TOKENS, 7_000, 10_000))))
+        assertThat(reserve(store, reservation("rsv_2", expires, costHold(COST, 600, 1_000), tokenHold(TOKENS, 7_000, 10_000))))
                 .isEqualTo(new Reservation.Outcome.Granted("rsv_2"));
         assertThat(store.counter(COST)).isEqualTo(new Counter(0, 1_000));
         assertThat(store.counter(TOKENS)).isEqualTo(new Counter(0, 10_000));
@@ -675,9 +728,9 @@ public abstract class StoreContract {
     @Test
     void reserveIsAllOrNothingAcrossItsHolds() {
         Instant expires = T0.plusSeconds(90);
-        assertThat(store.reserve(reservation("rsv_1", expires, costHold(COST, 900, 1_000)))).isInstanceOf(Reservation.Outcome.Granted.class);
+        assertThat(reserve(store, reservation("rsv_1", expires, costHold(COST, 900, 1_000)))).isInstanceOf(Reservation.Outcome.Granted.class);
         // The job budget and the token quota have room; the month's budget does not. Nothing is held.
-        Reservation.Outcome refused = store.reserve(reservation("rsv_2", expires,
+        Reservation.Outcome refused = reserve(store, reservation("rsv_2", expires,
                 costHold(JOB_COST, 200, 5_000), tokenHold(TOKENS, 10, 10_000), costHold(COST, 200, 1_000)));
         assertThat(refused).isInstanceOfSatisfying(Reservation.Outcome.Refused.class, r -> {
             assertThat(r.hit().code()).isEqualTo(ErrorCode.BUDGET_EXCEEDED);
@@ -689,29 +742,30 @@ public abstract class StoreContract {
         assertThat(store.counter(JOB_COST)).isEqualTo(Counter.ZERO);
         assertThat(store.counter(TOKENS)).isEqualTo(Counter.ZERO);
         assertThat(store.counter(COST)).isEqualTo(new Counter(0, 900));
-        // A refused reservation holds nothing to expire either.
+        // A refused reservation holds nothing to expire either; the granted one is charged at its estimate.
         assertThat(store.expireReservations(T0.plus(Duration.ofDays(1)))).isEqualTo(1);
-        assertThat(store.counter(COST)).isEqualTo(Counter.ZERO);
+        assertThat(store.counter(COST)).isEqualTo(new Counter(900, 0));
+        assertThat(store.counter(JOB_COST)).isEqualTo(Counter.ZERO);
     }
 
     @Test
     void refusalIsDefinitiveOnlyWhenSettledSpendAloneLeavesNoRoom() {
         spend(COST, Hold.Unit.MICRO_USD, 900);
-        assertThat(store.reserve(reservation("rsv_1", T0.plusSeconds(90), costHold(COST, 200, 1_000))))
+        assertThat(reserve(store, reservation("rsv_1", T0.plusSeconds(90), costHold(COST, 200, 1_000))))
                 .isInstanceOfSatisfying(Reservation.Outcome.Refused.class, r -> {
                     assertThat(r.definitive()).isTrue();
                     assertThat(r.hit().code()).isEqualTo(ErrorCode.BUDGET_EXCEEDED);
                     assertThat(r.hit().retryAfter()).as("until the month ends").contains(Duration.between(T0, Scope.monthEnd(T0)));
                 });
         assertThat(store.counter(COST)).isEqualTo(new Counter(900, 0));
-        assertThat(store.reserve(reservation("rsv_2", T0.plusSeconds(90), costHold(COST, 100, 1_000)))).isEqualTo(new Reservation.Outcome.Granted("rsv_2"));
-        assertThat(store.reserve(reservation("rsv_3", T0.plusSeconds(90), costHold(COST, 1, 1_000))))
+        assertThat(reserve(store, reservation("rsv_2", T0.plusSeconds(90), costHold(COST, 100, 1_000)))).isEqualTo(new Reservation.Outcome.Granted("rsv_2"));
+        assertThat(reserve(store, reservation("rsv_3", T0.plusSeconds(90), costHold(COST, 1, 1_000))))
                 .isInstanceOfSatisfying(Reservation.Outcome.Refused.class, r -> assertThat(r.definitive()).as("100 held may settle for less").isFalse());
 
         // A job's budget never resets: its final refusal has nothing to wait for.
         spend(JOB_COST, Hold.Unit.MICRO_USD, 5_000);
         Hold perJob = new Hold(JOB_COST, Hold.Unit.MICRO_USD, 1, 5_000, "cost_per_job_usd", "job job_budgeted", null);
-        assertThat(store.reserve(reservation("rsv_job", T0.plusSeconds(90), perJob)))
+        assertThat(reserve(store, reservation("rsv_job", T0.plusSeconds(90), perJob)))
                 .isInstanceOfSatisfying(Reservation.Outcome.Refused.class, r -> {
                     assertThat(r.definitive()).isTrue();
                     assertThat(r.hit().limit()).isEqualTo("cost_per_job_usd");
@@ -720,7 +774,7 @@ public abstract class StoreContract {
                 });
 
         spend(TOKENS, Hold.Unit.TOKENS, 9_990);
-        assertThat(store.reserve(reservation("rsv_4", T0.plusSeconds(90), tokenHold(TOKENS, 11, 10_000))))
+        assertThat(reserve(store, reservation("rsv_4", T0.plusSeconds(90), tokenHold(TOKENS, 11, 10_000))))
                 .isInstanceOfSatisfying(Reservation.Outcome.Refused.class, r -> {
                     assertThat(r.definitive()).isTrue();
                     assertThat(r.hit().code()).isEqualTo(ErrorCode.QUOTA_EXCEEDED);
@@ -730,7 +784,7 @@ public abstract class StoreContract {
 
     @Test
     void chargeSettlesItsReservationAndAddsSpendPerUnit() {
-        assertThat(store.reserve(reservation("rsv_1", T0.plusSeconds(90), costHold(COST, 500, 1_000), tokenHold(TOKENS, 2_000, 10_000))))
+        assertThat(reserve(store, reservation("rsv_1", T0.plusSeconds(90), costHold(COST, 500, 1_000), tokenHold(TOKENS, 2_000, 10_000))))
                 .isInstanceOf(Reservation.Outcome.Granted.class);
         store.charge(List.of(charge("chg_1", "rsv_1", 300, 200, 120, T0.plusSeconds(2), COST_AND_TOKENS)));
         assertThat(store.counter(COST)).isEqualTo(new Counter(120, 0));
@@ -741,8 +795,8 @@ public abstract class StoreContract {
 
     @Test
     void aChargeSentTwiceCountsOnce() {
-        store.reserve(reservation("rsv_1", T0.plusSeconds(90), costHold(COST, 500, 1_000)));
-        store.reserve(reservation("rsv_2", T0.plusSeconds(90), costHold(COST, 300, 1_000)));
+        reserve(store, reservation("rsv_1", T0.plusSeconds(90), costHold(COST, 500, 1_000)));
+        reserve(store, reservation("rsv_2", T0.plusSeconds(90), costHold(COST, 300, 1_000)));
         Charge once = charge("chg_1", "rsv_1", 300, 200, 120, T0.plusSeconds(2), COST_AND_TOKENS);
         store.charge(List.of(once));
         store.charge(List.of(once));
@@ -758,7 +812,7 @@ public abstract class StoreContract {
 
     @Test
     void aChargeWithoutAReservationOnlyAddsSpend() {
-        store.reserve(reservation("rsv_1", T0.plusSeconds(90), costHold(COST, 500, 1_000)));
+        reserve(store, reservation("rsv_1", T0.plusSeconds(90), costHold(COST, 500, 1_000)));
         store.charge(List.of(charge("chg_1", null, 10, 5, 7, T0.plusSeconds(2), COST_AND_TOKENS)));
         assertThat(store.counter(COST)).isEqualTo(new Counter(7, 500));
         assertThat(store.counter(TOKENS)).isEqualTo(new Counter(15, 0));
@@ -766,35 +820,112 @@ public abstract class StoreContract {
         assertThat(store.counter(COST)).as("an unknown reservation releases nothing").isEqualTo(new Counter(10, 500));
     }
 
+    private List<dev.mainstay.audit.AuditRecord> modelCalls() {
+        return store.auditLog(dev.mainstay.audit.AuditQuery.all(1_000)).stream()
+                .filter(r -> r.event().action() == dev.mainstay.audit.AuditAction.MODEL_CALLED).toList();
+    }
+
     @Test
-    void expiryReleasesHeldReservationsOnlyOnceTheyHaveExpired() {
+    void anExpiredReservationIsChargedOnceAtItsEstimateAsAnUnknownOutcome() {
         Instant soon = T0.plusSeconds(30);
-        store.reserve(reservation("rsv_soon", soon, costHold(COST, 300, 1_000), tokenHold(TOKENS, 1_000, 10_000)));
-        store.reserve(reservation("rsv_later", T0.plusSeconds(600), costHold(COST, 200, 1_000)));
+        reserve(store, reservation("rsv_soon", soon, costHold(COST, 300, 1_000), tokenHold(TOKENS, 1_000, 10_000)));
+        reserve(store, reservation("rsv_later", T0.plusSeconds(600), costHold(COST, 200, 1_000)));
         assertThat(store.counter(COST)).isEqualTo(new Counter(0, 500));
         assertThat(store.expireReservations(T0.plusSeconds(29))).isZero();
         assertThat(store.expireReservations(soon)).as("expired before now, not at now").isZero();
         assertThat(store.expireReservations(soon.plusMillis(1))).isEqualTo(1);
-        assertThat(store.counter(COST)).isEqualTo(new Counter(0, 200));
-        assertThat(store.counter(TOKENS)).isEqualTo(Counter.ZERO);
-        assertThat(store.expireReservations(soon.plusSeconds(1))).as("released once").isZero();
-        assertThat(store.counter(COST)).isEqualTo(new Counter(0, 200));
+        // The node died mid-call: the provider may have billed it, so the most it could cost is spent, not released.
+        assertThat(store.counter(COST)).isEqualTo(new Counter(300, 200));
+        assertThat(store.counter(TOKENS)).isEqualTo(new Counter(1_000, 0));
+        assertThat(store.usage(new UsageQuery(ACCOUNT, T0, T0.plusSeconds(60), UsageQuery.GroupBy.MODEL)))
+                .containsExactly(new UsageQuery.Row("openai/gpt-4o-mini", 1, 1_000, 0, 0, 300, 1, 300));
+        assertThat(modelCalls()).singleElement().satisfies(r -> {
+            assertThat(r.jobId()).isEqualTo("job_budgeted");
+            assertThat(r.event().details().path("usage").asString()).isEqualTo("unknown_outcome");
+            assertThat(r.event().details().path("usage_note").asString()).isEqualTo("charged its reservation's estimate");
+            assertThat(r.event().details().path("charge").asString()).isEqualTo("chg_soon");
+            assertThat(r.event().details().path("cost_usd").asString()).isEqualTo("0.000300");
+        });
+        assertThat(store.expireReservations(soon.plusSeconds(1))).as("charged once").isZero();
+        assertThat(store.counter(COST)).isEqualTo(new Counter(300, 200));
+        reopen();
+        assertThat(store.expireReservations(T0.plusSeconds(601))).isEqualTo(1);
+        assertThat(store.counter(COST)).isEqualTo(new Counter(500, 0));
+        assertThat(store.usage(new UsageQuery(ACCOUNT, T0, T0.plusSeconds(60), UsageQuery.GroupBy.MODEL)))
+                .containsExactly(new UsageQuery.Row("openai/gpt-4o-mini", 2, 1_000, 0, 0, 500, 2, 500));
     }
 
     @Test
-    void aLateChargeForAnExpiredReservationAddsSpendButReleasesNothingTwice() {
+    void aReservationWithoutHoldsIsStillTheCallsRecordAndIsChargedWhenItsNodeDies() {
+        Job job = claimed("node-1");
+        Reservation intent = new Reservation("rsv_free", ACCOUNT, job.id(), List.of(), T0, T0.plusSeconds(30));
+        Charge estimate = new Charge("chg_free", "rsv_free", ACCOUNT, job.id(), "support/draft-response", "draft", "openai", "gpt-4o-mini", 700, 0, 300, 90,
+                T0, COST_AND_TOKENS, Charge.Basis.UNKNOWN_OUTCOME, "charged its reservation's estimate");
+        assertThat(store.reserve(intent, estimate)).isEqualTo(new Reservation.Outcome.Granted("rsv_free"));
+        assertThat(store.counter(COST)).as("no limit, nothing held").isEqualTo(Counter.ZERO);
+        reopen();
+        assertThat(store.expireReservations(T0.plusSeconds(31))).isEqualTo(1);
+        assertThat(store.counter(COST)).isEqualTo(new Counter(90, 0));
+        assertThat(store.counter(TOKENS)).isEqualTo(new Counter(1_000, 0));
+        assertThat(store.usage(new UsageQuery(ACCOUNT, T0, T0.plusSeconds(60), UsageQuery.GroupBy.WORKFLOW)))
+                .containsExactly(new UsageQuery.Row("support/draft-response", 1, 700, 0, 300, 90, 1, 90));
+    }
+
+    @Test
+    void anEstimateMustBeAnUnknownOutcomeChargeOfItsOwnReservation() {
+        Reservation r = reservation("rsv_1", T0.plusSeconds(30), costHold(COST, 300, 1_000));
+        Charge settled = charge("chg_1", "rsv_1", 1, 1, 300, T0, COST_AND_TOKENS);
+        Charge other = new Charge("chg_2", "rsv_2", ACCOUNT, "job_budgeted", "support/draft-response", "draft", "openai", "gpt-4o-mini", 1, 0, 1, 300, T0,
+                COST_AND_TOKENS, Charge.Basis.UNKNOWN_OUTCOME, "charged its reservation's estimate");
+        Charge estimatedAnswer = new Charge("chg_1", "rsv_1", ACCOUNT, "job_budgeted", "support/draft-response", "draft", "openai", "gpt-4o-mini", 1, 0, 1,
+                300, T0, COST_AND_TOKENS, Charge.Basis.ESTIMATED, "the provider reported prompt tokens -1");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.reserve(r, settled)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("rsv_1");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.reserve(r, estimatedAnswer)).as("an answer's estimate is not an unknown outcome")
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("rsv_1");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.reserve(r, other)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("rsv_2");
+        assertThat(store.counter(COST)).isEqualTo(Counter.ZERO);
+        assertThat(store.expireReservations(T0.plusSeconds(31))).isZero();
+    }
+
+    @Test
+    void aLateAnswerForAnExpiredReservationReplacesItsEstimateAndReleasesNothingTwice() {
         Instant soon = T0.plusSeconds(30);
-        store.reserve(reservation("rsv_dead", soon, costHold(COST, 300, 1_000)));
-        store.reserve(reservation("rsv_live", T0.plusSeconds(600), costHold(COST, 200, 1_000)));
+        reserve(store, reservation("rsv_dead", soon, costHold(COST, 300, 1_000)));
+        reserve(store, reservation("rsv_live", T0.plusSeconds(600), costHold(COST, 200, 1_000)));
         assertThat(store.expireReservations(soon.plusSeconds(1))).isEqualTo(1);
-        // The node that held rsv_dead was only slow: its call did happen and is recorded.
-        store.charge(List.of(charge("chg_late", "rsv_dead", 100, 50, 250, soon.plusSeconds(2), COST_AND_TOKENS)));
+        assertThat(store.counter(COST)).isEqualTo(new Counter(300, 200));
+        // The node that held rsv_dead was only slow: its call's own charge (same id) replaces the estimate.
+        Charge late = charge("chg_dead", "rsv_dead", 100, 50, 250, soon.plusSeconds(2), COST_AND_TOKENS);
+        store.charge(List.of(late));
         assertThat(store.counter(COST)).as("rsv_live is still held in full").isEqualTo(new Counter(250, 200));
         assertThat(store.counter(TOKENS)).isEqualTo(new Counter(150, 0));
+        store.charge(List.of(late));
+        assertThat(store.counter(COST)).as("replaced once").isEqualTo(new Counter(250, 200));
+        assertThat(store.usage(new UsageQuery(ACCOUNT, T0, T0.plus(Duration.ofHours(1)), UsageQuery.GroupBy.MODEL)))
+                .containsExactly(new UsageQuery.Row("openai/gpt-4o-mini", 1, 100, 0, 50, 250, 0, 0));
+        assertThat(modelCalls()).extracting(r -> r.event().details().path("usage").asString(""))
+                .as("the estimate, then the call as it went").containsExactly("unknown_outcome", "");
         store.charge(List.of(charge("chg_live", "rsv_live", 10, 10, 150, soon.plusSeconds(3), COST_AND_TOKENS)));
         assertThat(store.counter(COST)).isEqualTo(new Counter(400, 0));
         assertThat(store.expireReservations(T0.plus(Duration.ofDays(1)))).isZero();
         assertThat(store.counter(COST)).isEqualTo(new Counter(400, 0));
+    }
+
+    @Test
+    void aLateAnswerInAJobTransitionReplacesItsEstimateToo() {
+        Job job = claimed("node-1");
+        Reservation r = new Reservation("rsv_slow", ACCOUNT, job.id(), List.of(costHold(COST, 300, 1_000)), T0, T0.plusSeconds(30));
+        reserve(store, r);
+        assertThat(store.expireReservations(T0.plusSeconds(31))).isEqualTo(1);
+        assertThat(store.counter(COST)).isEqualTo(new Counter(300, 0));
+        Charge answer = new Charge("chg_slow", "rsv_slow", ACCOUNT, job.id(), "support/draft-response", "draft", "openai", "gpt-4o-mini", 40, 0, 20, 60,
+                T0.plusSeconds(32), COST_AND_TOKENS);
+        assertThat(store.apply(JobTransition.to(job.id(), JobStatus.COMPLETED, T0.plusSeconds(32)).from(JobStatus.PROCESSING).leasedBy("node-1")
+                .result(Json.object(), ResultType.FULL).charges(List.of(answer)).build())).isTrue();
+        assertThat(store.counter(COST)).isEqualTo(new Counter(60, 0));
+        assertThat(store.counter(TOKENS)).isEqualTo(new Counter(60, 0));
+        assertThat(store.usage(new UsageQuery(ACCOUNT, T0, T0.plusSeconds(60), UsageQuery.GroupBy.MODEL)))
+                .containsExactly(new UsageQuery.Row("openai/gpt-4o-mini", 1, 40, 0, 20, 60, 0, 0));
     }
 
     @Test
@@ -807,7 +938,7 @@ public abstract class StoreContract {
                 Reservation r = reservation("rsv_" + i, T0.plusSeconds(90), costHold(COST, 100, 1_000), tokenHold(TOKENS, 10, 10_000));
                 outcomes.add(pool.submit(() -> {
                     go.await();
-                    return store.reserve(r);
+                    return reserve(store, r);
                 }));
             }
             go.countDown();
@@ -823,18 +954,18 @@ public abstract class StoreContract {
 
     @Test
     void reservationsAndCountersSurviveReopening() {
-        store.reserve(reservation("rsv_1", T0.plusSeconds(30), costHold(COST, 300, 1_000)));
+        reserve(store, reservation("rsv_1", T0.plusSeconds(30), costHold(COST, 300, 1_000)));
         spend(COST, Hold.Unit.MICRO_USD, 50);
         reopen();
         assertThat(store.counter(COST)).isEqualTo(new Counter(50, 300));
         assertThat(store.expireReservations(T0.plusSeconds(31))).isEqualTo(1);
-        assertThat(store.counter(COST)).isEqualTo(new Counter(50, 0));
+        assertThat(store.counter(COST)).isEqualTo(new Counter(350, 0));
     }
 
     @Test
     void chargesOfATransitionWhoseGuardFailsAreStillRecorded() {
         Job job = submitted();
-        store.reserve(new Reservation("rsv_1", ACCOUNT, job.id(), List.of(costHold(COST, 500, 1_000)), T0, T0.plusSeconds(90)));
+        reserve(store, new Reservation("rsv_1", ACCOUNT, job.id(), List.of(costHold(COST, 500, 1_000)), T0, T0.plusSeconds(90)));
         Charge c = new Charge("chg_1", "rsv_1", ACCOUNT, job.id(), "support/draft-response", "draft", "openai", "gpt-4o-mini", 300, 0, 200, 120,
                 T0.plusSeconds(2), COST_AND_TOKENS);
         // The job is queued, not processing under node-1: the transition itself does not apply.
@@ -878,7 +1009,7 @@ public abstract class StoreContract {
     @Test
     void chargesOfAnAppliedTransitionAreRecordedWithTheJobsUsage() {
         Job job = claimed("node-1");
-        store.reserve(new Reservation("rsv_1", ACCOUNT, job.id(), List.of(costHold(COST, 500, 1_000)), T0, T0.plusSeconds(90)));
+        reserve(store, new Reservation("rsv_1", ACCOUNT, job.id(), List.of(costHold(COST, 500, 1_000)), T0, T0.plusSeconds(90)));
         Charge c = new Charge("chg_1", "rsv_1", ACCOUNT, job.id(), "support/draft-response", "draft", "openai", "gpt-4o-mini", 300, 0, 200, 120,
                 T0.plusSeconds(2), COST_AND_TOKENS);
         assertThat(store.apply(JobTransition.to(job.id(), JobStatus.COMPLETED, T0.plusSeconds(2)).from(JobStatus.PROCESSING).leasedBy("node-1")
@@ -996,15 +1127,18 @@ public abstract class StoreContract {
         spend(TOKENS, Hold.Unit.TOKENS, 599);
         // A call in flight holds 400 of the 401 left: it settles at what the provider reports,
         // usually less, so it does not make the period's refusal final.
-        store.reserve(reservation("rsv_1", T0.plusSeconds(90), tokenHold(TOKENS, 400, 10_000)));
+        reserve(store, reservation("rsv_1", T0.plusSeconds(90), tokenHold(TOKENS, 400, 10_000)));
         assertThat(submit(ceiling(TOKENS, 1_000, Hold.Unit.TOKENS), null, "held, not spent", T0)).isInstanceOf(SubmitOutcome.Created.class);
-        spend(TOKENS, Hold.Unit.TOKENS, 400);
-        assertThat(submit(ceiling(TOKENS, 1_000, Hold.Unit.TOKENS), null, "one token left", T0)).isInstanceOf(SubmitOutcome.Created.class);
+        // Its node died: the call is charged at its estimate as an unknown outcome, which is
+        // settled spend like any other, so admission counts it.
+        assertThat(store.expireReservations(T0.plusSeconds(91))).isEqualTo(1);
+        assertThat(store.counter(TOKENS)).isEqualTo(new Counter(999, 0));
+        assertThat(submit(ceiling(TOKENS, 1_000, Hold.Unit.TOKENS), null, "one token left", T0.plusSeconds(91))).isInstanceOf(SubmitOutcome.Created.class);
         spend(TOKENS, Hold.Unit.TOKENS, 1);
-        LimitHit hit = refusal(submit(ceiling(TOKENS, 1_000, Hold.Unit.TOKENS), null, "none left", T0));
+        LimitHit hit = refusal(submit(ceiling(TOKENS, 1_000, Hold.Unit.TOKENS), null, "none left", T0.plusSeconds(91)));
         assertThat(hit.code()).isEqualTo(ErrorCode.QUOTA_EXCEEDED);
         assertThat(hit.limit()).isEqualTo("tokens_per_day");
-        assertThat(hit.retryAfter()).contains(Duration.between(T0, Scope.dayEnd(T0)));
+        assertThat(hit.retryAfter()).contains(Duration.between(T0.plusSeconds(91), Scope.dayEnd(T0)));
     }
 
     @Test
@@ -1234,6 +1368,28 @@ public abstract class StoreContract {
 
         store.setLimits(ACCOUNT, AccountLimits.NONE, "key_admin", T0.plusSeconds(61));
         assertThat(store.claim("node-3", 10, T0.plusSeconds(61), hour)).as("limit lifted").hasSize(2);
+    }
+
+    @Test
+    void theConfiguredDefaultMaxConcurrentJobsBoundsEveryAccountWithoutItsOwn() {
+        AccountLimits defaults = new AccountLimits(null, null, null, 2);
+        store.setLimits(OTHER_ACCOUNT, new AccountLimits(null, null, null, 3), "key_admin", T0);
+        store.setLimits("acct_c", new AccountLimits(100L, null, null, null), "key_admin", T0); // a row, but no max_concurrent_jobs of its own
+        for (String account : List.of(ACCOUNT, OTHER_ACCOUNT, "acct_c")) {
+            for (int i = 0; i < 5; i++) {
+                submitted(account, T0);
+            }
+        }
+        Instant hour = T0.plus(Duration.ofHours(1));
+        List<Job> first = store.claim("node-1", 20, T0, hour, defaults);
+        assertThat(first.stream().collect(java.util.stream.Collectors.groupingBy(Job::accountId, java.util.stream.Collectors.counting())))
+                .as("the default for two accounts, the account's own 3 for the other").isEqualTo(Map.of(ACCOUNT, 2L, OTHER_ACCOUNT, 3L, "acct_c", 2L));
+        assertThat(store.claim("node-2", 20, T0, hour, defaults)).isEmpty();
+        Job done = first.stream().filter(j -> j.accountId().equals(ACCOUNT)).findFirst().orElseThrow();
+        assertThat(store.apply(complete(done, "node-1", T0.plusSeconds(1)))).isTrue();
+        assertThat(store.claim("node-2", 20, T0.plusSeconds(1), hour, defaults)).extracting(Job::accountId).containsExactly(ACCOUNT);
+        assertThat(store.claim("node-2", 20, T0.plusSeconds(1), hour)).as("without the default only the accounts' own limits hold")
+                .extracting(Job::accountId).containsOnly(ACCOUNT, "acct_c").hasSize(5);
     }
 
     @Test

@@ -67,13 +67,16 @@ record Problem(int status, ErrorCode code, String detail, boolean retryable, Opt
             case FORBIDDEN, NOT_ELIGIBLE -> 403;
             case NOT_FOUND, UNKNOWN_WORKFLOW -> 404;
             case METHOD_NOT_ALLOWED -> 405;
-            case IDEMPOTENCY_CONFLICT, INVALID_STATE, CANCELLED -> 409;
+            case INVALID_STATE, CANCELLED -> 409;
             case PAYLOAD_TOO_LARGE -> 413;
             case UNSUPPORTED_MEDIA_TYPE -> 415;
             case RATE_LIMITED, QUOTA_EXCEEDED, BUDGET_EXCEEDED -> 429;
             case PROVIDER_TIMEOUT, DEADLINE_EXCEEDED -> 504;
             case PROVIDER_UNAVAILABLE, PROVIDER_RATE_LIMITED, PROVIDER_REFUSED, PROVIDER_REJECTED, INVALID_MODEL_OUTPUT, TOOL_FAILED -> 502;
-            case VALIDATION_FAILED, LOW_CONFIDENCE, REVIEW_REJECTED, REDACTION_BLOCKED -> 422;
+            // The IETF Idempotency-Key draft: a key reused with another payload is 422. Its 409 is
+            // for a first request still being processed, which never shows here: a submit records
+            // its key and its job in one transaction, and a racing repeat waits for that commit.
+            case IDEMPOTENCY_CONFLICT, VALIDATION_FAILED, LOW_CONFIDENCE, REVIEW_REJECTED, REDACTION_BLOCKED -> 422;
             case OVERLOADED -> 503;
             case INTERNAL -> 500;
         };

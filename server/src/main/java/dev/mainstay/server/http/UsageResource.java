@@ -84,8 +84,7 @@ final class UsageResource implements HttpService {
         ArrayNode groups = Json.array();
         for (UsageQuery.Row r : rows) {
             groups.add(row(r).put("key", r.key()));
-            total = new UsageQuery.Row("total", total.calls() + r.calls(), total.inputTokens() + r.inputTokens(), total.cachedInputTokens() + r.cachedInputTokens(),
-                    total.outputTokens() + r.outputTokens(), total.costMicros() + r.costMicros());
+            total = total.plus(r);
         }
         out.set("totals", row(total));
         out.set("groups", groups);
@@ -146,6 +145,8 @@ final class UsageResource implements HttpService {
     private static ObjectNode row(UsageQuery.Row r) {
         return Json.object().put("calls", r.calls()).put("input_tokens", r.inputTokens()).put("cached_input_tokens", r.cachedInputTokens())
                 .put("output_tokens", r.outputTokens()).put("tokens", r.inputTokens() + r.outputTokens())
-                .put("cost_usd", AccountLimits.Money.usd(r.costMicros()));
+                .put("cost_usd", AccountLimits.Money.usd(r.costMicros()))
+                // Included above: calls in flight when their node died, charged at their estimates.
+                .put("unknown_outcome_calls", r.unknownOutcomeCalls()).put("unknown_outcome_cost_usd", AccountLimits.Money.usd(r.unknownOutcomeCostMicros()));
     }
 }

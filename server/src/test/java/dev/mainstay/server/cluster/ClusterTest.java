@@ -193,6 +193,53 @@ class ClusterTest {
     }
 
     @Test
+    void aNodeRestartedOnItsDataDirectoryTakesBackItsOwnJobsAtOnceAndChargesItsCallsInFlight() throws Exception {
+        PostgresCluster pg = PostgresCluster.shared();
+        String database = pg.createDatabase("cluster_recover");
+        running.add(() -> pg.dropDatabase(database));
+        // The calls hang and the node dies under them; its leases would run 10 minutes.
+        try (FakeProvider fake = FakeProvider.start(FaultScript.always(Fault.ok().latency(Duration.ofMinutes(10))))) {
+            Path config = TestNode.writeFiles(dir, fake, "10m", "1s");
+            Files.writeString(dir.resolve("workflows/test/single.yaml"), TestNode.single(""));
+            int port = freePort();
+            Process doomed = launch(config, 0, url(pg, database), port);
+            Http node = new Http(URI.create("http://127.0.0.1:" + port));
+            awaitReady(node);
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                ids.add(node.post("/v1/test/single", KEY, BODY.replace("cluster", "cluster, job " + i)).json().path("id").asString());
+            }
+            Awaitility.await("calls in flight").atMost(Duration.ofSeconds(60)).until(() -> fake.requestCount() >= 3);
+            doomed.destroyForcibly().waitFor();
+            // A second node, on a data directory of its own, busy with one job of its own (its one slot) throughout.
+            Path busy = dir.resolve("mainstay-busy.yaml");
+            Files.writeString(busy, Files.readString(config) + "  max_in_flight: 1\n");
+            Http other = startInProcess(busy, url(pg, database), 1, 2).getFirst();
+            String othersJob = other.post("/v1/test/single", KEY, BODY.replace("cluster", "cluster, the other node's job")).json().path("id").asString();
+            Awaitility.await("the other node's call").atMost(Duration.ofSeconds(60)).until(() -> fake.requestCount() >= 4);
+            fake.script(FaultScript.none());
+            launch(config, 0, url(pg, database), port);
+            awaitReady(node);
+            for (String id : ids) {
+                JsonNode job = TestNode.awaitTerminal(node, KEY, id);
+                assertThat(job.path("status").asString()).as("job %s", id).isEqualTo("completed");
+                List<JsonNode> events = events(node, id);
+                assertThat(events).filteredOn(e -> e.path("type").asString().equals("requeued"))
+                        .singleElement().satisfies(e -> assertThat(e.path("data").path("reason").asString()).contains("started again"));
+                assertThat(events.stream().filter(e -> e.path("type").asString().equals("processing")).map(e -> e.path("data").path("node").asString()).distinct())
+                        .as("one node name before and after the restart").hasSize(1);
+            }
+            // The other node's lease is its own: still running its (hanging) call, not taken.
+            JsonNode theirs = other.get("/v1/jobs/" + othersJob, KEY).json();
+            assertThat(theirs.path("status").asString()).isEqualTo("processing");
+            assertThat(events(other, othersJob)).extracting(e -> e.path("type").asString()).doesNotContain("requeued");
+            JsonNode totals = node.get("/v1/usage", KEY).json().path("totals");
+            assertThat(totals.path("unknown_outcome_calls").asInt()).as("the calls the kill cut off, at their estimates").isEqualTo(3);
+            assertThat(totals.path("calls").asInt()).isEqualTo(6);
+        }
+    }
+
+    @Test
     void aDatabaseRestartMidBurstLosesNothingAccepted() throws Exception {
         PostgresCluster pg = PostgresCluster.create();
         running.add(pg); // stopped after the nodes

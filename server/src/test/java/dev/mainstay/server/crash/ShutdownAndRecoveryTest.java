@@ -45,6 +45,24 @@ class ShutdownAndRecoveryTest {
     }
 
     @Test
+    void aSecondNodeOnTheSameSqliteDatabaseIsRefusedWhileTheFirstRuns() throws Exception {
+        try (FakeProvider fake = FakeProvider.start(FaultScript.none())) {
+            Path config = TestNode.writeFiles(dir, fake, "2s", "1s");
+            Process first = TestNode.launchProcess(dir, config, TestNode.freePort(), java.util.Map.of(), "second-node-test.log");
+            try {
+                // A restarted node takes every lease it finds as its own orphan: only true if no one else runs on the file.
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> TestNode.start(dir, config, java.util.Map.of()))
+                        .isInstanceOf(dev.mainstay.store.StoreException.class)
+                        .hasMessageContaining("in use by another Mainstay process (pid " + first.pid());
+            } finally {
+                first.destroyForcibly().waitFor();
+            }
+            // The lock went with the process, however it ended.
+            TestNode.start(dir, config, java.util.Map.of()).close();
+        }
+    }
+
+    @Test
     void editedWorkflowUnderAnExistingVersionIsRefusedAtStart() throws Exception {
         try (FakeProvider fake = FakeProvider.start(FaultScript.none())) {
             TestNode.start(dir, fake).close();

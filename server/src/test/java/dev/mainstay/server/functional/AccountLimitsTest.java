@@ -206,6 +206,38 @@ class AccountLimitsTest {
     }
 
     @Test
+    void theConfiguredDefaultMaxConcurrentJobsHoldsForAccountsWithoutTheirOwn() throws Exception {
+        try (FakeProvider fake = FakeProvider.start(FaultScript.always(Fault.ok().latency(Duration.ofMillis(600))))) {
+            try (TestNode node = TestNode.in(dir).provider(fake.baseUrl()).limits("accounts: { max_concurrent_jobs: 2 }")
+                    .workflow("test/single", TestNode.single("")).start()) {
+                String key = Accounts.create(node.http, "free");
+                String own = Accounts.create(node.http, "free");
+                assertThat(Accounts.putLimits(node.http, Accounts.id(node.http, own), "{\"max_concurrent_jobs\": 5}").status()).isEqualTo(200);
+                burst(node, key, 10);
+                assertThat(fake.maxConcurrentRequests()).as("calls at once for an account under the default of 2").isBetween(1, 2);
+                // An account's own value replaces the default.
+                fake.clearRequests();
+                burst(node, own, 10);
+                assertThat(fake.maxConcurrentRequests()).as("calls at once for an account whose own limit is 5").isBetween(3, 5);
+            }
+        }
+    }
+
+    /** Submits {@code n} one-call jobs at once and waits until every one completed. */
+    private static void burst(TestNode node, String key, int n) throws Exception {
+        List<java.util.concurrent.Future<String>> ids = new ArrayList<>();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < n; i++) {
+                String body = "{\"text\": \"burst " + i + "\"}";
+                ids.add(pool.submit(() -> node.http.post("/v1/test/single", key, body).json().path("id").asString()));
+            }
+        }
+        for (var id : ids) {
+            assertThat(TestNode.awaitTerminal(node.http, key, id.get()).path("status").asString()).isEqualTo("completed");
+        }
+    }
+
+    @Test
     void oneAccountsFloodDelaysAnotherAccountsJobByLessThanOneBatch() throws Exception {
         try (FakeProvider fake = FakeProvider.start(FaultScript.always(Fault.ok().latency(Duration.ofMillis(10))))) {
             try (TestNode node = TestNode.in(dir).provider(fake.baseUrl()).engine("max_in_flight: 4").workflow("test/single", TestNode.single("")).start()) {

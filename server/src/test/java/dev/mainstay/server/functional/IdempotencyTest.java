@@ -48,14 +48,14 @@ class IdempotencyTest {
         Http.Response again = node.http.post("/v1/briefs/extract-key-points", KEY, withDefault, "Idempotency-Key", "defaults-1");
         assertThat(again.json().path("id").asString()).isEqualTo(first);
         assertProblem(node.http.post("/v1/briefs/extract-key-points", KEY,
-                "{\"document\": \"Defaults count once.\", \"max_points\": 4}", "Idempotency-Key", "defaults-1"), 409, "idempotency_conflict");
+                "{\"document\": \"Defaults count once.\", \"max_points\": 4}", "Idempotency-Key", "defaults-1"), 422, "idempotency_conflict");
     }
 
     @Test
-    void sameKeyDifferentBodyIs409() {
+    void sameKeyDifferentBodyIs422() {
         node.http.post("/v1/test/echo", KEY, "{\"text\": \"one.\"}", "Idempotency-Key", "order-2");
         Http.Response conflict = node.http.post("/v1/test/echo", KEY, "{\"text\": \"two.\"}", "Idempotency-Key", "order-2");
-        assertProblem(conflict, 409, "idempotency_conflict");
+        assertProblem(conflict, 422, "idempotency_conflict");
     }
 
     @Test

@@ -42,11 +42,8 @@ class NewAccountLimitsTest {
     @Test
     void newAccountsStartWithTheConfiguredDefaultsAndKeepThemWhenTheSettingChanges() throws Exception {
         try (FakeProvider fake = FakeProvider.start(FaultScript.none())) {
-            Path config = TestNode.writeFiles(dir, fake, "2s", "1s");
-            String base = Files.readString(config);
-            Files.writeString(config, base.replace("limits:\n", "limits:\n  defaults: { requests_per_minute: 60, cost_per_month_usd: \"5.00\" }\n"));
             String first;
-            try (TestNode node = TestNode.start(dir, config, Map.of())) {
+            try (TestNode node = TestNode.in(dir).provider(fake.baseUrl()).limits("defaults: { requests_per_minute: 60, cost_per_month_usd: \"5.00\" }").start()) {
                 JsonNode created = node.http.post("/v1/admin/accounts", TestNode.ADMIN_KEY, "{\"name\": \"Acme\"}").json();
                 first = created.path("account").path("id").asString();
                 assertThat(created.path("account").path("limits").path("cost_per_month_usd").asString()).isEqualTo("5.000000");
@@ -66,8 +63,8 @@ class NewAccountLimitsTest {
                 assertThat(usage.path("budgets").get(0).path("max").asString()).isEqualTo("5.000000");
             }
 
-            Files.writeString(config, base.replace("limits:\n", "limits:\n  defaults: { requests_per_minute: 10 }\n"));
-            try (TestNode node = TestNode.start(dir, config, Map.of())) {
+            // The same data directory, started again with another setting.
+            try (TestNode node = TestNode.in(dir).provider(fake.baseUrl()).limits("defaults: { requests_per_minute: 10 }").start()) {
                 String second = node.http.post("/v1/admin/accounts", TestNode.ADMIN_KEY, "{\"name\": \"Beta\"}").json().path("account").path("id").asString();
                 assertThat(limits(node, second).path("limits").path("requests_per_minute").asLong()).isEqualTo(10);
                 assertThat(limits(node, second).path("limits").path("cost_per_month_usd").isNull()).isTrue();

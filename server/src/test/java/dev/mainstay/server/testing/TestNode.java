@@ -248,6 +248,20 @@ public final class TestNode implements AutoCloseable {
         });
     }
 
+    /** Copies the files under {@code from} to {@code to}, keeping any that are there already. */
+    public static void copyTree(Path from, Path to) throws IOException {
+        try (var walk = Files.walk(from)) {
+            for (Path p : (Iterable<Path>) walk::iterator) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else if (!Files.exists(target)) {
+                    Files.copy(p, target);
+                }
+            }
+        }
+    }
+
     public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
@@ -269,6 +283,7 @@ public final class TestNode implements AutoCloseable {
         private final Map<String, List<String>> routes = new LinkedHashMap<>();
         private final List<String> providerLines = new ArrayList<>();
         private final List<String> engineLines = new ArrayList<>();
+        private final List<String> limitsLines = new ArrayList<>();
         private final List<String> sections = new ArrayList<>();
         private String config;
         private boolean examples = true;
@@ -311,6 +326,12 @@ public final class TestNode implements AutoCloseable {
         /** A line under {@code engine:}, e.g. {@code max_in_flight: 4}. */
         public Setup engine(String line) {
             engineLines.add(line);
+            return this;
+        }
+
+        /** A line under {@code limits:}, e.g. {@code accounts: { max_concurrent_jobs: 2 }}. */
+        public Setup limits(String line) {
+            limitsLines.add(line);
             return this;
         }
 
@@ -435,6 +456,9 @@ public final class TestNode implements AutoCloseable {
                     limits:
                       # Tests fail jobs on purpose; one test's failures must not cool down the next.
                       failure_cooldown: { failures: 0 }
+                    """);
+            limitsLines.forEach(l -> out.append("  ").append(l).append('\n'));
+            out.append("""
                     engine:
                       # Tests share one fake target; a breaker tripping in one test must not change another.
                       circuit_breaker: { failures: 1000 }
@@ -459,19 +483,6 @@ public final class TestNode implements AutoCloseable {
         private static void write(Path file, String text) throws IOException {
             Files.createDirectories(file.getParent());
             Files.writeString(file, text);
-        }
-
-        private static void copyTree(Path from, Path to) throws IOException {
-            try (var walk = Files.walk(from)) {
-                for (Path p : (Iterable<Path>) walk::iterator) {
-                    Path target = to.resolve(from.relativize(p).toString());
-                    if (Files.isDirectory(p)) {
-                        Files.createDirectories(target);
-                    } else if (!Files.exists(target)) {
-                        Files.copy(p, target);
-                    }
-                }
-            }
         }
     }
 }

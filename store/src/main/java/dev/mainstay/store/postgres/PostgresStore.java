@@ -12,6 +12,7 @@ import dev.mainstay.audit.AuditQuery;
 import dev.mainstay.audit.AuditRecord;
 import dev.mainstay.audit.AuditTrail;
 import dev.mainstay.store.jdbc.AuditLog;
+import dev.mainstay.store.jdbc.Estimates;
 import dev.mainstay.store.jdbc.Deferred;
 import dev.mainstay.access.Account;
 import dev.mainstay.access.ApiKey;
@@ -741,6 +742,15 @@ public final class PostgresStore implements Store {
     }
 
     /**
+     * The key of the transaction-scoped advisory lock a claim takes when a default
+     * {@code max_concurrent_jobs} applies: accounts without a limits row have no row to lock, so
+     * claimers take turns on this one instead (one lock, not one per account: advisory locks use
+     * the server's shared lock table, which thousands of accounts would fill). Apart from the audit
+     * chain's key.
+     */
+    private static final long CONCURRENCY_LOCK = 0x6d61696e_636f6e63L;
+
+    /**
      * The accounts with due jobs, by a skip scan over the runnable jobs' account index: one short
      * index probe per account rather than a read of every due job, however long the queue.
      */
@@ -773,7 +783,7 @@ public final class PostgresStore implements Store {
             """;
 
     @Override
-    public List<Job> claim(String owner, int max, Instant now, Instant leaseUntil) {
+    public List<Job> claim(String owner, int max, Instant now, Instant leaseUntil, AccountLimits defaults) {
         if (max <= 0) {
             return List.of();
         }
@@ -793,7 +803,7 @@ public final class PostgresStore implements Store {
         }
         return write(c -> {
             Deferred.flush(c); // jobs submitted earlier in this group, and events that must precede the claims'
-            List<String> ids = fairBatch(c, max, now);
+            List<String> ids = fairBatch(c, max, now, defaults.maxConcurrentJobs());
             if (ids.size() < max) {
                 // Jobs whose node died: the lease ran out without a heartbeat.
                 try (PreparedStatement ps = c.prepareStatement("SELECT id FROM jobs WHERE lease_owner IS NOT NULL AND lease_expires_at < ? "
@@ -833,15 +843,16 @@ public final class PostgresStore implements Store {
     /**
      * Picks due jobs fairly, as the SQLite store does: every account with due jobs gets an equal
      * share of the batch (in a rotating order, so no account always goes last), capped by its
-     * {@code max_concurrent_jobs}; slots left over go round again. Within an account, priority
-     * then age decide, and the id breaks ties so the order is stable.
+     * {@code max_concurrent_jobs} (its own, else {@code defaultMax} when not null); slots left over
+     * go round again. Within an account, priority then age decide, and the id breaks ties so the
+     * order is stable.
      *
      * <p>Across nodes: each job is locked as it is chosen and a job another node is claiming right
      * now is passed over ({@code SKIP LOCKED}), never waited for. An account with a
      * {@code max_concurrent_jobs} has its limits row locked before its running jobs are counted,
      * so nodes claiming its jobs at once take turns, and each counts the others' committed claims.
      */
-    private List<String> fairBatch(Connection c, int max, Instant now) throws SQLException {
+    private List<String> fairBatch(Connection c, int max, Instant now, Integer defaultMax) throws SQLException {
         List<String> accounts = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(DUE_ACCOUNTS)) {
             bind(ps, now);
@@ -854,7 +865,7 @@ public final class PostgresStore implements Store {
         if (accounts.isEmpty()) {
             return new ArrayList<>();
         }
-        Map<String, Integer> room = concurrencyRoom(c, accounts);
+        Map<String, Integer> room = concurrencyRoom(c, accounts, defaultMax);
         accounts.sort(null);
         String after = claimCursor;
         int start = 0;
@@ -902,12 +913,22 @@ public final class PostgresStore implements Store {
     }
 
     /**
-     * For accounts with a {@code max_concurrent_jobs}: how many more of their jobs may start now.
-     * Locks those accounts' limits rows (in one order, so claimers never deadlock on them) until
-     * the claim commits.
+     * For accounts with a {@code max_concurrent_jobs} (their own, else {@code defaultMax}): how
+     * many more of their jobs may start now. Locks those accounts' limits rows (in one order, so
+     * claimers never deadlock on them) until the claim commits; under a default, which has no row
+     * to lock, one advisory lock first (see {@link #CONCURRENCY_LOCK}).
      */
-    private static Map<String, Integer> concurrencyRoom(Connection c, List<String> accounts) throws SQLException {
+    private static Map<String, Integer> concurrencyRoom(Connection c, List<String> accounts, Integer defaultMax) throws SQLException {
         Map<String, Integer> room = new HashMap<>();
+        if (defaultMax != null) {
+            // Before any limits row, as every claimer does: no two wait on each other in a circle.
+            try (Statement s = c.createStatement()) {
+                s.execute("SELECT pg_advisory_xact_lock(" + CONCURRENCY_LOCK + ")");
+            }
+            for (String account : accounts) {
+                room.put(account, defaultMax);
+            }
+        }
         try (PreparedStatement ps = c.prepareStatement("SELECT account_id, max_concurrent_jobs FROM account_limits "
                 + "WHERE account_id = ANY (?) AND max_concurrent_jobs IS NOT NULL ORDER BY account_id FOR UPDATE")) {
             bind(ps, new TextArray(accounts));
@@ -949,31 +970,53 @@ public final class PostgresStore implements Store {
 
     @Override
     public int releaseLeases(String owner, Instant now) {
-        return write(c -> {
-            Deferred.flush(c); // events that must precede the release's
-            int released;
-            try (PreparedStatement ps = c.prepareStatement("""
-                    WITH released AS (
-                        UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, next_run_at = ?, updated_at = ?
-                        WHERE lease_owner = ? AND status IN ('processing', 'waiting_for_tool')
-                        RETURNING id
-                    ), logged AS (
-                        INSERT INTO job_events (job_id, type, data, at) SELECT id, 'requeued', CAST(? AS json), ? FROM released
-                    )
-                    SELECT count(*) FROM released
-                    """)) {
-                bind(ps, now, now, owner, Json.object().put("reason", "node " + owner + " shut down"), now);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    released = rs.getInt(1);
+        return write(c -> requeue(c, owner, now, "node " + owner + " shut down").jobs());
+    }
+
+    /**
+     * Takes back only the leases held under {@code node}: this store is shared, and the leases of
+     * other nodes, alive or not, are theirs until they expire.
+     */
+    @Override
+    public Recovered recoverLeases(String node, Instant now) {
+        return write(c -> requeue(c, node, now, "node " + node + " started again and took back what its earlier run left when it stopped without handing it back"));
+    }
+
+    /**
+     * Puts the unfinished jobs leased by {@code owner} back in the queue, due at {@code now}, and
+     * settles their calls in flight at their estimates: their workers are gone.
+     */
+    private static Recovered requeue(Connection c, String owner, Instant now, String reason) throws SQLException {
+        Deferred.flush(c); // events and reservations that must precede the release's
+        List<String> released = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("""
+                WITH released AS (
+                    UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, next_run_at = ?, updated_at = ?
+                    WHERE lease_owner = ? AND status IN ('processing', 'waiting_for_tool')
+                    RETURNING id
+                ), logged AS (
+                    INSERT INTO job_events (job_id, type, data, at) SELECT id, 'requeued', CAST(? AS json), ? FROM released
+                )
+                SELECT id FROM released
+                """)) {
+            bind(ps, now, now, owner, Json.object().put("reason", reason), now);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    released.add(rs.getString(1));
                 }
             }
-            update(c, "UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = ?", owner);
-            if (released > 0) {
-                notifyWork(c);
-            }
-            return released;
-        });
+        }
+        update(c, "UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = ?", owner);
+        int charged = 0;
+        if (!released.isEmpty()) {
+            notifyWork(c);
+            int n;
+            do {
+                n = settleHeld(c, "job_id = ANY (?) ORDER BY id LIMIT 1000", now, new TextArray(released));
+                charged += n;
+            } while (n == 1000);
+        }
+        return new Recovered(released.size(), charged);
     }
 
     @Override
@@ -983,8 +1026,8 @@ public final class PostgresStore implements Store {
 
     private static boolean applyIn(Connection c, JobTransition t) throws SQLException {
         // The calls were made whether or not the job is still ours: record what they cost first. The
-        // usual single charge that held nothing goes in the job update's own statement below.
-        Charge single = t.charges().size() == 1 && t.charges().getFirst().reservationId() == null ? t.charges().getFirst() : null;
+        // usual single charge goes in the job update's own statement below.
+        Charge single = t.charges().size() == 1 ? t.charges().getFirst() : null;
         if (single == null) {
             chargeIn(c, t.charges());
         }
@@ -1070,29 +1113,32 @@ public final class PostgresStore implements Store {
             args.add(t.leaseOwner());
         }
         sql.append(" RETURNING account_id");
-        // With the usual single charge, one round trip for both; its ledger insert runs whether or
-        // not the job moves.
+        // With the usual single charge, one round trip for both; its reservation is closed and its
+        // ledger row inserted whether or not the job moves.
         List<Object> all = new ArrayList<>();
         StringBuilder statement = new StringBuilder("WITH ");
         if (single != null) {
-            statement.append("ledger AS (").append(LEDGER_INSERT).append(" RETURNING id), ");
+            statement.append("closed AS (").append(CLOSE_RESERVATION).append("), ledger AS (").append(LEDGER_INSERT).append(" RETURNING id), ");
+            all.addAll(java.util.Arrays.asList(closeArgs(single, single.unknownOutcome() ? UNKNOWN_OUTCOME : "settled", single.at())));
             all.addAll(List.of(ledgerRow(single)));
         }
         statement.append("moved AS (").append(sql).append(") SELECT (SELECT account_id FROM moved), ")
-                .append(single == null ? "0" : "(SELECT count(*) FROM ledger)");
+                .append(single == null ? "0, NULL" : "(SELECT count(*) FROM ledger), (SELECT holds FROM closed)");
         all.addAll(args);
         String account;
-        boolean charged;
+        boolean inserted;
+        String holds;
         try (PreparedStatement ps = c.prepareStatement(statement.toString())) {
             bind(ps, all.toArray());
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 account = rs.getString(1);
-                charged = rs.getLong(2) == 1;
+                inserted = rs.getLong(2) == 1;
+                holds = rs.getString(3);
             }
         }
-        if (charged) {
-            counted(c, single);
+        if (single != null) {
+            recorded(c, single, inserted, holds);
         }
         if (account == null) {
             return false;
@@ -1233,7 +1279,8 @@ public final class PostgresStore implements Store {
     }
 
     @Override
-    public Reservation.Outcome reserve(Reservation r) {
+    public Reservation.Outcome reserve(Reservation r, Charge estimate) {
+        Estimates.check(r, estimate);
         return write(c -> {
             // Every counter the reservation touches is locked before any is read: reservations on
             // other nodes wait, then see what this one holds, so none overspends between them.
@@ -1261,8 +1308,10 @@ public final class PostgresStore implements Store {
             for (Hold h : r.holds()) {
                 holds.add(Json.object().put("scope", h.scope()).put("unit", h.unit().name()).put("amount", h.amount()));
             }
-            update(c, "INSERT INTO reservations (id, account_id, job_id, holds, state, created_at, expires_at) VALUES (?, ?, ?, ?, 'held', ?, ?)",
-                    r.id(), r.accountId(), r.jobId(), holds, r.at(), r.expiresAt());
+            // Read back by nothing before the commit that makes it durable, which is all the caller
+            // waits for: it goes out with the group's other reservations in one round trip.
+            later(c, "INSERT INTO reservations (id, account_id, job_id, holds, state, created_at, expires_at, estimate) VALUES (?, ?, ?, ?, 'held', ?, ?, ?)",
+                    r.id(), r.accountId(), r.jobId(), holds, r.at(), r.expiresAt(), Estimates.toJson(estimate));
             return new Reservation.Outcome.Granted(r.id());
         });
     }
@@ -1280,57 +1329,128 @@ public final class PostgresStore implements Store {
     /** Records each charge once: ledger row, counters, and the release of its reservation. */
     private static void chargeIn(Connection c, List<Charge> charges) throws SQLException {
         for (Charge ch : charges) {
-            if (ch.reservationId() == null) {
-                settleUnreserved(c, ch);
-                continue;
+            record(c, ch, ch.unknownOutcome() ? UNKNOWN_OUTCOME : "settled", ch.at());
+        }
+    }
+
+    /** The state of a reservation whose call was charged at its estimate. */
+    private static final String UNKNOWN_OUTCOME = "unknown_outcome";
+
+    /**
+     * Closes a charge's reservation if it is still held (returning its holds) and inserts its
+     * ledger row once; the close comes first in the arguments (see {@link #closeArgs}).
+     */
+    private static final String CLOSE_RESERVATION = "UPDATE reservations SET state = ?, closed_at = ? WHERE id = ? AND state = 'held' RETURNING holds";
+
+    private static Object[] closeArgs(Charge ch, String state, Instant at) {
+        return new Object[] {state, at, ch.reservationId()};
+    }
+
+    /** One round trip: the reservation closed as {@code state} at {@code at}, and the ledger row. */
+    private static void record(Connection c, Charge ch, String state, Instant at) throws SQLException {
+        // The same charge sent by two nodes at once: the second statement waits for the first
+        // transaction, then finds the row and the reservation closed, and changes nothing.
+        List<Object> args = new ArrayList<>(java.util.Arrays.asList(closeArgs(ch, state, at)));
+        args.addAll(java.util.Arrays.asList(ledgerRow(ch)));
+        boolean inserted;
+        String holds;
+        try (PreparedStatement ps = c.prepareStatement("WITH closed AS (" + CLOSE_RESERVATION + "), ledger AS (" + LEDGER_INSERT + " RETURNING id) "
+                + "SELECT (SELECT count(*) FROM ledger), (SELECT holds FROM closed)")) {
+            bind(ps, args.toArray());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                inserted = rs.getLong(1) == 1;
+                holds = rs.getString(2);
             }
-            // The same charge sent by two nodes at once: the second insert waits for the first
-            // transaction, then finds the row and changes nothing.
-            if (update(c, LEDGER_INSERT, ledgerRow(ch)) == 0) {
-                continue; // recorded before
+        }
+        recorded(c, ch, inserted, holds);
+    }
+
+    /**
+     * What follows a charge's statement: with a new ledger row, its spend and its audit record;
+     * with holds given back, their release. A charge that found its row already there may be the
+     * provider's answer for a call charged at its estimate, which it then replaces.
+     */
+    private static void recorded(Connection c, Charge ch, boolean inserted, String holds) throws SQLException {
+        if (!inserted && !ch.unknownOutcome() && ch.reservationId() != null) {
+            replaceEstimate(c, ch);
+        }
+        List<JsonNode> released = new ArrayList<>();
+        if (holds != null) {
+            Json.parse(holds).forEach(released::add);
+        }
+        if (released.isEmpty()) {
+            if (inserted) {
+                counted(c, ch);
+            }
+            return;
+        }
+        // Holds to give back: every counter involved is locked, in scope order, before any is read.
+        List<String> scopes = new ArrayList<>();
+        released.forEach(h -> scopes.add(h.path("scope").asString()));
+        if (inserted) {
+            ch.scopes().forEach(sc -> scopes.add(sc.scope()));
+        }
+        Map<String, Counter> counters = lockCounters(c, scopes);
+        for (JsonNode h : released) {
+            counters.compute(h.path("scope").asString(), (scope, counter) -> counter.release(h.path("amount").asLong()));
+        }
+        if (inserted) {
+            for (Charge.CounterScope scope : ch.scopes()) {
+                counters.compute(scope.scope(), (sc, counter) -> counter.settle(0, ch.amount(scope.unit())));
             }
             AuditLog.append(c, AuditLog.Dialect.POSTGRESQL, ch.jobId(), AuditTrail.modelCalls(List.of(ch)));
-            List<JsonNode> released = closeReservations(c, List.of(ch.reservationId()), "settled", ch.at());
-            List<String> scopes = new ArrayList<>();
-            released.forEach(h -> scopes.add(h.path("scope").asString()));
-            ch.scopes().forEach(s -> scopes.add(s.scope()));
-            Map<String, Counter> counters = lockCounters(c, scopes);
-            for (JsonNode h : released) {
-                counters.compute(h.path("scope").asString(), (scope, counter) -> counter.release(h.path("amount").asLong()));
-            }
-            for (Charge.CounterScope scope : ch.scopes()) {
-                counters.compute(scope.scope(), (s, counter) -> counter.settle(0, ch.amount(scope.unit())));
-            }
-            putCounters(c, counters);
         }
+        putCounters(c, counters);
+    }
+
+    /**
+     * The answer of a call that was charged at its estimate when its node was taken for dead (it
+     * was only slow): the ledger row takes the provider's figures, the counters the difference,
+     * and the audit log the call as it went. Once only: the row is then no longer an estimate.
+     */
+    private static void replaceEstimate(Connection c, Charge ch) throws SQLException {
+        String estimate;
+        try (PreparedStatement ps = c.prepareStatement("SELECT r.estimate FROM usage_ledger l JOIN reservations r ON r.id = ? "
+                + "WHERE l.id = ? AND l.unknown_outcome AND r.state = '" + UNKNOWN_OUTCOME + "' AND r.estimate IS NOT NULL FOR UPDATE OF l, r")) {
+            bind(ps, ch.reservationId(), ch.id());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return;
+                }
+                estimate = rs.getString(1);
+            }
+        }
+        Charge was = Estimates.fromJson(ch.reservationId(), estimate);
+        update(c, "UPDATE usage_ledger SET input_tokens = ?, cached_input_tokens = ?, output_tokens = ?, cost_micros = ?, at = ?, unknown_outcome = false WHERE id = ?",
+                ch.inputTokens(), ch.cachedInputTokens(), ch.outputTokens(), ch.costMicros(), ch.at(), ch.id());
+        update(c, "UPDATE reservations SET state = 'settled' WHERE id = ?", ch.reservationId());
+        for (Charge.CounterScope scope : was.scopes()) {
+            Deferred.sum(c, STATEMENTS, ADD_SPENT, scope.scope(), -was.amount(scope.unit()));
+        }
+        for (Charge.CounterScope scope : ch.scopes()) {
+            Deferred.sum(c, STATEMENTS, ADD_SPENT, scope.scope(), ch.amount(scope.unit()));
+        }
+        AuditLog.append(c, AuditLog.Dialect.POSTGRESQL, ch.jobId(), AuditTrail.modelCalls(List.of(ch)));
     }
 
     /** A charge's ledger row; a charge sent twice (by two nodes at once) is recorded once. */
     private static final String LEDGER_INSERT = "INSERT INTO usage_ledger (id, account_id, job_id, workflow, stage_id, provider, model, input_tokens, "
-            + "cached_input_tokens, output_tokens, cost_micros, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING";
+            + "cached_input_tokens, output_tokens, cost_micros, at, unknown_outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING";
 
     private static Object[] ledgerRow(Charge ch) {
         return new Object[] {ch.id(), ch.accountId(), ch.jobId(), ch.workflow(), ch.stageId(), ch.provider(), ch.model(), ch.inputTokens(),
-                ch.cachedInputTokens(), ch.outputTokens(), ch.costMicros(), ch.at()};
+                ch.cachedInputTokens(), ch.outputTokens(), ch.costMicros(), ch.at(), ch.unknownOutcome()};
     }
 
-    /**
-     * A charge that held nothing: its ledger row and, only if that row is new, additions to its
-     * counters, which the group sends together at its end (see {@link Deferred#sum}).
-     */
-    private static void settleUnreserved(Connection c, Charge ch) throws SQLException {
-        // The same charge sent by two nodes at once: the second insert waits for the first
-        // transaction, then finds the row and changes nothing.
-        if (update(c, LEDGER_INSERT, ledgerRow(ch)) == 1) {
-            counted(c, ch);
-        }
-    }
+    /** Adds to a counter's spend, creating it when new; summed per group (see {@link Deferred#sum}). */
+    private static final String ADD_SPENT = "INSERT INTO budget_counters (scope, spent) VALUES (?, ?) "
+            + "ON CONFLICT (scope) DO UPDATE SET spent = budget_counters.spent + excluded.spent";
 
     /** What follows a new ledger row of a charge that held nothing: its counters and its audit record. */
     private static void counted(Connection c, Charge ch) throws SQLException {
         for (Charge.CounterScope scope : ch.scopes()) {
-            Deferred.sum(c, STATEMENTS, "INSERT INTO budget_counters (scope, spent) VALUES (?, ?) "
-                    + "ON CONFLICT (scope) DO UPDATE SET spent = budget_counters.spent + excluded.spent", scope.scope(), ch.amount(scope.unit()));
+            Deferred.sum(c, STATEMENTS, ADD_SPENT, scope.scope(), ch.amount(scope.unit()));
         }
         AuditLog.append(c, AuditLog.Dialect.POSTGRESQL, ch.jobId(), AuditTrail.modelCalls(List.of(ch)));
     }
@@ -1357,28 +1477,54 @@ public final class PostgresStore implements Store {
 
     @Override
     public int expireReservations(Instant now) {
-        return write(c -> {
-            List<String> ids = new ArrayList<>();
-            // Nodes expiring at once split the work: each passes over the rows another is closing.
-            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM reservations WHERE state = 'held' AND expires_at < ? ORDER BY id LIMIT 1000 FOR UPDATE SKIP LOCKED")) {
-                bind(ps, now);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        ids.add(rs.getString(1));
+        // Nodes expiring at once split the work: each passes over the rows another is closing.
+        return write(c -> settleHeld(c, "expires_at < ? ORDER BY id LIMIT 1000", now, now));
+    }
+
+    /**
+     * Settles the held reservations matching {@code where} (rows another transaction is closing
+     * are passed over): the calls of a node that died. Each is charged at its estimate as an
+     * unknown outcome; one from before estimates were kept is only released. Returns how many.
+     */
+    private static int settleHeld(Connection c, String where, Instant now, Object... args) throws SQLException {
+        Deferred.flush(c); // reservations taken earlier in this group
+        List<String> plain = new ArrayList<>();
+        List<Charge> estimates = new ArrayList<>();
+        List<String> held = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT id, estimate, holds FROM reservations WHERE state = 'held' AND " + where + " FOR UPDATE SKIP LOCKED")) {
+            bind(ps, args);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    if (rs.getString(2) == null) {
+                        plain.add(rs.getString(1));
+                        continue;
+                    }
+                    Charge estimate = Estimates.fromJson(rs.getString(1), rs.getString(2));
+                    estimates.add(estimate);
+                    List<String> scopes = new ArrayList<>();
+                    Json.parse(rs.getString(3)).forEach(h -> scopes.add(h.path("scope").asString()));
+                    if (!scopes.isEmpty()) {
+                        held.addAll(scopes);
+                        estimate.scopes().forEach(sc -> held.add(sc.scope()));
                     }
                 }
             }
-            if (ids.isEmpty()) {
-                return 0;
-            }
-            List<JsonNode> released = closeReservations(c, ids, "expired", now);
+        }
+        // Every counter these settlements read is locked at once, in scope order, so that
+        // settling them one by one never takes one out of order.
+        lockCounters(c, held);
+        for (Charge estimate : estimates) {
+            record(c, estimate, UNKNOWN_OUTCOME, now);
+        }
+        if (!plain.isEmpty()) {
+            List<JsonNode> released = closeReservations(c, plain, "expired", now);
             Map<String, Counter> counters = lockCounters(c, released.stream().map(h -> h.path("scope").asString()).toList());
             for (JsonNode h : released) {
                 counters.compute(h.path("scope").asString(), (scope, counter) -> counter.release(h.path("amount").asLong()));
             }
             putCounters(c, counters);
-            return ids.size();
-        });
+        }
+        return plain.size() + estimates.size();
     }
 
     /**
@@ -1439,7 +1585,8 @@ public final class PostgresStore implements Store {
             case ACCOUNT -> "account_id";
         };
         return read(c -> {
-            String sql = "SELECT " + key + " COLLATE \"C\" AS k, COUNT(*), SUM(input_tokens), SUM(cached_input_tokens), SUM(output_tokens), SUM(cost_micros) FROM usage_ledger "
+            String sql = "SELECT " + key + " COLLATE \"C\" AS k, COUNT(*), SUM(input_tokens), SUM(cached_input_tokens), SUM(output_tokens), SUM(cost_micros), "
+                    + "COUNT(*) FILTER (WHERE unknown_outcome), COALESCE(SUM(cost_micros) FILTER (WHERE unknown_outcome), 0) FROM usage_ledger "
                     + "WHERE at >= ? AND at < ?" + (q.accountId() == null ? "" : " AND account_id = ?") + " GROUP BY k ORDER BY k";
             try (PreparedStatement ps = c.prepareStatement(sql)) {
                 if (q.accountId() == null) {
@@ -1450,7 +1597,7 @@ public final class PostgresStore implements Store {
                 try (ResultSet rs = ps.executeQuery()) {
                     List<UsageQuery.Row> out = new ArrayList<>();
                     while (rs.next()) {
-                        out.add(new UsageQuery.Row(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getLong(6)));
+                        out.add(new UsageQuery.Row(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getLong(6), rs.getLong(7), rs.getLong(8)));
                     }
                     return out;
                 }

@@ -10,6 +10,7 @@ import dev.mainstay.audit.AuditQuery;
 import dev.mainstay.audit.AuditRecord;
 import dev.mainstay.audit.AuditTrail;
 import dev.mainstay.store.jdbc.AuditLog;
+import dev.mainstay.store.jdbc.Estimates;
 import dev.mainstay.store.jdbc.Deferred;
 import dev.mainstay.store.jdbc.StatementCache;
 import dev.mainstay.access.Account;
@@ -99,15 +100,32 @@ public final class SqliteStore implements Store {
     private String claimCursor;
     private final WorkSignal work = new WorkSignal();
     private final Checkpointer checkpointer;
+    private final ProcessLock lock;
+    /**
+     * What earlier runs left when the store was opened: the lease owners, and the last reservation
+     * then recorded. With the process lock held, none of it can belong to a live process. Taken
+     * back by {@link #recoverLeases}; only the writer touches them.
+     */
+    private Set<String> orphanOwners;
+    private long orphanReservationsUpTo;
 
-    private SqliteStore(Path file, GroupCommitter writer, BlockingQueue<Connection> readers, Checkpointer checkpointer) {
+    private SqliteStore(Path file, GroupCommitter writer, BlockingQueue<Connection> readers, Checkpointer checkpointer, ProcessLock lock,
+                        Set<String> orphanOwners, long orphanReservationsUpTo) {
         this.file = file;
         this.writer = writer;
         this.readers = readers;
         this.checkpointer = checkpointer;
+        this.lock = lock;
+        this.orphanOwners = orphanOwners;
+        this.orphanReservationsUpTo = orphanReservationsUpTo;
     }
 
-    /** Opens (creating and migrating when needed) the database at {@code file}. */
+    /**
+     * Opens (creating and migrating when needed) the database at {@code file}, for this process
+     * alone until {@link #close()}.
+     *
+     * @throws StoreException when another process has the database open (see {@link ProcessLock})
+     */
     public static SqliteStore open(Path file, Durability durability) {
         try {
             Path parent = file.toAbsolutePath().getParent();
@@ -117,6 +135,16 @@ public final class SqliteStore implements Store {
         } catch (IOException e) {
             throw new StoreException("cannot create the data directory for " + file + ": " + e.getMessage(), e);
         }
+        ProcessLock lock = ProcessLock.take(file);
+        try {
+            return open(file, durability, lock);
+        } catch (RuntimeException e) {
+            lock.close();
+            throw e;
+        }
+    }
+
+    private static SqliteStore open(Path file, Durability durability, ProcessLock lock) {
         String url = "jdbc:sqlite:" + file.toAbsolutePath();
         SQLiteConfig config = new SQLiteConfig();
         config.setJournalMode(SQLiteConfig.JournalMode.WAL);
@@ -145,6 +173,19 @@ public final class SqliteStore implements Store {
             try (Statement s = writes.createStatement()) {
                 s.execute("PRAGMA wal_autocheckpoint = 0"); // the checkpointer's job, off the writer's commits
             }
+            Set<String> owners = new java.util.HashSet<>();
+            long reservations;
+            try (Statement s = writes.createStatement()) {
+                try (ResultSet rs = s.executeQuery("SELECT DISTINCT lease_owner FROM jobs WHERE lease_owner IS NOT NULL")) {
+                    while (rs.next()) {
+                        owners.add(rs.getString(1));
+                    }
+                }
+                try (ResultSet rs = s.executeQuery("SELECT COALESCE(MAX(rowid), 0) FROM reservations")) {
+                    rs.next();
+                    reservations = rs.getLong(1);
+                }
+            }
             Checkpointer checkpointer = new Checkpointer(ds.getConnection());
             GroupCommitter writer = new GroupCommitter("sqlite", GroupCommitter.Connections.dedicated(writes), GroupCommitter.DEFAULT_MAX_BATCH,
                     StatementCache.savepoints());
@@ -152,7 +193,7 @@ public final class SqliteStore implements Store {
             for (int i = 0; i < READERS; i++) {
                 readers.add(readDs.getConnection());
             }
-            return new SqliteStore(file, writer, readers, checkpointer);
+            return new SqliteStore(file, writer, readers, checkpointer, lock, owners, reservations);
         } catch (SQLException e) {
             throw new StoreException("cannot open the database " + file + ": " + e.getMessage(), e);
         }
@@ -459,7 +500,7 @@ public final class SqliteStore implements Store {
     }
 
     @Override
-    public List<Job> claim(String owner, int max, Instant now, Instant leaseUntil) {
+    public List<Job> claim(String owner, int max, Instant now, Instant leaseUntil, AccountLimits defaults) {
         // An idle dispatcher asks often; answering "nothing" from a reader keeps the writer free.
         boolean anything = read(c -> {
             PreparedStatement ps = StatementCache.prepared(c, "SELECT EXISTS (SELECT 1 FROM jobs WHERE status IN ('queued', 'retrying') AND next_run_at <= ?) "
@@ -475,7 +516,7 @@ public final class SqliteStore implements Store {
         }
         return write(c -> {
             Deferred.flush(c); // jobs submitted earlier in this group, and events that must precede the claims'
-            List<String> ids = fairBatch(c, max, now);
+            List<String> ids = fairBatch(c, max, now, defaults.maxConcurrentJobs());
             if (ids.size() < max) {
                 // Jobs whose node died: the lease ran out without a heartbeat.
                 PreparedStatement ps = StatementCache.prepared(c, "SELECT id FROM jobs WHERE lease_owner IS NOT NULL AND lease_expires_at < ? AND status IN ('processing', 'waiting_for_tool') LIMIT ?");
@@ -512,10 +553,11 @@ public final class SqliteStore implements Store {
 
     /**
      * Picks due jobs fairly: every account with due jobs gets an equal share of the batch (in a
-     * rotating order, so no account always goes last), capped by its {@code max_concurrent_jobs};
-     * slots left over go round again. Within an account, priority then age decide.
+     * rotating order, so no account always goes last), capped by its {@code max_concurrent_jobs}
+     * (its own, else {@code defaultMax} when not null); slots left over go round again. Within an
+     * account, priority then age decide.
      */
-    private List<String> fairBatch(Connection c, int max, Instant now) throws SQLException {
+    private List<String> fairBatch(Connection c, int max, Instant now, Integer defaultMax) throws SQLException {
         List<String> accounts = new ArrayList<>();
         PreparedStatement due = StatementCache.prepared(c, "SELECT DISTINCT account_id FROM jobs WHERE status IN ('queued', 'retrying') AND next_run_at <= ?");
         bind(due, now);
@@ -527,7 +569,7 @@ public final class SqliteStore implements Store {
         if (accounts.isEmpty()) {
             return new ArrayList<>();
         }
-        Map<String, Integer> room = concurrencyRoom(c, accounts);
+        Map<String, Integer> room = concurrencyRoom(c, accounts, defaultMax);
         accounts.sort(null);
         String after = claimCursor;
         int start = 0;
@@ -570,8 +612,11 @@ public final class SqliteStore implements Store {
         return ids;
     }
 
-    /** For accounts with a {@code max_concurrent_jobs}: how many more of their jobs may start now. */
-    private static Map<String, Integer> concurrencyRoom(Connection c, List<String> accounts) throws SQLException {
+    /**
+     * For accounts with a {@code max_concurrent_jobs} (their own, else {@code defaultMax}): how many
+     * more of their jobs may start now.
+     */
+    private static Map<String, Integer> concurrencyRoom(Connection c, List<String> accounts, Integer defaultMax) throws SQLException {
         Map<String, Integer> room = new HashMap<>();
         PreparedStatement limited = StatementCache.prepared(c, "SELECT account_id, max_concurrent_jobs FROM account_limits WHERE max_concurrent_jobs IS NOT NULL");
         try (ResultSet rs = limited.executeQuery()) {
@@ -580,6 +625,11 @@ public final class SqliteStore implements Store {
             }
         }
         room.keySet().retainAll(accounts);
+        if (defaultMax != null) {
+            for (String account : accounts) {
+                room.putIfAbsent(account, defaultMax);
+            }
+        }
         for (Map.Entry<String, Integer> e : room.entrySet()) {
             PreparedStatement ps = StatementCache.prepared(c, "SELECT COUNT(*) FROM jobs WHERE account_id = ? AND status = 'processing'");
             bind(ps, e.getKey());
@@ -616,8 +666,44 @@ public final class SqliteStore implements Store {
 
     @Override
     public int releaseLeases(String owner, Instant now) {
-        int released = write(c -> {
-            List<String> ids = new ArrayList<>();
+        int released = write(c -> requeue(c, Set.of(owner), now, "node " + owner + " shut down").jobs());
+        if (released > 0) {
+            work.fire();
+        }
+        return released;
+    }
+
+    @Override
+    public Recovered recoverLeases(String node, Instant now) {
+        // The process lock says no one else runs on this file: whatever was leased when it was
+        // opened, under any name, was left by a run that is over.
+        Recovered recovered = write(c -> {
+            Recovered r = requeue(c, orphanOwners, now, "node " + node + " started and took back what an earlier run left when it stopped without handing it back");
+            int more = r.unknownOutcomes();
+            int n;
+            do {
+                n = settleHeld(c, "rowid <= ?", now, orphanReservationsUpTo);
+                more += n;
+            } while (n == 1000);
+            orphanOwners = Set.of();
+            orphanReservationsUpTo = 0;
+            return new Recovered(r.jobs(), more);
+        });
+        if (recovered.jobs() > 0) {
+            work.fire();
+        }
+        return recovered;
+    }
+
+    /**
+     * Puts the unfinished jobs leased by {@code owners} back in the queue, due at {@code now}, and
+     * settles their calls in flight at their estimates: their workers are gone.
+     */
+    private static Recovered requeue(Connection c, Set<String> owners, Instant now, String reason) throws SQLException {
+        Deferred.flush(c); // reservations and events handed in earlier in this group
+        List<String> ids = new ArrayList<>();
+        int charged = 0;
+        for (String owner : owners) {
             PreparedStatement ps = StatementCache.prepared(c, "SELECT id FROM jobs WHERE lease_owner = ? AND status IN ('processing', 'waiting_for_tool')");
             bind(ps, owner);
             try (ResultSet rs = ps.executeQuery()) {
@@ -625,17 +711,14 @@ public final class SqliteStore implements Store {
                     ids.add(rs.getString(1));
                 }
             }
-            for (String id : ids) {
-                update(c, "UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, next_run_at = ?, updated_at = ? WHERE id = ?", now, now, id);
-                event(c, id, "requeued", Json.object().put("reason", "node " + owner + " shut down"), now);
-            }
-            update(c, "UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = ?", owner);
-            return ids.size();
-        });
-        if (released > 0) {
-            work.fire();
+            update(c, "UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = ? AND status NOT IN ('processing', 'waiting_for_tool')", owner);
         }
-        return released;
+        for (String id : ids) {
+            update(c, "UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, next_run_at = ?, updated_at = ? WHERE id = ?", now, now, id);
+            event(c, id, "requeued", Json.object().put("reason", reason), now);
+            charged += settleHeld(c, "job_id = ?", now, id);
+        }
+        return new Recovered(ids.size(), charged);
     }
 
     @Override
@@ -872,7 +955,8 @@ public final class SqliteStore implements Store {
     }
 
     @Override
-    public Reservation.Outcome reserve(Reservation r) {
+    public Reservation.Outcome reserve(Reservation r, Charge estimate) {
+        Estimates.check(r, estimate);
         return write(c -> {
             List<Counter> next = new ArrayList<>();
             for (Hold h : r.holds()) {
@@ -895,8 +979,9 @@ public final class SqliteStore implements Store {
             for (Hold h : r.holds()) {
                 holds.add(Json.object().put("scope", h.scope()).put("unit", h.unit().name()).put("amount", h.amount()));
             }
-            update(c, "INSERT INTO reservations (id, account_id, job_id, holds, state, created_at, expires_at) VALUES (?, ?, ?, ?, 'held', ?, ?)",
-                    r.id(), r.accountId(), r.jobId(), holds, r.at(), r.expiresAt());
+            // Read back by nothing before the commit that makes it durable, which is all the caller waits for.
+            later(c, "INSERT INTO reservations (id, account_id, job_id, holds, state, created_at, expires_at, estimate) VALUES (?, ?, ?, ?, 'held', ?, ?, ?)",
+                    r.id(), r.accountId(), r.jobId(), holds, r.at(), r.expiresAt(), Estimates.toJson(estimate));
             return new Reservation.Outcome.Granted(r.id());
         });
     }
@@ -911,22 +996,58 @@ public final class SqliteStore implements Store {
         }
     }
 
-    /** Records each charge once: ledger row, counters, and the release of its reservation. */
+    /**
+     * Records each charge once: ledger row, counters, and the release of its reservation. A
+     * provider's answer for a call already charged at its estimate replaces the estimate.
+     */
     private static void chargeIn(Connection c, List<Charge> charges) throws SQLException {
         for (Charge ch : charges) {
             int inserted = update(c, "INSERT INTO usage_ledger (id, account_id, job_id, workflow, stage_id, provider, model, input_tokens, cached_input_tokens, "
-                            + "output_tokens, cost_micros, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                            + "output_tokens, cost_micros, at, unknown_outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
                     ch.id(), ch.accountId(), ch.jobId(), ch.workflow(), ch.stageId(), ch.provider(), ch.model(), ch.inputTokens(), ch.cachedInputTokens(),
-                    ch.outputTokens(), ch.costMicros(), ch.at());
+                    ch.outputTokens(), ch.costMicros(), ch.at(), ch.unknownOutcome());
             if (inserted == 0) {
+                if (!ch.unknownOutcome() && ch.reservationId() != null) {
+                    replaceEstimate(c, ch);
+                }
                 continue; // recorded before
             }
             AuditLog.append(c, AuditLog.Dialect.SQLITE, ch.jobId(), AuditTrail.modelCalls(List.of(ch)));
             if (ch.reservationId() != null) {
-                closeReservation(c, ch.reservationId(), "settled", ch.at());
+                closeReservation(c, ch.reservationId(), ch.unknownOutcome() ? UNKNOWN_OUTCOME : "settled", ch.at());
             }
-            addSpent(c, ch);
+            addSpent(c, ch.scopes().stream().collect(Collectors.toMap(Charge.CounterScope::scope, sc -> ch.amount(sc.unit()), Long::sum)));
         }
+    }
+
+    /** The state of a reservation whose call was charged at its estimate. */
+    private static final String UNKNOWN_OUTCOME = "unknown_outcome";
+
+    /**
+     * The answer of a call that was charged at its estimate when its node was taken for dead (it
+     * was only slow): the ledger row takes the provider's figures, the counters the difference,
+     * and the audit log the call as it went. Once only: the row is then no longer an estimate.
+     */
+    private static void replaceEstimate(Connection c, Charge ch) throws SQLException {
+        PreparedStatement ps = StatementCache.prepared(c, "SELECT r.estimate FROM reservations r JOIN usage_ledger l ON l.id = ? "
+                + "WHERE r.id = ? AND r.state = '" + UNKNOWN_OUTCOME + "' AND l.unknown_outcome = 1");
+        bind(ps, ch.id(), ch.reservationId());
+        String estimate;
+        try (ResultSet rs = ps.executeQuery()) {
+            if (!rs.next() || rs.getString(1) == null) {
+                return;
+            }
+            estimate = rs.getString(1);
+        }
+        Charge was = Estimates.fromJson(ch.reservationId(), estimate);
+        update(c, "UPDATE usage_ledger SET input_tokens = ?, cached_input_tokens = ?, output_tokens = ?, cost_micros = ?, at = ?, unknown_outcome = 0 WHERE id = ?",
+                ch.inputTokens(), ch.cachedInputTokens(), ch.outputTokens(), ch.costMicros(), ch.at(), ch.id());
+        update(c, "UPDATE reservations SET state = 'settled' WHERE id = ?", ch.reservationId());
+        Map<String, Long> delta = new java.util.TreeMap<>();
+        was.scopes().forEach(sc -> delta.merge(sc.scope(), -was.amount(sc.unit()), Long::sum));
+        ch.scopes().forEach(sc -> delta.merge(sc.scope(), ch.amount(sc.unit()), Long::sum));
+        addSpent(c, delta);
+        AuditLog.append(c, AuditLog.Dialect.SQLITE, ch.jobId(), AuditTrail.modelCalls(List.of(ch)));
     }
 
     /** Releases a held reservation's holds and marks it closed; does nothing if it was closed already. */
@@ -949,20 +1070,35 @@ public final class SqliteStore implements Store {
 
     @Override
     public int expireReservations(Instant now) {
-        return write(c -> {
-            List<String> ids = new ArrayList<>();
-            PreparedStatement ps = StatementCache.prepared(c, "SELECT id FROM reservations WHERE state = 'held' AND expires_at < ? LIMIT 1000");
-            bind(ps, now);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    ids.add(rs.getString(1));
-                }
+        return write(c -> settleHeld(c, "expires_at < ?", now, now));
+    }
+
+    /**
+     * Settles the held reservations matching {@code where}: the calls of a node that died. Each
+     * is charged at its estimate as an unknown outcome (a reservation from before estimates were
+     * kept is only released). Returns how many.
+     */
+    private static int settleHeld(Connection c, String where, Instant now, Object... args) throws SQLException {
+        Deferred.flush(c); // reservations taken earlier in this group
+        List<String[]> held = new ArrayList<>();
+        PreparedStatement ps = StatementCache.prepared(c, "SELECT id, estimate FROM reservations WHERE state = 'held' AND " + where + " LIMIT 1000");
+        bind(ps, args);
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                held.add(new String[] {rs.getString(1), rs.getString(2)});
             }
-            for (String id : ids) {
-                closeReservation(c, id, "expired", now);
+        }
+        for (String[] r : held) {
+            if (r[1] == null) {
+                closeReservation(c, r[0], "expired", now);
+            } else {
+                chargeIn(c, List.of(Estimates.fromJson(r[0], r[1])));
+                // Already closed by the charge, unless the call's own charge was on record first.
+                closeReservation(c, r[0], "settled", now);
+                update(c, "UPDATE reservations SET closed_at = ? WHERE id = ?", now, r[0]);
             }
-            return ids.size();
-        });
+        }
+        return held.size();
     }
 
     @Override
@@ -979,20 +1115,22 @@ public final class SqliteStore implements Store {
     }
 
     /**
-     * Adds a charge to every counter it counts against in one statement: a settled charge adds to
-     * {@code spent} only ({@link Counter#settle} with nothing held), so no counter needs reading first.
+     * Adds amounts to the {@code spent} of counters in one statement: a settled charge adds to
+     * {@code spent} only ({@link Counter#settle} with nothing held), so no counter needs reading
+     * first. An amount is negative only where a provider's figures replace a larger estimate.
      */
-    private static void addSpent(Connection c, Charge ch) throws SQLException {
-        if (ch.scopes().isEmpty()) {
+    private static void addSpent(Connection c, Map<String, Long> amounts) throws SQLException {
+        if (amounts.isEmpty()) {
             return;
         }
         StringBuilder sql = new StringBuilder("INSERT INTO budget_counters (scope, spent, reserved) VALUES ");
-        Object[] args = new Object[ch.scopes().size() * 2];
-        for (int i = 0; i < ch.scopes().size(); i++) {
-            Charge.CounterScope scope = ch.scopes().get(i);
+        Object[] args = new Object[amounts.size() * 2];
+        int i = 0;
+        for (Map.Entry<String, Long> e : amounts.entrySet()) {
             sql.append(i == 0 ? "(?, ?, 0)" : ", (?, ?, 0)");
-            args[2 * i] = scope.scope();
-            args[2 * i + 1] = ch.amount(scope.unit());
+            args[2 * i] = e.getKey();
+            args[2 * i + 1] = e.getValue();
+            i++;
         }
         sql.append(" ON CONFLICT (scope) DO UPDATE SET spent = budget_counters.spent + excluded.spent");
         update(c, sql.toString(), args);
@@ -1012,7 +1150,8 @@ public final class SqliteStore implements Store {
             case ACCOUNT -> "account_id";
         };
         return read(c -> {
-            String sql = "SELECT " + key + " AS k, COUNT(*), SUM(input_tokens), SUM(cached_input_tokens), SUM(output_tokens), SUM(cost_micros) FROM usage_ledger "
+            String sql = "SELECT " + key + " AS k, COUNT(*), SUM(input_tokens), SUM(cached_input_tokens), SUM(output_tokens), SUM(cost_micros), "
+                    + "SUM(unknown_outcome), SUM(CASE WHEN unknown_outcome = 1 THEN cost_micros ELSE 0 END) FROM usage_ledger "
                     + "WHERE at >= ? AND at < ?" + (q.accountId() == null ? "" : " AND account_id = ?") + " GROUP BY k ORDER BY k";
             PreparedStatement ps = StatementCache.prepared(c, sql);
             if (q.accountId() == null) {
@@ -1023,7 +1162,7 @@ public final class SqliteStore implements Store {
             try (ResultSet rs = ps.executeQuery()) {
                 List<UsageQuery.Row> out = new ArrayList<>();
                 while (rs.next()) {
-                    out.add(new UsageQuery.Row(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getLong(6)));
+                    out.add(new UsageQuery.Row(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getLong(6), rs.getLong(7), rs.getLong(8)));
                 }
                 return out;
             }
@@ -1327,5 +1466,6 @@ public final class SqliteStore implements Store {
                 // closing anyway
             }
         }
+        lock.close();
     }
 }

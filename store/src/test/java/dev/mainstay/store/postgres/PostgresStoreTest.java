@@ -218,7 +218,7 @@ class PostgresStoreTest extends StoreContract {
     void nodesReservingAtOnceNeverHoldMoreThanTheBudget() throws Exception {
         String cost = Scope.accountCost(ACCOUNT, T0);
         String tokens = Scope.accountTokens(ACCOUNT, T0);
-        List<Reservation.Outcome> outcomes = race(List.of(store, otherNode(), otherNode()), 20, (node, i) -> () -> node.reserve(new Reservation("rsv_" + i, ACCOUNT, "job_" + i,
+        List<Reservation.Outcome> outcomes = race(List.of(store, otherNode(), otherNode()), 20, (node, i) -> () -> reserve(node, new Reservation("rsv_" + i, ACCOUNT, "job_" + i,
                 List.of(new Hold(cost, Hold.Unit.MICRO_USD, 100, 1_000, "cost_per_month_usd", "account " + ACCOUNT, Scope.monthEnd(T0)),
                         new Hold(tokens, Hold.Unit.TOKENS, 10, 10_000, "tokens_per_day", "account " + ACCOUNT, Scope.dayEnd(T0))),
                 T0, T0.plusSeconds(90))));
@@ -230,7 +230,7 @@ class PostgresStoreTest extends StoreContract {
     @Test
     void oneChargeSentByEveryNodeAtOnceCountsOnceAndSettlesItsReservationOnce() throws Exception {
         String cost = Scope.accountCost(ACCOUNT, T0);
-        assertThat(store.reserve(new Reservation("rsv_once", ACCOUNT, "job_once", List.of(
+        assertThat(reserve(store, new Reservation("rsv_once", ACCOUNT, "job_once", List.of(
                 new Hold(cost, Hold.Unit.MICRO_USD, 500, 1_000, "cost_per_month_usd", "account " + ACCOUNT, Scope.monthEnd(T0))), T0, T0.plusSeconds(90))))
                 .isInstanceOf(Reservation.Outcome.Granted.class);
         Charge charge = new Charge("chg_once", "rsv_once", ACCOUNT, "job_once", "support/draft-response", "draft", "openai", "gpt-4o-mini", 10, 0, 20, 300, T0,
@@ -265,6 +265,34 @@ class PostgresStoreTest extends StoreContract {
         List<List<Job>> claims = race(nodes, 4, (node, i) -> () -> node.claim("node-" + i, 3, T0, hour));
         assertThat(claims.stream().mapToInt(List::size).sum()).isEqualTo(2);
         assertThat(store.jobs(new JobQuery(ACCOUNT, null, JobStatus.PROCESSING, null, 100, null)).jobs()).hasSize(2);
+    }
+
+    @Test
+    void nodesClaimingAtOnceNeverLeaseMoreThanTheDefaultMaxConcurrentJobs() throws Exception {
+        for (int i = 0; i < 30; i++) {
+            store.submit(newJob(ACCOUNT, null, input("defaulted " + i), T0));
+            store.submit(newJob("acct_other", null, input("defaulted " + i), T0));
+        }
+        List<Store> nodes = List.of(store, otherNode(), otherNode());
+        Instant hour = T0.plus(Duration.ofHours(1));
+        AccountLimits defaults = new AccountLimits(null, null, null, 2);
+        List<List<Job>> claims = race(nodes, 4, (node, i) -> () -> node.claim("node-" + i, 3, T0, hour, defaults));
+        assertThat(claims.stream().mapToInt(List::size).sum()).isEqualTo(4);
+        assertThat(store.jobs(new JobQuery(ACCOUNT, null, JobStatus.PROCESSING, null, 100, null)).jobs()).hasSize(2);
+        assertThat(store.jobs(new JobQuery("acct_other", null, JobStatus.PROCESSING, null, 100, null)).jobs()).hasSize(2);
+    }
+
+    @Test
+    void aRestartedNodeLeavesOtherNodesLeasesToExpire() {
+        Job theirs = ((SubmitOutcome.Created) store.submit(newJob(ACCOUNT, null, input("another node's"), T0))).job();
+        assertThat(otherNode().claim("node-2", 1, T0, T0.plus(LEASE))).hasSize(1);
+        reserve(store, new Reservation("rsv_theirs", ACCOUNT, theirs.id(), List.of(), T0, T0.plusSeconds(90)));
+        reopen();
+        assertThat(store.recoverLeases("node-1", T0.plusSeconds(1))).isEqualTo(new Store.Recovered(0, 0));
+        assertThat(store.job(theirs.id()).orElseThrow().status()).isEqualTo(JobStatus.PROCESSING);
+        assertThat(store.claim("node-1", 10, T0.plusSeconds(1), T0.plusSeconds(31))).as("its lease still runs").isEmpty();
+        assertThat(store.claim("node-1", 10, T0.plus(LEASE).plusMillis(1), T0.plusSeconds(61))).as("then it expires").extracting(Job::id).containsExactly(theirs.id());
+        assertThat(store.expireReservations(T0.plusSeconds(91))).isEqualTo(1);
     }
 
     @Test
