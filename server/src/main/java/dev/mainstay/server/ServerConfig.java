@@ -129,24 +129,8 @@ public record ServerConfig(
         Map<String, PriceTable.Price> prices = prices(doc);
         prices.putAll(envPrices(env));
         checkPriced(doc, routes, new PriceTable(prices));
-        AccountLimits defaultLimits = AccountLimits.NONE;
-        if (doc.has("/limits/accounts")) {
-            try {
-                defaultLimits = AccountLimits.fromJson(doc.node("/limits/accounts"));
-            } catch (dev.mainstay.contract.InvalidInputException e) {
-                var v = e.violations().getFirst();
-                throw doc.error("/limits/accounts" + v.pointer(), v.message());
-            }
-        }
-        AccountLimits newAccountLimits = AccountLimits.NONE;
-        if (doc.has("/limits/defaults")) {
-            try {
-                newAccountLimits = AccountLimits.fromJson(doc.node("/limits/defaults"));
-            } catch (dev.mainstay.contract.InvalidInputException e) {
-                var v = e.violations().getFirst();
-                throw doc.error("/limits/defaults" + v.pointer(), v.message());
-            }
-        }
+        AccountLimits defaultLimits = accountLimits(doc, "/limits/accounts");
+        AccountLimits newAccountLimits = accountLimits(doc, "/limits/defaults");
         int cooldownFailures = doc.integer("/limits/failure_cooldown/failures", EngineConfig.DEFAULT_COOLDOWN_FAILURES, 0, 1_000_000);
         Duration cooldown = doc.duration("/limits/failure_cooldown/duration", EngineConfig.DEFAULT_COOLDOWN);
         Map<String, dev.mainstay.engine.TargetLimits.Limit> targetLimits = targetLimits(doc, providers);
@@ -172,6 +156,19 @@ public record ServerConfig(
         return new ServerConfig(host, port, dataDir, workflows, durability, maxBody, maxDepth, demoKey, adminKey,
                 providers, routes, prices, lease, grace, maxInFlight, maxBacklog, maxAccountBacklog, breakerFailures, breakerCooldown, targetLimits,
                 defaultLimits, cooldownFailures, cooldown, database, hardening, tools(doc, env), newAccountLimits);
+    }
+
+    /** The account limits at {@code pointer} ({@code limits.accounts} or {@code limits.defaults}); none when it is absent. */
+    private static AccountLimits accountLimits(YamlDocument doc, String pointer) {
+        if (!doc.has(pointer)) {
+            return AccountLimits.NONE;
+        }
+        try {
+            return AccountLimits.fromJson(doc.node(pointer));
+        } catch (dev.mainstay.contract.InvalidInputException e) {
+            var v = e.violations().getFirst();
+            throw doc.error(pointer + v.pointer(), v.message());
+        }
     }
 
     /**

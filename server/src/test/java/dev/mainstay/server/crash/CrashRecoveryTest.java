@@ -43,24 +43,7 @@ class CrashRecoveryTest {
 
             Process server = launch(config, port);
             try {
-                for (int round = 1; round <= 3; round++) {
-                    int before = fake.requestCount();
-                    int r = round;
-                    // Submits keep arriving while the kill lands, so some are cut off mid-request.
-                    Thread submitter = Thread.ofVirtual().start(() -> {
-                        for (int i = 0; i < 30; i++) {
-                            submit(http, "round" + r + "-" + i, accepted);
-                        }
-                    });
-                    Awaitility.await("model calls in round " + round).atMost(Duration.ofSeconds(30)).until(() -> fake.requestCount() >= before + 10);
-                    server.destroyForcibly().waitFor();
-                    submitter.join();
-                    server = launch(config, port);
-                    // A client that saw no answer retries with the same key: no duplicate, nothing lost.
-                    for (int i = 0; i < 30; i++) {
-                        submit(http, "round" + r + "-" + i, accepted);
-                    }
-                }
+                server = sigkillThreeBursts(server, config, port, fake, http, "round", 30, accepted);
                 assertThat(accepted).hasSize(3 * 30);
                 for (String id : accepted.values()) {
                     JsonNode job = TestNode.awaitTerminal(http, KEY, id);
@@ -160,22 +143,7 @@ class CrashRecoveryTest {
             Map<String, String> accepted = new ConcurrentHashMap<>();
             Process server = launch(config, port);
             try {
-                for (int round = 1; round <= 3; round++) {
-                    int before = fake.requestCount();
-                    int r = round;
-                    Thread submitter = Thread.ofVirtual().start(() -> {
-                        for (int i = 0; i < 25; i++) {
-                            submit(http, "ledger" + r + "-" + i, accepted);
-                        }
-                    });
-                    Awaitility.await("model calls in round " + round).atMost(Duration.ofSeconds(30)).until(() -> fake.requestCount() >= before + 10);
-                    server.destroyForcibly().waitFor(); // SIGKILL: calls are in flight
-                    submitter.join();
-                    server = launch(config, port);
-                    for (int i = 0; i < 25; i++) {
-                        submit(http, "ledger" + r + "-" + i, accepted);
-                    }
-                }
+                server = sigkillThreeBursts(server, config, port, fake, http, "ledger", 25, accepted);
                 long jobCost = 0;
                 for (String id : accepted.values()) {
                     JsonNode job = TestNode.awaitTerminal(http, KEY, id);
@@ -326,6 +294,40 @@ class CrashRecoveryTest {
             } finally {
                 again.destroyForcibly().waitFor();
             }
+        }
+    }
+
+    /**
+     * Three rounds of a burst of {@code perRound} submits to {@code test/pipeline} (keys
+     * {@code prefix<round>-<i>}), cut by a SIGKILL once ten more model calls were made, so that
+     * calls are in flight and some submits lose their answer; the node starts again and each key is
+     * sent once more, as a client that saw no answer would. Returns the node that runs afterwards
+     * (on a failure, it is killed first).
+     */
+    private Process sigkillThreeBursts(Process server, Path config, int port, FakeProvider fake, Http http, String prefix, int perRound,
+            Map<String, String> accepted) throws Exception {
+        try {
+            for (int round = 1; round <= 3; round++) {
+                int before = fake.requestCount();
+                String keys = prefix + round + "-";
+                Thread submitter = Thread.ofVirtual().start(() -> {
+                    for (int i = 0; i < perRound; i++) {
+                        submit(http, keys + i, accepted);
+                    }
+                });
+                Awaitility.await("model calls in round " + round).atMost(Duration.ofSeconds(30)).until(() -> fake.requestCount() >= before + 10);
+                server.destroyForcibly().waitFor(); // SIGKILL: calls are in flight
+                submitter.join();
+                server = launch(config, port);
+                // A client that saw no answer retries with the same key: no duplicate, nothing lost.
+                for (int i = 0; i < perRound; i++) {
+                    submit(http, keys + i, accepted);
+                }
+            }
+            return server;
+        } catch (Exception | AssertionError e) {
+            server.destroyForcibly().waitFor();
+            throw e;
         }
     }
 
