@@ -4,7 +4,7 @@ import dev.mainstay.access.Account;
 import dev.mainstay.access.Principal;
 import dev.mainstay.engine.Engine;
 import dev.mainstay.engine.EngineConfig;
-import dev.mainstay.engine.TargetHealth;
+import dev.mainstay.routing.TargetHealth;
 import dev.mainstay.limits.AccountLimits;
 import dev.mainstay.provider.ModelRequest;
 import dev.mainstay.provider.Provider;

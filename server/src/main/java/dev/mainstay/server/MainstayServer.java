@@ -2,6 +2,8 @@ package dev.mainstay.server;
 
 import dev.mainstay.engine.CallEstimate;
 import dev.mainstay.engine.Engine;
+import dev.mainstay.engine.LimitsAdmin;
+import dev.mainstay.engine.Reviews;
 import dev.mainstay.evals.EvalSuites;
 import dev.mainstay.server.http.HttpApi;
 import dev.mainstay.server.http.HttpTransport;
@@ -43,6 +45,7 @@ public final class MainstayServer implements AutoCloseable {
     private final ServerConfig config;
     private final Store store;
     private final Engine engine;
+    private final Reviews reviews;
     private final WebServer web;
     private final HttpTransport transport;
     private final Credentials credentials;
@@ -53,12 +56,13 @@ public final class MainstayServer implements AutoCloseable {
     private volatile WorkflowWatcher watcher;
     private final NodeIdentity identity;
 
-    private MainstayServer(ServerConfig config, Store store, Engine engine, WebServer web, HttpTransport transport, Credentials credentials,
+    private MainstayServer(ServerConfig config, Store store, Engine engine, Reviews reviews, WebServer web, HttpTransport transport, Credentials credentials,
             WorkflowRegistry registry, HttpApi api, List<String> workflowWarnings, Clock clock, NodeIdentity identity) {
         this.identity = identity;
         this.config = config;
         this.store = store;
         this.engine = engine;
+        this.reviews = reviews;
         this.web = web;
         this.transport = transport;
         this.credentials = credentials;
@@ -107,8 +111,8 @@ public final class MainstayServer implements AutoCloseable {
             RandomGenerator random = new SecureRandom();
             Map<String, Provider> providers = new LinkedHashMap<>();
             config.providers().forEach((name, spec) -> providers.put(name, switch (spec) {
-                case ProviderSpec.OpenAi o -> new OpenAiChatProvider(o.config());
-                case ProviderSpec.Anthropic a -> new AnthropicMessagesProvider(a.config());
+                case ProviderSpec.OpenAi o -> new OpenAiChatProvider(o.config(), clock);
+                case ProviderSpec.Anthropic a -> new AnthropicMessagesProvider(a.config(), clock);
                 case ProviderSpec.Demo d -> new DemoProvider(d.config(), random);
             }));
             // The data policy travels with the provider: the engine narrows every call's redaction by it.
@@ -123,12 +127,16 @@ public final class MainstayServer implements AutoCloseable {
                     LOG.warn("{}: {}", d.source(), warning);
                 }
             }
-            Engine engine = new Engine(store, registry, providers, routes, new PriceTable(config.prices()), config.tools(), clock,
-                    config.engineConfig(nodeId, "mainstay/" + VERSION), random);
-            HttpApi api = new HttpApi(engine, registry, store, clock, config.hardening(), config.maxBodyBytes(), config.maxJsonDepth(),
+            var engineConfig = config.engineConfig(nodeId, "mainstay/" + VERSION);
+            Engine engine = new Engine(store, registry, providers, routes, new PriceTable(config.prices()), config.tools(), clock, engineConfig, random);
+            // Beside the engine: human review (with its expiry sweep) and limits administration.
+            Reviews reviews = new Reviews(store, registry, clock, engineConfig.toolchainVersion(), engine::jobChanged);
+            LimitsAdmin limitsAdmin = new LimitsAdmin(store, routes, new PriceTable(config.prices()), clock, engineConfig, engine::wake);
+            HttpApi api = new HttpApi(engine, reviews, limitsAdmin, registry, store, clock, config.hardening(), config.maxBodyBytes(), config.maxJsonDepth(),
                     config.newAccountLimits());
             store.audit(List.of(configLoaded(config, definitions, nodeId, clock.instant())));
             engine.start();
+            reviews.start();
             transport = HttpTransport.start(config.hardening(), config.maxBodyBytes());
             WebServer web = WebServer.builder()
                     .host(config.host())
@@ -144,7 +152,7 @@ public final class MainstayServer implements AutoCloseable {
                     .routing(api::routing)
                     .build()
                     .start();
-            MainstayServer server = new MainstayServer(config, store, engine, web, transport, credentials, registry, api, loaded.warnings(), clock, identity);
+            MainstayServer server = new MainstayServer(config, store, engine, reviews, web, transport, credentials, registry, api, loaded.warnings(), clock, identity);
             if (dev) {
                 server.watcher = WorkflowWatcher.start(config.workflowDirs(), server::reloadWorkflows);
             }
@@ -305,6 +313,7 @@ public final class MainstayServer implements AutoCloseable {
             LOG.warn("stopping the HTTP server failed", e);
         }
         transport.close();
+        reviews.close();
         engine.stop();
         store.close();
         identity.close();

@@ -46,7 +46,7 @@ public record ServerConfig(
         long maxAccountBacklog,
         int breakerFailures,
         Duration breakerCooldown,
-        Map<String, dev.mainstay.engine.TargetLimits.Limit> targetLimits,
+        Map<String, dev.mainstay.routing.TargetLimits.Limit> targetLimits,
         AccountLimits defaultLimits,
         int cooldownFailures,
         Duration cooldown,
@@ -133,7 +133,7 @@ public record ServerConfig(
         AccountLimits newAccountLimits = accountLimits(doc, "/limits/defaults");
         int cooldownFailures = doc.integer("/limits/failure_cooldown/failures", EngineConfig.DEFAULT_COOLDOWN_FAILURES, 0, 1_000_000);
         Duration cooldown = doc.duration("/limits/failure_cooldown/duration", EngineConfig.DEFAULT_COOLDOWN);
-        Map<String, dev.mainstay.engine.TargetLimits.Limit> targetLimits = targetLimits(doc, providers);
+        Map<String, dev.mainstay.routing.TargetLimits.Limit> targetLimits = targetLimits(doc, providers);
 
         Duration lease = doc.duration("/engine/lease", EngineConfig.DEFAULT_LEASE);
         if (lease.compareTo(Duration.ofSeconds(1)) < 0) {
@@ -143,8 +143,8 @@ public record ServerConfig(
         int maxInFlight = doc.integer("/engine/max_in_flight", EngineConfig.DEFAULT_MAX_IN_FLIGHT, 1, 1_000_000);
         long maxBacklog = doc.integer("/engine/max_backlog", (int) EngineConfig.DEFAULT_MAX_BACKLOG, 1, Integer.MAX_VALUE);
         long maxAccountBacklog = doc.integer("/engine/max_account_backlog", (int) EngineConfig.DEFAULT_MAX_ACCOUNT_BACKLOG, 1, Integer.MAX_VALUE);
-        int breakerFailures = doc.integer("/engine/circuit_breaker/failures", dev.mainstay.engine.TargetHealth.DEFAULT_FAILURE_THRESHOLD, 1, 1_000_000);
-        Duration breakerCooldown = doc.duration("/engine/circuit_breaker/cooldown", dev.mainstay.engine.TargetHealth.DEFAULT_COOLDOWN);
+        int breakerFailures = doc.integer("/engine/circuit_breaker/failures", dev.mainstay.routing.TargetHealth.DEFAULT_FAILURE_THRESHOLD, 1, 1_000_000);
+        Duration breakerCooldown = doc.duration("/engine/circuit_breaker/cooldown", dev.mainstay.routing.TargetHealth.DEFAULT_COOLDOWN);
 
         Optional<String> demoKey = Optional.ofNullable(env.get("MAINSTAY_DEMO_API_KEY")).or(() -> doc.text("/demo_api_key"));
         Optional<String> adminKey = Optional.ofNullable(env.get("MAINSTAY_ADMIN_KEY")).or(() -> doc.text("/admin_key"));
@@ -314,8 +314,8 @@ public record ServerConfig(
         return out;
     }
 
-    private static Map<String, dev.mainstay.engine.TargetLimits.Limit> targetLimits(YamlDocument doc, Map<String, ProviderSpec> providers) {
-        Map<String, dev.mainstay.engine.TargetLimits.Limit> out = new LinkedHashMap<>();
+    private static Map<String, dev.mainstay.routing.TargetLimits.Limit> targetLimits(YamlDocument doc, Map<String, ProviderSpec> providers) {
+        Map<String, dev.mainstay.routing.TargetLimits.Limit> out = new LinkedHashMap<>();
         if (!doc.has("/targets")) {
             return out;
         }
@@ -328,7 +328,7 @@ public record ServerConfig(
             }
             doc.requireObject(p);
             doc.onlyKeys(p, "concurrency", "requests_per_minute", "tokens_per_minute");
-            out.put(key, new dev.mainstay.engine.TargetLimits.Limit(doc.integer(p + "/concurrency", 0, 0, 100_000),
+            out.put(key, new dev.mainstay.routing.TargetLimits.Limit(doc.integer(p + "/concurrency", 0, 0, 100_000),
                     doc.integer(p + "/requests_per_minute", 0, 0, (int) dev.mainstay.limits.TokenBucket.MAX_CAPACITY),
                     doc.integer(p + "/tokens_per_minute", 0, 0, (int) dev.mainstay.limits.TokenBucket.MAX_CAPACITY)));
         }

@@ -1,6 +1,8 @@
 package dev.mainstay.server.http;
 
 import dev.mainstay.engine.Engine;
+import dev.mainstay.engine.LimitsAdmin;
+import dev.mainstay.engine.Reviews;
 import dev.mainstay.limits.AccountLimits;
 import dev.mainstay.store.Store;
 import dev.mainstay.workflow.WorkflowDefinition;
@@ -24,7 +26,7 @@ public final class HttpApi {
     private final RouteTable routes;
 
     /** @param newAccountLimits the limits every account created through the API starts with ({@code limits.defaults}) */
-    public HttpApi(Engine engine, WorkflowRegistry registry, Store store, Clock clock, Hardening hardening, long maxBodyBytes, int maxJsonDepth,
+    public HttpApi(Engine engine, Reviews reviews, LimitsAdmin limitsAdmin, WorkflowRegistry registry, Store store, Clock clock, Hardening hardening, long maxBodyBytes, int maxJsonDepth,
             AccountLimits newAccountLimits) {
         this.auth = new Authenticator(store, clock, new AuthThrottle(hardening.authFailures(), hardening.authFailureWindow(), clock));
         RequestBody bodies = new RequestBody(maxBodyBytes, maxJsonDepth, hardening.maxStringLength());
@@ -34,10 +36,10 @@ public final class HttpApi {
                 health,
                 new WorkflowsResource(engine, registry, store, clock, auth, permissions, bodies),
                 new JobsResource(engine, store, clock, auth, permissions),
-                new ReviewsResource(engine, store, auth, permissions, bodies),
-                new UsageResource(engine, registry, clock, auth),
+                new ReviewsResource(reviews, store, auth, permissions, bodies),
+                new UsageResource(limitsAdmin, registry, clock, auth),
                 new KeysResource(store, clock, auth, bodies, newAccountLimits),
-                new LimitsResource(engine, store, auth, bodies),
+                new LimitsResource(limitsAdmin, store, auth, bodies),
                 new AuditResource(store, auth),
                 new TargetsResource(engine, auth));
         this.routes = RouteTable.of(resources);

@@ -4,7 +4,7 @@ import static dev.mainstay.server.http.Endpoint.handler;
 
 import dev.mainstay.Json;
 import dev.mainstay.access.Principal;
-import dev.mainstay.engine.Engine;
+import dev.mainstay.engine.LimitsAdmin;
 import dev.mainstay.limits.AccountLimits;
 import dev.mainstay.store.Store;
 import io.helidon.webserver.http.HttpRules;
@@ -21,13 +21,13 @@ import tools.jackson.databind.node.ObjectNode;
 final class LimitsResource implements HttpService {
     private static final Logger LOG = LoggerFactory.getLogger(LimitsResource.class);
 
-    private final Engine engine;
+    private final LimitsAdmin limitsAdmin;
     private final Store store;
     private final Authenticator auth;
     private final RequestBody bodies;
 
-    LimitsResource(Engine engine, Store store, Authenticator auth, RequestBody bodies) {
-        this.engine = engine;
+    LimitsResource(LimitsAdmin limitsAdmin, Store store, Authenticator auth, RequestBody bodies) {
+        this.limitsAdmin = limitsAdmin;
         this.store = store;
         this.auth = auth;
         this.bodies = bodies;
@@ -42,7 +42,7 @@ final class LimitsResource implements HttpService {
     private Reply limits(ServerRequest req) {
         auth.admin(req);
         String account = account(req);
-        return Reply.json(200, view(account, engine.limits(account)));
+        return Reply.json(200, view(account, limitsAdmin.limits(account)));
     }
 
     private Reply set(ServerRequest req) {
@@ -50,14 +50,14 @@ final class LimitsResource implements HttpService {
         String account = account(req);
         AccountLimits set = AccountLimits.fromJson(bodies.json(req));
         LOG.info("limits of account {} set by {}: {}", account, admin.keyId(), set.toJson());
-        return Reply.json(200, view(account, engine.setLimits(account, set, admin.keyId())));
+        return Reply.json(200, view(account, limitsAdmin.setLimits(account, set, admin.keyId())));
     }
 
     private String account(ServerRequest req) {
         return KeysResource.account(store, req);
     }
 
-    private static ObjectNode view(String account, Engine.AccountLimitsView view) {
+    private static ObjectNode view(String account, LimitsAdmin.AccountLimitsView view) {
         ObjectNode out = Json.object().put("account", account);
         out.set("limits", view.set().toJson());
         out.set("effective", view.effective().toJson());

@@ -6,7 +6,7 @@ import dev.mainstay.ErrorCode;
 import dev.mainstay.access.Principal;
 import dev.mainstay.access.WorkflowAccess;
 import dev.mainstay.engine.Engine;
-import dev.mainstay.engine.ReviewNotFoundException;
+import dev.mainstay.review.ReviewNotFoundException;
 import dev.mainstay.job.Job;
 import dev.mainstay.review.Review;
 import dev.mainstay.store.Store;

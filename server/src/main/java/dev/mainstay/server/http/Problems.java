@@ -3,7 +3,7 @@ package dev.mainstay.server.http;
 import dev.mainstay.ErrorCode;
 import dev.mainstay.MainstayException;
 import dev.mainstay.contract.InvalidInputException;
-import dev.mainstay.engine.LimitExceededException;
+import dev.mainstay.limits.LimitExceededException;
 import dev.mainstay.store.StoreException;
 import io.helidon.webserver.http.ErrorHandler;
 import io.helidon.webserver.http.ServerRequest;

@@ -6,7 +6,7 @@ import dev.mainstay.Json;
 import dev.mainstay.access.Principal;
 import dev.mainstay.contract.InvalidInputException;
 import dev.mainstay.contract.Violation;
-import dev.mainstay.engine.Engine;
+import dev.mainstay.engine.Reviews;
 import dev.mainstay.job.JobQuery;
 import dev.mainstay.review.Review;
 import dev.mainstay.review.ReviewQuery;
@@ -26,14 +26,14 @@ import tools.jackson.databind.node.ObjectNode;
 final class ReviewsResource implements HttpService {
     private static final Set<String> DECISION_FIELDS = Set.of("decision", "output", "note", "override");
 
-    private final Engine engine;
+    private final Reviews reviews;
     private final Store store;
     private final Authenticator auth;
     private final Permissions permissions;
     private final RequestBody bodies;
 
-    ReviewsResource(Engine engine, Store store, Authenticator auth, Permissions permissions, RequestBody bodies) {
-        this.engine = engine;
+    ReviewsResource(Reviews reviews, Store store, Authenticator auth, Permissions permissions, RequestBody bodies) {
+        this.reviews = reviews;
         this.store = store;
         this.auth = auth;
         this.permissions = permissions;
@@ -117,7 +117,7 @@ final class ReviewsResource implements HttpService {
         if (!errors.isEmpty()) {
             throw new InvalidInputException("the decision is not valid", errors);
         }
-        Review decided = engine.decide(principal.accountId(), reviewId, decision, body.get("output"), note == null ? null : note.stringValue(), principal.keyId(),
+        Review decided = reviews.decide(principal.accountId(), reviewId, decision, body.get("output"), note == null ? null : note.stringValue(), principal.keyId(),
                 override != null && override.booleanValue());
         return Reply.json(200, ReviewView.render(decided));
     }

@@ -5,7 +5,7 @@ import static dev.mainstay.server.http.Endpoint.handler;
 import dev.mainstay.Json;
 import dev.mainstay.access.Principal;
 import dev.mainstay.engine.BudgetStanding;
-import dev.mainstay.engine.Engine;
+import dev.mainstay.engine.LimitsAdmin;
 import dev.mainstay.limits.AccountLimits;
 import dev.mainstay.limits.Hold;
 import dev.mainstay.usage.UsageQuery;
@@ -31,13 +31,13 @@ import tools.jackson.databind.node.ObjectNode;
  * may run would be admitted now.
  */
 final class UsageResource implements HttpService {
-    private final Engine engine;
+    private final LimitsAdmin limitsAdmin;
     private final WorkflowRegistry registry;
     private final Clock clock;
     private final Authenticator auth;
 
-    UsageResource(Engine engine, WorkflowRegistry registry, Clock clock, Authenticator auth) {
-        this.engine = engine;
+    UsageResource(LimitsAdmin limitsAdmin, WorkflowRegistry registry, Clock clock, Authenticator auth) {
+        this.limitsAdmin = limitsAdmin;
         this.registry = registry;
         this.clock = clock;
         this.auth = auth;
@@ -74,7 +74,7 @@ final class UsageResource implements HttpService {
             query.error("group_by", "one of day, workflow, model" + (admin ? ", account" : "") + "; got '" + groupText + "'");
         }
         query.check("the usage query is not valid");
-        List<UsageQuery.Row> rows = engine.usage(new UsageQuery(accountId, from, to, groupBy));
+        List<UsageQuery.Row> rows = limitsAdmin.usage(new UsageQuery(accountId, from, to, groupBy));
         ObjectNode out = Json.object();
         if (accountId != null) {
             out.put("account", accountId);
@@ -100,7 +100,7 @@ final class UsageResource implements HttpService {
      * behind a {@code budget_exceeded} at submit.
      */
     private ObjectNode standing(String accountId, Predicate<WorkflowDefinition> mayRun) {
-        BudgetStanding standing = engine.standing(accountId, registry.all().stream().filter(mayRun)
+        BudgetStanding standing = limitsAdmin.standing(accountId, registry.all().stream().filter(mayRun)
                 .sorted(Comparator.comparing(WorkflowDefinition::name)).toList());
         ObjectNode out = Json.object();
         ArrayNode budgets = out.putArray("budgets");

@@ -151,8 +151,9 @@ class AccountLimitsTest {
                 Http.Response byPlan = node.http.post("/v1/test/single", free, "{\"text\": \"x\"}");
                 assertProblem(byPlan, 403, "not_eligible");
                 assertThat(byPlan.json().path("detail").asString()).contains("plans [pro]").contains("'free'");
+                // Roles are checked once, by the workflow's access rules, which read eligibility.roles as access.run.
                 Http.Response byRole = node.http.post("/v1/test/single", proMember, "{\"text\": \"x\"}");
-                assertProblem(byRole, 403, "not_eligible");
+                assertProblem(byRole, 403, "forbidden");
                 assertThat(byRole.json().path("detail").asString()).contains("roles [support_agent]");
                 assertThat(node.http.get("/v1/jobs", free).json().path("jobs").size()).isZero();
                 assertThat(node.http.post("/v1/test/single", proAgent, "{\"text\": \"x\"}").status()).isEqualTo(202);

@@ -37,6 +37,17 @@ class AccessTest {
               - id: only
                 model: { prompt: prompts/echo.mustache, route: [primary], timeout: 2s }
                 output: { schema: { type: object, required: [summary], properties: { summary: { type: string } } } }
+            """)
+            // Roles named the older way, under eligibility: read as access.run.
+            .workflow("test/eligible-roles", """
+            workflow: test/eligible-roles
+            version: 1
+            eligibility: { roles: [runner] }
+            input: { type: object, required: [text], properties: { text: { type: string } } }
+            stages:
+              - id: only
+                model: { prompt: prompts/echo.mustache, route: [primary], timeout: 2s }
+                output: { schema: { type: object, required: [summary], properties: { summary: { type: string } } } }
             """));
     static final Http http = node.http;
     static final String ADMIN = TestNode.ADMIN_KEY;
@@ -53,6 +64,28 @@ class AccessTest {
         Http.Response r = http.post("/v1/admin/accounts/" + accountId + "/keys", TestNode.ADMIN_KEY, body);
         assertThat(r.status()).as(r.text()).isEqualTo(201);
         return r.json();
+    }
+
+    @Test
+    void rolesAreCheckedOnceByAccessAndEligibilityRolesAreAnsweredTheSameWay() {
+        String[] acct = account(http, "Roles Co", "member");
+        String runner = createKey(http, acct[0], "{\"roles\": [\"runner\"]}").path("secret").asString();
+
+        // Refused before the body is read: even input that fails the schema gets the 403.
+        Http.Response older = http.post("/v1/test/eligible-roles", acct[1], "{\"not\": \"the input\"}");
+        assertProblem(older, 403, "forbidden");
+        assertThat(older.json().path("detail").asString()).isEqualTo("this key may not run test/eligible-roles: it needs one of the roles [runner] and has [member]");
+        Http.Response access = http.post("/v1/test/restricted", acct[1], "{\"not\": \"the input\"}");
+        assertProblem(access, 403, "forbidden");
+        assertThat(access.json().path("detail").asString()).isEqualTo("this key may not run test/restricted: it needs one of the roles [runner] and has [member]");
+
+        Http.Response ran = http.post("/v1/test/eligible-roles", runner, "{\"text\": \"x\"}");
+        assertThat(ran.status()).as(ran.text()).isIn(200, 202);
+        assertProblem(http.post("/v1/test/eligible-roles", runner, "{\"not\": \"the input\"}"), 400, "invalid_input");
+        // Cancel and replay of its jobs, and the usage page's list of what a key may run, follow the same rule.
+        assertProblem(http.post("/v1/jobs/" + ran.json().path("id").asString() + "/cancel", acct[1], ""), 403, "forbidden");
+        assertThat(http.get("/v1/usage", acct[1]).json().path("workflows").findValuesAsString("workflow")).doesNotContain("test/eligible-roles", "test/restricted");
+        assertThat(http.get("/v1/usage", runner).json().path("workflows").findValuesAsString("workflow")).contains("test/eligible-roles", "test/restricted");
     }
 
     @Test

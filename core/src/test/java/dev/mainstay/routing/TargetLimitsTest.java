@@ -1,4 +1,4 @@
-package dev.mainstay.engine;
+package dev.mainstay.routing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.mainstay.engine;
+package dev.mainstay.routing;
 
 import dev.mainstay.provider.Target;
 import java.time.Clock;

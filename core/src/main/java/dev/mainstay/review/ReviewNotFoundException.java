@@ -1,4 +1,4 @@
-package dev.mainstay.engine;
+package dev.mainstay.review;
 
 import dev.mainstay.ErrorCode;
 import dev.mainstay.MainstayException;

@@ -1,4 +1,4 @@
-package dev.mainstay.engine;
+package dev.mainstay.routing;
 
 import dev.mainstay.limits.TokenBucket;
 import dev.mainstay.provider.Target;
@@ -81,7 +81,7 @@ public final class TargetLimits {
     }
 
     /** The target's concurrency bulkhead, if it has one. */
-    Optional<Semaphore> bulkhead(Target target) {
+    public Optional<Semaphore> bulkhead(Target target) {
         Limit limit = limits.get(target.toString());
         if (limit == null || limit.concurrency() == 0) {
             return Optional.empty();

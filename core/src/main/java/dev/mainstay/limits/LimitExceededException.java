@@ -1,7 +1,6 @@
-package dev.mainstay.engine;
+package dev.mainstay.limits;
 
 import dev.mainstay.MainstayException;
-import dev.mainstay.limits.LimitHit;
 
 /**
  * A submit refused by an account or workflow limit ({@code rate_limited}, {@code quota_exceeded}

@@ -1,4 +1,4 @@
-package dev.mainstay.engine;
+package dev.mainstay.job;
 
 import dev.mainstay.ErrorCode;
 import dev.mainstay.MainstayException;
