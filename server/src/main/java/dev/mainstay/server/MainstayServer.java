@@ -5,6 +5,9 @@ import dev.mainstay.engine.Engine;
 import dev.mainstay.engine.LimitsAdmin;
 import dev.mainstay.engine.Reviews;
 import dev.mainstay.evals.EvalSuites;
+import dev.mainstay.server.http.HttpApi;
+import dev.mainstay.server.http.HttpTransport;
+import dev.mainstay.server.http.RouteTable;
 import dev.mainstay.provider.Provider;
 import dev.mainstay.provider.Routes;
 import dev.mainstay.providers.anthropic.AnthropicMessagesProvider;
@@ -82,11 +85,11 @@ public final class MainstayServer implements AutoCloseable {
      */
     public static MainstayServer start(ServerConfig config, Clock clock, boolean dev) {
         List<String> secrets = new java.util.ArrayList<>(config.providers().values().stream().map(spec -> switch (spec) {
-            case ServerConfig.ProviderSpec.OpenAi o -> o.config().apiKey();
-            case ServerConfig.ProviderSpec.Anthropic a -> a.config().apiKey();
-            case ServerConfig.ProviderSpec.Demo d -> "";
+            case ProviderSpec.OpenAi o -> o.config().apiKey();
+            case ProviderSpec.Anthropic a -> a.config().apiKey();
+            case ProviderSpec.Demo d -> "";
         }).toList());
-        if (config.database() instanceof ServerConfig.Database.Postgres pg && pg.config().password() != null) {
+        if (config.database() instanceof Database.Postgres pg && pg.config().password() != null) {
             secrets.add(pg.config().password()); // a driver message that echoes it never reaches a log
         }
         LogScrubber.install(secrets);
@@ -108,9 +111,9 @@ public final class MainstayServer implements AutoCloseable {
             RandomGenerator random = new SecureRandom();
             Map<String, Provider> providers = new LinkedHashMap<>();
             config.providers().forEach((name, spec) -> providers.put(name, switch (spec) {
-                case ServerConfig.ProviderSpec.OpenAi o -> new OpenAiChatProvider(o.config(), clock);
-                case ServerConfig.ProviderSpec.Anthropic a -> new AnthropicMessagesProvider(a.config(), clock);
-                case ServerConfig.ProviderSpec.Demo d -> new DemoProvider(d.config(), random);
+                case ProviderSpec.OpenAi o -> new OpenAiChatProvider(o.config(), clock);
+                case ProviderSpec.Anthropic a -> new AnthropicMessagesProvider(a.config(), clock);
+                case ProviderSpec.Demo d -> new DemoProvider(d.config(), random);
             }));
             // The data policy travels with the provider: the engine narrows every call's redaction by it.
             config.providers().forEach((name, spec) -> providers.computeIfPresent(name, (n, p) -> Provider.withDataPolicy(p, spec.dataPolicy())));
@@ -129,11 +132,12 @@ public final class MainstayServer implements AutoCloseable {
             // Beside the engine: human review (with its expiry sweep) and limits administration.
             Reviews reviews = new Reviews(store, registry, clock, engineConfig.toolchainVersion(), engine::jobChanged);
             LimitsAdmin limitsAdmin = new LimitsAdmin(store, routes, new PriceTable(config.prices()), clock, engineConfig, engine::wake);
+            HttpApi api = new HttpApi(engine, reviews, limitsAdmin, registry, store, clock, config.hardening(), config.maxBodyBytes(), config.maxJsonDepth(),
+                    config.newAccountLimits());
             store.audit(List.of(configLoaded(config, definitions, nodeId, clock.instant())));
             engine.start();
             reviews.start();
-            HttpApi api = new HttpApi(engine, reviews, limitsAdmin, registry, store, config, clock);
-            transport = HttpTransport.start(config);
+            transport = HttpTransport.start(config.hardening(), config.maxBodyBytes());
             WebServer web = WebServer.builder()
                     .host(config.host())
                     .port(config.port())
@@ -144,8 +148,8 @@ public final class MainstayServer implements AutoCloseable {
                     .protocolsDiscoverServices(false)
                     .addConnectionSelector(transport)
                     .connectionOptions(transport.socketOptions())
-                    .directHandlers(TransportErrors.handlers())
-                    .routing(r -> r.any(api::handle))
+                    .directHandlers(HttpApi.transportErrors())
+                    .routing(api::routing)
                     .build()
                     .start();
             MainstayServer server = new MainstayServer(config, store, engine, reviews, web, transport, credentials, registry, api, loaded.warnings(), clock, identity);
@@ -231,15 +235,15 @@ public final class MainstayServer implements AutoCloseable {
     /** The store the configuration names: the SQLite file in the data directory, or PostgreSQL. */
     static Store openStore(ServerConfig config) {
         return switch (config.database()) {
-            case ServerConfig.Database.Sqlite sqlite -> SqliteStore.open(sqlite.file(), sqlite.durability());
-            case ServerConfig.Database.Postgres pg -> PostgresStore.open(pg.config());
+            case Database.Sqlite sqlite -> SqliteStore.open(sqlite.file(), sqlite.durability());
+            case Database.Postgres pg -> PostgresStore.open(pg.config());
         };
     }
 
     /** What this node serves, for the audit log: names, versions and content hashes, never keys. */
     private static AuditEvent configLoaded(ServerConfig config, List<WorkflowDefinition> definitions, String nodeId, java.time.Instant at) {
         var details = Json.object().put("node", nodeId).put("version", VERSION)
-                .put("store", config.database() instanceof ServerConfig.Database.Postgres ? "postgresql" : "sqlite");
+                .put("store", config.database() instanceof Database.Postgres ? "postgresql" : "sqlite");
         var workflows = details.putArray("workflows");
         for (WorkflowDefinition d : definitions) {
             workflows.add(d.name() + " v" + d.version() + " " + dev.mainstay.ContentHash.shortForm(d.contentHash()));
@@ -268,6 +272,11 @@ public final class MainstayServer implements AutoCloseable {
 
     public String adminKey() {
         return credentials.adminKey();
+    }
+
+    /** Every route the HTTP API serves, as method and path template. */
+    public RouteTable routes() {
+        return api.routes();
     }
 
     public ServerConfig config() {
