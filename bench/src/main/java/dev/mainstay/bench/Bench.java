@@ -33,6 +33,7 @@ public final class Bench {
             System.exit(2);
         }
         for (String n : run) {
+            String machine = machine(); // before the run: the time and the load it started under
             String body = switch (n) {
                 case "queue" -> EngineBenches.queue(Integer.getInteger("mainstay.bench.jobs", 10_000));
                 case "pickup" -> EngineBenches.pickup(Integer.getInteger("mainstay.bench.samples", 300));
@@ -41,7 +42,7 @@ public final class Bench {
                 case "peers" -> PeersBench.run(Path.of("."));
                 default -> throw new IllegalStateException(n);
             };
-            String page = "# Benchmark: " + n + "\n\n" + machine() + "\n\n" + body;
+            String page = "# Benchmark: " + n + "\n\n" + machine + "\n\n" + body;
             System.out.println(page);
             Files.createDirectories(results);
             Files.writeString(results.resolve(n + ".md"), page);
@@ -69,8 +70,16 @@ public final class Bench {
         } catch (Exception ignored) {
             // not Linux
         }
+        String load = "";
+        try {
+            // The machine may be shared: its load when the run started says how far to trust absolute figures.
+            String[] avg = Files.readString(Path.of("/proc/loadavg")).split(" ");
+            load = ", load average " + avg[0] + " / " + avg[1] + " / " + avg[2] + " (1 / 5 / 15 min) at the start";
+        } catch (Exception ignored) {
+            // not Linux
+        }
         return "Run " + ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'"))
                 + " on " + Runtime.getRuntime().availableProcessors() + " cores (" + cpu + "), Java " + Runtime.version()
-                + ", max heap " + (Runtime.getRuntime().maxMemory() >> 20) + " MB.";
+                + ", max heap " + (Runtime.getRuntime().maxMemory() >> 20) + " MB" + load + ".";
     }
 }
