@@ -52,7 +52,9 @@ final class PeersBench {
             rows.add(new Row(m.group(1), m.group(2), new ArrayList<>()));
         }
         PostgresCluster pg = Stores.postgres();
+        List<String> roundLoads = new ArrayList<>(); // on a shared machine, what each round ran under
         for (int round = 1; round <= rounds; round++) {
+            Bench.loadAverage().ifPresent(roundLoads::add);
             for (Row row : rows) {
                 double rate;
                 if (row.peer() == null) {
@@ -91,7 +93,8 @@ final class PeersBench {
                 + (rounds > 1 ? ", every row " + rounds + " times, alternating" : "") + ". "
                 + "Mainstay runs the queue benchmark's one-stage workflow with an instant in-process model; the peers run a no-op task "
                 + "(bench/peers/run.mjs, Node.js " + nodeVersion(peers) + "). Mainstay / fastest peer: "
-                + String.format(Locale.ROOT, "%.2f×", mainstay / fastest) + ".\n\n" + t.markdown();
+                + String.format(Locale.ROOT, "%.2f×", mainstay / fastest) + ".\n\n" + t.markdown()
+                + (rounds > 1 && !roundLoads.isEmpty() ? "\nLoad average at the start of each round: " + String.join("; ", roundLoads) + ".\n" : "");
     }
 
     /** {@code peer{json}} entries separated by {@code ;}, e.g. {@code pg-boss{"batchSize":128};graphile-worker{"submitPoolSize":64}}. */
