@@ -2,6 +2,7 @@ package dev.mainstay.workflow;
 
 import dev.mainstay.ContentHash;
 import dev.mainstay.Json;
+import dev.mainstay.config.YamlDocument;
 import dev.mainstay.contract.ConfidenceGate;
 import dev.mainstay.contract.JsonSchema;
 import dev.mainstay.contract.OutputContract;
