@@ -23,9 +23,9 @@ module dev.mainstay.core {
     exports dev.mainstay.contract;
     exports dev.mainstay.engine;
     exports dev.mainstay.evals;
-    exports dev.mainstay.fallback;
     exports dev.mainstay.job;
     exports dev.mainstay.limits;
+    exports dev.mainstay.net;
     exports dev.mainstay.provider;
     exports dev.mainstay.redaction;
     exports dev.mainstay.review;
