@@ -1,6 +1,6 @@
 package dev.mainstay.access;
 
-import dev.mainstay.workflow.YamlDocument;
+import dev.mainstay.config.YamlDocument;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;

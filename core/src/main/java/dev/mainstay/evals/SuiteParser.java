@@ -9,7 +9,7 @@ import dev.mainstay.job.ResultType;
 import dev.mainstay.limits.AccountLimits;
 import dev.mainstay.workflow.SuiteReference;
 import dev.mainstay.workflow.WorkflowDefinition;
-import dev.mainstay.workflow.YamlDocument;
+import dev.mainstay.config.YamlDocument;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.file.Files;

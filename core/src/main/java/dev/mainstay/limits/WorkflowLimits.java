@@ -1,6 +1,6 @@
 package dev.mainstay.limits;
 
-import dev.mainstay.workflow.YamlDocument;
+import dev.mainstay.config.YamlDocument;
 import java.util.Set;
 
 /**

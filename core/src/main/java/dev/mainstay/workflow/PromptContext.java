@@ -2,6 +2,7 @@ package dev.mainstay.workflow;
 
 import com.samskivert.mustache.Mustache;
 import dev.mainstay.Json;
+import dev.mainstay.config.YamlDocument;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;

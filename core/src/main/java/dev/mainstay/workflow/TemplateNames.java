@@ -2,6 +2,7 @@ package dev.mainstay.workflow;
 
 import dev.mainstay.ConfigException;
 import dev.mainstay.Json;
+import dev.mainstay.config.YamlDocument;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;

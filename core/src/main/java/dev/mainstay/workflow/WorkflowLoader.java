@@ -1,6 +1,7 @@
 package dev.mainstay.workflow;
 
 import dev.mainstay.ConfigException;
+import dev.mainstay.config.YamlDocument;
 import java.io.IOException;
 import java.nio.file.FileSystemLoopException;
 import java.nio.file.FileVisitOption;

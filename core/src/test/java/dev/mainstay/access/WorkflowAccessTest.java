@@ -7,7 +7,7 @@ import dev.mainstay.ConfigException;
 import dev.mainstay.Json;
 import dev.mainstay.limits.WorkflowLimits;
 import dev.mainstay.workflow.WorkflowDefinition;
-import dev.mainstay.workflow.YamlDocument;
+import dev.mainstay.config.YamlDocument;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;

@@ -15,7 +15,7 @@ import dev.mainstay.routing.TargetLimits;
 import dev.mainstay.usage.PriceTable;
 import dev.mainstay.workflow.ModelStage;
 import dev.mainstay.workflow.WorkflowDefinition;
-import dev.mainstay.workflow.YamlDocument;
+import dev.mainstay.config.YamlDocument;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;

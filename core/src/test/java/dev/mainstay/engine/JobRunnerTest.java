@@ -30,7 +30,7 @@ import dev.mainstay.tool.ToolSpec;
 import dev.mainstay.usage.PriceTable;
 import dev.mainstay.workflow.WorkflowDefinition;
 import dev.mainstay.workflow.WorkflowRegistry;
-import dev.mainstay.workflow.YamlDocument;
+import dev.mainstay.config.YamlDocument;
 import java.lang.reflect.Proxy;
 import java.net.URI;
 import java.time.Duration;

@@ -29,7 +29,7 @@ import dev.mainstay.review.ReviewQuery;
 import dev.mainstay.store.Store;
 import dev.mainstay.workflow.ModelStage;
 import dev.mainstay.workflow.WorkflowDefinition;
-import dev.mainstay.workflow.YamlDocument;
+import dev.mainstay.config.YamlDocument;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

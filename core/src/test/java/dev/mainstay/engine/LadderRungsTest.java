@@ -12,7 +12,7 @@ import dev.mainstay.job.ResultType;
 import dev.mainstay.job.Usage;
 import dev.mainstay.store.Store;
 import dev.mainstay.workflow.WorkflowDefinition;
-import dev.mainstay.workflow.YamlDocument;
+import dev.mainstay.config.YamlDocument;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.time.Instant;

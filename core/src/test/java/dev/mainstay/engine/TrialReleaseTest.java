@@ -24,7 +24,7 @@ import dev.mainstay.store.Store;
 import dev.mainstay.usage.PriceTable;
 import dev.mainstay.workflow.ModelStage;
 import dev.mainstay.workflow.WorkflowDefinition;
-import dev.mainstay.workflow.YamlDocument;
+import dev.mainstay.config.YamlDocument;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.time.Instant;

@@ -7,7 +7,7 @@ import dev.mainstay.ConfigException;
 import dev.mainstay.access.WorkflowAccess;
 import dev.mainstay.workflow.WorkflowDefinition;
 import dev.mainstay.workflow.WorkflowLoader;
-import dev.mainstay.workflow.YamlDocument;
+import dev.mainstay.config.YamlDocument;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mainstay.ConfigException;
 import dev.mainstay.Json;
-import dev.mainstay.workflow.YamlDocument;
+import dev.mainstay.config.YamlDocument;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;

@@ -3,7 +3,7 @@ package dev.mainstay.server;
 import dev.mainstay.ConfigException;
 import dev.mainstay.store.postgres.PostgresStore;
 import dev.mainstay.store.sqlite.SqliteStore;
-import dev.mainstay.workflow.YamlDocument;
+import dev.mainstay.config.YamlDocument;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;

@@ -7,7 +7,7 @@ import dev.mainstay.providers.anthropic.AnthropicMessagesProvider;
 import dev.mainstay.providers.demo.DemoProvider;
 import dev.mainstay.providers.openai.OpenAiChatProvider;
 import dev.mainstay.redaction.ProviderDataPolicy;
-import dev.mainstay.workflow.YamlDocument;
+import dev.mainstay.config.YamlDocument;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;

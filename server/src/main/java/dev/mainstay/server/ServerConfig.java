@@ -9,7 +9,7 @@ import dev.mainstay.providers.demo.DemoProvider;
 import dev.mainstay.server.http.Hardening;
 import dev.mainstay.store.sqlite.SqliteStore;
 import dev.mainstay.usage.PriceTable;
-import dev.mainstay.workflow.YamlDocument;
+import dev.mainstay.config.YamlDocument;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Path;

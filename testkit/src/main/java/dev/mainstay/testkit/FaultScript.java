@@ -1,6 +1,6 @@
 package dev.mainstay.testkit;
 
-import dev.mainstay.workflow.YamlDocument;
+import dev.mainstay.config.YamlDocument;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mainstay.ConfigException;
-import dev.mainstay.workflow.YamlDocument;
+import dev.mainstay.config.YamlDocument;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,6 +1,6 @@
 package dev.mainstay.server.http;
 
-import dev.mainstay.workflow.YamlDocument;
+import dev.mainstay.config.YamlDocument;
 import java.time.Duration;
 
 /**

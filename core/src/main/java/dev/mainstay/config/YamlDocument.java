@@ -1,4 +1,4 @@
-package dev.mainstay.workflow;
+package dev.mainstay.config;
 
 import dev.mainstay.ConfigException;
 import dev.mainstay.Json;
@@ -324,7 +324,8 @@ public final class YamlDocument {
         }
     }
 
-    static String kind(JsonNode n) {
+    /** What a value is, as an error message says it: "a mapping", "a list", "a string" and so on. */
+    public static String kind(JsonNode n) {
         if (n.isObject()) {
             return "a mapping";
         }

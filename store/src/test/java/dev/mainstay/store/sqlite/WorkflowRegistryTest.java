@@ -1,10 +1,13 @@
-package dev.mainstay.workflow;
+package dev.mainstay.store.sqlite;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mainstay.ConfigException;
-import dev.mainstay.store.sqlite.SqliteStore;
+import dev.mainstay.workflow.ModelStage;
+import dev.mainstay.workflow.WorkflowDefinition;
+import dev.mainstay.workflow.WorkflowLoader;
+import dev.mainstay.workflow.WorkflowRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package dev.mainstay.workflow;
+package dev.mainstay.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

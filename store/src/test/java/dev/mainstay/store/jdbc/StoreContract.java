@@ -1,4 +1,4 @@
-package dev.mainstay.store;
+package dev.mainstay.store.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -27,6 +27,10 @@ import dev.mainstay.limits.Hold;
 import dev.mainstay.limits.LimitHit;
 import dev.mainstay.limits.Reservation;
 import dev.mainstay.limits.Scope;
+import dev.mainstay.store.JobTransition;
+import dev.mainstay.store.NewJob;
+import dev.mainstay.store.Store;
+import dev.mainstay.store.SubmitOutcome;
 import dev.mainstay.usage.Charge;
 import dev.mainstay.usage.UsageQuery;
 import java.time.Clock;

@@ -1,0 +1,23 @@
+/**
+ * One Mainstay node: the HTTP API on Helidon SE, the command line and the configuration.
+ * {@code dev.mainstay.server} is what starts a node ({@code Main}, {@code MainstayServer},
+ * {@code ServerConfig}); the HTTP resources ({@code dev.mainstay.server.http}) stay inside.
+ */
+module dev.mainstay.server {
+    requires dev.mainstay.core;
+    requires dev.mainstay.store;
+    requires dev.mainstay.providers;
+    requires io.helidon.webserver;
+    requires io.helidon.http;
+    requires io.helidon.common.buffers;
+    requires io.helidon.common.concurrency.limits;
+    requires io.helidon.common.socket;
+    requires io.helidon.common.task;
+    requires io.helidon.common.uri;
+    requires info.picocli;
+    requires org.slf4j;
+
+    exports dev.mainstay.server;
+    // picocli sets the commands' annotated fields reflectively.
+    opens dev.mainstay.server to info.picocli;
+}
