@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -120,7 +121,30 @@ public final class PrometheusMetrics implements EngineMetrics, StoreMetrics {
 
     /** Every metric in the Prometheus text format (version 0.0.4), as {@code GET /metrics} answers. */
     public String scrape() {
+        refreshBreakers();
         return registry.scrape();
+    }
+
+    private volatile Supplier<java.util.List<NodeGauges.Breaker>> breakerSource;
+    private MultiGauge breakers;
+
+    /** One gauge per route target this node knows, 1 while its breaker is open; read at each scrape. */
+    void registerBreakers(Supplier<java.util.List<NodeGauges.Breaker>> source) {
+        this.breakers = MultiGauge.builder("mainstay.breaker.open").description("1 while the circuit breaker of a route target is open on this node")
+                .register(registry);
+        this.breakerSource = source;
+    }
+
+    private void refreshBreakers() {
+        Supplier<java.util.List<NodeGauges.Breaker>> source = breakerSource;
+        if (source == null) {
+            return;
+        }
+        java.util.List<MultiGauge.Row<?>> rows = new java.util.ArrayList<>();
+        for (NodeGauges.Breaker b : source.get()) {
+            rows.add(MultiGauge.Row.of(Tags.of("provider", b.provider(), "model", b.model()), b.open() ? 1 : 0));
+        }
+        breakers.register(rows, true);
     }
 
     /** The content type of {@link #scrape()}. */
