@@ -34,4 +34,20 @@ public enum CallClass {
             case ProviderOutcome.Fatal f -> REJECTED;
         };
     }
+
+    /**
+     * The class of a failed model call, read back from the error code its job recorded; empty for
+     * a code that no model call ends in (a tool's failure, a budget refusal).
+     */
+    public static java.util.Optional<CallClass> ofCode(String code) {
+        return java.util.Optional.ofNullable(switch (code) {
+            case "provider_rate_limited" -> RATE_LIMITED;
+            case "provider_unavailable" -> SERVER_ERROR;
+            case "provider_timeout" -> TIMEOUT;
+            case "provider_refused" -> REFUSED;
+            case "provider_rejected" -> REJECTED;
+            case "invalid_model_output", "validation_failed", "low_confidence" -> INVALID_OUTPUT;
+            default -> null;
+        });
+    }
 }
