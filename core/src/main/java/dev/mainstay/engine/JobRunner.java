@@ -30,6 +30,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -95,6 +96,10 @@ final class JobRunner {
      */
     void run(Job job) {
         Semaphore bulkhead = null;
+        // The job's context for every log line written while it runs (JSON logs show it as fields).
+        MDC.put("job_id", job.id());
+        MDC.put("workflow", job.workflow());
+        MDC.put("workflow_version", Integer.toString(job.workflowVersion()));
         try {
             Optional<WorkflowDefinition> workflow = registry.version(job.workflow(), job.workflowVersion());
             if (workflow.isEmpty()) {
@@ -124,6 +129,10 @@ final class JobRunner {
             if (bulkhead != null) {
                 bulkhead.release();
             }
+            MDC.remove("job_id");
+            MDC.remove("workflow");
+            MDC.remove("workflow_version");
+            MDC.remove("stage");
         }
     }
 
@@ -138,6 +147,7 @@ final class JobRunner {
             }
             boolean last = i == stages.size() - 1;
             progress.stageId = stages.get(i).id();
+            MDC.put("stage", progress.stageId);
             progress.stepStarted = clock.instant();
             StageOutcome outcome = switch (stages.get(i)) {
                 case ModelStage model -> models.step(job, wf, i, model, progress, last);
