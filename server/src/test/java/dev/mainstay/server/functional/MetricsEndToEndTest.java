@@ -180,6 +180,17 @@ class MetricsEndToEndTest {
                 .as("routes are templates, never concrete paths").noneMatch(r -> r.contains("job_"));
         assertThat(m.value("mainstay_store_commit_duration_seconds_count")).isPositive();
 
+        // The retried job's own timeline: the 503 as server_error, then ok, its first answer passing.
+        JsonNode retried = node.http.get("/v1/jobs/" + jobs.get(1).path("id").asString(), KEY).json().path("stages").get(0).path("timeline");
+        assertThat(retried.path("attempts").findValuesAsString("outcome")).containsExactly("server_error", "ok");
+        assertThat(retried.path("attempts").get(0).path("code").asString()).isEqualTo("provider_unavailable");
+        assertThat(retried.path("validation_first_pass").asBoolean()).isTrue();
+        assertThat(retried.path("ran_ms").asLong()).isNotNegative();
+        assertThat(retried.path("waited_ms").asLong()).isNotNegative();
+        JsonNode repaired = node.http.get("/v1/jobs/" + jobs.get(2).path("id").asString(), KEY).json().path("stages").get(0).path("timeline");
+        assertThat(repaired.path("attempts").findValuesAsString("outcome")).containsExactly("ok");
+        assertThat(repaired.path("validation_first_pass").asBoolean()).isFalse();
+
         Http.Response live = node.http.get("/metrics", TestNode.ADMIN_KEY);
         Promtool.Result check = Promtool.checkMetrics(live.text());
         assertThat(check.exitCode()).as(check.output()).isZero();
