@@ -25,13 +25,16 @@ module dev.mainstay.core {
     exports dev.mainstay.evals;
     exports dev.mainstay.job;
     exports dev.mainstay.limits;
+    exports dev.mainstay.metrics;
     exports dev.mainstay.net;
     exports dev.mainstay.provider;
     exports dev.mainstay.redaction;
     exports dev.mainstay.review;
     exports dev.mainstay.routing;
+    exports dev.mainstay.stats;
     exports dev.mainstay.store;
     exports dev.mainstay.tool;
+    exports dev.mainstay.tracing;
     exports dev.mainstay.usage;
     exports dev.mainstay.workflow;
 }

@@ -16,8 +16,19 @@ module dev.mainstay.server {
     requires io.helidon.common.uri;
     requires info.picocli;
     requires org.slf4j;
+    requires tools.jackson.core;
+    requires tools.jackson.databind;
+    requires micrometer.core;
+    requires micrometer.registry.prometheus;
+    requires io.opentelemetry.api;
+    requires io.opentelemetry.context;
+    requires io.opentelemetry.sdk;
+    requires io.opentelemetry.sdk.trace;
+    requires io.opentelemetry.sdk.autoconfigure;
 
     exports dev.mainstay.server;
+    // The queue benchmark measures the engine with metrics on and off.
+    exports dev.mainstay.server.metrics to dev.mainstay.bench;
     // picocli sets the commands' annotated fields reflectively.
     opens dev.mainstay.server to info.picocli;
 }

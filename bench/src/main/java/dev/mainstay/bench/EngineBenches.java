@@ -1,5 +1,6 @@
 package dev.mainstay.bench;
 
+import dev.mainstay.server.metrics.PrometheusMetrics;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +23,9 @@ final class EngineBenches {
     // ---- queue ---------------------------------------------------------------------------------
 
     static String queue(int jobs) throws Exception {
+        if (Boolean.getBoolean("mainstay.bench.metrics")) {
+            return queueWithMetrics(jobs);
+        }
         Table t = new Table("store", "jobs/s end to end", "ceiling rows/s (same run)", "engine / ceiling", "commits per job", "submit phase jobs/s");
         for (Stores kind : Stores.available()) {
             Path dir = Files.createTempDirectory("mainstay-bench-queue");
@@ -42,10 +46,56 @@ final class EngineBenches {
     record QueueRun(double jobsPerSecond, double commitsPerJob, double submitRate) {
     }
 
+    /**
+     * The queue benchmark with metrics off and on, in the same run and on the same store kind,
+     * alternating (off, on, off, on) so that drift of the machine falls on both sides: what
+     * counting every submit, claim, stage, call and commit, and a scrape every second, costs.
+     */
+    static String queueWithMetrics(int jobs) throws Exception {
+        Table t = new Table("store", "metrics off jobs/s", "metrics on jobs/s", "on / off");
+        for (Stores kind : Stores.available()) {
+            double off = 0;
+            double on = 0;
+            for (int round = 0; round < 2; round++) {
+                for (boolean metrics : new boolean[] {false, true}) {
+                    Path dir = Files.createTempDirectory("mainstay-bench-queue");
+                    PrometheusMetrics m = metrics ? new PrometheusMetrics() : null;
+                    double jps = measureQueue(kind, dir, jobs, m).jobsPerSecond();
+                    System.err.printf("queue %s metrics %s: %.0f jobs/s%n", kind.label, metrics ? "on" : "off", jps);
+                    if (metrics) {
+                        on += jps / 2;
+                    } else {
+                        off += jps / 2;
+                    }
+                    deleteTree(dir);
+                }
+            }
+            t.row(kind.label, Table.num(off), Table.num(on), Table.pct(on / off));
+        }
+        return "The queue benchmark with metrics off and on (every engine and store metric recorded into a Prometheus registry, "
+                + "and scraped once a second), alternating off, on, off, on; " + jobs + " measured jobs per run, the mean of two runs each.\n\n"
+                + t.markdown();
+    }
+
     /** Jobs per second end to end on a fresh store of {@code kind}, after a warm-up. */
     static QueueRun measureQueue(Stores kind, Path dir, int jobs) throws InterruptedException {
-        try (Rig rig = new Rig(kind.open(dir), dir, Duration.ZERO, 2_000, 64)) {
+        return measureQueue(kind, dir, jobs, null);
+    }
+
+    /** @param metrics a registry the run reports to and scrapes once a second, or {@code null} for none */
+    static QueueRun measureQueue(Stores kind, Path dir, int jobs, PrometheusMetrics metrics) throws InterruptedException {
+        try (Rig rig = new Rig(kind.open(dir), dir, Duration.ZERO, 2_000, 64, metrics)) {
             rig.engine.start();
+            Thread scraper = metrics == null ? null : Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    while (!Thread.currentThread().isInterrupted()) {
+                        metrics.scrape();
+                        Thread.sleep(1_000);
+                    }
+                } catch (InterruptedException e) {
+                    // the run is over
+                }
+            });
             submitAll(rig, Math.max(2_000, jobs / 10), 0); // warm-up: JIT, caches, file growth
             if (!rig.awaitDrained(Duration.ofMinutes(5))) {
                 throw new IllegalStateException("warm-up jobs did not finish");
@@ -57,6 +107,9 @@ final class EngineBenches {
                 throw new IllegalStateException("jobs did not finish within 10 minutes");
             }
             long t1 = System.nanoTime();
+            if (scraper != null) {
+                scraper.interrupt();
+            }
             return new QueueRun(jobs / ((t1 - t0) / 1e9), (rig.store.commitCount() - c0) / (double) jobs, jobs / ((submitted - t0) / 1e9));
         }
     }

@@ -3,6 +3,9 @@ package dev.mainstay.bench;
 import dev.mainstay.access.Account;
 import dev.mainstay.access.Principal;
 import dev.mainstay.engine.Engine;
+import dev.mainstay.metrics.EngineMetrics;
+import dev.mainstay.server.metrics.NodeGauges;
+import dev.mainstay.server.metrics.PrometheusMetrics;
 import dev.mainstay.engine.EngineConfig;
 import dev.mainstay.routing.TargetHealth;
 import dev.mainstay.limits.AccountLimits;
@@ -47,6 +50,11 @@ final class Rig implements AutoCloseable {
     volatile LongConsumer onCall = t -> { };
 
     Rig(Store store, Path dir, Duration latency, int maxInFlight, int claimBatch) {
+        this(store, dir, latency, maxInFlight, claimBatch, null);
+    }
+
+    /** @param metrics what the engine and the store report to, as a node with metrics on does; {@code null} for metrics off */
+    Rig(Store store, Path dir, Duration latency, int maxInFlight, int claimBatch, PrometheusMetrics metrics) {
         this.store = store;
         this.workflow = writeWorkflow(dir);
         store.createAccount(new Account(ACCOUNT, "bench", "free", Clock.systemUTC().instant()));
@@ -72,7 +80,13 @@ final class Rig implements AutoCloseable {
                 10_000_000, 10_000_000, Duration.ofSeconds(5), Map.of("*", maxInFlight), "mainstay/bench",
                 TargetHealth.DEFAULT_FAILURE_THRESHOLD, TargetHealth.DEFAULT_COOLDOWN, Map.of(), AccountLimits.NONE, 0, Duration.ofSeconds(1));
         this.engine = new Engine(store, registry, Map.of("bench", model), new Routes(Map.of("bench", List.of(new Target("bench", "instant")))),
-                new PriceTable(Map.of("bench/*", PriceTable.Price.usd("0.15", "0.60"))), Clock.systemUTC(), config, new SplittableRandom(7));
+                new PriceTable(Map.of("bench/*", PriceTable.Price.usd("0.15", "0.60"))), Map.of(), Clock.systemUTC(), config, new SplittableRandom(7),
+                metrics == null ? EngineMetrics.NONE : metrics);
+        if (metrics != null) {
+            store.reportCommitsTo(metrics);
+            NodeGauges.register(metrics, () -> store.queueSnapshot(Clock.systemUTC().instant()), engine::runningCount, List::of, Clock.systemUTC(),
+                    NodeGauges.DEFAULT_MAX_AGE);
+        }
     }
 
     private static WorkflowDefinition writeWorkflow(Path dir) {

@@ -71,7 +71,7 @@ public final class OutputContract {
             rule.evaluate(in, output).ifPresent(violations::add);
         }
         if (!violations.isEmpty()) {
-            return new Check.Invalid(violations);
+            return new Check.Invalid(violations, true);
         }
         if (confidence == null) {
             return new Check.Valid(output);
@@ -105,13 +105,22 @@ public final class OutputContract {
         record Valid(JsonNode output) implements Check {
         }
 
-        /** The output breaks the schema or a rule, or lacks the number the confidence gate reads. */
-        record Invalid(List<Violation> violations) implements Check {
+        /**
+         * The output breaks the schema or a rule, or lacks the number the confidence gate reads.
+         *
+         * @param byRules whether the output had the schema's shape and a rule refused it
+         */
+        record Invalid(List<Violation> violations, boolean byRules) implements Check {
             public Invalid {
                 violations = List.copyOf(violations);
                 if (violations.isEmpty()) {
                     throw new IllegalArgumentException("an invalid output needs at least one violation");
                 }
+            }
+
+            /** Not JSON, or not of the schema's shape. */
+            public Invalid(List<Violation> violations) {
+                this(violations, false);
             }
         }
 

@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import dev.mainstay.metrics.EngineMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,7 +38,10 @@ final class Dispatcher {
     private Thread dispatcher;
     private Thread heartbeat;
 
-    Dispatcher(Store store, Clock clock, EngineConfig config, JobRunner runner, Completions completions) {
+    private final EngineMetrics metrics;
+
+    Dispatcher(Store store, Clock clock, EngineConfig config, EngineMetrics metrics, JobRunner runner, Completions completions) {
+        this.metrics = metrics;
         this.store = store;
         this.clock = clock;
         this.config = config;
@@ -144,6 +148,7 @@ final class Dispatcher {
                             // the worker that has it is still running and now holds the new lease.
                             continue;
                         }
+                        metrics.claimed(job.workflow(), job.workflowVersion(), Duration.between(dueSince(job), now));
                         Thread worker = Thread.ofVirtual().name("job-" + job.id()).unstarted(() -> work(job));
                         running.put(job.id(), worker);
                         worker.start();
@@ -169,6 +174,11 @@ final class Dispatcher {
                 sleepQuietly(config.idlePoll());
             }
         }
+    }
+
+    /** Since when a claimed job was due: its retry's time when it waited for one, else its submit. */
+    private static Instant dueSince(Job job) {
+        return job.retryAt() != null && job.retryAt().isAfter(job.createdAt()) ? job.retryAt() : job.createdAt();
     }
 
     /** A worker: runs the job, then frees its slot, looks for more work and wakes the job's waiters. */

@@ -7,6 +7,7 @@ import dev.mainstay.job.Job;
 import dev.mainstay.job.JobIds;
 import dev.mainstay.limits.LimitExceededException;
 import dev.mainstay.limits.NotEligibleException;
+import dev.mainstay.metrics.EngineMetrics;
 import dev.mainstay.provider.Provider;
 import dev.mainstay.provider.Routes;
 import dev.mainstay.routing.TargetHealth;
@@ -55,17 +56,27 @@ public final class Engine implements AutoCloseable {
     /** @param tools the integrations tool stages may call, by name */
     public Engine(Store store, WorkflowRegistry registry, Map<String, Provider> providers, Routes routes, PriceTable prices,
                   Map<String, ToolSpec> tools, Clock clock, EngineConfig config, RandomGenerator random) {
+        this(store, registry, providers, routes, prices, tools, clock, config, random, EngineMetrics.NONE);
+    }
+
+    /**
+     * @param tools the integrations tool stages may call, by name
+     * @param metrics what the engine reports submits, claims, stage ends, model calls, output
+     *     checks, retries and fallback rungs to ({@link EngineMetrics#NONE} for nothing)
+     */
+    public Engine(Store store, WorkflowRegistry registry, Map<String, Provider> providers, Routes routes, PriceTable prices,
+                  Map<String, ToolSpec> tools, Clock clock, EngineConfig config, RandomGenerator random, EngineMetrics metrics) {
         this.config = config;
         this.health = new TargetHealth(clock, config.breakerFailures(), config.breakerCooldown());
         TargetLimits limits = new TargetLimits(clock, config.targetLimits());
         JobIds ids = new JobIds(clock);
         ToolStageExecutor toolStages = new ToolStageExecutor(store, tools, clock, config, ids);
         Quotas quotas = new Quotas(store, prices, routes, clock, config, ids);
-        ModelStageExecutor executor = new ModelStageExecutor(providers, routes, quotas, clock, config, health, limits, toolStages::callForModel);
+        ModelStageExecutor executor = new ModelStageExecutor(providers, routes, quotas, clock, config, health, limits, toolStages::callForModel, metrics);
         ModelStep models = new ModelStep(store, executor, new FallbackLadder(store, config.toolchainVersion()), health, limits, new RetrySchedule(random),
                 ids, clock, config);
-        this.dispatcher = new Dispatcher(store, clock, config, new JobRunner(store, registry, models, toolStages, clock, config), completions);
-        this.submissions = new Submissions(store, quotas, clock, config, ids, dispatcher::wake);
+        this.dispatcher = new Dispatcher(store, clock, config, metrics, new JobRunner(store, registry, models, toolStages, clock, config, metrics), completions);
+        this.submissions = new Submissions(store, quotas, clock, config, ids, dispatcher::wake, metrics);
         this.control = new JobControl(store, registry, clock, dispatcher, completions);
     }
 

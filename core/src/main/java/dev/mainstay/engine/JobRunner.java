@@ -16,7 +16,12 @@ import dev.mainstay.workflow.StageDefinition;
 import dev.mainstay.workflow.ToolStage;
 import dev.mainstay.workflow.WorkflowDefinition;
 import dev.mainstay.workflow.WorkflowRegistry;
+import dev.mainstay.fallback.FallbackPath;
+import dev.mainstay.metrics.EngineMetrics;
+import dev.mainstay.metrics.StageEnd;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +30,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -47,7 +53,14 @@ final class JobRunner {
     private final String nodeId;
     private final Map<String, Semaphore> workflowBulkheads = new ConcurrentHashMap<>();
 
+    private final EngineMetrics metrics;
+
     JobRunner(Store store, WorkflowRegistry registry, ModelStep models, ToolStageExecutor tools, Clock clock, EngineConfig config) {
+        this(store, registry, models, tools, clock, config, EngineMetrics.NONE);
+    }
+
+    JobRunner(Store store, WorkflowRegistry registry, ModelStep models, ToolStageExecutor tools, Clock clock, EngineConfig config, EngineMetrics metrics) {
+        this.metrics = metrics;
         this.store = store;
         this.registry = registry;
         this.models = models;
@@ -68,6 +81,9 @@ final class JobRunner {
         boolean partial;
         boolean repaired;
         int attemptsDone;
+        /** The stage the current step runs, and when the step began: what metrics report it under. */
+        String stageId;
+        Instant stepStarted;
     }
 
     /** What the loop does once an outcome is committed. */
@@ -80,6 +96,10 @@ final class JobRunner {
      */
     void run(Job job) {
         Semaphore bulkhead = null;
+        // The job's context for every log line written while it runs (JSON logs show it as fields).
+        MDC.put("job_id", job.id());
+        MDC.put("workflow", job.workflow());
+        MDC.put("workflow_version", Integer.toString(job.workflowVersion()));
         try {
             Optional<WorkflowDefinition> workflow = registry.version(job.workflow(), job.workflowVersion());
             if (workflow.isEmpty()) {
@@ -109,6 +129,10 @@ final class JobRunner {
             if (bulkhead != null) {
                 bulkhead.release();
             }
+            MDC.remove("job_id");
+            MDC.remove("workflow");
+            MDC.remove("workflow_version");
+            MDC.remove("stage");
         }
     }
 
@@ -122,6 +146,9 @@ final class JobRunner {
                 throw new InterruptedException();
             }
             boolean last = i == stages.size() - 1;
+            progress.stageId = stages.get(i).id();
+            MDC.put("stage", progress.stageId);
+            progress.stepStarted = clock.instant();
             StageOutcome outcome = switch (stages.get(i)) {
                 case ModelStage model -> models.step(job, wf, i, model, progress, last);
                 case ToolStage tool -> tools.step(job, wf, i, tool, progress.outputs, last);
@@ -260,8 +287,55 @@ final class JobRunner {
         if (!outcome.charges().isEmpty()) {
             t.charges(outcome.charges());
         }
-        boolean applied = store.apply(t.leasedBy(nodeId).build());
+        JobTransition transition = t.leasedBy(nodeId).build();
+        boolean applied = store.apply(transition);
+        if (applied) {
+            observe(job, outcome, progress, transition);
+        }
         return applied ? next : Next.STOP;
+    }
+
+    /** Reports a committed step to metrics: how the stage's step ended, retries, rungs, and the job's end. */
+    private void observe(Job job, StageOutcome outcome, Progress progress, JobTransition transition) {
+        String wf = job.workflow();
+        String stage = progress.stageId == null ? "none" : progress.stageId;
+        StageEnd end = switch (outcome) {
+            case StageOutcome.Completed c -> StageEnd.COMPLETED;
+            case StageOutcome.Retry r -> StageEnd.RETRY;
+            case StageOutcome.Wait w -> StageEnd.WAIT;
+            case StageOutcome.SwitchTarget s -> StageEnd.SWITCH_TARGET;
+            case StageOutcome.Partial p -> StageEnd.PARTIAL;
+            case StageOutcome.Rescued r -> StageEnd.RESCUED;
+            case StageOutcome.ToReview r -> StageEnd.REVIEW;
+            case StageOutcome.Fail f -> StageEnd.FAILED;
+        };
+        if (progress.stepStarted != null) {
+            metrics.stageEnded(wf, job.workflowVersion(), stage, end, Duration.between(progress.stepStarted, outcome.at()));
+        }
+        switch (outcome) {
+            case StageOutcome.Retry r -> metrics.retryScheduled(wf, stage, r.error().code().code());
+            case StageOutcome.Completed c when !c.run().provenance().fallbackPath().isEmpty() && transition.to().isTerminal() ->
+                    metrics.fallbackRung(wf, stage, FallbackPath.NEXT_TARGET, true);
+            case StageOutcome.Rescued r -> rungs(wf, stage, r.rescue().provenance().fallbackPath(), true);
+            case StageOutcome.ToReview r when r.review().provenance() != null && !r.review().provenance().fallbackPath().isEmpty()
+                    && r.review().provenance().fallbackPath().getLast().startsWith("review:") -> rungs(wf, stage, r.review().provenance().fallbackPath(), true);
+            case StageOutcome.Fail f when f.provenance() != null -> rungs(wf, stage, f.provenance().fallbackPath(), false);
+            default -> {
+            }
+        }
+        if (transition.to().isTerminal()) {
+            Instant at = outcome.at();
+            metrics.finished(wf, job.workflowVersion(), transition.to(), transition.resultType(),
+                    Duration.between(job.startedAt() == null ? at : job.startedAt(), at), Duration.between(job.createdAt(), at));
+        }
+    }
+
+    /** The ladder rungs of {@code path} (not the route targets given up): the last one rescued the job when {@code rescued}. */
+    private void rungs(String wf, String stage, List<String> path, boolean rescued) {
+        List<String> ladder = path.stream().map(FallbackPath::rung).filter(r -> !r.equals(FallbackPath.NEXT_TARGET)).toList();
+        for (int k = 0; k < ladder.size(); k++) {
+            metrics.fallbackRung(wf, stage, ladder.get(k), rescued && k == ladder.size() - 1);
+        }
     }
 
     /** The job's provenance from its last stage's: {@code repaired} when any stage was. */

@@ -45,6 +45,10 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.stream.Collectors;
+import dev.mainstay.metrics.CallClass;
+import dev.mainstay.metrics.CheckResult;
+import dev.mainstay.metrics.EngineMetrics;
+import dev.mainstay.metrics.ModelCall;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -77,9 +81,16 @@ final class ModelStageExecutor {
     }
 
     private final Functions functions;
+    private final EngineMetrics metrics;
 
     ModelStageExecutor(Map<String, Provider> providers, Routes routes, Quotas quotas, Clock clock, EngineConfig config, TargetHealth health,
                        TargetLimits limits, Functions functions) {
+        this(providers, routes, quotas, clock, config, health, limits, functions, EngineMetrics.NONE);
+    }
+
+    ModelStageExecutor(Map<String, Provider> providers, Routes routes, Quotas quotas, Clock clock, EngineConfig config, TargetHealth health,
+                       TargetLimits limits, Functions functions, EngineMetrics metrics) {
+        this.metrics = metrics;
         this.functions = functions;
         this.quotas = quotas;
         this.tokens = quotas.tokens();
@@ -164,6 +175,7 @@ final class ModelStageExecutor {
             return fromFailure(first.outcome(), null, charges);
         }
         ProviderOutcome.Success answer = firstAnswer;
+        Call answered = first;
         // Function calls the model asks for, each made and its result sent back, up to the stage's bound.
         int made = 0;
         while (!answer.toolCalls().isEmpty()) {
@@ -173,6 +185,7 @@ final class ModelStageExecutor {
             }
             List<Message> exchange = new ArrayList<>(messages);
             exchange.add(Message.assistant(answer.content() == null ? "" : answer.content(), answer.toolCalls()));
+            report(workflow, stage, answered, CallClass.OK);
             for (ToolRequest request : answer.toolCalls()) {
                 String result = functions.call(job, stage, request, ++made);
                 try {
@@ -199,9 +212,12 @@ final class ModelStageExecutor {
                 return fromFailure(next.outcome(), provenance(egress, workflow, stage, t, answer, "failed"), charges);
             }
             answer = nextAnswer;
+            answered = next;
         }
         String answerText = restore(answer.content(), vault);
         OutputContract.Check check = stage.output().check(answerText, job.input());
+        metrics.outputChecked(workflow.name(), stage.id(), false, checkResult(check));
+        report(workflow, stage, answered, check instanceof OutputContract.Check.Invalid ? CallClass.INVALID_OUTPUT : CallClass.OK);
         List<Violation> violations;
         switch (check) {
             case OutputContract.Check.Valid valid -> {
@@ -248,7 +264,10 @@ final class ModelStageExecutor {
             return fromFailure(second.outcome(), provenance(egress, workflow, stage, t, answer, "failed"), charges);
         }
         String repairedText = restore(repaired.content(), vault);
-        return switch (stage.output().check(repairedText, job.input())) {
+        OutputContract.Check recheck = stage.output().check(repairedText, job.input());
+        metrics.outputChecked(workflow.name(), stage.id(), true, checkResult(recheck));
+        report(workflow, stage, second, recheck instanceof OutputContract.Check.Invalid ? CallClass.INVALID_OUTPUT : CallClass.OK);
+        return switch (recheck) {
             case OutputContract.Check.Valid valid -> new StageResult.Completed(valid.output(), provenance(egress, workflow, stage, t, repaired, "repaired"), charges);
             case OutputContract.Check.LowConfidence low -> lowConfidence(stage, low, provenance(egress, workflow, stage, t, repaired, "failed"), charges);
             case OutputContract.Check.Invalid still -> new StageResult.Failed(new JobError(ErrorCode.INVALID_MODEL_OUTPUT, "model output of stage '" + stage.id()
@@ -257,8 +276,32 @@ final class ModelStageExecutor {
         };
     }
 
-    /** A call made (its outcome) or refused by a budget before it was made. */
-    private record Call(ProviderOutcome outcome, StageResult.Failed refused) {
+    /**
+     * A call made (its outcome) or refused by a budget before it was made.
+     *
+     * @param call the call as metrics see it, its class still {@code ok} for an answer not yet checked
+     */
+    private record Call(ProviderOutcome outcome, StageResult.Failed refused, ModelCall call) {
+        Call(ProviderOutcome outcome, StageResult.Failed refused) {
+            this(outcome, refused, null);
+        }
+    }
+
+    /** Reports an answered call once its answer's class is known. */
+    private void report(WorkflowDefinition workflow, ModelStage stage, Call c, CallClass cls) {
+        if (c.call() != null) {
+            ModelCall m = c.call();
+            metrics.modelCall(new ModelCall(m.workflow(), m.stage(), m.provider(), m.model(), cls, m.latency(), m.inputTokens(), m.cachedInputTokens(),
+                    m.outputTokens(), m.costMicros()));
+        }
+    }
+
+    private static CheckResult checkResult(OutputContract.Check check) {
+        return switch (check) {
+            case OutputContract.Check.Valid v -> CheckResult.PASSED;
+            case OutputContract.Check.LowConfidence l -> CheckResult.LOW_CONFIDENCE;
+            case OutputContract.Check.Invalid i -> i.byRules() ? CheckResult.RULES_FAILED : CheckResult.SCHEMA_FAILED;
+        };
     }
 
     /**
@@ -289,13 +332,21 @@ final class ModelStageExecutor {
                             wait ? hit.retryAfter() : Optional.empty()));
                 }
             }
+            long started = System.nanoTime();
             ProviderOutcome outcome = call(provider, t, request);
+            Duration took = outcome instanceof ProviderOutcome.Success s && s.latency() != null ? s.latency() : Duration.ofNanos(System.nanoTime() - started);
             BilledTokens billed = outcome instanceof ProviderOutcome.Success s ? billed(t, request, s) : BilledTokens.NONE;
             if (billed.basis() == Charge.Basis.ESTIMATED) {
                 LOG.warn("job {} stage '{}': {} answered with unusable token counts: {}", job.id(), stage.id(), t, billed.note());
             }
-            charges.add(quotas.charge(job, workflow, stage.id(), t, reservation, billed));
-            return new Call(outcome, null);
+            Charge charge = quotas.charge(job, workflow, stage.id(), t, reservation, billed);
+            charges.add(charge);
+            ModelCall seen = new ModelCall(workflow.name(), stage.id(), t.provider(), t.model(), CallClass.of(outcome), took, charge.inputTokens(),
+                    charge.cachedInputTokens(), charge.outputTokens(), charge.costMicros());
+            if (!(outcome instanceof ProviderOutcome.Success)) {
+                metrics.modelCall(seen); // an answer is reported once checked, with the class its check gives it
+            }
+            return new Call(outcome, null, seen);
         }
     }
 

@@ -8,6 +8,8 @@ import dev.mainstay.audit.AuditAction;
 import dev.mainstay.audit.AuditEvent;
 import dev.mainstay.contract.InvalidInputException;
 import dev.mainstay.contract.Violation;
+import dev.mainstay.limits.NotEligibleException;
+import dev.mainstay.metrics.EngineMetrics;
 import dev.mainstay.job.IdempotencyConflictException;
 import dev.mainstay.job.JobIds;
 import dev.mainstay.store.NewJob;
@@ -35,7 +37,10 @@ final class Submissions {
     private final Runnable wake;
     private final Backlog backlog = new Backlog();
 
-    Submissions(Store store, Quotas quotas, Clock clock, EngineConfig config, JobIds ids, Runnable wake) {
+    private final EngineMetrics metrics;
+
+    Submissions(Store store, Quotas quotas, Clock clock, EngineConfig config, JobIds ids, Runnable wake, EngineMetrics metrics) {
+        this.metrics = metrics;
         this.store = store;
         this.quotas = quotas;
         this.clock = clock;
@@ -56,8 +61,13 @@ final class Submissions {
         JsonNode input = workflow.input().withDefaults(body);
         // Hashed after defaults: spelling out a default value is the same request.
         String requestHash = ContentHash.sha256(workflow.name() + "\n" + Json.canonical(input));
-        quotas.checkEligible(principal, workflow);
-        admit(principal.accountId());
+        try {
+            quotas.checkEligible(principal, workflow);
+            admit(principal.accountId());
+        } catch (NotEligibleException | OverloadedException e) {
+            metrics.refused(workflow.name(), workflow.version(), e.code().code());
+            throw e;
+        }
         Instant now = clock.instant();
         String jobId = ids.next("job");
         AuditEvent submitted = new AuditEvent(now, "key:" + principal.keyId(), AuditAction.JOB_SUBMITTED, principal.accountId(), jobId,
@@ -69,12 +79,16 @@ final class Submissions {
         return switch (outcome) {
             case SubmitOutcome.Created c -> {
                 backlog.admitted(principal.accountId());
+                metrics.submitted(workflow.name(), workflow.version());
                 wake.run();
                 yield new Engine.Submission(c.job(), true);
             }
             case SubmitOutcome.Existing e -> new Engine.Submission(e.job(), false);
             case SubmitOutcome.Conflict c -> throw new IdempotencyConflictException(idempotencyKey, c.existingJobId());
-            case SubmitOutcome.Refused r -> throw new LimitExceededException(r.hit());
+            case SubmitOutcome.Refused r -> {
+                metrics.refused(workflow.name(), workflow.version(), r.hit().code().code());
+                throw new LimitExceededException(r.hit());
+            }
         };
     }
 

@@ -15,7 +15,8 @@ public record Percentiles<T extends Comparable<? super T>>(T p50, T p90, T p95, 
         }
     }
 
-    static <T extends Comparable<? super T>> Percentiles<T> of(Collection<T> values, T zero) {
+    /** The percentiles of {@code values}; all {@code zero} when there are none. */
+    public static <T extends Comparable<? super T>> Percentiles<T> of(Collection<T> values, T zero) {
         if (values.isEmpty()) {
             return new Percentiles<>(zero, zero, zero, zero, zero);
         }

@@ -71,7 +71,15 @@ class OutputContractTest {
     @Test
     void ruleThatIsFalseMakesTheOutputInvalidNamingTheRule() {
         assertThat(pointsContract().check("{\"points\": [\"a\", \"b\", \"c\"], \"confidence\": 0.9}", MAX_TWO))
-                .isEqualTo(new OutputContract.Check.Invalid(List.of(new Violation("", "rule '" + RULE + "' is false"))));
+                .isEqualTo(new OutputContract.Check.Invalid(List.of(new Violation("", "rule '" + RULE + "' is false")), true));
+    }
+
+    @Test
+    void aSchemaFailureIsNotARulesFailure() {
+        assertThat(pointsContract().check("{\"points\": \"a\", \"confidence\": 0.9}", MAX_TWO)).isInstanceOfSatisfying(OutputContract.Check.Invalid.class,
+                invalid -> assertThat(invalid.byRules()).isFalse());
+        assertThat(pointsContract().check("not json", MAX_TWO)).isInstanceOfSatisfying(OutputContract.Check.Invalid.class,
+                invalid -> assertThat(invalid.byRules()).isFalse());
     }
 
     @Test

@@ -377,6 +377,9 @@ class LadderPropertiesTest {
         @Override public List<ApiKey> apiKeys(String accountId) { throw unused(); }
         @Override public Optional<ApiKey> revokeApiKey(String accountId, String keyId, Instant at) { throw unused(); }
         @Override public SubmitOutcome submit(NewJob job, dev.mainstay.limits.Admission admission) { throw unused(); }
+        @Override public dev.mainstay.stats.QueueSnapshot queueSnapshot(Instant now) { throw unused(); }
+        @Override public List<dev.mainstay.stats.JobFact> jobFacts(dev.mainstay.stats.StatsQuery query) { throw unused(); }
+        @Override public List<dev.mainstay.stats.StageFact> stageFacts(dev.mainstay.stats.StatsQuery query) { throw unused(); }
         @Override public dev.mainstay.limits.AccountLimits limits(String accountId) { throw unused(); }
         @Override public void setLimits(String accountId, dev.mainstay.limits.AccountLimits limits, String actor, Instant at) { throw unused(); }
         @Override public dev.mainstay.limits.Reservation.Outcome reserve(dev.mainstay.limits.Reservation reservation, dev.mainstay.usage.Charge estimate) { throw unused(); }

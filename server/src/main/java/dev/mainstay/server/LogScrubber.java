@@ -32,13 +32,25 @@ final class LogScrubber extends Formatter {
      * masked. Safe to call for every node started in one process.
      */
     static void install(Iterable<String> apiKeys) {
+        install(apiKeys, LogFormat.TEXT);
+    }
+
+    /**
+     * {@link #install(Iterable)}, and with {@link LogFormat#JSON} every root handler writes
+     * {@link JsonLogFormatter}'s lines instead, which mask the same values field by field.
+     */
+    static void install(Iterable<String> apiKeys, LogFormat format) {
         for (String key : apiKeys) {
             if (key != null && key.strip().length() >= MIN_KEY_LENGTH) {
                 KEYS.add(key.strip());
             }
         }
         for (Handler h : Logger.getLogger("").getHandlers()) {
-            if (!(h.getFormatter() instanceof LogScrubber)) {
+            if (format == LogFormat.JSON) {
+                if (!(h.getFormatter() instanceof JsonLogFormatter)) {
+                    h.setFormatter(new JsonLogFormatter());
+                }
+            } else if (!(h.getFormatter() instanceof LogScrubber)) {
                 h.setFormatter(new LogScrubber(h.getFormatter() == null ? new SimpleFormatter() : h.getFormatter()));
             }
         }

@@ -13,6 +13,11 @@ import dev.mainstay.provider.Routes;
 import dev.mainstay.providers.anthropic.AnthropicMessagesProvider;
 import dev.mainstay.providers.demo.DemoProvider;
 import dev.mainstay.providers.openai.OpenAiChatProvider;
+import dev.mainstay.metrics.EngineMetrics;
+import dev.mainstay.routing.TargetHealth;
+import dev.mainstay.server.metrics.ManagementServer;
+import dev.mainstay.server.metrics.NodeGauges;
+import dev.mainstay.server.metrics.PrometheusMetrics;
 import dev.mainstay.store.Store;
 import dev.mainstay.store.postgres.PostgresStore;
 import dev.mainstay.store.sqlite.SqliteStore;
@@ -53,6 +58,7 @@ public final class MainstayServer implements AutoCloseable {
     private final HttpApi api;
     private final List<String> workflowWarnings;
     private final Clock clock;
+    private volatile ManagementServer management;
     private volatile WorkflowWatcher watcher;
     private final NodeIdentity identity;
 
@@ -92,7 +98,7 @@ public final class MainstayServer implements AutoCloseable {
         if (config.database() instanceof Database.Postgres pg && pg.config().password() != null) {
             secrets.add(pg.config().password()); // a driver message that echoes it never reaches a log
         }
-        LogScrubber.install(secrets);
+        LogScrubber.install(secrets, config.logFormat());
         Routes routes = new Routes(config.routes());
         WorkflowLoader.Loaded loaded = WorkflowLoader.scan(config.workflowDirs(), routes.names());
         loaded.warnings().forEach(LOG::warn);
@@ -128,12 +134,23 @@ public final class MainstayServer implements AutoCloseable {
                 }
             }
             var engineConfig = config.engineConfig(nodeId, "mainstay/" + VERSION);
-            Engine engine = new Engine(store, registry, providers, routes, new PriceTable(config.prices()), config.tools(), clock, engineConfig, random);
+            PrometheusMetrics metrics = config.metrics().enabled() ? new PrometheusMetrics() : null;
+            if (metrics != null) {
+                store.reportCommitsTo(metrics);
+            }
+            Engine engine = new Engine(store, registry, providers, routes, new PriceTable(config.prices()), config.tools(), clock, engineConfig, random,
+                    metrics == null ? EngineMetrics.NONE : metrics);
+            if (metrics != null) {
+                Store gauged = store;
+                NodeGauges.register(metrics, () -> gauged.queueSnapshot(clock.instant()), engine::runningCount,
+                        () -> engine.targetHealth().stream().map(h -> new NodeGauges.Breaker(h.target().provider(), h.target().model(),
+                                h.state() == TargetHealth.State.OPEN)).toList(), clock, NodeGauges.DEFAULT_MAX_AGE);
+            }
             // Beside the engine: human review (with its expiry sweep) and limits administration.
             Reviews reviews = new Reviews(store, registry, clock, engineConfig.toolchainVersion(), engine::jobChanged);
             LimitsAdmin limitsAdmin = new LimitsAdmin(store, routes, new PriceTable(config.prices()), clock, engineConfig, engine::wake);
             HttpApi api = new HttpApi(engine, reviews, limitsAdmin, registry, store, clock, config.hardening(), config.maxBodyBytes(), config.maxJsonDepth(),
-                    config.newAccountLimits());
+                    config.newAccountLimits(), java.util.Optional.ofNullable(metrics), config.metrics().key());
             store.audit(List.of(configLoaded(config, definitions, nodeId, clock.instant())));
             engine.start();
             reviews.start();
@@ -153,6 +170,9 @@ public final class MainstayServer implements AutoCloseable {
                     .build()
                     .start();
             MainstayServer server = new MainstayServer(config, store, engine, reviews, web, transport, credentials, registry, api, loaded.warnings(), clock, identity);
+            if (metrics != null && config.metrics().managementPort().isPresent()) {
+                server.management = ManagementServer.start(metrics, config.metrics().managementHost(), config.metrics().managementPort().getAsInt());
+            }
             if (dev) {
                 server.watcher = WorkflowWatcher.start(config.workflowDirs(), server::reloadWorkflows);
             }
@@ -301,6 +321,12 @@ public final class MainstayServer implements AutoCloseable {
     }
 
     /** Stops taking requests, drains running jobs (handing back what does not finish), closes the store. */
+    /** The port of the management server ({@code metrics.management.port}), if it runs. */
+    public java.util.OptionalInt managementPort() {
+        ManagementServer m = management;
+        return m == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(m.port());
+    }
+
     public void stop() {
         WorkflowWatcher w = watcher;
         if (w != null) {
@@ -313,6 +339,10 @@ public final class MainstayServer implements AutoCloseable {
             LOG.warn("stopping the HTTP server failed", e);
         }
         transport.close();
+        ManagementServer m = management;
+        if (m != null) {
+            m.close();
+        }
         reviews.close();
         engine.stop();
         store.close();

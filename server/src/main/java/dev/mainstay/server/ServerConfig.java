@@ -13,6 +13,7 @@ import dev.mainstay.config.YamlDocument;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
+import dev.mainstay.server.metrics.MetricsConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -53,7 +54,9 @@ public record ServerConfig(
         Database database,
         Hardening hardening,
         Map<String, dev.mainstay.tool.ToolSpec> tools,
-        AccountLimits newAccountLimits) {
+        AccountLimits newAccountLimits,
+        MetricsConfig metrics,
+        LogFormat logFormat) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -94,7 +97,8 @@ public record ServerConfig(
     public static ServerConfig load(Optional<Path> file, Map<String, String> env) {
         YamlDocument doc = file.map(f -> YamlDocument.read(f, f.toString())).orElse(YamlDocument.of(Json.object(), "(defaults)"));
         doc.requireObject("");
-        doc.onlyKeys("", "server", "data_dir", "workflows", "storage", "providers", "routes", "prices", "engine", "demo_api_key", "admin_key", "targets", "limits", "tools");
+        doc.onlyKeys("", "server", "data_dir", "workflows", "storage", "providers", "routes", "prices", "engine", "demo_api_key", "admin_key", "targets", "limits", "tools",
+                "metrics", "logging");
         doc.onlyKeys("/server", "host", "port", "max_body_bytes", "max_json_depth", "max_string_length", "max_header_bytes", "read_timeout",
                 "idle_timeout", "auth_failures");
         doc.onlyKeys("/server/auth_failures", "max", "window");
@@ -155,7 +159,8 @@ public record ServerConfig(
 
         return new ServerConfig(host, port, dataDir, workflows, durability, maxBody, maxDepth, demoKey, adminKey,
                 providers, routes, prices, lease, grace, maxInFlight, maxBacklog, maxAccountBacklog, breakerFailures, breakerCooldown, targetLimits,
-                defaultLimits, cooldownFailures, cooldown, database, hardening, tools(doc, env), newAccountLimits);
+                defaultLimits, cooldownFailures, cooldown, database, hardening, tools(doc, env), newAccountLimits, MetricsConfig.parse(doc, env),
+                LogFormat.parse(doc, env));
     }
 
     /** The account limits at {@code pointer} ({@code limits.accounts} or {@code limits.defaults}); none when it is absent. */

@@ -2,6 +2,7 @@ package dev.mainstay.providers.http;
 
 import dev.mainstay.Json;
 import dev.mainstay.provider.ProviderOutcome;
+import dev.mainstay.tracing.TraceContext;
 import dev.mainstay.redaction.Redactor;
 import java.io.IOException;
 import java.net.URI;
@@ -46,7 +47,8 @@ public final class JsonEndpoint {
     }
 
     /**
-     * Posts {@code body} with {@code headers}, plus each request tag as {@code X-Mainstay-<Tag>}.
+     * Posts {@code body} with {@code headers}, plus each request tag as {@code X-Mainstay-<Tag>}
+     * and the calling thread's trace context ({@link TraceContext#current()}) as {@code traceparent}.
      *
      * @param answered maps a response that arrived, with its latency, to an outcome
      */
@@ -59,6 +61,14 @@ public final class JsonEndpoint {
                 .POST(HttpRequest.BodyPublishers.ofString(Json.write(body)));
         headers.forEach(request::header);
         tags.forEach((k, v) -> request.header("X-Mainstay-" + capitalise(k), v));
+        // The job's trace goes on at the provider (or a gateway in front of it) if it traces too.
+        TraceContext trace = TraceContext.current();
+        if (trace.present()) {
+            request.header("traceparent", trace.traceparent());
+            if (trace.tracestate() != null) {
+                request.header("tracestate", trace.tracestate());
+            }
+        }
         long started = System.nanoTime();
         HttpResponse<String> response;
         try {

@@ -11,7 +11,9 @@ import io.helidon.webserver.http.DirectHandlers;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.HttpService;
 import java.time.Clock;
+import dev.mainstay.server.metrics.PrometheusMetrics;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The HTTP API of DESIGN §4 on Helidon's routing: one {@link HttpService} per resource, whose
@@ -24,10 +26,12 @@ public final class HttpApi {
     private final HealthResource health;
     private final Authenticator auth;
     private final RouteTable routes;
+    private final Optional<PrometheusMetrics> metrics;
 
     /** @param newAccountLimits the limits every account created through the API starts with ({@code limits.defaults}) */
     public HttpApi(Engine engine, Reviews reviews, LimitsAdmin limitsAdmin, WorkflowRegistry registry, Store store, Clock clock, Hardening hardening, long maxBodyBytes, int maxJsonDepth,
-            AccountLimits newAccountLimits) {
+            AccountLimits newAccountLimits, Optional<PrometheusMetrics> metrics, Optional<String> metricsKey) {
+        this.metrics = metrics;
         this.auth = new Authenticator(store, clock, new AuthThrottle(hardening.authFailures(), hardening.authFailureWindow(), clock));
         RequestBody bodies = new RequestBody(maxBodyBytes, maxJsonDepth, hardening.maxStringLength());
         Permissions permissions = new Permissions(engine, store, registry);
@@ -41,7 +45,12 @@ public final class HttpApi {
                 new KeysResource(store, clock, auth, bodies, newAccountLimits),
                 new LimitsResource(limitsAdmin, store, auth, bodies),
                 new AuditResource(store, auth),
+                new StatsResource(store, clock, auth),
                 new TargetsResource(engine, auth));
+        if (metrics.isPresent()) {
+            resources = new java.util.ArrayList<>(resources);
+            resources.add(new MetricsResource(metrics.get(), auth, metricsKey));
+        }
         this.routes = RouteTable.of(resources);
         for (Route r : routes.routes()) {
             String first = r.path().startsWith("/v1/") ? r.path().substring(4).split("/", 2)[0] : "";
@@ -54,6 +63,16 @@ public final class HttpApi {
 
     /** Registers the routes, what answers the requests none of them takes, and the problem mapper. */
     public void routing(HttpRouting.Builder routing) {
+        metrics.ifPresent(m -> routing.addFilter((chain, req, res) -> {
+            long started = System.nanoTime();
+            try {
+                chain.proceed();
+            } finally {
+                String method = req.prologue().method().text();
+                String route = routes.find(method, req.path().path()).map(Route::path).orElse("unrouted");
+                m.httpRequest(method, route, res.status().code(), java.time.Duration.ofNanos(System.nanoTime() - started));
+            }
+        }));
         routes.register(routing);
         routing.any(new Unrouted(routes, auth));
         routing.error(Exception.class, new Problems());

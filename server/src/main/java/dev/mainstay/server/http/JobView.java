@@ -3,9 +3,11 @@ package dev.mainstay.server.http;
 import dev.mainstay.Json;
 import dev.mainstay.job.Job;
 import dev.mainstay.job.JobError;
+import dev.mainstay.job.JobEvent;
 import dev.mainstay.job.JobStatus;
 import dev.mainstay.job.StageRun;
 import dev.mainstay.job.Usage;
+import dev.mainstay.metrics.StageTimeline;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -18,6 +20,14 @@ final class JobView {
     }
 
     static ObjectNode render(Job job, List<StageRun> stages, Instant now) {
+        return render(job, stages, null, now);
+    }
+
+    /**
+     * The envelope, each stage with its {@code timeline} read from {@code events} (see
+     * docs/observability.md#a-jobs-timeline) when they are given.
+     */
+    static ObjectNode render(Job job, List<StageRun> stages, List<JobEvent> events, Instant now) {
         ObjectNode o = Json.object();
         o.put("id", job.id());
         o.put("workflow", job.workflow());
@@ -65,6 +75,7 @@ final class JobView {
         timings.put("deadline_at", job.deadlineAt().toString());
         if (stages != null) {
             ArrayNode list = o.putArray("stages");
+            List<StageTimeline> timelines = events == null ? List.of() : StageTimeline.of(events, stages);
             for (StageRun s : stages) {
                 ObjectNode st = list.addObject();
                 st.put("id", s.stageId());
@@ -76,6 +87,7 @@ final class JobView {
                 st.set("error", s.error() == null ? Json.MAPPER.nullNode() : error(s.error()));
                 st.put("started_at", s.startedAt() == null ? null : s.startedAt().toString());
                 st.put("completed_at", s.completedAt() == null ? null : s.completedAt().toString());
+                timelines.stream().filter(t -> t.index() == s.index()).findFirst().ifPresent(t -> st.set("timeline", timeline(t)));
             }
         }
         o.put("idempotency_key", job.idempotencyKey());
@@ -93,6 +105,20 @@ final class JobView {
             links.put("replay", "/v1/jobs/" + job.id() + "/replay");
         }
         links.put("workflow", "/v1/" + job.workflow());
+        return o;
+    }
+
+    private static ObjectNode timeline(StageTimeline t) {
+        ObjectNode o = Json.object().put("waited_ms", t.waited().toMillis()).put("ran_ms", t.ran().toMillis());
+        ArrayNode attempts = o.putArray("attempts");
+        for (StageTimeline.Attempt a : t.attempts()) {
+            attempts.addObject().put("attempt", a.number()).put("outcome", a.outcome()).put("code", a.code()).put("at", a.at().toString());
+        }
+        if (t.firstPass().isPresent()) {
+            o.put("validation_first_pass", t.firstPass().get());
+        } else {
+            o.putNull("validation_first_pass");
+        }
         return o;
     }
 

@@ -26,6 +26,8 @@ import tools.jackson.databind.node.ObjectNode;
  * Every id is looked up in the caller's account only.
  */
 final class JobsResource implements HttpService {
+    /** The events a job's timeline is read from, at most: far more than any job has. */
+    private static final int TIMELINE_EVENTS = 10_000;
     private static final int MAX_EVENTS = 1000;
 
     private final Engine engine;
@@ -143,9 +145,9 @@ final class JobsResource implements HttpService {
         return Reply.json(200, Json.object().set("events", list));
     }
 
-    /** The envelope of {@code job} with its stages. */
+    /** The envelope of {@code job} with its stages and their timelines. */
     private ObjectNode view(Job job) {
-        return JobView.render(job, store.stages(job.id()), clock.instant());
+        return JobView.render(job, store.stages(job.id()), store.events(job.id(), 0, TIMELINE_EVENTS), clock.instant());
     }
 
     private static String id(ServerRequest req) {

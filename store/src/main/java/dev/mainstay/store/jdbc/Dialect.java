@@ -42,6 +42,10 @@ public abstract class Dialect {
         return writer.execute(unit);
     }
 
+    final void reportTo(dev.mainstay.metrics.StoreMetrics metrics) {
+        writer.reportTo(metrics);
+    }
+
     final long commits() {
         return writer.commits();
     }

@@ -1,9 +1,11 @@
 package dev.mainstay.store.jdbc;
 
+import dev.mainstay.metrics.StoreMetrics;
 import dev.mainstay.store.StoreException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Savepoint;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -105,6 +107,7 @@ public final class GroupCommitter implements AutoCloseable {
     private final BlockingQueue<Pending<?>> queue = new LinkedBlockingQueue<>();
     private final Thread writer;
     private final AtomicLong commits = new AtomicLong();
+    private volatile StoreMetrics metrics = StoreMetrics.NONE;
     /** The writes the units of the running transaction deferred; only the writer thread touches it. */
     private final Deferred deferred = new Deferred();
     private volatile boolean closed;
@@ -191,6 +194,11 @@ public final class GroupCommitter implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /** From now on each commit is reported to {@code metrics}: how long it took, how many units it carried. */
+    public void reportTo(StoreMetrics metrics) {
+        this.metrics = metrics;
     }
 
     /** Transactions committed since start. */
@@ -400,8 +408,10 @@ public final class GroupCommitter implements AutoCloseable {
     private Attempt commit(Connection connection, List<Pending<?>> batch, Object[] results, Throwable[] failures, boolean[] retry, List<Runnable> after) {
         List<Pending<?>> deferredUnits = new ArrayList<>();
         try {
+            long started = System.nanoTime();
             connection.commit();
             commits.incrementAndGet();
+            metrics.committed(Duration.ofNanos(System.nanoTime() - started), batch.size());
         } catch (SQLException e) {
             try {
                 connection.rollback();

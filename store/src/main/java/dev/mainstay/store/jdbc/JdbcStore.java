@@ -20,6 +20,10 @@ import dev.mainstay.review.Review;
 import dev.mainstay.review.ReviewQuery;
 import dev.mainstay.store.JobTransition;
 import dev.mainstay.store.NewJob;
+import dev.mainstay.stats.JobFact;
+import dev.mainstay.stats.QueueSnapshot;
+import dev.mainstay.stats.StageFact;
+import dev.mainstay.stats.StatsQuery;
 import dev.mainstay.store.Store;
 import dev.mainstay.store.SubmitOutcome;
 import dev.mainstay.tool.ToolCall;
@@ -47,6 +51,7 @@ public class JdbcStore implements Store {
     private final JdbcResultCache cache;
     private final JdbcAudit audit;
     private final JdbcLedger ledger;
+    private final JdbcStats stats;
 
     protected JdbcStore(Dialect dialect) {
         this.dialect = dialect;
@@ -61,6 +66,7 @@ public class JdbcStore implements Store {
         this.toolCalls = new JdbcToolCalls(sql);
         this.cache = new JdbcResultCache(sql);
         this.audit = new JdbcAudit(sql);
+        this.stats = new JdbcStats(sql);
     }
 
     // ---- workflow versions ---------------------------------------------------------------------
@@ -127,7 +133,13 @@ public class JdbcStore implements Store {
     @Override public Counter counter(String scope) { return ledger.counter(scope); }
     @Override public List<UsageQuery.Row> usage(UsageQuery query) { return ledger.usage(query); }
 
+    // ---- stats ---------------------------------------------------------------------------------
+    @Override public QueueSnapshot queueSnapshot(Instant now) { return stats.queueSnapshot(now); }
+    @Override public List<JobFact> jobFacts(StatsQuery query) { return stats.jobFacts(query); }
+    @Override public List<StageFact> stageFacts(StatsQuery query) { return stats.stageFacts(query); }
+
     // ---- the node's writer ---------------------------------------------------------------------
     @Override public long commitCount() { return dialect.commits(); }
+    @Override public void reportCommitsTo(dev.mainstay.metrics.StoreMetrics metrics) { dialect.reportTo(metrics); }
     @Override public void close() { dialect.close(); }
 }

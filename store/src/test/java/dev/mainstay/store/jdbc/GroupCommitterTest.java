@@ -109,6 +109,13 @@ class GroupCommitterTest {
     void concurrentUnitsShareCommitsAndAFailingOneUndoesOnlyItself() throws Exception {
         int n = 100;
         long before = committer.commits();
+        java.util.concurrent.atomic.AtomicLong reported = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicLong changes = new java.util.concurrent.atomic.AtomicLong();
+        committer.reportTo((latency, units) -> {
+            assertThat(latency.isNegative()).isFalse();
+            reported.incrementAndGet();
+            changes.addAndGet(units);
+        });
         CountDownLatch go = new CountDownLatch(1);
         List<Future<Integer>> results = new ArrayList<>();
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -130,6 +137,9 @@ class GroupCommitterTest {
         assertThat(failedWithDuplicateKey(results)).isEqualTo(10);
         assertThat(value(1)).isEqualTo(n - 10);
         assertThat(committer.commits() - before).isPositive().isLessThan(n);
+        // Metrics see every commit, each with the units it carried (the undone ones too: they were in the transaction).
+        assertThat(reported.get()).isEqualTo(committer.commits() - before);
+        assertThat(changes.get()).isEqualTo(n);
     }
 
     private static final Deferred.Statements PLAIN = new Deferred.Statements() {

@@ -434,6 +434,54 @@ public abstract class StoreContract {
     }
 
     @Test
+    void statsReadTheQueueAndTheFactsOfARange() {
+        Job a = claimed("node-1");
+        assertThat(store.apply(JobTransition.to(a.id(), JobStatus.RETRYING, T0.plusSeconds(1)).leasedBy("node-1").releaseLease()
+                .nextRunAt(T0.plusSeconds(2)).event("retry_scheduled", Json.object().put("stage", "triage").put("code", "provider_unavailable")).build()))
+                .isTrue();
+        assertThat(store.claim("node-1", 1, T0.plusSeconds(2), T0.plusSeconds(32))).extracting(Job::id).containsExactly(a.id());
+        StageRun ok = new StageRun(a.id(), 0, "triage", StageRun.COMPLETED, Json.object().put("category", "billing"), 2,
+                new Provenance("fake", "m-1", "p@1", "s", "t", List.of(), "passed"), new Usage(12, 30, 4), null, T0.plusSeconds(2), T0.plusSeconds(3));
+        assertThat(store.apply(JobTransition.to(a.id(), JobStatus.COMPLETED, T0.plusSeconds(3)).from(JobStatus.PROCESSING).leasedBy("node-1")
+                .result(Json.object(), ResultType.FULL).stageRun(ok).addUsage(new Usage(12, 30, 4)).event("completed", null).build())).isTrue();
+        Job b = claimed("node-1");
+        assertThat(store.apply(JobTransition.to(b.id(), JobStatus.FAILED, T0.plusSeconds(4)).from(JobStatus.PROCESSING).leasedBy("node-1")
+                .error(JobError.of(ErrorCode.PROVIDER_TIMEOUT, "no answer")).deadLetter(true).event("failed", null).build())).isTrue();
+        Job c = submitted(ACCOUNT, T0.plusMillis(500));
+        submitted(OTHER_ACCOUNT, T0.plus(Duration.ofDays(2)));
+
+        dev.mainstay.stats.QueueSnapshot q = store.queueSnapshot(T0.plusSeconds(10));
+        assertThat(q.unfinished()).as("the queue of every account, due or not").containsEntry(JobStatus.QUEUED, 2L).containsEntry(JobStatus.PROCESSING, 0L).containsEntry(JobStatus.RETRYING, 0L)
+                .hasSize(5);
+        assertThat(q.oldestDue()).isEqualTo(Duration.ofMillis(9_500));
+        assertThat(q.deadLetters()).isEqualTo(1);
+        assertThat(q.openReviews()).isZero();
+        assertThat(q.oldestReview()).isZero();
+        assertThat(store.queueSnapshot(T0).oldestDue()).as("nothing is due yet").isZero();
+
+        var range = new dev.mainstay.stats.StatsQuery(java.util.Optional.empty(), java.util.Optional.empty(), T0.minus(Duration.ofHours(1)),
+                T0.plus(Duration.ofHours(1)), dev.mainstay.stats.StatsQuery.Bucket.HOUR);
+        List<dev.mainstay.stats.JobFact> facts = store.jobFacts(range);
+        assertThat(facts).hasSize(3);
+        dev.mainstay.stats.JobFact fa = facts.stream().filter(f -> f.status() == JobStatus.COMPLETED).findFirst().orElseThrow();
+        assertThat(fa.retries()).isEqualTo(1);
+        assertThat(fa.resultType()).isEqualTo(ResultType.FULL);
+        assertThat(fa.createdAt()).isEqualTo(T0);
+        assertThat(fa.completedAt()).isEqualTo(T0.plusSeconds(3));
+        assertThat(fa.startedAt()).isNotNull();
+        assertThat(fa.inputTokens()).isEqualTo(12);
+        assertThat(fa.costMicros()).isEqualTo(4);
+        assertThat(facts).extracting(dev.mainstay.stats.JobFact::status).containsExactlyInAnyOrder(JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.QUEUED);
+        assertThat(store.stageFacts(range)).containsExactly(new dev.mainstay.stats.StageFact("support/draft-response", "triage", 1_000, "passed"));
+        var other = new dev.mainstay.stats.StatsQuery(java.util.Optional.of(OTHER_ACCOUNT), java.util.Optional.of("support/draft-response"),
+                T0.minus(Duration.ofHours(1)), T0.plus(Duration.ofDays(3)), dev.mainstay.stats.StatsQuery.Bucket.DAY);
+        assertThat(store.jobFacts(other)).hasSize(1);
+        assertThat(store.jobFacts(new dev.mainstay.stats.StatsQuery(java.util.Optional.empty(), java.util.Optional.of("other/workflow"),
+                T0.minus(Duration.ofHours(1)), T0.plus(Duration.ofHours(1)), dev.mainstay.stats.StatsQuery.Bucket.HOUR))).isEmpty();
+        assertThat(c.status()).isEqualTo(JobStatus.QUEUED);
+    }
+
+    @Test
     void jsonDocumentsReadBackAsWritten() {
         Job job = claimed("node-1");
         ObjectNode result = Json.object();
