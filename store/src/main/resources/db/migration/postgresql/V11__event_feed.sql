@@ -7,16 +7,21 @@
 -- until it ends; Mainstay's own transactions are short.
 ALTER TABLE job_events ADD COLUMN tx xid8 NOT NULL DEFAULT pg_current_xact_id();
 
--- The job's status once the event was written, for the stream's status filter. Set from the job's
--- row, which every writer updates before it writes the event, in the same transaction.
+-- The job's status once the event was written, for the stream's status filter: the status the
+-- event names, or else the job's row, which every writer updates before it writes the event.
 ALTER TABLE job_events ADD COLUMN status text;
 
 CREATE INDEX job_events_by_tx ON job_events (tx, seq);
 
 CREATE FUNCTION mainstay_event_status() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- An event named for a status moved the job there; read it from the name, since a statement
+    -- that updates the job and logs the event at once (the claim) does not see its own update here.
     -- A group commit may send a submit's event before its job row: a job just submitted is queued.
-    NEW.status := COALESCE((SELECT status FROM jobs WHERE id = NEW.job_id), CASE WHEN NEW.type = 'submitted' THEN 'queued' END);
+    NEW.status := CASE
+        WHEN NEW.type IN ('queued', 'processing', 'waiting_for_tool', 'waiting_for_review', 'retrying', 'completed', 'partially_completed', 'degraded', 'failed', 'cancelled') THEN NEW.type
+        ELSE COALESCE((SELECT status FROM jobs WHERE id = NEW.job_id), CASE WHEN NEW.type = 'submitted' THEN 'queued' END)
+    END;
     RETURN NEW;
 END
 $$;

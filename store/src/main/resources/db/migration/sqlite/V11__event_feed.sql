@@ -3,13 +3,16 @@
 -- column exists so that both dialects read the same rows; it is always 0 here.
 ALTER TABLE job_events ADD COLUMN tx INTEGER NOT NULL DEFAULT 0;
 
--- The job's status once the event was written, for the stream's status filter. Set from the job's
--- row, which every writer updates before it writes the event, in the same transaction.
+-- The job's status once the event was written, for the stream's status filter: the status the
+-- event names, or else the job's row, which every writer updates before it writes the event.
 ALTER TABLE job_events ADD COLUMN status TEXT;
 
 CREATE TRIGGER job_events_status AFTER INSERT ON job_events
 BEGIN
-    -- A group commit may send a submit's event before its job row: a job just submitted is queued.
-    UPDATE job_events SET status = COALESCE((SELECT status FROM jobs WHERE id = NEW.job_id),
-        CASE WHEN NEW.type = 'submitted' THEN 'queued' END) WHERE seq = NEW.seq;
+    -- An event named for a status moved the job there. A group commit may send a submit's event
+    -- before its job row: a job just submitted is queued.
+    UPDATE job_events SET status = CASE
+        WHEN NEW.type IN ('queued', 'processing', 'waiting_for_tool', 'waiting_for_review', 'retrying', 'completed', 'partially_completed', 'degraded', 'failed', 'cancelled') THEN NEW.type
+        ELSE COALESCE((SELECT status FROM jobs WHERE id = NEW.job_id), CASE WHEN NEW.type = 'submitted' THEN 'queued' END)
+    END WHERE seq = NEW.seq;
 END;
