@@ -7,14 +7,18 @@
 -- until it ends; Mainstay's own transactions are short.
 ALTER TABLE job_events ADD COLUMN tx xid8 NOT NULL DEFAULT pg_current_xact_id();
 
--- The job's status once the event was written, for the stream's status filter: the status the
--- event names, or else the job's row, which every writer updates before it writes the event.
+-- The job's status once the event was written, for the stream's status filter and for the end of a
+-- job's stream. The writers of transitions set it; for other writers the trigger below takes the
+-- status the event names, or else the job's row, which every writer updates before the event.
 ALTER TABLE job_events ADD COLUMN status text;
 
 CREATE INDEX job_events_by_tx ON job_events (tx, seq);
 
 CREATE FUNCTION mainstay_event_status() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF NEW.status IS NOT NULL THEN
+        RETURN NEW;
+    END IF;
     -- An event named for a status moved the job there; read it from the name, since a statement
     -- that updates the job and logs the event at once (the claim) does not see its own update here.
     -- A group commit may send a submit's event before its job row: a job just submitted is queued.

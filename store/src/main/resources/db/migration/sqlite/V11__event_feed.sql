@@ -3,11 +3,12 @@
 -- column exists so that both dialects read the same rows; it is always 0 here.
 ALTER TABLE job_events ADD COLUMN tx INTEGER NOT NULL DEFAULT 0;
 
--- The job's status once the event was written, for the stream's status filter: the status the
--- event names, or else the job's row, which every writer updates before it writes the event.
+-- The job's status once the event was written, for the stream's status filter and for the end of a
+-- job's stream. The writers of transitions set it; for other writers the trigger below takes the
+-- status the event names, or else the job's row, which every writer updates before the event.
 ALTER TABLE job_events ADD COLUMN status TEXT;
 
-CREATE TRIGGER job_events_status AFTER INSERT ON job_events
+CREATE TRIGGER job_events_status AFTER INSERT ON job_events WHEN NEW.status IS NULL
 BEGIN
     -- An event named for a status moved the job there. A group commit may send a submit's event
     -- before its job row: a job just submitted is queued.
