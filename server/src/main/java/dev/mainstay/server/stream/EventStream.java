@@ -51,8 +51,8 @@ abstract sealed class EventStream {
 
     /** The stream of one account's jobs, after {@code after}, of {@code workflow} (or any) and in one of {@code statuses} (or any). */
     static EventStream account(EventFeedStore store, EventHub hub, StreamConfig config, String accountId, EventCursor after, String workflow,
-            Set<JobStatus> statuses) {
-        return new Account(store, hub, config, accountId, after, workflow, statuses);
+            Set<JobStatus> statuses, Predicate<String> mayRead) {
+        return new Account(store, hub, config, accountId, after, workflow, statuses, mayRead);
     }
 
     /** Streams until the stream ends; says how. */
@@ -191,11 +191,13 @@ abstract sealed class EventStream {
         private final Predicate<FeedEvent> wants;
         private EventCursor last;
 
-        Account(EventFeedStore store, EventHub hub, StreamConfig config, String accountId, EventCursor after, String workflow, Set<JobStatus> statuses) {
+        Account(EventFeedStore store, EventHub hub, StreamConfig config, String accountId, EventCursor after, String workflow, Set<JobStatus> statuses,
+                Predicate<String> mayRead) {
             super(store, hub, config);
             this.accountId = accountId;
             this.last = after;
-            this.wants = e -> (workflow == null || workflow.equals(e.workflow())) && (statuses.isEmpty() || statuses.contains(e.status()));
+            this.wants = e -> (workflow == null || workflow.equals(e.workflow())) && (statuses.isEmpty() || statuses.contains(e.status()))
+                    && mayRead.test(e.workflow());
         }
 
         @Override

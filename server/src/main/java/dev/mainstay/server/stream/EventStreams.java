@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -122,9 +123,20 @@ public final class EventStreams implements AutoCloseable {
         serve(admitted, res, EventStream.job(store, hub, config, jobId, afterSeq, finished), "job " + jobId);
     }
 
-    /** Streams one account's events after {@code after}, filtered to {@code workflow} and {@code statuses} when given. */
-    public void serveAccount(Admitted admitted, ServerResponse res, String accountId, EventCursor after, String workflow, Set<JobStatus> statuses) {
-        serve(admitted, res, EventStream.account(store, hub, config, accountId, after, workflow, statuses), "account " + accountId);
+    /**
+     * Streams one account's events after {@code after} (from the newest on when {@code null}),
+     * filtered to {@code workflow} and {@code statuses} when given, and to the workflows
+     * {@code mayRead} accepts.
+     */
+    public void serveAccount(Admitted admitted, ServerResponse res, String accountId, EventCursor after, String workflow, Set<JobStatus> statuses,
+            Predicate<String> mayRead) {
+        EventCursor from = after == null ? store.feedHead() : after;
+        serve(admitted, res, EventStream.account(store, hub, config, accountId, from, workflow, statuses, mayRead), "account " + accountId);
+    }
+
+    /** Whether job {@code jobId} has no event after {@code afterSeq}. */
+    public boolean nothingAfter(String jobId, long afterSeq) {
+        return store.jobFeed(jobId, afterSeq, 1).isEmpty();
     }
 
     private void serve(Admitted admitted, ServerResponse res, EventStream stream, String what) {

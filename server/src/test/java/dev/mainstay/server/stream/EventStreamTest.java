@@ -141,7 +141,7 @@ class EventStreamTest {
         Received first = new Received();
         Thread t = Thread.ofVirtual().start(() -> {
             try {
-                EventStream.account(feed, hub, config, "acct_a", EventCursor.START, "w", Set.of(JobStatus.FAILED)).run(first);
+                EventStream.account(feed, hub, config, "acct_a", EventCursor.START, "w", Set.of(JobStatus.FAILED), w -> true).run(first);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -156,7 +156,7 @@ class EventStreamTest {
         Received second = new Received();
         Thread t2 = Thread.ofVirtual().start(() -> {
             try {
-                EventStream.account(feed, hub, config, "acct_a", EventCursor.parse(first.ids().getLast()).orElseThrow(), "w", Set.of(JobStatus.FAILED))
+                EventStream.account(feed, hub, config, "acct_a", EventCursor.parse(first.ids().getLast()).orElseThrow(), "w", Set.of(JobStatus.FAILED), w -> true)
                         .run(second);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
