@@ -1,5 +1,6 @@
 package dev.mainstay.bench;
 
+import dev.mainstay.server.testing.TestNode;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,7 +20,7 @@ import java.util.regex.Pattern;
  * {@code GET /health/live} (the HTTP baseline) and {@code POST /v1/bench/echo} (a durable submit).
  */
 final class ApiBench {
-    static final String KEY = "ms_live_benchkey00000000000000000001";
+    static final String KEY = TestNode.DEMO_KEY;
     private static final Duration WRK_TIME = Duration.ofSeconds(15);
 
     private ApiBench() {
@@ -50,8 +51,9 @@ final class ApiBench {
         }
         String wrk = which("wrk");
         Path dir = Files.createTempDirectory("mainstay-bench-api");
-        Path config = writeFiles(dir);
-        int port = freePort();
+        TestNode.Setup files = files(dir);
+        Path config = files.write();
+        int port = TestNode.freePort();
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "--sun-misc-unsafe-memory-access=allow"));
         List<String> options = serverOptions(root);
         cmd.addAll(options);
@@ -61,15 +63,13 @@ final class ApiBench {
         if (Runtime.version().feature() >= 24) {
             cmd.add("-Xlog:aot*=off");
         }
-        cmd.addAll(List.of("-jar", jar.toString(), "up", "--config", config.toString(), "--port", Integer.toString(port),
-                "--data-dir", dir.resolve("var").toString(), "--workflows", dir.resolve("workflows").toString()));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("server.log").toFile()));
-        pb.environment().put("MAINSTAY_DEMO_API_KEY", KEY);
+        cmd.addAll(List.of("-jar", jar.toString()));
+        Path log = dir.resolve("server.log");
         HttpClient http = HttpClient.newHttpClient();
         URI base = URI.create("http://127.0.0.1:" + port);
         Table t = new Table("metric", "value");
         long t0 = System.nanoTime();
-        Process server = pb.start();
+        Process server = TestNode.spawn(cmd, config, port, files.environment(), log);
         long coldMs = awaitReady(server, http, base, dir, t0);
         server.destroy(); // a graceful stop: the JVM writes the class archive as it exits
         server.waitFor();
@@ -77,7 +77,7 @@ final class ApiBench {
             throw new IllegalStateException("the server wrote no class archive at " + archive + "; see " + dir.resolve("server.log"));
         }
         t0 = System.nanoTime();
-        server = pb.start();
+        server = TestNode.spawn(cmd, config, port, files.environment(), log);
         try {
             long readyMs = awaitReady(server, http, base, dir, t0);
             Thread.sleep(10_000);
@@ -174,16 +174,9 @@ final class ApiBench {
         throw new IllegalStateException(tool + " is not installed; ./mainstay bench installs it with apt-get when run as root");
     }
 
-    static int freePort() throws IOException {
-        try (var s = new java.net.ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
-    private static Path writeFiles(Path dir) throws IOException {
-        Rig.writeWorkflowFiles(dir);
-        Path config = dir.resolve("mainstay.yaml");
-        Files.writeString(config, """
+    /** The node's files: the bench workflow, and the demo model answering at once on route {@code bench}. */
+    private static TestNode.Setup files(Path dir) {
+        return Rig.files(dir).config("""
                 providers:
                   demo: { kind: demo, latency: 0ms, fault_rate: 0 }
                 routes:
@@ -194,6 +187,5 @@ final class ApiBench {
                 limits:
                   failure_cooldown: { failures: 0 }
                 """);
-        return config;
     }
 }
