@@ -21,20 +21,25 @@ public final class ReferencePage {
             + "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
     private static final String WEBJAR = "/META-INF/resources/webjars/swagger-ui/" + swaggerUiVersion() + "/";
-    private static final Map<String, String[]> FILES = Map.of(
-            "", new String[] {"/dev/mainstay/server/openapi/docs.html", "text/html; charset=utf-8"},
-            "docs.js", new String[] {"/dev/mainstay/server/openapi/docs.js", "text/javascript; charset=utf-8"},
-            "docs.css", new String[] {"/dev/mainstay/server/openapi/docs.css", "text/css; charset=utf-8"},
-            "swagger-ui.css", new String[] {WEBJAR + "swagger-ui.css", "text/css; charset=utf-8"},
-            "swagger-ui-bundle.js", new String[] {WEBJAR + "swagger-ui-bundle.js", "text/javascript; charset=utf-8"});
+    /** Name under {@code /docs/} → class path resource and content type, in the order the routes are registered. */
+    private static final Map<String, String[]> FILES = new java.util.LinkedHashMap<>();
+
+    static {
+        FILES.put("", new String[] {"/dev/mainstay/server/openapi/docs.html", "text/html; charset=utf-8"});
+        FILES.put("docs.css", new String[] {"/dev/mainstay/server/openapi/docs.css", "text/css; charset=utf-8"});
+        FILES.put("docs.js", new String[] {"/dev/mainstay/server/openapi/docs.js", "text/javascript; charset=utf-8"});
+        FILES.put("swagger-ui.css", new String[] {WEBJAR + "swagger-ui.css", "text/css; charset=utf-8"});
+        FILES.put("swagger-ui-bundle.js", new String[] {WEBJAR + "swagger-ui-bundle.js", "text/javascript; charset=utf-8"});
+    }
+
     private static final Map<String, Asset> LOADED = new ConcurrentHashMap<>();
 
     private ReferencePage() {
     }
 
     /** The names served under {@code /docs/} ({@code ""} is the page itself). */
-    public static java.util.Set<String> names() {
-        return FILES.keySet();
+    public static java.util.List<String> names() {
+        return java.util.List.copyOf(FILES.keySet());
     }
 
     /** The file {@code name}, if the page has one by that name. */

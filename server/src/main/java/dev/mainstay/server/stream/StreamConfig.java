@@ -41,6 +41,21 @@ public record StreamConfig(Duration heartbeat, int perAccount, int perNode, int 
         }
     }
 
+    /** The {@code streams} section of {@code doc}, defaults where absent. */
+    public static StreamConfig read(dev.mainstay.workflow.YamlDocument doc) {
+        doc.onlyKeys("/streams", "heartbeat", "per_account", "per_node", "buffer", "poll");
+        Duration heartbeat = doc.duration("/streams/heartbeat", DEFAULT_HEARTBEAT);
+        if (heartbeat.compareTo(Duration.ofMillis(10)) < 0) {
+            throw doc.error("/streams/heartbeat", "must be at least 10ms");
+        }
+        Duration poll = doc.duration("/streams/poll", DEFAULT_POLL);
+        if (poll.compareTo(Duration.ofMillis(10)) < 0) {
+            throw doc.error("/streams/poll", "must be at least 10ms");
+        }
+        return new StreamConfig(heartbeat, doc.integer("/streams/per_account", DEFAULT_PER_ACCOUNT, 1, 1_000_000),
+                doc.integer("/streams/per_node", DEFAULT_PER_NODE, 1, 10_000_000), doc.integer("/streams/buffer", DEFAULT_BUFFER, 1, 1_000_000), poll);
+    }
+
     public StreamConfig withHeartbeat(Duration d) {
         return new StreamConfig(d, perAccount, perNode, buffer, poll);
     }
