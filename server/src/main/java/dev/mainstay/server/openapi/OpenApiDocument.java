@@ -43,7 +43,7 @@ public final class OpenApiDocument {
      *
      * @param version Mainstay's version, the document's {@code info.version}
      * @param serverUrl where the API is served, e.g. {@code http://127.0.0.1:8080}; {@code null} for
-     *     a document that names no server (then clients resolve paths against where they fetched it)
+     *     {@code /}, the address the document was fetched from
      * @param workflows the workflows to describe, already filtered to those the reader may run
      * @param withKey whether the document was asked for with a key (it says how to get the workflows otherwise)
      */
@@ -57,9 +57,8 @@ public final class OpenApiDocument {
                 + (withKey ? "This document lists the workflows the calling key may run."
                         : "Ask with an API key (Authorization: Bearer) to see the workflows that key may run."));
         info.putObject("license").put("name", "Proprietary").put("identifier", "LicenseRef-Proprietary");
-        if (serverUrl != null) {
-            doc.putArray("servers").addObject().put("url", serverUrl).put("description", "this node");
-        }
+        // A relative server is where the document was fetched from: the node itself, behind whatever proxy.
+        doc.putArray("servers").addObject().put("url", serverUrl == null ? "/" : serverUrl).put("description", "this node");
         doc.putArray("security").addObject().putArray("apiKey");
         ArrayNode tags = doc.putArray("tags");
         tag(tags, "workflows", "Submit jobs to the workflows this node runs.");
