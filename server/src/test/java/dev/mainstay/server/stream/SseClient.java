@@ -24,7 +24,7 @@ import java.util.function.Consumer;
  */
 public final class SseClient implements AutoCloseable {
     /** One event as received, with the time it arrived ({@link System#nanoTime()}). */
-    public record Event(String id, String type, String data, long receivedNanos) {
+    public record Event(String id, String type, String data, long receivedNanos, java.time.Instant receivedAt) {
     }
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -77,7 +77,7 @@ public final class SseClient implements AutoCloseable {
             while ((line = in.readLine()) != null) {
                 if (line.isEmpty()) {
                     if (data != null) {
-                        Event e = new Event(id, type == null ? "message" : type, data.toString(), System.nanoTime());
+                        Event e = new Event(id, type == null ? "message" : type, data.toString(), System.nanoTime(), java.time.Instant.now());
                         synchronized (this) {
                             events.add(e);
                         }
