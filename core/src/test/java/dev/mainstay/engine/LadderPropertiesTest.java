@@ -367,6 +367,9 @@ class LadderPropertiesTest {
             return new UnsupportedOperationException("the fallback ladder only reads lastGoodJob");
         }
 
+        @Override public FeedPage feed(dev.mainstay.job.EventCursor after, String accountId, int limit) { throw unused(); }
+        @Override public List<dev.mainstay.job.FeedEvent> jobFeed(String jobId, long afterSeq, int limit) { throw unused(); }
+        @Override public dev.mainstay.job.EventCursor feedHead() { throw unused(); }
         @Override public String registerWorkflowVersion(String name, int version, String contentHash, String definition, Instant at) { throw unused(); }
         @Override public Optional<String> workflowDefinition(String name, int version) { throw unused(); }
         @Override public void createAccount(Account account) { throw unused(); }

@@ -8,6 +8,7 @@ import dev.mainstay.evals.EvalSuites;
 import dev.mainstay.server.http.HttpApi;
 import dev.mainstay.server.http.HttpTransport;
 import dev.mainstay.server.http.RouteTable;
+import dev.mainstay.server.stream.EventStreams;
 import dev.mainstay.provider.Provider;
 import dev.mainstay.provider.Routes;
 import dev.mainstay.providers.anthropic.AnthropicMessagesProvider;
@@ -60,6 +61,8 @@ public final class MainstayServer implements AutoCloseable {
     private final Clock clock;
     private volatile ManagementServer management;
     private volatile WorkflowWatcher watcher;
+    /** Set once at start, right after construction. */
+    private EventStreams streams;
     private final NodeIdentity identity;
 
     private MainstayServer(ServerConfig config, Store store, Engine engine, Reviews reviews, WebServer web, HttpTransport transport, Credentials credentials,
@@ -111,6 +114,7 @@ public final class MainstayServer implements AutoCloseable {
         Store store = openStore(config);
         NodeIdentity identity = null;
         HttpTransport transport = null;
+        EventStreams streams = null;
         try {
             WorkflowRegistry registry = WorkflowRegistry.register(store, definitions, clock.instant(), dev);
             Credentials credentials = Credentials.bootstrap(config, store, clock.instant());
@@ -149,11 +153,13 @@ public final class MainstayServer implements AutoCloseable {
             // Beside the engine: human review (with its expiry sweep) and limits administration.
             Reviews reviews = new Reviews(store, registry, clock, engineConfig.toolchainVersion(), engine::jobChanged);
             LimitsAdmin limitsAdmin = new LimitsAdmin(store, routes, new PriceTable(config.prices()), clock, engineConfig, engine::wake);
+            streams = new EventStreams(store, config.streams());
             HttpApi api = new HttpApi(engine, reviews, limitsAdmin, registry, store, clock, config.hardening(), config.maxBodyBytes(), config.maxJsonDepth(),
-                    config.newAccountLimits(), java.util.Optional.ofNullable(metrics), config.metrics().key());
+                    config.newAccountLimits(), java.util.Optional.ofNullable(metrics), config.metrics().key(), streams, VERSION);
             store.audit(List.of(configLoaded(config, definitions, nodeId, clock.instant())));
             engine.start();
             reviews.start();
+            streams.start();
             transport = HttpTransport.start(config.hardening(), config.maxBodyBytes());
             WebServer web = WebServer.builder()
                     .host(config.host())
@@ -173,11 +179,15 @@ public final class MainstayServer implements AutoCloseable {
             if (metrics != null && config.metrics().managementPort().isPresent()) {
                 server.management = ManagementServer.start(metrics, config.metrics().managementHost(), config.metrics().managementPort().getAsInt());
             }
+            server.streams = streams;
             if (dev) {
                 server.watcher = WorkflowWatcher.start(config.workflowDirs(), server::reloadWorkflows);
             }
             return server;
         } catch (RuntimeException e) {
+            if (streams != null) {
+                streams.close();
+            }
             if (transport != null) {
                 transport.close();
             }
@@ -333,6 +343,9 @@ public final class MainstayServer implements AutoCloseable {
             w.close();
         }
         api.markStopping();
+        // Open streams end first (their clients reconnect, to another node if there is one), so
+        // that stopping the HTTP server does not wait on them.
+        streams.close();
         try {
             web.stop();
         } catch (RuntimeException e) {

@@ -56,7 +56,8 @@ public record ServerConfig(
         Map<String, dev.mainstay.tool.ToolSpec> tools,
         AccountLimits newAccountLimits,
         MetricsConfig metrics,
-        LogFormat logFormat) {
+        LogFormat logFormat,
+        dev.mainstay.server.stream.StreamConfig streams) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -98,7 +99,7 @@ public record ServerConfig(
         YamlDocument doc = file.map(f -> YamlDocument.read(f, f.toString())).orElse(YamlDocument.of(Json.object(), "(defaults)"));
         doc.requireObject("");
         doc.onlyKeys("", "server", "data_dir", "workflows", "storage", "providers", "routes", "prices", "engine", "demo_api_key", "admin_key", "targets", "limits", "tools",
-                "metrics", "logging");
+                "metrics", "logging", "streams");
         doc.onlyKeys("/server", "host", "port", "max_body_bytes", "max_json_depth", "max_string_length", "max_header_bytes", "read_timeout",
                 "idle_timeout", "auth_failures");
         doc.onlyKeys("/server/auth_failures", "max", "window");
@@ -160,7 +161,7 @@ public record ServerConfig(
         return new ServerConfig(host, port, dataDir, workflows, durability, maxBody, maxDepth, demoKey, adminKey,
                 providers, routes, prices, lease, grace, maxInFlight, maxBacklog, maxAccountBacklog, breakerFailures, breakerCooldown, targetLimits,
                 defaultLimits, cooldownFailures, cooldown, database, hardening, tools(doc, env), newAccountLimits, MetricsConfig.parse(doc, env),
-                LogFormat.parse(doc, env));
+                LogFormat.parse(doc, env), dev.mainstay.server.stream.StreamConfig.read(doc));
     }
 
     /** The account limits at {@code pointer} ({@code limits.accounts} or {@code limits.defaults}); none when it is absent. */

@@ -44,6 +44,27 @@ final class Authenticator {
         if (header.isEmpty()) {
             throw refuse(ErrorCode.UNAUTHORIZED, "missing API key: send 'Authorization: Bearer <api key>'");
         }
+        return bearer(req, header.get());
+    }
+
+    /**
+     * The key of an event stream: the {@code Authorization} header, or else {@code access_token} in
+     * the query, since a browser's {@code EventSource} cannot send headers. Only the streams take it.
+     */
+    Principal authenticateStream(ServerRequest req) {
+        Optional<String> header = RequestHeaders.single(req, HeaderNames.AUTHORIZATION);
+        if (header.isPresent()) {
+            return bearer(req, header.get());
+        }
+        Optional<String> token = req.query().first("access_token").asOptional();
+        if (token.isEmpty()) {
+            throw refuse(ErrorCode.UNAUTHORIZED, "missing API key: send 'Authorization: Bearer <api key>' (or, from a browser's EventSource, ?access_token=<api key>)");
+        }
+        return bearer(req, "Bearer " + token.get());
+    }
+
+    private Principal bearer(ServerRequest req, String headerValue) {
+        Optional<String> header = Optional.of(headerValue);
         String address = clientAddress(req);
         Optional<Duration> wait = throttle.blocked(address);
         if (wait.isPresent()) {

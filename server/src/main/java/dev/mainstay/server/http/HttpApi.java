@@ -4,6 +4,7 @@ import dev.mainstay.engine.Engine;
 import dev.mainstay.engine.LimitsAdmin;
 import dev.mainstay.engine.Reviews;
 import dev.mainstay.limits.AccountLimits;
+import dev.mainstay.server.stream.EventStreams;
 import dev.mainstay.store.Store;
 import dev.mainstay.workflow.WorkflowDefinition;
 import dev.mainstay.workflow.WorkflowRegistry;
@@ -28,25 +29,31 @@ public final class HttpApi {
     private final RouteTable routes;
     private final Optional<PrometheusMetrics> metrics;
 
-    /** @param newAccountLimits the limits every account created through the API starts with ({@code limits.defaults}) */
+    /**
+     * @param newAccountLimits the limits every account created through the API starts with ({@code limits.defaults})
+     * @param streams the node's live event streams
+     * @param version Mainstay's version, for the OpenAPI document
+     */
     public HttpApi(Engine engine, Reviews reviews, LimitsAdmin limitsAdmin, WorkflowRegistry registry, Store store, Clock clock, Hardening hardening, long maxBodyBytes, int maxJsonDepth,
-            AccountLimits newAccountLimits, Optional<PrometheusMetrics> metrics, Optional<String> metricsKey) {
+            AccountLimits newAccountLimits, Optional<PrometheusMetrics> metrics, Optional<String> metricsKey, EventStreams streams, String version) {
         this.metrics = metrics;
         this.auth = new Authenticator(store, clock, new AuthThrottle(hardening.authFailures(), hardening.authFailureWindow(), clock));
         RequestBody bodies = new RequestBody(maxBodyBytes, maxJsonDepth, hardening.maxStringLength());
         Permissions permissions = new Permissions(engine, store, registry);
         this.health = new HealthResource(engine, store, registry);
+        StreamsResource delivery = new StreamsResource(streams, registry, auth, permissions, version);
         List<HttpService> resources = List.of(
                 health,
                 new WorkflowsResource(engine, registry, store, clock, auth, permissions, bodies),
-                new JobsResource(engine, store, clock, auth, permissions),
+                new JobsResource(engine, store, clock, auth, permissions, delivery),
                 new ReviewsResource(reviews, store, auth, permissions, bodies),
                 new UsageResource(limitsAdmin, registry, clock, auth),
                 new KeysResource(store, clock, auth, bodies, newAccountLimits),
                 new LimitsResource(limitsAdmin, store, auth, bodies),
                 new AuditResource(store, auth),
                 new StatsResource(store, clock, auth),
-                new TargetsResource(engine, auth));
+                new TargetsResource(engine, auth),
+                delivery);
         if (metrics.isPresent()) {
             resources = new java.util.ArrayList<>(resources);
             resources.add(new MetricsResource(metrics.get(), auth, metricsKey));

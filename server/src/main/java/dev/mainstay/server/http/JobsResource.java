@@ -10,6 +10,7 @@ import dev.mainstay.job.JobEvent;
 import dev.mainstay.job.JobPage;
 import dev.mainstay.job.JobQuery;
 import dev.mainstay.job.JobStatus;
+import dev.mainstay.server.stream.EventStreams;
 import dev.mainstay.store.Store;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
@@ -35,20 +36,29 @@ final class JobsResource implements HttpService {
     private final Clock clock;
     private final Authenticator auth;
     private final Permissions permissions;
+    private final StreamsResource streams;
 
-    JobsResource(Engine engine, Store store, Clock clock, Authenticator auth, Permissions permissions) {
+    JobsResource(Engine engine, Store store, Clock clock, Authenticator auth, Permissions permissions, StreamsResource streams) {
         this.engine = engine;
         this.store = store;
         this.clock = clock;
         this.auth = auth;
         this.permissions = permissions;
+        this.streams = streams;
     }
 
     @Override
     public void routing(HttpRules rules) {
         rules.get("/v1/jobs", handler(this::list))
                 .get("/v1/jobs/{id}", handler(this::job))
-                .get("/v1/jobs/{id}/events", handler(this::events))
+                .get("/v1/jobs/{id}/events", (req, res) -> {
+                    // One path, two answers: the list as JSON, or with Accept: text/event-stream the live stream.
+                    if (EventStreams.wantsStream(req)) {
+                        streams.jobStream(req, res);
+                    } else {
+                        handler(this::events).handle(req, res);
+                    }
+                })
                 .post("/v1/jobs/{id}/cancel", handler(this::cancel))
                 .post("/v1/jobs/{id}/replay", handler(this::replay))
                 .get("/v1/jobs/{id}/diff/{other}", handler(this::diff));

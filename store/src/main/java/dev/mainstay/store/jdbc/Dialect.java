@@ -8,6 +8,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 import java.util.SortedSet;
 
 /**
@@ -24,14 +25,24 @@ import java.util.SortedSet;
 public abstract class Dialect {
     private final GroupCommitter writer;
     private final WorkSignal work;
+    private final WorkSignal events;
+    /** One instance, so that a group that wrote many events runs the callbacks once. */
+    private final Runnable fireEvents;
 
     /**
      * @param writer the node's writer; every write of the store goes through it
      * @param work the callbacks the store's {@code onWork} registers, run by {@link #workDue}
      */
     protected Dialect(GroupCommitter writer, WorkSignal work) {
+        this(writer, work, new WorkSignal());
+    }
+
+    /** @param events the callbacks the store's {@code onEvents} registers, run by {@link #eventsWritten} or by the dialect */
+    protected Dialect(GroupCommitter writer, WorkSignal work, WorkSignal events) {
         this.writer = writer;
         this.work = work;
+        this.events = events;
+        this.fireEvents = events::fire;
     }
 
     /** A list of values in a statement, e.g. {@code id IN (?, ?)}: its SQL and the parameters it takes. */
@@ -52,6 +63,10 @@ public abstract class Dialect {
 
     final void onWork(Runnable wake) {
         work.add(wake);
+    }
+
+    final void onEvents(Runnable wake) {
+        events.add(wake);
     }
 
     /** Stops taking writes and waits for those taken; part of {@link #close()}, before the writer's connections close. */
@@ -174,4 +189,22 @@ public abstract class Dialect {
      * callbacks run, and every other node's where the database is shared.
      */
     protected abstract void workDue(Connection c) throws SQLException;
+
+    /**
+     * The current write wrote job events: once its transaction commits, this node's
+     * {@code onEvents} callbacks run. A database shared by several nodes tells them all instead
+     * (PostgreSQL: V11's trigger notifies at commit, and every node's listener runs them).
+     */
+    protected void eventsWritten(Connection c) throws SQLException {
+        Deferred.afterCommit(fireEvents);
+    }
+
+    /**
+     * Where the event feed stops reading, as a SQL expression of transaction ids: events of
+     * transactions at or past it may yet be joined by events of an older transaction still running.
+     * Empty for a database with one writer, whose sequence numbers are in commit order.
+     */
+    protected Optional<String> eventHorizon() {
+        return Optional.empty();
+    }
 }

@@ -2,6 +2,7 @@ package dev.mainstay.store.jdbc;
 
 import dev.mainstay.Json;
 import dev.mainstay.job.Job;
+import dev.mainstay.job.JobStatus;
 import dev.mainstay.limits.AccountLimits;
 import dev.mainstay.limits.Concurrency;
 import dev.mainstay.store.ClaimStore;
@@ -204,7 +205,7 @@ final class JdbcClaims implements ClaimStore {
         List<String> released = sql.list(c, "UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, next_run_at = ?, updated_at = ? "
                 + "WHERE " + leased.sql() + " AND status IN ('processing', 'waiting_for_tool') RETURNING id", Sql::text, now, now, leased);
         for (String id : released) {
-            Transitions.event(sql, c, id, "requeued", Json.object().put("reason", reason), now);
+            Transitions.event(sql, dialect, c, id, "requeued", JobStatus.QUEUED, Json.object().put("reason", reason), now);
         }
         sql.update(c, "UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE " + leased.sql(), leased);
         if (released.isEmpty()) {

@@ -72,7 +72,7 @@ final class JdbcJobs implements JobStore {
                             + "updated_at, deadline_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     job.id(), job.accountId(), job.workflow(), job.workflowVersion(), JobStatus.QUEUED.wire(), job.inputHash(), job.priority(),
                     job.createdAt(), job.idempotencyKey(), job.createdAt(), job.createdAt(), job.deadlineAt());
-            Transitions.event(sql, c, job.id(), "submitted", null, job.createdAt());
+            Transitions.event(sql, dialect, c, job.id(), "submitted", JobStatus.QUEUED, null, job.createdAt());
             AuditLog.append(c, sql, job.id(), job.audit());
             dialect.workDue(c);
             return new SubmitOutcome.Created(job.queued());

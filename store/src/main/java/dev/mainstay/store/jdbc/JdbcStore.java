@@ -7,6 +7,8 @@ import dev.mainstay.audit.AuditCheck;
 import dev.mainstay.audit.AuditEvent;
 import dev.mainstay.audit.AuditQuery;
 import dev.mainstay.audit.AuditRecord;
+import dev.mainstay.job.EventCursor;
+import dev.mainstay.job.FeedEvent;
 import dev.mainstay.job.Job;
 import dev.mainstay.job.JobEvent;
 import dev.mainstay.job.JobPage;
@@ -52,6 +54,7 @@ public class JdbcStore implements Store {
     private final JdbcAudit audit;
     private final JdbcLedger ledger;
     private final JdbcStats stats;
+    private final JdbcEventFeed feed;
 
     protected JdbcStore(Dialect dialect) {
         this.dialect = dialect;
@@ -67,7 +70,14 @@ public class JdbcStore implements Store {
         this.cache = new JdbcResultCache(sql);
         this.audit = new JdbcAudit(sql);
         this.stats = new JdbcStats(sql);
+        this.feed = new JdbcEventFeed(sql, dialect);
     }
+
+    // ---- the event feed ------------------------------------------------------------------------
+    @Override public FeedPage feed(EventCursor after, String accountId, int limit) { return feed.feed(after, accountId, limit); }
+    @Override public List<FeedEvent> jobFeed(String jobId, long afterSeq, int limit) { return feed.jobFeed(jobId, afterSeq, limit); }
+    @Override public EventCursor feedHead() { return feed.feedHead(); }
+    @Override public void onEvents(Runnable wake) { feed.onEvents(wake); }
 
     // ---- workflow versions ---------------------------------------------------------------------
     @Override public String registerWorkflowVersion(String name, int version, String contentHash, String definition, Instant at) {

@@ -33,8 +33,10 @@ final class Transitions {
         this.ledger = ledger;
     }
 
-    static void event(Sql sql, Connection c, String jobId, String type, JsonNode data, Instant at) throws SQLException {
-        sql.later(c, "INSERT INTO job_events (job_id, type, data, at) VALUES (?, ?, ?, ?)", jobId, type, data, at);
+    /** Logs an event of a job that is in {@code status} once it is written (the live streams filter and end on it). */
+    static void event(Sql sql, Dialect dialect, Connection c, String jobId, String type, JobStatus status, JsonNode data, Instant at) throws SQLException {
+        sql.later(c, "INSERT INTO job_events (job_id, type, data, at, status) VALUES (?, ?, ?, ?, ?)", jobId, type, data, at, status.wire());
+        dialect.eventsWritten(c);
     }
 
     /** Applies {@code t} in {@code c}'s transaction; false (and only its charges recorded) when the job is not in a state it applies to. */
@@ -63,7 +65,7 @@ final class Transitions {
                     r.id(), r.jobId(), r.accountId(), r.workflow(), r.stageIndex(), r.stageId(), r.reason(), r.proposed(),
                     r.provenance() == null ? null : r.provenance().toJson(), Review.Status.PENDING.wire(), r.onExpiry().wire(), r.createdAt(), r.expiresAt());
         }
-        event(sql, c, t.jobId(), t.eventType(), t.eventData(), t.at());
+        event(sql, dialect, c, t.jobId(), t.eventType(), t.to(), t.eventData(), t.at());
         if (t.stageRun() != null || !t.audit().isEmpty()) {
             AuditLog.append(c, sql, t.jobId(), AuditTrail.ofTransition(t, account));
         }

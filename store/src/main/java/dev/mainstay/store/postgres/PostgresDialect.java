@@ -22,6 +22,7 @@ import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 import java.util.SortedSet;
 import tools.jackson.databind.JsonNode;
 
@@ -61,8 +62,8 @@ final class PostgresDialect extends Dialect {
                 WHERE id = ANY (?)
                 RETURNING *
             ), logged AS (
-                INSERT INTO job_events (job_id, type, data, at)
-                SELECT id, 'processing', CAST(? AS json), ? FROM claimed
+                INSERT INTO job_events (job_id, type, data, at, status)
+                SELECT id, 'processing', CAST(? AS json), ?, 'processing' FROM claimed
             )
             SELECT j.*, p.body AS input_body FROM claimed j JOIN payloads p ON p.hash = j.input_hash
             """;
@@ -70,8 +71,8 @@ final class PostgresDialect extends Dialect {
     private final HikariDataSource pool;
     private final WorkListener listener;
 
-    PostgresDialect(GroupCommitter writer, WorkSignal work, HikariDataSource pool, WorkListener listener) {
-        super(writer, work);
+    PostgresDialect(GroupCommitter writer, WorkSignal work, WorkSignal events, HikariDataSource pool, WorkListener listener) {
+        super(writer, work, events);
         this.pool = pool;
         this.listener = listener;
     }
@@ -254,5 +255,15 @@ final class PostgresDialect extends Dialect {
     @Override
     protected void workDue(Connection c) throws SQLException {
         Deferred.once(c, "NOTIFY " + PostgresStore.CHANNEL);
+    }
+
+    /** V11's trigger notifies {@link PostgresStore#EVENTS_CHANNEL} at commit; the listener runs the callbacks, on every node. */
+    @Override
+    protected void eventsWritten(Connection c) {
+    }
+
+    @Override
+    protected Optional<String> eventHorizon() {
+        return Optional.of("pg_snapshot_xmin(pg_current_snapshot())");
     }
 }

@@ -48,6 +48,8 @@ public final class PostgresStore extends JdbcStore {
     static final Duration IDLE_IN_TRANSACTION_TIMEOUT = Duration.ofSeconds(60);
     /** The {@code LISTEN/NOTIFY} channel of writes that make work due. */
     public static final String CHANNEL = "mainstay_work";
+    /** The {@code LISTEN/NOTIFY} channel of job events written (V11's trigger notifies it at commit). */
+    public static final String EVENTS_CHANNEL = "mainstay_events";
     /**
      * Units per group transaction. Each unit of a batch runs in a savepoint, and a PostgreSQL
      * transaction with more than 64 subtransactions overflows the per-backend cache of them, which
@@ -215,10 +217,11 @@ public final class PostgresStore extends JdbcStore {
             throw new StoreException("cannot migrate the PostgreSQL database " + config.url() + ": " + rootMessage(e), e);
         }
         WorkSignal work = new WorkSignal();
+        WorkSignal events = new WorkSignal();
         GroupCommitter writer = new GroupCommitter("postgres", new PooledConnections(pool), MAX_BATCH);
         WorkListener listener = WorkListener.start(() -> DriverManager.getConnection(config.url(), driverProperties(config, "mainstay-listener")),
-                work::fire, config.connectTimeout());
-        return new PostgresStore(config, new PostgresDialect(writer, work, pool, listener));
+                java.util.Map.of(CHANNEL, work::fire, EVENTS_CHANNEL, events::fire), config.connectTimeout());
+        return new PostgresStore(config, new PostgresDialect(writer, work, events, pool, listener));
     }
 
     private static Properties driverProperties(Config config, String applicationName) {

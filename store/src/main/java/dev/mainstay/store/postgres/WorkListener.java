@@ -4,6 +4,10 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.postgresql.PGConnection;
@@ -12,10 +16,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Listens on {@link PostgresStore#CHANNEL} over a connection of its own (a pooled one would be
- * handed to others between reads) and runs a callback for every batch of notifications. When the
- * connection dies (the database restarted, the network failed) it reconnects with backoff and runs
- * the callback once more, since notifications sent meanwhile are lost.
+ * Listens on its channels ({@link PostgresStore#CHANNEL}, {@link PostgresStore#EVENTS_CHANNEL})
+ * over a connection of its own (a pooled one would be handed to others between reads) and runs a
+ * channel's callback for every batch of notifications on it. When the connection dies (the
+ * database restarted, the network failed) it reconnects with backoff and runs every callback once
+ * more, since notifications sent meanwhile are lost.
  */
 final class WorkListener implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WorkListener.class);
@@ -36,15 +41,16 @@ final class WorkListener implements AutoCloseable {
     }
 
     private final Connector connector;
-    private final Runnable onNotify;
+    /** Channel name → what runs when it is notified, in the order the channels are listened to. */
+    private final Map<String, Runnable> channels;
     private final CountDownLatch listening = new CountDownLatch(1);
     private final Thread thread;
     private volatile boolean closed;
     private volatile Connection current;
 
-    private WorkListener(Connector connector, Runnable onNotify) {
+    private WorkListener(Connector connector, Map<String, Runnable> channels) {
         this.connector = connector;
-        this.onNotify = onNotify;
+        this.channels = new LinkedHashMap<>(channels);
         this.thread = Thread.ofPlatform().name("mainstay-postgres-listener").daemon(true).unstarted(this::loop);
     }
 
@@ -53,12 +59,12 @@ final class WorkListener implements AutoCloseable {
      * that writes made after the store opened are heard. If it is not in place by then, the
      * listener keeps trying in the background.
      */
-    static WorkListener start(Connector connector, Runnable onNotify, Duration ready) {
-        WorkListener listener = new WorkListener(connector, onNotify);
+    static WorkListener start(Connector connector, Map<String, Runnable> channels, Duration ready) {
+        WorkListener listener = new WorkListener(connector, channels);
         listener.thread.start();
         try {
             if (!listener.listening.await(ready.toMillis(), TimeUnit.MILLISECONDS)) {
-                LOG.warn("not yet listening on {} after {}; wake-ups start once the listener connects", PostgresStore.CHANNEL, ready);
+                LOG.warn("not yet listening on {} after {}; wake-ups start once the listener connects", listener.channels.keySet(), ready);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -76,11 +82,13 @@ final class WorkListener implements AutoCloseable {
                 if (closed) {
                     return;
                 }
-                s.execute("LISTEN " + PostgresStore.CHANNEL);
+                for (String channel : channels.keySet()) {
+                    s.execute("LISTEN " + channel);
+                }
                 PGConnection pg = c.unwrap(PGConnection.class);
                 if (everListened) {
-                    LOG.info("listening on {} again", PostgresStore.CHANNEL);
-                    onNotify.run(); // notifications sent while we were away are lost
+                    LOG.info("listening on {} again", channels.keySet());
+                    channels.values().forEach(Runnable::run); // notifications sent while we were away are lost
                 }
                 everListened = true;
                 failing = false;
@@ -91,7 +99,15 @@ final class WorkListener implements AutoCloseable {
                     PGNotification[] got = pg.getNotifications(WAIT_MILLIS);
                     if (got != null && got.length > 0) {
                         heard = System.nanoTime();
-                        onNotify.run();
+                        Set<String> named = new HashSet<>();
+                        for (PGNotification n : got) {
+                            named.add(n.getName());
+                        }
+                        channels.forEach((channel, callback) -> {
+                            if (named.contains(channel)) {
+                                callback.run();
+                            }
+                        });
                     } else if (System.nanoTime() - heard > CHECK_SILENCE.toNanos()) {
                         s.execute("SELECT 1");
                         heard = System.nanoTime();
@@ -102,10 +118,10 @@ final class WorkListener implements AutoCloseable {
                     return;
                 }
                 if (!failing) {
-                    LOG.warn("lost the connection listening on {}; reconnecting: {}", PostgresStore.CHANNEL, e.getMessage());
+                    LOG.warn("lost the connection listening on {}; reconnecting: {}", channels.keySet(), e.getMessage());
                     failing = true;
                 } else {
-                    LOG.debug("still cannot listen on {}: {}", PostgresStore.CHANNEL, e.getMessage());
+                    LOG.debug("still cannot listen on {}: {}", channels.keySet(), e.getMessage());
                 }
                 sleep(backoff);
                 backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);

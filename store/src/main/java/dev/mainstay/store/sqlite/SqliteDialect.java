@@ -147,7 +147,8 @@ final class SqliteDialect extends Dialect {
         for (String id : ids) {
             events.add(new Object[] {id, data, now});
         }
-        sql.batch(c, "INSERT INTO job_events (job_id, type, data, at) VALUES (?, 'processing', ?, ?)", events);
+        sql.batch(c, "INSERT INTO job_events (job_id, type, data, at, status) VALUES (?, 'processing', ?, ?, 'processing')", events);
+        eventsWritten(c);
         In leased = in("j.id", ids);
         return sql.list(c, JobRows.SELECT + leased.sql(), rs -> JobRows.job(sql, rs), leased);
     }

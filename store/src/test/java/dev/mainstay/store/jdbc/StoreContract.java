@@ -1631,4 +1631,62 @@ public abstract class StoreContract {
         assertThat(store.toolCall("job_x", "send")).contains(done);
         assertThat(store.toolCall("job_x", "other")).isEmpty();
     }
+
+    // ---- the event feed -----------------------------------------------------------------------
+
+    @Test
+    void theEventFeedHoldsEveryEventOnceInOrderWithItsJobsAccountWorkflowAndStatus() {
+        dev.mainstay.job.EventCursor start = store.feedHead();
+        Job a = claimed("node-1");
+        assertThat(store.apply(complete(a, "node-1", T0.plusSeconds(1)))).isTrue();
+        Job b = submitted(OTHER_ACCOUNT, T0.plusSeconds(2));
+
+        List<dev.mainstay.job.FeedEvent> all = store.feed(start, null, 100).events();
+        assertThat(all).extracting(e -> e.event().jobId() + ":" + e.event().type() + ":" + e.status().wire())
+                .containsExactly(a.id() + ":submitted:queued", a.id() + ":processing:processing", a.id() + ":completed:completed", b.id() + ":submitted:queued");
+        assertThat(all).extracting(dev.mainstay.job.FeedEvent::cursor).isSorted().doesNotHaveDuplicates();
+        assertThat(all).extracting(dev.mainstay.job.FeedEvent::workflow).containsOnly("support/draft-response");
+        assertThat(all.get(2).terminal()).isTrue();
+        assertThat(all.get(1).terminal()).isFalse();
+        assertThat(store.feedHead()).isEqualTo(all.getLast().cursor());
+        assertThat(store.feed(store.feedHead(), null, 100).events()).isEmpty();
+
+        assertThat(store.feed(start, OTHER_ACCOUNT, 100).events()).extracting(e -> e.event().jobId()).containsExactly(b.id());
+        assertThat(store.feed(all.get(0).cursor(), ACCOUNT, 1).events()).extracting(e -> e.event().type()).containsExactly("processing");
+        assertThat(store.jobFeed(a.id(), all.get(0).event().seq(), 100)).extracting(e -> e.event().type()).containsExactly("processing", "completed");
+        assertThat(store.jobFeed(a.id(), 0, 100)).extracting(e -> e.event().seq())
+                .isEqualTo(store.events(a.id(), 0, 100).stream().map(JobEvent::seq).toList());
+    }
+
+    @Test
+    void theEventFeedSurvivesAReopenAndPagesWithoutGapOrRepeat() {
+        dev.mainstay.job.EventCursor start = store.feedHead();
+        List<String> jobs = new ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            jobs.add(submitted(ACCOUNT, T0.plusSeconds(i)).id());
+        }
+        reopen();
+        List<String> read = new ArrayList<>();
+        dev.mainstay.job.EventCursor at = start;
+        while (true) {
+            List<dev.mainstay.job.FeedEvent> page = store.feed(at, ACCOUNT, 3).events();
+            if (page.isEmpty()) {
+                break;
+            }
+            page.forEach(e -> read.add(e.event().jobId()));
+            at = page.getLast().cursor();
+        }
+        assertThat(read).isEqualTo(jobs);
+    }
+
+    @Test
+    void writersOfEventsWakeTheFeedsListenersAfterTheirCommit() {
+        AtomicInteger wakes = new AtomicInteger();
+        store.onEvents(wakes::incrementAndGet);
+        Job job = submitted();
+        await().atMost(Duration.ofSeconds(10)).until(() -> wakes.get() >= 1);
+        int before = wakes.get();
+        assertThat(store.claim("node-1", 1, T0, T0.plus(LEASE))).extracting(Job::id).containsExactly(job.id());
+        await().atMost(Duration.ofSeconds(10)).until(() -> wakes.get() > before);
+    }
 }

@@ -304,4 +304,26 @@ class PostgresStoreTest extends StoreContract {
                 .hasMessageContaining("jdbc:postgresql://127.0.0.1:1/none");
         assertThat(nowhere.toString()).doesNotContain("secret");
     }
+
+    @Test
+    void theEventFeedHoldsBackEventsCommittedAfterAnOlderTransactionThatIsStillOpen() throws Exception {
+        dev.mainstay.job.EventCursor start = store.feedHead();
+        Job first = ((dev.mainstay.store.SubmitOutcome.Created) store.submit(newJob(ACCOUNT, null, input("first"), T0))).job();
+        try (Connection open = DriverManager.getConnection(cluster.jdbcUrl(database), cluster.user(), "")) {
+            open.setAutoCommit(false);
+            try (Statement s = open.createStatement()) {
+                // An older transaction takes its id and writes an event it has not committed yet.
+                s.executeUpdate("INSERT INTO job_events (job_id, type, at) VALUES ('" + first.id() + "', 'stage_completed', now())");
+            }
+            Job second = ((dev.mainstay.store.SubmitOutcome.Created) store.submit(newJob(ACCOUNT, null, input("second"), T0))).job();
+            dev.mainstay.store.EventFeedStore.FeedPage held = store.feed(start, null, 100);
+            assertThat(held.events()).extracting(e -> e.event().jobId()).containsExactly(first.id());
+            assertThat(held.heldBack()).as("the second job's event waits for the open transaction").isTrue();
+            open.commit();
+            List<dev.mainstay.job.FeedEvent> after = store.feed(held.events().getLast().cursor(), null, 100).events();
+            assertThat(after).extracting(e -> e.event().jobId() + ":" + e.event().type())
+                    .containsExactly(first.id() + ":stage_completed", second.id() + ":submitted");
+            assertThat(after.getFirst().status()).isEqualTo(JobStatus.QUEUED);
+        }
+    }
 }

@@ -1,0 +1,81 @@
+package dev.mainstay.server.openapi;
+
+import static dev.mainstay.server.openapi.Operation.Access.ACCOUNT;
+import static dev.mainstay.server.openapi.Operation.Access.ADMIN;
+import static dev.mainstay.server.openapi.Operation.Access.NONE;
+
+import dev.mainstay.server.openapi.Operation.Query;
+import java.util.List;
+
+/**
+ * The fixed endpoints of the API, written once for the OpenAPI document. A test checks this list
+ * against the routes the server registers, so an endpoint added without its description fails
+ * the build rather than going missing from the document.
+ */
+final class Operations {
+    private static final Query LIMIT = new Query("limit", "integer", "Page size.");
+    private static final Query CURSOR = new Query("cursor", "string", "The next_cursor of the previous page.");
+    private static final Query WORKFLOW = new Query("workflow", "string", "Only this workflow's.");
+    private static final Query STATUS = new Query("status", "string", "Only jobs in this status.");
+    private static final Query AFTER = new Query("after", "string",
+            "Resume after this event: a job's event sequence number, or a cursor of the account-wide stream. The Last-Event-ID header wins over it.");
+
+    static final List<Operation> ALL = List.of(
+            new Operation("GET", "/health/live", "healthLive", "health", "Answers while the process runs", NONE, null, 200, "Health", List.of(), List.of()),
+            new Operation("GET", "/health/ready", "healthReady", "health", "Answers 200 while the node can take requests", NONE, null, 200, "Health",
+                    List.of(), List.of(503)),
+            new Operation("GET", "/v1/openapi.json", "openApi", "meta", "This document, with the workflows the caller's key may run", NONE, null, 200,
+                    null, List.of(), List.of(401)),
+            new Operation("GET", "/v1/workflows", "listWorkflows", "workflows", "Lists the workflows this node runs", ACCOUNT, null, 200,
+                    "WorkflowList", List.of(), List.of(401)),
+            new Operation("GET", "/v1/jobs", "listJobs", "jobs", "Lists the account's jobs, newest first", ACCOUNT, null, 200, "JobList",
+                    List.of(WORKFLOW, STATUS, new Query("dead_letter", "boolean", "Only dead letters (true) or none of them (false)."), LIMIT, CURSOR),
+                    List.of(400, 401, 403)),
+            new Operation("GET", "/v1/jobs/{id}", "getJob", "jobs", "One job's envelope", ACCOUNT, null, 200, "Job", List.of(), List.of(401, 403, 404)),
+            new Operation("GET", "/v1/jobs/{id}/events", "jobEvents", "jobs",
+                    "What happened to the job: a JSON list, or with Accept: text/event-stream a live stream that ends after the job's last event",
+                    ACCOUNT, null, 200, "JobEventList", List.of(AFTER), List.of(400, 401, 403, 404, 429)),
+            new Operation("GET", "/v1/events", "accountEvents", "jobs",
+                    "Every job event of the account as a live stream (text/event-stream), resumable by its cursor", ACCOUNT, null, 200, null,
+                    List.of(new Query("workflow", "string", "Only this workflow's jobs."),
+                            new Query("status", "string", "Only events that left their job in one of these statuses (comma-separated)."), AFTER),
+                    List.of(400, 401, 403, 406, 429)),
+            new Operation("POST", "/v1/jobs/{id}/cancel", "cancelJob", "jobs", "Cancels an unfinished job", ACCOUNT, null, 200, "Job", List.of(),
+                    List.of(401, 403, 404, 409)),
+            new Operation("POST", "/v1/jobs/{id}/replay", "replayJob", "jobs", "Runs a failed job again from its failed stage", ACCOUNT, null, 202, "Job",
+                    List.of(), List.of(401, 403, 404, 409)),
+            new Operation("GET", "/v1/jobs/{id}/diff/{other}", "diffJobs", "jobs", "Why two jobs' results differ", ACCOUNT, null, 200, "Object",
+                    List.of(), List.of(401, 403, 404)),
+            new Operation("GET", "/v1/reviews", "listReviews", "reviews", "Lists the account's reviews", ACCOUNT, null, 200, "Object",
+                    List.of(new Query("status", "string", "Only reviews in this status."), LIMIT, CURSOR), List.of(400, 401)),
+            new Operation("GET", "/v1/reviews/{id}", "getReview", "reviews", "One review", ACCOUNT, null, 200, "Object", List.of(), List.of(401, 403, 404)),
+            new Operation("POST", "/v1/reviews/{id}/decision", "decideReview", "reviews", "Approves, edits or rejects what a review holds", ACCOUNT,
+                    "Object", 200, "Object", List.of(), List.of(400, 401, 403, 404, 409, 422)),
+            new Operation("GET", "/v1/usage", "usage", "usage", "The account's usage by day, workflow and model", ACCOUNT, null, 200, "Object",
+                    List.of(new Query("from", "string", "First day (YYYY-MM-DD)."), new Query("to", "string", "Last day (YYYY-MM-DD)."),
+                            new Query("group_by", "string", "day, workflow or model.")),
+                    List.of(400, 401)),
+            new Operation("GET", "/v1/admin/usage", "adminUsage", "admin", "Any account's usage, or every account's", ADMIN, null, 200, "Object",
+                    List.of(new Query("account", "string", "Only this account's."), new Query("from", "string", "First day (YYYY-MM-DD)."),
+                            new Query("to", "string", "Last day (YYYY-MM-DD)."), new Query("group_by", "string", "day, workflow or model.")),
+                    List.of(400, 401, 403)),
+            new Operation("POST", "/v1/admin/accounts", "createAccount", "admin", "Creates an account and its first key", ADMIN, "Object", 201, "Object",
+                    List.of(), List.of(400, 401, 403, 409)),
+            new Operation("GET", "/v1/admin/accounts/{account}/keys", "listKeys", "admin", "Lists an account's keys", ADMIN, null, 200, "Object",
+                    List.of(), List.of(401, 403, 404)),
+            new Operation("POST", "/v1/admin/accounts/{account}/keys", "createKey", "admin", "Creates a key; its secret is shown once", ADMIN, "Object",
+                    201, "Object", List.of(), List.of(400, 401, 403, 404)),
+            new Operation("DELETE", "/v1/admin/accounts/{account}/keys/{key}", "revokeKey", "admin", "Revokes a key", ADMIN, null, 200, "Object",
+                    List.of(), List.of(401, 403, 404)),
+            new Operation("GET", "/v1/admin/accounts/{account}/limits", "getLimits", "admin", "An account's limits", ADMIN, null, 200, "Object",
+                    List.of(), List.of(401, 403, 404)),
+            new Operation("PUT", "/v1/admin/accounts/{account}/limits", "setLimits", "admin", "Sets an account's limits", ADMIN, "Object", 200, "Object",
+                    List.of(), List.of(400, 401, 403, 404)),
+            new Operation("GET", "/v1/admin/audit", "audit", "admin", "The audit log, and whether its hash chain holds", ADMIN, null, 200, "Object",
+                    List.of(new Query("job", "string", "Only this job's records."), LIMIT, CURSOR), List.of(400, 401, 403)),
+            new Operation("GET", "/v1/admin/targets", "targets", "admin", "Circuit breakers and latency per model target", ADMIN, null, 200, "Object",
+                    List.of(), List.of(401, 403)));
+
+    private Operations() {
+    }
+}
