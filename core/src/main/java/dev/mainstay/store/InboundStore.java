@@ -24,6 +24,12 @@ public interface InboundStore {
 
     Optional<CallbackToken> callbackToken(String tokenHash);
 
-    /** Marks the token used at {@code at}; false when it already was (the callback is a repeat). */
-    boolean useCallbackToken(String tokenHash, Instant at);
+    /**
+     * Marks the unexpired token used at {@code at} and applies {@code job} (the job's move on with
+     * the callback's result) in one transaction; false, and nothing written, when the token was
+     * used before (the callback is a repeat) or has expired.
+     *
+     * @throws StoreException when the job does not take the transition (nothing is written then)
+     */
+    boolean useCallbackToken(String tokenHash, Instant at, JobTransition job);
 }

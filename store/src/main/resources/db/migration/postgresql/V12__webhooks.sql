@@ -46,6 +46,7 @@ CREATE TABLE webhook_deliveries (
     payload           text NOT NULL,
     status            text NOT NULL,
     attempts          integer NOT NULL DEFAULT 0,
+    earlier_attempts  integer NOT NULL DEFAULT 0,
     next_attempt_at   timestamptz,
     lease_owner       text,
     lease_expires_at  timestamptz,

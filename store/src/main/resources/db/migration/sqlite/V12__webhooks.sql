@@ -46,6 +46,7 @@ CREATE TABLE webhook_deliveries (
     payload           TEXT NOT NULL,
     status            TEXT NOT NULL,
     attempts          INTEGER NOT NULL DEFAULT 0,
+    earlier_attempts  INTEGER NOT NULL DEFAULT 0,
     next_attempt_at   INTEGER,
     lease_owner       TEXT,
     lease_expires_at  INTEGER,
