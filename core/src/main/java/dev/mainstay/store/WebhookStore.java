@@ -75,6 +75,9 @@ public interface WebhookStore {
      */
     int replayDeliveries(String accountId, String endpointId, List<String> deliveryIds, Instant now);
 
+    /** Ends every lease {@code owner} holds (its earlier run's, at a restart under the same name); returns how many. */
+    int recoverDeliveryLeases(String owner);
+
     /** When the earliest pending delivery of an enabled endpoint is due, if any. */
     Optional<Instant> nextDeliveryAt();
 }

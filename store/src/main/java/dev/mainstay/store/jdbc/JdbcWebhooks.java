@@ -344,6 +344,11 @@ final class JdbcWebhooks implements WebhookStore {
     }
 
     @Override
+    public int recoverDeliveryLeases(String owner) {
+        return sql.write(c -> sql.update(c, "UPDATE webhook_deliveries SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = ?", owner));
+    }
+
+    @Override
     public Optional<Instant> nextDeliveryAt() {
         return sql.read(c -> sql.first(c, "SELECT MIN(d.next_attempt_at) AS due FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id "
                 + "WHERE d.status = 'pending' AND e.enabled = ?", rs -> sql.instant(rs, "due"), true));
