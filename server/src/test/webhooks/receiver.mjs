@@ -80,6 +80,7 @@ const server = http.createServer(async (req, res) => {
   received.push({
     webhook_id: headers["webhook-id"] ?? null,
     webhook_timestamp: headers["webhook-timestamp"] ?? null,
+    signature: headers["webhook-signature"] ?? null,
     signatures: (headers["webhook-signature"] ?? "").split(" ").filter((s) => s.length > 0).length,
     verified,
     verified_with: verifiedWith,
