@@ -6,7 +6,7 @@
 //   POST /_secrets  {"secrets": ["whsec_…", …]}   secrets a delivery may be signed with (any one verifies)
 //   POST /_clock    {"now_ms": N}                   the time the library checks timestamps against (the test's clock)
 //   POST /_script   {"answers": [A, …], "then": A}  how to answer the next deliveries, in order, then always `then`;
-//                                                   A is {"status": 500, "retry_after": "30"} or {"hang": true}
+//                                                   A is {"status": 500, "retry_after": "30", "delay_ms": 100} or {"hang": true}
 //   GET  /_received                                 every delivery so far, in arrival order
 import http from "node:http";
 import { Webhook } from "standardwebhooks";
@@ -97,8 +97,15 @@ const server = http.createServer(async (req, res) => {
     return;
   }
   const extra = answer.retry_after ? { "retry-after": answer.retry_after } : {};
-  res.writeHead(verified ? answer.status : 400, { "content-type": "text/plain", ...extra });
-  res.end(verified ? "ok" : "signature refused: " + error);
+  const reply = () => {
+    res.writeHead(verified ? answer.status : 400, { "content-type": "text/plain", ...extra });
+    res.end(verified ? "ok" : "signature refused: " + error);
+  };
+  if (answer.delay_ms) {
+    setTimeout(reply, answer.delay_ms);
+  } else {
+    reply();
+  }
 });
 
 server.listen(0, "127.0.0.1", () => {

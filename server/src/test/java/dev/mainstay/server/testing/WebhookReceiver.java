@@ -104,6 +104,11 @@ public final class WebhookReceiver implements AutoCloseable {
         return Json.object().put("status", status).put("retry_after", retryAfter);
     }
 
+    /** Answers {@code status} after {@code delayMillis}. */
+    public static JsonNode slow(int status, long delayMillis) {
+        return Json.object().put("status", status).put("delay_ms", delayMillis);
+    }
+
     /** Never answers: the sender's timeout ends the attempt. */
     public static JsonNode hang() {
         return Json.object().put("hang", true);
