@@ -3,18 +3,20 @@ package dev.mainstay.webhook;
 import dev.mainstay.ContentHash;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.util.HexFormat;
 
 /**
  * The single-use tokens of callback tool stages, carried in the callback URL
- * ({@code /v1/callbacks/<token>}): {@code cb} + 32 hex digits of randomness + 32 hex digits of its
- * HMAC under the node's secrets key. A forged token fails the HMAC before anything is read; a real
- * one is looked up by its SHA-256 (the store never holds the token itself), which says which job and
- * stage it resumes, until when, and whether it was used.
+ * ({@code /v1/callbacks/<token>}): {@code cb} + 32 hex digits of a nonce + 32 hex digits of the
+ * nonce's HMAC under the node's secrets key. A forged token fails the HMAC before anything is read;
+ * a real one is looked up by its SHA-256 (the store never holds the token itself), which says which
+ * job and stage it resumes, until when, and whether it was used.
+ *
+ * <p>The nonce is itself an HMAC of the job and stage, so a stage's request sent again (after a
+ * crash, on another node) carries the same callback URL as the first time: an integration that drops
+ * the repeat by its idempotency key still calls back a URL that works.
  */
 public final class CallbackTokens {
-    private static final SecureRandom RANDOM = new SecureRandom();
     private static final HexFormat HEX = HexFormat.of();
     private static final String PREFIX = "cb";
     private static final int PART = 32;
@@ -25,11 +27,9 @@ public final class CallbackTokens {
         this.box = box;
     }
 
-    /** A new token. */
-    public String issue() {
-        byte[] random = new byte[PART / 2];
-        RANDOM.nextBytes(random);
-        String nonce = HEX.formatHex(random);
+    /** The token of stage {@code stageIndex} of job {@code jobId}: the same every time it is asked for. */
+    public String forStage(String jobId, int stageIndex) {
+        String nonce = HEX.formatHex(box.tokenMac(("nonce/" + jobId + "/" + stageIndex).getBytes(StandardCharsets.UTF_8)), 0, PART / 2);
         return PREFIX + nonce + mac(nonce);
     }
 

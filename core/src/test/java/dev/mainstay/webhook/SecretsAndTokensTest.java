@@ -23,10 +23,12 @@ class SecretsAndTokensTest {
     @Test
     void callbackTokensAreAuthenticOnlyUnderTheKeyThatIssuedThem() {
         CallbackTokens tokens = new CallbackTokens(box);
-        String token = tokens.issue();
+        String token = tokens.forStage("job_1", 2);
         assertThat(token).matches("cb[0-9a-f]{64}");
         assertThat(tokens.authentic(token)).isTrue();
-        assertThat(tokens.issue()).isNotEqualTo(token);
+        assertThat(tokens.forStage("job_1", 2)).as("a request sent again calls back the same URL").isEqualTo(token);
+        assertThat(tokens.forStage("job_1", 3)).isNotEqualTo(token);
+        assertThat(tokens.forStage("job_2", 2)).isNotEqualTo(token);
         char flipped = token.charAt(10) == 'a' ? 'b' : 'a';
         assertThat(tokens.authentic(token.substring(0, 10) + flipped + token.substring(11))).isFalse();
         assertThat(tokens.authentic(token.substring(0, 60))).isFalse();
