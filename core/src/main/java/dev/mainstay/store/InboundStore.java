@@ -25,11 +25,18 @@ public interface InboundStore {
     Optional<CallbackToken> callbackToken(String tokenHash);
 
     /**
-     * Marks the unexpired token used at {@code at} and applies {@code job} (the job's move on with
-     * the callback's result) in one transaction; false, and nothing written, when the token was
-     * used before (the callback is a repeat) or has expired.
+     * Takes a callback, in one transaction: marks the unexpired token used at {@code at}, records
+     * {@code result} as the outcome of the stage's tool call ({@code done}), and applies {@code job}
+     * (the job back in the queue, to finish the stage with that outcome). False, and nothing
+     * written, when the token was used before (the callback is a repeat) or has expired.
      *
      * @throws StoreException when the job does not take the transition (nothing is written then)
      */
-    boolean useCallbackToken(String tokenHash, Instant at, JobTransition job);
+    boolean useCallbackToken(String tokenHash, Instant at, tools.jackson.databind.JsonNode result, JobTransition job);
+
+    /**
+     * Callbacks that did not come: unused tokens expired at {@code now} whose job still waits for
+     * its tool, leased by no node. Oldest first, at most {@code max}.
+     */
+    java.util.List<CallbackToken> expiredCallbacks(Instant now, int max);
 }

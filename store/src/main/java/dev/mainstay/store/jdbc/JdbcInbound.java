@@ -3,7 +3,9 @@ package dev.mainstay.store.jdbc;
 import dev.mainstay.store.InboundStore;
 import dev.mainstay.store.JobTransition;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
+import tools.jackson.databind.JsonNode;
 
 /** Inbound events taken and callback tokens, on any dialect. */
 final class JdbcInbound implements InboundStore {
@@ -37,16 +39,30 @@ final class JdbcInbound implements InboundStore {
 
     @Override
     public Optional<CallbackToken> callbackToken(String tokenHash) {
-        return sql.read(c -> sql.first(c, "SELECT * FROM callback_tokens WHERE token_hash = ?", rs -> new CallbackToken(rs.getString("token_hash"),
-                rs.getString("job_id"), rs.getInt("stage_index"), rs.getString("stage_id"), sql.instant(rs, "expires_at"), sql.instant(rs, "used_at")), tokenHash));
+        return sql.read(c -> sql.first(c, "SELECT * FROM callback_tokens WHERE token_hash = ?", this::token, tokenHash));
     }
 
     @Override
-    public boolean useCallbackToken(String tokenHash, Instant at, JobTransition job) {
+    public List<CallbackToken> expiredCallbacks(Instant now, int max) {
+        return sql.read(c -> sql.list(c, "SELECT t.* FROM callback_tokens t JOIN jobs j ON j.id = t.job_id WHERE t.used_at IS NULL AND t.expires_at <= ? "
+                + "AND j.status = 'waiting_for_tool' AND j.lease_owner IS NULL ORDER BY t.expires_at LIMIT ?", this::token, now, max));
+    }
+
+    private CallbackToken token(java.sql.ResultSet rs) throws java.sql.SQLException {
+        return new CallbackToken(rs.getString("token_hash"), rs.getString("job_id"), rs.getInt("stage_index"), rs.getString("stage_id"),
+                sql.instant(rs, "expires_at"), sql.instant(rs, "used_at"));
+    }
+
+    @Override
+    public boolean useCallbackToken(String tokenHash, Instant at, JsonNode result, JobTransition job) {
         return sql.write(c -> {
-            if (sql.update(c, "UPDATE callback_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?", at, tokenHash, at) == 0) {
+            Optional<String> stage = sql.first(c, "UPDATE callback_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? "
+                    + "RETURNING stage_id", Sql::text, at, tokenHash, at);
+            if (stage.isEmpty()) {
                 return false;
             }
+            sql.update(c, "UPDATE tool_calls SET status = 'done', response = ?, http_status = NULL, error = NULL, updated_at = ? WHERE job_id = ? AND stage_id = ?",
+                    result, at, job.jobId(), stage.get());
             if (!transitions.applyIn(c, job)) {
                 // Throwing rolls the token's use back with it: the job was not waiting for this callback.
                 throw new dev.mainstay.store.StoreException("job " + job.jobId() + " is not waiting for the callback of stage " + job.currentStage());
