@@ -16,6 +16,15 @@ import java.util.Optional;
  * committed event always has its deliveries, and an event that was never committed never has any.
  */
 public interface WebhookStore {
+    /** The account of the endpoints workflows declare ({@code notify:}): they receive the events of every account's jobs of their workflow. */
+    String WORKFLOW_ACCOUNT = "*";
+
+    /**
+     * Makes {@code endpoint} (of {@link #WORKFLOW_ACCOUNT}, for one workflow) what its workflow now
+     * declares, its secret the given one alone; its deliveries and their log stay.
+     */
+    void syncWorkflowEndpoint(WebhookEndpoint endpoint, DueDelivery.SealedSecret secret);
+
     /** Registers {@code endpoint} with its first secret. */
     void createEndpoint(WebhookEndpoint endpoint, DueDelivery.SealedSecret secret);
 

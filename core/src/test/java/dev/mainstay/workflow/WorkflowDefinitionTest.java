@@ -252,6 +252,35 @@ class WorkflowDefinitionTest {
     }
 
     @Test
+    void aWorkflowMayDeclareAReceiverForItsEventsWithTheSecretInTheEnvironment() throws IOException {
+        List<String> lines = new ArrayList<>(VALID);
+        lines.add(0, "notify: { url: \"https://ops.example.com/hooks\", events: [job.failed, job.degraded], secret: { env: OPS_WEBHOOK_SECRET } }");
+        WorkflowDefinition d = WorkflowLoader.loadFile(write(lines), dir, ROUTES);
+        WorkflowDefinition.Notify n = d.notifyEndpoint().orElseThrow();
+        assertThat(n.url()).hasToString("https://ops.example.com/hooks");
+        assertThat(n.events()).containsExactly("job.failed", "job.degraded");
+        assertThat(n.secretEnv()).isEqualTo("OPS_WEBHOOK_SECRET");
+        assertThat(WorkflowDefinition.fromStored(Json.canonical(d.document()), "stored").notifyEndpoint()).contains(n);
+
+        List<String> defaults = new ArrayList<>(VALID);
+        defaults.add(0, "notify: { url: \"https://ops.example.com/hooks\", secret: { env: OPS_WEBHOOK_SECRET } }");
+        assertThat(WorkflowLoader.loadFile(write(defaults), dir, ROUTES).notifyEndpoint().orElseThrow().events())
+                .containsExactly("job.completed", "job.partially_completed", "job.degraded", "job.failed", "job.cancelled");
+        assertThat(WorkflowLoader.loadFile(write(VALID), dir, ROUTES).notifyEndpoint()).isEmpty();
+
+        for (List<String> broken : List.of(
+                List.of("notify: { url: \"ftp://x\", secret: { env: S } }", "must be an http or https URL"),
+                List.of("notify: { url: \"https://x.example\", events: [job.done], secret: { env: S } }", "unknown event type"),
+                List.of("notify: { url: \"https://x.example\", secret: whsec_abc }", "notify.secret"),
+                List.of("notify: { url: \"https://x.example\" }", "notify.secret"))) {
+            List<String> bad = new ArrayList<>(VALID);
+            bad.add(0, broken.get(0));
+            assertThatThrownBy(() -> WorkflowLoader.loadFile(write(bad), dir, ROUTES)).as(broken.get(0))
+                    .isInstanceOf(ConfigException.class).hasMessageContaining(broken.get(1));
+        }
+    }
+
+    @Test
     void callbackStagesDeclareHowLongTheyWaitAndWhatTheResultIs() throws IOException {
         List<String> lines = new ArrayList<>(VALID);
         lines.addAll(List.of(

@@ -63,7 +63,8 @@ final class JdbcWebhooks implements WebhookStore {
         }
         List<Target> targets = sql.list(c, "SELECT e.id, s.event_type, j.workflow, j.workflow_version, j.result_type, j.error_code FROM webhook_endpoints e "
                         + "JOIN webhook_subscriptions s ON s.endpoint_id = e.id JOIN jobs j ON j.id = ? "
-                        + "WHERE e.account_id = ? AND " + typeIn.sql() + " AND (e.workflow IS NULL OR e.workflow = j.workflow) ORDER BY e.id",
+                        + "WHERE (e.account_id = ? OR (e.account_id = '" + WORKFLOW_ACCOUNT + "' AND e.workflow = j.workflow)) AND " + typeIn.sql()
+                        + " AND (e.workflow IS NULL OR e.workflow = j.workflow) ORDER BY e.id",
                 rs -> new Target(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getString(5), rs.getString(6)), t.jobId(), account, typeIn);
         if (targets.isEmpty()) {
             return;
@@ -82,6 +83,24 @@ final class JdbcWebhooks implements WebhookStore {
                     payload, t.at(), t.at());
         }
         dialect.workDue(c);
+    }
+
+    @Override
+    public void syncWorkflowEndpoint(WebhookEndpoint e, DueDelivery.SealedSecret secret) {
+        sql.write(c -> {
+            int n = sql.update(c, "UPDATE webhook_endpoints SET url = ?, workflow = ?, description = ?, max_concurrency = ?, updated_at = ? WHERE id = ? AND account_id = ?",
+                    e.url().toString(), e.workflow(), e.description(), e.maxConcurrency(), e.updatedAt(), e.id(), WORKFLOW_ACCOUNT);
+            if (n == 0) {
+                sql.update(c, "INSERT INTO webhook_endpoints (id, account_id, url, workflow, description, enabled, disabled_reason, failing_since, max_concurrency, "
+                                + "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?)", e.id(), WORKFLOW_ACCOUNT, e.url().toString(), e.workflow(),
+                        e.description(), true, e.maxConcurrency(), e.createdAt(), e.updatedAt());
+            }
+            subscriptions(c, e);
+            sql.update(c, "DELETE FROM webhook_secrets WHERE endpoint_id = ?", e.id());
+            sql.update(c, "INSERT INTO webhook_secrets (endpoint_id, id, sealed, created_at, ends_at) VALUES (?, ?, ?, ?, NULL)", secret.endpointId(), secret.id(),
+                    secret.sealed(), e.updatedAt());
+            return null;
+        });
     }
 
     @Override
