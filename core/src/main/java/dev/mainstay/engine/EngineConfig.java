@@ -8,7 +8,7 @@ import java.util.Map;
  *
  * @param nodeId lease owner name of this node; unique among running nodes. On a store several nodes
  *     share, a name that stays the same across restarts of the node lets it take back the leases of
- *     its earlier run at once ({@link dev.mainstay.store.Store#recoverLeases}) rather than after they expire
+ *     its earlier run at once ({@link dev.mainstay.store.ClaimStore#recoverLeases}) rather than after they expire
  * @param lease how long a claim is valid without a heartbeat
  * @param claimBatch most jobs claimed in one store round trip
  * @param maxInFlight most jobs this node runs at once

@@ -6,7 +6,7 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * A job as stored: the durable unit of work behind every accepted request. Immutable snapshot;
- * every change goes through the store as a {@link JobTransition}.
+ * every change goes through the store as a {@link dev.mainstay.store.JobTransition}.
  */
 public record Job(
         String id,

@@ -11,7 +11,7 @@ import java.util.List;
  * <p>Its {@link Basis} says where the counts come from: the provider's report, Mainstay's
  * estimate when that report was unusable ({@link BilledTokens}), or, for a call whose answer was
  * never recorded (its node died mid-call, or its reservation ran out first), the estimate stored
- * with its reservation ({@link dev.mainstay.store.Store#reserve}): the provider may well have
+ * with its reservation ({@link dev.mainstay.store.LedgerStore#reserve}): the provider may well have
  * billed it. Both charges of one call carry the same {@code id}, fixed when the budget was
  * reserved, so the call is in the ledger once whichever arrives first; a provider's answer that
  * arrives after the unknown-outcome estimate replaces it.

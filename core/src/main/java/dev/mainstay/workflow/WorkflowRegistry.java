@@ -3,7 +3,7 @@ package dev.mainstay.workflow;
 import dev.mainstay.ConfigException;
 import dev.mainstay.ContentHash;
 import dev.mainstay.Json;
-import dev.mainstay.store.Store;
+import dev.mainstay.store.WorkflowVersionStore;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -26,14 +26,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@link #reload}. A job of that version runs the definition in force when its stage runs.
  */
 public final class WorkflowRegistry {
-    private final Store store;
+    private final WorkflowVersionStore store;
     private final boolean dev;
     private volatile Map<String, WorkflowDefinition> active;
     /** The content hash of every version the files held at the last load, by name@version. */
     private volatile Map<String, String> fromFiles = Map.of();
     private final Map<String, WorkflowDefinition> versions = new ConcurrentHashMap<>();
 
-    private WorkflowRegistry(Store store, boolean dev) {
+    private WorkflowRegistry(WorkflowVersionStore store, boolean dev) {
         this.store = store;
         this.dev = dev;
         this.active = Map.of();
@@ -63,7 +63,7 @@ public final class WorkflowRegistry {
      *
      * @throws ConfigException listing every definition whose content changed under an existing version
      */
-    public static WorkflowRegistry register(Store store, Collection<WorkflowDefinition> definitions, Instant now) {
+    public static WorkflowRegistry register(WorkflowVersionStore store, Collection<WorkflowDefinition> definitions, Instant now) {
         return register(store, definitions, now, false);
     }
 
@@ -74,7 +74,7 @@ public final class WorkflowRegistry {
      * @throws ConfigException listing every definition whose content changed under an existing
      *     version, outside dev mode
      */
-    public static WorkflowRegistry register(Store store, Collection<WorkflowDefinition> definitions, Instant now, boolean dev) {
+    public static WorkflowRegistry register(WorkflowVersionStore store, Collection<WorkflowDefinition> definitions, Instant now, boolean dev) {
         WorkflowRegistry registry = new WorkflowRegistry(store, dev);
         registry.load(definitions, now);
         return registry;

@@ -3,6 +3,7 @@ package dev.mainstay.job;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.mainstay.store.JobTransition;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;

@@ -219,7 +219,7 @@ class ClusterTest {
                 assertThat(job.path("status").asString()).as("job %s", id).isEqualTo("completed");
                 List<JsonNode> events = events(node, id);
                 assertThat(events).filteredOn(e -> e.path("type").asString().equals("requeued"))
-                        .singleElement().satisfies(e -> assertThat(e.path("data").path("reason").asString()).contains("started again"));
+                        .singleElement().satisfies(e -> assertThat(e.path("data").path("reason").asString()).contains("took back what an earlier run left"));
                 assertThat(events.stream().filter(e -> e.path("type").asString().equals("processing")).map(e -> e.path("data").path("node").asString()).distinct())
                         .as("one node name before and after the restart").hasSize(1);
             }

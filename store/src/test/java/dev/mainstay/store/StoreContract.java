@@ -16,12 +16,9 @@ import dev.mainstay.job.JobIds;
 import dev.mainstay.job.JobPage;
 import dev.mainstay.job.JobQuery;
 import dev.mainstay.job.JobStatus;
-import dev.mainstay.job.JobTransition;
-import dev.mainstay.job.NewJob;
 import dev.mainstay.job.Provenance;
 import dev.mainstay.job.ResultType;
 import dev.mainstay.job.StageRun;
-import dev.mainstay.job.SubmitOutcome;
 import dev.mainstay.job.Usage;
 import dev.mainstay.limits.AccountLimits;
 import dev.mainstay.limits.Admission;
@@ -1371,6 +1368,29 @@ public abstract class StoreContract {
     }
 
     @Test
+    void aClaimOverHundredsOfAccountsStillHoldsEachToItsLimit() throws Exception {
+        // More accounts with due jobs than SQLite's statements list one parameter at a time.
+        int accounts = 600;
+        String limited = "acct_0000";
+        store.setLimits(limited, new AccountLimits(null, null, null, 1), "key_admin", T0);
+        submitted(limited, T0);
+        List<Future<Job>> submits = new ArrayList<>();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < accounts; i++) {
+                String account = String.format("acct_%04d", i);
+                submits.add(pool.submit(() -> submitted(account, T0)));
+            }
+        }
+        for (Future<Job> f : submits) {
+            f.get();
+        }
+        List<Job> batch = store.claim("node-1", 1_000, T0, T0.plus(Duration.ofHours(1)));
+        assertThat(batch).hasSize(accounts);
+        assertThat(batch).filteredOn(j -> j.accountId().equals(limited)).hasSize(1);
+        assertThat(batch.stream().map(Job::accountId).distinct()).hasSize(accounts);
+    }
+
+    @Test
     void theConfiguredDefaultMaxConcurrentJobsBoundsEveryAccountWithoutItsOwn() {
         AccountLimits defaults = new AccountLimits(null, null, null, 2);
         store.setLimits(OTHER_ACCOUNT, new AccountLimits(null, null, null, 3), "key_admin", T0);
@@ -1536,6 +1556,14 @@ public abstract class StoreContract {
     }
 
     // ---- tool calls --------------------------------------------------------------------------------
+
+    @Test
+    void aFailedToolCallKeepsItsHttpStatusThoughItHasNoResponse() {
+        var failed = new dev.mainstay.tool.ToolCall("job_x", "send", "crm", dev.mainstay.tool.ToolScope.EXECUTE, "job_x/send",
+                dev.mainstay.tool.ToolCall.Status.FAILED, Json.object().put("method", "POST"), null, 503, "key_boss", "the crm answered 503", T0);
+        store.recordToolCall(failed);
+        assertThat(store.toolCall("job_x", "send")).contains(failed);
+    }
 
     @Test
     void aToolCallIsRecordedThenReplacedByItsOutcome() {

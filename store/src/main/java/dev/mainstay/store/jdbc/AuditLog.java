@@ -11,29 +11,23 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.OptionalLong;
 import tools.jackson.databind.JsonNode;
 
 /**
- * The {@code audit_log} table, the same SQL on SQLite and PostgreSQL. Appends run inside the
- * caller's write transaction: they read the chain's head and add after it, so the head must not
- * move under them. On SQLite the single writer guarantees that; on PostgreSQL, where several nodes
- * write, {@link Dialect#POSTGRESQL} takes a transaction-scoped advisory lock first, which
- * serialises appends across nodes until the transaction ends.
+ * The {@code audit_log} table. Appends run inside the caller's write transaction: they read the
+ * chain's head and add after it, so the head must not move under them. With a single writer
+ * nothing else can append meanwhile; where several nodes write, the dialect locks the chain's head
+ * first ({@link Dialect#lockAuditChain}), which serialises appends across nodes until the
+ * transaction ends.
  */
-public final class AuditLog {
-    /** Where the chain head's lock comes from. */
-    public enum Dialect { SQLITE, POSTGRESQL }
-
-    /** An arbitrary, fixed key for the advisory lock that guards the chain head. */
-    private static final long LOCK_KEY = 0x6d61696e_61756474L;
-
+final class AuditLog {
     private AuditLog() {
     }
 
@@ -45,77 +39,45 @@ public final class AuditLog {
      * Appends after the current head, in order, within {@code c}'s transaction: inside a group of
      * the writer just before the group commits (one head read for the whole group), otherwise now.
      */
-    public static void append(Connection c, Dialect dialect, String jobId, List<AuditEvent> events) throws SQLException {
-        if (events.isEmpty() || Deferred.audit(dialect, jobId, events)) {
+    static void append(Connection c, Sql sql, String jobId, List<AuditEvent> events) throws SQLException {
+        if (events.isEmpty() || Deferred.audit(sql, jobId, events)) {
             return;
         }
         List<Entry> entries = new ArrayList<>(events.size());
         for (AuditEvent e : events) {
             entries.add(new Entry(jobId, e));
         }
-        appendNow(c, dialect, entries);
+        appendNow(c, sql, entries);
     }
 
-    static void appendNow(Connection c, Dialect dialect, List<Entry> entries) throws SQLException {
-        if (dialect == Dialect.POSTGRESQL) {
-            try (Statement s = c.createStatement()) {
-                s.execute("SELECT pg_advisory_xact_lock(" + LOCK_KEY + ")");
-            }
+    static void appendNow(Connection c, Sql sql, List<Entry> entries) throws SQLException {
+        sql.lockAuditChain(c);
+        Map.Entry<Long, String> head = sql.first(c, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", rs -> Map.entry(rs.getLong(1), rs.getString(2)))
+                .orElse(Map.entry(0L, AuditChain.GENESIS));
+        long seq = head.getKey();
+        String prev = head.getValue();
+        List<Object[]> rows = new ArrayList<>(entries.size());
+        for (Entry entry : entries) {
+            AuditEvent e = entry.event();
+            seq++;
+            String job = entry.jobId() != null ? entry.jobId() : e.subject() != null && e.subject().startsWith("job_") ? e.subject() : null;
+            AuditRecord.Stored stored = AuditChain.stored(e);
+            String hash = AuditChain.hash(seq, prev, stored, job);
+            rows.add(new Object[] {seq, stored.at(), stored.actor(), stored.action(), stored.accountId(), stored.subject(), job, stored.details(), prev, hash});
+            prev = hash;
         }
-        long seq = 0;
-        String prev = AuditChain.GENESIS;
-        boolean cached = dialect == Dialect.SQLITE; // SQLite's connections live as long as the store
-        String head = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
-        PreparedStatement headQuery = cached ? StatementCache.prepared(c, head) : c.prepareStatement(head);
-        try (ResultSet rs = headQuery.executeQuery()) {
-            if (rs.next()) {
-                seq = rs.getLong(1);
-                prev = rs.getString(2);
-            }
-        } finally {
-            if (!cached) {
-                headQuery.close();
-            }
-        }
-        String insert = "INSERT INTO audit_log (seq, at, actor, action, account_id, subject, job_id, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-        PreparedStatement ps = cached ? StatementCache.prepared(c, insert) : c.prepareStatement(insert);
-        try {
-            for (Entry entry : entries) {
-                AuditEvent e = entry.event();
-                seq++;
-                String job = entry.jobId() != null ? entry.jobId() : e.subject() != null && e.subject().startsWith("job_") ? e.subject() : null;
-                AuditRecord.Stored stored = AuditChain.stored(e);
-                String hash = AuditChain.hash(seq, prev, stored, job);
-                ps.setLong(1, seq);
-                ps.setString(2, stored.at());
-                ps.setString(3, stored.actor());
-                ps.setString(4, stored.action());
-                ps.setString(5, stored.accountId());
-                ps.setString(6, stored.subject());
-                ps.setString(7, job);
-                ps.setString(8, stored.details());
-                ps.setString(9, prev);
-                ps.setString(10, hash);
-                ps.addBatch();
-                prev = hash;
-            }
-            ps.executeBatch();
-        } finally {
-            if (!cached) {
-                ps.close();
-            }
-        }
+        sql.batch(c, "INSERT INTO audit_log (seq, at, actor, action, account_id, subject, job_id, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows);
     }
 
-    public static List<AuditRecord> query(Connection c, AuditQuery q) throws SQLException {
+    static List<AuditRecord> query(Connection c, AuditQuery q) throws SQLException {
         StringBuilder sql = new StringBuilder("SELECT * FROM audit_log WHERE seq > ?");
         List<Object> args = new ArrayList<>(List.of(q.afterSeq()));
-        filter(sql, args, "job_id = ?", q.jobId());
-        filter(sql, args, "actor = ?", q.actor());
-        filter(sql, args, "action = ?", q.action() == null ? null : q.action().wire());
-        filter(sql, args, "account_id = ?", q.accountId());
-        filter(sql, args, "at >= ?", q.from() == null ? null : AuditChain.at(q.from()));
-        filter(sql, args, "at < ?", q.to() == null ? null : AuditChain.at(q.to()));
+        Sql.and(sql, args, "job_id = ?", q.jobId());
+        Sql.and(sql, args, "actor = ?", q.actor());
+        Sql.and(sql, args, "action = ?", q.action() == null ? null : q.action().wire());
+        Sql.and(sql, args, "account_id = ?", q.accountId());
+        Sql.and(sql, args, "at >= ?", q.from() == null ? null : AuditChain.at(q.from()));
+        Sql.and(sql, args, "at < ?", q.to() == null ? null : AuditChain.at(q.to()));
         sql.append(" ORDER BY seq LIMIT ").append(q.limit());
         try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
             for (int i = 0; i < args.size(); i++) {
@@ -135,15 +97,8 @@ public final class AuditLog {
         }
     }
 
-    private static void filter(StringBuilder sql, List<Object> args, String clause, String value) {
-        if (value != null) {
-            sql.append(" AND ").append(clause);
-            args.add(value);
-        }
-    }
-
     /** Walks the whole chain in pages of {@code page} records. */
-    public static AuditCheck verify(Connection c, int page) throws SQLException {
+    static AuditCheck verify(Connection c, int page) throws SQLException {
         Iterator<AuditRecord> all = new Iterator<>() {
             private List<AuditRecord> batch = List.of();
             private int next;

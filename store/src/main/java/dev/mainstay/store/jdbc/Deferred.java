@@ -21,6 +21,9 @@ import java.util.TreeMap;
  * their order. A unit whose own statement must come after pending rows (a claim logs its events
  * directly) calls {@link #flush(Connection)} first.
  *
+ * <p>It also keeps what is to run once the group has committed ({@link #afterCommit}): on SQLite,
+ * waking this node's dispatcher for the work the group made due, once for the whole group.
+ *
  * <p>Only the writer thread of a {@link GroupCommitter} has one, while it runs a group; everywhere
  * else (a store helper called outside a group) writes go out at once.
  */
@@ -37,14 +40,14 @@ public final class Deferred {
 
     private static final ThreadLocal<Deferred> CURRENT = new ThreadLocal<>();
 
-    private record Audit(AuditLog.Dialect dialect, String jobId, List<AuditEvent> events) {
+    private record Audit(Sql sql, String jobId, List<AuditEvent> events) {
     }
 
     private record Sum(String sql, Statements dialect, String key, long amount) {
     }
 
     /** How much of the last writes a unit had made when it began, so that a unit undone takes its own back. */
-    record Mark(int sums, int audit, int once) {
+    record Mark(int sums, int audit, int once, int after) {
     }
 
     private final Map<String, List<Object[]>> rows = new LinkedHashMap<>();
@@ -55,6 +58,8 @@ public final class Deferred {
     private final List<Sum> sums = new ArrayList<>();
     private final List<Audit> audit = new ArrayList<>();
     private final List<String> once = new ArrayList<>();
+    /** Run by the writer once the group has committed, never if it rolls back. */
+    private final List<Runnable> after = new ArrayList<>();
 
     Deferred() {
     }
@@ -124,13 +129,27 @@ public final class Deferred {
         }
     }
 
+    /**
+     * Runs {@code action} once the group has committed, however many units ask (the same action,
+     * by {@code equals}), on the writer's thread; never if the group rolls back. Outside a group,
+     * at once.
+     */
+    public static void afterCommit(Runnable action) {
+        Deferred d = CURRENT.get();
+        if (d == null) {
+            action.run();
+        } else if (!d.after.contains(action)) {
+            d.after.add(action);
+        }
+    }
+
     /** Appends to the audit chain before the group commits; false outside a group, where the caller appends at once. */
-    static boolean audit(AuditLog.Dialect dialect, String jobId, List<AuditEvent> events) {
+    static boolean audit(Sql sql, String jobId, List<AuditEvent> events) {
         Deferred d = CURRENT.get();
         if (d == null) {
             return false;
         }
-        d.audit.add(new Audit(dialect, jobId, List.copyOf(events)));
+        d.audit.add(new Audit(sql, jobId, List.copyOf(events)));
         return true;
     }
 
@@ -146,7 +165,7 @@ public final class Deferred {
     }
 
     Mark mark() {
-        return new Mark(sums.size(), audit.size(), once.size());
+        return new Mark(sums.size(), audit.size(), once.size(), after.size());
     }
 
     /** Forgets what a unit handed in since {@code mark}: its savepoint was rolled back. */
@@ -155,6 +174,14 @@ public final class Deferred {
         sums.subList(mark.sums(), sums.size()).clear();
         audit.subList(mark.audit(), audit.size()).clear();
         once.subList(mark.once(), once.size()).clear();
+        after.subList(mark.after(), after.size()).clear();
+    }
+
+    /** What is to run once the group commits, taken before the last writes go out (which forget everything). */
+    List<Runnable> takeAfterCommit() {
+        List<Runnable> out = List.copyOf(after);
+        after.clear();
+        return out;
     }
 
     /** Sends every pending write, then forgets them; on failure they are forgotten too (the transaction is rolled back). */
@@ -222,7 +249,7 @@ public final class Deferred {
                         entries.add(new AuditLog.Entry(a.jobId(), event));
                     }
                 }
-                AuditLog.appendNow(c, audit.getFirst().dialect(), entries);
+                AuditLog.appendNow(c, audit.getFirst().sql(), entries);
             }
             for (String sql : once) {
                 try (var s = c.createStatement()) {
@@ -241,5 +268,6 @@ public final class Deferred {
         sums.clear();
         audit.clear();
         once.clear();
+        after.clear();
     }
 }

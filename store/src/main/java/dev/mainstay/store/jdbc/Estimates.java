@@ -12,11 +12,10 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The estimate a reservation is stored with: the charge recorded for its call if the call's answer
- * never is (see {@link dev.mainstay.store.Store#reserve}). Kept as a JSON document in the
- * reservation's row, in the same form on every dialect. Shared by the dialects of the store module;
- * not an API.
+ * never is (see {@link dev.mainstay.store.LedgerStore#reserve}). Kept as a JSON document in the
+ * reservation's row, in the same form on every dialect.
  */
-public final class Estimates {
+final class Estimates {
     private Estimates() {
     }
 
@@ -25,7 +24,7 @@ public final class Estimates {
      *
      * @throws IllegalArgumentException naming both ids. Indicates a bug in the caller.
      */
-    public static void check(Reservation r, Charge estimate) {
+    static void check(Reservation r, Charge estimate) {
         if (estimate == null || !estimate.unknownOutcome() || !r.id().equals(estimate.reservationId()) || !r.jobId().equals(estimate.jobId())
                 || !r.accountId().equals(estimate.accountId())) {
             throw new IllegalArgumentException("reservation " + r.id() + " of job " + r.jobId() + " needs an unknown-outcome charge of that reservation, "
@@ -34,7 +33,7 @@ public final class Estimates {
         }
     }
 
-    public static ObjectNode toJson(Charge c) {
+    static ObjectNode toJson(Charge c) {
         ObjectNode o = Json.object().put("id", c.id()).put("account", c.accountId()).put("job", c.jobId()).put("workflow", c.workflow())
                 .put("stage", c.stageId()).put("provider", c.provider()).put("model", c.model()).put("input_tokens", c.inputTokens())
                 .put("cached_input_tokens", c.cachedInputTokens()).put("output_tokens", c.outputTokens()).put("cost_micros", c.costMicros())
@@ -47,7 +46,7 @@ public final class Estimates {
     }
 
     /** The estimate stored with reservation {@code reservationId}, as an unknown-outcome charge of it. */
-    public static Charge fromJson(String reservationId, String json) {
+    static Charge fromJson(String reservationId, String json) {
         JsonNode o = Json.parse(json);
         List<Charge.CounterScope> scopes = new ArrayList<>();
         for (JsonNode s : o.path("scopes")) {

@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * one batch per statement before the commit; when one unit fails, the transaction is rolled back
  * and the units run again each inside its own savepoint, so one failing unit does not undo the
  * others. Under load many workers' state changes share one commit; when idle a lone change
- * commits at once, so batching adds no latency.
+ * commits at once, so batching adds no latency. What the units asked to follow the commit
+ * ({@link Deferred#afterCommit}) runs on this thread once it has succeeded.
  *
  * <p>Two kinds of failure are retried because they are known to have changed nothing: a unit that
  * lost a deadlock or a serialization conflict (SQLState class 40) runs again in the next
@@ -293,11 +294,13 @@ public final class GroupCommitter implements AutoCloseable {
      * back and nothing of it remains.
      */
     private Attempt together(Connection connection, List<Pending<?>> batch, Object[] results) {
+        List<Runnable> after;
         deferred.install();
         try {
             for (int i = 0; i < batch.size(); i++) {
                 results[i] = batch.get(i).work().run(connection);
             }
+            after = deferred.takeAfterCommit();
             deferred.send(connection);
         } catch (SQLException | RuntimeException e) {
             return rollBackAll(connection, e); // null: the connection is fine, run the units apart
@@ -305,7 +308,7 @@ public final class GroupCommitter implements AutoCloseable {
             deferred.discard();
             deferred.uninstall();
         }
-        return commit(connection, batch, results, new Throwable[batch.size()], new boolean[batch.size()]);
+        return commit(connection, batch, results, new Throwable[batch.size()], new boolean[batch.size()], after);
     }
 
     /**
@@ -315,6 +318,7 @@ public final class GroupCommitter implements AutoCloseable {
     private Attempt apart(Connection connection, List<Pending<?>> batch, Object[] results, Throwable[] failures) {
         boolean marked = batch.size() > 1;
         boolean[] retry = new boolean[batch.size()];
+        List<Runnable> after;
         deferred.install();
         try {
             for (int i = 0; i < batch.size(); i++) {
@@ -349,6 +353,7 @@ public final class GroupCommitter implements AutoCloseable {
                     }
                 }
             }
+            after = deferred.takeAfterCommit();
             try {
                 deferred.sendLast(connection);
             } catch (SQLException | RuntimeException e) {
@@ -358,7 +363,7 @@ public final class GroupCommitter implements AutoCloseable {
             deferred.discard();
             deferred.uninstall();
         }
-        return commit(connection, batch, results, failures, retry);
+        return commit(connection, batch, results, failures, retry, after);
     }
 
     /**
@@ -391,8 +396,8 @@ public final class GroupCommitter implements AutoCloseable {
         p.result().completeExceptionally(f instanceof RuntimeException ? f : new StoreException(name + " write failed: " + f.getMessage(), f));
     }
 
-    /** Commits what the units did and tells each caller its outcome. */
-    private Attempt commit(Connection connection, List<Pending<?>> batch, Object[] results, Throwable[] failures, boolean[] retry) {
+    /** Commits what the units did, tells each caller its outcome, then runs what was to follow the commit. */
+    private Attempt commit(Connection connection, List<Pending<?>> batch, Object[] results, Throwable[] failures, boolean[] retry, List<Runnable> after) {
         List<Pending<?>> deferredUnits = new ArrayList<>();
         try {
             connection.commit();
@@ -426,6 +431,13 @@ public final class GroupCommitter implements AutoCloseable {
                 fail(p, failures[i]);
             } else {
                 p.finish(results[i]);
+            }
+        }
+        for (Runnable action : after) {
+            try {
+                action.run();
+            } catch (RuntimeException e) {
+                LOG.warn("{} writer: an action after the commit of {} writes failed", name, batch.size(), e);
             }
         }
         return new Attempt(false, false, deferredUnits, null);

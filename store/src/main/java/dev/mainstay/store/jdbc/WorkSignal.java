@@ -1,7 +1,7 @@
 package dev.mainstay.store.jdbc;
 
 import dev.mainstay.job.JobStatus;
-import dev.mainstay.job.JobTransition;
+import dev.mainstay.store.JobTransition;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;

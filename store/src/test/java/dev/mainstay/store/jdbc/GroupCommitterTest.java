@@ -193,6 +193,57 @@ class GroupCommitterTest {
     }
 
     @Test
+    void whatFollowsACommitRunsOnceForTheGroupAndNeverForAUnitThatWasUndone() throws Exception {
+        AtomicInteger wakes = new AtomicInteger();
+        AtomicInteger undone = new AtomicInteger();
+        Runnable wake = wakes::incrementAndGet;
+        Runnable never = undone::incrementAndGet;
+        CountDownLatch holding = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        // A first unit holds the writer while the others queue up behind it, so they run as one group.
+        CompletableFuture<Integer> first = CompletableFuture.supplyAsync(() -> committer.execute(c -> {
+            holding.countDown();
+            await().atMost(Duration.ofSeconds(30)).until(() -> release.getCount() == 0);
+            return 0;
+        }));
+        assertThat(holding.await(30, TimeUnit.SECONDS)).isTrue();
+        int n = 10;
+        AtomicInteger failed = new AtomicInteger();
+        List<Thread> callers = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int k = i;
+            callers.add(Thread.ofPlatform().start(() -> {
+                try {
+                    committer.execute(c -> {
+                        execute(c, "UPDATE t SET v = v + 1 WHERE id = 1");
+                        Deferred.afterCommit(wake);
+                        if (k == 3) {
+                            Deferred.afterCommit(never);
+                            execute(c, "INSERT INTO t VALUES (1, 0)"); // duplicate key: this unit alone is undone
+                        }
+                        return k;
+                    });
+                } catch (StoreException e) {
+                    failed.incrementAndGet();
+                }
+            }));
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> callers.stream().allMatch(t -> t.getState() == Thread.State.WAITING));
+        long before = committer.commits();
+        release.countDown();
+        assertThat(first.get()).isZero();
+        for (Thread t : callers) {
+            t.join();
+        }
+        assertThat(failed.get()).isEqualTo(1);
+        assertThat(value(1)).isEqualTo(n - 1);
+        assertThat(committer.commits() - before).as("the holding unit's commit, then the group's").isEqualTo(2);
+        await().atMost(Duration.ofSeconds(10)).until(() -> wakes.get() >= 1);
+        assertThat(wakes.get()).as("nine units asked, one group committed").isEqualTo(1);
+        assertThat(undone.get()).isZero();
+    }
+
+    @Test
     void outsideAGroupDeferredRowsGoOutAtOnce() throws Exception {
         try (Connection c = connect()) {
             Deferred.update(c, PLAIN, "UPDATE t SET v = 5 WHERE id = ?", 2);

@@ -6,16 +6,16 @@ import static org.awaitility.Awaitility.await;
 
 import dev.mainstay.job.Job;
 import dev.mainstay.job.JobStatus;
-import dev.mainstay.job.SubmitOutcome;
 import dev.mainstay.limits.Reservation;
 import dev.mainstay.store.Store;
-import dev.mainstay.store.StoreException;
-import dev.mainstay.usage.UsageQuery;
-import java.util.List;
 import dev.mainstay.store.StoreContract;
+import dev.mainstay.store.StoreException;
+import dev.mainstay.store.SubmitOutcome;
+import dev.mainstay.usage.UsageQuery;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,4 +1,7 @@
-package dev.mainstay.job;
+package dev.mainstay.store;
+
+import dev.mainstay.job.Job;
+import dev.mainstay.limits.LimitHit;
 
 /** What the store did with a submission. A conflict is an outcome, not an exception. */
 public sealed interface SubmitOutcome {
@@ -15,6 +18,6 @@ public sealed interface SubmitOutcome {
     }
 
     /** A limit of the admission refused the job; nothing was stored. */
-    record Refused(dev.mainstay.limits.LimitHit hit) implements SubmitOutcome {
+    record Refused(LimitHit hit) implements SubmitOutcome {
     }
 }

@@ -1,5 +1,6 @@
-package dev.mainstay.store.jdbc;
+package dev.mainstay.store.sqlite;
 
+import dev.mainstay.store.jdbc.GroupCommitter;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -14,14 +15,14 @@ import java.util.WeakHashMap;
  * Callers never close what they get; they close its result sets. Not for pooled connections,
  * whose handles change on every checkout.
  */
-public final class StatementCache {
+final class StatementCache {
     private static final Map<Connection, Map<String, PreparedStatement>> STATEMENTS = Collections.synchronizedMap(new WeakHashMap<>());
 
     private StatementCache() {
     }
 
     /** The compiled statement for {@code sql} on {@code c}, its parameters cleared. */
-    public static PreparedStatement prepared(Connection c, String sql) throws SQLException {
+    static PreparedStatement prepared(Connection c, String sql) throws SQLException {
         Map<String, PreparedStatement> cache = STATEMENTS.computeIfAbsent(c, k -> new HashMap<>());
         PreparedStatement ps;
         synchronized (cache) {
@@ -36,7 +37,7 @@ public final class StatementCache {
     }
 
     /** Closes and forgets the statements of {@code c} (before the connection closes). */
-    public static void forget(Connection c) {
+    static void forget(Connection c) {
         Map<String, PreparedStatement> cache = STATEMENTS.remove(c);
         if (cache != null) {
             synchronized (cache) {
@@ -51,21 +52,8 @@ public final class StatementCache {
         }
     }
 
-    /** Forgets the statements of connections that were closed (the statements hold their connection, so a weak key alone never lets go). */
-    public static void forgetClosed() {
-        synchronized (STATEMENTS) {
-            STATEMENTS.keySet().removeIf(c -> {
-                try {
-                    return c.isClosed();
-                } catch (SQLException e) {
-                    return true;
-                }
-            });
-        }
-    }
-
     /** Savepoints made of cached statements, for connections whose driver compiles every SAVEPOINT anew. */
-    public static GroupCommitter.Savepoints savepoints() {
+    static GroupCommitter.Savepoints savepoints() {
         return new GroupCommitter.Savepoints() {
             @Override
             public Object mark(Connection c) throws SQLException {

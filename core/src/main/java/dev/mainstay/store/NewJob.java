@@ -1,6 +1,9 @@
-package dev.mainstay.job;
+package dev.mainstay.store;
 
 import dev.mainstay.audit.AuditEvent;
+import dev.mainstay.job.Job;
+import dev.mainstay.job.JobStatus;
+import dev.mainstay.job.Usage;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;

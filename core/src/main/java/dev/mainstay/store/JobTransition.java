@@ -1,7 +1,18 @@
-package dev.mainstay.job;
+package dev.mainstay.store;
 
+import dev.mainstay.audit.AuditEvent;
+import dev.mainstay.job.JobError;
+import dev.mainstay.job.JobStatus;
+import dev.mainstay.job.Provenance;
+import dev.mainstay.job.ResultType;
+import dev.mainstay.job.StageRun;
+import dev.mainstay.job.Usage;
+import dev.mainstay.review.Review;
+import dev.mainstay.usage.Charge;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import tools.jackson.databind.JsonNode;
@@ -27,14 +38,14 @@ public final class JobTransition {
     private final Instant retryAt;
     private final Provenance provenance;
     private final Usage usageDelta;
-    private final java.util.List<dev.mainstay.usage.Charge> charges;
-    private final java.util.List<dev.mainstay.audit.AuditEvent> audit;
+    private final List<Charge> charges;
+    private final List<AuditEvent> audit;
     private final Boolean deadLetter;
     private final boolean releaseLease;
     private final Instant completedAt;
     private final Instant deadlineAt;
     private final StageRun stageRun;
-    private final dev.mainstay.review.Review review;
+    private final Review review;
     private final String eventType;
     private final JsonNode eventData;
     private final Instant at;
@@ -57,8 +68,8 @@ public final class JobTransition {
         this.retryAt = b.retryAt;
         this.provenance = b.provenance;
         this.usageDelta = b.usageDelta;
-        this.charges = java.util.List.copyOf(b.charges);
-        this.audit = java.util.List.copyOf(b.audit);
+        this.charges = List.copyOf(b.charges);
+        this.audit = List.copyOf(b.audit);
         this.deadLetter = b.deadLetter;
         this.releaseLease = b.releaseLease || to.isTerminal();
         this.completedAt = to.isTerminal() && b.completedAt == null ? b.at : b.completedAt;
@@ -98,16 +109,16 @@ public final class JobTransition {
      * rest of the transition they are recorded even when the job is no longer in a state it
      * applies to: the calls were made and cost what they cost.
      */
-    public java.util.List<dev.mainstay.usage.Charge> charges() { return charges; }
+    public List<Charge> charges() { return charges; }
     /** Audit events that commit with this transition, and only if it applies. */
-    public java.util.List<dev.mainstay.audit.AuditEvent> audit() { return audit; }
+    public List<AuditEvent> audit() { return audit; }
     public Boolean deadLetter() { return deadLetter; }
     public boolean releaseLease() { return releaseLease; }
     public Instant completedAt() { return completedAt; }
     public Instant deadlineAt() { return deadlineAt; }
     public StageRun stageRun() { return stageRun; }
     /** A review to open together with this transition, or {@code null}. */
-    public dev.mainstay.review.Review review() { return review; }
+    public Review review() { return review; }
     public String eventType() { return eventType; }
     public JsonNode eventData() { return eventData; }
     public Instant at() { return at; }
@@ -128,14 +139,14 @@ public final class JobTransition {
         private Instant retryAt;
         private Provenance provenance;
         private Usage usageDelta;
-        private java.util.List<dev.mainstay.usage.Charge> charges = java.util.List.of();
-        private final java.util.List<dev.mainstay.audit.AuditEvent> audit = new java.util.ArrayList<>();
+        private List<Charge> charges = List.of();
+        private final List<AuditEvent> audit = new ArrayList<>();
         private Boolean deadLetter;
         private boolean releaseLease;
         private Instant completedAt;
         private Instant deadlineAt;
         private StageRun stageRun;
-        private dev.mainstay.review.Review review;
+        private Review review;
         private String eventType;
         private JsonNode eventData;
         private Instant at;
@@ -158,17 +169,17 @@ public final class JobTransition {
         public Builder provenance(Provenance provenance) { this.provenance = provenance; return this; }
         public Builder addUsage(Usage usage) { this.usageDelta = usage; return this; }
         /** Records these model calls and adds their total to the job's usage. */
-        public Builder charges(java.util.List<dev.mainstay.usage.Charge> charges) {
-            this.charges = java.util.List.copyOf(charges);
-            this.usageDelta = dev.mainstay.usage.Charge.total(charges);
+        public Builder charges(List<Charge> charges) {
+            this.charges = List.copyOf(charges);
+            this.usageDelta = Charge.total(charges);
             return this;
         }
-        public Builder audit(dev.mainstay.audit.AuditEvent event) { this.audit.add(event); return this; }
+        public Builder audit(AuditEvent event) { this.audit.add(event); return this; }
         public Builder deadLetter(boolean deadLetter) { this.deadLetter = deadLetter; return this; }
         public Builder releaseLease() { this.releaseLease = true; return this; }
         public Builder deadlineAt(Instant deadline) { this.deadlineAt = deadline; return this; }
         public Builder stageRun(StageRun run) { this.stageRun = run; return this; }
-        public Builder openReview(dev.mainstay.review.Review review) { this.review = review; return this; }
+        public Builder openReview(Review review) { this.review = review; return this; }
         public Builder event(String type, JsonNode data) { this.eventType = type; this.eventData = data; return this; }
 
         public JobTransition build() {

@@ -1,8 +1,9 @@
-package dev.mainstay.store.sqlite;
+package dev.mainstay.store.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mainstay.job.JobStatus;
+import dev.mainstay.store.sqlite.SqliteStore;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -20,7 +21,7 @@ class SqliteQueryPlanTest {
 
     @Test
     void terminalListNamesEveryTerminalStatus() {
-        assertThat(Arrays.stream(SqliteStore.TERMINAL.split(", ")).map(s -> s.replace("'", "")).collect(Collectors.toSet()))
+        assertThat(Arrays.stream(JdbcJobs.TERMINAL.split(", ")).map(s -> s.replace("'", "")).collect(Collectors.toSet()))
                 .isEqualTo(JobStatus.terminal().stream().map(JobStatus::wire).collect(Collectors.toSet()));
     }
 
@@ -29,8 +30,8 @@ class SqliteQueryPlanTest {
         Path file = dir.resolve("mainstay.db");
         SqliteStore.open(file, SqliteStore.Durability.NORMAL).close();
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file)) {
-            assertThat(plan(c, SqliteStore.countUnfinishedSql(false))).contains("jobs_unfinished");
-            assertThat(plan(c, SqliteStore.countUnfinishedSql(true))).contains("jobs_unfinished");
+            assertThat(plan(c, JdbcJobs.countUnfinishedSql(false))).contains("jobs_unfinished");
+            assertThat(plan(c, JdbcJobs.countUnfinishedSql(true))).contains("jobs_unfinished");
         }
     }
 

@@ -1,8 +1,10 @@
-package dev.mainstay.audit;
+package dev.mainstay.store;
 
 import dev.mainstay.Json;
-import dev.mainstay.job.JobTransition;
+import dev.mainstay.audit.AuditAction;
+import dev.mainstay.audit.AuditEvent;
 import dev.mainstay.job.StageRun;
+import dev.mainstay.limits.AccountLimits;
 import dev.mainstay.usage.Charge;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,7 +29,7 @@ public final class AuditTrail {
             var details = Json.object()
                     .put("stage", c.stageId()).put("provider", c.provider()).put("model", c.model())
                     .put("input_tokens", c.inputTokens()).put("output_tokens", c.outputTokens())
-                    .put("cost_usd", dev.mainstay.limits.AccountLimits.Money.usd(c.costMicros())).put("charge", c.id());
+                    .put("cost_usd", AccountLimits.Money.usd(c.costMicros())).put("charge", c.id());
             if (c.basis() != Charge.Basis.REPORTED) {
                 // Estimated because the provider's own counts were unusable, or because the call's
                 // answer was never recorded (its node died mid-call): the note says which, in numbers only.

@@ -1,0 +1,133 @@
+package dev.mainstay.store.jdbc;
+
+import dev.mainstay.access.Account;
+import dev.mainstay.access.ApiKey;
+import dev.mainstay.access.Principal;
+import dev.mainstay.audit.AuditCheck;
+import dev.mainstay.audit.AuditEvent;
+import dev.mainstay.audit.AuditQuery;
+import dev.mainstay.audit.AuditRecord;
+import dev.mainstay.job.Job;
+import dev.mainstay.job.JobEvent;
+import dev.mainstay.job.JobPage;
+import dev.mainstay.job.JobQuery;
+import dev.mainstay.job.StageRun;
+import dev.mainstay.limits.AccountLimits;
+import dev.mainstay.limits.Admission;
+import dev.mainstay.limits.Counter;
+import dev.mainstay.limits.Reservation;
+import dev.mainstay.review.Review;
+import dev.mainstay.review.ReviewQuery;
+import dev.mainstay.store.JobTransition;
+import dev.mainstay.store.NewJob;
+import dev.mainstay.store.Store;
+import dev.mainstay.store.SubmitOutcome;
+import dev.mainstay.tool.ToolCall;
+import dev.mainstay.usage.Charge;
+import dev.mainstay.usage.UsageQuery;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The store on a SQL database: each feature's one JDBC implementation, wired over a
+ * {@link Dialect}. A dialect's store ({@code SqliteStore}, {@code PostgresStore}) extends this
+ * class with how it is opened.
+ */
+public class JdbcStore implements Store {
+    private final Dialect dialect;
+    private final JdbcWorkflowVersions workflows;
+    private final JdbcAccounts accounts;
+    private final JdbcJobs jobs;
+    private final JdbcClaims claims;
+    private final JdbcReviews reviews;
+    private final JdbcToolCalls toolCalls;
+    private final JdbcResultCache cache;
+    private final JdbcAudit audit;
+    private final JdbcLedger ledger;
+
+    protected JdbcStore(Dialect dialect) {
+        this.dialect = dialect;
+        Sql sql = new Sql(dialect);
+        this.ledger = new JdbcLedger(sql, dialect);
+        Transitions transitions = new Transitions(sql, dialect, ledger);
+        this.workflows = new JdbcWorkflowVersions(sql);
+        this.accounts = new JdbcAccounts(sql);
+        this.jobs = new JdbcJobs(sql, dialect, ledger, transitions);
+        this.claims = new JdbcClaims(sql, dialect, ledger);
+        this.reviews = new JdbcReviews(sql, transitions);
+        this.toolCalls = new JdbcToolCalls(sql);
+        this.cache = new JdbcResultCache(sql);
+        this.audit = new JdbcAudit(sql);
+    }
+
+    // ---- workflow versions ---------------------------------------------------------------------
+    @Override public String registerWorkflowVersion(String name, int version, String contentHash, String definition, Instant at) {
+        return workflows.registerWorkflowVersion(name, version, contentHash, definition, at);
+    }
+    @Override public Optional<String> workflowDefinition(String name, int version) { return workflows.workflowDefinition(name, version); }
+
+    // ---- accounts and keys ---------------------------------------------------------------------
+    @Override public void createAccount(Account account) { accounts.createAccount(account); }
+    @Override public Optional<Account> account(String id) { return accounts.account(id); }
+    @Override public boolean addApiKey(ApiKey key) { return accounts.addApiKey(key); }
+    @Override public Optional<Principal> principalForKeyHash(String keyHash) { return accounts.principalForKeyHash(keyHash); }
+    @Override public Optional<ApiKey> apiKeyByHash(String keyHash) { return accounts.apiKeyByHash(keyHash); }
+    @Override public List<ApiKey> apiKeys(String accountId) { return accounts.apiKeys(accountId); }
+    @Override public Optional<ApiKey> revokeApiKey(String accountId, String keyId, Instant at) { return accounts.revokeApiKey(accountId, keyId, at); }
+
+    // ---- jobs ----------------------------------------------------------------------------------
+    @Override public SubmitOutcome submit(NewJob job, Admission admission) { return jobs.submit(job, admission); }
+    @Override public boolean apply(JobTransition transition) { return jobs.apply(transition); }
+    @Override public Optional<Job> job(String id) { return jobs.job(id); }
+    @Override public JobPage jobs(JobQuery query) { return jobs.jobs(query); }
+    @Override public List<StageRun> stages(String jobId) { return jobs.stages(jobId); }
+    @Override public List<JobEvent> events(String jobId, long afterSeq, int limit) { return jobs.events(jobId, afterSeq, limit); }
+    @Override public Optional<Job> lastGoodJob(String workflow, int version, String inputHash) { return jobs.lastGoodJob(workflow, version, inputHash); }
+    @Override public long countUnfinished(String accountId) { return jobs.countUnfinished(accountId); }
+
+    // ---- claims and leases ---------------------------------------------------------------------
+    @Override public List<Job> claim(String owner, int max, Instant now, Instant leaseUntil, AccountLimits defaults) {
+        return claims.claim(owner, max, now, leaseUntil, defaults);
+    }
+    @Override public int extendLeases(String owner, Collection<String> jobIds, Instant leaseUntil) { return claims.extendLeases(owner, jobIds, leaseUntil); }
+    @Override public int releaseLeases(String owner, Instant now) { return claims.releaseLeases(owner, now); }
+    @Override public Recovered recoverLeases(String node, Instant now) { return claims.recoverLeases(node, now); }
+    @Override public Optional<Instant> nextDueAt() { return claims.nextDueAt(); }
+    @Override public void onWork(Runnable wake) { claims.onWork(wake); }
+
+    // ---- reviews -------------------------------------------------------------------------------
+    @Override public Optional<Review> review(String id) { return reviews.review(id); }
+    @Override public List<Review> reviews(ReviewQuery query) { return reviews.reviews(query); }
+    @Override public List<Review> expiredReviews(Instant now, int max) { return reviews.expiredReviews(now, max); }
+    @Override public boolean decideReview(String reviewId, Review.Status outcome, JsonNode output, String reviewer, String note, Instant at, JobTransition job) {
+        return reviews.decideReview(reviewId, outcome, output, reviewer, note, at, job);
+    }
+    @Override public int closeReviews(String jobId, String reviewer, Instant at) { return reviews.closeReviews(jobId, reviewer, at); }
+
+    // ---- tool calls, result cache, audit -------------------------------------------------------
+    @Override public Optional<ToolCall> toolCall(String jobId, String stageId) { return toolCalls.toolCall(jobId, stageId); }
+    @Override public void recordToolCall(ToolCall call) { toolCalls.recordToolCall(call); }
+    @Override public Optional<CachedOutput> cachedOutput(String key, Instant now) { return cache.cachedOutput(key, now); }
+    @Override public void cacheOutput(String key, String workflow, CachedOutput output, Instant now, Instant expiresAt) {
+        cache.cacheOutput(key, workflow, output, now, expiresAt);
+    }
+    @Override public void audit(List<AuditEvent> events) { audit.audit(events); }
+    @Override public List<AuditRecord> auditLog(AuditQuery query) { return audit.auditLog(query); }
+    @Override public AuditCheck verifyAudit() { return audit.verifyAudit(); }
+
+    // ---- limits, budgets and usage -------------------------------------------------------------
+    @Override public AccountLimits limits(String accountId) { return ledger.limits(accountId); }
+    @Override public void setLimits(String accountId, AccountLimits limits, String actor, Instant at) { ledger.setLimits(accountId, limits, actor, at); }
+    @Override public Reservation.Outcome reserve(Reservation reservation, Charge estimate) { return ledger.reserve(reservation, estimate); }
+    @Override public void charge(List<Charge> charges) { ledger.charge(charges); }
+    @Override public int expireReservations(Instant now) { return ledger.expireReservations(now); }
+    @Override public Counter counter(String scope) { return ledger.counter(scope); }
+    @Override public List<UsageQuery.Row> usage(UsageQuery query) { return ledger.usage(query); }
+
+    // ---- the node's writer ---------------------------------------------------------------------
+    @Override public long commitCount() { return dialect.commits(); }
+    @Override public void close() { dialect.close(); }
+}
