@@ -3,9 +3,11 @@ package dev.mainstay.server.webhooks;
 import dev.mainstay.ConfigException;
 import dev.mainstay.webhook.DeliveryPolicy;
 import dev.mainstay.workflow.YamlDocument;
+import java.net.URI;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The {@code webhooks:} section: how deliveries are made.
@@ -18,16 +20,23 @@ import java.util.Map;
  *   disable_after: 5d         # an endpoint whose attempts have all failed this long is disabled
  * }</pre>
  *
+ * <p>and the {@code callbacks:} section: {@code base_url} (or {@code MAINSTAY_CALLBACK_BASE_URL}), the
+ * address integrations reach this node at, which callback URLs start with (default: the node's own
+ * {@code http://host:port}).
+ *
  * @param maxResponseBytes how much of a receiver's answer is read (and dropped) before the connection is closed
+ * @param callbackBaseUrl where callback URLs point, or null for the node's own address
  */
-public record WebhookSettings(boolean allowPrivate, Duration timeout, int maxInFlight, Duration disableAfter, long maxResponseBytes) {
+public record WebhookSettings(boolean allowPrivate, Duration timeout, int maxInFlight, Duration disableAfter, long maxResponseBytes, URI callbackBaseUrl) {
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
     public static final int DEFAULT_MAX_IN_FLIGHT = 64;
     public static final long DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
     public static final String ALLOW_PRIVATE_ENV = "MAINSTAY_WEBHOOKS_ALLOW_PRIVATE";
 
+    public static final String CALLBACK_BASE_URL_ENV = "MAINSTAY_CALLBACK_BASE_URL";
+
     public static final WebhookSettings DEFAULTS = new WebhookSettings(false, DEFAULT_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, DeliveryPolicy.DEFAULT_DISABLE_AFTER,
-            DEFAULT_MAX_RESPONSE_BYTES);
+            DEFAULT_MAX_RESPONSE_BYTES, null);
 
     public WebhookSettings {
         if (timeout.compareTo(Duration.ofMillis(100)) < 0 || timeout.compareTo(Duration.ofMinutes(2)) > 0) {
@@ -68,6 +77,34 @@ public record WebhookSettings(boolean allowPrivate, Duration timeout, int maxInF
                 default -> throw new ConfigException(ALLOW_PRIVATE_ENV + ": must be true or false, got '" + envValue + "'");
             };
         }
-        return new WebhookSettings(allowPrivate, timeout, maxInFlight, disableAfter, DEFAULT_MAX_RESPONSE_BYTES);
+        URI callbackBase = null;
+        String fromEnv = env.get(CALLBACK_BASE_URL_ENV);
+        if (fromEnv != null && !fromEnv.isBlank()) {
+            callbackBase = baseUrl(fromEnv.strip(), () -> new ConfigException(CALLBACK_BASE_URL_ENV + ": must be an http(s) URL such as https://mainstay.example.com, got '"
+                    + fromEnv + "'"));
+        } else if (doc.has("/callbacks")) {
+            doc.requireObject("/callbacks");
+            doc.onlyKeys("/callbacks", "base_url");
+            String text = doc.requireText("/callbacks/base_url");
+            callbackBase = baseUrl(text, () -> doc.error("/callbacks/base_url", "must be an http(s) URL such as https://mainstay.example.com, got '" + text + "'"));
+        }
+        return new WebhookSettings(allowPrivate, timeout, maxInFlight, disableAfter, DEFAULT_MAX_RESPONSE_BYTES, callbackBase);
+    }
+
+    /** Where callback URLs point, when configured. */
+    public Optional<URI> callbackBase() {
+        return Optional.ofNullable(callbackBaseUrl);
+    }
+
+    private static URI baseUrl(String text, java.util.function.Supplier<ConfigException> bad) {
+        try {
+            URI u = new URI(text.endsWith("/") ? text.substring(0, text.length() - 1) : text);
+            if (u.getScheme() == null || !(u.getScheme().equals("http") || u.getScheme().equals("https")) || u.getHost() == null) {
+                throw bad.get();
+            }
+            return u;
+        } catch (java.net.URISyntaxException e) {
+            throw bad.get();
+        }
     }
 }
