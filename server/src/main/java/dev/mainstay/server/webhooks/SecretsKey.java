@@ -8,7 +8,6 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,10 +27,10 @@ public final class SecretsKey {
     /**
      * The node's box.
      *
+     * @param fromEnv the value of {@code MAINSTAY_SECRETS_KEY}, or null
      * @param shared whether other nodes share the database (PostgreSQL): a key made here would not be theirs, which is said at start
      */
-    public static SecretBox load(Map<String, String> env, Path dataDir, boolean shared) {
-        String fromEnv = env.get(ENV);
+    public static SecretBox load(String fromEnv, Path dataDir, boolean shared) {
         if (fromEnv != null && !fromEnv.isBlank()) {
             try {
                 return SecretBox.of(fromEnv);

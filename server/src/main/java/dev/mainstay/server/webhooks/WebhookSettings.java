@@ -26,8 +26,11 @@ import java.util.Optional;
  *
  * @param maxResponseBytes how much of a receiver's answer is read (and dropped) before the connection is closed
  * @param callbackBaseUrl where callback URLs point, or null for the node's own address
+ * @param secretsKey {@code MAINSTAY_SECRETS_KEY}, or null to use the data directory's key
+ * @param environment the environment, for the secrets that workflows name ({@code notify.secret.env})
  */
-public record WebhookSettings(boolean allowPrivate, Duration timeout, int maxInFlight, Duration disableAfter, long maxResponseBytes, URI callbackBaseUrl) {
+public record WebhookSettings(boolean allowPrivate, Duration timeout, int maxInFlight, Duration disableAfter, long maxResponseBytes, URI callbackBaseUrl,
+                              String secretsKey, Map<String, String> environment) {
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
     public static final int DEFAULT_MAX_IN_FLIGHT = 64;
     public static final long DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
@@ -36,9 +39,10 @@ public record WebhookSettings(boolean allowPrivate, Duration timeout, int maxInF
     public static final String CALLBACK_BASE_URL_ENV = "MAINSTAY_CALLBACK_BASE_URL";
 
     public static final WebhookSettings DEFAULTS = new WebhookSettings(false, DEFAULT_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, DeliveryPolicy.DEFAULT_DISABLE_AFTER,
-            DEFAULT_MAX_RESPONSE_BYTES, null);
+            DEFAULT_MAX_RESPONSE_BYTES, null, null, Map.of());
 
     public WebhookSettings {
+        environment = Map.copyOf(environment);
         if (timeout.compareTo(Duration.ofMillis(100)) < 0 || timeout.compareTo(Duration.ofMinutes(2)) > 0) {
             throw new ConfigException("webhooks.timeout must be between 100ms and 2m, got " + timeout);
         }
@@ -88,7 +92,13 @@ public record WebhookSettings(boolean allowPrivate, Duration timeout, int maxInF
             String text = doc.requireText("/callbacks/base_url");
             callbackBase = baseUrl(text, () -> doc.error("/callbacks/base_url", "must be an http(s) URL such as https://mainstay.example.com, got '" + text + "'"));
         }
-        return new WebhookSettings(allowPrivate, timeout, maxInFlight, disableAfter, DEFAULT_MAX_RESPONSE_BYTES, callbackBase);
+        return new WebhookSettings(allowPrivate, timeout, maxInFlight, disableAfter, DEFAULT_MAX_RESPONSE_BYTES, callbackBase, env.get(SecretsKey.ENV), env);
+    }
+
+    @Override
+    public String toString() {
+        return "WebhookSettings[allowPrivate=" + allowPrivate + ", timeout=" + timeout + ", maxInFlight=" + maxInFlight + ", disableAfter=" + disableAfter
+                + ", callbackBaseUrl=" + callbackBaseUrl + ", secretsKey=" + (secretsKey == null ? "from the data directory" : "(set)") + "]";
     }
 
     /** Where callback URLs point, when configured. */
