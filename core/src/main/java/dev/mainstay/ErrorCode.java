@@ -36,7 +36,11 @@ public enum ErrorCode {
     REDACTION_BLOCKED(false),
     DEADLINE_EXCEEDED(false),
     CANCELLED(false),
-    INTERNAL(true);
+    /**
+     * An unexpected failure: a bug until shown otherwise, which the same request or the same
+     * stage may well meet again, so it never claims that retrying helps.
+     */
+    INTERNAL(false);
 
     private final boolean retryable;
 

@@ -1,5 +1,8 @@
 package dev.mainstay;
 
+import java.util.ArrayList;
+import java.util.List;
+import tools.jackson.core.JsonPointer;
 import tools.jackson.core.StreamReadConstraints;
 import tools.jackson.core.json.JsonFactory;
 import tools.jackson.databind.JsonNode;
@@ -77,5 +80,23 @@ public final class Json {
             return out;
         }
         return node;
+    }
+
+    /**
+     * The JSON pointer (RFC 6901) to the member {@code name} of what {@code parent} points to, with
+     * {@code ~} and {@code /} in the name escaped: {@code pointer("/prices", "openai/gpt-4o")} is
+     * {@code /prices/openai~1gpt-4o}. The one place Mainstay escapes a pointer token.
+     */
+    public static String pointer(String parent, String name) {
+        return JsonPointer.compile(parent).appendProperty(name).toString();
+    }
+
+    /** The tokens of a JSON pointer, unescaped: {@code /prices/openai~1gpt-4o} gives {@code prices}, {@code openai/gpt-4o}. */
+    public static List<String> tokens(String pointer) {
+        List<String> out = new ArrayList<>();
+        for (JsonPointer p = JsonPointer.compile(pointer); !p.matches(); p = p.tail()) {
+            out.add(p.getMatchingProperty());
+        }
+        return out;
     }
 }

@@ -1,5 +1,6 @@
 package dev.mainstay.bench;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -7,6 +8,7 @@ import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * {@code ./mainstay bench <name>}: runs one benchmark (or all), prints its Markdown table and
@@ -33,6 +35,7 @@ public final class Bench {
             System.exit(2);
         }
         for (String n : run) {
+            String machine = machine(); // before the run: the time and the load it started under
             String body = switch (n) {
                 case "queue" -> EngineBenches.queue(Integer.getInteger("mainstay.bench.jobs", 10_000));
                 case "pickup" -> EngineBenches.pickup(Integer.getInteger("mainstay.bench.samples", 300));
@@ -41,7 +44,9 @@ public final class Bench {
                 case "peers" -> PeersBench.run(Path.of("."));
                 default -> throw new IllegalStateException(n);
             };
-            String page = "# Benchmark: " + n + "\n\n" + machine() + "\n\n" + body;
+            // A run that starts on a quiet machine may end on a busy one: say so beside the figures.
+            String page = "# Benchmark: " + n + "\n\n" + machine + loadAverage().map(l -> " Load average " + l + " at the end.").orElse("")
+                    + "\n\n" + body;
             System.out.println(page);
             Files.createDirectories(results);
             Files.writeString(results.resolve(n + ".md"), page);
@@ -69,8 +74,20 @@ public final class Bench {
         } catch (Exception ignored) {
             // not Linux
         }
+        // The machine may be shared: its load when the run started says how far to trust absolute figures.
+        String load = loadAverage().map(l -> ", load average " + l + " at the start").orElse("");
         return "Run " + ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'"))
                 + " on " + Runtime.getRuntime().availableProcessors() + " cores (" + cpu + "), Java " + Runtime.version()
-                + ", max heap " + (Runtime.getRuntime().maxMemory() >> 20) + " MB.";
+                + ", max heap " + (Runtime.getRuntime().maxMemory() >> 20) + " MB" + load + ".";
+    }
+
+    /** The 1, 5 and 15 minute load averages, or empty where there is no /proc/loadavg. */
+    static Optional<String> loadAverage() {
+        try {
+            String[] avg = Files.readString(Path.of("/proc/loadavg")).split(" ");
+            return Optional.of(avg[0] + " / " + avg[1] + " / " + avg[2] + " (1 / 5 / 15 min)");
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty(); // not Linux
+        }
     }
 }

@@ -4,21 +4,19 @@ import dev.mainstay.access.Account;
 import dev.mainstay.access.Principal;
 import dev.mainstay.engine.Engine;
 import dev.mainstay.engine.EngineConfig;
-import dev.mainstay.engine.TargetHealth;
+import dev.mainstay.routing.TargetHealth;
 import dev.mainstay.limits.AccountLimits;
 import dev.mainstay.provider.ModelRequest;
 import dev.mainstay.provider.Provider;
 import dev.mainstay.provider.ProviderOutcome;
 import dev.mainstay.provider.Routes;
 import dev.mainstay.provider.Target;
+import dev.mainstay.server.testing.TestNode;
 import dev.mainstay.store.Store;
 import dev.mainstay.usage.PriceTable;
 import dev.mainstay.workflow.WorkflowDefinition;
 import dev.mainstay.workflow.WorkflowLoader;
 import dev.mainstay.workflow.WorkflowRegistry;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -78,48 +76,42 @@ final class Rig implements AutoCloseable {
     }
 
     private static WorkflowDefinition writeWorkflow(Path dir) {
-        try {
-            return WorkflowLoader.load(writeWorkflowFiles(dir), Set.of("bench")).getFirst();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return WorkflowLoader.load(files(dir).writeWorkflows(), Set.of("bench")).getFirst();
     }
 
     /**
-     * Writes the benchmarks' one-stage workflow {@code bench/echo} (route {@code bench}) under
-     * {@code dir/workflows}, the directory it returns.
+     * The benchmarks' node files in {@code dir}: the one-stage workflow {@code bench/echo} (route
+     * {@code bench}) and nothing else, written by the server tests' node fixture.
      */
-    static Path writeWorkflowFiles(Path dir) throws IOException {
-        Path root = dir.resolve("workflows");
-        Files.createDirectories(root.resolve("prompts"));
-        Files.writeString(root.resolve("prompts/echo.mustache"), "Summarise.\n<document>\n{{input.text}}\n</document>\n");
-        Files.writeString(root.resolve("bench.yaml"), """
-                workflow: bench/echo
-                version: 1
-                latency: async
-                deadline: 10m
-                concurrency: 100000
-                input:
-                  type: object
-                  required: [text]
-                  properties:
-                    text: { type: string, minLength: 1 }
-                stages:
-                  - id: echo
-                    model:
-                      prompt: prompts/echo.mustache
-                      route: [bench]
-                      max_output_tokens: 50
-                      timeout: 30s
-                    output:
-                      schema:
-                        type: object
-                        required: [summary]
-                        properties:
-                          summary: { type: string }
-                    retry: { attempts: 1, backoff: 10ms, max_backoff: 10ms }
-                """);
-        return root;
+    static TestNode.Setup files(Path dir) {
+        return TestNode.in(dir).withoutExamples().withoutTestWorkflows()
+                .file("prompts/echo.mustache", "Summarise.\n<document>\n{{input.text}}\n</document>\n")
+                .workflow("bench/echo", """
+                        workflow: bench/echo
+                        version: 1
+                        latency: async
+                        deadline: 10m
+                        concurrency: 100000
+                        input:
+                          type: object
+                          required: [text]
+                          properties:
+                            text: { type: string, minLength: 1 }
+                        stages:
+                          - id: echo
+                            model:
+                              prompt: prompts/echo.mustache
+                              route: [bench]
+                              max_output_tokens: 50
+                              timeout: 30s
+                            output:
+                              schema:
+                                type: object
+                                required: [summary]
+                                properties:
+                                  summary: { type: string }
+                            retry: { attempts: 1, backoff: 10ms, max_backoff: 10ms }
+                        """);
     }
 
     JsonNode body(long i) {

@@ -13,6 +13,10 @@ import java.util.regex.Pattern;
  *
  * <p>The two are independent: a key that may run but not read still gets the answer to its own
  * submit (the job envelope of that POST), but cannot fetch, list or follow the workflow's jobs.
+ *
+ * <p>This is the one check of a key's roles: a key without a role in {@code run} is refused with
+ * {@code 403 forbidden} before its input is read. {@code eligibility.roles}, an older spelling,
+ * is read as {@code run}; a workflow may not give both.
  */
 public record WorkflowAccess(Set<String> run, Set<String> read) {
     /** No restriction: any key of the account may run and read. */
@@ -51,12 +55,30 @@ public record WorkflowAccess(Set<String> run, Set<String> read) {
      * @throws dev.mainstay.ConfigException naming the file and field
      */
     public static WorkflowAccess parse(YamlDocument doc) {
+        Set<String> eligible = eligibilityRoles(doc);
         if (!doc.has("/access")) {
-            return ANY;
+            return eligible.isEmpty() ? ANY : new WorkflowAccess(eligible, Set.of());
         }
         doc.requireObject("/access");
         doc.onlyKeys("/access", "run", "read");
-        return new WorkflowAccess(roles(doc, "/access/run"), roles(doc, "/access/read"));
+        if (!eligible.isEmpty() && doc.has("/access/run")) {
+            throw doc.error("/eligibility/roles", "is the older spelling of access.run, and access.run is given too; keep the roles in access.run alone"
+                    + " (a key's roles are checked once, by access.run)");
+        }
+        Set<String> run = doc.has("/access/run") ? roles(doc, "/access/run") : eligible;
+        return new WorkflowAccess(run, roles(doc, "/access/read"));
+    }
+
+    /**
+     * {@code eligibility.roles}: the roles that may run the workflow, as workflows wrote them
+     * before {@code access} existed. Read as they were then: one name or a list, an empty list
+     * meaning any key.
+     */
+    private static Set<String> eligibilityRoles(YamlDocument doc) {
+        if (!doc.has("/eligibility/roles") || !doc.node("/eligibility").isObject()) {
+            return Set.of();
+        }
+        return Set.copyOf(doc.textList("/eligibility/roles"));
     }
 
     private static Set<String> roles(YamlDocument doc, String pointer) {

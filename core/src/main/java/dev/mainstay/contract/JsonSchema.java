@@ -134,7 +134,7 @@ public final class JsonSchema {
             String pointer = pointer(error.getInstanceLocation());
             // These keywords fail at the object; the pointer names the property at fault instead.
             if (PROPERTY_KEYWORDS.contains(error.getKeyword()) && error.getProperty() != null) {
-                pointer = pointer + "/" + escape(error.getProperty());
+                pointer = Json.pointer(pointer, error.getProperty());
             }
             out.add(new Violation(pointer, message(error)));
         }
@@ -241,15 +241,11 @@ public final class JsonSchema {
         if (path == null) {
             return "";
         }
-        StringBuilder out = new StringBuilder();
+        String out = "";
         for (int i = 0; i < path.getNameCount(); i++) {
             Object element = path.getElement(i);
-            out.append('/').append(element instanceof Integer index ? index.toString() : escape(String.valueOf(element)));
+            out = element instanceof Integer index ? out + "/" + index : Json.pointer(out, String.valueOf(element));
         }
-        return out.toString();
-    }
-
-    private static String escape(String token) {
-        return token.replace("~", "~0").replace("/", "~1");
+        return out;
     }
 }

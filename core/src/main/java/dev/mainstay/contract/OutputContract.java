@@ -77,7 +77,7 @@ public final class OutputContract {
             return new Check.Valid(output);
         }
         JsonNode value = output.path(confidence.field());
-        String pointer = "/" + confidence.field().replace("~", "~0").replace("/", "~1");
+        String pointer = Json.pointer("", confidence.field());
         if (value.isMissingNode() || value.isNull()) {
             return new Check.Invalid(List.of(new Violation(pointer, "is missing; the confidence gate needs a number here")));
         }

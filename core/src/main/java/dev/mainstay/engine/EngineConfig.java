@@ -1,5 +1,7 @@
 package dev.mainstay.engine;
 
+import dev.mainstay.routing.TargetHealth;
+import dev.mainstay.routing.TargetLimits;
 import java.time.Duration;
 import java.util.Map;
 

@@ -12,6 +12,8 @@ import dev.mainstay.job.Provenance;
 import dev.mainstay.provider.Message;
 import dev.mainstay.provider.ToolDefinition;
 import dev.mainstay.provider.ToolRequest;
+import dev.mainstay.routing.TargetHealth;
+import dev.mainstay.routing.TargetLimits;
 import dev.mainstay.workflow.ModelTool;
 import dev.mainstay.provider.ModelRequest;
 import dev.mainstay.provider.Provider;

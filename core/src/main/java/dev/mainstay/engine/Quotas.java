@@ -9,6 +9,7 @@ import dev.mainstay.limits.Admission;
 import dev.mainstay.limits.Counter;
 import dev.mainstay.limits.LimitHit;
 import dev.mainstay.limits.Hold;
+import dev.mainstay.limits.NotEligibleException;
 import dev.mainstay.limits.Reservation;
 import dev.mainstay.limits.Scope;
 import dev.mainstay.limits.WorkflowLimits;
@@ -82,10 +83,6 @@ final class Quotas {
         return store.limits(accountId).orElse(config.defaultLimits());
     }
 
-    void forget(String accountId) {
-        accounts.remove(accountId);
-    }
-
     private Cached account(String accountId) {
         Instant now = clock.instant();
         Cached c = accounts.get(accountId);
@@ -98,7 +95,8 @@ final class Quotas {
     }
 
     /**
-     * Refuses a caller the workflow's eligibility rules exclude.
+     * Refuses an account whose plan the workflow's eligibility rules exclude. Roles are not
+     * checked here: the workflow's {@code access.run} decides them, before the input is read.
      *
      * @throws NotEligibleException naming the rule
      */
@@ -110,10 +108,6 @@ final class Quotas {
                 throw new NotEligibleException("workflow " + wf.name() + " is available on the plans " + sorted(rules.plans()) + "; account "
                         + principal.accountId() + " is on '" + plan + "'");
             }
-        }
-        if (!rules.roles().isEmpty() && rules.roles().stream().noneMatch(principal.roles()::contains)) {
-            throw new NotEligibleException("workflow " + wf.name() + " needs an API key with one of the roles " + sorted(rules.roles())
-                    + "; this key has " + sorted(principal.roles()));
         }
     }
 

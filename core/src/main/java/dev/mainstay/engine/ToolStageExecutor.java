@@ -52,18 +52,6 @@ import tools.jackson.databind.node.ObjectNode;
 final class ToolStageExecutor {
     private static final int MAX_RESPONSE_CHARS = 1_000_000;
 
-    /** What the engine does after the stage: go on with its output, or stop (the job was parked or finished). */
-    sealed interface Outcome {
-        record Next(JsonNode output, Provenance provenance) implements Outcome {
-        }
-
-        record Skipped() implements Outcome {
-        }
-
-        record Stop() implements Outcome {
-        }
-    }
-
     private final Store store;
     private final Map<String, ToolSpec> tools;
     private final Clock clock;
@@ -80,12 +68,19 @@ final class ToolStageExecutor {
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).followRedirects(HttpClient.Redirect.NEVER).build();
     }
 
-    Outcome run(Job job, WorkflowDefinition wf, int index, ToolStage stage, Map<String, JsonNode> outputs, boolean last, boolean partial)
+    /**
+     * One step of a tool stage: its output (the integration's answer, or a draft call's request),
+     * a request for approval, or its failure. The job waits {@code waiting_for_tool} while the
+     * call is made; that bracket around the effect is written here, the step's end by the runner.
+     *
+     * @throws InterruptedException when the job was cancelled or its lease lost before the call
+     */
+    StageOutcome step(Job job, WorkflowDefinition wf, int index, ToolStage stage, Map<String, JsonNode> outputs, boolean last)
             throws InterruptedException {
         Instant started = clock.instant();
         ToolSpec spec = tools.get(stage.tool());
         if (spec == null) {
-            return fail(job, index, stage, last, partial, null, "tool '" + stage.tool() + "' is not configured on node " + config.nodeId(), started);
+            return fail(job, index, stage, last, null, "tool '" + stage.tool() + "' is not configured on node " + config.nodeId(), started);
         }
         ObjectNode request = stage.request(job.input(), outputs);
         request.put("url", url(spec, request.path("path").asString()));
@@ -96,11 +91,11 @@ final class ToolStageExecutor {
         if (stage.scope() == ToolScope.DRAFT) {
             ObjectNode draft = Json.object().put("applied", false).put("tool", stage.tool()).put("scope", "draft").put("idempotency_key", key);
             draft.set("request", request);
-            return complete(job, index, stage, last, partial, draft, ResultType.DRAFT, started, null);
+            return complete(job, index, stage, last, draft, ResultType.DRAFT, started, null);
         }
         if (recorded.isPresent() && recorded.get().status() == ToolCall.Status.DONE) {
             // Done before (a crash after the call, or a resumed job): the effect is not made again.
-            return complete(job, index, stage, last, partial, recorded.get().response(), ResultType.FULL, started, recorded.get());
+            return complete(job, index, stage, last, recorded.get().response(), ResultType.FULL, started, recorded.get());
         }
         String approvedBy = recorded.map(ToolCall::approvedBy).orElse(null);
         if (stage.scope() == ToolScope.EXECUTE && approvedBy == null) {
@@ -113,24 +108,24 @@ final class ToolStageExecutor {
         if (!store.apply(JobTransition.to(job.id(), JobStatus.WAITING_FOR_TOOL, now).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
                 .event("tool_started", Json.object().put("stage", stage.id()).put("tool", stage.tool()).put("scope", stage.scope().wire())
                         .put("idempotency_key", key)).build())) {
-            return new Outcome.Stop(); // cancelled, or the lease was lost
+            throw new InterruptedException("job " + job.id() + " was cancelled or its lease lost before tool '" + stage.tool() + "' was called");
         }
         String refused = guard(request.path("url").asString(), spec);
         if (refused != null) {
             store.recordToolCall(new ToolCall(job.id(), stage.id(), stage.tool(), stage.scope(), key, ToolCall.Status.FAILED, request, null, null, approvedBy,
                     refused, clock.instant()));
-            return fail(job, index, stage, last, partial, intent, "tool '" + stage.tool() + "' was not called: " + refused, started);
+            return fail(job, index, stage, last, intent, "tool '" + stage.tool() + "' was not called: " + refused, started);
         }
         Result result = call(spec, stage, request, key);
         if (result.error() != null) {
             store.recordToolCall(new ToolCall(job.id(), stage.id(), stage.tool(), stage.scope(), key, ToolCall.Status.FAILED, request, null, result.status(),
                     approvedBy, result.error(), clock.instant()));
-            return fail(job, index, stage, last, partial, intent, result.error(), started);
+            return fail(job, index, stage, last, intent, result.error(), started);
         }
         ToolCall done = new ToolCall(job.id(), stage.id(), stage.tool(), stage.scope(), key, ToolCall.Status.DONE, request, result.body(), result.status(),
                 approvedBy, null, clock.instant());
         store.recordToolCall(done);
-        return complete(job, index, stage, last, partial, result.body(), ResultType.FULL, started, done);
+        return complete(job, index, stage, last, result.body(), ResultType.FULL, started, done);
     }
 
     /**
@@ -261,59 +256,30 @@ final class ToolStageExecutor {
     }
 
     /** Parks the job until a person approves or rejects the call through the review API. */
-    private Outcome askApproval(Job job, WorkflowDefinition wf, int index, ToolStage stage, ObjectNode request, String key) {
+    private StageOutcome askApproval(Job job, WorkflowDefinition wf, int index, ToolStage stage, ObjectNode request, String key) {
         Instant now = clock.instant();
         store.recordToolCall(new ToolCall(job.id(), stage.id(), stage.tool(), stage.scope(), key, ToolCall.Status.AWAITING_APPROVAL, request, null, null, null, null, now));
         Review review = new Review(ids.next("rev"), job.id(), job.accountId(), wf.name(), index, stage.id(),
                 "approval_required: tool '" + stage.tool() + "' would " + request.path("method").asString() + " " + request.path("url").asString()
                         + " (scope execute); approve to make the call once, or reject",
                 request, null, Review.Status.PENDING, Review.Decision.REJECT, null, null, null, now, now.plus(stage.approvalExpires()), null);
-        store.apply(JobTransition.to(job.id(), JobStatus.WAITING_FOR_REVIEW, now).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
-                .releaseLease().openReview(review)
-                .event("review_requested", Json.object().put("stage", stage.id()).put("review", review.id()).put("code", "approval_required"))
-                .build());
-        return new Outcome.Stop();
+        return new StageOutcome.ToReview(review, null, List.of(), now);
     }
 
-    private Outcome complete(Job job, int index, ToolStage stage, boolean last, boolean partial, JsonNode output, ResultType type, Instant started, ToolCall call) {
+    private StageOutcome complete(Job job, int index, ToolStage stage, boolean last, JsonNode output, ResultType type, Instant started, ToolCall call) {
         Instant now = clock.instant();
         Provenance provenance = new Provenance("tool", stage.tool(), null, null, config.toolchainVersion(), List.of(), "passed");
         StageRun run = new StageRun(job.id(), index, stage.id(), StageRun.COMPLETED, output, 1, provenance, Usage.ZERO, null, started, now);
-        ObjectNode data = Json.object().put("stage", stage.id()).put("index", index).put("attempt", 1);
-        JobTransition.Builder t = last
-                ? JobTransition.to(job.id(), partial ? JobStatus.PARTIALLY_COMPLETED : JobStatus.COMPLETED, now).result(output, type).provenance(provenance)
-                        .clearError().event(partial ? "partially_completed" : "completed", data)
-                : JobTransition.to(job.id(), JobStatus.PROCESSING, now).clearError().event("stage_completed", data);
-        t.from(JobStatus.PROCESSING, JobStatus.WAITING_FOR_TOOL).leasedBy(config.nodeId()).currentStage(index + 1).stageAttempts(0).stageRun(run);
-        if (call != null) {
-            t.audit(toolEvent(job, stage, call, now));
-        }
-        if (!store.apply(t.build())) {
-            return new Outcome.Stop();
-        }
-        return last ? new Outcome.Stop() : new Outcome.Next(output, provenance);
+        return new StageOutcome.Completed(run, type, last ? provenance : null, List.of(), StageOutcome.Via.tool(call == null ? null : toolEvent(job, stage, call, now)), now);
     }
 
-    private Outcome fail(Job job, int index, ToolStage stage, boolean last, boolean partial, ToolCall call, String message, Instant started) {
+    /** A failed call: an optional stage that is not the last is skipped, anything else fails the job (dead-lettered: a later replay may reach the tool). */
+    private StageOutcome fail(Job job, int index, ToolStage stage, boolean last, ToolCall call, String message, Instant started) {
         Instant now = clock.instant();
         JobError error = new JobError(ErrorCode.TOOL_FAILED, message, true);
         StageRun run = new StageRun(job.id(), index, stage.id(), StageRun.FAILED, null, 1, null, Usage.ZERO, error, started, now);
-        JobTransition.Builder t;
-        if (stage.optional() && !last) {
-            t = JobTransition.to(job.id(), JobStatus.PROCESSING, now).currentStage(index + 1).stageAttempts(0)
-                    .event("stage_skipped", Json.object().put("stage", stage.id()).put("code", error.code().code()));
-        } else {
-            t = JobTransition.to(job.id(), JobStatus.FAILED, now).error(error).deadLetter(true)
-                    .event("failed", Json.object().put("code", error.code().code()).put("dead_letter", true));
-        }
-        t.from(JobStatus.PROCESSING, JobStatus.WAITING_FOR_TOOL).leasedBy(config.nodeId()).stageRun(run);
-        if (call != null) {
-            t.audit(toolEvent(job, stage, call.with(ToolCall.Status.FAILED, now), now));
-        }
-        if (!store.apply(t.build())) {
-            return new Outcome.Stop();
-        }
-        return stage.optional() && !last ? new Outcome.Skipped() : new Outcome.Stop();
+        StageOutcome.Via via = StageOutcome.Via.tool(call == null ? null : toolEvent(job, stage, call.with(ToolCall.Status.FAILED, now), now));
+        return stage.optional() && !last ? new StageOutcome.Partial(run, List.of(), via, now) : new StageOutcome.Fail(error, run, List.of(), null, via, now);
     }
 
     private static AuditEvent toolEvent(Job job, ToolStage stage, ToolCall call, Instant now) {

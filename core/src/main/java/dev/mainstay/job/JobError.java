@@ -8,6 +8,9 @@ public record JobError(ErrorCode code, String message, boolean retryable) {
         if (code == null || message == null) {
             throw new IllegalArgumentException("code and message are required");
         }
+        // An internal failure is never retryable, however it was built or stored (rows written
+        // before this rule say true).
+        retryable = retryable && code != ErrorCode.INTERNAL;
     }
 
     public static JobError of(ErrorCode code, String message) {

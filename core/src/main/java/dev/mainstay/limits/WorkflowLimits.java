@@ -4,23 +4,24 @@ import dev.mainstay.workflow.YamlDocument;
 import java.util.Set;
 
 /**
- * What a workflow declares about who may run it and how much: tighter limits for each account's
- * use of this workflow, a budget per job, and eligibility by plan and role.
+ * What a workflow declares about which accounts may run it and how much: tighter limits for each
+ * account's use of this workflow, a budget per job, and eligibility by plan. Which of an
+ * account's keys may run it is the workflow's {@code access.run}
+ * ({@link dev.mainstay.access.WorkflowAccess}), which also reads the older spelling
+ * {@code eligibility.roles}.
  *
  * @param perAccount limits on each account's use of this workflow (on top of the account's own)
  * @param costPerJobMicros the most one job may spend on model calls, or {@code null}
  * @param plans the account plans that may run it; empty for all
- * @param roles the key roles that may run it (any one suffices); empty for all
  */
-public record WorkflowLimits(AccountLimits perAccount, Long costPerJobMicros, Set<String> plans, Set<String> roles) {
-    public static final WorkflowLimits NONE = new WorkflowLimits(AccountLimits.NONE, null, Set.of(), Set.of());
+public record WorkflowLimits(AccountLimits perAccount, Long costPerJobMicros, Set<String> plans) {
+    public static final WorkflowLimits NONE = new WorkflowLimits(AccountLimits.NONE, null, Set.of());
 
     public WorkflowLimits {
         plans = Set.copyOf(plans);
-        roles = Set.copyOf(roles);
     }
 
-    /** Reads {@code limits:} and {@code eligibility:} of a workflow document. */
+    /** Reads {@code limits:} and {@code eligibility:} of a workflow document ({@code eligibility.roles} is read as access). */
     public static WorkflowLimits parse(YamlDocument doc) {
         AccountLimits perAccount = AccountLimits.NONE;
         Long perJob = null;
@@ -37,14 +38,12 @@ public record WorkflowLimits(AccountLimits perAccount, Long costPerJobMicros, Se
             perAccount = new AccountLimits(rpm, tpd, month, null);
         }
         Set<String> plans = Set.of();
-        Set<String> roles = Set.of();
         if (doc.has("/eligibility")) {
             doc.requireObject("/eligibility");
             doc.onlyKeys("/eligibility", "plans", "roles");
             plans = doc.has("/eligibility/plans") ? Set.copyOf(doc.textList("/eligibility/plans")) : Set.of();
-            roles = doc.has("/eligibility/roles") ? Set.copyOf(doc.textList("/eligibility/roles")) : Set.of();
         }
-        return new WorkflowLimits(perAccount, perJob, plans, roles);
+        return new WorkflowLimits(perAccount, perJob, plans);
     }
 
     private static Long money(YamlDocument doc, String pointer) {

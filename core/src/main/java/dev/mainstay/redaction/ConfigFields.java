@@ -24,8 +24,7 @@ final class ConfigFields {
             return "(document)";
         }
         StringBuilder out = new StringBuilder();
-        for (String token : pointer.substring(1).split("/", -1)) {
-            String t = token.replace("~1", "/").replace("~0", "~");
+        for (String t : Json.tokens(pointer)) {
             if (!t.isEmpty() && t.chars().allMatch(Character::isDigit)) {
                 out.append('[').append(t).append(']');
             } else {
@@ -36,7 +35,7 @@ final class ConfigFields {
     }
 
     static String child(String pointer, String name) {
-        return pointer + "/" + name.replace("~", "~0").replace("/", "~1");
+        return Json.pointer(pointer, name);
     }
 
     /** The value as a message shows it: {@code a mapping}, {@code a list}, {@code the string 'x'}, {@code 12}. */

@@ -32,7 +32,12 @@ public final class WorkflowDefinition {
     public static final int DEFAULT_CONCURRENCY = 64;
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]*(/[a-z0-9][a-z0-9-]*)+");
     private static final Pattern STAGE_ID = Pattern.compile("[a-z0-9][a-z0-9_-]*");
-    private static final Set<String> RESERVED_FIRST_SEGMENTS = Set.of("jobs", "workflows", "admin", "health", "reviews", "usage");
+    /**
+     * Words a workflow name may not start with: the first path segments of the HTTP API's own
+     * routes under {@code /v1/}, so that no workflow path ({@code POST /v1/<name>}) is ever also an
+     * API path. The server refuses to start with a route under a segment missing here.
+     */
+    public static final Set<String> RESERVED_FIRST_SEGMENTS = Set.of("jobs", "workflows", "admin", "health", "reviews", "usage");
 
     private final String name;
     private final int version;

@@ -119,7 +119,7 @@ public final class YamlDocument {
                 ObjectNode out = f.objectNode();
                 while (p.nextToken() == JsonToken.PROPERTY_NAME) {
                     String name = p.currentName();
-                    String child = pointer + "/" + name.replace("~", "~0").replace("/", "~1");
+                    String child = Json.pointer(pointer, name);
                     lines.put(child, p.currentTokenLocation().getLineNr());
                     p.nextToken();
                     int keyLine = lines.get(child);
@@ -194,8 +194,7 @@ public final class YamlDocument {
             return "(document)";
         }
         StringBuilder out = new StringBuilder();
-        for (String token : pointer.substring(1).split("/", -1)) {
-            String t = token.replace("~1", "/").replace("~0", "~");
+        for (String t : Json.tokens(pointer)) {
             if (t.matches("\\d+")) {
                 out.append('[').append(t).append(']');
             } else {

@@ -10,6 +10,8 @@ import dev.mainstay.job.JobStatus;
 import dev.mainstay.job.Usage;
 import dev.mainstay.provider.Routes;
 import dev.mainstay.provider.Target;
+import dev.mainstay.routing.TargetHealth;
+import dev.mainstay.routing.TargetLimits;
 import dev.mainstay.usage.PriceTable;
 import dev.mainstay.workflow.ModelStage;
 import dev.mainstay.workflow.WorkflowDefinition;

@@ -18,6 +18,8 @@ import dev.mainstay.provider.Provider;
 import dev.mainstay.provider.ProviderOutcome;
 import dev.mainstay.provider.Routes;
 import dev.mainstay.provider.Target;
+import dev.mainstay.routing.TargetHealth;
+import dev.mainstay.routing.TargetLimits;
 import dev.mainstay.store.Store;
 import dev.mainstay.usage.PriceTable;
 import dev.mainstay.workflow.ModelStage;

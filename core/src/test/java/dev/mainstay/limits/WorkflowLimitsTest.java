@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mainstay.ConfigException;
+import dev.mainstay.access.WorkflowAccess;
 import dev.mainstay.workflow.WorkflowDefinition;
 import dev.mainstay.workflow.WorkflowLoader;
 import dev.mainstay.workflow.YamlDocument;
@@ -20,7 +21,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** {@code limits:} and {@code eligibility:} of a workflow file. */
+/**
+ * {@code limits:} and {@code eligibility:} of a workflow file. {@code eligibility.roles} is read
+ * by the workflow's access rules ({@link WorkflowAccess}), the one check of a key's roles.
+ */
 class WorkflowLimitsTest {
     private static final String FILE = "workflows/support/draft.yaml";
 
@@ -29,10 +33,24 @@ class WorkflowLimitsTest {
             "workflow: support/draft-response",   // 1
             "version: 2");                        // 2
 
+    /** The limits, read as the workflow loader reads them: its access rules too, which take {@code eligibility.roles}. */
     private static WorkflowLimits parse(String... lines) {
+        YamlDocument doc = document(lines);
+        WorkflowLimits limits = WorkflowLimits.parse(doc);
+        WorkflowAccess.parse(doc);
+        return limits;
+    }
+
+    private static WorkflowAccess access(String... lines) {
+        YamlDocument doc = document(lines);
+        WorkflowLimits.parse(doc);
+        return WorkflowAccess.parse(doc);
+    }
+
+    private static YamlDocument document(String... lines) {
         List<String> all = new ArrayList<>(HEAD);
         all.addAll(List.of(lines));
-        return WorkflowLimits.parse(YamlDocument.parse(String.join("\n", all) + "\n", FILE));
+        return YamlDocument.parse(String.join("\n", all) + "\n", FILE);
     }
 
     @Test
@@ -49,7 +67,7 @@ class WorkflowLimitsTest {
         assertThat(l.perAccount()).isEqualTo(new AccountLimits(60L, 500_000L, 40_000_000L, null));
         assertThat(l.costPerJobMicros()).isEqualTo(50_000L);
         assertThat(l.plans()).containsExactlyInAnyOrder("pro", "enterprise");
-        assertThat(l.roles()).containsExactly("support_agent");
+        assertThat(access("eligibility:", "  plans: [pro, enterprise]", "  roles: [support_agent]").run()).containsExactly("support_agent");
     }
 
     @Test
@@ -63,7 +81,7 @@ class WorkflowLimitsTest {
         assertThat(l.perAccount()).isEqualTo(AccountLimits.NONE);
         assertThat(l.costPerJobMicros()).isEqualTo(1L);
         assertThat(l.plans()).isEmpty();
-        assertThat(l.roles()).isEmpty();
+        assertThat(access("limits:", "  cost_per_job_usd: \"0.000001\"").run()).isEmpty();
         assertThat(parse("limits:", "  tokens_per_day: 0").perAccount()).isEqualTo(new AccountLimits(null, 0L, null, null));
     }
 
@@ -78,8 +96,8 @@ class WorkflowLimitsTest {
     void eligibilityTakesOneNameOrAList() {
         WorkflowLimits l = parse("eligibility:", "  plans: enterprise");
         assertThat(l.plans()).containsExactly("enterprise");
-        assertThat(l.roles()).isEmpty();
-        assertThat(parse("eligibility:", "  roles:", "    - analyst", "    - agent").roles()).containsExactlyInAnyOrder("analyst", "agent");
+        assertThat(access("eligibility:", "  plans: enterprise").run()).isEmpty();
+        assertThat(access("eligibility:", "  roles:", "    - analyst", "    - agent").run()).containsExactlyInAnyOrder("analyst", "agent");
     }
 
     @Test
@@ -157,7 +175,8 @@ class WorkflowLimitsTest {
                 "  cost_per_job_usd: \"0.05\"",
                 "eligibility:",
                 "  roles: [support_agent]"), dir, Set.of("primary"));
-        assertThat(d.limits()).isEqualTo(new WorkflowLimits(new AccountLimits(60L, null, null, null), 50_000L, Set.of(), Set.of("support_agent")));
+        assertThat(d.limits()).isEqualTo(new WorkflowLimits(new AccountLimits(60L, null, null, null), 50_000L, Set.of()));
+        assertThat(d.access().run()).containsExactly("support_agent");
         assertThat(WorkflowLoader.loadFile(workflow(), dir, Set.of("primary")).limits()).isEqualTo(WorkflowLimits.NONE);
     }
 

@@ -18,8 +18,8 @@ final class Banner {
         out.println();
         out.println("Mainstay " + MainstayServer.VERSION + " is ready on " + base + " (started in " + startup.toMillis() + " ms)");
         out.println("  database   " + switch (cfg.database()) {
-            case ServerConfig.Database.Sqlite sqlite -> sqlite.file() + " (SQLite, synchronous=" + sqlite.durability() + ")";
-            case ServerConfig.Database.Postgres pg -> pg.config().url() + " as " + pg.config().user()
+            case Database.Sqlite sqlite -> sqlite.file() + " (SQLite, synchronous=" + sqlite.durability() + ")";
+            case Database.Postgres pg -> pg.config().url() + " as " + pg.config().user()
                     + " (PostgreSQL, pool of " + pg.config().poolSize() + " connections)";
         });
         out.println("  workflows  " + server.workflows().all().stream()

@@ -4,9 +4,7 @@ import dev.mainstay.Json;
 import dev.mainstay.access.Account;
 import dev.mainstay.access.ApiKey;
 import dev.mainstay.access.ApiKeys;
-import dev.mainstay.audit.AuditAction;
-import dev.mainstay.audit.AuditEvent;
-import dev.mainstay.limits.AccountLimits;
+import dev.mainstay.server.http.NewAccounts;
 import dev.mainstay.store.Store;
 import dev.mainstay.store.StoreException;
 import java.io.IOException;
@@ -53,29 +51,13 @@ record Credentials(String demoApiKey, String adminKey) {
             boolean fresh = store.account(account.id()).isEmpty();
             store.createAccount(account);
             if (fresh) {
-                applyNewAccountLimits(store, account.id(), config.newAccountLimits(), now);
+                NewAccounts.applyLimits(store, account.id(), config.newAccountLimits(), now);
             }
         }
         store.addApiKey(new ApiKey("key_demo_" + ApiKeys.hash(demo).substring(0, 12), DEMO_ACCOUNT, ApiKeys.hash(demo), ApiKeys.prefix(demo), Set.of("member"), false, now, "demo", null, null));
         store.addApiKey(new ApiKey("key_admin_" + ApiKeys.hash(admin).substring(0, 12), OPERATOR_ACCOUNT, ApiKeys.hash(admin), ApiKeys.prefix(admin), Set.of("admin"), true, now, "admin", null, null));
         return new Credentials(demo, admin);
     }
-
-    /**
-     * Gives a just-created account the configured {@code limits.defaults} as its own limits,
-     * recorded and audited as set by {@code system:limits.defaults}. Nothing without them: an
-     * account then has only what {@code limits.accounts} fills in, which may be no limit at all.
-     */
-    static void applyNewAccountLimits(Store store, String accountId, AccountLimits limits, Instant now) {
-        if (limits.equals(AccountLimits.NONE)) {
-            return;
-        }
-        store.setLimits(accountId, limits, SYSTEM_DEFAULTS, now);
-        store.audit(List.of(new AuditEvent(now, SYSTEM_DEFAULTS, AuditAction.LIMITS_CHANGED, accountId, accountId, limits.toJson())));
-    }
-
-    /** Who set the limits a new account starts with. */
-    static final String SYSTEM_DEFAULTS = "system:limits.defaults";
 
     private static JsonNode read(Path file) {
         if (!Files.isRegularFile(file)) {

@@ -1,8 +1,6 @@
 package dev.mainstay.server;
 
 import dev.mainstay.MainstayException;
-import dev.mainstay.testkit.FakeProvider;
-import dev.mainstay.testkit.FaultScript;
 import dev.mainstay.workflow.WorkflowDefinition;
 import dev.mainstay.workflow.WorkflowLoader;
 import java.io.PrintWriter;
@@ -20,8 +18,11 @@ import picocli.CommandLine.Parameters;
 /** The {@code mainstay} command line. The launcher script adds {@code test} and builds when needed. */
 @Command(name = "mainstay", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Durable AI workflow jobs: typed HTTP endpoints, retries, idempotency and provenance around every model call.",
-        subcommands = {Main.Up.class, Main.Fake.class, Main.Workflows.class, Main.Audit.class, CommandLine.HelpCommand.class},
-        footer = {"", "Also: ./mainstay test   runs every test (Maven; see README.md).", "Docs: README.md and docs/."})
+        subcommands = {Main.Up.class, Main.Workflows.class, Main.Audit.class, CommandLine.HelpCommand.class},
+        footer = {"", "Also: ./mainstay test            runs every test (Maven; see README.md).",
+                "      ./mainstay fake-provider   runs the testkit's fake model server (docs/testkit.md).",
+                "      ./mainstay bench           runs a benchmark (docs/benchmarks.md).",
+                "Docs: README.md and docs/."})
 public final class Main implements Runnable {
     // Held so the settings are not garbage-collected with their loggers.
     private static final java.util.logging.Logger QUIET_FLYWAY = java.util.logging.Logger.getLogger("org.flywaydb");
@@ -36,13 +37,13 @@ public final class Main implements Runnable {
         QUIET_HELIDON.setLevel(java.util.logging.Level.WARNING);
         QUIET_HIKARI.setLevel(java.util.logging.Level.WARNING);
         int code = commandLine().execute(args);
-        if (code != 0 || args.length == 0 || !"up".equals(args[0]) && !"fake-provider".equals(args[0])) {
+        if (code != 0 || args.length == 0 || !"up".equals(args[0])) {
             System.exit(code);
         }
     }
 
     /** The command line with Mainstay's error handling: a refusal prints its message and exits 2, no stack trace. */
-    static CommandLine commandLine() {
+    public static CommandLine commandLine() {
         return new CommandLine(new Main())
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
                     if (e instanceof MainstayException) {
@@ -124,38 +125,6 @@ public final class Main implements Runnable {
             Banner.print(server, java.time.Duration.ofNanos(System.nanoTime() - started), System.out);
             stopped.await();
             return 0;
-        }
-    }
-
-    @Command(name = "fake-provider", mixinStandardHelpOptions = true,
-            description = {"Runs the testkit's fake model server (OpenAI Chat Completions and Anthropic Messages) until stopped.",
-                    "Point a provider at it with base_url http://127.0.0.1:PORT/v1 (kind: openai)",
-                    "or http://127.0.0.1:PORT (kind: anthropic). Script format: docs/testkit.md."})
-    static final class Fake implements Callable<Integer> {
-        @Option(names = "--port", defaultValue = "8090", description = "port on 127.0.0.1 (default ${DEFAULT-VALUE}; 0 picks a free one)")
-        int port;
-
-        @Option(names = "--script", paramLabel = "FILE", description = "fault script (YAML); without it every request succeeds at once")
-        Path script;
-
-        @Override
-        public Integer call() throws InterruptedException {
-            FaultScript s = script == null ? FaultScript.none() : FaultScript.read(script);
-            FakeProvider fake = FakeProvider.start(port, s);
-            System.out.print(banner(fake, s));
-            CountDownLatch stopped = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                fake.close();
-                stopped.countDown();
-            }));
-            stopped.await();
-            return 0;
-        }
-
-        static String banner(FakeProvider fake, FaultScript script) {
-            return "fake provider listening on " + fake.baseUrl() + " (" + script.describe() + ")\n"
-                    + "  kind: openai     base_url " + fake.baseUrl() + "\n"
-                    + "  kind: anthropic  base_url " + fake.anthropicBaseUrl() + "\n";
         }
     }
 
@@ -248,7 +217,7 @@ public final class Main implements Runnable {
 
             /** Prints each file that differs from its registered version; returns how many do. */
             static int compare(ServerConfig cfg, List<WorkflowDefinition> all, PrintWriter out) {
-                if (cfg.database() instanceof ServerConfig.Database.Sqlite sqlite && !java.nio.file.Files.isRegularFile(sqlite.file())) {
+                if (cfg.database() instanceof Database.Sqlite sqlite && !java.nio.file.Files.isRegularFile(sqlite.file())) {
                     out.printf("no database at %s: not compared with registered versions (pass --data-dir or --db)%n", sqlite.file());
                     return 0;
                 }
@@ -279,8 +248,8 @@ public final class Main implements Runnable {
                 }
                 out.printf(changed == 0 ? "every registered version matches its file (%s)%n" : "%2$d file(s) differ from their registered version (%1$s)%n",
                         switch (cfg.database()) {
-                            case ServerConfig.Database.Sqlite sqlite -> sqlite.file().toString();
-                            case ServerConfig.Database.Postgres pg -> pg.config().url();
+                            case Database.Sqlite sqlite -> sqlite.file().toString();
+                            case Database.Postgres pg -> pg.config().url();
                         }, changed);
                 return changed;
             }
@@ -317,7 +286,7 @@ public final class Main implements Runnable {
                 if (dataDir != null) env.put("MAINSTAY_DATA_DIR", dataDir.toString());
                 if (db != null) env.put("MAINSTAY_DB_URL", db);
                 ServerConfig cfg = ServerConfig.load(configFile(config, env), env);
-                if (cfg.database() instanceof ServerConfig.Database.Sqlite sqlite && !java.nio.file.Files.isRegularFile(sqlite.file())) {
+                if (cfg.database() instanceof Database.Sqlite sqlite && !java.nio.file.Files.isRegularFile(sqlite.file())) {
                     throw new dev.mainstay.ConfigException(sqlite.file() + ": no Mainstay database here; pass --data-dir or --db");
                 }
                 PrintWriter out = spec.commandLine().getOut();

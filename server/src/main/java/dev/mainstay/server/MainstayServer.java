@@ -2,7 +2,12 @@ package dev.mainstay.server;
 
 import dev.mainstay.engine.CallEstimate;
 import dev.mainstay.engine.Engine;
+import dev.mainstay.engine.LimitsAdmin;
+import dev.mainstay.engine.Reviews;
 import dev.mainstay.evals.EvalSuites;
+import dev.mainstay.server.http.HttpApi;
+import dev.mainstay.server.http.HttpTransport;
+import dev.mainstay.server.http.RouteTable;
 import dev.mainstay.provider.Provider;
 import dev.mainstay.provider.Routes;
 import dev.mainstay.providers.anthropic.AnthropicMessagesProvider;
@@ -40,6 +45,7 @@ public final class MainstayServer implements AutoCloseable {
     private final ServerConfig config;
     private final Store store;
     private final Engine engine;
+    private final Reviews reviews;
     private final WebServer web;
     private final HttpTransport transport;
     private final Credentials credentials;
@@ -50,12 +56,13 @@ public final class MainstayServer implements AutoCloseable {
     private volatile WorkflowWatcher watcher;
     private final NodeIdentity identity;
 
-    private MainstayServer(ServerConfig config, Store store, Engine engine, WebServer web, HttpTransport transport, Credentials credentials,
+    private MainstayServer(ServerConfig config, Store store, Engine engine, Reviews reviews, WebServer web, HttpTransport transport, Credentials credentials,
             WorkflowRegistry registry, HttpApi api, List<String> workflowWarnings, Clock clock, NodeIdentity identity) {
         this.identity = identity;
         this.config = config;
         this.store = store;
         this.engine = engine;
+        this.reviews = reviews;
         this.web = web;
         this.transport = transport;
         this.credentials = credentials;
@@ -78,11 +85,11 @@ public final class MainstayServer implements AutoCloseable {
      */
     public static MainstayServer start(ServerConfig config, Clock clock, boolean dev) {
         List<String> secrets = new java.util.ArrayList<>(config.providers().values().stream().map(spec -> switch (spec) {
-            case ServerConfig.ProviderSpec.OpenAi o -> o.config().apiKey();
-            case ServerConfig.ProviderSpec.Anthropic a -> a.config().apiKey();
-            case ServerConfig.ProviderSpec.Demo d -> "";
+            case ProviderSpec.OpenAi o -> o.config().apiKey();
+            case ProviderSpec.Anthropic a -> a.config().apiKey();
+            case ProviderSpec.Demo d -> "";
         }).toList());
-        if (config.database() instanceof ServerConfig.Database.Postgres pg && pg.config().password() != null) {
+        if (config.database() instanceof Database.Postgres pg && pg.config().password() != null) {
             secrets.add(pg.config().password()); // a driver message that echoes it never reaches a log
         }
         LogScrubber.install(secrets);
@@ -104,9 +111,9 @@ public final class MainstayServer implements AutoCloseable {
             RandomGenerator random = new SecureRandom();
             Map<String, Provider> providers = new LinkedHashMap<>();
             config.providers().forEach((name, spec) -> providers.put(name, switch (spec) {
-                case ServerConfig.ProviderSpec.OpenAi o -> new OpenAiChatProvider(o.config());
-                case ServerConfig.ProviderSpec.Anthropic a -> new AnthropicMessagesProvider(a.config());
-                case ServerConfig.ProviderSpec.Demo d -> new DemoProvider(d.config(), random);
+                case ProviderSpec.OpenAi o -> new OpenAiChatProvider(o.config(), clock);
+                case ProviderSpec.Anthropic a -> new AnthropicMessagesProvider(a.config(), clock);
+                case ProviderSpec.Demo d -> new DemoProvider(d.config(), random);
             }));
             // The data policy travels with the provider: the engine narrows every call's redaction by it.
             config.providers().forEach((name, spec) -> providers.computeIfPresent(name, (n, p) -> Provider.withDataPolicy(p, spec.dataPolicy())));
@@ -120,12 +127,17 @@ public final class MainstayServer implements AutoCloseable {
                     LOG.warn("{}: {}", d.source(), warning);
                 }
             }
-            Engine engine = new Engine(store, registry, providers, routes, new PriceTable(config.prices()), config.tools(), clock,
-                    config.engineConfig(nodeId, "mainstay/" + VERSION), random);
+            var engineConfig = config.engineConfig(nodeId, "mainstay/" + VERSION);
+            Engine engine = new Engine(store, registry, providers, routes, new PriceTable(config.prices()), config.tools(), clock, engineConfig, random);
+            // Beside the engine: human review (with its expiry sweep) and limits administration.
+            Reviews reviews = new Reviews(store, registry, clock, engineConfig.toolchainVersion(), engine::jobChanged);
+            LimitsAdmin limitsAdmin = new LimitsAdmin(store, routes, new PriceTable(config.prices()), clock, engineConfig, engine::wake);
+            HttpApi api = new HttpApi(engine, reviews, limitsAdmin, registry, store, clock, config.hardening(), config.maxBodyBytes(), config.maxJsonDepth(),
+                    config.newAccountLimits());
             store.audit(List.of(configLoaded(config, definitions, nodeId, clock.instant())));
             engine.start();
-            HttpApi api = new HttpApi(engine, registry, store, config, clock);
-            transport = HttpTransport.start(config);
+            reviews.start();
+            transport = HttpTransport.start(config.hardening(), config.maxBodyBytes());
             WebServer web = WebServer.builder()
                     .host(config.host())
                     .port(config.port())
@@ -136,11 +148,11 @@ public final class MainstayServer implements AutoCloseable {
                     .protocolsDiscoverServices(false)
                     .addConnectionSelector(transport)
                     .connectionOptions(transport.socketOptions())
-                    .directHandlers(TransportErrors.handlers())
-                    .routing(r -> r.any(api::handle))
+                    .directHandlers(HttpApi.transportErrors())
+                    .routing(api::routing)
                     .build()
                     .start();
-            MainstayServer server = new MainstayServer(config, store, engine, web, transport, credentials, registry, api, loaded.warnings(), clock, identity);
+            MainstayServer server = new MainstayServer(config, store, engine, reviews, web, transport, credentials, registry, api, loaded.warnings(), clock, identity);
             if (dev) {
                 server.watcher = WorkflowWatcher.start(config.workflowDirs(), server::reloadWorkflows);
             }
@@ -223,15 +235,15 @@ public final class MainstayServer implements AutoCloseable {
     /** The store the configuration names: the SQLite file in the data directory, or PostgreSQL. */
     static Store openStore(ServerConfig config) {
         return switch (config.database()) {
-            case ServerConfig.Database.Sqlite sqlite -> SqliteStore.open(sqlite.file(), sqlite.durability());
-            case ServerConfig.Database.Postgres pg -> PostgresStore.open(pg.config());
+            case Database.Sqlite sqlite -> SqliteStore.open(sqlite.file(), sqlite.durability());
+            case Database.Postgres pg -> PostgresStore.open(pg.config());
         };
     }
 
     /** What this node serves, for the audit log: names, versions and content hashes, never keys. */
     private static AuditEvent configLoaded(ServerConfig config, List<WorkflowDefinition> definitions, String nodeId, java.time.Instant at) {
         var details = Json.object().put("node", nodeId).put("version", VERSION)
-                .put("store", config.database() instanceof ServerConfig.Database.Postgres ? "postgresql" : "sqlite");
+                .put("store", config.database() instanceof Database.Postgres ? "postgresql" : "sqlite");
         var workflows = details.putArray("workflows");
         for (WorkflowDefinition d : definitions) {
             workflows.add(d.name() + " v" + d.version() + " " + dev.mainstay.ContentHash.shortForm(d.contentHash()));
@@ -260,6 +272,11 @@ public final class MainstayServer implements AutoCloseable {
 
     public String adminKey() {
         return credentials.adminKey();
+    }
+
+    /** Every route the HTTP API serves, as method and path template. */
+    public RouteTable routes() {
+        return api.routes();
     }
 
     public ServerConfig config() {
@@ -296,6 +313,7 @@ public final class MainstayServer implements AutoCloseable {
             LOG.warn("stopping the HTTP server failed", e);
         }
         transport.close();
+        reviews.close();
         engine.stop();
         store.close();
         identity.close();

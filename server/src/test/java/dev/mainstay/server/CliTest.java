@@ -2,43 +2,29 @@ package dev.mainstay.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import dev.mainstay.server.testing.Cli.Run;
+import dev.mainstay.server.testing.Cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import picocli.CommandLine;
 
 /** Every command answers --help, and validation failures name file, line and field without a stack trace. */
 class CliTest {
-    record Run(int code, String out, String err) {
-    }
-
-    static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = Main.commandLine();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int code = cli.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
-
     @ParameterizedTest
-    @ValueSource(strings = {"", "up", "fake-provider", "workflows", "workflows validate"})
+    @ValueSource(strings = {"", "up", "workflows", "workflows validate", "audit", "audit verify"})
     void everyCommandHasHelp(String command) {
         String[] args = (command.isEmpty() ? "--help" : command + " --help").split(" ");
-        Run r = run(args);
+        Run r = Cli.run(args);
         assertThat(r.code()).isZero();
         assertThat(r.out()).contains("Usage: mainstay");
     }
 
     @Test
     void validateAcceptsTheShippedExamples() {
-        Run r = run("workflows", "validate", Path.of("..", "examples", "workflows").toString());
+        Run r = Cli.run("workflows", "validate", Path.of("..", "examples", "workflows").toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("briefs/extract-key-points", "support/draft-response", "leads/classify", "3 workflow(s) valid");
     }
@@ -52,7 +38,7 @@ class CliTest {
                 input: { type: object }
                 stages: []
                 """);
-        Run r = run("workflows", "validate", dir.toString());
+        Run r = Cli.run("workflows", "validate", dir.toString());
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("bad.yaml:3: latency: must be one of instant, wait, async; got 'sometimes'");
         assertThat(r.err()).doesNotContain("Exception");
@@ -60,7 +46,7 @@ class CliTest {
 
     @Test
     void unknownOptionIsAUsageError() {
-        Run r = run("up", "--no-such-option");
+        Run r = Cli.run("up", "--no-such-option");
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("Unknown option");
     }
@@ -68,7 +54,7 @@ class CliTest {
     @Test
     void upOnAnUnreachableDatabaseFailsFastNamingItWithoutThePassword(@TempDir Path dir) {
         long started = System.nanoTime();
-        Run r = run("up", "--db", "postgresql://mainstay:hunter2secret@127.0.0.1:1/mainstay", "--data-dir", dir.toString(),
+        Run r = Cli.run("up", "--db", "postgresql://mainstay:hunter2secret@127.0.0.1:1/mainstay", "--data-dir", dir.toString(),
                 "--workflows", Path.of("..", "examples", "workflows").toString(), "--port", "0");
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).startsWith("mainstay: cannot connect to PostgreSQL at jdbc:postgresql://127.0.0.1:1/mainstay as mainstay")
@@ -78,16 +64,17 @@ class CliTest {
 
     @Test
     void upWithAMalformedDatabaseUrlSaysWhatItExpects() {
-        Run r = run("up", "--db", "mysql://root@localhost/mainstay");
+        Run r = Cli.run("up", "--db", "mysql://root@localhost/mainstay");
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("mainstay: MAINSTAY_DB_URL (or --db): must start with postgresql://").doesNotContain("Exception");
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "up", "fake-provider", "workflows", "workflows validate", "audit verify"})
+    @ValueSource(strings = {"", "up", "workflows", "workflows validate", "audit verify"})
     void helpFitsEightyColumnsAndSplitsNoPathOrUrl(String command) {
         String[] args = (command.isEmpty() ? "--help" : command + " --help").split(" ");
-        Run r = run(args);
+        Run r = Cli.run(args);
+        assertThat(r.out()).contains("Usage: mainstay");
         java.util.List<String> lines = r.out().lines().toList();
         assertThat(lines).allSatisfy(l -> assertThat(l.length()).as(l).isLessThanOrEqualTo(80));
         // A line that starts with '/' or ':' continues a path or URL the previous line broke.
@@ -96,15 +83,6 @@ class CliTest {
             if (r.out().replaceAll("\\s+", "").contains(whole)) {
                 assertThat(lines).as(whole).anySatisfy(l -> assertThat(l).contains(whole));
             }
-        }
-    }
-
-    @Test
-    void theFakeProvidersBannerSaysWhatFollowsTheScriptedSteps() {
-        try (dev.mainstay.testkit.FakeProvider fake = dev.mainstay.testkit.FakeProvider.start(dev.mainstay.testkit.FaultScript.none())) {
-            String banner = Main.Fake.banner(fake, dev.mainstay.testkit.FaultScript.always(dev.mainstay.testkit.Fault.status(503)));
-            assertThat(banner).startsWith("fake provider listening on " + fake.baseUrl() + " (0 scripted steps, then status 503)\n")
-                    .contains("  kind: anthropic  base_url " + fake.anthropicBaseUrl());
         }
     }
 
@@ -122,7 +100,7 @@ class CliTest {
                 """);
         Files.writeString(mine.resolve("notes.mustache"), "<text>{{input.text}}</text>");
         Files.writeString(dir.resolve("mine/mainstay.yaml"), "routes:\n  primary: [demo/mainstay-demo-1]\n");
-        Run r = run("workflows", "validate", Path.of("..", "examples", "workflows").toString(), dir.resolve("mine").toString(),
+        Run r = Cli.run("workflows", "validate", Path.of("..", "examples", "workflows").toString(), dir.resolve("mine").toString(),
                 "--data-dir", dir.resolve("var").toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("briefs/extract-key-points", "meetings/notes", "4 workflow(s) valid in ");
@@ -134,11 +112,11 @@ class CliTest {
         Path config = dir.resolve("mainstay.yaml");
         Files.writeString(config, "tools:\n  crm:\n    base_url: https://crm.example.invalid/api\n");
         String[] args = {"workflows", "validate", Path.of("..", "examples", "workflows").toString(), "--config", config.toString(), "--data-dir", dir.toString()};
-        Run offline = run(args);
+        Run offline = Cli.run(args);
         assertThat(offline.code()).as(offline.err()).isZero();
         String[] resolving = java.util.Arrays.copyOf(args, args.length + 1);
         resolving[args.length] = "--resolve";
-        Run online = run(resolving);
+        Run online = Cli.run(resolving);
         assertThat(online.code()).isEqualTo(2);
         assertThat(online.err()).isEqualTo("mainstay: tools.crm.base_url: the host 'crm.example.invalid' does not resolve" + System.lineSeparator());
     }
@@ -157,17 +135,17 @@ class CliTest {
                 """);
         Files.writeString(w.resolve("action-items.mustache"), "List the action items.\n<transcript>\n{{input.transcrip}}\n</transcript>\n");
         String expected = "action-items.mustache:3: {{input.transcrip}}: input has no property 'transcrip' in its schema (properties: transcript); did you mean input.transcript?";
-        Run validate = run("workflows", "validate", w.toString(), "--data-dir", dir.resolve("var").toString());
+        Run validate = Cli.run("workflows", "validate", w.toString(), "--data-dir", dir.resolve("var").toString());
         assertThat(validate.code()).isEqualTo(2);
         assertThat(validate.err()).startsWith("mainstay: ").contains(expected).contains("action-items.yaml:6");
-        Run up = run("up", "--workflows", w.toString(), "--data-dir", dir.resolve("var").toString(), "--port", "0");
+        Run up = Cli.run("up", "--workflows", w.toString(), "--data-dir", dir.resolve("var").toString(), "--port", "0");
         assertThat(up.code()).isEqualTo(2);
         assertThat(up.err()).contains(expected).doesNotContain("Exception");
     }
 
     @Test
     void validateStillPassesWhenTheDatabaseToCompareWithCannotBeReached(@TempDir Path dir) {
-        Run r = run("workflows", "validate", Path.of("..", "examples", "workflows").toString(), "--db", "postgresql://mainstay:pw@127.0.0.1:1/mainstay");
+        Run r = Cli.run("workflows", "validate", Path.of("..", "examples", "workflows").toString(), "--db", "postgresql://mainstay:pw@127.0.0.1:1/mainstay");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("3 workflow(s) valid in ").contains("registered versions not compared: cannot connect to PostgreSQL at jdbc:postgresql://127.0.0.1:1/mainstay");
     }

@@ -7,6 +7,7 @@ import dev.mainstay.ConfigException;
 import dev.mainstay.provider.Target;
 import dev.mainstay.providers.anthropic.AnthropicMessagesProvider;
 import dev.mainstay.providers.openai.OpenAiChatProvider;
+import dev.mainstay.server.http.Hardening;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +35,7 @@ class ServerConfigTest {
 
     @Test
     void hardeningLimitsHaveDefaultsAndAreReadFromTheServerSection(@TempDir Path dir) throws Exception {
-        assertThat(ServerConfig.load(Optional.empty(), Map.of()).hardening()).isEqualTo(ServerConfig.Hardening.DEFAULT);
+        assertThat(ServerConfig.load(Optional.empty(), Map.of()).hardening()).isEqualTo(Hardening.DEFAULT);
         Path file = dir.resolve("mainstay.yaml");
         java.nio.file.Files.writeString(file, """
                 server:
@@ -44,7 +45,7 @@ class ServerConfigTest {
                   idle_timeout: 30s
                   auth_failures: { max: 5, window: 10m }
                 """);
-        assertThat(ServerConfig.load(Optional.of(file), Map.of()).hardening()).isEqualTo(new ServerConfig.Hardening(2048, 8192,
+        assertThat(ServerConfig.load(Optional.of(file), Map.of()).hardening()).isEqualTo(new Hardening(2048, 8192,
                 java.time.Duration.ofSeconds(5), java.time.Duration.ofSeconds(30), 5, java.time.Duration.ofMinutes(10)));
         java.nio.file.Files.writeString(file, "server:\n  auth_failures: { max: 5, per: 1m }\n");
         assertThatThrownBy(() -> ServerConfig.load(Optional.of(file), Map.of())).hasMessageContaining("server.auth_failures.per").hasMessageContaining("unknown field");
@@ -59,7 +60,7 @@ class ServerConfigTest {
         assertThat(c.demoOnly()).isFalse();
         assertThat(c.port()).isEqualTo(9000);
         assertThat(c.routes().get("primary")).containsExactly(new Target("openai", "llama3.1"));
-        ServerConfig.ProviderSpec.OpenAi spec = (ServerConfig.ProviderSpec.OpenAi) c.providers().get("openai");
+        ProviderSpec.OpenAi spec = (ProviderSpec.OpenAi) c.providers().get("openai");
         assertThat(spec.config().baseUrl().toString()).isEqualTo("http://127.0.0.1:11434/v1");
         assertThat(spec.config().maxTokensField()).isEqualTo("max_tokens");
     }
@@ -78,7 +79,7 @@ class ServerConfigTest {
                   small: [openai/gpt-4o-mini]
                 """);
         ServerConfig c = ServerConfig.load(Optional.of(file), Map.of());
-        java.util.function.Function<String, OpenAiChatProvider.Config> config = name -> ((ServerConfig.ProviderSpec.OpenAi) c.providers().get(name)).config();
+        java.util.function.Function<String, OpenAiChatProvider.Config> config = name -> ((ProviderSpec.OpenAi) c.providers().get(name)).config();
         assertThat(config.apply("openai").maxTokensField()).isEqualTo("max_completion_tokens");
         assertThat(config.apply("openai").strictSchema()).isTrue();
         assertThat(config.apply("azure").maxTokensField()).isEqualTo("max_completion_tokens");
@@ -146,12 +147,12 @@ class ServerConfigTest {
         assertThat(c.demoOnly()).isFalse();
         assertThat(c.routes().get("primary")).containsExactly(new Target("anthropic", "claude-haiku-4-5"));
         assertThat(c.routes().get("small")).containsExactly(new Target("anthropic", "claude-haiku-4-5"));
-        ServerConfig.ProviderSpec.Anthropic spec = (ServerConfig.ProviderSpec.Anthropic) c.providers().get("anthropic");
+        ProviderSpec.Anthropic spec = (ProviderSpec.Anthropic) c.providers().get("anthropic");
         assertThat(spec.config().baseUrl().toString()).isEqualTo("http://127.0.0.1:8091");
         assertThat(spec.config().apiKey()).isEqualTo("sk-ant-test");
         assertThat(ServerConfig.load(Optional.empty(), Map.of("ANTHROPIC_API_KEY", "k", "ANTHROPIC_MODEL", "claude-sonnet-4-5")).routes().get("primary"))
                 .containsExactly(new Target("anthropic", "claude-sonnet-4-5"));
-        assertThat(((ServerConfig.ProviderSpec.Anthropic) ServerConfig.load(Optional.empty(), Map.of("ANTHROPIC_API_KEY", "k")).providers().get("anthropic"))
+        assertThat(((ProviderSpec.Anthropic) ServerConfig.load(Optional.empty(), Map.of("ANTHROPIC_API_KEY", "k")).providers().get("anthropic"))
                 .config().baseUrl().toString()).isEqualTo("https://api.anthropic.com");
     }
 
@@ -172,7 +173,7 @@ class ServerConfigTest {
                   primary: [claude/claude-haiku-4-5]
                 """);
         ServerConfig c = ServerConfig.load(Optional.of(file), Map.of("MY_CLAUDE_KEY", "sk-ant-file"));
-        ServerConfig.ProviderSpec.Anthropic spec = (ServerConfig.ProviderSpec.Anthropic) c.providers().get("claude");
+        ProviderSpec.Anthropic spec = (ProviderSpec.Anthropic) c.providers().get("claude");
         assertThat(spec.config()).isEqualTo(new AnthropicMessagesProvider.Config("claude", URI.create("http://127.0.0.1:8091"), "sk-ant-file", Duration.ofSeconds(2)));
         assertThat(spec.concurrency()).isEqualTo(8);
         assertThat(c.routes().get("primary")).containsExactly(new Target("claude", "claude-haiku-4-5"));
@@ -249,7 +250,7 @@ class ServerConfigTest {
     void aDatabaseUrlSelectsPostgresqlWithItsUserPasswordAndPool() {
         ServerConfig c = ServerConfig.load(Optional.empty(), Map.of(
                 "MAINSTAY_DB_URL", "postgresql://mainstay:s%40cret@db.internal:6432/jobs?sslmode=require", "MAINSTAY_DB_POOL_SIZE", "20"));
-        ServerConfig.Database.Postgres pg = (ServerConfig.Database.Postgres) c.database();
+        Database.Postgres pg = (Database.Postgres) c.database();
         assertThat(pg.config().url()).isEqualTo("jdbc:postgresql://db.internal:6432/jobs?sslmode=require");
         assertThat(pg.config().user()).isEqualTo("mainstay");
         assertThat(pg.config().password()).isEqualTo("s@cret");
@@ -261,7 +262,7 @@ class ServerConfigTest {
     @Test
     void withoutADatabaseUrlTheNodeKeepsItsSqliteFile() {
         ServerConfig c = ServerConfig.load(Optional.empty(), Map.of("MAINSTAY_DATA_DIR", "data", "MAINSTAY_SQLITE_SYNCHRONOUS", "normal"));
-        assertThat(c.database()).isEqualTo(new ServerConfig.Database.Sqlite(Path.of("data", "mainstay.db"), dev.mainstay.store.sqlite.SqliteStore.Durability.NORMAL));
+        assertThat(c.database()).isEqualTo(new Database.Sqlite(Path.of("data", "mainstay.db"), dev.mainstay.store.sqlite.SqliteStore.Durability.NORMAL));
     }
 
     @Test
@@ -292,7 +293,7 @@ class ServerConfigTest {
                     statement_timeout: 5s
                     lock_timeout: 2s
                 """);
-        ServerConfig.Database.Postgres pg = (ServerConfig.Database.Postgres) ServerConfig.load(Optional.of(file), Map.of("PG_SECRET", "from-env")).database();
+        Database.Postgres pg = (Database.Postgres) ServerConfig.load(Optional.of(file), Map.of("PG_SECRET", "from-env")).database();
         assertThat(pg.config().password()).isEqualTo("from-env");
         assertThat(pg.config().poolSize()).isEqualTo(16);
         assertThat(pg.config().statementTimeout()).isEqualTo(Duration.ofSeconds(5));

@@ -8,6 +8,7 @@ import dev.mainstay.provider.ModelRequest;
 import dev.mainstay.provider.Provider;
 import dev.mainstay.provider.ProviderOutcome;
 import dev.mainstay.providers.http.JsonEndpoint;
+import dev.mainstay.providers.http.RetryAfter;
 import java.net.URI;
 import java.net.http.HttpHeaders;
 import java.net.http.HttpResponse;
@@ -62,8 +63,11 @@ public final class AnthropicMessagesProvider implements Provider {
         this(config, Clock.systemUTC());
     }
 
-    /** @param clock turns the RFC 3339 {@code anthropic-ratelimit-*-reset} times into waits */
-    AnthropicMessagesProvider(Config config, Clock clock) {
+    /**
+     * @param clock what the RFC 3339 {@code anthropic-ratelimit-*-reset} times and a
+     *     {@code retry-after} given as an HTTP date are measured from
+     */
+    public AnthropicMessagesProvider(Config config, Clock clock) {
         this.config = config;
         this.clock = clock;
         this.endpoint = new JsonEndpoint(config.baseUrl(), "/v1/messages", config.connectTimeout());
@@ -163,7 +167,7 @@ public final class AnthropicMessagesProvider implements Provider {
         }
         // 529 overloaded_error, 500 api_error, gateways' 502/503/504, 408 and 409 pass with time.
         if (status == 408 || status == 409 || status >= 500) {
-            return new ProviderOutcome.Transient(retryAfterHeader(response.headers()), detail);
+            return new ProviderOutcome.Transient(RetryAfter.of(response.headers(), clock.instant()), detail);
         }
         return new ProviderOutcome.Fatal(status, error.text());
     }
@@ -220,12 +224,13 @@ public final class AnthropicMessagesProvider implements Provider {
     }
 
     /**
-     * The wait a 429 asks for: {@code retry-after} (seconds), else the reset time of the budget that
-     * ran out ({@code anthropic-ratelimit-*-remaining: 0}), the latest when several did, else the
-     * earliest reset given. Resets are RFC 3339 times, measured from {@code now}.
+     * The wait a 429 asks for: {@code retry-after} (read by {@link RetryAfter}), else the reset
+     * time of the budget that ran out ({@code anthropic-ratelimit-*-remaining: 0}), the latest
+     * when several did, else the earliest reset given. Resets are RFC 3339 times, measured from
+     * {@code now}.
      */
     static Optional<Duration> retryAfter(HttpHeaders headers, Instant now) {
-        Optional<Duration> header = retryAfterHeader(headers);
+        Optional<Duration> header = RetryAfter.of(headers, now);
         if (header.isPresent()) {
             return header;
         }
@@ -251,7 +256,6 @@ public final class AnthropicMessagesProvider implements Provider {
         });
     }
 
-    /** {@code retry-after} in seconds, as Anthropic sends it. */
     /** When an {@code anthropic-ratelimit-*-remaining} header is 0: the longest wait until those budgets reset. */
     static Optional<Duration> exhaustedFor(HttpHeaders headers, Instant now) {
         Optional<Instant> exhausted = Optional.empty();
@@ -265,17 +269,6 @@ public final class AnthropicMessagesProvider implements Provider {
         return exhausted.map(at -> {
             Duration d = Duration.between(now, at);
             return d.isNegative() ? Duration.ZERO : d;
-        });
-    }
-
-    private static Optional<Duration> retryAfterHeader(HttpHeaders headers) {
-        return headers.firstValue("retry-after").flatMap(v -> {
-            try {
-                double seconds = Double.parseDouble(v.strip());
-                return seconds < 0 ? Optional.empty() : Optional.of(Duration.ofMillis((long) Math.ceil(seconds * 1000)));
-            } catch (NumberFormatException e) {
-                return Optional.empty();
-            }
         });
     }
 

@@ -8,13 +8,12 @@ import dev.mainstay.provider.ModelRequest;
 import dev.mainstay.provider.Provider;
 import dev.mainstay.provider.ProviderOutcome;
 import dev.mainstay.providers.http.JsonEndpoint;
+import dev.mainstay.providers.http.RetryAfter;
 import java.net.URI;
 import java.net.http.HttpResponse;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -73,10 +72,17 @@ public final class OpenAiChatProvider implements Provider {
     }
 
     private final Config config;
+    private final Clock clock;
     private final JsonEndpoint endpoint;
 
     public OpenAiChatProvider(Config config) {
+        this(config, Clock.systemUTC());
+    }
+
+    /** @param clock what a {@code retry-after} given as an HTTP date is measured from */
+    public OpenAiChatProvider(Config config, Clock clock) {
         this.config = config;
+        this.clock = clock;
         this.endpoint = new JsonEndpoint(config.baseUrl(), "/chat/completions", config.connectTimeout());
     }
 
@@ -151,7 +157,7 @@ public final class OpenAiChatProvider implements Provider {
             Optional<Duration> exhausted = exhaustedFor(response.headers());
             return ok instanceof ProviderOutcome.Success s && exhausted.isPresent() ? s.withBudgetExhaustedFor(exhausted.get()) : ok;
         }
-        Optional<Duration> retryAfter = retryAfter(response);
+        Optional<Duration> retryAfter = retryAfter(response, clock.instant());
         String detail = "HTTP " + status + ": " + errorMessage(response.body());
         if (status == 429) {
             return new ProviderOutcome.RateLimited(retryAfter, detail);
@@ -207,32 +213,14 @@ public final class OpenAiChatProvider implements Provider {
 
     /**
      * The wait a provider asks for: {@code retry-after-ms}, then {@code retry-after} (seconds or an
-     * HTTP date), then OpenAI's {@code x-ratelimit-reset-requests} / {@code -tokens} ({@code 1m30s}).
+     * HTTP date, measured from {@code now}; see {@link RetryAfter}), then OpenAI's
+     * {@code x-ratelimit-reset-requests} / {@code -tokens} ({@code 1m30s}).
      */
-    static Optional<Duration> retryAfter(HttpResponse<?> response) {
+    static Optional<Duration> retryAfter(HttpResponse<?> response, Instant now) {
         var headers = response.headers();
-        Optional<String> ms = headers.firstValue("retry-after-ms");
-        if (ms.isPresent()) {
-            try {
-                return Optional.of(Duration.ofMillis((long) Double.parseDouble(ms.get().strip())));
-            } catch (NumberFormatException ignored) {
-                // fall through to the next header
-            }
-        }
-        Optional<String> ra = headers.firstValue("retry-after");
-        if (ra.isPresent()) {
-            String v = ra.get().strip();
-            try {
-                return Optional.of(Duration.ofMillis((long) (Double.parseDouble(v) * 1000)));
-            } catch (NumberFormatException notSeconds) {
-                try {
-                    Instant at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
-                    Duration d = Duration.between(Instant.now(), at);
-                    return Optional.of(d.isNegative() ? Duration.ZERO : d);
-                } catch (DateTimeParseException ignored) {
-                    // fall through
-                }
-            }
+        Optional<Duration> asked = RetryAfter.of(headers, now);
+        if (asked.isPresent()) {
+            return asked;
         }
         // OpenAI says which budget ran out through the remaining-* headers; wait for that one.
         Optional<Duration> requests = headers.firstValue("x-ratelimit-reset-requests").flatMap(OpenAiChatProvider::parseReset);

@@ -15,6 +15,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -141,6 +142,21 @@ class AnthropicRecordedResponsesTest {
         assertThat(AnthropicMessagesProvider.retryAfter(headers("retry-after", "soon",
                 "anthropic-ratelimit-requests-reset", "tomorrow"), NOW)).isEmpty();
         assertThat(AnthropicMessagesProvider.retryAfter(headers(), NOW)).isEmpty();
+    }
+
+    @Test
+    void retryAfterIsReadAsForEveryProviderAgainstTheInjectedClock() {
+        String inAMinute = DateTimeFormatter.RFC_1123_DATE_TIME.format(NOW.atZone(ZoneOffset.UTC).plusSeconds(60));
+        assertThat(provider.outcome(response(529, "error-overloaded.json", "retry-after", inAMinute), LATENCY))
+                .isInstanceOfSatisfying(ProviderOutcome.Transient.class, t -> assertThat(t.retryAfter()).contains(Duration.ofSeconds(60)));
+        assertThat(provider.outcome(response(503, "error-overloaded.json", "retry-after-ms", "250", "retry-after", "9"), LATENCY))
+                .isInstanceOfSatisfying(ProviderOutcome.Transient.class, t -> assertThat(t.retryAfter()).contains(Duration.ofMillis(250)));
+        assertThat(AnthropicMessagesProvider.retryAfter(headers("retry-after", inAMinute,
+                "anthropic-ratelimit-requests-remaining", "0", "anthropic-ratelimit-requests-reset", "2026-11-22T21:00:05Z"), NOW))
+                .contains(Duration.ofSeconds(60));
+        assertThat(AnthropicMessagesProvider.retryAfter(headers("retry-after", "-1",
+                "anthropic-ratelimit-requests-remaining", "0", "anthropic-ratelimit-requests-reset", "2026-11-22T21:00:05Z"), NOW))
+                .as("a negative retry-after is no wait: the exhausted budget's reset decides").contains(Duration.ofSeconds(5));
     }
 
     @Test

@@ -11,9 +11,10 @@ import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,6 +26,8 @@ import org.junit.jupiter.api.Test;
 /** The parser against literal Chat Completions bodies and headers as OpenAI sends them. */
 class RecordedResponsesTest {
     private static final Duration LATENCY = Duration.ofMillis(420);
+    /** The injected clock's now, which waits are measured from. */
+    private static final Instant NOW = Instant.parse("2026-11-22T21:00:00Z");
     private final OpenAiChatProvider provider = new OpenAiChatProvider(new OpenAiChatProvider.Config(
             "openai", URI.create("https://api.openai.com/v1"), "sk-test", Duration.ofSeconds(5), "max_completion_tokens"));
 
@@ -104,30 +107,47 @@ class RecordedResponsesTest {
     void rateLimitOnTokensWaitsForTheTokensReset() {
         assertThat(OpenAiChatProvider.retryAfter(response(429, "error-rate-limit.json",
                 "x-ratelimit-remaining-requests", "499", "x-ratelimit-reset-requests", "1m30s",
-                "x-ratelimit-remaining-tokens", "0", "x-ratelimit-reset-tokens", "6ms"))).contains(Duration.ofMillis(6));
+                "x-ratelimit-remaining-tokens", "0", "x-ratelimit-reset-tokens", "6ms"), NOW)).contains(Duration.ofMillis(6));
         assertThat(OpenAiChatProvider.retryAfter(response(429, "error-rate-limit.json",
                 "x-ratelimit-remaining-requests", "0", "x-ratelimit-reset-requests", "2s",
-                "x-ratelimit-remaining-tokens", "0", "x-ratelimit-reset-tokens", "6ms"))).contains(Duration.ofSeconds(2));
+                "x-ratelimit-remaining-tokens", "0", "x-ratelimit-reset-tokens", "6ms"), NOW)).contains(Duration.ofSeconds(2));
     }
 
     @Test
     void rateLimitPrefersRetryAfterMsThenRetryAfterOverResetHeaders() {
         assertThat(OpenAiChatProvider.retryAfter(response(429, "error-rate-limit.json",
-                "retry-after-ms", "1500", "retry-after", "2", "x-ratelimit-reset-requests", "1m30s"))).contains(Duration.ofMillis(1500));
+                "retry-after-ms", "1500", "retry-after", "2", "x-ratelimit-reset-requests", "1m30s"), NOW)).contains(Duration.ofMillis(1500));
         assertThat(OpenAiChatProvider.retryAfter(response(429, "error-rate-limit.json",
-                "retry-after", "2", "x-ratelimit-reset-requests", "1m30s"))).contains(Duration.ofSeconds(2));
+                "retry-after", "2", "x-ratelimit-reset-requests", "1m30s"), NOW)).contains(Duration.ofSeconds(2));
         assertThat(OpenAiChatProvider.retryAfter(response(429, "error-rate-limit.json",
-                "retry-after-ms", "soon", "x-ratelimit-reset-tokens", "750ms"))).contains(Duration.ofMillis(750));
-        assertThat(OpenAiChatProvider.retryAfter(response(429, "error-rate-limit.json"))).isEmpty();
+                "retry-after-ms", "soon", "x-ratelimit-reset-tokens", "750ms"), NOW)).contains(Duration.ofMillis(750));
+        assertThat(OpenAiChatProvider.retryAfter(response(429, "error-rate-limit.json"), NOW)).isEmpty();
     }
 
     @Test
     void retryAfterAsAnHttpDateIsTheTimeUntilThen() {
-        String inAMinute = DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now(ZoneOffset.UTC).plusSeconds(60));
-        Optional<Duration> wait = OpenAiChatProvider.retryAfter(response(503, "error-overloaded.json", "retry-after", inAMinute));
+        String inAMinute = DateTimeFormatter.RFC_1123_DATE_TIME.format(NOW.atZone(ZoneOffset.UTC).plusSeconds(60));
+        Optional<Duration> wait = OpenAiChatProvider.retryAfter(response(503, "error-overloaded.json", "retry-after", inAMinute), NOW);
         assertThat(wait).hasValueSatisfying(d -> assertThat(d).isBetween(Duration.ofSeconds(30), Duration.ofSeconds(60)));
-        String past = DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now(ZoneOffset.UTC).minusSeconds(60));
-        assertThat(OpenAiChatProvider.retryAfter(response(503, "error-overloaded.json", "retry-after", past))).contains(Duration.ZERO);
+        String past = DateTimeFormatter.RFC_1123_DATE_TIME.format(NOW.atZone(ZoneOffset.UTC).minusSeconds(60));
+        assertThat(OpenAiChatProvider.retryAfter(response(503, "error-overloaded.json", "retry-after", past), NOW)).contains(Duration.ZERO);
+    }
+
+    @Test
+    void aRetryAfterDateIsMeasuredFromTheInjectedClock() {
+        OpenAiChatProvider fixed = new OpenAiChatProvider(new OpenAiChatProvider.Config(
+                "openai", URI.create("https://api.openai.com/v1"), "sk-test", Duration.ofSeconds(5), "max_completion_tokens"), Clock.fixed(NOW, ZoneOffset.UTC));
+        String inAMinute = DateTimeFormatter.RFC_1123_DATE_TIME.format(NOW.atZone(ZoneOffset.UTC).plusSeconds(60));
+        assertThat(fixed.outcome(response(503, "error-overloaded.json", "retry-after", inAMinute), LATENCY))
+                .isInstanceOfSatisfying(ProviderOutcome.Transient.class, t -> assertThat(t.retryAfter()).contains(Duration.ofSeconds(60)));
+        assertThat(fixed.outcome(response(429, "error-rate-limit.json", "retry-after", inAMinute), LATENCY))
+                .isInstanceOfSatisfying(ProviderOutcome.RateLimited.class, r -> assertThat(r.retryAfter()).contains(Duration.ofSeconds(60)));
+    }
+
+    @Test
+    void aNegativeRetryAfterIsNoWaitAndTheResetHeadersDecide() {
+        assertThat(OpenAiChatProvider.retryAfter(response(429, "error-rate-limit.json",
+                "retry-after", "-5", "x-ratelimit-remaining-requests", "0", "x-ratelimit-reset-requests", "2s"), NOW)).contains(Duration.ofSeconds(2));
     }
 
     @Test

@@ -1,0 +1,93 @@
+package dev.mainstay.engine;
+
+import dev.mainstay.ContentHash;
+import dev.mainstay.ErrorCode;
+import dev.mainstay.Json;
+import dev.mainstay.access.Principal;
+import dev.mainstay.audit.AuditAction;
+import dev.mainstay.audit.AuditEvent;
+import dev.mainstay.contract.InvalidInputException;
+import dev.mainstay.contract.Violation;
+import dev.mainstay.job.IdempotencyConflictException;
+import dev.mainstay.job.JobIds;
+import dev.mainstay.store.NewJob;
+import dev.mainstay.store.SubmitOutcome;
+import dev.mainstay.limits.LimitExceededException;
+import dev.mainstay.store.Store;
+import dev.mainstay.workflow.WorkflowDefinition;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Submission: checks a request against the workflow's input schema, its eligibility rules and
+ * the backlogs, then makes the job durable in one store call (idempotency key, input, job, event,
+ * audit record) and wakes the dispatcher.
+ */
+final class Submissions {
+    private final Store store;
+    private final Quotas quotas;
+    private final Clock clock;
+    private final EngineConfig config;
+    private final JobIds ids;
+    private final Runnable wake;
+    private final Backlog backlog = new Backlog();
+
+    Submissions(Store store, Quotas quotas, Clock clock, EngineConfig config, JobIds ids, Runnable wake) {
+        this.store = store;
+        this.quotas = quotas;
+        this.clock = clock;
+        this.config = config;
+        this.ids = ids;
+        this.wake = wake;
+    }
+
+    /** See {@link Engine#submit}. */
+    Engine.Submission submit(Principal principal, WorkflowDefinition workflow, JsonNode body, String idempotencyKey) {
+        if (body == null || !body.isObject()) {
+            throw new InvalidInputException("the request body must be a JSON object", List.of(new Violation("", "expected an object")));
+        }
+        List<Violation> violations = workflow.input().validate(body);
+        if (!violations.isEmpty()) {
+            throw new InvalidInputException("the request body does not match the input schema of " + workflow.name() + " v" + workflow.version(), violations);
+        }
+        JsonNode input = workflow.input().withDefaults(body);
+        // Hashed after defaults: spelling out a default value is the same request.
+        String requestHash = ContentHash.sha256(workflow.name() + "\n" + Json.canonical(input));
+        quotas.checkEligible(principal, workflow);
+        admit(principal.accountId());
+        Instant now = clock.instant();
+        String jobId = ids.next("job");
+        AuditEvent submitted = new AuditEvent(now, "key:" + principal.keyId(), AuditAction.JOB_SUBMITTED, principal.accountId(), jobId,
+                Json.object().put("workflow", workflow.name()).put("version", workflow.version()).put("input_hash", ContentHash.shortForm(requestHash))
+                        .put("idempotency_key", idempotencyKey != null));
+        NewJob job = new NewJob(jobId, principal.accountId(), workflow.name(), workflow.version(), input,
+                ContentHash.sha256(Json.canonical(input)), idempotencyKey, requestHash, workflow.priority(), now, now.plus(workflow.deadline()), List.of(submitted));
+        SubmitOutcome outcome = store.submit(job, quotas.admission(principal.accountId(), workflow, now));
+        return switch (outcome) {
+            case SubmitOutcome.Created c -> {
+                backlog.admitted(principal.accountId());
+                wake.run();
+                yield new Engine.Submission(c.job(), true);
+            }
+            case SubmitOutcome.Existing e -> new Engine.Submission(e.job(), false);
+            case SubmitOutcome.Conflict c -> throw new IdempotencyConflictException(idempotencyKey, c.existingJobId());
+            case SubmitOutcome.Refused r -> throw new LimitExceededException(r.hit());
+        };
+    }
+
+    private void admit(String accountId) {
+        long account = backlog.count(accountId, config.maxAccountBacklog(), () -> store.countUnfinished(accountId));
+        if (account >= config.maxAccountBacklog()) {
+            throw new OverloadedException(ErrorCode.RATE_LIMITED, "this account has " + account + " unfinished jobs, the limit is "
+                    + config.maxAccountBacklog() + "; retry when some have finished", Duration.ofSeconds(5));
+        }
+        long all = backlog.count(Backlog.ALL, config.maxBacklog(), () -> store.countUnfinished(null));
+        if (all >= config.maxBacklog()) {
+            throw new OverloadedException(ErrorCode.OVERLOADED, "the node has " + all + " unfinished jobs, the limit is "
+                    + config.maxBacklog() + "; retry shortly", Duration.ofSeconds(5));
+        }
+    }
+}
