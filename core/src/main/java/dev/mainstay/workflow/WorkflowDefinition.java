@@ -37,7 +37,8 @@ public final class WorkflowDefinition {
      * routes under {@code /v1/}, so that no workflow path ({@code POST /v1/<name>}) is ever also an
      * API path. The server refuses to start with a route under a segment missing here.
      */
-    public static final Set<String> RESERVED_FIRST_SEGMENTS = Set.of("jobs", "workflows", "admin", "health", "reviews", "usage");
+    public static final Set<String> RESERVED_FIRST_SEGMENTS = Set.of("jobs", "workflows", "admin", "health", "reviews", "usage", "webhooks", "inbound",
+            "callbacks");
 
     private final String name;
     private final int version;

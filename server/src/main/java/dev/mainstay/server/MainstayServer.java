@@ -6,6 +6,7 @@ import dev.mainstay.engine.LimitsAdmin;
 import dev.mainstay.engine.Reviews;
 import dev.mainstay.evals.EvalSuites;
 import dev.mainstay.server.http.HttpApi;
+import dev.mainstay.server.webhooks.Deliveries;
 import dev.mainstay.server.http.HttpTransport;
 import dev.mainstay.server.http.RouteTable;
 import dev.mainstay.provider.Provider;
@@ -55,6 +56,7 @@ public final class MainstayServer implements AutoCloseable {
     private final Clock clock;
     private volatile WorkflowWatcher watcher;
     private final NodeIdentity identity;
+    private volatile Deliveries deliveries;
 
     private MainstayServer(ServerConfig config, Store store, Engine engine, Reviews reviews, WebServer web, HttpTransport transport, Credentials credentials,
             WorkflowRegistry registry, HttpApi api, List<String> workflowWarnings, Clock clock, NodeIdentity identity) {
@@ -105,6 +107,7 @@ public final class MainstayServer implements AutoCloseable {
         Store store = openStore(config);
         NodeIdentity identity = null;
         HttpTransport transport = null;
+        Deliveries deliveries = null;
         try {
             WorkflowRegistry registry = WorkflowRegistry.register(store, definitions, clock.instant(), dev);
             Credentials credentials = Credentials.bootstrap(config, store, clock.instant());
@@ -132,8 +135,12 @@ public final class MainstayServer implements AutoCloseable {
             // Beside the engine: human review (with its expiry sweep) and limits administration.
             Reviews reviews = new Reviews(store, registry, clock, engineConfig.toolchainVersion(), engine::jobChanged);
             LimitsAdmin limitsAdmin = new LimitsAdmin(store, routes, new PriceTable(config.prices()), clock, engineConfig, engine::wake);
+            // Beside the engine too: webhooks out, events and callbacks in.
+            deliveries = Deliveries.open(config.webhooks(), config.inbound(), store, definitions, config.dataDir(), config.database() instanceof Database.Postgres,
+                    clock, nodeId, "mainstay/" + VERSION, random);
+            engine.callbacks(deliveries.tokens(), deliveries.callbackBase());
             HttpApi api = new HttpApi(engine, reviews, limitsAdmin, registry, store, clock, config.hardening(), config.maxBodyBytes(), config.maxJsonDepth(),
-                    config.newAccountLimits());
+                    config.newAccountLimits(), deliveries);
             store.audit(List.of(configLoaded(config, definitions, nodeId, clock.instant())));
             engine.start();
             reviews.start();
@@ -153,6 +160,8 @@ public final class MainstayServer implements AutoCloseable {
                     .build()
                     .start();
             MainstayServer server = new MainstayServer(config, store, engine, reviews, web, transport, credentials, registry, api, loaded.warnings(), clock, identity);
+            server.deliveries = deliveries;
+            deliveries.start(store, server.baseUrl());
             if (dev) {
                 server.watcher = WorkflowWatcher.start(config.workflowDirs(), server::reloadWorkflows);
             }
@@ -160,6 +169,9 @@ public final class MainstayServer implements AutoCloseable {
         } catch (RuntimeException e) {
             if (transport != null) {
                 transport.close();
+            }
+            if (deliveries != null) {
+                deliveries.close();
             }
             store.close();
             if (identity != null) {
@@ -315,6 +327,10 @@ public final class MainstayServer implements AutoCloseable {
         transport.close();
         reviews.close();
         engine.stop();
+        Deliveries d = deliveries;
+        if (d != null) {
+            d.close();
+        }
         store.close();
         identity.close();
     }

@@ -53,6 +53,8 @@ public record ServerConfig(
         Database database,
         Hardening hardening,
         Map<String, dev.mainstay.tool.ToolSpec> tools,
+        dev.mainstay.server.webhooks.WebhookSettings webhooks,
+        Map<String, dev.mainstay.server.webhooks.InboundSource> inbound,
         AccountLimits newAccountLimits) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
@@ -94,7 +96,7 @@ public record ServerConfig(
     public static ServerConfig load(Optional<Path> file, Map<String, String> env) {
         YamlDocument doc = file.map(f -> YamlDocument.read(f, f.toString())).orElse(YamlDocument.of(Json.object(), "(defaults)"));
         doc.requireObject("");
-        doc.onlyKeys("", "server", "data_dir", "workflows", "storage", "providers", "routes", "prices", "engine", "demo_api_key", "admin_key", "targets", "limits", "tools");
+        doc.onlyKeys("", "server", "data_dir", "workflows", "storage", "providers", "routes", "prices", "engine", "demo_api_key", "admin_key", "targets", "limits", "tools", "webhooks", "inbound", "callbacks");
         doc.onlyKeys("/server", "host", "port", "max_body_bytes", "max_json_depth", "max_string_length", "max_header_bytes", "read_timeout",
                 "idle_timeout", "auth_failures");
         doc.onlyKeys("/server/auth_failures", "max", "window");
@@ -155,7 +157,7 @@ public record ServerConfig(
 
         return new ServerConfig(host, port, dataDir, workflows, durability, maxBody, maxDepth, demoKey, adminKey,
                 providers, routes, prices, lease, grace, maxInFlight, maxBacklog, maxAccountBacklog, breakerFailures, breakerCooldown, targetLimits,
-                defaultLimits, cooldownFailures, cooldown, database, hardening, tools(doc, env), newAccountLimits);
+                defaultLimits, cooldownFailures, cooldown, database, hardening, tools(doc, env), dev.mainstay.server.webhooks.WebhookSettings.read(doc, env), dev.mainstay.server.webhooks.InboundSource.read(doc, env), newAccountLimits);
     }
 
     /** The account limits at {@code pointer} ({@code limits.accounts} or {@code limits.defaults}); none when it is absent. */

@@ -1,6 +1,7 @@
 package dev.mainstay.server.http;
 
 import dev.mainstay.engine.Engine;
+import dev.mainstay.server.webhooks.Deliveries;
 import dev.mainstay.engine.LimitsAdmin;
 import dev.mainstay.engine.Reviews;
 import dev.mainstay.limits.AccountLimits;
@@ -25,9 +26,12 @@ public final class HttpApi {
     private final Authenticator auth;
     private final RouteTable routes;
 
-    /** @param newAccountLimits the limits every account created through the API starts with ({@code limits.defaults}) */
+    /**
+     * @param newAccountLimits the limits every account created through the API starts with ({@code limits.defaults})
+     * @param deliveries webhooks out, inbound sources and callback tokens
+     */
     public HttpApi(Engine engine, Reviews reviews, LimitsAdmin limitsAdmin, WorkflowRegistry registry, Store store, Clock clock, Hardening hardening, long maxBodyBytes, int maxJsonDepth,
-            AccountLimits newAccountLimits) {
+            AccountLimits newAccountLimits, Deliveries deliveries) {
         this.auth = new Authenticator(store, clock, new AuthThrottle(hardening.authFailures(), hardening.authFailureWindow(), clock));
         RequestBody bodies = new RequestBody(maxBodyBytes, maxJsonDepth, hardening.maxStringLength());
         Permissions permissions = new Permissions(engine, store, registry);
@@ -41,7 +45,10 @@ public final class HttpApi {
                 new KeysResource(store, clock, auth, bodies, newAccountLimits),
                 new LimitsResource(limitsAdmin, store, auth, bodies),
                 new AuditResource(store, auth),
-                new TargetsResource(engine, auth));
+                new TargetsResource(engine, auth),
+                new WebhooksResource(store, deliveries.box(), registry, clock, auth, bodies, deliveries.settings().allowPrivate(), deliveries::wake),
+                new InboundResource(deliveries.inbound(), store, engine, registry, clock, bodies),
+                new CallbacksResource(store, deliveries.tokens(), registry, clock, bodies));
         this.routes = RouteTable.of(resources);
         for (Route r : routes.routes()) {
             String first = r.path().startsWith("/v1/") ? r.path().substring(4).split("/", 2)[0] : "";
