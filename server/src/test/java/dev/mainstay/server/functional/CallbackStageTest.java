@@ -59,7 +59,7 @@ class CallbackStageTest {
             input: { type: object, required: [text], properties: { text: { type: string } } }
             stages:
               - id: transcribe
-                tool: { name: transcriber, path: /transcriptions, scope: read, mode: callback, timeout: 2s }
+                tool: { name: transcriber, path: /transcriptions, scope: read, mode: callback, timeout: 2s, body: { audio: "{{input.text}}" } }
             """));
 
     @AfterAll
