@@ -36,5 +36,6 @@ module dev.mainstay.core {
     exports dev.mainstay.tool;
     exports dev.mainstay.tracing;
     exports dev.mainstay.usage;
+    exports dev.mainstay.webhook;
     exports dev.mainstay.workflow;
 }

@@ -11,6 +11,8 @@ public enum ErrorCode {
     INVALID_INPUT(false),
     UNKNOWN_WORKFLOW(false),
     UNAUTHORIZED(false),
+    /** A signed request (an inbound event) whose signature or timestamp does not hold. */
+    INVALID_SIGNATURE(false),
     FORBIDDEN(false),
     NOT_FOUND(false),
     METHOD_NOT_ALLOWED(false),

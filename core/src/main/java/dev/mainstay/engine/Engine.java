@@ -54,6 +54,8 @@ public final class Engine implements AutoCloseable {
     }
 
     /** @param tools the integrations tool stages may call, by name */
+    private final ToolStageExecutor toolStages;
+
     public Engine(Store store, WorkflowRegistry registry, Map<String, Provider> providers, Routes routes, PriceTable prices,
                   Map<String, ToolSpec> tools, Clock clock, EngineConfig config, RandomGenerator random) {
         this(store, registry, providers, routes, prices, tools, clock, config, random, EngineMetrics.NONE);
@@ -71,6 +73,7 @@ public final class Engine implements AutoCloseable {
         TargetLimits limits = new TargetLimits(clock, config.targetLimits());
         JobIds ids = new JobIds(clock);
         ToolStageExecutor toolStages = new ToolStageExecutor(store, tools, clock, config, ids);
+        this.toolStages = toolStages;
         Quotas quotas = new Quotas(store, prices, routes, clock, config, ids);
         ModelStageExecutor executor = new ModelStageExecutor(providers, routes, quotas, clock, config, health, limits, toolStages::callForModel, metrics);
         ModelStep models = new ModelStep(store, executor, new FallbackLadder(store, config.toolchainVersion()), health, limits, new RetrySchedule(random),
@@ -82,6 +85,14 @@ public final class Engine implements AutoCloseable {
 
     public EngineConfig config() {
         return config;
+    }
+
+    /**
+     * Lets tool stages wait for callbacks ({@code mode: callback}): their single-use tokens, and
+     * the base of the URLs the integrations post to. Without it a callback stage fails.
+     */
+    public void callbacks(dev.mainstay.webhook.CallbackTokens tokens, java.util.function.Supplier<java.net.URI> base) {
+        toolStages.callbacks(tokens, base);
     }
 
     /**

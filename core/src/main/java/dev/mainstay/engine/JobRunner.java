@@ -271,6 +271,11 @@ final class JobRunner {
                 }
                 next = Next.STOP;
             }
+            case StageOutcome.AwaitCallback a -> {
+                t = JobTransition.to(job.id(), JobStatus.WAITING_FOR_TOOL, a.at()).from(JobStatus.WAITING_FOR_TOOL).releaseLease()
+                        .event("callback_awaited", Json.object().put("stage", a.stageId()).put("until", a.until().toString()));
+                next = Next.STOP;
+            }
             case StageOutcome.Fail f -> {
                 t = JobTransition.to(job.id(), JobStatus.FAILED, f.at()).from(f.via().from()).error(f.error()).deadLetter(f.deadLetter())
                         .event("failed", Json.object().put("code", f.error().code().code()).put("dead_letter", f.deadLetter()));
@@ -303,6 +308,7 @@ final class JobRunner {
             case StageOutcome.Completed c -> StageEnd.COMPLETED;
             case StageOutcome.Retry r -> StageEnd.RETRY;
             case StageOutcome.Wait w -> StageEnd.WAIT;
+            case StageOutcome.AwaitCallback a -> StageEnd.WAIT;
             case StageOutcome.SwitchTarget s -> StageEnd.SWITCH_TARGET;
             case StageOutcome.Partial p -> StageEnd.PARTIAL;
             case StageOutcome.Rescued r -> StageEnd.RESCUED;

@@ -118,6 +118,17 @@ sealed interface StageOutcome {
     }
 
     /**
+     * A callback stage's request was taken: the job waits in {@code waiting_for_tool}, leased by no
+     * node, for the callback until {@code until}.
+     */
+    record AwaitCallback(String stageId, Instant until, Instant at) implements StageOutcome {
+        @Override
+        public List<Charge> charges() {
+            return List.of();
+        }
+    }
+
+    /**
      * The job fails, and is dead-lettered when {@link #deadLetter()} says so.
      *
      * @param run the failed stage's record, or {@code null} when the job failed before a stage ran

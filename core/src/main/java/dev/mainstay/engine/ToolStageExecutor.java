@@ -58,6 +58,8 @@ final class ToolStageExecutor {
     private final EngineConfig config;
     private final JobIds ids;
     private final HttpClient http;
+    private volatile dev.mainstay.webhook.CallbackTokens callbackTokens;
+    private volatile java.util.function.Supplier<URI> callbackBase;
 
     ToolStageExecutor(Store store, Map<String, ToolSpec> tools, Clock clock, EngineConfig config, JobIds ids) {
         this.store = store;
@@ -66,6 +68,12 @@ final class ToolStageExecutor {
         this.config = config;
         this.ids = ids;
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).followRedirects(HttpClient.Redirect.NEVER).build();
+    }
+
+    /** Lets callback stages run: their tokens, and where their callback URLs point. */
+    void callbacks(dev.mainstay.webhook.CallbackTokens tokens, java.util.function.Supplier<URI> base) {
+        this.callbackTokens = tokens;
+        this.callbackBase = base;
     }
 
     /**
@@ -101,6 +109,9 @@ final class ToolStageExecutor {
         if (stage.scope() == ToolScope.EXECUTE && approvedBy == null) {
             return askApproval(job, wf, index, stage, request, key);
         }
+        if (stage.callback() != null) {
+            return callback(job, index, stage, spec, request, key, recorded, approvedBy, last, started);
+        }
 
         Instant now = clock.instant();
         ToolCall intent = new ToolCall(job.id(), stage.id(), stage.tool(), stage.scope(), key, ToolCall.Status.INTENT, request, null, null, approvedBy, null, now);
@@ -126,6 +137,57 @@ final class ToolStageExecutor {
                 approvedBy, null, clock.instant());
         store.recordToolCall(done);
         return complete(job, index, stage, last, result.body(), ResultType.FULL, started, done);
+    }
+
+    /**
+     * A callback stage's step: the request goes out with the stage's callback URL (in the body's
+     * {@code callback_url} and the {@code Mainstay-Callback-Url} header), and once the tool took it
+     * the job waits, leased by no node, for the callback; the result it posts becomes the call's
+     * recorded outcome, which the stage's next step finishes with. A step that finds the token
+     * expired unused (the sweep sent the job back) fails as a tool that did not answer; one that
+     * finds the intent alone (a node died around the request) sends it again, with the same key and
+     * the same URL.
+     */
+    private StageOutcome callback(Job job, int index, ToolStage stage, ToolSpec spec, ObjectNode request, String key, Optional<ToolCall> recorded,
+            String approvedBy, boolean last, Instant started) throws InterruptedException {
+        dev.mainstay.webhook.CallbackTokens tokens = callbackTokens;
+        if (tokens == null) {
+            return fail(job, index, stage, last, null, "stage '" + stage.id() + "' waits for a callback, which node " + config.nodeId() + " does not take", started);
+        }
+        Instant now = clock.instant();
+        String token = tokens.forStage(job.id(), index);
+        String hash = dev.mainstay.webhook.CallbackTokens.hash(token);
+        Optional<dev.mainstay.store.InboundStore.CallbackToken> issued = store.callbackToken(hash);
+        if (recorded.isPresent() && recorded.get().status() == ToolCall.Status.INTENT && issued.isPresent() && issued.get().usedAt() == null
+                && !issued.get().expiresAt().isAfter(now)) {
+            return fail(job, index, stage, last, recorded.get(), "tool '" + stage.tool() + "' did not call back within " + stage.callback().timeout().toSeconds()
+                    + " s (due by " + issued.get().expiresAt() + ")", started);
+        }
+        String url = callbackBase.get() + "/v1/callbacks/" + token;
+        request.put("callback_url", url);
+        if (request.get("body") instanceof ObjectNode body) {
+            body.put("callback_url", url);
+        }
+        store.saveCallbackToken(new dev.mainstay.store.InboundStore.CallbackToken(hash, job.id(), index, stage.id(), now.plus(stage.callback().timeout()), null));
+        ToolCall intent = new ToolCall(job.id(), stage.id(), stage.tool(), stage.scope(), key, ToolCall.Status.INTENT, request, null, null, approvedBy, null, now);
+        store.recordToolCall(intent);
+        if (!store.apply(JobTransition.to(job.id(), JobStatus.WAITING_FOR_TOOL, now).from(JobStatus.PROCESSING).leasedBy(config.nodeId())
+                .event("tool_started", Json.object().put("stage", stage.id()).put("tool", stage.tool()).put("scope", stage.scope().wire())
+                        .put("idempotency_key", key).put("callback", true)).build())) {
+            throw new InterruptedException("job " + job.id() + " was cancelled or its lease lost before tool '" + stage.tool() + "' was called");
+        }
+        String refused = guard(request.path("url").asString(), spec);
+        if (refused != null) {
+            store.recordToolCall(intent.with(ToolCall.Status.FAILED, clock.instant()));
+            return fail(job, index, stage, last, intent, "tool '" + stage.tool() + "' was not called: " + refused, started);
+        }
+        Result result = call(spec, stage, request, key);
+        if (result.error() != null) {
+            store.recordToolCall(new ToolCall(job.id(), stage.id(), stage.tool(), stage.scope(), key, ToolCall.Status.FAILED, request, null, result.status(),
+                    approvedBy, result.error(), clock.instant()));
+            return fail(job, index, stage, last, intent, result.error(), started);
+        }
+        return new StageOutcome.AwaitCallback(stage.id(), now.plus(stage.callback().timeout()), clock.instant());
     }
 
     /**
@@ -218,6 +280,9 @@ final class ToolStageExecutor {
             HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(request.path("url").asString())).timeout(timeout)
                     .header("Idempotency-Key", key).header("Accept", "application/json").header("User-Agent", "mainstay/" + config.toolchainVersion());
             spec.headers().forEach(b::header);
+            if (request.has("callback_url")) {
+                b.header("Mainstay-Callback-Url", request.path("callback_url").asString());
+            }
             if (body != null && !body.isNull()) {
                 b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(Json.write(body)));
             } else {

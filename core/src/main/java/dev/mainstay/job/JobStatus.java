@@ -29,7 +29,8 @@ public enum JobStatus {
             // PROCESSING -> PROCESSING: a lease that expired is claimed again by another worker.
             // PROCESSING -> QUEUED: a node shutting down hands its unfinished jobs back.
             PROCESSING, union(ENDINGS, EnumSet.of(PROCESSING, QUEUED, RETRYING, WAITING_FOR_TOOL, WAITING_FOR_REVIEW)),
-            WAITING_FOR_TOOL, union(ENDINGS, EnumSet.of(PROCESSING, QUEUED, RETRYING)),
+            // WAITING_FOR_TOOL -> WAITING_FOR_TOOL: a callback stage's request was taken; the job waits on, leased by no node, for its callback.
+            WAITING_FOR_TOOL, union(ENDINGS, EnumSet.of(PROCESSING, QUEUED, RETRYING, WAITING_FOR_TOOL)),
             WAITING_FOR_REVIEW, union(ENDINGS, EnumSet.of(PROCESSING, QUEUED)),
             RETRYING, EnumSet.of(PROCESSING, CANCELLED, FAILED),
             COMPLETED, EnumSet.noneOf(JobStatus.class),

@@ -154,7 +154,7 @@ final class StageParser {
         String id = stageId(doc, p);
         String t = p + "/tool";
         doc.requireObject(t);
-        doc.onlyKeys(t, "name", "method", "path", "body", "scope", "timeout", "approval_expires");
+        doc.onlyKeys(t, "name", "method", "path", "body", "scope", "timeout", "approval_expires", "mode", "result");
         String name = doc.requireText(t + "/name");
         String method = doc.text(t + "/method").orElse("POST").toUpperCase(java.util.Locale.ROOT);
         if (!TOOL_METHODS.contains(method)) {
@@ -181,7 +181,26 @@ final class StageParser {
             throw doc.error(t + "/approval_expires", "only execute-scoped calls wait for an approval");
         }
         Duration expires = doc.duration(t + "/approval_expires", ToolStage.DEFAULT_APPROVAL_EXPIRY);
-        return new ToolStage(id, name, method, path, body, scope, timeout, expires, doc.bool(p + "/optional", false));
+        String mode = doc.text(t + "/mode").orElse("call");
+        ToolStage.Callback callback = null;
+        switch (mode) {
+            case "call" -> {
+                if (doc.has(t + "/result")) {
+                    throw doc.error(t + "/result", "only a callback stage (mode: callback) declares the schema of its result");
+                }
+            }
+            case "callback" -> {
+                if (scope == dev.mainstay.tool.ToolScope.DRAFT) {
+                    throw doc.error(t + "/mode", "a draft call is never made, so it gets no callback; use scope read or execute");
+                }
+                // For a callback stage, timeout is how long the job waits for the callback; the request itself keeps the tool's timeout.
+                callback = new ToolStage.Callback(timeout == null ? ToolStage.DEFAULT_CALLBACK_TIMEOUT : timeout,
+                        doc.has(t + "/result") ? schema(doc, t + "/result") : JsonSchema.compile(Json.object().put("type", "object")));
+                timeout = null;
+            }
+            default -> throw doc.error(t + "/mode", "must be call or callback; got '" + mode + "'");
+        }
+        return new ToolStage(id, name, method, path, body, scope, timeout, expires, doc.bool(p + "/optional", false), callback);
     }
 
     private static List<Rule> rules(YamlDocument doc, String pointer) {

@@ -22,10 +22,31 @@ import tools.jackson.databind.node.ObjectNode;
  *
  * @param timeout overrides the tool's configured timeout, or {@code null}
  * @param approvalExpires how long an {@code execute} call waits for a person before it is rejected
+ * @param callback how the result comes back when the stage is {@code mode: callback}, or
+ *     {@code null} when the tool's HTTP answer is the result ({@code mode: call})
  */
 public record ToolStage(String id, String tool, String method, String path, JsonNode body, ToolScope scope, Duration timeout,
-                        Duration approvalExpires, boolean optional) implements StageDefinition {
+                        Duration approvalExpires, boolean optional, Callback callback) implements StageDefinition {
     public static final Duration DEFAULT_APPROVAL_EXPIRY = Duration.ofHours(24);
+    /** How long a callback stage waits for its callback unless it says otherwise. */
+    public static final Duration DEFAULT_CALLBACK_TIMEOUT = Duration.ofHours(1);
+
+    /**
+     * A callback stage: the tool is sent the request with a callback URL, and the stage's output is
+     * what is posted to that URL, checked against {@code result}, within {@code timeout}.
+     */
+    public record Callback(Duration timeout, dev.mainstay.contract.JsonSchema result) {
+        public Callback {
+            Objects.requireNonNull(timeout, "timeout");
+            Objects.requireNonNull(result, "result");
+        }
+    }
+
+    /** A stage whose result is the tool's HTTP answer. */
+    public ToolStage(String id, String tool, String method, String path, JsonNode body, ToolScope scope, Duration timeout, Duration approvalExpires,
+            boolean optional) {
+        this(id, tool, method, path, body, scope, timeout, approvalExpires, optional, null);
+    }
     private static final Pattern SINGLE = Pattern.compile("^\\{\\{\\s*([A-Za-z0-9_.\\-]+)\\s*}}$");
     private static final Mustache.Compiler MUSTACHE = Mustache.compiler().escapeHTML(false).defaultValue("");
     /** Values substituted into a path are one percent-encoded segment each: they cannot add segments, a query or {@code ..}. */

@@ -34,7 +34,8 @@ public final class WorkflowDefinition {
      * routes under {@code /v1/}, so that no workflow path ({@code POST /v1/<name>}) is ever also an
      * API path. The server refuses to start with a route under a segment missing here.
      */
-    public static final Set<String> RESERVED_FIRST_SEGMENTS = Set.of("jobs", "workflows", "admin", "health", "reviews", "usage", "stats", "events", "openapi.json");
+    public static final Set<String> RESERVED_FIRST_SEGMENTS = Set.of("jobs", "workflows", "admin", "health", "reviews", "usage", "stats", "events", "openapi.json",
+            "webhooks", "inbound", "callbacks");
 
     private final String name;
     private final int version;
@@ -56,6 +57,18 @@ public final class WorkflowDefinition {
     private final String source;
     private final List<SuiteReference> evals;
     private final boolean draft;
+    private final Notify notify;
+
+    /**
+     * A receiver the workflow itself declares ({@code notify:}), beside the endpoints accounts
+     * register: its events for every account's jobs, signed with the secret in the environment
+     * variable {@code secretEnv}. The file names the variable, never the secret.
+     */
+    public record Notify(java.net.URI url, List<String> events, String secretEnv) {
+        public Notify {
+            events = List.copyOf(events);
+        }
+    }
 
     private WorkflowDefinition(Builder b) {
         this.name = b.name;
@@ -77,6 +90,7 @@ public final class WorkflowDefinition {
         this.contentHash = ContentHash.sha256(Json.canonical(b.document));
         this.source = b.source;
         this.evals = List.copyOf(b.evals);
+        this.notify = b.notify;
         this.draft = false;
     }
 
@@ -100,6 +114,7 @@ public final class WorkflowDefinition {
         this.contentHash = base.contentHash;
         this.source = base.source;
         this.evals = base.evals;
+        this.notify = base.notify;
         this.draft = true;
     }
 
@@ -168,7 +183,7 @@ public final class WorkflowDefinition {
                                            BiFunction<String, String, java.nio.file.Path> suiteFile, Set<String> knownRoutes) {
         doc.requireObject("");
         doc.onlyKeys("", "workflow", "version", "description", "latency", "deadline", "input", "stages", "concurrency", "priority", "fallback", "cache", "limits", "eligibility",
-                "redact", "context", "access", "evals");
+                "redact", "context", "access", "evals", "notify");
         Builder b = new Builder();
         b.source = doc.source();
         b.name = doc.requireText("/workflow");
@@ -252,8 +267,42 @@ public final class WorkflowDefinition {
         }
         b.limits = dev.mainstay.limits.WorkflowLimits.parse(doc);
         b.access = dev.mainstay.access.WorkflowAccess.parse(doc);
+        b.notify = notify(doc);
         b.document = resolved;
         return new WorkflowDefinition(b);
+    }
+
+    /** {@code notify: {url, events, secret: {env: NAME}}}; events default to every job ending. */
+    private static Notify notify(YamlDocument doc) {
+        if (!doc.has("/notify")) {
+            return null;
+        }
+        doc.requireObject("/notify");
+        doc.onlyKeys("/notify", "url", "events", "secret");
+        String text = doc.requireText("/notify/url");
+        java.net.URI url;
+        try {
+            url = new java.net.URI(text);
+        } catch (java.net.URISyntaxException e) {
+            throw doc.error("/notify/url", "is not a valid URL: " + e.getReason());
+        }
+        if (url.getScheme() == null || !(url.getScheme().equals("http") || url.getScheme().equals("https")) || url.getHost() == null) {
+            throw doc.error("/notify/url", "must be an http or https URL, got '" + text + "'");
+        }
+        List<String> events = doc.has("/notify/events") ? doc.textList("/notify/events")
+                : dev.mainstay.webhook.EventTypes.ALL.stream().filter(t -> t.startsWith("job.") && !t.equals(dev.mainstay.webhook.EventTypes.JOB_WAITING_FOR_REVIEW))
+                .toList();
+        for (int i = 0; i < events.size(); i++) {
+            if (!dev.mainstay.webhook.EventTypes.known(events.get(i))) {
+                throw doc.error("/notify/events/" + i, "unknown event type '" + events.get(i) + "'; the types are " + dev.mainstay.webhook.EventTypes.ALL);
+            }
+        }
+        if (events.isEmpty()) {
+            throw doc.error("/notify/events", "names no event type");
+        }
+        doc.requireObject("/notify/secret");
+        doc.onlyKeys("/notify/secret", "env");
+        return new Notify(url, events, doc.requireText("/notify/secret/env"));
     }
 
     /** {@code evals: file} or {@code evals: [file, ...]}: the suite files that measure this workflow. */
@@ -402,6 +451,8 @@ public final class WorkflowDefinition {
     public List<SuiteReference> evals() { return evals; }
     /** {@code /v1/<name>}. */
     public String path() { return "/v1/" + name; }
+    /** The receiver the workflow declares for its events, if it declares one. */
+    public Optional<Notify> notifyEndpoint() { return Optional.ofNullable(notify); }
 
     public Optional<StageDefinition> stage(int index) {
         return index >= 0 && index < stages.size() ? Optional.of(stages.get(index)) : Optional.empty();
@@ -431,5 +482,6 @@ public final class WorkflowDefinition {
         private JsonNode document;
         private String source;
         private final List<SuiteReference> evals = new ArrayList<>();
+        private Notify notify;
     }
 }

@@ -370,6 +370,29 @@ class LadderPropertiesTest {
         @Override public FeedPage feed(dev.mainstay.job.EventCursor after, String accountId, int limit) { throw unused(); }
         @Override public List<dev.mainstay.job.FeedEvent> jobFeed(String jobId, long afterSeq, int limit) { throw unused(); }
         @Override public dev.mainstay.job.EventCursor feedHead() { throw unused(); }
+        @Override public void syncWorkflowEndpoint(dev.mainstay.webhook.WebhookEndpoint e, dev.mainstay.webhook.DueDelivery.SealedSecret s) { throw unused(); }
+        @Override public void createEndpoint(dev.mainstay.webhook.WebhookEndpoint e, dev.mainstay.webhook.DueDelivery.SealedSecret s) { throw unused(); }
+        @Override public Optional<dev.mainstay.webhook.WebhookEndpoint> endpoint(String accountId, String endpointId) { throw unused(); }
+        @Override public List<dev.mainstay.webhook.WebhookEndpoint> endpoints(String accountId) { throw unused(); }
+        @Override public Optional<dev.mainstay.webhook.WebhookEndpoint> updateEndpoint(dev.mainstay.webhook.WebhookEndpoint e) { throw unused(); }
+        @Override public boolean deleteEndpoint(String accountId, String endpointId) { throw unused(); }
+        @Override public void rotateSecret(dev.mainstay.webhook.DueDelivery.SealedSecret s, Instant at, Instant oldUntil) { throw unused(); }
+        @Override public List<dev.mainstay.webhook.DueDelivery.SealedSecret> secrets(String endpointId, Instant now) { throw unused(); }
+        @Override public dev.mainstay.webhook.Delivery enqueue(String endpointId, String messageId, String type, String payload, Instant at) { throw unused(); }
+        @Override public List<dev.mainstay.webhook.DueDelivery> claimDeliveries(String owner, int max, Instant now, Instant leaseUntil) { throw unused(); }
+        @Override public boolean recordAttempt(String owner, dev.mainstay.webhook.AttemptResult result) { throw unused(); }
+        @Override public List<dev.mainstay.webhook.Delivery> deliveries(dev.mainstay.webhook.DeliveryQuery query) { throw unused(); }
+        @Override public Optional<dev.mainstay.webhook.Delivery> delivery(String accountId, String deliveryId) { throw unused(); }
+        @Override public List<dev.mainstay.webhook.Delivery.Attempt> attempts(String deliveryId) { throw unused(); }
+        @Override public int replayDeliveries(String accountId, String endpointId, List<String> deliveryIds, Instant now) { throw unused(); }
+        @Override public int recoverDeliveryLeases(String owner) { throw unused(); }
+        @Override public Optional<Instant> nextDeliveryAt() { throw unused(); }
+        @Override public Optional<String> inboundJob(String source, String webhookId) { throw unused(); }
+        @Override public void recordInbound(String source, String webhookId, String eventType, String jobId, Instant at) { throw unused(); }
+        @Override public void saveCallbackToken(CallbackToken token) { throw unused(); }
+        @Override public Optional<CallbackToken> callbackToken(String tokenHash) { throw unused(); }
+        @Override public boolean useCallbackToken(String tokenHash, Instant at, tools.jackson.databind.JsonNode result, JobTransition job) { throw unused(); }
+        @Override public List<CallbackToken> expiredCallbacks(Instant now, int max) { throw unused(); }
         @Override public String registerWorkflowVersion(String name, int version, String contentHash, String definition, Instant at) { throw unused(); }
         @Override public Optional<String> workflowDefinition(String name, int version) { throw unused(); }
         @Override public void createAccount(Account account) { throw unused(); }

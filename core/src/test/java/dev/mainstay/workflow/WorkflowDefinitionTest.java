@@ -252,6 +252,66 @@ class WorkflowDefinitionTest {
     }
 
     @Test
+    void aWorkflowMayDeclareAReceiverForItsEventsWithTheSecretInTheEnvironment() throws IOException {
+        List<String> lines = new ArrayList<>(VALID);
+        lines.add(0, "notify: { url: \"https://ops.example.com/hooks\", events: [job.failed, job.degraded], secret: { env: OPS_WEBHOOK_SECRET } }");
+        WorkflowDefinition d = WorkflowLoader.loadFile(write(lines), dir, ROUTES);
+        WorkflowDefinition.Notify n = d.notifyEndpoint().orElseThrow();
+        assertThat(n.url()).hasToString("https://ops.example.com/hooks");
+        assertThat(n.events()).containsExactly("job.failed", "job.degraded");
+        assertThat(n.secretEnv()).isEqualTo("OPS_WEBHOOK_SECRET");
+        assertThat(WorkflowDefinition.fromStored(Json.canonical(d.document()), "stored").notifyEndpoint()).contains(n);
+
+        List<String> defaults = new ArrayList<>(VALID);
+        defaults.add(0, "notify: { url: \"https://ops.example.com/hooks\", secret: { env: OPS_WEBHOOK_SECRET } }");
+        assertThat(WorkflowLoader.loadFile(write(defaults), dir, ROUTES).notifyEndpoint().orElseThrow().events())
+                .containsExactly("job.completed", "job.partially_completed", "job.degraded", "job.failed", "job.cancelled");
+        assertThat(WorkflowLoader.loadFile(write(VALID), dir, ROUTES).notifyEndpoint()).isEmpty();
+
+        for (List<String> broken : List.of(
+                List.of("notify: { url: \"ftp://x\", secret: { env: S } }", "must be an http or https URL"),
+                List.of("notify: { url: \"https://x.example\", events: [job.done], secret: { env: S } }", "unknown event type"),
+                List.of("notify: { url: \"https://x.example\", secret: whsec_abc }", "notify.secret"),
+                List.of("notify: { url: \"https://x.example\" }", "notify.secret"))) {
+            List<String> bad = new ArrayList<>(VALID);
+            bad.add(0, broken.get(0));
+            assertThatThrownBy(() -> WorkflowLoader.loadFile(write(bad), dir, ROUTES)).as(broken.get(0))
+                    .isInstanceOf(ConfigException.class).hasMessageContaining(broken.get(1));
+        }
+    }
+
+    @Test
+    void callbackStagesDeclareHowLongTheyWaitAndWhatTheResultIs() throws IOException {
+        List<String> lines = new ArrayList<>(VALID);
+        lines.addAll(List.of(
+                "  - id: transcribe",
+                "    tool: { name: transcriber, path: /jobs, scope: read, mode: callback, timeout: 30m, result: { type: object, required: [text] } }"));
+        WorkflowDefinition d = WorkflowLoader.loadFile(write(lines), dir, ROUTES);
+        ToolStage tool = (ToolStage) d.stages().get(1);
+        assertThat(tool.callback()).isNotNull();
+        assertThat(tool.callback().timeout()).isEqualTo(java.time.Duration.ofMinutes(30));
+        assertThat(tool.timeout()).as("the request keeps the tool's own timeout").isNull();
+        assertThat(tool.callback().result().validate(Json.object().put("text", "hello"))).isEmpty();
+        assertThat(tool.callback().result().validate(Json.object())).isNotEmpty();
+        assertThat(((ToolStage) d.stages().get(1)).equals(tool)).isTrue();
+
+        List<String> plain = new ArrayList<>(VALID);
+        plain.addAll(List.of("  - id: send", "    tool: { name: crm, scope: read, mode: callback }"));
+        ToolStage defaults = (ToolStage) WorkflowLoader.loadFile(write(plain), dir, ROUTES).stages().get(1);
+        assertThat(defaults.callback().timeout()).isEqualTo(ToolStage.DEFAULT_CALLBACK_TIMEOUT);
+
+        for (List<String> broken : List.of(
+                List.of("    tool: { name: crm, scope: read, mode: poll }", "must be call or callback"),
+                List.of("    tool: { name: crm, scope: draft, mode: callback }", "gets no callback"),
+                List.of("    tool: { name: crm, scope: read, result: { type: object } }", "only a callback stage"))) {
+            List<String> bad = new ArrayList<>(VALID);
+            bad.addAll(List.of("  - id: send", broken.get(0)));
+            assertThatThrownBy(() -> WorkflowLoader.loadFile(write(bad), dir, ROUTES)).as(broken.get(0))
+                    .isInstanceOf(ConfigException.class).hasMessageContaining("stages[1].tool").hasMessageContaining(broken.get(1));
+        }
+    }
+
+    @Test
     void functionsOfAModelStageAreReadAndTheirMistakesNamed() throws IOException {
         List<String> lines = new ArrayList<>(VALID);
         lines.add(15, "      tools: [{ name: lookup, tool: crm, path: \"/orders/{{args.id}}\", parameters: { type: object, properties: { id: { type: string } } } }]");

@@ -6,6 +6,7 @@ import dev.mainstay.engine.LimitsAdmin;
 import dev.mainstay.engine.Reviews;
 import dev.mainstay.evals.EvalSuites;
 import dev.mainstay.server.http.HttpApi;
+import dev.mainstay.server.webhooks.Deliveries;
 import dev.mainstay.server.http.HttpTransport;
 import dev.mainstay.server.http.RouteTable;
 import dev.mainstay.server.stream.EventStreams;
@@ -64,6 +65,7 @@ public final class MainstayServer implements AutoCloseable {
     /** Set once at start, right after construction. */
     private EventStreams streams;
     private final NodeIdentity identity;
+    private volatile Deliveries deliveries;
 
     private MainstayServer(ServerConfig config, Store store, Engine engine, Reviews reviews, WebServer web, HttpTransport transport, Credentials credentials,
             WorkflowRegistry registry, HttpApi api, List<String> workflowWarnings, Clock clock, NodeIdentity identity) {
@@ -115,6 +117,7 @@ public final class MainstayServer implements AutoCloseable {
         NodeIdentity identity = null;
         HttpTransport transport = null;
         EventStreams streams = null;
+        Deliveries deliveries = null;
         try {
             WorkflowRegistry registry = WorkflowRegistry.register(store, definitions, clock.instant(), dev);
             Credentials credentials = Credentials.bootstrap(config, store, clock.instant());
@@ -154,8 +157,12 @@ public final class MainstayServer implements AutoCloseable {
             Reviews reviews = new Reviews(store, registry, clock, engineConfig.toolchainVersion(), engine::jobChanged);
             LimitsAdmin limitsAdmin = new LimitsAdmin(store, routes, new PriceTable(config.prices()), clock, engineConfig, engine::wake);
             streams = new EventStreams(store, config.streams());
+            // Beside the engine too: webhooks out, events and callbacks in.
+            deliveries = Deliveries.open(config.webhooks(), config.inbound(), store, definitions, config.dataDir(), config.database() instanceof Database.Postgres,
+                    clock, nodeId, "mainstay/" + VERSION, random);
+            engine.callbacks(deliveries.tokens(), deliveries.callbackBase());
             HttpApi api = new HttpApi(engine, reviews, limitsAdmin, registry, store, clock, config.hardening(), config.maxBodyBytes(), config.maxJsonDepth(),
-                    config.newAccountLimits(), java.util.Optional.ofNullable(metrics), config.metrics().key(), streams, VERSION);
+                    config.newAccountLimits(), java.util.Optional.ofNullable(metrics), config.metrics().key(), streams, VERSION, deliveries);
             store.audit(List.of(configLoaded(config, definitions, nodeId, clock.instant())));
             engine.start();
             reviews.start();
@@ -180,6 +187,8 @@ public final class MainstayServer implements AutoCloseable {
                 server.management = ManagementServer.start(metrics, config.metrics().managementHost(), config.metrics().managementPort().getAsInt());
             }
             server.streams = streams;
+            server.deliveries = deliveries;
+            deliveries.start(store, server.baseUrl());
             if (dev) {
                 server.watcher = WorkflowWatcher.start(config.workflowDirs(), server::reloadWorkflows);
             }
@@ -190,6 +199,9 @@ public final class MainstayServer implements AutoCloseable {
             }
             if (transport != null) {
                 transport.close();
+            }
+            if (deliveries != null) {
+                deliveries.close();
             }
             store.close();
             if (identity != null) {
@@ -358,6 +370,10 @@ public final class MainstayServer implements AutoCloseable {
         }
         reviews.close();
         engine.stop();
+        Deliveries d = deliveries;
+        if (d != null) {
+            d.close();
+        }
         store.close();
         identity.close();
     }

@@ -54,6 +54,8 @@ public record ServerConfig(
         Database database,
         Hardening hardening,
         Map<String, dev.mainstay.tool.ToolSpec> tools,
+        dev.mainstay.server.webhooks.WebhookSettings webhooks,
+        Map<String, dev.mainstay.server.webhooks.InboundSource> inbound,
         AccountLimits newAccountLimits,
         MetricsConfig metrics,
         LogFormat logFormat,
@@ -99,7 +101,7 @@ public record ServerConfig(
         YamlDocument doc = file.map(f -> YamlDocument.read(f, f.toString())).orElse(YamlDocument.of(Json.object(), "(defaults)"));
         doc.requireObject("");
         doc.onlyKeys("", "server", "data_dir", "workflows", "storage", "providers", "routes", "prices", "engine", "demo_api_key", "admin_key", "targets", "limits", "tools",
-                "metrics", "logging", "streams");
+                "metrics", "logging", "streams", "webhooks", "inbound", "callbacks");
         doc.onlyKeys("/server", "host", "port", "max_body_bytes", "max_json_depth", "max_string_length", "max_header_bytes", "read_timeout",
                 "idle_timeout", "auth_failures");
         doc.onlyKeys("/server/auth_failures", "max", "window");
@@ -160,7 +162,8 @@ public record ServerConfig(
 
         return new ServerConfig(host, port, dataDir, workflows, durability, maxBody, maxDepth, demoKey, adminKey,
                 providers, routes, prices, lease, grace, maxInFlight, maxBacklog, maxAccountBacklog, breakerFailures, breakerCooldown, targetLimits,
-                defaultLimits, cooldownFailures, cooldown, database, hardening, tools(doc, env), newAccountLimits, MetricsConfig.parse(doc, env),
+                defaultLimits, cooldownFailures, cooldown, database, hardening, tools(doc, env), dev.mainstay.server.webhooks.WebhookSettings.read(doc, env),
+                dev.mainstay.server.webhooks.InboundSource.read(doc, env), newAccountLimits, MetricsConfig.parse(doc, env),
                 LogFormat.parse(doc, env), dev.mainstay.server.stream.StreamConfig.read(doc));
     }
 

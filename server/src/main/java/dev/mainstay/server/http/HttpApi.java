@@ -1,6 +1,7 @@
 package dev.mainstay.server.http;
 
 import dev.mainstay.engine.Engine;
+import dev.mainstay.server.webhooks.Deliveries;
 import dev.mainstay.engine.LimitsAdmin;
 import dev.mainstay.engine.Reviews;
 import dev.mainstay.limits.AccountLimits;
@@ -33,9 +34,11 @@ public final class HttpApi {
      * @param newAccountLimits the limits every account created through the API starts with ({@code limits.defaults})
      * @param streams the node's live event streams
      * @param version Mainstay's version, for the OpenAPI document
+     * @param deliveries webhooks out, inbound sources and callback tokens
      */
     public HttpApi(Engine engine, Reviews reviews, LimitsAdmin limitsAdmin, WorkflowRegistry registry, Store store, Clock clock, Hardening hardening, long maxBodyBytes, int maxJsonDepth,
-            AccountLimits newAccountLimits, Optional<PrometheusMetrics> metrics, Optional<String> metricsKey, EventStreams streams, String version) {
+            AccountLimits newAccountLimits, Optional<PrometheusMetrics> metrics, Optional<String> metricsKey, EventStreams streams, String version,
+            Deliveries deliveries) {
         this.metrics = metrics;
         this.auth = new Authenticator(store, clock, new AuthThrottle(hardening.authFailures(), hardening.authFailureWindow(), clock));
         RequestBody bodies = new RequestBody(maxBodyBytes, maxJsonDepth, hardening.maxStringLength());
@@ -53,6 +56,9 @@ public final class HttpApi {
                 new AuditResource(store, auth),
                 new StatsResource(store, clock, auth),
                 new TargetsResource(engine, auth),
+                new WebhooksResource(store, deliveries.box(), registry, clock, auth, bodies, deliveries.settings().allowPrivate(), deliveries::wake),
+                new InboundResource(deliveries.inbound(), store, engine, registry, clock, bodies),
+                new CallbacksResource(store, deliveries.tokens(), registry, clock, bodies),
                 delivery);
         if (metrics.isPresent()) {
             resources = new java.util.ArrayList<>(resources);

@@ -63,7 +63,7 @@ record Problem(int status, ErrorCode code, String detail, boolean retryable, Opt
     static int status(ErrorCode code) {
         return switch (code) {
             case INVALID_INPUT -> 400;
-            case UNAUTHORIZED -> 401;
+            case UNAUTHORIZED, INVALID_SIGNATURE -> 401;
             case FORBIDDEN, NOT_ELIGIBLE -> 403;
             case NOT_FOUND, UNKNOWN_WORKFLOW -> 404;
             case METHOD_NOT_ALLOWED -> 405;

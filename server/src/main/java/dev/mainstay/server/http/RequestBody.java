@@ -39,7 +39,16 @@ final class RequestBody {
         this.mapper = Json.mapper(maxDepth, maxStringLength);
     }
 
+    /** A JSON body as received (its bytes, for a signature over them) and as parsed. */
+    record Raw(byte[] bytes, JsonNode json) {
+    }
+
     JsonNode json(ServerRequest req) {
+        return raw(req).json();
+    }
+
+    /** Reads the body as {@link #json} does, keeping its bytes. */
+    Raw raw(ServerRequest req) {
         Optional<String> contentType = req.headers().first(HeaderNames.CONTENT_TYPE);
         String type = contentType.map(t -> t.split(";", 2)[0].strip().toLowerCase(Locale.ROOT)).orElse("");
         if (!(type.equals("application/json") || (type.startsWith("application/") && type.endsWith("+json")))) {
@@ -81,7 +90,7 @@ final class RequestBody {
             if (node == null || node.isMissingNode()) {
                 throw refuse(ErrorCode.INVALID_INPUT, "the request body is empty; send a JSON object");
             }
-            return node;
+            return new Raw(bytes, node);
         } catch (StreamConstraintsException e) {
             String what = String.valueOf(e.getOriginalMessage()).toLowerCase(Locale.ROOT);
             throw refuse(ErrorCode.INVALID_INPUT, what.contains("nesting")

@@ -31,6 +31,11 @@ import dev.mainstay.store.SubmitOutcome;
 import dev.mainstay.tool.ToolCall;
 import dev.mainstay.usage.Charge;
 import dev.mainstay.usage.UsageQuery;
+import dev.mainstay.webhook.AttemptResult;
+import dev.mainstay.webhook.Delivery;
+import dev.mainstay.webhook.DeliveryQuery;
+import dev.mainstay.webhook.DueDelivery;
+import dev.mainstay.webhook.WebhookEndpoint;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
@@ -55,12 +60,15 @@ public class JdbcStore implements Store {
     private final JdbcLedger ledger;
     private final JdbcStats stats;
     private final JdbcEventFeed feed;
+    private final JdbcWebhooks webhooks;
+    private final JdbcInbound inbound;
 
     protected JdbcStore(Dialect dialect) {
         this.dialect = dialect;
         Sql sql = new Sql(dialect);
         this.ledger = new JdbcLedger(sql, dialect);
-        Transitions transitions = new Transitions(sql, dialect, ledger);
+        this.webhooks = new JdbcWebhooks(sql, dialect);
+        Transitions transitions = new Transitions(sql, dialect, ledger, webhooks);
         this.workflows = new JdbcWorkflowVersions(sql);
         this.accounts = new JdbcAccounts(sql);
         this.jobs = new JdbcJobs(sql, dialect, ledger, transitions);
@@ -71,6 +79,7 @@ public class JdbcStore implements Store {
         this.audit = new JdbcAudit(sql);
         this.stats = new JdbcStats(sql);
         this.feed = new JdbcEventFeed(sql, dialect);
+        this.inbound = new JdbcInbound(sql, transitions);
     }
 
     // ---- the event feed ------------------------------------------------------------------------
@@ -147,6 +156,36 @@ public class JdbcStore implements Store {
     @Override public QueueSnapshot queueSnapshot(Instant now) { return stats.queueSnapshot(now); }
     @Override public List<JobFact> jobFacts(StatsQuery query) { return stats.jobFacts(query); }
     @Override public List<StageFact> stageFacts(StatsQuery query) { return stats.stageFacts(query); }
+    // ---- webhooks out, events and callbacks in ------------------------------------------------
+    @Override public void syncWorkflowEndpoint(WebhookEndpoint endpoint, DueDelivery.SealedSecret secret) { webhooks.syncWorkflowEndpoint(endpoint, secret); }
+    @Override public void createEndpoint(WebhookEndpoint endpoint, DueDelivery.SealedSecret secret) { webhooks.createEndpoint(endpoint, secret); }
+    @Override public Optional<WebhookEndpoint> endpoint(String accountId, String endpointId) { return webhooks.endpoint(accountId, endpointId); }
+    @Override public List<WebhookEndpoint> endpoints(String accountId) { return webhooks.endpoints(accountId); }
+    @Override public Optional<WebhookEndpoint> updateEndpoint(WebhookEndpoint endpoint) { return webhooks.updateEndpoint(endpoint); }
+    @Override public boolean deleteEndpoint(String accountId, String endpointId) { return webhooks.deleteEndpoint(accountId, endpointId); }
+    @Override public void rotateSecret(DueDelivery.SealedSecret secret, Instant at, Instant oldUntil) { webhooks.rotateSecret(secret, at, oldUntil); }
+    @Override public List<DueDelivery.SealedSecret> secrets(String endpointId, Instant now) { return webhooks.secrets(endpointId, now); }
+    @Override public Delivery enqueue(String endpointId, String messageId, String eventType, String payload, Instant at) {
+        return webhooks.enqueue(endpointId, messageId, eventType, payload, at);
+    }
+    @Override public List<DueDelivery> claimDeliveries(String owner, int max, Instant now, Instant leaseUntil) { return webhooks.claimDeliveries(owner, max, now, leaseUntil); }
+    @Override public boolean recordAttempt(String owner, AttemptResult result) { return webhooks.recordAttempt(owner, result); }
+    @Override public List<Delivery> deliveries(DeliveryQuery query) { return webhooks.deliveries(query); }
+    @Override public Optional<Delivery> delivery(String accountId, String deliveryId) { return webhooks.delivery(accountId, deliveryId); }
+    @Override public List<Delivery.Attempt> attempts(String deliveryId) { return webhooks.attempts(deliveryId); }
+    @Override public int replayDeliveries(String accountId, String endpointId, List<String> deliveryIds, Instant now) {
+        return webhooks.replayDeliveries(accountId, endpointId, deliveryIds, now);
+    }
+    @Override public int recoverDeliveryLeases(String owner) { return webhooks.recoverDeliveryLeases(owner); }
+    @Override public Optional<Instant> nextDeliveryAt() { return webhooks.nextDeliveryAt(); }
+    @Override public Optional<String> inboundJob(String source, String webhookId) { return inbound.inboundJob(source, webhookId); }
+    @Override public void recordInbound(String source, String webhookId, String eventType, String jobId, Instant at) {
+        inbound.recordInbound(source, webhookId, eventType, jobId, at);
+    }
+    @Override public void saveCallbackToken(CallbackToken token) { inbound.saveCallbackToken(token); }
+    @Override public Optional<CallbackToken> callbackToken(String tokenHash) { return inbound.callbackToken(tokenHash); }
+    @Override public boolean useCallbackToken(String tokenHash, Instant at, JsonNode result, JobTransition job) { return inbound.useCallbackToken(tokenHash, at, result, job); }
+    @Override public List<CallbackToken> expiredCallbacks(Instant now, int max) { return inbound.expiredCallbacks(now, max); }
 
     // ---- the node's writer ---------------------------------------------------------------------
     @Override public long commitCount() { return dialect.commits(); }

@@ -18,7 +18,8 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * Applies a {@link JobTransition}: one guarded {@code UPDATE} of the job, then what commits with it
- * (the stage record, a review to open, the event, the audit records, the account's failure count),
+ * (the stage record, a review to open, the event, the webhook deliveries it emits, the audit
+ * records, the account's failure count),
  * all in the caller's transaction. The model calls it carries are recorded first, whether or not
  * the job still moves: they were made and cost what they cost.
  */
@@ -26,11 +27,13 @@ final class Transitions {
     private final Sql sql;
     private final Dialect dialect;
     private final JdbcLedger ledger;
+    private final JdbcWebhooks webhooks;
 
-    Transitions(Sql sql, Dialect dialect, JdbcLedger ledger) {
+    Transitions(Sql sql, Dialect dialect, JdbcLedger ledger, JdbcWebhooks webhooks) {
         this.sql = sql;
         this.dialect = dialect;
         this.ledger = ledger;
+        this.webhooks = webhooks;
     }
 
     /** Logs an event of a job that is in {@code status} once it is written (the live streams filter and end on it). */
@@ -66,6 +69,8 @@ final class Transitions {
                     r.provenance() == null ? null : r.provenance().toJson(), Review.Status.PENDING.wire(), r.onExpiry().wire(), r.createdAt(), r.expiresAt());
         }
         event(sql, dialect, c, t.jobId(), t.eventType(), t.to(), t.eventData(), t.at());
+        // The webhook outbox commits with the transition that emits it, or not at all.
+        webhooks.outbox(c, t, account);
         if (t.stageRun() != null || !t.audit().isEmpty()) {
             AuditLog.append(c, sql, t.jobId(), AuditTrail.ofTransition(t, account));
         }
