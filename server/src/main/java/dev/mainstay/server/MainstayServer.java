@@ -2,6 +2,7 @@ package dev.mainstay.server;
 
 import dev.mainstay.engine.CallEstimate;
 import dev.mainstay.engine.Engine;
+import dev.mainstay.engine.EvalRuns;
 import dev.mainstay.engine.LimitsAdmin;
 import dev.mainstay.engine.Reviews;
 import dev.mainstay.evals.EvalSuites;
@@ -46,6 +47,7 @@ public final class MainstayServer implements AutoCloseable {
     private final Store store;
     private final Engine engine;
     private final Reviews reviews;
+    private final EvalRuns evalRuns;
     private final WebServer web;
     private final HttpTransport transport;
     private final Credentials credentials;
@@ -56,13 +58,14 @@ public final class MainstayServer implements AutoCloseable {
     private volatile WorkflowWatcher watcher;
     private final NodeIdentity identity;
 
-    private MainstayServer(ServerConfig config, Store store, Engine engine, Reviews reviews, WebServer web, HttpTransport transport, Credentials credentials,
+    private MainstayServer(ServerConfig config, Store store, Engine engine, Reviews reviews, EvalRuns evalRuns, WebServer web, HttpTransport transport, Credentials credentials,
             WorkflowRegistry registry, HttpApi api, List<String> workflowWarnings, Clock clock, NodeIdentity identity) {
         this.identity = identity;
         this.config = config;
         this.store = store;
         this.engine = engine;
         this.reviews = reviews;
+        this.evalRuns = evalRuns;
         this.web = web;
         this.transport = transport;
         this.credentials = credentials;
@@ -132,11 +135,14 @@ public final class MainstayServer implements AutoCloseable {
             // Beside the engine: human review (with its expiry sweep) and limits administration.
             Reviews reviews = new Reviews(store, registry, clock, engineConfig.toolchainVersion(), engine::jobChanged);
             LimitsAdmin limitsAdmin = new LimitsAdmin(store, routes, new PriceTable(config.prices()), clock, engineConfig, engine::wake);
-            HttpApi api = new HttpApi(engine, reviews, limitsAdmin, registry, store, clock, config.hardening(), config.maxBodyBytes(), config.maxJsonDepth(),
+            // Eval runs: cases as jobs of the eval account, moved on by a sweep on every node.
+            EvalRuns evalRuns = new EvalRuns(store, engine, registry, suites, clock);
+            HttpApi api = new HttpApi(engine, reviews, limitsAdmin, evalRuns, registry, store, clock, config.hardening(), config.maxBodyBytes(), config.maxJsonDepth(),
                     config.newAccountLimits());
             store.audit(List.of(configLoaded(config, definitions, nodeId, clock.instant())));
             engine.start();
             reviews.start();
+            evalRuns.start();
             transport = HttpTransport.start(config.hardening(), config.maxBodyBytes());
             WebServer web = WebServer.builder()
                     .host(config.host())
@@ -152,7 +158,7 @@ public final class MainstayServer implements AutoCloseable {
                     .routing(api::routing)
                     .build()
                     .start();
-            MainstayServer server = new MainstayServer(config, store, engine, reviews, web, transport, credentials, registry, api, loaded.warnings(), clock, identity);
+            MainstayServer server = new MainstayServer(config, store, engine, reviews, evalRuns, web, transport, credentials, registry, api, loaded.warnings(), clock, identity);
             if (dev) {
                 server.watcher = WorkflowWatcher.start(config.workflowDirs(), server::reloadWorkflows);
             }
@@ -314,6 +320,7 @@ public final class MainstayServer implements AutoCloseable {
         }
         transport.close();
         reviews.close();
+        evalRuns.close();
         engine.stop();
         store.close();
         identity.close();

@@ -1,6 +1,7 @@
 package dev.mainstay.server.http;
 
 import dev.mainstay.engine.Engine;
+import dev.mainstay.engine.EvalRuns;
 import dev.mainstay.engine.LimitsAdmin;
 import dev.mainstay.engine.Reviews;
 import dev.mainstay.limits.AccountLimits;
@@ -26,7 +27,7 @@ public final class HttpApi {
     private final RouteTable routes;
 
     /** @param newAccountLimits the limits every account created through the API starts with ({@code limits.defaults}) */
-    public HttpApi(Engine engine, Reviews reviews, LimitsAdmin limitsAdmin, WorkflowRegistry registry, Store store, Clock clock, Hardening hardening, long maxBodyBytes, int maxJsonDepth,
+    public HttpApi(Engine engine, Reviews reviews, LimitsAdmin limitsAdmin, EvalRuns evalRuns, WorkflowRegistry registry, Store store, Clock clock, Hardening hardening, long maxBodyBytes, int maxJsonDepth,
             AccountLimits newAccountLimits) {
         this.auth = new Authenticator(store, clock, new AuthThrottle(hardening.authFailures(), hardening.authFailureWindow(), clock));
         RequestBody bodies = new RequestBody(maxBodyBytes, maxJsonDepth, hardening.maxStringLength());
@@ -41,6 +42,7 @@ public final class HttpApi {
                 new KeysResource(store, clock, auth, bodies, newAccountLimits),
                 new LimitsResource(limitsAdmin, store, auth, bodies),
                 new AuditResource(store, auth),
+                new EvalsResource(evalRuns, store, auth, bodies),
                 new TargetsResource(engine, auth));
         this.routes = RouteTable.of(resources);
         for (Route r : routes.routes()) {

@@ -18,6 +18,8 @@ import dev.mainstay.limits.Counter;
 import dev.mainstay.limits.Reservation;
 import dev.mainstay.review.Review;
 import dev.mainstay.review.ReviewQuery;
+import dev.mainstay.store.EvalRun;
+import dev.mainstay.store.EvalRunCase;
 import dev.mainstay.store.JobTransition;
 import dev.mainstay.store.NewJob;
 import dev.mainstay.store.Store;
@@ -47,6 +49,7 @@ public class JdbcStore implements Store {
     private final JdbcResultCache cache;
     private final JdbcAudit audit;
     private final JdbcLedger ledger;
+    private final JdbcEvalRuns evalRuns;
 
     protected JdbcStore(Dialect dialect) {
         this.dialect = dialect;
@@ -61,6 +64,7 @@ public class JdbcStore implements Store {
         this.toolCalls = new JdbcToolCalls(sql);
         this.cache = new JdbcResultCache(sql);
         this.audit = new JdbcAudit(sql);
+        this.evalRuns = new JdbcEvalRuns(sql);
     }
 
     // ---- workflow versions ---------------------------------------------------------------------
@@ -126,6 +130,16 @@ public class JdbcStore implements Store {
     @Override public int expireReservations(Instant now) { return ledger.expireReservations(now); }
     @Override public Counter counter(String scope) { return ledger.counter(scope); }
     @Override public List<UsageQuery.Row> usage(UsageQuery query) { return ledger.usage(query); }
+
+    // ---- eval runs -----------------------------------------------------------------------------
+    @Override public void createEvalRun(EvalRun run, List<String> caseIds) { evalRuns.createEvalRun(run, caseIds); }
+    @Override public Optional<EvalRun> evalRun(String id) { return evalRuns.evalRun(id); }
+    @Override public List<EvalRunCase> evalRunCases(String runId) { return evalRuns.evalRunCases(runId); }
+    @Override public List<EvalRun> runningEvalRuns() { return evalRuns.runningEvalRuns(); }
+    @Override public List<EvalRun> finishedEvalRuns(String workflow, int limit) { return evalRuns.finishedEvalRuns(workflow, limit); }
+    @Override public void evalCaseSubmitted(String runId, String caseId, String jobId) { evalRuns.evalCaseSubmitted(runId, caseId, jobId); }
+    @Override public boolean evalCaseScored(String runId, String caseId, JsonNode result) { return evalRuns.evalCaseScored(runId, caseId, result); }
+    @Override public boolean finishEvalRun(String runId, JsonNode summary, Instant at) { return evalRuns.finishEvalRun(runId, summary, at); }
 
     // ---- the node's writer ---------------------------------------------------------------------
     @Override public long commitCount() { return dialect.commits(); }
