@@ -101,6 +101,11 @@ public final class EvalRuns implements AutoCloseable {
         return runs;
     }
 
+    /** The suites every loaded workflow version names. */
+    public EvalSuites suites() {
+        return suites;
+    }
+
     /** The stored results of a run's scored cases, in suite order. */
     public List<CaseResult> results(String runId) {
         return store.evalRunCases(runId).stream().filter(EvalRunCase::scored).map(c -> CaseResults.fromJson(c.result())).toList();

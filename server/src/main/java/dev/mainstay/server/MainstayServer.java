@@ -302,6 +302,11 @@ public final class MainstayServer implements AutoCloseable {
         return store;
     }
 
+    /** Eval runs of this node. */
+    public EvalRuns evalRuns() {
+        return evalRuns;
+    }
+
     public Engine engine() {
         return engine;
     }

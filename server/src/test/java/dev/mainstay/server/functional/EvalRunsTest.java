@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mainstay.server.MainstayServer;
 import dev.mainstay.server.ServerConfig;
+import dev.mainstay.server.testing.Cli;
 import dev.mainstay.server.testing.Http;
 import dev.mainstay.server.testing.TestNode;
 import java.nio.file.Files;
@@ -57,6 +58,7 @@ class EvalRunsTest {
         Files.writeString(w.resolve("summary.evals.yaml"), """
                 suite: notes-summary
                 threshold: 0.9
+                gate: true
                 scorers:
                   - schema_valid
                 cases:
@@ -204,5 +206,36 @@ class EvalRunsTest {
             });
             assertThat(jobs).hasSize(3).doesNotHaveDuplicates();
         }
+    }
+
+    @Test
+    void theCommandLineRunsSuitesWithoutAServerGatesOnTheThresholdAndWritesJunit() throws Exception {
+        Path config = workflows("1ms..5ms");
+        String[] common = {"--config", config.toString(), "--data-dir", dir.resolve("var").toString(), "--workflows", dir.resolve("workflows").toString()};
+        Path junit = dir.resolve("evals.xml");
+        List<String> args = new ArrayList<>(List.of("eval", "run", "notes/summary", "--version", "2", "--gate", "--junit", junit.toString()));
+        args.addAll(List.of(common));
+        Cli.Run worse = Cli.run(args.toArray(String[]::new));
+        assertThat(worse.code()).as(worse.out() + worse.err()).isEqualTo(1);
+        assertThat(worse.out()).containsPattern("notes/summary +2  notes-summary +4 +1 +0\\.625 +0\\.90  FAIL");
+        assertThat(worse.out()).contains("failed  notes-summary / budget (completed): contains /summary: ");
+        String xml = Files.readString(junit);
+        assertThat(xml).contains("tests=\"4\" failures=\"3\"", "<testcase classname=\"notes-summary\" name=\"budget\"", "<failure message=");
+
+        List<String> better = new ArrayList<>(List.of("eval", "run", "notes/summary", "--version", "1", "--gate"));
+        better.addAll(List.of(common));
+        Cli.Run good = Cli.run(better.toArray(String[]::new));
+        assertThat(good.code()).as(good.out() + good.err()).isZero();
+        assertThat(good.out()).containsPattern("notes/summary +1  notes-summary +4 +4 +1\\.000 +0\\.90  pass");
+
+        // --all runs the version that serves, the highest: the worse v2, whose gating suite fails.
+        List<String> everything = new ArrayList<>(List.of("eval", "run", "--all", "--gate"));
+        everything.addAll(List.of(common));
+        Cli.Run gated = Cli.run(everything.toArray(String[]::new));
+        assertThat(gated.code()).as(gated.out() + gated.err()).isEqualTo(1);
+        assertThat(gated.out()).containsPattern("notes/summary +2  notes-summary");
+        Cli.Run none = Cli.run("eval", "run", "--data-dir", dir.resolve("var").toString());
+        assertThat(none.code()).isEqualTo(2);
+        assertThat(none.err()).contains("name one workflow, or --all");
     }
 }
