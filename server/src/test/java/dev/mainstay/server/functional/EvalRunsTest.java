@@ -171,6 +171,16 @@ class EvalRunsTest {
         Path config = workflows("1ms..5ms");
         try (MainstayServer node = start(config)) {
             Http http = new Http(node.baseUrl());
+            // An explicit version, to try out one that does not serve: the admin key only.
+            Http.Response pinned = http.post("/v1/notes/summary?version=1", ADMIN, "{\"text\": \"The budget was approved.\"}");
+            assertThat(pinned.status()).as(pinned.text()).isEqualTo(202);
+            assertThat(pinned.json().path("workflow_version").asInt()).as(pinned.text()).isEqualTo(1);
+            Http.Response serving = http.post("/v1/notes/summary", TestNode.DEMO_KEY, "{\"text\": \"The budget was approved.\"}");
+            assertThat(serving.json().path("workflow_version").asInt()).as(serving.text()).isEqualTo(2);
+            assertThat(http.post("/v1/notes/summary?version=1", TestNode.DEMO_KEY, "{\"text\": \"x\"}").status()).isEqualTo(403);
+            assertThat(http.post("/v1/notes/summary?version=9", ADMIN, "{\"text\": \"x\"}").status()).isEqualTo(404);
+            assertThat(http.post("/v1/notes/summary?version=two", ADMIN, "{\"text\": \"x\"}").status()).isEqualTo(400);
+
             Http.Response bad = http.post("/v1/admin/evals/runs", ADMIN, "{\"workflow\": 3, \"version\": 0, \"concurrency\": 1000, \"extra\": true}");
             assertThat(bad.status()).isEqualTo(400);
             assertThat(bad.code()).isEqualTo("invalid_input");
