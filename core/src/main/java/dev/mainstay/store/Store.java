@@ -13,7 +13,7 @@ package dev.mainstay.store;
  * writes into shared transactions (group commit); callers simply block until theirs is committed.
  */
 public interface Store extends WorkflowVersionStore, AccountStore, JobStore, ClaimStore, ReviewStore, ToolCallStore, ResultCacheStore, AuditStore,
-        LedgerStore, StatsStore, EventFeedStore, WebhookStore, InboundStore, AutoCloseable {
+        LedgerStore, StatsStore, EventFeedStore, WebhookStore, InboundStore, EvalRunStore, AutoCloseable {
 
     /** Commits performed since start; the group-commit ratio is commits per job. */
     long commitCount();

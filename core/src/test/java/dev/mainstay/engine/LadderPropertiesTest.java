@@ -437,6 +437,14 @@ class LadderPropertiesTest {
         @Override public dev.mainstay.audit.AuditCheck verifyAudit() { throw unused(); }
         @Override public Optional<CachedOutput> cachedOutput(String key, Instant now) { throw unused(); }
         @Override public void cacheOutput(String key, String workflow, CachedOutput output, Instant now, Instant expiresAt) { throw unused(); }
+        @Override public void createEvalRun(dev.mainstay.store.EvalRun run, List<String> caseIds) { throw unused(); }
+        @Override public Optional<dev.mainstay.store.EvalRun> evalRun(String id) { throw unused(); }
+        @Override public List<dev.mainstay.store.EvalRunCase> evalRunCases(String runId) { throw unused(); }
+        @Override public List<dev.mainstay.store.EvalRun> runningEvalRuns() { throw unused(); }
+        @Override public List<dev.mainstay.store.EvalRun> finishedEvalRuns(String workflow, int limit) { throw unused(); }
+        @Override public void evalCaseSubmitted(String runId, String caseId, String jobId) { throw unused(); }
+        @Override public boolean evalCaseScored(String runId, String caseId, JsonNode result) { throw unused(); }
+        @Override public boolean finishEvalRun(String runId, JsonNode summary, Instant at) { throw unused(); }
         @Override public void close() { }
     }
 }

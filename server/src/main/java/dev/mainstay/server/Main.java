@@ -18,7 +18,7 @@ import picocli.CommandLine.Parameters;
 /** The {@code mainstay} command line. The launcher script adds {@code test} and builds when needed. */
 @Command(name = "mainstay", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Durable AI workflow jobs: typed HTTP endpoints, retries, idempotency and provenance around every model call.",
-        subcommands = {Main.Up.class, Main.Workflows.class, Main.Audit.class, OpenApiCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {Main.Up.class, Main.Workflows.class, Main.Audit.class, OpenApiCommand.class, EvalCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Also: ./mainstay test            runs every test (Maven; see README.md).",
                 "      ./mainstay fake-provider   runs the testkit's fake model server (docs/testkit.md).",
                 "      ./mainstay bench           runs a benchmark (docs/benchmarks.md).",

@@ -2,6 +2,7 @@ package dev.mainstay.server;
 
 import dev.mainstay.engine.CallEstimate;
 import dev.mainstay.engine.Engine;
+import dev.mainstay.engine.EvalRuns;
 import dev.mainstay.engine.LimitsAdmin;
 import dev.mainstay.engine.Reviews;
 import dev.mainstay.evals.EvalSuites;
@@ -53,6 +54,7 @@ public final class MainstayServer implements AutoCloseable {
     private final Store store;
     private final Engine engine;
     private final Reviews reviews;
+    private final EvalRuns evalRuns;
     private final WebServer web;
     private final HttpTransport transport;
     private final Credentials credentials;
@@ -67,13 +69,14 @@ public final class MainstayServer implements AutoCloseable {
     private final NodeIdentity identity;
     private volatile Deliveries deliveries;
 
-    private MainstayServer(ServerConfig config, Store store, Engine engine, Reviews reviews, WebServer web, HttpTransport transport, Credentials credentials,
+    private MainstayServer(ServerConfig config, Store store, Engine engine, Reviews reviews, EvalRuns evalRuns, WebServer web, HttpTransport transport, Credentials credentials,
             WorkflowRegistry registry, HttpApi api, List<String> workflowWarnings, Clock clock, NodeIdentity identity) {
         this.identity = identity;
         this.config = config;
         this.store = store;
         this.engine = engine;
         this.reviews = reviews;
+        this.evalRuns = evalRuns;
         this.web = web;
         this.transport = transport;
         this.credentials = credentials;
@@ -161,12 +164,15 @@ public final class MainstayServer implements AutoCloseable {
             deliveries = Deliveries.open(config.webhooks(), config.inbound(), store, definitions, config.dataDir(), config.database() instanceof Database.Postgres,
                     clock, nodeId, "mainstay/" + VERSION, random);
             engine.callbacks(deliveries.tokens(), deliveries.callbackBase());
-            HttpApi api = new HttpApi(engine, reviews, limitsAdmin, registry, store, clock, config.hardening(), config.maxBodyBytes(), config.maxJsonDepth(),
+            // Eval runs: cases as jobs of the eval account, moved on by a sweep on every node.
+            EvalRuns evalRuns = new EvalRuns(store, engine, registry, suites, clock);
+            HttpApi api = new HttpApi(engine, reviews, limitsAdmin, evalRuns, registry, store, clock, config.hardening(), config.maxBodyBytes(), config.maxJsonDepth(),
                     config.newAccountLimits(), java.util.Optional.ofNullable(metrics), config.metrics().key(), streams, VERSION, deliveries);
             store.audit(List.of(configLoaded(config, definitions, nodeId, clock.instant())));
             engine.start();
             reviews.start();
             streams.start();
+            evalRuns.start();
             transport = HttpTransport.start(config.hardening(), config.maxBodyBytes());
             WebServer web = WebServer.builder()
                     .host(config.host())
@@ -182,7 +188,7 @@ public final class MainstayServer implements AutoCloseable {
                     .routing(api::routing)
                     .build()
                     .start();
-            MainstayServer server = new MainstayServer(config, store, engine, reviews, web, transport, credentials, registry, api, loaded.warnings(), clock, identity);
+            MainstayServer server = new MainstayServer(config, store, engine, reviews, evalRuns, web, transport, credentials, registry, api, loaded.warnings(), clock, identity);
             if (metrics != null && config.metrics().managementPort().isPresent()) {
                 server.management = ManagementServer.start(metrics, config.metrics().managementHost(), config.metrics().managementPort().getAsInt());
             }
@@ -338,6 +344,11 @@ public final class MainstayServer implements AutoCloseable {
         return store;
     }
 
+    /** Eval runs of this node. */
+    public EvalRuns evalRuns() {
+        return evalRuns;
+    }
+
     public Engine engine() {
         return engine;
     }
@@ -369,6 +380,7 @@ public final class MainstayServer implements AutoCloseable {
             m.close();
         }
         reviews.close();
+        evalRuns.close();
         engine.stop();
         Deliveries d = deliveries;
         if (d != null) {

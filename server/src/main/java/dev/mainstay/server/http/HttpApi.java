@@ -2,6 +2,7 @@ package dev.mainstay.server.http;
 
 import dev.mainstay.engine.Engine;
 import dev.mainstay.server.webhooks.Deliveries;
+import dev.mainstay.engine.EvalRuns;
 import dev.mainstay.engine.LimitsAdmin;
 import dev.mainstay.engine.Reviews;
 import dev.mainstay.limits.AccountLimits;
@@ -36,7 +37,7 @@ public final class HttpApi {
      * @param version Mainstay's version, for the OpenAPI document
      * @param deliveries webhooks out, inbound sources and callback tokens
      */
-    public HttpApi(Engine engine, Reviews reviews, LimitsAdmin limitsAdmin, WorkflowRegistry registry, Store store, Clock clock, Hardening hardening, long maxBodyBytes, int maxJsonDepth,
+    public HttpApi(Engine engine, Reviews reviews, LimitsAdmin limitsAdmin, EvalRuns evalRuns, WorkflowRegistry registry, Store store, Clock clock, Hardening hardening, long maxBodyBytes, int maxJsonDepth,
             AccountLimits newAccountLimits, Optional<PrometheusMetrics> metrics, Optional<String> metricsKey, EventStreams streams, String version,
             Deliveries deliveries) {
         this.metrics = metrics;
@@ -55,6 +56,7 @@ public final class HttpApi {
                 new LimitsResource(limitsAdmin, store, auth, bodies),
                 new AuditResource(store, auth),
                 new StatsResource(store, clock, auth),
+                new EvalsResource(evalRuns, store, auth, bodies),
                 new TargetsResource(engine, auth),
                 new WebhooksResource(store, deliveries.box(), registry, clock, auth, bodies, deliveries.settings().allowPrivate(), deliveries::wake),
                 new InboundResource(deliveries.inbound(), store, engine, registry, clock, bodies),

@@ -103,6 +103,17 @@ final class WorkflowsResource implements HttpService {
         // stopped serving it, and the answer is then the one for a name no workflow has.
         WorkflowDefinition workflow = registry.active(name).orElseThrow(() -> refuse(ErrorCode.UNKNOWN_WORKFLOW,
                 "no workflow '" + name + "'; GET /v1/workflows lists the workflows this server runs"));
+        QueryParameters query = QueryParameters.of(req);
+        long version = query.number("version", 0, 1, 1_000_000);
+        query.check("the submit's query is not valid");
+        if (version != 0) {
+            // Another loaded version than the one serving, to try it out: operators only.
+            if (!principal.admin()) {
+                throw refuse(ErrorCode.FORBIDDEN, "?version= is for the admin key; a key of account " + principal.accountId() + " submits to the version serving");
+            }
+            workflow = registry.version(name, (int) version).orElseThrow(() -> refuse(ErrorCode.NOT_FOUND,
+                    "no version " + version + " of workflow '" + name + "' is loaded or on record"));
+        }
         permissions.requireRun(principal, workflow);
         Optional<String> key = RequestHeaders.single(req, HeaderNames.create("Idempotency-Key")).map(String::strip);
         if (key.isPresent() && !IDEMPOTENCY_KEY.matcher(key.get()).matches()) {

@@ -20,6 +20,8 @@ import dev.mainstay.limits.Counter;
 import dev.mainstay.limits.Reservation;
 import dev.mainstay.review.Review;
 import dev.mainstay.review.ReviewQuery;
+import dev.mainstay.store.EvalRun;
+import dev.mainstay.store.EvalRunCase;
 import dev.mainstay.store.JobTransition;
 import dev.mainstay.store.NewJob;
 import dev.mainstay.stats.JobFact;
@@ -62,6 +64,7 @@ public class JdbcStore implements Store {
     private final JdbcEventFeed feed;
     private final JdbcWebhooks webhooks;
     private final JdbcInbound inbound;
+    private final JdbcEvalRuns evalRuns;
 
     protected JdbcStore(Dialect dialect) {
         this.dialect = dialect;
@@ -80,6 +83,7 @@ public class JdbcStore implements Store {
         this.stats = new JdbcStats(sql);
         this.feed = new JdbcEventFeed(sql, dialect);
         this.inbound = new JdbcInbound(sql, transitions);
+        this.evalRuns = new JdbcEvalRuns(sql);
     }
 
     // ---- the event feed ------------------------------------------------------------------------
@@ -186,6 +190,15 @@ public class JdbcStore implements Store {
     @Override public Optional<CallbackToken> callbackToken(String tokenHash) { return inbound.callbackToken(tokenHash); }
     @Override public boolean useCallbackToken(String tokenHash, Instant at, JsonNode result, JobTransition job) { return inbound.useCallbackToken(tokenHash, at, result, job); }
     @Override public List<CallbackToken> expiredCallbacks(Instant now, int max) { return inbound.expiredCallbacks(now, max); }
+    // ---- eval runs -----------------------------------------------------------------------------
+    @Override public void createEvalRun(EvalRun run, List<String> caseIds) { evalRuns.createEvalRun(run, caseIds); }
+    @Override public Optional<EvalRun> evalRun(String id) { return evalRuns.evalRun(id); }
+    @Override public List<EvalRunCase> evalRunCases(String runId) { return evalRuns.evalRunCases(runId); }
+    @Override public List<EvalRun> runningEvalRuns() { return evalRuns.runningEvalRuns(); }
+    @Override public List<EvalRun> finishedEvalRuns(String workflow, int limit) { return evalRuns.finishedEvalRuns(workflow, limit); }
+    @Override public void evalCaseSubmitted(String runId, String caseId, String jobId) { evalRuns.evalCaseSubmitted(runId, caseId, jobId); }
+    @Override public boolean evalCaseScored(String runId, String caseId, JsonNode result) { return evalRuns.evalCaseScored(runId, caseId, result); }
+    @Override public boolean finishEvalRun(String runId, JsonNode summary, Instant at) { return evalRuns.finishEvalRun(runId, summary, at); }
 
     // ---- the node's writer ---------------------------------------------------------------------
     @Override public long commitCount() { return dialect.commits(); }

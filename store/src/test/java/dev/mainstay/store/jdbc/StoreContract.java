@@ -10,6 +10,8 @@ import dev.mainstay.access.Account;
 import dev.mainstay.access.ApiKey;
 import dev.mainstay.access.Principal;
 import dev.mainstay.job.Job;
+import dev.mainstay.store.EvalRun;
+import dev.mainstay.store.EvalRunCase;
 import dev.mainstay.job.JobError;
 import dev.mainstay.job.JobEvent;
 import dev.mainstay.job.JobIds;
@@ -1688,5 +1690,41 @@ public abstract class StoreContract {
         int before = wakes.get();
         assertThat(store.claim("node-1", 1, T0, T0.plus(LEASE))).extracting(Job::id).containsExactly(job.id());
         await().atMost(Duration.ofSeconds(10)).until(() -> wakes.get() > before);
+    }
+
+    // ---- eval runs ---------------------------------------------------------------------------------
+
+    @Test
+    void anEvalRunKeepsItsCasesInOrderScoresEachOnceAndFinishesOnce() {
+        EvalRun run = new EvalRun("evr_1", "notes/summary", 2, "notes-summary", "abc123", "key_admin", 4, EvalRun.Status.RUNNING, T0, null, null);
+        store.createEvalRun(run, List.of("zeta", "alpha", "mid"));
+        reopen();
+        assertThat(store.evalRun("evr_1")).contains(run);
+        assertThat(store.runningEvalRuns()).containsExactly(run);
+        assertThat(store.evalRunCases("evr_1")).extracting(EvalRunCase::caseId).containsExactly("zeta", "alpha", "mid");
+        assertThat(store.evalRunCases("evr_1")).allSatisfy(c -> assertThat(c.jobId()).isNull());
+
+        store.evalCaseSubmitted("evr_1", "alpha", "job_1");
+        store.evalCaseSubmitted("evr_1", "alpha", "job_2"); // a second node's submit keeps the first job
+        assertThat(store.evalRunCases("evr_1").get(1).jobId()).isEqualTo("job_1");
+
+        assertThat(store.evalCaseScored("evr_1", "alpha", Json.object().put("case", "alpha").put("score", 1.0))).isTrue();
+        assertThat(store.evalCaseScored("evr_1", "alpha", Json.object().put("case", "alpha").put("score", 0.0))).isFalse();
+        assertThat(store.evalRunCases("evr_1").get(1).result().path("score").asDouble()).isEqualTo(1.0);
+        assertThat(store.evalRunCases("evr_1").get(0).scored()).isFalse();
+
+        assertThat(store.finishedEvalRuns("notes/summary", 10)).isEmpty();
+        assertThat(store.finishEvalRun("evr_1", Json.object().put("quality", 0.5), T0.plusSeconds(5))).isTrue();
+        assertThat(store.finishEvalRun("evr_1", Json.object().put("quality", 0.9), T0.plusSeconds(6))).isFalse();
+        reopen();
+        EvalRun finished = store.evalRun("evr_1").orElseThrow();
+        assertThat(finished.status()).isEqualTo(EvalRun.Status.COMPLETED);
+        assertThat(finished.finishedAt()).isEqualTo(T0.plusSeconds(5));
+        assertThat(finished.summary().path("quality").asDouble()).isEqualTo(0.5);
+        assertThat(store.runningEvalRuns()).isEmpty();
+        assertThat(store.finishedEvalRuns("notes/summary", 10)).extracting(EvalRun::id).containsExactly("evr_1");
+        assertThat(store.finishedEvalRuns("other/workflow", 10)).isEmpty();
+        assertThat(store.finishedEvalRuns(null, 10)).hasSize(1);
+        assertThat(store.evalRun("evr_missing")).isEmpty();
     }
 }

@@ -1,0 +1,244 @@
+package dev.mainstay.engine;
+
+import dev.mainstay.ErrorCode;
+import dev.mainstay.MainstayException;
+import dev.mainstay.access.Account;
+import dev.mainstay.access.Principal;
+import dev.mainstay.evals.CaseResult;
+import dev.mainstay.evals.CaseResults;
+import dev.mainstay.evals.EvalCase;
+import dev.mainstay.evals.EvalSuite;
+import dev.mainstay.evals.EvalSuites;
+import dev.mainstay.evals.Observation;
+import dev.mainstay.evals.Subject;
+import dev.mainstay.job.Job;
+import dev.mainstay.job.JobIds;
+import dev.mainstay.store.EvalRun;
+import dev.mainstay.store.EvalRunCase;
+import dev.mainstay.store.Store;
+import dev.mainstay.workflow.WorkflowDefinition;
+import dev.mainstay.workflow.WorkflowRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Eval runs: every case of a suite submitted through the engine as a durable job of the eval
+ * account ({@link #ACCOUNT}), so that its spend is held by that account's budgets and never shows
+ * in a customer's usage; then scored once its job stops, and the run summed up once every case is.
+ *
+ * <p>Nothing of a run lives in memory: every node's sweep ({@link #start}) reads the running runs
+ * from the store, submits the next cases (at most the run's concurrency unscored at once), and
+ * scores the cases whose jobs stopped. A run therefore goes on after a restart, on any node. A case
+ * is submitted under an idempotency key made of the run and case ids, so two nodes, or one node
+ * before and after a crash, submit it as one job; it is scored once, the first score stored wins.
+ */
+public final class EvalRuns implements AutoCloseable {
+    /** The account every eval job belongs to: its limits are the eval budget. */
+    public static final String ACCOUNT = "acct_evals";
+    /** Cases of one run submitted and not yet scored, unless the request says otherwise. */
+    public static final int DEFAULT_CONCURRENCY = 4;
+    public static final int MAX_CONCURRENCY = 64;
+
+    private static final Logger LOG = LoggerFactory.getLogger(EvalRuns.class);
+    private static final Duration SWEEP = Duration.ofMillis(200);
+    private static final Principal EVALS = new Principal(ACCOUNT, "system:evals", Set.of(), true);
+
+    private final Store store;
+    private final Engine engine;
+    private final WorkflowRegistry registry;
+    private final EvalSuites suites;
+    private final Clock clock;
+    private final JobIds ids;
+    private Thread sweeper;
+
+    public EvalRuns(Store store, Engine engine, WorkflowRegistry registry, EvalSuites suites, Clock clock) {
+        this.store = store;
+        this.engine = engine;
+        this.registry = registry;
+        this.suites = suites;
+        this.clock = clock;
+        this.ids = new JobIds(clock);
+    }
+
+    /**
+     * Starts runs of {@code workflow}: of {@code suite}, or of every suite the version names when
+     * it is {@code null}; of {@code version}, or of the active version when it is {@code null}.
+     *
+     * @throws MainstayException {@code not_found} for a workflow, version or suite that is not loaded,
+     *     {@code invalid_input} for a version that names no suite
+     */
+    public List<EvalRun> start(String workflow, Integer version, String suite, int concurrency, String requestedBy) {
+        WorkflowDefinition d = (version == null ? registry.active(workflow) : registry.version(workflow, version))
+                .orElseThrow(() -> new MainstayException(ErrorCode.NOT_FOUND, "no workflow " + workflow + (version == null ? "" : " v" + version) + " is loaded"));
+        List<EvalSuite> of = suites.of(d.name(), d.version());
+        if (suite != null) {
+            of = of.stream().filter(s -> s.name().equals(suite)).toList();
+            if (of.isEmpty()) {
+                throw new MainstayException(ErrorCode.NOT_FOUND, d.name() + " v" + d.version() + " names no suite '" + suite + "'; it names "
+                        + suites.of(d.name(), d.version()).stream().map(EvalSuite::name).toList());
+            }
+        } else if (of.isEmpty()) {
+            throw new MainstayException(ErrorCode.INVALID_INPUT, d.name() + " v" + d.version() + " names no eval suite (evals: in its file)");
+        }
+        ensureAccount();
+        Instant now = clock.instant();
+        List<EvalRun> runs = new ArrayList<>();
+        for (EvalSuite s : of) {
+            EvalRun run = new EvalRun(ids.next("evr"), d.name(), d.version(), s.name(), s.contentHash(), requestedBy, concurrency,
+                    EvalRun.Status.RUNNING, now, null, null);
+            store.createEvalRun(run, s.cases().stream().map(EvalCase::id).toList());
+            runs.add(run);
+        }
+        wakeSweep();
+        return runs;
+    }
+
+    /** The suites every loaded workflow version names. */
+    public EvalSuites suites() {
+        return suites;
+    }
+
+    /** The stored results of a run's scored cases, in suite order. */
+    public List<CaseResult> results(String runId) {
+        return store.evalRunCases(runId).stream().filter(EvalRunCase::scored).map(c -> CaseResults.fromJson(c.result())).toList();
+    }
+
+    /** Moves every running run on once: what the sweep does every {@link #SWEEP}. */
+    public void step() {
+        for (EvalRun run : store.runningEvalRuns()) {
+            try {
+                step(run);
+            } catch (RuntimeException e) {
+                LOG.warn("eval run {} ({} v{}, suite {}): this step failed; the next sweep tries again", run.id(), run.workflow(), run.version(), run.suite(), e);
+            }
+        }
+    }
+
+    private void step(EvalRun run) {
+        Optional<WorkflowDefinition> d = registry.version(run.workflow(), run.version());
+        Optional<EvalSuite> s = suites.suite(run.suite());
+        if (d.isEmpty() || s.isEmpty()) {
+            return; // this node does not load it; a node that does moves it on
+        }
+        EvalSuite suite = s.get();
+        Subject subject = Subject.of(d.get());
+        List<EvalRunCase> cases = store.evalRunCases(run.id());
+        int outstanding = 0;
+        List<EvalRunCase> unsubmitted = new ArrayList<>();
+        for (EvalRunCase c : cases) {
+            if (c.scored()) {
+                continue;
+            }
+            if (c.jobId() == null) {
+                unsubmitted.add(c);
+                continue;
+            }
+            Job job = store.job(c.jobId()).orElse(null);
+            if (job != null && Observation.END_STATES.contains(job.status().wire())) {
+                suite.kase(c.caseId()).ifPresent(k -> store.evalCaseScored(run.id(), c.caseId(), CaseResults.toJson(suite.score(k, observe(job), subject))));
+            } else {
+                outstanding++;
+            }
+        }
+        for (EvalRunCase c : unsubmitted) {
+            if (outstanding >= run.concurrency()) {
+                break;
+            }
+            Optional<EvalCase> kase = suite.kase(c.caseId());
+            if (kase.isEmpty()) {
+                continue;
+            }
+            Instant began = clock.instant();
+            try {
+                Engine.Submission sub = engine.submit(EVALS, d.get(), kase.get().input().deepCopy(), "eval-" + run.id() + "-" + c.caseId());
+                store.evalCaseSubmitted(run.id(), c.caseId(), sub.job().id());
+                outstanding++;
+            } catch (MainstayException e) {
+                if (e.retryable()) {
+                    return; // a backlog or budget that may have room later: the next sweep tries again
+                }
+                Observation refused = Observation.rejected(e.code().code(), Duration.between(began, clock.instant()));
+                store.evalCaseScored(run.id(), c.caseId(), CaseResults.toJson(suite.score(kase.get(), refused, subject)));
+            }
+        }
+        List<EvalRunCase> now = store.evalRunCases(run.id());
+        if (now.stream().allMatch(EvalRunCase::scored)) {
+            List<CaseResult> results = now.stream().map(c -> CaseResults.fromJson(c.result())).toList();
+            if (store.finishEvalRun(run.id(), CaseResults.summary(suite.summarize(results)), clock.instant())) {
+                LOG.info("eval run {}: {} v{} on suite {} finished, {} case(s)", run.id(), run.workflow(), run.version(), run.suite(), results.size());
+            }
+        }
+    }
+
+    private static Observation observe(Job job) {
+        Instant end = job.completedAt() != null ? job.completedAt() : job.updatedAt();
+        Duration latency = Duration.between(job.createdAt(), end);
+        return new Observation(job.id(), job.status().wire(), job.resultType(), job.error() == null ? null : job.error().code().code(), job.result(),
+                latency.isNegative() ? Duration.ZERO : latency, job.usage(), Map.of());
+    }
+
+    private void ensureAccount() {
+        if (store.account(ACCOUNT).isEmpty()) {
+            try {
+                store.createAccount(new Account(ACCOUNT, "Eval runs", "internal", clock.instant()));
+            } catch (RuntimeException e) {
+                if (store.account(ACCOUNT).isEmpty()) {
+                    throw e;
+                }
+                // another node created it meanwhile
+            }
+        }
+    }
+
+    /** Starts the sweep: at once, then every 200 ms. */
+    public synchronized void start() {
+        if (sweeper != null) {
+            return;
+        }
+        sweeper = Thread.ofVirtual().name("mainstay-eval-runs").start(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                try {
+                    step();
+                } catch (RuntimeException e) {
+                    LOG.warn("eval runs: the sweep failed; will try again in {}", SWEEP, e);
+                }
+                synchronized (this) {
+                    try {
+                        wait(SWEEP.toMillis());
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }
+        });
+    }
+
+    private synchronized void wakeSweep() {
+        notifyAll();
+    }
+
+    @Override
+    public void close() {
+        Thread t;
+        synchronized (this) {
+            t = sweeper;
+            sweeper = null;
+        }
+        if (t != null) {
+            t.interrupt();
+            try {
+                t.join(Duration.ofSeconds(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

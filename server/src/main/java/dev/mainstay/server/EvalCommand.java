@@ -1,0 +1,210 @@
+package dev.mainstay.server;
+
+import dev.mainstay.ConfigException;
+import dev.mainstay.engine.EvalRuns;
+import dev.mainstay.evals.CaseResult;
+import dev.mainstay.evals.EvalSuite;
+import dev.mainstay.evals.ScorerResult;
+import dev.mainstay.store.EvalRun;
+import dev.mainstay.workflow.WorkflowDefinition;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code ./mainstay eval run}: eval runs from the command line, on a node of its own over the data directory or database that {@code up} would open. */
+@Command(name = "eval", mixinStandardHelpOptions = true, description = "Runs eval suites.", subcommands = {EvalCommand.Run.class})
+final class EvalCommand extends Main.CommandGroup {
+
+    @Command(name = "run", mixinStandardHelpOptions = true,
+            description = {"Runs a workflow's eval suites through the engine, every case a job of the eval account, and prints each run's score.",
+                    "Opens the data directory (or --db) as `up` does, with the same providers, on a free loopback port; stop a node serving",
+                    "the same SQLite data directory first (PostgreSQL may be shared with running nodes).",
+                    "Exits 0; with --gate, exits 1 when a gating suite's run misses its threshold."})
+    static final class Run implements Callable<Integer> {
+        @Parameters(index = "0", arity = "0..1", paramLabel = "WORKFLOW", description = "the workflow to run (or --all)")
+        String workflow;
+
+        @Option(names = "--version", paramLabel = "N", description = "the version to run (default: the one serving)")
+        Integer version;
+
+        @Option(names = "--suite", paramLabel = "S", description = "only this suite (default: every suite the version names)")
+        String suite;
+
+        @Option(names = "--all", description = "every workflow that names a suite")
+        boolean all;
+
+        @Option(names = "--gate", description = "exit 1 when a run of a gating suite (gate: true) misses its threshold")
+        boolean gate;
+
+        @Option(names = "--junit", paramLabel = "FILE", description = "also write the cases as JUnit XML, one test per case")
+        Path junit;
+
+        @Option(names = "--concurrency", paramLabel = "N", description = "cases of one run in flight at once (default: 4)")
+        Integer concurrency;
+
+        @Option(names = "--timeout", paramLabel = "DURATION", description = "give up waiting after this long, e.g. 10m (default: 30m)")
+        Duration timeout = Duration.ofMinutes(30);
+
+        @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file (default: $MAINSTAY_CONFIG, else none)")
+        Path config;
+
+        @Option(names = "--data-dir", paramLabel = "DIR", description = "where the SQLite file and the generated keys live (default: var)")
+        Path dataDir;
+
+        @Option(names = "--workflows", paramLabel = "DIR", split = ",", description = "directories of workflow YAML files (default: $MAINSTAY_WORKFLOWS, else workflows)")
+        List<Path> workflows;
+
+        @Option(names = "--db", paramLabel = "URL", description = "PostgreSQL instead: postgresql://user:password@host:port/database (default: $MAINSTAY_DB_URL)")
+        String db;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws InterruptedException, IOException {
+            if ((workflow == null) == !all) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "name one workflow, or --all");
+            }
+            if (all && (version != null || suite != null)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--version and --suite go with one workflow, not --all");
+            }
+            int inFlight = concurrency == null ? EvalRuns.DEFAULT_CONCURRENCY : concurrency;
+            if (inFlight < 1 || inFlight > EvalRuns.MAX_CONCURRENCY) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--concurrency must be from 1 to " + EvalRuns.MAX_CONCURRENCY + ", got " + inFlight);
+            }
+            var env = new java.util.HashMap<>(System.getenv());
+            env.put("MAINSTAY_PORT", "0");
+            env.put("MAINSTAY_HOST", "127.0.0.1");
+            if (dataDir != null) env.put("MAINSTAY_DATA_DIR", dataDir.toString());
+            if (workflows != null) env.put("MAINSTAY_WORKFLOWS", Main.workflowsEnv(workflows));
+            if (db != null) env.put("MAINSTAY_DB_URL", db);
+            ServerConfig cfg = ServerConfig.load(Main.configFile(config, env), env);
+            PrintWriter out = spec.commandLine().getOut();
+            try (MainstayServer node = MainstayServer.start(cfg, Clock.systemUTC(), false)) {
+                EvalRuns evals = node.evalRuns();
+                List<EvalRun> runs = new ArrayList<>();
+                if (all) {
+                    List<WorkflowDefinition> named = node.workflows().all().stream()
+                            .filter(d -> !evals.suites().of(d.name(), d.version()).isEmpty())
+                            .sorted(Comparator.comparing(WorkflowDefinition::name)).toList();
+                    for (WorkflowDefinition d : named) {
+                        runs.addAll(evals.start(d.name(), d.version(), null, inFlight, "cli"));
+                    }
+                } else {
+                    runs.addAll(evals.start(workflow, version, suite, inFlight, "cli"));
+                }
+                if (runs.isEmpty()) {
+                    throw new ConfigException("no loaded workflow names an eval suite; nothing to run");
+                }
+                List<EvalRun> done = await(node, runs);
+                boolean failed = print(out, evals, done);
+                if (junit != null) {
+                    writeJunit(junit, evals, done);
+                    out.println("JUnit XML written to " + junit);
+                }
+                out.flush();
+                return gate && failed ? 1 : 0;
+            }
+        }
+
+        private List<EvalRun> await(MainstayServer node, List<EvalRun> runs) throws InterruptedException {
+            Instant until = Instant.now().plus(timeout);
+            while (true) {
+                List<EvalRun> now = runs.stream().map(r -> node.store().evalRun(r.id()).orElseThrow()).toList();
+                if (now.stream().allMatch(r -> r.status() == EvalRun.Status.COMPLETED)) {
+                    return now;
+                }
+                if (Instant.now().isAfter(until)) {
+                    throw new ConfigException("eval runs " + now.stream().filter(r -> r.status() != EvalRun.Status.COMPLETED).map(EvalRun::id).toList()
+                            + " did not finish within " + timeout + "; they go on the next time a node opens this database");
+                }
+                Thread.sleep(200);
+            }
+        }
+
+        /** Prints the table and each failed case; returns whether a gating suite's run missed its threshold. */
+        private static boolean print(PrintWriter out, EvalRuns evals, List<EvalRun> runs) {
+            boolean gateFailed = false;
+            out.printf("%-28s %7s  %-28s %5s %6s %7s %9s  %s%n", "WORKFLOW", "VERSION", "SUITE", "CASES", "PASSED", "QUALITY", "THRESHOLD", "RESULT");
+            for (EvalRun r : runs) {
+                boolean gates = evals.suites().suite(r.suite()).map(EvalSuite::gate).orElse(false);
+                boolean meets = r.summary().path("meets_threshold").asBoolean();
+                gateFailed |= gates && !meets;
+                out.printf(Locale.ROOT, "%-28s %7d  %-28s %5d %6d %7.3f %9.2f  %s%n", r.workflow(), r.version(), r.suite(), r.summary().path("cases").asInt(),
+                        r.summary().path("passed").asInt(), r.summary().path("quality").asDouble(), r.summary().path("threshold").asDouble(),
+                        (meets ? "pass" : "FAIL") + (gates ? "" : " (does not gate)"));
+            }
+            for (EvalRun r : runs) {
+                for (CaseResult c : evals.results(r.id())) {
+                    if (c.scored() && !c.passed()) {
+                        out.printf("  failed  %s / %s (%s): %s%n", r.suite(), c.caseId(), c.observed().status(),
+                                String.join("; ", c.failures().stream().map(f -> f.name() + ": " + f.score().reason()).toList()));
+                    }
+                }
+            }
+            out.printf("%d run(s); run ids: %s%n", runs.size(), String.join(" ", runs.stream().map(EvalRun::id).toList()));
+            return gateFailed;
+        }
+
+        private static void writeJunit(Path file, EvalRuns evals, List<EvalRun> runs) throws IOException {
+            StringBuilder x = new StringBuilder("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
+            for (EvalRun r : runs) {
+                List<CaseResult> results = evals.results(r.id());
+                long failures = results.stream().filter(c -> c.scored() && !c.passed()).count();
+                long skipped = results.stream().filter(c -> !c.scored()).count();
+                x.append("  <testsuite name=\"").append(xml(r.workflow() + " v" + r.version() + " " + r.suite())).append("\" tests=\"").append(results.size())
+                        .append("\" failures=\"").append(failures).append("\" skipped=\"").append(skipped).append("\">\n");
+                for (CaseResult c : results) {
+                    x.append("    <testcase classname=\"").append(xml(r.suite())).append("\" name=\"").append(xml(c.caseId())).append("\" time=\"")
+                            .append(String.format(Locale.ROOT, "%.3f", c.observed().latency().toMillis() / 1000.0)).append("\"");
+                    if (!c.scored()) {
+                        x.append("><skipped message=\"no scorer applied\"/></testcase>\n");
+                    } else if (!c.passed()) {
+                        String why = String.join("; ", c.failures().stream().map((ScorerResult f) -> f.name() + ": " + f.score().reason()).toList());
+                        x.append("><failure message=\"").append(xml(why)).append("\"/></testcase>\n");
+                    } else {
+                        x.append("/>\n");
+                    }
+                }
+                x.append("  </testsuite>\n");
+            }
+            x.append("</testsuites>\n");
+            Files.writeString(file, x.toString(), StandardCharsets.UTF_8);
+        }
+
+        private static String xml(String s) {
+            StringBuilder out = new StringBuilder();
+            s.codePoints().forEach(cp -> {
+                switch (cp) {
+                    case '<' -> out.append("&lt;");
+                    case '>' -> out.append("&gt;");
+                    case '&' -> out.append("&amp;");
+                    case '"' -> out.append("&quot;");
+                    case '\'' -> out.append("&apos;");
+                    default -> {
+                        if (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') {
+                            out.append(' ');
+                        } else {
+                            out.appendCodePoint(cp);
+                        }
+                    }
+                }
+            });
+            return out.toString();
+        }
+    }
+}
