@@ -4,7 +4,7 @@ package dev.mainstay.store;
  * Everything Mainstay keeps durably: the aggregate of the store's features that a node wires. A
  * caller that needs one feature takes its interface ({@link WorkflowVersionStore},
  * {@link AccountStore}, {@link JobStore}, {@link ClaimStore}, {@link ReviewStore},
- * {@link ToolCallStore}, {@link ResultCacheStore}, {@link AuditStore}, {@link LedgerStore}).
+ * {@link ToolCallStore}, {@link ResultCacheStore}, {@link AuditStore}, {@link LedgerStore}, {@link RetentionStore}).
  * Implementations (SQLite, PostgreSQL) pass the same contract suite; the engine relies on the
  * guarantees written on each method, nothing more.
  *
@@ -12,7 +12,7 @@ package dev.mainstay.store;
  * writes into shared transactions (group commit); callers simply block until theirs is committed.
  */
 public interface Store extends WorkflowVersionStore, AccountStore, JobStore, ClaimStore, ReviewStore, ToolCallStore, ResultCacheStore, AuditStore,
-        LedgerStore, AutoCloseable {
+        LedgerStore, RetentionStore, AutoCloseable {
 
     /** Commits performed since start; the group-commit ratio is commits per job. */
     long commitCount();

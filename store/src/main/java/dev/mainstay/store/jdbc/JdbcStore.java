@@ -47,6 +47,7 @@ public class JdbcStore implements Store {
     private final JdbcResultCache cache;
     private final JdbcAudit audit;
     private final JdbcLedger ledger;
+    private final JdbcRetention retention;
 
     protected JdbcStore(Dialect dialect) {
         this.dialect = dialect;
@@ -61,6 +62,7 @@ public class JdbcStore implements Store {
         this.toolCalls = new JdbcToolCalls(sql);
         this.cache = new JdbcResultCache(sql);
         this.audit = new JdbcAudit(sql);
+        this.retention = new JdbcRetention(sql, dialect);
     }
 
     // ---- workflow versions ---------------------------------------------------------------------
@@ -126,6 +128,16 @@ public class JdbcStore implements Store {
     @Override public int expireReservations(Instant now) { return ledger.expireReservations(now); }
     @Override public Counter counter(String scope) { return ledger.counter(scope); }
     @Override public List<UsageQuery.Row> usage(UsageQuery query) { return ledger.usage(query); }
+
+    // ---- retention -----------------------------------------------------------------------------
+    @Override public boolean leaseSweep(String owner, Instant now, Instant until) { return retention.leaseSweep(owner, now, until); }
+    @Override public Removed expirePayloads(Scope scope, Instant finishedBefore, Instant now, int max) {
+        return retention.expirePayloads(scope, finishedBefore, now, max);
+    }
+    @Override public Removed deleteJobs(Scope scope, Instant finishedBefore, int max) { return retention.deleteJobs(scope, finishedBefore, max); }
+    @Override public Removed deleteEvents(Scope scope, Instant before, int max) { return retention.deleteEvents(scope, before, max); }
+    @Override public Removed deleteCachedOutputs(Instant now, Instant createdBefore, int max) { return retention.deleteCachedOutputs(now, createdBefore, max); }
+    @Override public Removed deleteIdempotencyKeys(Instant recordedBefore, int max) { return retention.deleteIdempotencyKeys(recordedBefore, max); }
 
     // ---- the node's writer ---------------------------------------------------------------------
     @Override public long commitCount() { return dialect.commits(); }
