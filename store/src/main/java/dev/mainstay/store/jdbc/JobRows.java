@@ -16,9 +16,11 @@ import tools.jackson.databind.JsonNode;
 public final class JobRows {
     /**
      * A query of jobs with their input, to be followed by a condition on {@code j}. The join is
-     * outer because retention removes a job's input while its row stays.
+     * outer because retention removes a job's input while its row stays; an expired job reads no
+     * input even while a kept job shares it.
      */
-    public static final String SELECT = "SELECT j.*, p.body AS input_body FROM jobs j LEFT JOIN payloads p ON p.hash = j.input_hash WHERE ";
+    public static final String SELECT = "SELECT j.*, p.body AS input_body FROM jobs j LEFT JOIN payloads p ON p.hash = j.input_hash "
+            + "AND j.payloads_expired_at IS NULL WHERE ";
 
     private JobRows() {
     }
