@@ -1,6 +1,7 @@
 package dev.mainstay.retention;
 
 import dev.mainstay.retention.SweepReport.Kind;
+import dev.mainstay.store.AuditStore;
 import dev.mainstay.store.RetentionStore;
 import dev.mainstay.store.RetentionStore.Removed;
 import dev.mainstay.store.RetentionStore.Scope;
@@ -24,6 +25,7 @@ public final class Sweeper implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Sweeper.class);
 
     private final RetentionStore store;
+    private final AuditStore audit;
     private final RetentionConfig config;
     private final Clock clock;
     private final String nodeId;
@@ -32,8 +34,9 @@ public final class Sweeper implements AutoCloseable {
     private long sweeps;
     private Thread thread;
 
-    public Sweeper(RetentionStore store, RetentionConfig config, Clock clock, String nodeId) {
+    public <S extends RetentionStore & AuditStore> Sweeper(S store, RetentionConfig config, Clock clock, String nodeId) {
         this.store = store;
+        this.audit = store;
         this.config = config;
         this.clock = clock;
         this.nodeId = nodeId;
@@ -72,6 +75,11 @@ public final class Sweeper implements AutoCloseable {
         sweeps++;
         if (removed.values().stream().anyMatch(r -> r.rows() > 0)) {
             LOG.info("retention sweep on node {}: {}", nodeId, describe(removed));
+            // Counts only: what was removed is named by kind and number, never by content.
+            var details = dev.mainstay.Json.object().put("node", nodeId);
+            removed.forEach((kind, r) -> details.putObject(kind.wire()).put("rows", r.rows()).put("characters", r.characters()));
+            audit.audit(java.util.List.of(new dev.mainstay.audit.AuditEvent(now, dev.mainstay.audit.AuditEvent.SYSTEM,
+                    dev.mainstay.audit.AuditAction.DATA_EXPIRED, null, null, details)));
         }
         return report;
     }

@@ -26,6 +26,7 @@ import dev.mainstay.workflow.WorkflowRegistry;
 import io.helidon.webserver.WebServer;
 import java.net.URI;
 import java.security.SecureRandom;
+import dev.mainstay.retention.Sweeper;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -55,14 +56,16 @@ public final class MainstayServer implements AutoCloseable {
     private final Clock clock;
     private volatile WorkflowWatcher watcher;
     private final NodeIdentity identity;
+    private final Sweeper sweeper;
 
-    private MainstayServer(ServerConfig config, Store store, Engine engine, Reviews reviews, WebServer web, HttpTransport transport, Credentials credentials,
+    private MainstayServer(ServerConfig config, Store store, Engine engine, Reviews reviews, Sweeper sweeper, WebServer web, HttpTransport transport, Credentials credentials,
             WorkflowRegistry registry, HttpApi api, List<String> workflowWarnings, Clock clock, NodeIdentity identity) {
         this.identity = identity;
         this.config = config;
         this.store = store;
         this.engine = engine;
         this.reviews = reviews;
+        this.sweeper = sweeper;
         this.web = web;
         this.transport = transport;
         this.credentials = credentials;
@@ -132,11 +135,14 @@ public final class MainstayServer implements AutoCloseable {
             // Beside the engine: human review (with its expiry sweep) and limits administration.
             Reviews reviews = new Reviews(store, registry, clock, engineConfig.toolchainVersion(), engine::jobChanged);
             LimitsAdmin limitsAdmin = new LimitsAdmin(store, routes, new PriceTable(config.prices()), clock, engineConfig, engine::wake);
+            // Off the hot path: its own thread, one bounded batch per transaction, one node at a time.
+            Sweeper sweeper = new Sweeper(store, config.retention(), clock, nodeId);
             HttpApi api = new HttpApi(engine, reviews, limitsAdmin, registry, store, clock, config.hardening(), config.maxBodyBytes(), config.maxJsonDepth(),
-                    config.newAccountLimits());
+                    config.newAccountLimits(), sweeper);
             store.audit(List.of(configLoaded(config, definitions, nodeId, clock.instant())));
             engine.start();
             reviews.start();
+            sweeper.start();
             transport = HttpTransport.start(config.hardening(), config.maxBodyBytes());
             WebServer web = WebServer.builder()
                     .host(config.host())
@@ -152,7 +158,7 @@ public final class MainstayServer implements AutoCloseable {
                     .routing(api::routing)
                     .build()
                     .start();
-            MainstayServer server = new MainstayServer(config, store, engine, reviews, web, transport, credentials, registry, api, loaded.warnings(), clock, identity);
+            MainstayServer server = new MainstayServer(config, store, engine, reviews, sweeper, web, transport, credentials, registry, api, loaded.warnings(), clock, identity);
             if (dev) {
                 server.watcher = WorkflowWatcher.start(config.workflowDirs(), server::reloadWorkflows);
             }
@@ -313,6 +319,7 @@ public final class MainstayServer implements AutoCloseable {
             LOG.warn("stopping the HTTP server failed", e);
         }
         transport.close();
+        sweeper.close();
         reviews.close();
         engine.stop();
         store.close();

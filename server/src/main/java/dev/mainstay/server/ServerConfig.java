@@ -53,7 +53,8 @@ public record ServerConfig(
         Database database,
         Hardening hardening,
         Map<String, dev.mainstay.tool.ToolSpec> tools,
-        AccountLimits newAccountLimits) {
+        AccountLimits newAccountLimits,
+        dev.mainstay.retention.RetentionConfig retention) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -82,7 +83,7 @@ public record ServerConfig(
         providers.forEach((name, spec) -> concurrency.put(name, spec.concurrency()));
         return new EngineConfig(nodeId, lease, EngineConfig.DEFAULT_CLAIM_BATCH, maxInFlight, EngineConfig.DEFAULT_IDLE_POLL,
                 maxBacklog, maxAccountBacklog, shutdownGrace, concurrency, toolchainVersion, breakerFailures, breakerCooldown, targetLimits,
-                defaultLimits, cooldownFailures, cooldown);
+                defaultLimits, cooldownFailures, cooldown, retention.idempotencyKeys());
     }
 
     /**
@@ -94,7 +95,8 @@ public record ServerConfig(
     public static ServerConfig load(Optional<Path> file, Map<String, String> env) {
         YamlDocument doc = file.map(f -> YamlDocument.read(f, f.toString())).orElse(YamlDocument.of(Json.object(), "(defaults)"));
         doc.requireObject("");
-        doc.onlyKeys("", "server", "data_dir", "workflows", "storage", "providers", "routes", "prices", "engine", "demo_api_key", "admin_key", "targets", "limits", "tools");
+        doc.onlyKeys("", "server", "data_dir", "workflows", "storage", "providers", "routes", "prices", "engine", "demo_api_key", "admin_key", "targets", "limits", "tools",
+                "retention");
         doc.onlyKeys("/server", "host", "port", "max_body_bytes", "max_json_depth", "max_string_length", "max_header_bytes", "read_timeout",
                 "idle_timeout", "auth_failures");
         doc.onlyKeys("/server/auth_failures", "max", "window");
@@ -155,7 +157,8 @@ public record ServerConfig(
 
         return new ServerConfig(host, port, dataDir, workflows, durability, maxBody, maxDepth, demoKey, adminKey,
                 providers, routes, prices, lease, grace, maxInFlight, maxBacklog, maxAccountBacklog, breakerFailures, breakerCooldown, targetLimits,
-                defaultLimits, cooldownFailures, cooldown, database, hardening, tools(doc, env), newAccountLimits);
+                defaultLimits, cooldownFailures, cooldown, database, hardening, tools(doc, env), newAccountLimits,
+                RetentionSettings.read(doc));
     }
 
     /** The account limits at {@code pointer} ({@code limits.accounts} or {@code limits.defaults}); none when it is absent. */

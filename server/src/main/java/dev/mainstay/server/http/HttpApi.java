@@ -27,7 +27,7 @@ public final class HttpApi {
 
     /** @param newAccountLimits the limits every account created through the API starts with ({@code limits.defaults}) */
     public HttpApi(Engine engine, Reviews reviews, LimitsAdmin limitsAdmin, WorkflowRegistry registry, Store store, Clock clock, Hardening hardening, long maxBodyBytes, int maxJsonDepth,
-            AccountLimits newAccountLimits) {
+            AccountLimits newAccountLimits, dev.mainstay.retention.Sweeper sweeper) {
         this.auth = new Authenticator(store, clock, new AuthThrottle(hardening.authFailures(), hardening.authFailureWindow(), clock));
         RequestBody bodies = new RequestBody(maxBodyBytes, maxJsonDepth, hardening.maxStringLength());
         Permissions permissions = new Permissions(engine, store, registry);
@@ -41,7 +41,8 @@ public final class HttpApi {
                 new KeysResource(store, clock, auth, bodies, newAccountLimits),
                 new LimitsResource(limitsAdmin, store, auth, bodies),
                 new AuditResource(store, auth),
-                new TargetsResource(engine, auth));
+                new TargetsResource(engine, auth),
+                new RetentionResource(sweeper, auth));
         this.routes = RouteTable.of(resources);
         for (Route r : routes.routes()) {
             String first = r.path().startsWith("/v1/") ? r.path().substring(4).split("/", 2)[0] : "";

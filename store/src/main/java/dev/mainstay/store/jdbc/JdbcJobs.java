@@ -134,7 +134,7 @@ final class JdbcJobs implements JobStore {
     @Override
     public Optional<Job> lastGoodJob(String workflow, int version, String inputHash) {
         return sql.read(c -> sql.first(c, JobRows.SELECT + "j.workflow = ? AND j.workflow_version = ? AND j.input_hash = ? AND j.status = 'completed' "
-                + "AND j.result_type = 'full' ORDER BY j.completed_at DESC LIMIT 1", rs -> JobRows.job(sql, rs), workflow, version, inputHash));
+                + "AND j.result_type = 'full' AND j.payloads_expired_at IS NULL ORDER BY j.completed_at DESC LIMIT 1", rs -> JobRows.job(sql, rs), workflow, version, inputHash));
     }
 
     @Override
