@@ -29,6 +29,7 @@ module dev.mainstay.core {
     exports dev.mainstay.net;
     exports dev.mainstay.provider;
     exports dev.mainstay.redaction;
+    exports dev.mainstay.retention;
     exports dev.mainstay.review;
     exports dev.mainstay.routing;
     exports dev.mainstay.stats;

@@ -13,7 +13,8 @@ public enum AuditAction {
     KEY_CREATED("key.created"),
     KEY_REVOKED("key.revoked"),
     LIMITS_CHANGED("limits.changed"),
-    CONFIG_LOADED("config.loaded");
+    CONFIG_LOADED("config.loaded"),
+    DATA_EXPIRED("data.expired");
 
     private final String wire;
 

@@ -25,6 +25,8 @@ import java.util.Map;
  * @param defaultLimits account limits for accounts an operator set none on
  * @param cooldownFailures upstream job failures in a row after which an account's submits are
  *     refused for {@code cooldown}; 0 turns the cooldown off
+ * @param idempotencyWindow how long an idempotency key points at the job it created; after it, the
+ *     same key creates a new job
  */
 public record EngineConfig(
         String nodeId,
@@ -42,7 +44,8 @@ public record EngineConfig(
         Map<String, TargetLimits.Limit> targetLimits,
         dev.mainstay.limits.AccountLimits defaultLimits,
         int cooldownFailures,
-        Duration cooldown) {
+        Duration cooldown,
+        Duration idempotencyWindow) {
 
     public static final Duration DEFAULT_LEASE = Duration.ofSeconds(30);
     public static final int DEFAULT_CLAIM_BATCH = 64;
@@ -54,6 +57,17 @@ public record EngineConfig(
     public static final int DEFAULT_PROVIDER_CONCURRENCY = 256;
     public static final int DEFAULT_COOLDOWN_FAILURES = 20;
     public static final Duration DEFAULT_COOLDOWN = Duration.ofSeconds(30);
+    /** The common convention for idempotency keys. */
+    public static final Duration DEFAULT_IDEMPOTENCY_WINDOW = Duration.ofHours(24);
+
+    /** Settings with the default idempotency window. */
+    public EngineConfig(String nodeId, Duration lease, int claimBatch, int maxInFlight, Duration idlePoll, long maxBacklog, long maxAccountBacklog,
+                        Duration shutdownGrace, Map<String, Integer> providerConcurrency, String toolchainVersion, int breakerFailures,
+                        Duration breakerCooldown, Map<String, TargetLimits.Limit> targetLimits, dev.mainstay.limits.AccountLimits defaultLimits,
+                        int cooldownFailures, Duration cooldown) {
+        this(nodeId, lease, claimBatch, maxInFlight, idlePoll, maxBacklog, maxAccountBacklog, shutdownGrace, providerConcurrency, toolchainVersion,
+                breakerFailures, breakerCooldown, targetLimits, defaultLimits, cooldownFailures, cooldown, DEFAULT_IDEMPOTENCY_WINDOW);
+    }
 
     public EngineConfig {
         providerConcurrency = Map.copyOf(providerConcurrency);
@@ -66,6 +80,9 @@ public record EngineConfig(
         }
         if (cooldownFailures < 0) {
             throw new IllegalArgumentException("cooldownFailures must not be negative");
+        }
+        if (idempotencyWindow.compareTo(Duration.ofSeconds(1)) < 0) {
+            throw new IllegalArgumentException("idempotencyWindow must be at least 1s, got " + idempotencyWindow);
         }
         if (maxBacklog < 1 || maxAccountBacklog < 1) {
             throw new IllegalArgumentException("backlog limits must be positive");

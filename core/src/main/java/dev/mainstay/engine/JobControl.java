@@ -75,6 +75,9 @@ final class JobControl {
         if (job.status() != JobStatus.FAILED) {
             throw new InvalidStateException("only failed jobs can be replayed; job " + jobId + " is " + job.status().wire());
         }
+        if (job.payloadsExpired()) {
+            throw new InvalidStateException("job " + jobId + " cannot be replayed: its input expired at " + job.payloadsExpiredAt() + " under the retention policy");
+        }
         WorkflowDefinition workflow = registry.version(job.workflow(), job.workflowVersion())
                 .orElseThrow(() -> new InvalidStateException("workflow " + job.workflow() + " v" + job.workflowVersion() + " is no longer known"));
         Instant now = clock.instant();

@@ -74,7 +74,8 @@ final class Submissions {
                 Json.object().put("workflow", workflow.name()).put("version", workflow.version()).put("input_hash", ContentHash.shortForm(requestHash))
                         .put("idempotency_key", idempotencyKey != null));
         NewJob job = new NewJob(jobId, principal.accountId(), workflow.name(), workflow.version(), input,
-                ContentHash.sha256(Json.canonical(input)), idempotencyKey, requestHash, workflow.priority(), now, now.plus(workflow.deadline()), List.of(submitted));
+                ContentHash.sha256(Json.canonical(input)), idempotencyKey, requestHash, workflow.priority(), now, now.plus(workflow.deadline()), List.of(submitted),
+                now.minus(config.idempotencyWindow()));
         SubmitOutcome outcome = store.submit(job, quotas.admission(principal.accountId(), workflow, now));
         return switch (outcome) {
             case SubmitOutcome.Created c -> {

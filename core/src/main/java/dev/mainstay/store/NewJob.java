@@ -15,6 +15,8 @@ import tools.jackson.databind.JsonNode;
  * @param requestHash hash of what the client sent (workflow + body); an idempotency key replayed
  *     with another hash is a conflict
  * @param audit events that commit with the job, and only if it is created
+ * @param keysFreeBefore an idempotency key recorded before this instant is past its window and
+ *     creates a new job; {@code null} when keys never expire
  */
 public record NewJob(
         String id,
@@ -28,15 +30,21 @@ public record NewJob(
         int priority,
         Instant createdAt,
         Instant deadlineAt,
-        List<AuditEvent> audit) {
+        List<AuditEvent> audit,
+        Instant keysFreeBefore) {
 
     public NewJob {
         audit = List.copyOf(audit);
     }
 
     public NewJob(String id, String accountId, String workflow, int workflowVersion, JsonNode input, String inputHash, String idempotencyKey,
+                  String requestHash, int priority, Instant createdAt, Instant deadlineAt, List<AuditEvent> audit) {
+        this(id, accountId, workflow, workflowVersion, input, inputHash, idempotencyKey, requestHash, priority, createdAt, deadlineAt, audit, null);
+    }
+
+    public NewJob(String id, String accountId, String workflow, int workflowVersion, JsonNode input, String inputHash, String idempotencyKey,
                   String requestHash, int priority, Instant createdAt, Instant deadlineAt) {
-        this(id, accountId, workflow, workflowVersion, input, inputHash, idempotencyKey, requestHash, priority, createdAt, deadlineAt, List.of());
+        this(id, accountId, workflow, workflowVersion, input, inputHash, idempotencyKey, requestHash, priority, createdAt, deadlineAt, List.of(), null);
     }
 
     /**

@@ -435,6 +435,12 @@ class LadderPropertiesTest {
         @Override public void recordToolCall(dev.mainstay.tool.ToolCall call) { throw unused(); }
         @Override public List<dev.mainstay.audit.AuditRecord> auditLog(dev.mainstay.audit.AuditQuery query) { throw unused(); }
         @Override public dev.mainstay.audit.AuditCheck verifyAudit() { throw unused(); }
+        @Override public boolean leaseSweep(String owner, Instant now, Instant until) { throw unused(); }
+        @Override public Removed expirePayloads(Scope scope, Instant finishedBefore, Instant now, int max) { throw unused(); }
+        @Override public Removed deleteJobs(Scope scope, Instant finishedBefore, int max) { throw unused(); }
+        @Override public Removed deleteEvents(Scope scope, Instant before, int max) { throw unused(); }
+        @Override public Removed deleteCachedOutputs(Instant now, Instant createdBefore, int max) { throw unused(); }
+        @Override public Removed deleteIdempotencyKeys(Instant recordedBefore, int max) { throw unused(); }
         @Override public Optional<CachedOutput> cachedOutput(String key, Instant now) { throw unused(); }
         @Override public void cacheOutput(String key, String workflow, CachedOutput output, Instant now, Instant expiresAt) { throw unused(); }
         @Override public void createEvalRun(dev.mainstay.store.EvalRun run, List<String> caseIds) { throw unused(); }

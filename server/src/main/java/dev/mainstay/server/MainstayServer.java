@@ -34,6 +34,7 @@ import dev.mainstay.workflow.WorkflowRegistry;
 import io.helidon.webserver.WebServer;
 import java.net.URI;
 import java.security.SecureRandom;
+import dev.mainstay.retention.Sweeper;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -69,7 +70,9 @@ public final class MainstayServer implements AutoCloseable {
     private final NodeIdentity identity;
     private volatile Deliveries deliveries;
 
-    private MainstayServer(ServerConfig config, Store store, Engine engine, Reviews reviews, EvalRuns evalRuns, WebServer web, HttpTransport transport, Credentials credentials,
+    private final Sweeper sweeper;
+
+    private MainstayServer(ServerConfig config, Store store, Engine engine, Reviews reviews, EvalRuns evalRuns, Sweeper sweeper, WebServer web, HttpTransport transport, Credentials credentials,
             WorkflowRegistry registry, HttpApi api, List<String> workflowWarnings, Clock clock, NodeIdentity identity) {
         this.identity = identity;
         this.config = config;
@@ -77,6 +80,7 @@ public final class MainstayServer implements AutoCloseable {
         this.engine = engine;
         this.reviews = reviews;
         this.evalRuns = evalRuns;
+        this.sweeper = sweeper;
         this.web = web;
         this.transport = transport;
         this.credentials = credentials;
@@ -164,15 +168,18 @@ public final class MainstayServer implements AutoCloseable {
             deliveries = Deliveries.open(config.webhooks(), config.inbound(), store, definitions, config.dataDir(), config.database() instanceof Database.Postgres,
                     clock, nodeId, "mainstay/" + VERSION, random);
             engine.callbacks(deliveries.tokens(), deliveries.callbackBase());
+            // Off the hot path: its own thread, one bounded batch per transaction, one node at a time.
+            Sweeper sweeper = new Sweeper(store, config.retention(), clock, nodeId);
             // Eval runs: cases as jobs of the eval account, moved on by a sweep on every node.
             EvalRuns evalRuns = new EvalRuns(store, engine, registry, suites, clock);
             HttpApi api = new HttpApi(engine, reviews, limitsAdmin, evalRuns, registry, store, clock, config.hardening(), config.maxBodyBytes(), config.maxJsonDepth(),
-                    config.newAccountLimits(), java.util.Optional.ofNullable(metrics), config.metrics().key(), streams, VERSION, deliveries);
+                    config.newAccountLimits(), java.util.Optional.ofNullable(metrics), config.metrics().key(), streams, VERSION, deliveries, sweeper);
             store.audit(List.of(configLoaded(config, definitions, nodeId, clock.instant())));
             engine.start();
             reviews.start();
             streams.start();
             evalRuns.start();
+            sweeper.start();
             transport = HttpTransport.start(config.hardening(), config.maxBodyBytes());
             WebServer web = WebServer.builder()
                     .host(config.host())
@@ -188,7 +195,7 @@ public final class MainstayServer implements AutoCloseable {
                     .routing(api::routing)
                     .build()
                     .start();
-            MainstayServer server = new MainstayServer(config, store, engine, reviews, evalRuns, web, transport, credentials, registry, api, loaded.warnings(), clock, identity);
+            MainstayServer server = new MainstayServer(config, store, engine, reviews, evalRuns, sweeper, web, transport, credentials, registry, api, loaded.warnings(), clock, identity);
             if (metrics != null && config.metrics().managementPort().isPresent()) {
                 server.management = ManagementServer.start(metrics, config.metrics().managementHost(), config.metrics().managementPort().getAsInt());
             }
@@ -379,6 +386,7 @@ public final class MainstayServer implements AutoCloseable {
         if (m != null) {
             m.close();
         }
+        sweeper.close();
         reviews.close();
         evalRuns.close();
         engine.stop();

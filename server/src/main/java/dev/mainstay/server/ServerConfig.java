@@ -59,7 +59,8 @@ public record ServerConfig(
         AccountLimits newAccountLimits,
         MetricsConfig metrics,
         LogFormat logFormat,
-        dev.mainstay.server.stream.StreamConfig streams) {
+        dev.mainstay.server.stream.StreamConfig streams,
+        dev.mainstay.retention.RetentionConfig retention) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -88,7 +89,7 @@ public record ServerConfig(
         providers.forEach((name, spec) -> concurrency.put(name, spec.concurrency()));
         return new EngineConfig(nodeId, lease, EngineConfig.DEFAULT_CLAIM_BATCH, maxInFlight, EngineConfig.DEFAULT_IDLE_POLL,
                 maxBacklog, maxAccountBacklog, shutdownGrace, concurrency, toolchainVersion, breakerFailures, breakerCooldown, targetLimits,
-                defaultLimits, cooldownFailures, cooldown);
+                defaultLimits, cooldownFailures, cooldown, retention.idempotencyKeys());
     }
 
     /**
@@ -101,7 +102,7 @@ public record ServerConfig(
         YamlDocument doc = file.map(f -> YamlDocument.read(f, f.toString())).orElse(YamlDocument.of(Json.object(), "(defaults)"));
         doc.requireObject("");
         doc.onlyKeys("", "server", "data_dir", "workflows", "storage", "providers", "routes", "prices", "engine", "demo_api_key", "admin_key", "targets", "limits", "tools",
-                "metrics", "logging", "streams", "webhooks", "inbound", "callbacks");
+                "metrics", "logging", "streams", "webhooks", "inbound", "callbacks", "retention");
         doc.onlyKeys("/server", "host", "port", "max_body_bytes", "max_json_depth", "max_string_length", "max_header_bytes", "read_timeout",
                 "idle_timeout", "auth_failures");
         doc.onlyKeys("/server/auth_failures", "max", "window");
@@ -164,7 +165,7 @@ public record ServerConfig(
                 providers, routes, prices, lease, grace, maxInFlight, maxBacklog, maxAccountBacklog, breakerFailures, breakerCooldown, targetLimits,
                 defaultLimits, cooldownFailures, cooldown, database, hardening, tools(doc, env), dev.mainstay.server.webhooks.WebhookSettings.read(doc, env),
                 dev.mainstay.server.webhooks.InboundSource.read(doc, env), newAccountLimits, MetricsConfig.parse(doc, env),
-                LogFormat.parse(doc, env), dev.mainstay.server.stream.StreamConfig.read(doc));
+                LogFormat.parse(doc, env), dev.mainstay.server.stream.StreamConfig.read(doc), RetentionSettings.read(doc));
     }
 
     /** The account limits at {@code pointer} ({@code limits.accounts} or {@code limits.defaults}); none when it is absent. */

@@ -45,7 +45,12 @@ final class JobDiff {
         out.put("a", a.id());
         out.put("b", b.id());
         boolean sameResult = Objects.equals(a.result(), b.result());
-        out.put("same_result", sameResult);
+        if (a.payloadsExpired() || b.payloadsExpired()) {
+            // Two results removed by retention are unknown, not equal.
+            out.putNull("same_result");
+        } else {
+            out.put("same_result", sameResult);
+        }
         ArrayNode differences = out.putArray("differences");
         List<String> why = new ArrayList<>();
         for (Stamp s : STAMPS) {

@@ -39,6 +39,12 @@ final class JobView {
             o.put("result_type", job.resultType().wire());
         }
         o.set("result", job.result() == null ? Json.MAPPER.nullNode() : job.result());
+        // A result removed by retention says so: a client must not read the null as "no result".
+        if (job.payloadsExpired()) {
+            o.putObject("expired").put("at", job.payloadsExpiredAt().toString()).set("fields", Json.array().add("input").add("result").add("stages.output"));
+        } else {
+            o.putNull("expired");
+        }
         o.set("error", job.error() == null ? Json.MAPPER.nullNode() : error(job.error()));
         if (job.status() == JobStatus.RETRYING && job.retryAt() != null) {
             o.put("retry_after", Math.max(0, (Duration.between(now, job.retryAt()).toMillis() + 999) / 1000));

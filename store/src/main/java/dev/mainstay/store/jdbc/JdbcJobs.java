@@ -53,8 +53,14 @@ final class JdbcJobs implements JobStore {
                 // Where several writers race, an insert of the same key on another connection makes
                 // this one wait until that transaction ends; then either the key is ours or the
                 // winner's row is visible.
-                keyInserted = sql.update(c, "INSERT INTO idempotency_keys (account_id, key, request_hash, job_id, created_at) VALUES (?, ?, ?, ?, ?) "
-                        + "ON CONFLICT (account_id, key) DO NOTHING", job.accountId(), job.idempotencyKey(), job.requestHash(), job.id(), job.createdAt()) == 1;
+                // A key past its window is taken over by this job, as if it had never been sent.
+                keyInserted = job.keysFreeBefore() == null
+                        ? sql.update(c, "INSERT INTO idempotency_keys (account_id, key, request_hash, job_id, created_at) VALUES (?, ?, ?, ?, ?) "
+                                + "ON CONFLICT (account_id, key) DO NOTHING", job.accountId(), job.idempotencyKey(), job.requestHash(), job.id(), job.createdAt()) == 1
+                        : sql.update(c, "INSERT INTO idempotency_keys (account_id, key, request_hash, job_id, created_at) VALUES (?, ?, ?, ?, ?) "
+                                + "ON CONFLICT (account_id, key) DO UPDATE SET request_hash = excluded.request_hash, job_id = excluded.job_id, "
+                                + "created_at = excluded.created_at WHERE idempotency_keys.created_at < ?",
+                        job.accountId(), job.idempotencyKey(), job.requestHash(), job.id(), job.createdAt(), job.keysFreeBefore()) == 1;
                 if (!keyInserted) {
                     return earlier(c, job);
                 }
@@ -128,7 +134,7 @@ final class JdbcJobs implements JobStore {
     @Override
     public Optional<Job> lastGoodJob(String workflow, int version, String inputHash) {
         return sql.read(c -> sql.first(c, JobRows.SELECT + "j.workflow = ? AND j.workflow_version = ? AND j.input_hash = ? AND j.status = 'completed' "
-                + "AND j.result_type = 'full' ORDER BY j.completed_at DESC LIMIT 1", rs -> JobRows.job(sql, rs), workflow, version, inputHash));
+                + "AND j.result_type = 'full' AND j.payloads_expired_at IS NULL ORDER BY j.completed_at DESC LIMIT 1", rs -> JobRows.job(sql, rs), workflow, version, inputHash));
     }
 
     @Override

@@ -65,6 +65,7 @@ public class JdbcStore implements Store {
     private final JdbcWebhooks webhooks;
     private final JdbcInbound inbound;
     private final JdbcEvalRuns evalRuns;
+    private final JdbcRetention retention;
 
     protected JdbcStore(Dialect dialect) {
         this.dialect = dialect;
@@ -84,6 +85,7 @@ public class JdbcStore implements Store {
         this.feed = new JdbcEventFeed(sql, dialect);
         this.inbound = new JdbcInbound(sql, transitions);
         this.evalRuns = new JdbcEvalRuns(sql);
+        this.retention = new JdbcRetention(sql, dialect);
     }
 
     // ---- the event feed ------------------------------------------------------------------------
@@ -199,6 +201,15 @@ public class JdbcStore implements Store {
     @Override public void evalCaseSubmitted(String runId, String caseId, String jobId) { evalRuns.evalCaseSubmitted(runId, caseId, jobId); }
     @Override public boolean evalCaseScored(String runId, String caseId, JsonNode result) { return evalRuns.evalCaseScored(runId, caseId, result); }
     @Override public boolean finishEvalRun(String runId, JsonNode summary, Instant at) { return evalRuns.finishEvalRun(runId, summary, at); }
+    // ---- retention -----------------------------------------------------------------------------
+    @Override public boolean leaseSweep(String owner, Instant now, Instant until) { return retention.leaseSweep(owner, now, until); }
+    @Override public Removed expirePayloads(Scope scope, Instant finishedBefore, Instant now, int max) {
+        return retention.expirePayloads(scope, finishedBefore, now, max);
+    }
+    @Override public Removed deleteJobs(Scope scope, Instant finishedBefore, int max) { return retention.deleteJobs(scope, finishedBefore, max); }
+    @Override public Removed deleteEvents(Scope scope, Instant before, int max) { return retention.deleteEvents(scope, before, max); }
+    @Override public Removed deleteCachedOutputs(Instant now, Instant createdBefore, int max) { return retention.deleteCachedOutputs(now, createdBefore, max); }
+    @Override public Removed deleteIdempotencyKeys(Instant recordedBefore, int max) { return retention.deleteIdempotencyKeys(recordedBefore, max); }
 
     // ---- the node's writer ---------------------------------------------------------------------
     @Override public long commitCount() { return dialect.commits(); }

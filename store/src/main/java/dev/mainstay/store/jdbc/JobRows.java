@@ -14,8 +14,13 @@ import tools.jackson.databind.JsonNode;
 
 /** How a job reads back: the row of {@code jobs} joined with its input from {@code payloads}. */
 public final class JobRows {
-    /** A query of jobs with their input, to be followed by a condition on {@code j}. */
-    public static final String SELECT = "SELECT j.*, p.body AS input_body FROM jobs j JOIN payloads p ON p.hash = j.input_hash WHERE ";
+    /**
+     * A query of jobs with their input, to be followed by a condition on {@code j}. The join is
+     * outer because retention removes a job's input while its row stays; an expired job reads no
+     * input even while a kept job shares it.
+     */
+    public static final String SELECT = "SELECT j.*, p.body AS input_body FROM jobs j LEFT JOIN payloads p ON p.hash = j.input_hash "
+            + "AND j.payloads_expired_at IS NULL WHERE ";
 
     private JobRows() {
     }
@@ -24,6 +29,7 @@ public final class JobRows {
     public static Job job(Sql sql, ResultSet rs) throws SQLException {
         JsonNode provenance = Sql.json(rs, "provenance");
         String resultType = rs.getString("result_type");
+        String inputBody = rs.getString("input_body");
         return new Job(
                 rs.getString("id"),
                 rs.getString("account_id"),
@@ -31,7 +37,7 @@ public final class JobRows {
                 rs.getInt("workflow_version"),
                 JobStatus.fromWire(rs.getString("status")),
                 resultType == null ? null : ResultType.fromWire(resultType),
-                Json.parse(rs.getString("input_body")),
+                inputBody == null ? null : Json.parse(inputBody),
                 rs.getString("input_hash"),
                 Sql.json(rs, "result"),
                 error(rs),
@@ -46,7 +52,8 @@ public final class JobRows {
                 sql.instant(rs, "updated_at"),
                 sql.instant(rs, "started_at"),
                 sql.instant(rs, "completed_at"),
-                sql.instant(rs, "deadline_at"));
+                sql.instant(rs, "deadline_at"),
+                sql.instant(rs, "payloads_expired_at"));
     }
 
     /** The error columns of a job or stage row ({@code error_code}, {@code error_message}, {@code error_retryable}). */

@@ -11,6 +11,8 @@ import dev.mainstay.access.ApiKey;
 import dev.mainstay.access.Principal;
 import dev.mainstay.job.Job;
 import dev.mainstay.store.EvalRun;
+import dev.mainstay.store.RetentionStore;
+import dev.mainstay.store.ResultCacheStore;
 import dev.mainstay.store.EvalRunCase;
 import dev.mainstay.job.JobError;
 import dev.mainstay.job.JobEvent;
@@ -1726,5 +1728,183 @@ public abstract class StoreContract {
         assertThat(store.finishedEvalRuns("other/workflow", 10)).isEmpty();
         assertThat(store.finishedEvalRuns(null, 10)).hasSize(1);
         assertThat(store.evalRun("evr_missing")).isEmpty();
+    }
+
+    // ---- retention ------------------------------------------------------------------------------
+
+    private static final RetentionStore.Scope ALL = new RetentionStore.Scope.AllBut(Set.of());
+
+    /** A job of {@code workflow} with {@code text} as input, finished at {@code at} with a result, a stage output and a charge. */
+    private Job finished(String workflow, String text, Instant at) {
+        NewJob base = newJob(ACCOUNT, null, input(text), T0);
+        NewJob nj = new NewJob(base.id(), ACCOUNT, workflow, 1, base.input(), base.inputHash(), null, base.requestHash(), 0, T0, at.plusSeconds(60));
+        assertThat(store.submit(nj)).isInstanceOf(SubmitOutcome.Created.class);
+        assertThat(store.claim("node-1", 1, at, at.plus(LEASE))).extracting(Job::id).containsExactly(nj.id());
+        StageRun stage = new StageRun(nj.id(), 0, "triage", "completed", Json.object().put("category", "billing " + text), 1, null,
+                new Usage(10, 5, 300), null, at, at);
+        Charge charge = new Charge("chg_" + nj.id(), null, ACCOUNT, nj.id(), workflow, "triage", "openai", "gpt-4o-mini", 10, 0, 5, 300, at, List.of());
+        assertThat(store.apply(JobTransition.to(nj.id(), JobStatus.COMPLETED, at).from(JobStatus.PROCESSING).leasedBy("node-1")
+                .result(Json.object().put("reply", "about " + text), ResultType.FULL).stageRun(stage).addUsage(new Usage(10, 5, 300))
+                .charges(List.of(charge)).build())).isTrue();
+        return store.job(nj.id()).orElseThrow();
+    }
+
+    @Test
+    void expiringPayloadsRemovesInputResultAndStageOutputsButKeepsTheJobsMetadata() {
+        Job old = finished("support/draft-response", "old secret", T0.plusSeconds(10));
+        Job recent = finished("support/draft-response", "recent secret", T0.plusSeconds(100));
+        Job running = submitted(ACCOUNT, T0.plusSeconds(1));
+
+        RetentionStore.Removed removed = store.expirePayloads(ALL, T0.plusSeconds(50), T0.plusSeconds(200), 100);
+
+        assertThat(removed.rows()).isEqualTo(1);
+        assertThat(removed.characters()).isPositive();
+        Job expired = reload(old);
+        assertThat(expired.payloadsExpired()).isTrue();
+        assertThat(expired.payloadsExpiredAt()).isEqualTo(T0.plusSeconds(200));
+        assertThat(expired.input()).isNull();
+        assertThat(expired.result()).isNull();
+        assertThat(store.stages(old.id())).singleElement().satisfies(s -> assertThat(s.output()).isNull());
+        // Metadata, status, timings and usage stay.
+        assertThat(expired.status()).isEqualTo(JobStatus.COMPLETED);
+        assertThat(expired.usage()).isEqualTo(new Usage(10, 5, 300));
+        assertThat(expired.completedAt()).isEqualTo(T0.plusSeconds(10));
+        assertThat(expired.inputHash()).isEqualTo(old.inputHash());
+        assertThat(eventTypes(old)).isNotEmpty();
+        // The others keep everything.
+        assertThat(reload(recent)).isEqualTo(recent);
+        assertThat(store.stages(recent.id())).singleElement().satisfies(s -> assertThat(s.output()).isNotNull());
+        assertThat(reload(running)).isEqualTo(running);
+        // A second pass finds nothing more.
+        assertThat(store.expirePayloads(ALL, T0.plusSeconds(50), T0.plusSeconds(201), 100)).isEqualTo(RetentionStore.Removed.NONE);
+    }
+
+    @Test
+    void anInputSharedWithAJobThatKeepsItsPayloadsStays() {
+        Job old = finished("support/draft-response", "same words", T0.plusSeconds(10));
+        Job recent = finished("support/draft-response", "same words", T0.plusSeconds(100));
+        assertThat(old.inputHash()).isEqualTo(recent.inputHash());
+
+        assertThat(store.expirePayloads(ALL, T0.plusSeconds(50), T0.plusSeconds(200), 100).rows()).isEqualTo(1);
+
+        assertThat(reload(old).input()).isNull();
+        assertThat(reload(recent).input()).isEqualTo(input("same words"));
+        // Once the last job using it expires, the input goes too.
+        assertThat(store.expirePayloads(ALL, T0.plusSeconds(150), T0.plusSeconds(300), 100).rows()).isEqualTo(1);
+        assertThat(reload(recent).input()).isNull();
+    }
+
+    @Test
+    void deletingJobsPastTheirWindowKeepsUsageAndTheAuditChain() {
+        Job old = finished("support/draft-response", "to delete", T0.plusSeconds(10));
+        Job kept = finished("support/draft-response", "to keep", T0.plusSeconds(100));
+
+        RetentionStore.Removed removed = store.deleteJobs(ALL, T0.plusSeconds(50), 100);
+
+        assertThat(removed.rows()).isGreaterThanOrEqualTo(3); // the job, its stage, its events
+        assertThat(store.job(old.id())).isEmpty();
+        assertThat(store.stages(old.id())).isEmpty();
+        assertThat(store.events(old.id(), 0, 100)).isEmpty();
+        assertThat(reload(kept)).isEqualTo(kept);
+        // The aggregates remain: both jobs' usage is still counted.
+        assertThat(store.usage(new UsageQuery(ACCOUNT, T0, T0.plusSeconds(600), UsageQuery.GroupBy.WORKFLOW)))
+                .singleElement().satisfies(row -> assertThat(row.costMicros()).isEqualTo(600));
+        assertThat(store.verifyAudit()).isInstanceOf(dev.mainstay.audit.AuditCheck.Intact.class);
+    }
+
+    @Test
+    void sweepsAreBoundedBatchesAndAWorkflowScopeTouchesOnlyItsJobs() {
+        for (int i = 0; i < 5; i++) {
+            finished("support/draft-response", "batch " + i, T0.plusSeconds(10 + i));
+        }
+        Job other = finished("leads/classify", "other workflow", T0.plusSeconds(10));
+        RetentionStore.Scope drafts = new RetentionStore.Scope.Only("support/draft-response");
+        Instant cut = T0.plusSeconds(50);
+
+        assertThat(store.expirePayloads(drafts, cut, cut, 2).rows()).isEqualTo(2);
+        assertThat(store.expirePayloads(drafts, cut, cut, 2).rows()).isEqualTo(2);
+        assertThat(store.expirePayloads(drafts, cut, cut, 2).rows()).isEqualTo(1);
+        assertThat(store.expirePayloads(drafts, cut, cut, 2).rows()).isZero();
+        assertThat(reload(other).payloadsExpired()).isFalse();
+        // The default scope covers every workflow but those with their own policy.
+        assertThat(store.expirePayloads(new RetentionStore.Scope.AllBut(Set.of("leads/classify")), cut, cut, 10).rows()).isZero();
+        assertThat(store.expirePayloads(new RetentionStore.Scope.AllBut(Set.of("support/draft-response")), cut, cut, 10).rows()).isEqualTo(1);
+        assertThat(reload(other).payloadsExpired()).isTrue();
+        assertThat(store.deleteJobs(drafts, cut, 3).rows()).isPositive();
+        assertThat(store.jobs(new JobQuery(ACCOUNT, "support/draft-response", null, null, 100, null)).jobs()).hasSize(2);
+    }
+
+    @Test
+    void oldEventsOfFinishedJobsGoAndTheJobStays() {
+        Job old = finished("support/draft-response", "events", T0.plusSeconds(10));
+        Job running = submitted(ACCOUNT, T0);
+        assertThat(eventTypes(old)).hasSizeGreaterThanOrEqualTo(3);
+
+        assertThat(store.deleteEvents(ALL, T0.plusSeconds(50), 2).rows()).isEqualTo(2);
+        assertThat(store.deleteEvents(ALL, T0.plusSeconds(50), 100).rows()).isPositive();
+
+        assertThat(eventTypes(old)).isEmpty();
+        assertThat(eventTypes(running)).containsExactly("submitted");
+        assertThat(reload(old).status()).isEqualTo(JobStatus.COMPLETED);
+    }
+
+    @Test
+    void cachedOutputsGoWhenExpiredOrOlderThanTheCacheWindow() {
+        var output = new ResultCacheStore.CachedOutput(Json.object().put("a", 1), null, "job_x");
+        store.cacheOutput("k_old", "support/draft-response", output, T0, T0.plus(Duration.ofDays(30)));
+        store.cacheOutput("k_new", "support/draft-response", output, T0.plusSeconds(100), T0.plus(Duration.ofDays(30)));
+
+        assertThat(store.deleteCachedOutputs(T0.plusSeconds(200), T0.plusSeconds(50), 100).rows()).isEqualTo(1);
+
+        assertThat(store.cachedOutput("k_old", T0.plusSeconds(200))).isEmpty();
+        assertThat(store.cachedOutput("k_new", T0.plusSeconds(200))).isPresent();
+    }
+
+    @Test
+    void anIdempotencyKeyIsHonouredInsideItsWindowAndFreeAfterIt() {
+        Duration window = Duration.ofHours(24);
+        NewJob first = keyed("key-w", "first body", T0, window);
+        Job created = ((SubmitOutcome.Created) store.submit(first)).job();
+        // Inside the window: the same job, or a conflict for another body.
+        Instant inside = T0.plus(window).minusSeconds(1);
+        assertThat(store.submit(keyed("key-w", "first body", inside, window))).isEqualTo(new SubmitOutcome.Existing(reload(created)));
+        assertThat(store.submit(keyed("key-w", "other body", inside, window))).isEqualTo(new SubmitOutcome.Conflict(created.id()));
+        // After it: a new job, whatever the body, and the key now points at it.
+        Instant after = T0.plus(window).plusSeconds(1);
+        NewJob again = keyed("key-w", "other body", after, window);
+        assertThat(store.submit(again)).isInstanceOf(SubmitOutcome.Created.class);
+        assertThat(store.submit(keyed("key-w", "other body", after.plusSeconds(1), window))).isInstanceOf(SubmitOutcome.Existing.class)
+                .extracting(o -> ((SubmitOutcome.Existing) o).job().id()).isEqualTo(again.id());
+        assertThat(reload(created).status()).isEqualTo(JobStatus.QUEUED);
+    }
+
+    @Test
+    void theSweeperDeletesIdempotencyKeysPastTheirWindowOnly() {
+        Duration window = Duration.ofHours(1);
+        store.submit(keyed("key-old", "a", T0, window));
+        NewJob recent = keyed("key-new", "b", T0.plusSeconds(3_000), window);
+        store.submit(recent);
+
+        assertThat(store.deleteIdempotencyKeys(T0.plusSeconds(1_000), 100).rows()).isEqualTo(1);
+
+        // The recent key still answers its job; the old one is free, even for a window that would still cover it.
+        assertThat(store.submit(keyed("key-new", "b", T0.plusSeconds(3_001), window))).isInstanceOf(SubmitOutcome.Existing.class);
+        assertThat(store.submit(keyed("key-old", "other", T0.plusSeconds(1_001), Duration.ofDays(1)))).isInstanceOf(SubmitOutcome.Created.class);
+    }
+
+    private NewJob keyed(String key, String text, Instant at, Duration window) {
+        NewJob base = newJob(ACCOUNT, key, input(text), at);
+        return new NewJob(base.id(), ACCOUNT, base.workflow(), 1, base.input(), base.inputHash(), key, base.requestHash(), 0, at, base.deadlineAt(),
+                List.of(), at.minus(window));
+    }
+
+    @Test
+    void oneNodeAtATimeHoldsTheSweepLease() {
+        assertThat(store.leaseSweep("node-1", T0, T0.plusSeconds(60))).isTrue();
+        assertThat(store.leaseSweep("node-2", T0.plusSeconds(30), T0.plusSeconds(90))).isFalse();
+        assertThat(store.leaseSweep("node-1", T0.plusSeconds(30), T0.plusSeconds(90))).isTrue(); // renewed
+        assertThat(store.leaseSweep("node-2", T0.plusSeconds(89), T0.plusSeconds(150))).isFalse();
+        assertThat(store.leaseSweep("node-2", T0.plusSeconds(90), T0.plusSeconds(150))).isTrue(); // node-1 stopped renewing
+        assertThat(store.leaseSweep("node-1", T0.plusSeconds(100), T0.plusSeconds(160))).isFalse();
     }
 }
