@@ -1,5 +1,6 @@
 package dev.mainstay.evals;
 
+import dev.mainstay.stats.Percentiles;
 import dev.mainstay.job.Usage;
 import java.math.BigDecimal;
 import java.math.RoundingMode;

@@ -1,6 +1,5 @@
 package dev.mainstay.stats;
 
-import dev.mainstay.evals.Percentiles;
 import dev.mainstay.fallback.FallbackPath;
 import dev.mainstay.job.JobStatus;
 import dev.mainstay.job.ResultType;

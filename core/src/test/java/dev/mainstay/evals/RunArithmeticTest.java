@@ -1,5 +1,6 @@
 package dev.mainstay.evals;
 
+import dev.mainstay.stats.Percentiles;
 import static dev.mainstay.evals.Fixtures.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,5 +1,6 @@
 package dev.mainstay.evals;
 
+import dev.mainstay.stats.Percentiles;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mainstay.Json;

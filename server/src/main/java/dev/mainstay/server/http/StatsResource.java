@@ -3,7 +3,7 @@ package dev.mainstay.server.http;
 import static dev.mainstay.server.http.Endpoint.handler;
 
 import dev.mainstay.Json;
-import dev.mainstay.evals.Percentiles;
+import dev.mainstay.stats.Percentiles;
 import dev.mainstay.job.JobStatus;
 import dev.mainstay.job.ResultType;
 import dev.mainstay.stats.JobStats;

@@ -1,4 +1,4 @@
-package dev.mainstay.evals;
+package dev.mainstay.stats;
 
 import java.util.ArrayList;
 import java.util.Collection;
