@@ -1,5 +1,6 @@
 package dev.mainstay.evals;
 
+import dev.mainstay.stats.Percentiles;
 import dev.mainstay.Json;
 import dev.mainstay.job.ResultType;
 import dev.mainstay.job.Usage;
