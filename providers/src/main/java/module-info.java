@@ -11,4 +11,6 @@ module dev.mainstay.providers {
     exports dev.mainstay.providers.anthropic;
     exports dev.mainstay.providers.demo;
     exports dev.mainstay.providers.openai;
+    // Webhook deliveries read answers with the same bounded, scrubbing reader as the providers.
+    exports dev.mainstay.providers.http to dev.mainstay.server;
 }

@@ -8,6 +8,9 @@ module dev.mainstay.server {
     requires dev.mainstay.store;
     requires dev.mainstay.providers;
     requires io.helidon.webserver;
+    requires io.helidon.webserver.sse;
+    requires io.helidon.http.sse;
+    requires java.net.http;
     requires io.helidon.http;
     requires io.helidon.common.buffers;
     requires io.helidon.common.concurrency.limits;

@@ -2,7 +2,7 @@ package dev.mainstay.server;
 
 import dev.mainstay.retention.RetentionConfig;
 import dev.mainstay.retention.RetentionPolicy;
-import dev.mainstay.workflow.YamlDocument;
+import dev.mainstay.config.YamlDocument;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -19,7 +19,7 @@ import dev.mainstay.webhook.SecretBox;
 import dev.mainstay.webhook.SigningSecret;
 import dev.mainstay.webhook.WebhookEndpoint;
 import dev.mainstay.workflow.WorkflowRegistry;
-import dev.mainstay.workflow.YamlDocument;
+import dev.mainstay.config.YamlDocument;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;

@@ -42,7 +42,7 @@ public record StreamConfig(Duration heartbeat, int perAccount, int perNode, int 
     }
 
     /** The {@code streams} section of {@code doc}, defaults where absent. */
-    public static StreamConfig read(dev.mainstay.workflow.YamlDocument doc) {
+    public static StreamConfig read(dev.mainstay.config.YamlDocument doc) {
         doc.onlyKeys("/streams", "heartbeat", "per_account", "per_node", "buffer", "poll");
         Duration heartbeat = doc.duration("/streams/heartbeat", DEFAULT_HEARTBEAT);
         if (heartbeat.compareTo(Duration.ofMillis(10)) < 0) {

@@ -4,7 +4,7 @@ import dev.mainstay.ConfigException;
 import dev.mainstay.Json;
 import dev.mainstay.webhook.Signatures;
 import dev.mainstay.webhook.SigningSecret;
-import dev.mainstay.workflow.YamlDocument;
+import dev.mainstay.config.YamlDocument;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -2,7 +2,7 @@ package dev.mainstay.server.webhooks;
 
 import dev.mainstay.ConfigException;
 import dev.mainstay.webhook.DeliveryPolicy;
-import dev.mainstay.workflow.YamlDocument;
+import dev.mainstay.config.YamlDocument;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Locale;
