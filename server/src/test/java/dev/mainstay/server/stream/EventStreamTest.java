@@ -69,7 +69,8 @@ class EventStreamTest {
 
     @Test
     void jobStreamSendsEveryEventOnceInOrderWhileEventsAreWrittenAndEndsAfterTheTerminalOne() throws Exception {
-        StreamConfig config = StreamConfig.DEFAULTS.withHeartbeat(Duration.ofMillis(50));
+        // A buffer that holds every event: this is about order and completeness, not about dropping a slow reader (tested below).
+        StreamConfig config = StreamConfig.DEFAULTS.withHeartbeat(Duration.ofMillis(50)).withBuffer(2_048);
         hub(config);
         for (int i = 0; i < 300; i++) {
             feed.write("acct_a", "w", "job_1", "stage_completed", JobStatus.PROCESSING);
