@@ -128,6 +128,22 @@ class ClusterTest {
         return out;
     }
 
+    /** Whether the job's last claim is the given node's and the job has not ended. */
+    private static boolean inFlightOn(Http http, String jobId, String node) {
+        List<JsonNode> events = events(http, jobId);
+        String lastClaim = null;
+        for (JsonNode e : events) {
+            switch (e.path("type").asString()) {
+                case "processing" -> lastClaim = e.path("data").path("node").asString();
+                case "completed", "partially_completed", "degraded", "failed", "cancelled" -> {
+                    return false;
+                }
+                default -> { }
+            }
+        }
+        return node.equals(lastClaim);
+    }
+
     private static Map<String, Long> callsPerJob(FakeProvider fake) {
         return fake.requests().stream().collect(Collectors.groupingBy(RecordedRequest::job, Collectors.counting()));
     }
@@ -155,7 +171,11 @@ class ClusterTest {
                     submit(nodes.get(i % 3), "kill-" + i, accepted);
                 }
             });
-            Awaitility.await("model calls on every node").atMost(Duration.ofSeconds(30)).until(() -> fake.requestCount() >= 20);
+            String doomedName = Files.readString(dir.resolve("node-0").resolve("node-id")).strip();
+            // Kill only once the doomed node holds a job it has not finished: a loaded machine may
+            // otherwise let the two nodes in this JVM claim everything first.
+            Awaitility.await("a job in flight on the node to kill").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> accepted.values().stream().anyMatch(id -> inFlightOn(nodes.get(1), id, doomedName)));
             doomed.destroyForcibly().waitFor(); // SIGKILL, mid-burst: calls are in flight on it
             submitter.join();
             // Clients that lost their answer retry on a node that is up, with the same key.
