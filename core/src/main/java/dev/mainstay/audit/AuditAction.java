@@ -14,7 +14,9 @@ public enum AuditAction {
     KEY_REVOKED("key.revoked"),
     LIMITS_CHANGED("limits.changed"),
     CONFIG_LOADED("config.loaded"),
-    DATA_EXPIRED("data.expired");
+    DATA_EXPIRED("data.expired"),
+    WORKFLOW_ACTIVATED("workflow.activated"),
+    ACTIVATION_REFUSED("workflow.activation_refused");
 
     private final String wire;
 

@@ -101,6 +101,21 @@ public final class EvalRuns implements AutoCloseable {
         return runs;
     }
 
+    /** A fresh run id, for a caller that records it before the run exists (an activation gate). */
+    public String newRunId() {
+        return ids.next("evr");
+    }
+
+    /** Starts a run of {@code suite} on {@code d} under {@code runId}, chosen beforehand with {@link #newRunId}. */
+    public EvalRun start(String runId, WorkflowDefinition d, EvalSuite suite, String requestedBy) {
+        ensureAccount();
+        EvalRun run = new EvalRun(runId, d.name(), d.version(), suite.name(), suite.contentHash(), requestedBy, DEFAULT_CONCURRENCY,
+                EvalRun.Status.RUNNING, clock.instant(), null, null);
+        store.createEvalRun(run, suite.cases().stream().map(EvalCase::id).toList());
+        wakeSweep();
+        return run;
+    }
+
     /** The suites every loaded workflow version names. */
     public EvalSuites suites() {
         return suites;

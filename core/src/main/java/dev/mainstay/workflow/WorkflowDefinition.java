@@ -56,6 +56,7 @@ public final class WorkflowDefinition {
     private final String contentHash;
     private final String source;
     private final List<SuiteReference> evals;
+    private final Activation activation;
     private final boolean draft;
     private final Notify notify;
 
@@ -90,6 +91,7 @@ public final class WorkflowDefinition {
         this.contentHash = ContentHash.sha256(Json.canonical(b.document));
         this.source = b.source;
         this.evals = List.copyOf(b.evals);
+        this.activation = b.activation;
         this.notify = b.notify;
         this.draft = false;
     }
@@ -114,6 +116,7 @@ public final class WorkflowDefinition {
         this.contentHash = base.contentHash;
         this.source = base.source;
         this.evals = base.evals;
+        this.activation = base.activation;
         this.notify = base.notify;
         this.draft = true;
     }
@@ -183,7 +186,7 @@ public final class WorkflowDefinition {
                                            BiFunction<String, String, java.nio.file.Path> suiteFile, Set<String> knownRoutes) {
         doc.requireObject("");
         doc.onlyKeys("", "workflow", "version", "description", "latency", "deadline", "input", "stages", "concurrency", "priority", "fallback", "cache", "limits", "eligibility",
-                "redact", "context", "access", "evals", "notify");
+                "redact", "context", "access", "evals", "notify", "activation");
         Builder b = new Builder();
         b.source = doc.source();
         b.name = doc.requireText("/workflow");
@@ -222,6 +225,13 @@ public final class WorkflowDefinition {
         // failures, and that must not need a new version number nor change the content hash.
         resolved.remove("evals");
         b.evals.addAll(evals(doc, suiteFile));
+        // The gate is policy about versions too: adding one to a workflow already serving must not
+        // need a new version number.
+        resolved.remove("activation");
+        b.activation = Activation.parse(doc);
+        if (b.activation != null && b.evals.isEmpty()) {
+            throw doc.error("/activation/suite", "names suite '" + b.activation.suite() + "', but the workflow names no suite file in evals:");
+        }
         JsonNode stages = doc.node("/stages");
         if (!stages.isArray() || stages.isEmpty()) {
             throw doc.error("/stages", "needs at least one stage");
@@ -449,6 +459,9 @@ public final class WorkflowDefinition {
      * read back from the database, whose stored document leaves them out.
      */
     public List<SuiteReference> evals() { return evals; }
+
+    /** The activation gate new versions of this workflow pass before they serve, if it declares one. */
+    public Optional<Activation> activation() { return Optional.ofNullable(activation); }
     /** {@code /v1/<name>}. */
     public String path() { return "/v1/" + name; }
     /** The receiver the workflow declares for its events, if it declares one. */
@@ -482,6 +495,7 @@ public final class WorkflowDefinition {
         private JsonNode document;
         private String source;
         private final List<SuiteReference> evals = new ArrayList<>();
+        private Activation activation;
         private Notify notify;
     }
 }

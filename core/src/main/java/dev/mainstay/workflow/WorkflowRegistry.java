@@ -32,6 +32,8 @@ public final class WorkflowRegistry {
     /** The content hash of every version the files held at the last load, by name@version. */
     private volatile Map<String, String> fromFiles = Map.of();
     private final Map<String, WorkflowDefinition> versions = new ConcurrentHashMap<>();
+    /** The versions the store says serve, by name ({@link #serve}); a name without one serves its highest loaded version. */
+    private volatile Map<String, WorkflowDefinition> served = Map.of();
 
     private WorkflowRegistry(WorkflowVersionStore store, boolean dev) {
         this.store = store;
@@ -149,6 +151,13 @@ public final class WorkflowRegistry {
             throw new ConfigException(String.join("\n", problems));
         }
         versions.putAll(loaded);
+        Map<String, WorkflowDefinition> pinned = new java.util.HashMap<>();
+        served.forEach((name, d) -> {
+            if (next.containsKey(name)) {
+                pinned.put(name, loaded.getOrDefault(key(name, d.version()), d)); // a dev-mode reload's new draft of the pinned version
+            }
+        });
+        served = Map.copyOf(pinned);
         active = Collections.unmodifiableMap(next);
         Map<String, String> hashes = new java.util.HashMap<>();
         loaded.forEach((k, d) -> hashes.put(k, d.contentHash()));
@@ -158,11 +167,50 @@ public final class WorkflowRegistry {
 
     /** The version new submissions of {@code name} run. */
     public Optional<WorkflowDefinition> active(String name) {
-        return Optional.ofNullable(active.get(name));
+        WorkflowDefinition d = active.get(name);
+        if (d == null) {
+            return Optional.empty();
+        }
+        return Optional.of(served.getOrDefault(name, d));
     }
 
     public Collection<WorkflowDefinition> all() {
-        return active.values();
+        Map<String, WorkflowDefinition> pinned = served;
+        if (pinned.isEmpty()) {
+            return active.values();
+        }
+        return active.values().stream().map(d -> pinned.getOrDefault(d.name(), d)).toList();
+    }
+
+    /** The highest loaded version of {@code name}: the newest its files hold, active or not. */
+    public Optional<WorkflowDefinition> newest(String name) {
+        return Optional.ofNullable(active.get(name));
+    }
+
+    /** Every version of {@code name} the files hold, lowest first. */
+    public List<WorkflowDefinition> loaded(String name) {
+        return versions.values().stream().filter(d -> d.name().equals(name) && fromFiles.containsKey(key(d.name(), d.version())))
+                .sorted(java.util.Comparator.comparingInt(WorkflowDefinition::version)).toList();
+    }
+
+    /**
+     * Serves, for each workflow named, the version given instead of the highest loaded one: the
+     * active versions on record in the store (see {@code dev.mainstay.engine.Activations}). A
+     * version neither loaded nor on record is skipped, and its workflow keeps its highest loaded
+     * version.
+     */
+    public void serve(Map<String, Integer> activeVersions) {
+        Map<String, WorkflowDefinition> next = new java.util.HashMap<>();
+        activeVersions.forEach((name, v) -> {
+            // Kept even when it is the highest loaded: a dev-mode reload that brings a higher
+            // version must not serve it before the next call says whether it is active.
+            if (active.containsKey(name)) {
+                version(name, v).ifPresent(d -> next.put(name, d));
+            }
+        });
+        if (!next.equals(served)) {
+            served = Map.copyOf(next);
+        }
     }
 
     /** A pinned version, from memory or from the store. */

@@ -451,6 +451,14 @@ class LadderPropertiesTest {
         @Override public void evalCaseSubmitted(String runId, String caseId, String jobId) { throw unused(); }
         @Override public boolean evalCaseScored(String runId, String caseId, JsonNode result) { throw unused(); }
         @Override public boolean finishEvalRun(String runId, JsonNode summary, Instant at) { throw unused(); }
+        @Override public java.util.Map<String, WorkflowActivation> workflowActivations() { throw unused(); }
+        @Override public WorkflowActivation firstActivation(String w, int v, Instant at, String by, dev.mainstay.audit.AuditEvent a) { throw unused(); }
+        @Override public boolean activateWorkflowVersion(String w, int v, Integer e, Instant at, String by, dev.mainstay.audit.AuditEvent a) { throw unused(); }
+        @Override public boolean openActivationGate(ActivationGate gate) { throw unused(); }
+        @Override public Optional<ActivationGate> activationGate(String w, int v) { throw unused(); }
+        @Override public List<ActivationGate> activationGates(String w) { throw unused(); }
+        @Override public List<ActivationGate> undecidedActivationGates() { throw unused(); }
+        @Override public boolean decideActivationGate(String w, int v, boolean act, JsonNode d, Instant at, dev.mainstay.audit.AuditEvent a) { throw unused(); }
         @Override public void close() { }
     }
 }

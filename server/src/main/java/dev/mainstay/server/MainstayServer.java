@@ -2,6 +2,7 @@ package dev.mainstay.server;
 
 import dev.mainstay.engine.CallEstimate;
 import dev.mainstay.engine.Engine;
+import dev.mainstay.engine.Activations;
 import dev.mainstay.engine.EvalRuns;
 import dev.mainstay.engine.LimitsAdmin;
 import dev.mainstay.engine.Reviews;
@@ -65,6 +66,7 @@ public final class MainstayServer implements AutoCloseable {
     private final Clock clock;
     private volatile ManagementServer management;
     private volatile WorkflowWatcher watcher;
+    private volatile Activations activations;
     /** Set once at start, right after construction. */
     private EventStreams streams;
     private final NodeIdentity identity;
@@ -172,13 +174,17 @@ public final class MainstayServer implements AutoCloseable {
             Sweeper sweeper = new Sweeper(store, config.retention(), clock, nodeId);
             // Eval runs: cases as jobs of the eval account, moved on by a sweep on every node.
             EvalRuns evalRuns = new EvalRuns(store, engine, registry, suites, clock);
-            HttpApi api = new HttpApi(engine, reviews, limitsAdmin, evalRuns, registry, store, clock, config.hardening(), config.maxBodyBytes(), config.maxJsonDepth(),
+            // Which version serves is on record: read it (and record first versions) before the first request.
+            Activations activations = new Activations(store, registry, evalRuns, suites, clock);
+            activations.step();
+            HttpApi api = new HttpApi(engine, reviews, limitsAdmin, evalRuns, activations, registry, store, clock, config.hardening(), config.maxBodyBytes(), config.maxJsonDepth(),
                     config.newAccountLimits(), java.util.Optional.ofNullable(metrics), config.metrics().key(), streams, VERSION, deliveries, sweeper);
             store.audit(List.of(configLoaded(config, definitions, nodeId, clock.instant())));
             engine.start();
             reviews.start();
             streams.start();
             evalRuns.start();
+            activations.start();
             sweeper.start();
             transport = HttpTransport.start(config.hardening(), config.maxBodyBytes());
             WebServer web = WebServer.builder()
@@ -201,6 +207,7 @@ public final class MainstayServer implements AutoCloseable {
             }
             server.streams = streams;
             server.deliveries = deliveries;
+            server.activations = activations;
             deliveries.start(store, server.baseUrl());
             if (dev) {
                 server.watcher = WorkflowWatcher.start(config.workflowDirs(), server::reloadWorkflows);
@@ -356,6 +363,11 @@ public final class MainstayServer implements AutoCloseable {
         return evalRuns;
     }
 
+    /** Which version of each workflow serves, and the activation gates. */
+    public Activations activations() {
+        return activations;
+    }
+
     public Engine engine() {
         return engine;
     }
@@ -388,6 +400,10 @@ public final class MainstayServer implements AutoCloseable {
         }
         sweeper.close();
         reviews.close();
+        Activations a = activations;
+        if (a != null) {
+            a.close();
+        }
         evalRuns.close();
         engine.stop();
         Deliveries d = deliveries;

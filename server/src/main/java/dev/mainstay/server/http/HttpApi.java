@@ -2,6 +2,7 @@ package dev.mainstay.server.http;
 
 import dev.mainstay.engine.Engine;
 import dev.mainstay.server.webhooks.Deliveries;
+import dev.mainstay.engine.Activations;
 import dev.mainstay.engine.EvalRuns;
 import dev.mainstay.engine.LimitsAdmin;
 import dev.mainstay.engine.Reviews;
@@ -38,7 +39,7 @@ public final class HttpApi {
      * @param deliveries webhooks out, inbound sources and callback tokens
      * @param sweeper the retention sweeper, for its admin routes
      */
-    public HttpApi(Engine engine, Reviews reviews, LimitsAdmin limitsAdmin, EvalRuns evalRuns, WorkflowRegistry registry, Store store, Clock clock, Hardening hardening, long maxBodyBytes, int maxJsonDepth,
+    public HttpApi(Engine engine, Reviews reviews, LimitsAdmin limitsAdmin, EvalRuns evalRuns, Activations activations, WorkflowRegistry registry, Store store, Clock clock, Hardening hardening, long maxBodyBytes, int maxJsonDepth,
             AccountLimits newAccountLimits, Optional<PrometheusMetrics> metrics, Optional<String> metricsKey, EventStreams streams, String version,
             Deliveries deliveries, dev.mainstay.retention.Sweeper sweeper) {
         this.metrics = metrics;
@@ -58,6 +59,7 @@ public final class HttpApi {
                 new AuditResource(store, auth),
                 new StatsResource(store, clock, auth),
                 new EvalsResource(evalRuns, store, auth, bodies),
+                new VersionsResource(activations, registry, store, auth, bodies),
                 new TargetsResource(engine, auth),
                 new WebhooksResource(store, deliveries.box(), registry, clock, auth, bodies, deliveries.settings().allowPrivate(), deliveries::wake),
                 new InboundResource(deliveries.inbound(), store, engine, registry, clock, bodies),

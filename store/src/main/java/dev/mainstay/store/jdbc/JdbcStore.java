@@ -41,6 +41,7 @@ import dev.mainstay.webhook.WebhookEndpoint;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import tools.jackson.databind.JsonNode;
 
@@ -66,6 +67,7 @@ public class JdbcStore implements Store {
     private final JdbcInbound inbound;
     private final JdbcEvalRuns evalRuns;
     private final JdbcRetention retention;
+    private final JdbcWorkflowActivations activations;
 
     protected JdbcStore(Dialect dialect) {
         this.dialect = dialect;
@@ -86,6 +88,7 @@ public class JdbcStore implements Store {
         this.inbound = new JdbcInbound(sql, transitions);
         this.evalRuns = new JdbcEvalRuns(sql);
         this.retention = new JdbcRetention(sql, dialect);
+        this.activations = new JdbcWorkflowActivations(sql);
     }
 
     // ---- the event feed ------------------------------------------------------------------------
@@ -201,6 +204,22 @@ public class JdbcStore implements Store {
     @Override public void evalCaseSubmitted(String runId, String caseId, String jobId) { evalRuns.evalCaseSubmitted(runId, caseId, jobId); }
     @Override public boolean evalCaseScored(String runId, String caseId, JsonNode result) { return evalRuns.evalCaseScored(runId, caseId, result); }
     @Override public boolean finishEvalRun(String runId, JsonNode summary, Instant at) { return evalRuns.finishEvalRun(runId, summary, at); }
+
+    // ---- workflow activation -------------------------------------------------------------------
+    @Override public Map<String, WorkflowActivation> workflowActivations() { return activations.workflowActivations(); }
+    @Override public WorkflowActivation firstActivation(String workflow, int version, Instant at, String by, AuditEvent audit) {
+        return activations.firstActivation(workflow, version, at, by, audit);
+    }
+    @Override public boolean activateWorkflowVersion(String workflow, int version, Integer expectedActive, Instant at, String by, AuditEvent audit) {
+        return activations.activateWorkflowVersion(workflow, version, expectedActive, at, by, audit);
+    }
+    @Override public boolean openActivationGate(ActivationGate gate) { return activations.openActivationGate(gate); }
+    @Override public Optional<ActivationGate> activationGate(String workflow, int version) { return activations.activationGate(workflow, version); }
+    @Override public List<ActivationGate> activationGates(String workflow) { return activations.activationGates(workflow); }
+    @Override public List<ActivationGate> undecidedActivationGates() { return activations.undecidedActivationGates(); }
+    @Override public boolean decideActivationGate(String workflow, int version, boolean activate, JsonNode detail, Instant at, AuditEvent audit) {
+        return activations.decideActivationGate(workflow, version, activate, detail, at, audit);
+    }
     // ---- retention -----------------------------------------------------------------------------
     @Override public boolean leaseSweep(String owner, Instant now, Instant until) { return retention.leaseSweep(owner, now, until); }
     @Override public Removed expirePayloads(Scope scope, Instant finishedBefore, Instant now, int max) {
