@@ -57,7 +57,7 @@ final class VersionsResource implements HttpService {
     /** A template whose {@code {workflow}} spans segments: workflow names have slashes. */
     private record NamePath(String template, PathMatcher matcher) implements PathMatcher, RouteTable.Template {
         static NamePath of(String template) {
-            return new NamePath(template, PathMatchers.create(template.replace("{workflow}", "{workflow:" + NAME + "}").replace("{version}", "{version:[0-9]{1,7}}")));
+            return new NamePath(template, PathMatchers.create(template.replace("{workflow}", "{workflow:" + NAME + "}").replace("{version}", "{version:[0-9]{1,18}}")));
         }
 
         @Override
@@ -94,7 +94,11 @@ final class VersionsResource implements HttpService {
     private Reply activate(ServerRequest req) {
         Principal admin = auth.admin(req);
         String name = known(req.path().pathParameters().get("workflow"));
-        int version = Integer.parseInt(req.path().pathParameters().get("version"));
+        long number = Long.parseLong(req.path().pathParameters().get("version"));
+        if (number < 1 || number > 1_000_000) {
+            throw refuse(ErrorCode.NOT_FOUND, "workflow '" + name + "' has no version " + number + "; versions are whole numbers from 1 to 1000000");
+        }
+        int version = (int) number;
         JsonNode body = bodies.json(req);
         if (!body.isObject()) {
             throw new InvalidInputException("the activation request is not valid", List.of(new Violation("", "must be an object with a reason")));
