@@ -59,6 +59,7 @@ public final class Activations implements AutoCloseable {
     private final EvalSuites suites;
     private final Clock clock;
     private Thread sweeper;
+    private volatile boolean stopping;
 
     /** The state of one version, as {@code GET /v1/admin/workflows} shows it. */
     public enum State {
@@ -291,33 +292,42 @@ public final class Activations implements AutoCloseable {
         if (sweeper != null) {
             return;
         }
+        stopping = false;
         sweeper = Thread.ofVirtual().name("mainstay-activations").start(() -> {
-            while (!Thread.currentThread().isInterrupted()) {
+            while (!stopping) {
                 try {
                     step();
                 } catch (RuntimeException e) {
-                    LOG.warn("activations: the sweep failed; will try again in {}", SWEEP, e);
+                    if (!stopping) {
+                        LOG.warn("activations: the sweep failed; will try again in {}", SWEEP, e);
+                    }
                 }
-                try {
-                    Thread.sleep(SWEEP);
-                } catch (InterruptedException e) {
-                    return;
+                synchronized (this) {
+                    try {
+                        if (!stopping) {
+                            wait(SWEEP.toMillis());
+                        }
+                    } catch (InterruptedException e) {
+                        return;
+                    }
                 }
             }
         });
     }
 
+    /** Stops the sweep, letting a step under way finish: interrupting it would abort its database call mid-way. */
     @Override
     public void close() {
         Thread t;
         synchronized (this) {
             t = sweeper;
             sweeper = null;
+            stopping = true;
+            notifyAll();
         }
         if (t != null) {
-            t.interrupt();
             try {
-                t.join(Duration.ofSeconds(5));
+                t.join(Duration.ofSeconds(10));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
