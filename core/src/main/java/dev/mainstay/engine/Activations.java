@@ -271,6 +271,19 @@ public final class Activations implements AutoCloseable {
         return previous;
     }
 
+    /**
+     * The candidate the gate of {@code workflow} measures: its newest loaded version, when the
+     * workflow declares a gate and that version was never active.
+     */
+    public Optional<WorkflowDefinition> gatedCandidate(String workflow) {
+        Optional<WorkflowDefinition> newest = registry.newest(workflow).filter(d -> d.activation().isPresent());
+        if (newest.isEmpty()) {
+            return Optional.empty();
+        }
+        WorkflowActivation a = store.workflowActivations().get(workflow);
+        return a != null && newest.get().version() > a.highestVersion() ? newest : Optional.empty();
+    }
+
     /** The state of each loaded version of {@code workflow}. */
     public Map<Integer, State> states(String workflow) {
         WorkflowActivation a = store.workflowActivations().get(workflow);

@@ -6,6 +6,7 @@ import dev.mainstay.evals.CaseResult;
 import dev.mainstay.evals.EvalSuite;
 import dev.mainstay.evals.ScorerResult;
 import dev.mainstay.store.EvalRun;
+import dev.mainstay.store.WorkflowActivationStore.ActivationGate;
 import dev.mainstay.workflow.WorkflowDefinition;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -18,6 +19,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -33,7 +35,8 @@ final class EvalCommand extends Main.CommandGroup {
             description = {"Runs a workflow's eval suites through the engine, every case a job of the eval account, and prints each run's score.",
                     "Opens the data directory (or --db) as `up` does, with the same providers, on a free loopback port; stop a node serving",
                     "the same SQLite data directory first (PostgreSQL may be shared with running nodes).",
-                    "Exits 0; with --gate, exits 1 when a gating suite's run misses its threshold."})
+                    "Exits 0; with --gate, exits 1 when a gating suite's run misses its threshold, or when the activation gate of a",
+                    "workflow's candidate version refuses it (the node gates candidates as `up` does, and the decision is stored)."})
     static final class Run implements Callable<Integer> {
         @Parameters(index = "0", arity = "0..1", paramLabel = "WORKFLOW", description = "the workflow to run (or --all)")
         String workflow;
@@ -47,7 +50,7 @@ final class EvalCommand extends Main.CommandGroup {
         @Option(names = "--all", description = "every workflow that names a suite")
         boolean all;
 
-        @Option(names = "--gate", description = "exit 1 when a run of a gating suite (gate: true) misses its threshold")
+        @Option(names = "--gate", description = "exit 1 when a run of a gating suite (gate: true) misses its threshold, or a candidate's activation gate refuses it")
         boolean gate;
 
         @Option(names = "--junit", paramLabel = "FILE", description = "also write the cases as JUnit XML, one test per case")
@@ -112,6 +115,9 @@ final class EvalCommand extends Main.CommandGroup {
                 }
                 List<EvalRun> done = await(node, runs);
                 boolean failed = print(out, evals, done);
+                if (gate) {
+                    failed |= gates(node, out, all ? node.workflows().all().stream().map(WorkflowDefinition::name).sorted().toList() : List.of(workflow));
+                }
                 if (junit != null) {
                     writeJunit(junit, evals, done);
                     out.println("JUnit XML written to " + junit);
@@ -134,6 +140,40 @@ final class EvalCommand extends Main.CommandGroup {
                 }
                 Thread.sleep(200);
             }
+        }
+
+        /**
+         * Awaits the activation gate of each workflow's candidate, which the node opens by itself
+         * (or opened on an earlier start: its decision is on record), and prints each decision;
+         * returns whether a candidate was refused or its gate did not decide in time.
+         */
+        private boolean gates(MainstayServer node, PrintWriter out, List<String> names) throws InterruptedException {
+            boolean failed = false;
+            Instant until = Instant.now().plus(timeout);
+            for (String name : names) {
+                Optional<WorkflowDefinition> candidate = node.activations().gatedCandidate(name);
+                if (candidate.isEmpty()) {
+                    continue;
+                }
+                int version = candidate.get().version();
+                Optional<ActivationGate> decided;
+                while ((decided = node.store().activationGate(name, version).filter(g -> g.decision() != null)).isEmpty()) {
+                    if (Instant.now().isAfter(until)) {
+                        break;
+                    }
+                    Thread.sleep(200);
+                }
+                if (decided.isEmpty()) {
+                    out.printf("gate  %s v%d: undecided after %s; its runs go on the next time a node opens this database%n", name, version, timeout);
+                    failed = true;
+                    continue;
+                }
+                ActivationGate g = decided.get();
+                failed |= !g.decision().equals("activated");
+                out.printf("gate  %s v%d %s (run %s against v%d, run %s): %s%n", name, version, g.decision(), g.runId(), g.baselineVersion(), g.baselineRunId(),
+                        g.detail().path("reason").asString());
+            }
+            return failed;
         }
 
         /** Prints the table and each failed case; returns whether a gating suite's run missed its threshold. */

@@ -668,6 +668,97 @@ public abstract class StoreContract {
 
     // ---- workflows and accounts --------------------------------------------------------------
 
+    // ---- workflow activation -------------------------------------------------------------------
+
+    private static dev.mainstay.audit.AuditEvent activationEvent(dev.mainstay.audit.AuditAction action, String reason) {
+        return new dev.mainstay.audit.AuditEvent(T0, "system:activation", action, null, "a/b", Json.object().put("reason", reason));
+    }
+
+    private List<String> activationReasons() {
+        return store.auditLog(new dev.mainstay.audit.AuditQuery(null, null, null, null, null, null, 0, 1000)).stream()
+                .filter(r -> r.stored().action().startsWith("workflow.")).map(r -> r.event().details().path("reason").asString()).toList();
+    }
+
+    @Test
+    void theFirstActivationOfAWorkflowIsKeptAndAuditedOnce() {
+        var first = store.firstActivation("a/b", 2, T0, "system:activation", activationEvent(dev.mainstay.audit.AuditAction.WORKFLOW_ACTIVATED, "first"));
+        assertThat(first.version()).isEqualTo(2);
+        assertThat(first.highestVersion()).isEqualTo(2);
+        var again = store.firstActivation("a/b", 3, T0.plusSeconds(1), "system:activation", activationEvent(dev.mainstay.audit.AuditAction.WORKFLOW_ACTIVATED, "again"));
+        assertThat(again).isEqualTo(first);
+        assertThat(activationReasons()).containsExactly("first");
+        assertThat(store.workflowActivations()).containsOnlyKeys("a/b");
+    }
+
+    @Test
+    void anActivationAppliesOnlyFromTheExpectedVersionKeepsTheHighestAndSurvivesReopening() {
+        store.firstActivation("a/b", 1, T0, "system:activation", activationEvent(dev.mainstay.audit.AuditAction.WORKFLOW_ACTIVATED, "first"));
+        assertThat(store.activateWorkflowVersion("a/b", 3, 2, T0, "key_x", activationEvent(dev.mainstay.audit.AuditAction.WORKFLOW_ACTIVATED, "stale"))).isFalse();
+        assertThat(store.activateWorkflowVersion("a/b", 3, 1, T0.plusSeconds(1), "key_x", activationEvent(dev.mainstay.audit.AuditAction.WORKFLOW_ACTIVATED, "promote")))
+                .isTrue();
+        assertThat(store.activateWorkflowVersion("a/b", 1, null, T0.plusSeconds(2), "key_y", activationEvent(dev.mainstay.audit.AuditAction.WORKFLOW_ACTIVATED, "rollback")))
+                .isTrue();
+        assertThat(store.activateWorkflowVersion("c/d", 4, 1, T0, "key_y", activationEvent(dev.mainstay.audit.AuditAction.WORKFLOW_ACTIVATED, "none on record"))).isFalse();
+        reopen();
+        var a = store.workflowActivations().get("a/b");
+        assertThat(a.version()).isEqualTo(1);
+        assertThat(a.highestVersion()).as("a rollback keeps the highest version ever active").isEqualTo(3);
+        assertThat(a.changedBy()).isEqualTo("key_y");
+        assertThat(a.changedAt()).isEqualTo(T0.plusSeconds(2));
+        assertThat(store.workflowActivations()).doesNotContainKey("c/d");
+        assertThat(activationReasons()).containsExactly("first", "promote", "rollback");
+        assertThat(store.verifyAudit()).isInstanceOf(dev.mainstay.audit.AuditCheck.Intact.class);
+    }
+
+    @Test
+    void anActivationGateOpensOnceAndIsDecidedOnceByConcurrentDeciders() throws Exception {
+        store.firstActivation("a/b", 1, T0, "system:activation", activationEvent(dev.mainstay.audit.AuditAction.WORKFLOW_ACTIVATED, "first"));
+        var gate = new dev.mainstay.store.WorkflowActivationStore.ActivationGate("a/b", 2, "s", "evr_2", 1, "evr_1", T0, null, null, null);
+        assertThat(store.openActivationGate(gate)).isTrue();
+        assertThat(store.openActivationGate(new dev.mainstay.store.WorkflowActivationStore.ActivationGate("a/b", 2, "s", "evr_other", 1, "evr_1", T0, null, null, null)))
+                .isFalse();
+        assertThat(store.activationGate("a/b", 2)).contains(gate);
+        assertThat(store.undecidedActivationGates()).containsExactly(gate);
+
+        int deciders = 8;
+        CountDownLatch go = new CountDownLatch(1);
+        List<java.util.concurrent.Future<Boolean>> won = new ArrayList<>();
+        try (ExecutorService pool = Executors.newFixedThreadPool(deciders)) {
+            for (int i = 0; i < deciders; i++) {
+                int n = i;
+                won.add(pool.submit(() -> {
+                    go.await();
+                    return store.decideActivationGate("a/b", 2, true, Json.object().put("decider", n), T0.plusSeconds(5), activationEvent(
+                            dev.mainstay.audit.AuditAction.WORKFLOW_ACTIVATED, "gate " + n));
+                }));
+            }
+            go.countDown();
+        }
+        long winners = 0;
+        for (var f : won) {
+            winners += f.get() ? 1 : 0;
+        }
+        assertThat(winners).isEqualTo(1);
+        var decided = store.activationGate("a/b", 2).orElseThrow();
+        assertThat(decided.decision()).isEqualTo("activated");
+        assertThat(decided.decidedAt()).isEqualTo(T0.plusSeconds(5));
+        assertThat(activationReasons()).containsExactly("first", "gate " + decided.detail().path("decider").asInt());
+        assertThat(store.undecidedActivationGates()).isEmpty();
+        assertThat(store.workflowActivations().get("a/b").version()).isEqualTo(2);
+        assertThat(store.workflowActivations().get("a/b").highestVersion()).isEqualTo(2);
+
+        // A refusal records its decision and audit record and leaves the active version alone.
+        assertThat(store.openActivationGate(new dev.mainstay.store.WorkflowActivationStore.ActivationGate("a/b", 3, "s", "evr_3", 2, "evr_2", T0, null, null, null)))
+                .isTrue();
+        assertThat(store.decideActivationGate("a/b", 3, false, Json.object().put("reason", "worse"), T0.plusSeconds(6),
+                activationEvent(dev.mainstay.audit.AuditAction.ACTIVATION_REFUSED, "worse"))).isTrue();
+        assertThat(store.activationGate("a/b", 3).orElseThrow().decision()).isEqualTo("refused");
+        assertThat(store.activationGate("a/b", 3).orElseThrow().detail().path("reason").asString()).isEqualTo("worse");
+        assertThat(store.workflowActivations().get("a/b").version()).isEqualTo(2);
+        assertThat(store.activationGates("a/b")).extracting(dev.mainstay.store.WorkflowActivationStore.ActivationGate::version).containsExactly(2, 3);
+        assertThat(store.verifyAudit()).isInstanceOf(dev.mainstay.audit.AuditCheck.Intact.class);
+    }
+
     @Test
     void workflowVersionKeepsItsFirstContentHash() {
         assertThat(store.registerWorkflowVersion("a/b", 1, "h1", "{\"v\":1}", T0)).isEqualTo("h1");
