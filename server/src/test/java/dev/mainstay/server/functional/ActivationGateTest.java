@@ -3,6 +3,7 @@ package dev.mainstay.server.functional;
 import static dev.mainstay.server.testing.GatedWorkflow.NAME;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mainstay.server.testing.Cli;
 import dev.mainstay.server.testing.GatedWorkflow;
 import dev.mainstay.server.testing.Http;
 import dev.mainstay.server.testing.TestNode;
@@ -129,6 +130,43 @@ class ActivationGateTest {
                 assertThat(GatedWorkflow.submittedVersion(node.http)).isEqualTo(3);
             }
         }
+    }
+
+    @Test
+    void evalRunGateExitsNonZeroWhenTheCandidatesStoredGateRefusesIt() throws Exception {
+        Path workflows = dir.resolve("workflows");
+        try (FakeProvider fake = FakeProvider.start(FaultScript.none())) {
+            GatedWorkflow.write(workflows, 1, GatedWorkflow.GOOD);
+            Path config = TestNode.in(dir).provider(fake.baseUrl()).withoutExamples().withoutTestWorkflows().write();
+            String[] common = {"--config", config.toString(), "--data-dir", dir.resolve("var").toString(), "--workflows", workflows.toString()};
+            Cli.Run first = cli(common);
+            assertThat(first.code()).as(first.out() + first.err()).isZero();
+            assertThat(first.out()).doesNotContain("gate  ");
+
+            GatedWorkflow.write(workflows, 2, GatedWorkflow.WORSE);
+            Cli.Run worse = cli(common);
+            assertThat(worse.code()).as(worse.out() + worse.err()).isEqualTo(1);
+            assertThat(worse.out()).as("the version serving passes its suite").containsPattern("notes/summary +1  notes-summary +4 +4 +1\\.000 +0\\.90  pass");
+            assertThat(worse.out()).contains("gate  notes/summary v2 refused", "regressed: budget, hiring, launch");
+            // The refusal is on record: the next run reports it again, without a new gate run.
+            Cli.Run again = cli(common);
+            assertThat(again.code()).isEqualTo(1);
+            assertThat(again.out()).contains("gate  notes/summary v2 refused");
+
+            GatedWorkflow.write(workflows, 3, GatedWorkflow.BETTER);
+            Cli.Run better = cli(common);
+            assertThat(better.code()).as(better.out() + better.err()).isZero();
+            assertThat(better.out()).contains("gate  notes/summary v3 activated");
+            try (TestNode node = TestNode.in(dir).provider(fake.baseUrl()).withoutExamples().withoutTestWorkflows().start()) {
+                assertThat(GatedWorkflow.view(node.http).path("active_version").asInt()).isEqualTo(3);
+            }
+        }
+    }
+
+    private static Cli.Run cli(String[] common) {
+        List<String> args = new ArrayList<>(List.of("eval", "run", "--all", "--gate"));
+        args.addAll(List.of(common));
+        return Cli.run(args.toArray(String[]::new));
     }
 
     @Test
