@@ -141,6 +141,37 @@ class WorkflowLoaderTest {
     }
 
     @Test
+    void anActivationGateIsReadAndChangesNeitherTheContentHashNorTheStoredDocument() throws IOException {
+        Path root = tree("root", "team/one");
+        Files.writeString(root.resolve("team/s.yaml"), "suite: s\n");
+        Files.writeString(root.resolve("team/one.yaml"), workflow("team/one") + "evals: s.yaml\n");
+        WorkflowDefinition without = WorkflowLoader.scan(List.of(root), ROUTES).definitions().getFirst();
+        Files.writeString(root.resolve("team/one.yaml"), workflow("team/one") + "evals: s.yaml\nactivation: { suite: s, min_score: 0.9, max_regression: 0.02 }\n");
+        WorkflowDefinition with = WorkflowLoader.scan(List.of(root), ROUTES).definitions().getFirst();
+        assertThat(with.activation()).contains(new Activation("s", new java.math.BigDecimal("0.9"), new java.math.BigDecimal("0.02")));
+        assertThat(without.activation()).isEmpty();
+        assertThat(with.contentHash()).isEqualTo(without.contentHash());
+        assertThat(with.document()).isEqualTo(without.document());
+
+        Files.writeString(root.resolve("team/one.yaml"), workflow("team/one") + "evals: s.yaml\nactivation: { suite: s, min_score: 0.9 }\n");
+        assertThat(WorkflowLoader.scan(List.of(root), ROUTES).definitions().getFirst().activation().orElseThrow().maxRegression()).isZero();
+    }
+
+    @Test
+    void aBrokenActivationGateIsRefusedNamingItsField() throws IOException {
+        Path root = tree("root", "team/one");
+        Files.writeString(root.resolve("team/s.yaml"), "suite: s\n");
+        Files.writeString(root.resolve("team/one.yaml"), workflow("team/one") + "evals: s.yaml\nactivation: { suite: s, min_score: 1.5 }\n");
+        assertThatThrownBy(() -> WorkflowLoader.scan(List.of(root), ROUTES)).hasMessageContaining("one.yaml:9: activation.min_score: must be a number from 0 to 1, got 1.5");
+        Files.writeString(root.resolve("team/one.yaml"), workflow("team/one") + "evals: s.yaml\nactivation: { suite: s }\n");
+        assertThatThrownBy(() -> WorkflowLoader.scan(List.of(root), ROUTES)).hasMessageContaining("activation.min_score: is required");
+        Files.writeString(root.resolve("team/one.yaml"), workflow("team/one") + "evals: s.yaml\nactivation: { suite: s, min_score: 0.9, max_regresion: 0.1 }\n");
+        assertThatThrownBy(() -> WorkflowLoader.scan(List.of(root), ROUTES)).hasMessageContaining("max_regresion");
+        Files.writeString(root.resolve("team/one.yaml"), workflow("team/one") + "activation: { suite: s, min_score: 0.9 }\n");
+        assertThatThrownBy(() -> WorkflowLoader.scan(List.of(root), ROUTES)).hasMessageContaining("activation.suite: names suite 's', but the workflow names no suite file in evals:");
+    }
+
+    @Test
     void namingSuitesChangesNeitherTheContentHashNorTheStoredDocument() throws IOException {
         Path root = tree("root", "team/one");
         WorkflowDefinition without = WorkflowLoader.scan(List.of(root), ROUTES).definitions().getFirst();

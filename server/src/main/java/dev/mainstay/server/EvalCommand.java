@@ -19,6 +19,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -99,6 +100,11 @@ final class EvalCommand extends Main.CommandGroup {
             PrintWriter out = spec.commandLine().getOut();
             try (MainstayServer node = MainstayServer.start(cfg, Clock.systemUTC(), false)) {
                 EvalRuns evals = node.evalRuns();
+                // Read before the runs: a gate may decide (and activate its candidate) while they run.
+                Map<String, Integer> candidates = new java.util.TreeMap<>();
+                for (String name : all ? node.workflows().all().stream().map(WorkflowDefinition::name).toList() : List.of(workflow)) {
+                    node.activations().gatedCandidate(name).ifPresent(d -> candidates.put(name, d.version()));
+                }
                 List<EvalRun> runs = new ArrayList<>();
                 if (all) {
                     List<WorkflowDefinition> named = node.workflows().all().stream()
@@ -116,7 +122,7 @@ final class EvalCommand extends Main.CommandGroup {
                 List<EvalRun> done = await(node, runs);
                 boolean failed = print(out, evals, done);
                 if (gate) {
-                    failed |= gates(node, out, all ? node.workflows().all().stream().map(WorkflowDefinition::name).sorted().toList() : List.of(workflow));
+                    failed |= gates(node, out, candidates);
                 }
                 if (junit != null) {
                     writeJunit(junit, evals, done);
@@ -147,15 +153,12 @@ final class EvalCommand extends Main.CommandGroup {
          * (or opened on an earlier start: its decision is on record), and prints each decision;
          * returns whether a candidate was refused or its gate did not decide in time.
          */
-        private boolean gates(MainstayServer node, PrintWriter out, List<String> names) throws InterruptedException {
+        private boolean gates(MainstayServer node, PrintWriter out, Map<String, Integer> candidates) throws InterruptedException {
             boolean failed = false;
             Instant until = Instant.now().plus(timeout);
-            for (String name : names) {
-                Optional<WorkflowDefinition> candidate = node.activations().gatedCandidate(name);
-                if (candidate.isEmpty()) {
-                    continue;
-                }
-                int version = candidate.get().version();
+            for (Map.Entry<String, Integer> candidate : candidates.entrySet()) {
+                String name = candidate.getKey();
+                int version = candidate.getValue();
                 Optional<ActivationGate> decided;
                 while ((decided = node.store().activationGate(name, version).filter(g -> g.decision() != null)).isEmpty()) {
                     if (Instant.now().isAfter(until)) {
