@@ -118,7 +118,7 @@ final class VersionsResource implements HttpService {
         if (!bad.isEmpty()) {
             throw new InvalidInputException("the activation request is not valid", bad);
         }
-        int previous = activations.activate(name, version, reason.asString().strip(), admin.keyId());
+        int previous = activations.activate(name, version, reason.asString().strip(), "key:" + admin.keyId());
         ObjectNode out = view(name);
         out.put("previous_version", previous);
         return Reply.json(200, out);

@@ -111,7 +111,7 @@ class ActivationGateTest {
                 assertThat(back.json().path("previous_version").asInt()).isEqualTo(3);
                 assertThat(GatedWorkflow.submittedVersion(node.http)).isEqualTo(1);
                 JsonNode rollback = last(node.http, "workflow.activated");
-                assertThat(rollback.path("actor").asString()).isNotEqualTo("system:activation").startsWith("key_");
+                assertThat(rollback.path("actor").asString()).startsWith("key:key_");
                 assertThat(rollback.path("details").path("reason").asString()).isEqualTo("v3 answers too briefly for the support team");
                 assertThat(rollback.path("details").path("kind").asString()).isEqualTo("rollback");
                 assertThat(rollback.path("details").path("previous_version").asInt()).isEqualTo(3);
