@@ -67,6 +67,31 @@ class WorkflowRegistryTest {
     }
 
     @Test
+    void theVersionOnRecordServesInsteadOfTheHighestAndKeepsServingThroughADevReload() throws IOException {
+        Path v1 = workflow("feature.yaml", 1, "p.mustache");
+        Path v2 = workflow("feature-v2.yaml", 2, "p.mustache");
+        prompt("p.mustache", "Say hello to {{input.text}}.");
+        try (SqliteStore store = open()) {
+            WorkflowRegistry r = WorkflowRegistry.register(store, List.of(WorkflowLoader.loadFile(v1, dir, ROUTES), WorkflowLoader.loadFile(v2, dir, ROUTES)), T0, true);
+            assertThat(r.active("team/feature").orElseThrow().version()).as("nothing on record: the highest loaded").isEqualTo(2);
+            r.serve(java.util.Map.of("team/feature", 1, "team/gone", 1));
+            assertThat(r.active("team/feature").orElseThrow().version()).isEqualTo(1);
+            assertThat(r.all()).extracting(WorkflowDefinition::version).containsExactly(1);
+            assertThat(r.newest("team/feature").orElseThrow().version()).isEqualTo(2);
+            assertThat(r.loaded("team/feature")).extracting(WorkflowDefinition::version).containsExactly(1, 2);
+            assertThat(r.active("team/gone")).as("a name no file declares is not served").isEmpty();
+
+            // A dev-mode reload that brings v3 keeps serving the version on record until it says otherwise.
+            Path v3 = workflow("feature-v3.yaml", 3, "p.mustache");
+            r.reload(List.of(WorkflowLoader.loadFile(v1, dir, ROUTES), WorkflowLoader.loadFile(v2, dir, ROUTES), WorkflowLoader.loadFile(v3, dir, ROUTES)), T0);
+            assertThat(r.active("team/feature").orElseThrow().version()).isEqualTo(1);
+            assertThat(r.newest("team/feature").orElseThrow().version()).isEqualTo(3);
+            r.serve(java.util.Map.of("team/feature", 3));
+            assertThat(r.active("team/feature").orElseThrow().version()).isEqualTo(3);
+        }
+    }
+
+    @Test
     void unchangedFilesRegisterAgainAfterARestart() throws IOException {
         Path file = workflow("feature.yaml", 1, "p.mustache");
         prompt("p.mustache", "Say hello to {{input.text}}.");
