@@ -135,11 +135,13 @@ public final class Activations implements AutoCloseable {
         registry.serve(active);
     }
 
-    /** The active version on record when this node loaded it, else the highest loaded below it: a node never serves a candidate because a file is missing. */
+    /**
+     * The active version on record when this node's files hold it, else the highest they hold below
+     * it, else the one on record as stored in the database: a missing file never makes a node serve
+     * a candidate.
+     */
     private int servable(String name, int version) {
-        List<WorkflowDefinition> loaded = registry.loaded(name);
-        return loaded.stream().map(WorkflowDefinition::version).filter(v -> v <= version).max(Integer::compare)
-                .orElse(loaded.isEmpty() ? version : loaded.getFirst().version());
+        return registry.loaded(name).stream().map(WorkflowDefinition::version).filter(v -> v <= version).max(Integer::compare).orElse(version);
     }
 
     private void open(WorkflowDefinition candidate, Activation gate, int activeVersion, Instant now) {

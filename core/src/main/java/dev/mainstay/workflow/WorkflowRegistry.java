@@ -16,9 +16,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The workflows a node serves. Each loaded version is registered in the store with its content
- * hash; a file that changed under a version number already on record is refused. The highest
- * loaded version of a name is the one new jobs get; jobs stay pinned to their version, which is
- * read back from the store when its file is gone.
+ * hash; a file that changed under a version number already on record is refused. New jobs get
+ * the version {@link #serve} names (the active version on record), else the highest loaded; jobs
+ * stay pinned to their version, which is read back from the store when its file is gone.
  *
  * <p>In dev mode ({@code ./mainstay up --dev}) a changed file is served instead as a <em>draft</em>
  * of its version ({@link WorkflowDefinition#asDraft()}): the record in the store keeps the hash it
@@ -199,7 +199,7 @@ public final class WorkflowRegistry {
      * version neither loaded nor on record is skipped, and its workflow keeps its highest loaded
      * version.
      */
-    public void serve(Map<String, Integer> activeVersions) {
+    public synchronized void serve(Map<String, Integer> activeVersions) {
         Map<String, WorkflowDefinition> next = new java.util.HashMap<>();
         activeVersions.forEach((name, v) -> {
             // Kept even when it is the highest loaded: a dev-mode reload that brings a higher
