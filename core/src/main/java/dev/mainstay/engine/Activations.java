@@ -145,7 +145,9 @@ public final class Activations implements AutoCloseable {
     }
 
     private void open(WorkflowDefinition candidate, Activation gate, int activeVersion, Instant now) {
-        EvalSuite suite = suites.suite(gate.suite()).orElseThrow(() -> new IllegalStateException("suite " + gate.suite() + " is not loaded. Indicates a bug."));
+        // Suites are read at start; a gate that a dev-mode reload brought names one only a restart loads.
+        EvalSuite suite = suites.suite(gate.suite()).orElseThrow(() -> new MainstayException(ErrorCode.NOT_FOUND, candidate.name() + " v" + candidate.version()
+                + ": the gate's suite '" + gate.suite() + "' was not loaded when this node started; restart it to gate the candidate"));
         WorkflowDefinition baseline = registry.version(candidate.name(), activeVersion).orElseThrow(() -> new MainstayException(ErrorCode.NOT_FOUND,
                 "the active version " + activeVersion + " of " + candidate.name() + " is neither loaded nor on record"));
         Optional<EvalRun> latest = store.finishedEvalRuns(candidate.name(), 10_000).stream()
