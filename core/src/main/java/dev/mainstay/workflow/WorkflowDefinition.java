@@ -58,6 +58,8 @@ public final class WorkflowDefinition {
     private final List<SuiteReference> evals;
     private final boolean draft;
     private final Notify notify;
+    private final ShadowPolicy shadow;
+    private final DriftPolicy drift;
 
     /**
      * A receiver the workflow itself declares ({@code notify:}), beside the endpoints accounts
@@ -91,6 +93,8 @@ public final class WorkflowDefinition {
         this.source = b.source;
         this.evals = List.copyOf(b.evals);
         this.notify = b.notify;
+        this.shadow = b.shadow;
+        this.drift = b.drift;
         this.draft = false;
     }
 
@@ -115,6 +119,8 @@ public final class WorkflowDefinition {
         this.source = base.source;
         this.evals = base.evals;
         this.notify = base.notify;
+        this.shadow = base.shadow;
+        this.drift = base.drift;
         this.draft = true;
     }
 
@@ -183,7 +189,7 @@ public final class WorkflowDefinition {
                                            BiFunction<String, String, java.nio.file.Path> suiteFile, Set<String> knownRoutes) {
         doc.requireObject("");
         doc.onlyKeys("", "workflow", "version", "description", "latency", "deadline", "input", "stages", "concurrency", "priority", "fallback", "cache", "limits", "eligibility",
-                "redact", "context", "access", "evals", "notify");
+                "redact", "context", "access", "evals", "notify", "shadow", "drift");
         Builder b = new Builder();
         b.source = doc.source();
         b.name = doc.requireText("/workflow");
@@ -222,6 +228,11 @@ public final class WorkflowDefinition {
         // failures, and that must not need a new version number nor change the content hash.
         resolved.remove("evals");
         b.evals.addAll(evals(doc, suiteFile));
+        // Shadow and drift say how live traffic is measured, not what the version does: the same.
+        resolved.remove("shadow");
+        resolved.remove("drift");
+        b.shadow = ShadowPolicy.parse(doc, b.version).orElse(null);
+        b.drift = DriftPolicy.parse(doc).orElse(DriftPolicy.NONE);
         JsonNode stages = doc.node("/stages");
         if (!stages.isArray() || stages.isEmpty()) {
             throw doc.error("/stages", "needs at least one stage");
@@ -451,6 +462,10 @@ public final class WorkflowDefinition {
     public List<SuiteReference> evals() { return evals; }
     /** {@code /v1/<name>}. */
     public String path() { return "/v1/" + name; }
+    /** The version a sampled share of its live jobs also runs on ({@code shadow:}), if it declares one; empty for a definition read back from the database. */
+    public Optional<ShadowPolicy> shadow() { return Optional.ofNullable(shadow); }
+    /** The result fields the drift report follows ({@code drift:}); none for a definition read back from the database. */
+    public DriftPolicy drift() { return drift; }
     /** The receiver the workflow declares for its events, if it declares one. */
     public Optional<Notify> notifyEndpoint() { return Optional.ofNullable(notify); }
 
@@ -483,5 +498,7 @@ public final class WorkflowDefinition {
         private String source;
         private final List<SuiteReference> evals = new ArrayList<>();
         private Notify notify;
+        private ShadowPolicy shadow;
+        private DriftPolicy drift = DriftPolicy.NONE;
     }
 }

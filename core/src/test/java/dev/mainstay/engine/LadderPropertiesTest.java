@@ -451,6 +451,11 @@ class LadderPropertiesTest {
         @Override public void evalCaseSubmitted(String runId, String caseId, String jobId) { throw unused(); }
         @Override public boolean evalCaseScored(String runId, String caseId, JsonNode result) { throw unused(); }
         @Override public boolean finishEvalRun(String runId, JsonNode summary, Instant at) { throw unused(); }
+        @Override public List<dev.mainstay.store.ShadowRun> pendingShadowRuns(int limit) { throw unused(); }
+        @Override public void shadowSubmitted(String liveJobId, String shadowJobId) { throw unused(); }
+        @Override public boolean shadowScored(String liveJobId, JsonNode result, Instant at) { throw unused(); }
+        @Override public List<dev.mainstay.store.ShadowRun> shadowRuns(String workflow, Instant since, int limit) { throw unused(); }
+        @Override public List<dev.mainstay.store.DriftSample> driftSamples(String workflow, String excludedAccount, Instant from, Instant to, int limit) { throw unused(); }
         @Override public void close() { }
     }
 }

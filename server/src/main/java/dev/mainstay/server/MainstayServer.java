@@ -3,6 +3,7 @@ package dev.mainstay.server;
 import dev.mainstay.engine.CallEstimate;
 import dev.mainstay.engine.Engine;
 import dev.mainstay.engine.EvalRuns;
+import dev.mainstay.engine.ShadowRuns;
 import dev.mainstay.engine.LimitsAdmin;
 import dev.mainstay.engine.Reviews;
 import dev.mainstay.evals.EvalSuites;
@@ -56,6 +57,7 @@ public final class MainstayServer implements AutoCloseable {
     private final Engine engine;
     private final Reviews reviews;
     private final EvalRuns evalRuns;
+    private volatile ShadowRuns shadowRuns;
     private final WebServer web;
     private final HttpTransport transport;
     private final Credentials credentials;
@@ -172,6 +174,8 @@ public final class MainstayServer implements AutoCloseable {
             Sweeper sweeper = new Sweeper(store, config.retention(), clock, nodeId);
             // Eval runs: cases as jobs of the eval account, moved on by a sweep on every node.
             EvalRuns evalRuns = new EvalRuns(store, engine, registry, suites, clock);
+            // Shadow traffic: sampled live jobs run again as eval jobs, moved on by a sweep on every node.
+            ShadowRuns shadowRuns = new ShadowRuns(store, engine, registry, suites, clock);
             HttpApi api = new HttpApi(engine, reviews, limitsAdmin, evalRuns, registry, store, clock, config.hardening(), config.maxBodyBytes(), config.maxJsonDepth(),
                     config.newAccountLimits(), java.util.Optional.ofNullable(metrics), config.metrics().key(), streams, VERSION, deliveries, sweeper);
             store.audit(List.of(configLoaded(config, definitions, nodeId, clock.instant())));
@@ -179,6 +183,7 @@ public final class MainstayServer implements AutoCloseable {
             reviews.start();
             streams.start();
             evalRuns.start();
+            shadowRuns.start();
             sweeper.start();
             transport = HttpTransport.start(config.hardening(), config.maxBodyBytes());
             WebServer web = WebServer.builder()
@@ -196,6 +201,7 @@ public final class MainstayServer implements AutoCloseable {
                     .build()
                     .start();
             MainstayServer server = new MainstayServer(config, store, engine, reviews, evalRuns, sweeper, web, transport, credentials, registry, api, loaded.warnings(), clock, identity);
+            server.shadowRuns = shadowRuns;
             if (metrics != null && config.metrics().managementPort().isPresent()) {
                 server.management = ManagementServer.start(metrics, config.metrics().managementHost(), config.metrics().managementPort().getAsInt());
             }
@@ -389,6 +395,10 @@ public final class MainstayServer implements AutoCloseable {
         sweeper.close();
         reviews.close();
         evalRuns.close();
+        ShadowRuns shadows = shadowRuns;
+        if (shadows != null) {
+            shadows.close();
+        }
         engine.stop();
         Deliveries d = deliveries;
         if (d != null) {
