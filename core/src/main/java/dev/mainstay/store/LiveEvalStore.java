@@ -9,6 +9,12 @@ import java.util.List;
  * jobs the drift report is computed from.
  */
 public interface LiveEvalStore {
+    /**
+     * The account whose jobs are eval traffic (eval runs, shadow runs): kept out of the live figures,
+     * and of the deliveries to a workflow's own receiver ({@code notify:}).
+     */
+    String EVAL_ACCOUNT = "acct_evals";
+
     /** Sampled live jobs not yet scored, oldest first, at most {@code limit}. */
     List<ShadowRun> pendingShadowRuns(int limit);
 
