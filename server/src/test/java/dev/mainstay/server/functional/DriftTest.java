@@ -65,6 +65,7 @@ class DriftTest {
                 Http.Response r = http.get("/v1/admin/evals/drift?workflow=notes/rate&window=1h", ADMIN);
                 assertThat(r.status()).as(r.text()).isEqualTo(200);
                 JsonNode d = r.json();
+                System.out.println("drift report: " + d);
                 assertThat(d.path("window").asString()).isEqualTo("PT1H");
                 assertThat(d.path("versions")).hasSize(1);
                 JsonNode v = d.path("versions").get(0);

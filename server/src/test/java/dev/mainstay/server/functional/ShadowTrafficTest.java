@@ -38,6 +38,7 @@ class ShadowTrafficTest {
     private static final String KEY = TestNode.DEMO_KEY;
     private static final String ADMIN = TestNode.ADMIN_KEY;
     private static final int LIVE_JOBS = 400;
+    private static final int WARM_UP = 100;
 
     @TempDir
     Path dir;
@@ -93,12 +94,13 @@ class ShadowTrafficTest {
                             """);
             try (TestNode node = setup.start()) {
                 Http http = node.http;
-                // Back to back: the same live traffic on a workflow without shadow, then on the one with it.
+                // Back to back, after a warm-up: the same live traffic on a workflow without shadow, then on the one with it.
+                submit(http, "/v1/notes/plain", "warm-up", WARM_UP, Collections.synchronizedList(new ArrayList<>()));
                 List<Long> plain = submit(http, "/v1/notes/plain", "plain");
                 Set<String> live = ConcurrentHashMap.newKeySet();
                 List<Long> shadowed = new ArrayList<>();
                 List<JsonNode> envelopes = Collections.synchronizedList(new ArrayList<>());
-                shadowed.addAll(submit(http, "/v1/notes/brief", "brief", envelopes));
+                shadowed.addAll(submit(http, "/v1/notes/brief", "brief", LIVE_JOBS, envelopes));
                 envelopes.forEach(e -> live.add(e.path("id").asString()));
                 assertThat(live).hasSize(LIVE_JOBS);
                 System.out.printf("live latency over %d jobs: p95 %d ms without shadow, %d ms with shadow (p50 %d / %d ms)%n", LIVE_JOBS,
@@ -111,6 +113,7 @@ class ShadowTrafficTest {
                     return report[0].path("sampled").asInt() > 0 && report[0].path("pending").asInt() == 0;
                 });
                 JsonNode r = report[0];
+                System.out.println("shadow report: " + r);
                 int sampled = r.path("sampled").asInt();
                 assertThat(sampled).as(r.toString()).isBetween(70, 130);
                 assertThat(r.path("shadow_runs").asInt()).isEqualTo(sampled);
@@ -128,7 +131,7 @@ class ShadowTrafficTest {
                 List<ShadowRun> runs = node.server.store().shadowRuns("notes/brief", Instant.EPOCH, 1_000);
                 assertThat(runs).hasSize(sampled).allSatisfy(s -> assertThat(live).contains(s.liveJobId()));
                 assertThat(runs.stream().map(ShadowRun::shadowJobId).collect(Collectors.toSet())).hasSize(sampled).doesNotContainAnyElementsOf(live);
-                assertThat(fake.requestCount()).isEqualTo(2 * LIVE_JOBS + sampled);
+                assertThat(fake.requestCount()).isEqualTo(WARM_UP + 2 * LIVE_JOBS + sampled);
 
                 // None of it is visible to the client.
                 for (JsonNode e : envelopes) {
@@ -145,7 +148,7 @@ class ShadowTrafficTest {
                 JsonNode events = http.get("/v1/jobs/" + one.liveJobId() + "/events", KEY).json();
                 assertThat(Json.write(events)).doesNotContain(one.shadowJobId()).doesNotContain("shadow");
                 JsonNode usage = http.get("/v1/usage", KEY).json();
-                assertThat(usage.path("totals").path("calls").asInt()).as(usage.toString()).isEqualTo(2 * LIVE_JOBS);
+                assertThat(usage.path("totals").path("calls").asInt()).as(usage.toString()).isEqualTo(WARM_UP + 2 * LIVE_JOBS);
                 Awaitility.await().atMost(WebhookReceiver.PATIENCE).until(() -> receiver.received().size() >= LIVE_JOBS);
                 assertThat(receiver.received()).extracting(WebhookReceiver.Received::jobId).containsOnlyOnceElementsOf(live).hasSize(LIVE_JOBS);
             }
@@ -153,15 +156,15 @@ class ShadowTrafficTest {
     }
 
     private static List<Long> submit(Http http, String path, String prefix) throws Exception {
-        return submit(http, path, prefix, Collections.synchronizedList(new ArrayList<>()));
+        return submit(http, path, prefix, LIVE_JOBS, Collections.synchronizedList(new ArrayList<>()));
     }
 
-    /** Submits {@link #LIVE_JOBS} jobs from 4 clients; the latency of each answer, in milliseconds. */
-    private static List<Long> submit(Http http, String path, String prefix, List<JsonNode> envelopes) throws Exception {
+    /** Submits {@code jobs} jobs from 4 clients; the latency of each answer, in milliseconds. */
+    private static List<Long> submit(Http http, String path, String prefix, int jobs, List<JsonNode> envelopes) throws Exception {
         List<Long> millis = Collections.synchronizedList(new ArrayList<>());
         try (ExecutorService clients = Executors.newFixedThreadPool(4)) {
             List<Future<?>> all = new ArrayList<>();
-            for (int i = 0; i < LIVE_JOBS; i++) {
+            for (int i = 0; i < jobs; i++) {
                 String text = prefix + " number " + i + " was filed today.";
                 all.add(clients.submit(() -> {
                     long t0 = System.nanoTime();
