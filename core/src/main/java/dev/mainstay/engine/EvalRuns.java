@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class EvalRuns implements AutoCloseable {
     /** The account every eval job belongs to: its limits are the eval budget. */
-    public static final String ACCOUNT = "acct_evals";
+    public static final String ACCOUNT = dev.mainstay.store.LiveEvalStore.EVAL_ACCOUNT;
     /** Cases of one run submitted and not yet scored, unless the request says otherwise. */
     public static final int DEFAULT_CONCURRENCY = 4;
     public static final int MAX_CONCURRENCY = 64;

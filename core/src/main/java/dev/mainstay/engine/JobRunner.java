@@ -292,12 +292,25 @@ final class JobRunner {
         if (!outcome.charges().isEmpty()) {
             t.charges(outcome.charges());
         }
+        if (next == Next.STOP && finishesWithResult(outcome, last)) {
+            ShadowRuns.sample(job, registry, outcome.at()).ifPresent(t::sampleShadow);
+        }
         JobTransition transition = t.leasedBy(nodeId).build();
         boolean applied = store.apply(transition);
         if (applied) {
             observe(job, outcome, progress, transition);
         }
         return applied ? next : Next.STOP;
+    }
+
+    /** Whether {@code outcome} ends the job with a result: what shadow traffic samples. */
+    private static boolean finishesWithResult(StageOutcome outcome, boolean last) {
+        return switch (outcome) {
+            case StageOutcome.Completed c -> last;
+            case StageOutcome.Partial p -> last;
+            case StageOutcome.Rescued r -> true;
+            default -> false;
+        };
     }
 
     /** Reports a committed step to metrics: how the stage's step ended, retries, rungs, and the job's end. */

@@ -46,6 +46,7 @@ public final class JobTransition {
     private final Instant deadlineAt;
     private final StageRun stageRun;
     private final Review review;
+    private final ShadowRun shadow;
     private final String eventType;
     private final JsonNode eventData;
     private final Instant at;
@@ -76,6 +77,10 @@ public final class JobTransition {
         this.deadlineAt = b.deadlineAt;
         this.stageRun = b.stageRun;
         this.review = b.review;
+        if (b.shadow != null && !to.isTerminal()) {
+            throw new IllegalStateException("job " + b.jobId + ": a shadow sample goes with a finishing transition, not one to " + to.wire() + ". Indicates a bug.");
+        }
+        this.shadow = b.shadow;
         this.eventType = Objects.requireNonNull(b.eventType, "eventType");
         this.eventData = b.eventData;
         this.at = Objects.requireNonNull(b.at, "at");
@@ -119,6 +124,11 @@ public final class JobTransition {
     public StageRun stageRun() { return stageRun; }
     /** A review to open together with this transition, or {@code null}. */
     public Review review() { return review; }
+    /**
+     * The shadow run this finishing transition samples, or {@code null}: written with it, and only
+     * if it applies, so a live job is sampled once however often its end is attempted.
+     */
+    public ShadowRun shadow() { return shadow; }
     public String eventType() { return eventType; }
     public JsonNode eventData() { return eventData; }
     public Instant at() { return at; }
@@ -147,6 +157,7 @@ public final class JobTransition {
         private Instant deadlineAt;
         private StageRun stageRun;
         private Review review;
+        private ShadowRun shadow;
         private String eventType;
         private JsonNode eventData;
         private Instant at;
@@ -180,6 +191,8 @@ public final class JobTransition {
         public Builder deadlineAt(Instant deadline) { this.deadlineAt = deadline; return this; }
         public Builder stageRun(StageRun run) { this.stageRun = run; return this; }
         public Builder openReview(Review review) { this.review = review; return this; }
+        /** Samples the job for shadow traffic (a finishing transition only). */
+        public Builder sampleShadow(ShadowRun run) { this.shadow = run; return this; }
         public Builder event(String type, JsonNode data) { this.eventType = type; this.eventData = data; return this; }
 
         public JobTransition build() {

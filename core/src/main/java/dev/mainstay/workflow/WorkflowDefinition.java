@@ -59,6 +59,8 @@ public final class WorkflowDefinition {
     private final Activation activation;
     private final boolean draft;
     private final Notify notify;
+    private final ShadowPolicy shadow;
+    private final DriftPolicy drift;
 
     /**
      * A receiver the workflow itself declares ({@code notify:}), beside the endpoints accounts
@@ -93,6 +95,8 @@ public final class WorkflowDefinition {
         this.evals = List.copyOf(b.evals);
         this.activation = b.activation;
         this.notify = b.notify;
+        this.shadow = b.shadow;
+        this.drift = b.drift;
         this.draft = false;
     }
 
@@ -118,6 +122,8 @@ public final class WorkflowDefinition {
         this.evals = base.evals;
         this.activation = base.activation;
         this.notify = base.notify;
+        this.shadow = base.shadow;
+        this.drift = base.drift;
         this.draft = true;
     }
 
@@ -186,7 +192,7 @@ public final class WorkflowDefinition {
                                            BiFunction<String, String, java.nio.file.Path> suiteFile, Set<String> knownRoutes) {
         doc.requireObject("");
         doc.onlyKeys("", "workflow", "version", "description", "latency", "deadline", "input", "stages", "concurrency", "priority", "fallback", "cache", "limits", "eligibility",
-                "redact", "context", "access", "evals", "notify", "activation");
+                "redact", "context", "access", "evals", "notify", "activation", "shadow", "drift");
         Builder b = new Builder();
         b.source = doc.source();
         b.name = doc.requireText("/workflow");
@@ -232,6 +238,11 @@ public final class WorkflowDefinition {
         if (b.activation != null && b.evals.isEmpty()) {
             throw doc.error("/activation/suite", "names suite '" + b.activation.suite() + "', but the workflow names no suite file in evals:");
         }
+        // Shadow and drift say how live traffic is measured, not what the version does: the same.
+        resolved.remove("shadow");
+        resolved.remove("drift");
+        b.shadow = ShadowPolicy.parse(doc, b.version).orElse(null);
+        b.drift = DriftPolicy.parse(doc).orElse(DriftPolicy.NONE);
         JsonNode stages = doc.node("/stages");
         if (!stages.isArray() || stages.isEmpty()) {
             throw doc.error("/stages", "needs at least one stage");
@@ -464,6 +475,10 @@ public final class WorkflowDefinition {
     public Optional<Activation> activation() { return Optional.ofNullable(activation); }
     /** {@code /v1/<name>}. */
     public String path() { return "/v1/" + name; }
+    /** The version a sampled share of its live jobs also runs on ({@code shadow:}), if it declares one; empty for a definition read back from the database. */
+    public Optional<ShadowPolicy> shadow() { return Optional.ofNullable(shadow); }
+    /** The result fields the drift report follows ({@code drift:}); none for a definition read back from the database. */
+    public DriftPolicy drift() { return drift; }
     /** The receiver the workflow declares for its events, if it declares one. */
     public Optional<Notify> notifyEndpoint() { return Optional.ofNullable(notify); }
 
@@ -497,5 +512,7 @@ public final class WorkflowDefinition {
         private final List<SuiteReference> evals = new ArrayList<>();
         private Activation activation;
         private Notify notify;
+        private ShadowPolicy shadow;
+        private DriftPolicy drift = DriftPolicy.NONE;
     }
 }

@@ -459,6 +459,11 @@ class LadderPropertiesTest {
         @Override public List<ActivationGate> activationGates(String w) { throw unused(); }
         @Override public List<ActivationGate> undecidedActivationGates() { throw unused(); }
         @Override public boolean decideActivationGate(String w, int v, boolean act, JsonNode d, Instant at, dev.mainstay.audit.AuditEvent a) { throw unused(); }
+        @Override public List<dev.mainstay.store.ShadowRun> pendingShadowRuns(int limit) { throw unused(); }
+        @Override public void shadowSubmitted(String liveJobId, String shadowJobId) { throw unused(); }
+        @Override public boolean shadowScored(String liveJobId, JsonNode result, Instant at) { throw unused(); }
+        @Override public List<dev.mainstay.store.ShadowRun> shadowRuns(String workflow, Instant since, int limit) { throw unused(); }
+        @Override public List<dev.mainstay.store.DriftSample> driftSamples(String workflow, String excludedAccount, Instant from, Instant to, int limit) { throw unused(); }
         @Override public void close() { }
     }
 }

@@ -131,6 +131,14 @@ class WorkflowDefinitionTest {
                 Arguments.of("workflow name not a path", edit(1, "workflow: Feature"), 1, "workflow", "must look like 'group/feature'"),
                 Arguments.of("reserved workflow name", edit(1, "workflow: jobs/list"), 1, "workflow", "reserved"),
                 Arguments.of("fallback not a list", withFallback("fallback: cached"), 22, "fallback", "must be a list of rungs"),
+                Arguments.of("shadow sample of zero", withFallback("shadow: { version: 2, sample: 0 }"), 22, "shadow.sample", "must be above 0 and at most 1"),
+                Arguments.of("shadow without a sample", withFallback("shadow: { version: 2 }"), 22, "shadow.sample", "is required"),
+                Arguments.of("shadow on its own version", withFallback("shadow: { version: 1, sample: 0.1 }"), 22, "shadow.version", "own version 1"),
+                Arguments.of("shadow field typo", withFallback("shadow: { version: 2, sampel: 0.1 }"), 22, "shadow.sampel", "unknown field"),
+                Arguments.of("agree_on that is no pointer", withFallback("shadow: { version: 2, sample: 0.1, agree_on: [answer] }"), 22, "shadow.agree_on[0]",
+                        "must be a JSON Pointer into the result, e.g. /segment; got 'answer'"),
+                Arguments.of("drift field that is no pointer", withFallback("drift: { fields: [confidence] }"), 22, "drift.fields[0]", "must be a JSON Pointer"),
+                Arguments.of("drift field twice", withFallback("drift: { fields: [/a, /a] }"), 22, "drift.fields[1]", "listed twice"),
                 Arguments.of("unknown rung", withFallback("fallback: [cached, guess]"), 22, "fallback[1]", "unknown rung 'guess'"),
                 Arguments.of("rung after review", withFallback("fallback: [review, draft]"), 22, "fallback[1]", "nothing can follow 'review'"),
                 Arguments.of("bad review expiry outcome", withFallback("fallback:", "  - review: { on_expiry: edit }"), 23, "fallback[0].review.on_expiry", "must be approve or reject"),
@@ -187,6 +195,18 @@ class WorkflowDefinitionTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith(file.toAbsolutePath().normalize() + ":" + line + ": " + field + ": ")
                 .hasMessageContaining(problem);
+    }
+
+    @Test
+    void shadowAndDriftAreReadButAreNotPartOfTheVersion() throws IOException {
+        WorkflowDefinition plain = WorkflowLoader.loadFile(write(VALID), dir, ROUTES);
+        WorkflowDefinition measured = WorkflowLoader.loadFile(write(withFallback("shadow: { version: 3, sample: 0.25, agree_on: [/answer] }",
+                "drift: { fields: [/answer] }")), dir, ROUTES);
+        assertThat(plain.shadow()).isEmpty();
+        assertThat(plain.drift().fields()).isEmpty();
+        assertThat(measured.shadow()).contains(new ShadowPolicy(3, 0.25, List.of("/answer")));
+        assertThat(measured.drift().fields()).containsExactly("/answer");
+        assertThat(measured.contentHash()).as("measuring a version does not make it another").isEqualTo(plain.contentHash());
     }
 
     @Test

@@ -4,6 +4,7 @@ import dev.mainstay.engine.CallEstimate;
 import dev.mainstay.engine.Engine;
 import dev.mainstay.engine.Activations;
 import dev.mainstay.engine.EvalRuns;
+import dev.mainstay.engine.ShadowRuns;
 import dev.mainstay.engine.LimitsAdmin;
 import dev.mainstay.engine.Reviews;
 import dev.mainstay.evals.EvalSuites;
@@ -57,6 +58,7 @@ public final class MainstayServer implements AutoCloseable {
     private final Engine engine;
     private final Reviews reviews;
     private final EvalRuns evalRuns;
+    private volatile ShadowRuns shadowRuns;
     private final WebServer web;
     private final HttpTransport transport;
     private final Credentials credentials;
@@ -177,6 +179,8 @@ public final class MainstayServer implements AutoCloseable {
             // Which version serves is on record: read it (and record first versions) before the first request.
             Activations activations = new Activations(store, registry, evalRuns, suites, clock);
             activations.step();
+            // Shadow traffic: sampled live jobs run again as eval jobs, moved on by a sweep on every node.
+            ShadowRuns shadowRuns = new ShadowRuns(store, engine, registry, suites, clock);
             HttpApi api = new HttpApi(engine, reviews, limitsAdmin, evalRuns, activations, registry, store, clock, config.hardening(), config.maxBodyBytes(), config.maxJsonDepth(),
                     config.newAccountLimits(), java.util.Optional.ofNullable(metrics), config.metrics().key(), streams, VERSION, deliveries, sweeper);
             store.audit(List.of(configLoaded(config, definitions, nodeId, clock.instant())));
@@ -185,6 +189,7 @@ public final class MainstayServer implements AutoCloseable {
             streams.start();
             evalRuns.start();
             activations.start();
+            shadowRuns.start();
             sweeper.start();
             transport = HttpTransport.start(config.hardening(), config.maxBodyBytes());
             WebServer web = WebServer.builder()
@@ -202,6 +207,7 @@ public final class MainstayServer implements AutoCloseable {
                     .build()
                     .start();
             MainstayServer server = new MainstayServer(config, store, engine, reviews, evalRuns, sweeper, web, transport, credentials, registry, api, loaded.warnings(), clock, identity);
+            server.shadowRuns = shadowRuns;
             if (metrics != null && config.metrics().managementPort().isPresent()) {
                 server.management = ManagementServer.start(metrics, config.metrics().managementHost(), config.metrics().managementPort().getAsInt());
             }
@@ -405,6 +411,10 @@ public final class MainstayServer implements AutoCloseable {
             a.close();
         }
         evalRuns.close();
+        ShadowRuns shadows = shadowRuns;
+        if (shadows != null) {
+            shadows.close();
+        }
         engine.stop();
         Deliveries d = deliveries;
         if (d != null) {

@@ -60,6 +60,7 @@ public final class HttpApi {
                 new StatsResource(store, clock, auth),
                 new EvalsResource(evalRuns, store, auth, bodies),
                 new VersionsResource(activations, registry, store, auth, bodies),
+                new LiveEvalsResource(store, registry, clock, auth),
                 new TargetsResource(engine, auth),
                 new WebhooksResource(store, deliveries.box(), registry, clock, auth, bodies, deliveries.settings().allowPrivate(), deliveries::wake),
                 new InboundResource(deliveries.inbound(), store, engine, registry, clock, bodies),

@@ -20,7 +20,9 @@ import dev.mainstay.limits.Counter;
 import dev.mainstay.limits.Reservation;
 import dev.mainstay.review.Review;
 import dev.mainstay.review.ReviewQuery;
+import dev.mainstay.store.DriftSample;
 import dev.mainstay.store.EvalRun;
+import dev.mainstay.store.ShadowRun;
 import dev.mainstay.store.EvalRunCase;
 import dev.mainstay.store.JobTransition;
 import dev.mainstay.store.NewJob;
@@ -66,6 +68,7 @@ public class JdbcStore implements Store {
     private final JdbcWebhooks webhooks;
     private final JdbcInbound inbound;
     private final JdbcEvalRuns evalRuns;
+    private final JdbcLiveEvals liveEvals;
     private final JdbcRetention retention;
     private final JdbcWorkflowActivations activations;
 
@@ -74,7 +77,8 @@ public class JdbcStore implements Store {
         Sql sql = new Sql(dialect);
         this.ledger = new JdbcLedger(sql, dialect);
         this.webhooks = new JdbcWebhooks(sql, dialect);
-        Transitions transitions = new Transitions(sql, dialect, ledger, webhooks);
+        this.liveEvals = new JdbcLiveEvals(sql);
+        Transitions transitions = new Transitions(sql, dialect, ledger, webhooks, liveEvals);
         this.workflows = new JdbcWorkflowVersions(sql);
         this.accounts = new JdbcAccounts(sql);
         this.jobs = new JdbcJobs(sql, dialect, ledger, transitions);
@@ -219,6 +223,14 @@ public class JdbcStore implements Store {
     @Override public List<ActivationGate> undecidedActivationGates() { return activations.undecidedActivationGates(); }
     @Override public boolean decideActivationGate(String workflow, int version, boolean activate, JsonNode detail, Instant at, AuditEvent audit) {
         return activations.decideActivationGate(workflow, version, activate, detail, at, audit);
+    }
+    // ---- live traffic evals: shadow runs and drift ---------------------------------------------
+    @Override public List<ShadowRun> pendingShadowRuns(int limit) { return liveEvals.pendingShadowRuns(limit); }
+    @Override public void shadowSubmitted(String liveJobId, String shadowJobId) { liveEvals.shadowSubmitted(liveJobId, shadowJobId); }
+    @Override public boolean shadowScored(String liveJobId, JsonNode result, Instant at) { return liveEvals.shadowScored(liveJobId, result, at); }
+    @Override public List<ShadowRun> shadowRuns(String workflow, Instant since, int limit) { return liveEvals.shadowRuns(workflow, since, limit); }
+    @Override public List<DriftSample> driftSamples(String workflow, String excludedAccount, Instant from, Instant to, int limit) {
+        return liveEvals.driftSamples(workflow, excludedAccount, from, to, limit);
     }
     // ---- retention -----------------------------------------------------------------------------
     @Override public boolean leaseSweep(String owner, Instant now, Instant until) { return retention.leaseSweep(owner, now, until); }

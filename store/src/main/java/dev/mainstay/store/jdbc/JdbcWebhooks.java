@@ -4,6 +4,7 @@ import dev.mainstay.job.JobIds;
 import dev.mainstay.job.JobStatus;
 import dev.mainstay.job.ResultType;
 import dev.mainstay.store.JobTransition;
+import dev.mainstay.store.LiveEvalStore;
 import dev.mainstay.store.WebhookStore;
 import dev.mainstay.webhook.AttemptResult;
 import dev.mainstay.webhook.Delivery;
@@ -63,7 +64,9 @@ final class JdbcWebhooks implements WebhookStore {
         }
         List<Target> targets = sql.list(c, "SELECT e.id, s.event_type, j.workflow, j.workflow_version, j.result_type, j.error_code FROM webhook_endpoints e "
                         + "JOIN webhook_subscriptions s ON s.endpoint_id = e.id JOIN jobs j ON j.id = ? "
-                        + "WHERE (e.account_id = ? OR (e.account_id = '" + WORKFLOW_ACCOUNT + "' AND e.workflow = j.workflow)) AND " + typeIn.sql()
+                        // A workflow's own receiver hears of its customers' jobs, never of eval traffic (runs, shadows) on it.
+                        + "WHERE (e.account_id = ? OR (e.account_id = '" + WORKFLOW_ACCOUNT + "' AND e.workflow = j.workflow AND j.account_id <> '"
+                        + LiveEvalStore.EVAL_ACCOUNT + "')) AND " + typeIn.sql()
                         + " AND (e.workflow IS NULL OR e.workflow = j.workflow) ORDER BY e.id",
                 rs -> new Target(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getString(5), rs.getString(6)), t.jobId(), account, typeIn);
         if (targets.isEmpty()) {

@@ -28,8 +28,10 @@ final class Transitions {
     private final Dialect dialect;
     private final JdbcLedger ledger;
     private final JdbcWebhooks webhooks;
+    private final JdbcLiveEvals liveEvals;
 
-    Transitions(Sql sql, Dialect dialect, JdbcLedger ledger, JdbcWebhooks webhooks) {
+    Transitions(Sql sql, Dialect dialect, JdbcLedger ledger, JdbcWebhooks webhooks, JdbcLiveEvals liveEvals) {
+        this.liveEvals = liveEvals;
         this.sql = sql;
         this.dialect = dialect;
         this.ledger = ledger;
@@ -71,6 +73,10 @@ final class Transitions {
         event(sql, dialect, c, t.jobId(), t.eventType(), t.to(), t.eventData(), t.at());
         // The webhook outbox commits with the transition that emits it, or not at all.
         webhooks.outbox(c, t, account);
+        // So is a shadow sample: a live job is sampled once, with the end that it samples.
+        if (t.shadow() != null) {
+            liveEvals.sampled(c, t.shadow());
+        }
         if (t.stageRun() != null || !t.audit().isEmpty()) {
             AuditLog.append(c, sql, t.jobId(), AuditTrail.ofTransition(t, account));
         }

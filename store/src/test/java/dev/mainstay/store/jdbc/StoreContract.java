@@ -1821,6 +1821,94 @@ public abstract class StoreContract {
         assertThat(store.evalRun("evr_missing")).isEmpty();
     }
 
+    // ---- shadow runs and drift samples -------------------------------------------------------------
+
+    private static dev.mainstay.store.ShadowRun sample(Job job, Instant at) {
+        return new dev.mainstay.store.ShadowRun(job.id(), job.workflow(), 1, 2, at, null, null, null);
+    }
+
+    @Test
+    void aFinishingTransitionSamplesItsJobForShadowOnceAndOnlyIfItApplies() {
+        Job job = claimed("node-1");
+        Instant at = T0.plusSeconds(1);
+        // A node that lost the lease writes nothing, sample included.
+        assertThat(store.apply(JobTransition.to(job.id(), JobStatus.COMPLETED, at).from(JobStatus.PROCESSING).leasedBy("node-2")
+                .result(Json.object().put("reply", "x"), ResultType.FULL).sampleShadow(sample(job, at)).build())).isFalse();
+        assertThat(store.pendingShadowRuns(10)).isEmpty();
+
+        assertThat(store.apply(JobTransition.to(job.id(), JobStatus.COMPLETED, at).from(JobStatus.PROCESSING).leasedBy("node-1")
+                .result(Json.object().put("reply", "x"), ResultType.FULL).sampleShadow(sample(job, at)).build())).isTrue();
+        reopen();
+        assertThat(store.pendingShadowRuns(10)).containsExactly(sample(job, at));
+
+        store.shadowSubmitted(job.id(), "job_shadow_1");
+        store.shadowSubmitted(job.id(), "job_shadow_2"); // a second node's submit keeps the first
+        assertThat(store.pendingShadowRuns(10).getFirst().shadowJobId()).isEqualTo("job_shadow_1");
+
+        assertThat(store.shadowScored(job.id(), Json.object().put("agree", true), T0.plusSeconds(3))).isTrue();
+        assertThat(store.shadowScored(job.id(), Json.object().put("agree", false), T0.plusSeconds(4))).isFalse();
+        reopen();
+        assertThat(store.pendingShadowRuns(10)).isEmpty();
+        dev.mainstay.store.ShadowRun scored = store.shadowRuns(job.workflow(), T0, 10).getFirst();
+        assertThat(scored.result().path("agree").asBoolean()).isTrue();
+        assertThat(scored.scoredAt()).isEqualTo(T0.plusSeconds(3));
+        assertThat(store.shadowRuns(job.workflow(), T0.plusSeconds(2), 10)).isEmpty();
+        assertThat(store.shadowRuns("other/workflow", T0, 10)).isEmpty();
+    }
+
+    @Test
+    void shadowRunsListNewestFirstAndPendingOnesOldestFirst() {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Job job = submitted(ACCOUNT, T0.plusSeconds(i));
+            Instant at = T0.plusSeconds(10 + i);
+            assertThat(store.claim("node-1", 1, at, at.plus(LEASE))).extracting(Job::id).containsExactly(job.id());
+            assertThat(store.apply(JobTransition.to(job.id(), JobStatus.COMPLETED, at).from(JobStatus.PROCESSING).leasedBy("node-1")
+                    .result(Json.object().put("reply", "x"), ResultType.FULL).sampleShadow(sample(job, at)).build())).isTrue();
+            ids.add(job.id());
+        }
+        assertThat(store.pendingShadowRuns(2)).extracting(dev.mainstay.store.ShadowRun::liveJobId).containsExactly(ids.get(0), ids.get(1));
+        assertThat(store.shadowRuns("support/draft-response", T0, 10)).extracting(dev.mainstay.store.ShadowRun::liveJobId)
+                .containsExactly(ids.get(2), ids.get(1), ids.get(0));
+    }
+
+    /** A finished job of {@code account} whose one model stage passed its contract at the first answer or only after a repair. */
+    private Job finishedLive(String account, Instant at, String validation, double confidence) {
+        NewJob nj = newJob(account, null, input("drift " + at + " " + account), at);
+        assertThat(store.submit(nj)).isInstanceOf(SubmitOutcome.Created.class);
+        assertThat(store.claim("node-1", 10, at, at.plus(LEASE))).extracting(Job::id).contains(nj.id());
+        Provenance p = new Provenance("openai", "gpt-4o-mini", "p@1", "s@1", "t@1", List.of(), validation, null);
+        StageRun stage = new StageRun(nj.id(), 0, "triage", StageRun.COMPLETED, Json.object().put("confidence", confidence), 1, p, Usage.ZERO, null, at, at);
+        assertThat(store.apply(JobTransition.to(nj.id(), JobStatus.COMPLETED, at).from(JobStatus.PROCESSING).leasedBy("node-1")
+                .result(Json.object().put("confidence", confidence), ResultType.FULL).provenance(p).stageRun(stage).build())).isTrue();
+        return store.job(nj.id()).orElseThrow();
+    }
+
+    @Test
+    void driftSamplesReadFinishedLiveJobsOfTheWindowWithTheirStagesAndLeaveOneAccountOut() {
+        Job passed = finishedLive(ACCOUNT, T0.plusSeconds(1), "passed", 0.9);
+        Job repaired = finishedLive(ACCOUNT, T0.plusSeconds(2), "repaired", 0.4);
+        finishedLive(OTHER_ACCOUNT, T0.plusSeconds(3), "passed", 0.8); // the left-out account
+        finishedLive(ACCOUNT, T0.plusSeconds(100), "passed", 0.7); // after the window
+        Job running = submitted(ACCOUNT, T0.plusSeconds(4)); // not finished
+        reopen();
+
+        List<dev.mainstay.store.DriftSample> samples = store.driftSamples("support/draft-response", OTHER_ACCOUNT, T0, T0.plusSeconds(50), 100);
+        assertThat(samples).extracting(dev.mainstay.store.DriftSample::jobId).containsExactly(repaired.id(), passed.id());
+        dev.mainstay.store.DriftSample r = samples.getFirst();
+        assertThat(r.firstPass()).isFalse();
+        assertThat(r.modelStages()).isEqualTo(1);
+        assertThat(r.gateFailure()).isFalse();
+        assertThat(r.reviewed()).isFalse();
+        assertThat(r.status()).isEqualTo("completed");
+        assertThat(r.result().path("confidence").asDouble()).isEqualTo(0.4);
+        assertThat(samples.getLast().firstPass()).isTrue();
+        assertThat(store.driftSamples("support/draft-response", OTHER_ACCOUNT, T0, T0.plusSeconds(50), 1)).extracting(dev.mainstay.store.DriftSample::jobId)
+                .containsExactly(repaired.id());
+        assertThat(store.driftSamples("other/workflow", OTHER_ACCOUNT, T0, T0.plusSeconds(50), 100)).isEmpty();
+        assertThat(running.status()).isEqualTo(JobStatus.QUEUED);
+    }
+
     // ---- retention ------------------------------------------------------------------------------
 
     private static final RetentionStore.Scope ALL = new RetentionStore.Scope.AllBut(Set.of());
