@@ -451,6 +451,11 @@ class LadderPropertiesTest {
         @Override public void evalCaseSubmitted(String runId, String caseId, String jobId) { throw unused(); }
         @Override public boolean evalCaseScored(String runId, String caseId, JsonNode result) { throw unused(); }
         @Override public boolean finishEvalRun(String runId, JsonNode summary, Instant at) { throw unused(); }
+        @Override public List<EvalRunTally> evalRunTallies() { throw unused(); }
+        @Override public boolean addEvalCase(dev.mainstay.store.StoredEvalCase kase) { throw unused(); }
+        @Override public List<dev.mainstay.store.StoredEvalCase> evalCases(String suite, String after, int limit) { throw unused(); }
+        @Override public Optional<dev.mainstay.store.StoredEvalCase> evalCase(String suite, String name) { throw unused(); }
+        @Override public boolean deleteEvalCase(String suite, String id) { throw unused(); }
         @Override public void close() { }
     }
 }

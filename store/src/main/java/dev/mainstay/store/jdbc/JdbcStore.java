@@ -22,6 +22,7 @@ import dev.mainstay.review.Review;
 import dev.mainstay.review.ReviewQuery;
 import dev.mainstay.store.EvalRun;
 import dev.mainstay.store.EvalRunCase;
+import dev.mainstay.store.StoredEvalCase;
 import dev.mainstay.store.JobTransition;
 import dev.mainstay.store.NewJob;
 import dev.mainstay.stats.JobFact;
@@ -66,6 +67,7 @@ public class JdbcStore implements Store {
     private final JdbcInbound inbound;
     private final JdbcEvalRuns evalRuns;
     private final JdbcRetention retention;
+    private final JdbcEvalCases evalCases;
 
     protected JdbcStore(Dialect dialect) {
         this.dialect = dialect;
@@ -86,6 +88,7 @@ public class JdbcStore implements Store {
         this.inbound = new JdbcInbound(sql, transitions);
         this.evalRuns = new JdbcEvalRuns(sql);
         this.retention = new JdbcRetention(sql, dialect);
+        this.evalCases = new JdbcEvalCases(sql);
     }
 
     // ---- the event feed ------------------------------------------------------------------------
@@ -201,6 +204,12 @@ public class JdbcStore implements Store {
     @Override public void evalCaseSubmitted(String runId, String caseId, String jobId) { evalRuns.evalCaseSubmitted(runId, caseId, jobId); }
     @Override public boolean evalCaseScored(String runId, String caseId, JsonNode result) { return evalRuns.evalCaseScored(runId, caseId, result); }
     @Override public boolean finishEvalRun(String runId, JsonNode summary, Instant at) { return evalRuns.finishEvalRun(runId, summary, at); }
+    @Override public List<EvalRunTally> evalRunTallies() { return evalRuns.evalRunTallies(); }
+    // ---- stored eval cases ---------------------------------------------------------------------
+    @Override public boolean addEvalCase(StoredEvalCase kase) { return evalCases.addEvalCase(kase); }
+    @Override public List<StoredEvalCase> evalCases(String suite, String after, int limit) { return evalCases.evalCases(suite, after, limit); }
+    @Override public Optional<StoredEvalCase> evalCase(String suite, String name) { return evalCases.evalCase(suite, name); }
+    @Override public boolean deleteEvalCase(String suite, String id) { return evalCases.deleteEvalCase(suite, id); }
     // ---- retention -----------------------------------------------------------------------------
     @Override public boolean leaseSweep(String owner, Instant now, Instant until) { return retention.leaseSweep(owner, now, until); }
     @Override public Removed expirePayloads(Scope scope, Instant finishedBefore, Instant now, int max) {
