@@ -14,7 +14,9 @@ public enum AuditAction {
     KEY_REVOKED("key.revoked"),
     LIMITS_CHANGED("limits.changed"),
     CONFIG_LOADED("config.loaded"),
-    DATA_EXPIRED("data.expired");
+    DATA_EXPIRED("data.expired"),
+    EVAL_CASE_ADDED("eval_case.added"),
+    EVAL_CASE_DELETED("eval_case.deleted");
 
     private final String wire;
 

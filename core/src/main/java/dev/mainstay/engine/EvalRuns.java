@@ -16,6 +16,7 @@ import dev.mainstay.job.JobIds;
 import dev.mainstay.store.EvalRun;
 import dev.mainstay.store.EvalRunCase;
 import dev.mainstay.store.Store;
+import dev.mainstay.store.StoredEvalCase;
 import dev.mainstay.workflow.WorkflowDefinition;
 import dev.mainstay.workflow.WorkflowRegistry;
 import java.time.Clock;
@@ -94,11 +95,27 @@ public final class EvalRuns implements AutoCloseable {
         for (EvalSuite s : of) {
             EvalRun run = new EvalRun(ids.next("evr"), d.name(), d.version(), s.name(), s.contentHash(), requestedBy, concurrency,
                     EvalRun.Status.RUNNING, now, null, null);
-            store.createEvalRun(run, s.cases().stream().map(EvalCase::id).toList());
+            store.createEvalRun(run, caseIds(s));
             runs.add(run);
         }
         wakeSweep();
         return runs;
+    }
+
+    /** The suite file's cases, then the cases stored under the suite in the order they were added (docs/evals.md, cases from production). */
+    private List<String> caseIds(EvalSuite s) {
+        List<String> out = new ArrayList<>(s.cases().stream().map(EvalCase::id).toList());
+        String after = null;
+        for (List<StoredEvalCase> page; !(page = store.evalCases(s.name(), after, EvalCases.MAX_PAGE)).isEmpty(); after = page.getLast().id()) {
+            page.stream().filter(k -> s.kase(k.name()).isEmpty()).forEach(k -> out.add(k.name())); // a name the file took since: the file's case wins
+        }
+        return out;
+    }
+
+    /** A case of the run: the file's, else one stored under the suite. */
+    private Optional<EvalCase> kase(EvalSuite suite, String caseId) {
+        Optional<EvalCase> inFile = suite.kase(caseId);
+        return inFile.isPresent() ? inFile : store.evalCase(suite.name(), caseId).map(EvalCases::asCase);
     }
 
     /** The suites every loaded workflow version names. */
@@ -143,7 +160,10 @@ public final class EvalRuns implements AutoCloseable {
             }
             Job job = store.job(c.jobId()).orElse(null);
             if (job != null && Observation.END_STATES.contains(job.status().wire())) {
-                suite.kase(c.caseId()).ifPresent(k -> store.evalCaseScored(run.id(), c.caseId(), CaseResults.toJson(suite.score(k, observe(job), subject))));
+                Optional<EvalCase> k = kase(suite, c.caseId());
+                // A stored case deleted while the run ran is left unscored rather than holding the run open.
+                store.evalCaseScored(run.id(), c.caseId(), CaseResults.toJson(k.isPresent() ? suite.score(k.get(), observe(job), subject)
+                        : new CaseResult(c.caseId(), observe(job), List.of())));
             } else {
                 outstanding++;
             }
@@ -152,8 +172,9 @@ public final class EvalRuns implements AutoCloseable {
             if (outstanding >= run.concurrency()) {
                 break;
             }
-            Optional<EvalCase> kase = suite.kase(c.caseId());
+            Optional<EvalCase> kase = kase(suite, c.caseId());
             if (kase.isEmpty()) {
+                store.evalCaseScored(run.id(), c.caseId(), CaseResults.toJson(new CaseResult(c.caseId(), Observation.rejected(ErrorCode.NOT_FOUND.code(), Duration.ZERO), List.of())));
                 continue;
             }
             Instant began = clock.instant();
