@@ -8,6 +8,7 @@ import dev.mainstay.audit.AuditEvent;
 import dev.mainstay.contract.InvalidInputException;
 import dev.mainstay.contract.JsonSchema;
 import dev.mainstay.contract.Violation;
+import dev.mainstay.evals.CorrectionRejectedException;
 import dev.mainstay.evals.EvalCase;
 import dev.mainstay.evals.EvalSuite;
 import dev.mainstay.evals.EvalSuites;
@@ -81,6 +82,7 @@ public final class EvalCases {
      *
      * @param correctionAt where the correction is in the request, for its problems' pointers
      * @throws InvalidInputException naming each bad field by JSON pointer
+     * @throws CorrectionRejectedException when the correction breaks the output schema of the job's version
      */
     public StoredEvalCase check(Capture c, String correctionAt, String actor) {
         EvalSuite suite = suite(c.suite());
@@ -121,6 +123,7 @@ public final class EvalCases {
             bad.add(new Violation(at + "/job", "job " + job.id() + "'s input is gone (its payloads expired at " + job.payloadsExpiredAt() + ")"));
         }
         JsonNode expected = null;
+        List<Violation> breaks = new ArrayList<>();
         if (StoredEvalCase.OUTPUT.equals(c.expect())) {
             if (c.correction() != null) {
                 bad.add(new Violation(at + "/correction", "only a case that expects a correction carries one"));
@@ -138,7 +141,7 @@ public final class EvalCases {
                 Optional<JsonSchema> schema = Subject.of(version.get()).outputSchema();
                 if (schema.isPresent()) {
                     for (Violation v : schema.get().validate(c.correction())) {
-                        bad.add(new Violation(correctionAt + v.pointer(), v.message() + " (the output schema of " + job.workflow() + " v" + job.workflowVersion() + ")"));
+                        breaks.add(new Violation(correctionAt + v.pointer(), v.message()));
                     }
                 }
                 expected = c.correction();
@@ -148,6 +151,10 @@ public final class EvalCases {
         }
         if (!bad.isEmpty()) {
             throw new InvalidInputException("the case cannot be taken from job " + job.id(), bad);
+        }
+        if (!breaks.isEmpty()) {
+            throw new CorrectionRejectedException("the correction does not satisfy the output schema of " + job.workflow() + " v" + job.workflowVersion()
+                    + " (job " + job.id() + "): " + breaks.size() + " violation(s)", breaks);
         }
         return new StoredEvalCase(ids.next("evc"), suite.name(), name, job.workflow(), job.workflowVersion(), job.id(), c.reviewId(), c.expect(),
                 job.input().deepCopy(), expected.deepCopy(), c.tags(), actor, clock.instant());

@@ -11,6 +11,7 @@ import dev.mainstay.contract.Violation;
 import dev.mainstay.engine.EvalCases;
 import dev.mainstay.engine.EvalRuns;
 import dev.mainstay.evals.CaseResult;
+import dev.mainstay.evals.CorrectionRejectedException;
 import dev.mainstay.evals.RunComparison;
 import dev.mainstay.store.EvalRun;
 import dev.mainstay.store.EvalRunCase;
@@ -205,7 +206,14 @@ final class EvalsResource implements HttpService {
         cases.suite(suite);
         JsonNode body = bodies.json(req);
         EvalCases.Capture capture = capture(body, suite, null, "");
-        StoredEvalCase added = cases.add(cases.check(capture, "/correction", "key:" + admin.keyId()), "");
+        StoredEvalCase checked;
+        try {
+            checked = cases.check(capture, "/correction", "key:" + admin.keyId());
+        } catch (CorrectionRejectedException e) {
+            throw new ApiException(new Problem(422, e.code(), e.getMessage(), false, java.util.Optional.empty(),
+                    e.violations().stream().map(Problem.FieldError::of).toList()));
+        }
+        StoredEvalCase added = cases.add(checked, "");
         return Reply.json(201, caseView(added)).withHeader("Location", "/v1/admin/evals/" + added.suite() + "/cases/" + added.id());
     }
 

@@ -8,6 +8,7 @@ import dev.mainstay.access.Principal;
 import dev.mainstay.contract.InvalidInputException;
 import dev.mainstay.contract.Violation;
 import dev.mainstay.engine.EvalCases;
+import dev.mainstay.evals.CorrectionRejectedException;
 import dev.mainstay.engine.Reviews;
 import dev.mainstay.job.JobQuery;
 import dev.mainstay.review.Review;
@@ -139,7 +140,12 @@ final class ReviewsResource implements HttpService {
             String suite = save.get("suite").asString();
             EvalCases.Capture c = EvalsResource.capture(save, suite, review.jobId(), "/save_as_case");
             // Checked before the decision, so that a case that cannot be saved leaves the review pending.
-            kase = evalCases.checkEdit(review, body.get("output"), suite, c.name(), c.tags(), "key:" + principal.keyId(), "/save_as_case", "/output");
+            try {
+                kase = evalCases.checkEdit(review, body.get("output"), suite, c.name(), c.tags(), "key:" + principal.keyId(), "/save_as_case", "/output");
+            } catch (CorrectionRejectedException e) {
+                // As any edit that breaks the output contract is refused.
+                throw new InvalidInputException(e.getMessage(), e.violations());
+            }
         }
         Review decided = reviews.decide(principal.accountId(), reviewId, decision, body.get("output"), note == null ? null : note.stringValue(), principal.keyId(),
                 override != null && override.booleanValue());
