@@ -58,6 +58,7 @@ public final class EvalRuns implements AutoCloseable {
     private final EvalSuites suites;
     private final Clock clock;
     private final JobIds ids;
+    private final EvalJudges judges;
     private Thread sweeper;
 
     public EvalRuns(Store store, Engine engine, WorkflowRegistry registry, EvalSuites suites, Clock clock) {
@@ -67,6 +68,7 @@ public final class EvalRuns implements AutoCloseable {
         this.suites = suites;
         this.clock = clock;
         this.ids = new JobIds(clock);
+        this.judges = new EvalJudges(store, engine, EVALS, clock);
     }
 
     /**
@@ -77,6 +79,14 @@ public final class EvalRuns implements AutoCloseable {
      *     {@code invalid_input} for a version that names no suite
      */
     public List<EvalRun> start(String workflow, Integer version, String suite, int concurrency, String requestedBy) {
+        return start(workflow, version, suite, concurrency, requestedBy, false);
+    }
+
+    /**
+     * {@link #start(String, Integer, String, int, String)}, and with {@code modelGrading} a judge
+     * model is called for every model-graded scorer (docs/evals.md, model grading in runs).
+     */
+    public List<EvalRun> start(String workflow, Integer version, String suite, int concurrency, String requestedBy, boolean modelGrading) {
         WorkflowDefinition d = (version == null ? registry.active(workflow) : registry.version(workflow, version))
                 .orElseThrow(() -> new MainstayException(ErrorCode.NOT_FOUND, "no workflow " + workflow + (version == null ? "" : " v" + version) + " is loaded"));
         List<EvalSuite> of = suites.of(d.name(), d.version());
@@ -94,7 +104,7 @@ public final class EvalRuns implements AutoCloseable {
         List<EvalRun> runs = new ArrayList<>();
         for (EvalSuite s : of) {
             EvalRun run = new EvalRun(ids.next("evr"), d.name(), d.version(), s.name(), s.contentHash(), requestedBy, concurrency,
-                    EvalRun.Status.RUNNING, now, null, null);
+                    EvalRun.Status.RUNNING, now, null, null, modelGrading);
             store.createEvalRun(run, caseIds(s));
             runs.add(run);
         }
@@ -161,9 +171,18 @@ public final class EvalRuns implements AutoCloseable {
             Job job = store.job(c.jobId()).orElse(null);
             if (job != null && Observation.END_STATES.contains(job.status().wire())) {
                 Optional<EvalCase> k = kase(suite, c.caseId());
+                Observation observed = observe(job);
+                if (k.isPresent() && run.modelGrading()) {
+                    Optional<Map<String, tools.jackson.databind.JsonNode>> verdicts = judges.verdicts(run, k.get(), suite.scorersFor(k.get()), observed, d.get());
+                    if (verdicts.isEmpty()) {
+                        outstanding++; // its judges are still at work
+                        continue;
+                    }
+                    observed = observed.withVerdicts(verdicts.get());
+                }
                 // A stored case deleted while the run ran is left unscored rather than holding the run open.
-                store.evalCaseScored(run.id(), c.caseId(), CaseResults.toJson(k.isPresent() ? suite.score(k.get(), observe(job), subject)
-                        : new CaseResult(c.caseId(), observe(job), List.of())));
+                store.evalCaseScored(run.id(), c.caseId(), CaseResults.toJson(k.isPresent() ? suite.score(k.get(), observed, subject)
+                        : new CaseResult(c.caseId(), observed, List.of())));
             } else {
                 outstanding++;
             }

@@ -104,6 +104,9 @@ final class EvalCommand extends Main.CommandGroup {
         @Option(names = "--junit", paramLabel = "FILE", description = "also write the cases as JUnit XML, one test per case")
         Path junit;
 
+        @Option(names = "--model-grading", description = "call the judge model of every model-graded scorer (default: such scorers are skipped)")
+        boolean modelGrading;
+
         @Option(names = "--concurrency", paramLabel = "N", description = "cases of one run in flight at once (default: 4)")
         Integer concurrency;
 
@@ -153,10 +156,10 @@ final class EvalCommand extends Main.CommandGroup {
                             .filter(d -> !evals.suites().of(d.name(), d.version()).isEmpty())
                             .sorted(Comparator.comparing(WorkflowDefinition::name)).toList();
                     for (WorkflowDefinition d : named) {
-                        runs.addAll(evals.start(d.name(), d.version(), null, inFlight, "cli"));
+                        runs.addAll(evals.start(d.name(), d.version(), null, inFlight, "cli", modelGrading));
                     }
                 } else {
-                    runs.addAll(evals.start(workflow, version, suite, inFlight, "cli"));
+                    runs.addAll(evals.start(workflow, version, suite, inFlight, "cli", modelGrading));
                 }
                 if (runs.isEmpty()) {
                     throw new ConfigException("no loaded workflow names an eval suite; nothing to run");

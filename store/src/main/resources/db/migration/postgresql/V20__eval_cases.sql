@@ -1,4 +1,5 @@
--- Eval cases captured from real jobs: an input and its expected answer, filed under a suite.
+-- Eval cases captured from real jobs: an input and its expected answer, filed under a suite; and
+-- whether an eval run judges its model-graded scorers.
 CREATE TABLE eval_cases (
     id                text COLLATE "C" PRIMARY KEY,
     suite             text COLLATE "C" NOT NULL,
@@ -16,3 +17,6 @@ CREATE TABLE eval_cases (
     UNIQUE (suite, name)
 );
 CREATE INDEX eval_cases_suite ON eval_cases (suite, id);
+
+-- Whether a run calls a judge model for its model-graded scorers (0 or 1, as on SQLite).
+ALTER TABLE eval_runs ADD COLUMN model_grading integer NOT NULL DEFAULT 0;

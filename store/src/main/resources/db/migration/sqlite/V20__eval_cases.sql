@@ -1,4 +1,5 @@
--- Eval cases captured from real jobs: an input and its expected answer, filed under a suite.
+-- Eval cases captured from real jobs: an input and its expected answer, filed under a suite; and
+-- whether an eval run judges its model-graded scorers.
 CREATE TABLE eval_cases (
     id                TEXT PRIMARY KEY,
     suite             TEXT NOT NULL,
@@ -16,3 +17,6 @@ CREATE TABLE eval_cases (
     UNIQUE (suite, name)
 );
 CREATE INDEX eval_cases_suite ON eval_cases (suite, id);
+
+-- Whether a run calls a judge model for its model-graded scorers.
+ALTER TABLE eval_runs ADD COLUMN model_grading INTEGER NOT NULL DEFAULT 0;

@@ -34,7 +34,7 @@ import tools.jackson.databind.node.ObjectNode;
  * the cases a suite holds in the store, taken from real jobs.
  */
 final class EvalsResource implements HttpService {
-    private static final Set<String> START_FIELDS = Set.of("workflow", "version", "suite", "concurrency");
+    private static final Set<String> START_FIELDS = Set.of("workflow", "version", "suite", "concurrency", "model_grading");
     private static final int HISTORY_LIMIT = 1000;
 
     private static final Set<String> CASE_FIELDS = Set.of("job", "expect", "correction", "name", "tags");
@@ -107,10 +107,18 @@ final class EvalsResource implements HttpService {
                 concurrency = c.asInt();
             }
         }
+        boolean modelGrading = false;
+        if (body.has("model_grading") && !body.get("model_grading").isNull()) {
+            if (!body.get("model_grading").isBoolean()) {
+                bad.add(new Violation("/model_grading", "must be true or false"));
+            } else {
+                modelGrading = body.get("model_grading").booleanValue();
+            }
+        }
         if (!bad.isEmpty()) {
             throw new InvalidInputException("the run request is not valid", bad);
         }
-        List<EvalRun> started = runs.start(workflow.asString(), version, suite, concurrency, admin.keyId());
+        List<EvalRun> started = runs.start(workflow.asString(), version, suite, concurrency, admin.keyId(), modelGrading);
         ObjectNode out = Json.object();
         ArrayNode list = out.putArray("runs");
         for (EvalRun r : started) {
@@ -341,6 +349,7 @@ final class EvalsResource implements HttpService {
         o.put("suite_hash", r.suiteHash());
         o.put("status", r.status().wire());
         o.put("concurrency", r.concurrency());
+        o.put("model_grading", r.modelGrading());
         o.put("requested_by", r.requestedBy());
         o.put("created_at", r.createdAt().toString());
         o.put("finished_at", r.finishedAt() == null ? null : r.finishedAt().toString());

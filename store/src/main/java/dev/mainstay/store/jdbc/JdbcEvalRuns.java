@@ -22,10 +22,10 @@ final class JdbcEvalRuns implements EvalRunStore {
     @Override
     public void createEvalRun(EvalRun run, List<String> caseIds) {
         sql.write(c -> {
-            sql.update(c, "INSERT INTO eval_runs (id, workflow, version, suite, suite_hash, requested_by, concurrency, status, created_at, finished_at, summary) "
-                            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            sql.update(c, "INSERT INTO eval_runs (id, workflow, version, suite, suite_hash, requested_by, concurrency, status, created_at, finished_at, summary, model_grading) "
+                            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     run.id(), run.workflow(), run.version(), run.suite(), run.suiteHash(), run.requestedBy(), run.concurrency(), run.status().wire(),
-                    run.createdAt(), run.finishedAt(), run.summary());
+                    run.createdAt(), run.finishedAt(), run.summary(), run.modelGrading() ? 1 : 0);
             List<Object[]> rows = new ArrayList<>();
             for (int i = 0; i < caseIds.size(); i++) {
                 rows.add(new Object[] {run.id(), caseIds.get(i), i});
@@ -103,6 +103,7 @@ final class JdbcEvalRuns implements EvalRunStore {
     private EvalRun run(ResultSet rs) throws SQLException {
         return new EvalRun(rs.getString("id"), rs.getString("workflow"), rs.getInt("version"), rs.getString("suite"), rs.getString("suite_hash"),
                 rs.getString("requested_by"), rs.getInt("concurrency"), EvalRun.Status.fromWire(rs.getString("status")), sql.instant(rs, "created_at"),
-                rs.getObject("finished_at") == null ? null : sql.instant(rs, "finished_at"), Sql.json(rs, "summary"));
+                rs.getObject("finished_at") == null ? null : sql.instant(rs, "finished_at"), Sql.json(rs, "summary"),
+                rs.getInt("model_grading") == 1);
     }
 }
