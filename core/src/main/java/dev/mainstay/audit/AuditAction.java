@@ -16,7 +16,9 @@ public enum AuditAction {
     CONFIG_LOADED("config.loaded"),
     DATA_EXPIRED("data.expired"),
     WORKFLOW_ACTIVATED("workflow.activated"),
-    ACTIVATION_REFUSED("workflow.activation_refused");
+    ACTIVATION_REFUSED("workflow.activation_refused"),
+    EVAL_CASE_ADDED("eval_case.added"),
+    EVAL_CASE_DELETED("eval_case.deleted");
 
     private final String wire;
 

@@ -148,7 +148,7 @@ final class Dispatcher {
                             // the worker that has it is still running and now holds the new lease.
                             continue;
                         }
-                        metrics.claimed(job.workflow(), job.workflowVersion(), Duration.between(dueSince(job), now));
+                        EvalTraffic.metrics(metrics, job.accountId()).claimed(job.workflow(), job.workflowVersion(), Duration.between(dueSince(job), now));
                         Thread worker = Thread.ofVirtual().name("job-" + job.id()).unstarted(() -> work(job));
                         running.put(job.id(), worker);
                         worker.start();

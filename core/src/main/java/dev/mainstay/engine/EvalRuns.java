@@ -16,6 +16,7 @@ import dev.mainstay.job.JobIds;
 import dev.mainstay.store.EvalRun;
 import dev.mainstay.store.EvalRunCase;
 import dev.mainstay.store.Store;
+import dev.mainstay.store.StoredEvalCase;
 import dev.mainstay.workflow.WorkflowDefinition;
 import dev.mainstay.workflow.WorkflowRegistry;
 import java.time.Clock;
@@ -57,6 +58,7 @@ public final class EvalRuns implements AutoCloseable {
     private final EvalSuites suites;
     private final Clock clock;
     private final JobIds ids;
+    private final EvalJudges judges;
     private Thread sweeper;
 
     public EvalRuns(Store store, Engine engine, WorkflowRegistry registry, EvalSuites suites, Clock clock) {
@@ -66,6 +68,7 @@ public final class EvalRuns implements AutoCloseable {
         this.suites = suites;
         this.clock = clock;
         this.ids = new JobIds(clock);
+        this.judges = new EvalJudges(store, engine, EVALS, clock);
     }
 
     /**
@@ -76,6 +79,14 @@ public final class EvalRuns implements AutoCloseable {
      *     {@code invalid_input} for a version that names no suite
      */
     public List<EvalRun> start(String workflow, Integer version, String suite, int concurrency, String requestedBy) {
+        return start(workflow, version, suite, concurrency, requestedBy, false);
+    }
+
+    /**
+     * {@link #start(String, Integer, String, int, String)}, and with {@code modelGrading} a judge
+     * model is called for every model-graded scorer (docs/evals.md, model grading in runs).
+     */
+    public List<EvalRun> start(String workflow, Integer version, String suite, int concurrency, String requestedBy, boolean modelGrading) {
         WorkflowDefinition d = (version == null ? registry.active(workflow) : registry.version(workflow, version))
                 .orElseThrow(() -> new MainstayException(ErrorCode.NOT_FOUND, "no workflow " + workflow + (version == null ? "" : " v" + version) + " is loaded"));
         List<EvalSuite> of = suites.of(d.name(), d.version());
@@ -93,8 +104,8 @@ public final class EvalRuns implements AutoCloseable {
         List<EvalRun> runs = new ArrayList<>();
         for (EvalSuite s : of) {
             EvalRun run = new EvalRun(ids.next("evr"), d.name(), d.version(), s.name(), s.contentHash(), requestedBy, concurrency,
-                    EvalRun.Status.RUNNING, now, null, null);
-            store.createEvalRun(run, s.cases().stream().map(EvalCase::id).toList());
+                    EvalRun.Status.RUNNING, now, null, null, modelGrading);
+            store.createEvalRun(run, caseIds(s));
             runs.add(run);
         }
         wakeSweep();
@@ -110,10 +121,26 @@ public final class EvalRuns implements AutoCloseable {
     public EvalRun start(String runId, WorkflowDefinition d, EvalSuite suite, String requestedBy) {
         ensureAccount();
         EvalRun run = new EvalRun(runId, d.name(), d.version(), suite.name(), suite.contentHash(), requestedBy, DEFAULT_CONCURRENCY,
-                EvalRun.Status.RUNNING, clock.instant(), null, null);
-        store.createEvalRun(run, suite.cases().stream().map(EvalCase::id).toList());
+                EvalRun.Status.RUNNING, clock.instant(), null, null, false);
+        store.createEvalRun(run, caseIds(suite));
         wakeSweep();
         return run;
+    }
+
+    /** The suite file's cases, then the cases stored under the suite in the order they were added (docs/evals.md, cases from production). */
+    private List<String> caseIds(EvalSuite s) {
+        List<String> out = new ArrayList<>(s.cases().stream().map(EvalCase::id).toList());
+        String after = null;
+        for (List<StoredEvalCase> page; !(page = store.evalCases(s.name(), after, EvalCases.MAX_PAGE)).isEmpty(); after = page.getLast().id()) {
+            page.stream().filter(k -> s.kase(k.name()).isEmpty()).forEach(k -> out.add(k.name())); // a name the file took since: the file's case wins
+        }
+        return out;
+    }
+
+    /** A case of the run: the file's, else one stored under the suite. */
+    private Optional<EvalCase> kase(EvalSuite suite, String caseId) {
+        Optional<EvalCase> inFile = suite.kase(caseId);
+        return inFile.isPresent() ? inFile : store.evalCase(suite.name(), caseId).map(EvalCases::asCase);
     }
 
     /** The suites every loaded workflow version names. */
@@ -158,7 +185,19 @@ public final class EvalRuns implements AutoCloseable {
             }
             Job job = store.job(c.jobId()).orElse(null);
             if (job != null && Observation.END_STATES.contains(job.status().wire())) {
-                suite.kase(c.caseId()).ifPresent(k -> store.evalCaseScored(run.id(), c.caseId(), CaseResults.toJson(suite.score(k, observe(job), subject))));
+                Optional<EvalCase> k = kase(suite, c.caseId());
+                Observation observed = observe(job);
+                if (k.isPresent() && run.modelGrading()) {
+                    Optional<Map<String, tools.jackson.databind.JsonNode>> verdicts = judges.verdicts(run, k.get(), suite.scorersFor(k.get()), observed, d.get());
+                    if (verdicts.isEmpty()) {
+                        outstanding++; // its judges are still at work
+                        continue;
+                    }
+                    observed = observed.withVerdicts(verdicts.get());
+                }
+                // A stored case deleted while the run ran is left unscored rather than holding the run open.
+                store.evalCaseScored(run.id(), c.caseId(), CaseResults.toJson(k.isPresent() ? suite.score(k.get(), observed, subject)
+                        : new CaseResult(c.caseId(), observed, List.of())));
             } else {
                 outstanding++;
             }
@@ -167,8 +206,9 @@ public final class EvalRuns implements AutoCloseable {
             if (outstanding >= run.concurrency()) {
                 break;
             }
-            Optional<EvalCase> kase = suite.kase(c.caseId());
+            Optional<EvalCase> kase = kase(suite, c.caseId());
             if (kase.isEmpty()) {
+                store.evalCaseScored(run.id(), c.caseId(), CaseResults.toJson(new CaseResult(c.caseId(), Observation.rejected(ErrorCode.NOT_FOUND.code(), Duration.ZERO), List.of())));
                 continue;
             }
             Instant began = clock.instant();

@@ -315,6 +315,7 @@ final class JobRunner {
 
     /** Reports a committed step to metrics: how the stage's step ended, retries, rungs, and the job's end. */
     private void observe(Job job, StageOutcome outcome, Progress progress, JobTransition transition) {
+        EngineMetrics metrics = EvalTraffic.metrics(this.metrics, job.accountId());
         String wf = job.workflow();
         String stage = progress.stageId == null ? "none" : progress.stageId;
         StageEnd end = switch (outcome) {

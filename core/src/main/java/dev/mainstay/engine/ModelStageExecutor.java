@@ -185,7 +185,7 @@ final class ModelStageExecutor {
             }
             List<Message> exchange = new ArrayList<>(messages);
             exchange.add(Message.assistant(answer.content() == null ? "" : answer.content(), answer.toolCalls()));
-            report(workflow, stage, answered, CallClass.OK);
+            report(job, workflow, stage, answered, CallClass.OK);
             for (ToolRequest request : answer.toolCalls()) {
                 String result = functions.call(job, stage, request, ++made);
                 try {
@@ -216,8 +216,8 @@ final class ModelStageExecutor {
         }
         String answerText = restore(answer.content(), vault);
         OutputContract.Check check = stage.output().check(answerText, job.input());
-        metrics.outputChecked(workflow.name(), stage.id(), false, checkResult(check));
-        report(workflow, stage, answered, check instanceof OutputContract.Check.Invalid ? CallClass.INVALID_OUTPUT : CallClass.OK);
+        EvalTraffic.metrics(metrics, job.accountId()).outputChecked(workflow.name(), stage.id(), false, checkResult(check));
+        report(job, workflow, stage, answered, check instanceof OutputContract.Check.Invalid ? CallClass.INVALID_OUTPUT : CallClass.OK);
         List<Violation> violations;
         switch (check) {
             case OutputContract.Check.Valid valid -> {
@@ -265,8 +265,8 @@ final class ModelStageExecutor {
         }
         String repairedText = restore(repaired.content(), vault);
         OutputContract.Check recheck = stage.output().check(repairedText, job.input());
-        metrics.outputChecked(workflow.name(), stage.id(), true, checkResult(recheck));
-        report(workflow, stage, second, recheck instanceof OutputContract.Check.Invalid ? CallClass.INVALID_OUTPUT : CallClass.OK);
+        EvalTraffic.metrics(metrics, job.accountId()).outputChecked(workflow.name(), stage.id(), true, checkResult(recheck));
+        report(job, workflow, stage, second, recheck instanceof OutputContract.Check.Invalid ? CallClass.INVALID_OUTPUT : CallClass.OK);
         return switch (recheck) {
             case OutputContract.Check.Valid valid -> new StageResult.Completed(valid.output(), provenance(egress, workflow, stage, t, repaired, "repaired"), charges);
             case OutputContract.Check.LowConfidence low -> lowConfidence(stage, low, provenance(egress, workflow, stage, t, repaired, "failed"), charges);
@@ -288,8 +288,9 @@ final class ModelStageExecutor {
     }
 
     /** Reports an answered call once its answer's class is known. */
-    private void report(WorkflowDefinition workflow, ModelStage stage, Call c, CallClass cls) {
+    private void report(Job job, WorkflowDefinition workflow, ModelStage stage, Call c, CallClass cls) {
         if (c.call() != null) {
+            EngineMetrics metrics = EvalTraffic.metrics(this.metrics, job.accountId());
             ModelCall m = c.call();
             metrics.modelCall(new ModelCall(m.workflow(), m.stage(), m.provider(), m.model(), cls, m.latency(), m.inputTokens(), m.cachedInputTokens(),
                     m.outputTokens(), m.costMicros()));
@@ -344,7 +345,7 @@ final class ModelStageExecutor {
             ModelCall seen = new ModelCall(workflow.name(), stage.id(), t.provider(), t.model(), CallClass.of(outcome), took, charge.inputTokens(),
                     charge.cachedInputTokens(), charge.outputTokens(), charge.costMicros());
             if (!(outcome instanceof ProviderOutcome.Success)) {
-                metrics.modelCall(seen); // an answer is reported once checked, with the class its check gives it
+                EvalTraffic.metrics(metrics, job.accountId()).modelCall(seen); // an answer is reported once checked, with the class its check gives it
             }
             return new Call(outcome, null, seen);
         }

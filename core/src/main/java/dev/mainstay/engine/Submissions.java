@@ -51,6 +51,7 @@ final class Submissions {
 
     /** See {@link Engine#submit}. */
     Engine.Submission submit(Principal principal, WorkflowDefinition workflow, JsonNode body, String idempotencyKey) {
+        EngineMetrics metrics = EvalTraffic.metrics(this.metrics, principal.accountId());
         if (body == null || !body.isObject()) {
             throw new InvalidInputException("the request body must be a JSON object", List.of(new Violation("", "expected an object")));
         }

@@ -89,6 +89,10 @@ public record ModelGraded(String rubric, String route, int scale) implements Sco
         if (verdict == null) {
             return new Score.Skipped("not judged: model grading is off for this run");
         }
+        if (verdict.isString()) {
+            // No verdict came back: the judge's job failed, or its call was refused, or there was nothing to grade.
+            return Score.Scored.fail("no verdict: " + verdict.stringValue());
+        }
         List<Violation> violations = verdictSchema().validate(verdict);
         if (!violations.isEmpty()) {
             return Score.Scored.fail("the judge's verdict breaks its schema: " + String.join("; ", violations.stream().limit(3).map(Violation::toString).toList()));

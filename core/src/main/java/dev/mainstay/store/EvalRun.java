@@ -12,9 +12,16 @@ import tools.jackson.databind.JsonNode;
  * @param concurrency how many of its cases may be submitted and unscored at once
  * @param summary the run's arithmetic once every case is scored; {@code null} while it runs
  * @param finishedAt {@code null} while it runs
+ * @param modelGrading whether model-graded scorers are judged (a judge model called per case) rather than skipped
  */
 public record EvalRun(String id, String workflow, int version, String suite, String suiteHash, String requestedBy, int concurrency, Status status,
-                      Instant createdAt, Instant finishedAt, JsonNode summary) {
+                      Instant createdAt, Instant finishedAt, JsonNode summary, boolean modelGrading) {
+    /** A run without model grading. */
+    public EvalRun(String id, String workflow, int version, String suite, String suiteHash, String requestedBy, int concurrency, Status status,
+                   Instant createdAt, Instant finishedAt, JsonNode summary) {
+        this(id, workflow, version, suite, suiteHash, requestedBy, concurrency, status, createdAt, finishedAt, summary, false);
+    }
+
     public enum Status {
         RUNNING, COMPLETED;
 

@@ -33,4 +33,14 @@ public interface EvalRunStore {
 
     /** Finishes a running run with its summary; false when it was finished already. */
     boolean finishEvalRun(String runId, JsonNode summary, Instant at);
+
+    /**
+     * For each workflow, version and suite with a finished run: how many finished, and the latest
+     * (the last to finish), in workflow, version and suite order. What {@code /metrics} reports.
+     */
+    List<EvalRunTally> evalRunTallies();
+
+    /** The finished runs of one workflow version on one suite, and the latest of them. */
+    record EvalRunTally(String workflow, int version, String suite, long finished, EvalRun latest) {
+    }
 }

@@ -464,6 +464,11 @@ class LadderPropertiesTest {
         @Override public boolean shadowScored(String liveJobId, JsonNode result, Instant at) { throw unused(); }
         @Override public List<dev.mainstay.store.ShadowRun> shadowRuns(String workflow, Instant since, int limit) { throw unused(); }
         @Override public List<dev.mainstay.store.DriftSample> driftSamples(String workflow, String excludedAccount, Instant from, Instant to, int limit) { throw unused(); }
+        @Override public List<EvalRunTally> evalRunTallies() { throw unused(); }
+        @Override public boolean addEvalCase(dev.mainstay.store.StoredEvalCase kase) { throw unused(); }
+        @Override public List<dev.mainstay.store.StoredEvalCase> evalCases(String suite, String after, int limit) { throw unused(); }
+        @Override public Optional<dev.mainstay.store.StoredEvalCase> evalCase(String suite, String name) { throw unused(); }
+        @Override public boolean deleteEvalCase(String suite, String id) { throw unused(); }
         @Override public void close() { }
     }
 }

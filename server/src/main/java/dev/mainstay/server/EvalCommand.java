@@ -1,12 +1,16 @@
 package dev.mainstay.server;
 
 import dev.mainstay.ConfigException;
+import dev.mainstay.Json;
+import dev.mainstay.engine.EvalCases;
 import dev.mainstay.engine.EvalRuns;
 import dev.mainstay.evals.CaseResult;
 import dev.mainstay.evals.EvalSuite;
 import dev.mainstay.evals.ScorerResult;
 import dev.mainstay.store.EvalRun;
 import dev.mainstay.store.WorkflowActivationStore.ActivationGate;
+import dev.mainstay.store.Store;
+import dev.mainstay.store.StoredEvalCase;
 import dev.mainstay.workflow.WorkflowDefinition;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -29,8 +33,55 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code ./mainstay eval run}: eval runs from the command line, on a node of its own over the data directory or database that {@code up} would open. */
-@Command(name = "eval", mixinStandardHelpOptions = true, description = "Runs eval suites.", subcommands = {EvalCommand.Run.class})
+@Command(name = "eval", mixinStandardHelpOptions = true, description = "Runs eval suites.", subcommands = {EvalCommand.Run.class, EvalCommand.ExportCases.class})
 final class EvalCommand extends Main.CommandGroup {
+
+    @Command(name = "export-cases", mixinStandardHelpOptions = true,
+            description = {"Prints the cases stored under a suite (taken from jobs and reviews) as JSON Lines, one case a line,",
+                    "in the order they were added: lines of a JSON Lines suite, to commit beside the suite file.",
+                    "Opens the store the configuration names, as `audit verify` does."})
+    static final class ExportCases implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "SUITE", description = "the suite whose stored cases to print")
+        String suite;
+
+        @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file (default: $MAINSTAY_CONFIG, else none)")
+        Path config;
+
+        @Option(names = "--data-dir", paramLabel = "DIR", description = "where the SQLite file lives (default: var)")
+        Path dataDir;
+
+        @Option(names = "--db", paramLabel = "URL", description = "PostgreSQL instead: postgresql://user:password@host:port/database (default: $MAINSTAY_DB_URL)")
+        String db;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            var env = new java.util.HashMap<>(System.getenv());
+            if (dataDir != null) env.put("MAINSTAY_DATA_DIR", dataDir.toString());
+            if (db != null) env.put("MAINSTAY_DB_URL", db);
+            ServerConfig cfg = ServerConfig.load(Main.configFile(config, env), env);
+            if (cfg.database() instanceof Database.Sqlite sqlite && !Files.isRegularFile(sqlite.file())) {
+                throw new ConfigException(sqlite.file() + ": no Mainstay database here; pass --data-dir or --db");
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            int count = 0;
+            try (Store store = MainstayServer.openStore(cfg)) {
+                String after = null;
+                for (List<StoredEvalCase> page; !(page = store.evalCases(suite, after, EvalCases.MAX_PAGE)).isEmpty(); after = page.getLast().id()) {
+                    for (StoredEvalCase k : page) {
+                        out.println(Json.MAPPER.writeValueAsString(EvalCases.asSuiteLine(k)));
+                        count++;
+                    }
+                }
+            }
+            out.flush();
+            spec.commandLine().getErr().println(count + " stored case(s) of suite " + suite);
+            spec.commandLine().getErr().flush();
+            return 0;
+        }
+    }
 
     @Command(name = "run", mixinStandardHelpOptions = true,
             description = {"Runs a workflow's eval suites through the engine, every case a job of the eval account, and prints each run's score.",
@@ -56,6 +107,9 @@ final class EvalCommand extends Main.CommandGroup {
 
         @Option(names = "--junit", paramLabel = "FILE", description = "also write the cases as JUnit XML, one test per case")
         Path junit;
+
+        @Option(names = "--model-grading", description = "call the judge model of every model-graded scorer (default: such scorers are skipped)")
+        boolean modelGrading;
 
         @Option(names = "--concurrency", paramLabel = "N", description = "cases of one run in flight at once (default: 4)")
         Integer concurrency;
@@ -111,10 +165,10 @@ final class EvalCommand extends Main.CommandGroup {
                             .filter(d -> !evals.suites().of(d.name(), d.version()).isEmpty())
                             .sorted(Comparator.comparing(WorkflowDefinition::name)).toList();
                     for (WorkflowDefinition d : named) {
-                        runs.addAll(evals.start(d.name(), d.version(), null, inFlight, "cli"));
+                        runs.addAll(evals.start(d.name(), d.version(), null, inFlight, "cli", modelGrading));
                     }
                 } else {
-                    runs.addAll(evals.start(workflow, version, suite, inFlight, "cli"));
+                    runs.addAll(evals.start(workflow, version, suite, inFlight, "cli", modelGrading));
                 }
                 if (runs.isEmpty()) {
                     throw new ConfigException("no loaded workflow names an eval suite; nothing to run");

@@ -21,6 +21,7 @@ import dev.mainstay.providers.openai.OpenAiChatProvider;
 import dev.mainstay.metrics.EngineMetrics;
 import dev.mainstay.routing.TargetHealth;
 import dev.mainstay.server.metrics.ManagementServer;
+import dev.mainstay.server.metrics.EvalGauges;
 import dev.mainstay.server.metrics.NodeGauges;
 import dev.mainstay.server.metrics.PrometheusMetrics;
 import dev.mainstay.store.Store;
@@ -163,6 +164,7 @@ public final class MainstayServer implements AutoCloseable {
                 NodeGauges.register(metrics, () -> gauged.queueSnapshot(clock.instant()), engine::runningCount,
                         () -> engine.targetHealth().stream().map(h -> new NodeGauges.Breaker(h.target().provider(), h.target().model(),
                                 h.state() == TargetHealth.State.OPEN)).toList(), clock, NodeGauges.DEFAULT_MAX_AGE);
+                EvalGauges.register(metrics, gauged::evalRunTallies, clock, NodeGauges.DEFAULT_MAX_AGE);
             }
             // Beside the engine: human review (with its expiry sweep) and limits administration.
             Reviews reviews = new Reviews(store, registry, clock, engineConfig.toolchainVersion(), engine::jobChanged);

@@ -8,12 +8,16 @@ import dev.mainstay.MainstayException;
 import dev.mainstay.access.Principal;
 import dev.mainstay.contract.InvalidInputException;
 import dev.mainstay.contract.Violation;
+import dev.mainstay.engine.EvalCases;
 import dev.mainstay.engine.EvalRuns;
 import dev.mainstay.evals.CaseResult;
+import dev.mainstay.evals.CorrectionRejectedException;
 import dev.mainstay.evals.RunComparison;
 import dev.mainstay.store.EvalRun;
 import dev.mainstay.store.EvalRunCase;
 import dev.mainstay.store.Store;
+import dev.mainstay.store.StoredEvalCase;
+import io.helidon.http.Method;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
@@ -26,19 +30,24 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Eval runs, for operators (docs/evals.md): start runs of a workflow version's suites, read a
- * run case by case, compare two runs of one suite, and the quality of each version over time.
+ * run case by case, compare two runs of one suite, and the quality of each version over time; and
+ * the cases a suite holds in the store, taken from real jobs.
  */
 final class EvalsResource implements HttpService {
-    private static final Set<String> START_FIELDS = Set.of("workflow", "version", "suite", "concurrency");
+    private static final Set<String> START_FIELDS = Set.of("workflow", "version", "suite", "concurrency", "model_grading");
     private static final int HISTORY_LIMIT = 1000;
 
+    private static final Set<String> CASE_FIELDS = Set.of("job", "expect", "correction", "name", "tags");
+
     private final EvalRuns runs;
+    private final EvalCases cases;
     private final Store store;
     private final Authenticator auth;
     private final RequestBody bodies;
 
-    EvalsResource(EvalRuns runs, Store store, Authenticator auth, RequestBody bodies) {
+    EvalsResource(EvalRuns runs, EvalCases cases, Store store, Authenticator auth, RequestBody bodies) {
         this.runs = runs;
+        this.cases = cases;
         this.store = store;
         this.auth = auth;
         this.bodies = bodies;
@@ -46,6 +55,10 @@ final class EvalsResource implements HttpService {
 
     @Override
     public void routing(HttpRules rules) {
+        // Before the runs' routes: a suite may be named "runs", and no run id is "cases".
+        rules.route(Method.POST, SuitePath.cases(), handler(this::addCase))
+                .route(Method.GET, SuitePath.cases(), handler(this::cases))
+                .route(Method.DELETE, SuitePath.kase(), handler(this::deleteCase));
         rules.post("/v1/admin/evals/runs", handler(this::start))
                 .get("/v1/admin/evals/runs/{id}", handler(this::run))
                 .get("/v1/admin/evals/runs/{id}/compare/{other}", handler(this::compare))
@@ -94,10 +107,18 @@ final class EvalsResource implements HttpService {
                 concurrency = c.asInt();
             }
         }
+        boolean modelGrading = false;
+        if (body.has("model_grading") && !body.get("model_grading").isNull()) {
+            if (!body.get("model_grading").isBoolean()) {
+                bad.add(new Violation("/model_grading", "must be true or false"));
+            } else {
+                modelGrading = body.get("model_grading").booleanValue();
+            }
+        }
         if (!bad.isEmpty()) {
             throw new InvalidInputException("the run request is not valid", bad);
         }
-        List<EvalRun> started = runs.start(workflow.asString(), version, suite, concurrency, admin.keyId());
+        List<EvalRun> started = runs.start(workflow.asString(), version, suite, concurrency, admin.keyId(), modelGrading);
         ObjectNode out = Json.object();
         ArrayNode list = out.putArray("runs");
         for (EvalRun r : started) {
@@ -187,6 +208,126 @@ final class EvalsResource implements HttpService {
         return Reply.json(200, out);
     }
 
+    private Reply addCase(ServerRequest req) {
+        Principal admin = auth.admin(req);
+        String suite = req.path().pathParameters().get("suite");
+        cases.suite(suite);
+        JsonNode body = bodies.json(req);
+        EvalCases.Capture capture = capture(body, suite, null, "");
+        StoredEvalCase checked;
+        try {
+            checked = cases.check(capture, "/correction", "key:" + admin.keyId());
+        } catch (CorrectionRejectedException e) {
+            throw new ApiException(new Problem(422, e.code(), e.getMessage(), false, java.util.Optional.empty(),
+                    e.violations().stream().map(Problem.FieldError::of).toList()));
+        }
+        StoredEvalCase added = cases.add(checked, "");
+        return Reply.json(201, caseView(added)).withHeader("Location", "/v1/admin/evals/" + added.suite() + "/cases/" + added.id());
+    }
+
+    /**
+     * Reads a capture's fields from {@code body} (a request of its own, or a review decision's
+     * {@code save_as_case}); {@code jobId} when the caller knows the job, and {@code at} the pointer
+     * of the object in the request.
+     */
+    static EvalCases.Capture capture(JsonNode body, String suite, String jobId, String at) {
+        List<Violation> bad = new ArrayList<>();
+        if (!body.isObject()) {
+            throw new InvalidInputException("the case request is not valid", List.of(new Violation(at, "must be an object")));
+        }
+        Set<String> allowed = jobId == null ? CASE_FIELDS : Set.of("suite", "name", "tags");
+        for (String name : body.propertyNames()) {
+            if (!allowed.contains(name)) {
+                bad.add(new Violation(at + "/" + name, "is not a field here; the fields are " + new java.util.TreeSet<>(allowed)));
+            }
+        }
+        String job = jobId;
+        String expect = StoredEvalCase.CORRECTION;
+        if (jobId == null) {
+            JsonNode j = body.path("job");
+            if (!j.isString() || !j.asString().matches("[A-Za-z0-9_]{1,80}")) {
+                bad.add(new Violation(at + "/job", "required: the id of the job to take the input from"));
+            } else {
+                job = j.asString();
+            }
+            JsonNode e = body.path("expect");
+            if (!e.isString() || !(e.asString().equals(StoredEvalCase.OUTPUT) || e.asString().equals(StoredEvalCase.CORRECTION))) {
+                bad.add(new Violation(at + "/expect", "required: output (the job's result is the expected answer) or correction (the answer in correction)"));
+            } else {
+                expect = e.asString();
+            }
+        }
+        String name = null;
+        if (body.has("name") && !body.get("name").isNull()) {
+            if (!body.get("name").isString()) {
+                bad.add(new Violation(at + "/name", "must be a string"));
+            } else {
+                name = body.get("name").asString();
+            }
+        }
+        List<String> tags = new ArrayList<>();
+        if (body.has("tags") && !body.get("tags").isNull()) {
+            JsonNode t = body.get("tags");
+            if (!t.isArray()) {
+                bad.add(new Violation(at + "/tags", "must be a list of strings"));
+            } else {
+                for (int i = 0; i < t.size(); i++) {
+                    if (!t.get(i).isString()) {
+                        bad.add(new Violation(at + "/tags/" + i, "must be a string"));
+                    } else {
+                        tags.add(t.get(i).asString());
+                    }
+                }
+            }
+        }
+        if (!bad.isEmpty()) {
+            throw new InvalidInputException("the case request is not valid", bad);
+        }
+        return new EvalCases.Capture(suite, job, expect, jobId == null ? body.get("correction") : null, name, tags, null, at);
+    }
+
+    private Reply cases(ServerRequest req) {
+        auth.admin(req);
+        String suite = req.path().pathParameters().get("suite");
+        QueryParameters query = QueryParameters.of(req);
+        int limit = (int) query.number("limit", EvalCases.DEFAULT_PAGE, 1, EvalCases.MAX_PAGE);
+        String cursor = query.cursor();
+        query.check("the case list query is not valid");
+        List<StoredEvalCase> page = cases.list(suite, cursor, limit);
+        ObjectNode out = Json.object().put("suite", suite);
+        ArrayNode list = out.putArray("cases");
+        page.forEach(k -> list.add(caseView(k)));
+        out.put("next_cursor", page.size() == limit ? page.getLast().id() : null);
+        return Reply.json(200, out);
+    }
+
+    private Reply deleteCase(ServerRequest req) {
+        Principal admin = auth.admin(req);
+        String id = req.path().pathParameters().get("id");
+        cases.delete(req.path().pathParameters().get("suite"), id, "key:" + admin.keyId());
+        return Reply.json(200, Json.object().put("id", id).put("deleted", true));
+    }
+
+    /** A stored case as the API shows it, and as {@code ./mainstay eval export-cases} prints it: a case of a JSON Lines suite, with where it came from. */
+    static ObjectNode caseView(StoredEvalCase k) {
+        ObjectNode o = Json.object();
+        o.put("id", k.name());
+        o.set("input", k.input());
+        o.set("expected", k.expected());
+        o.set("tags", Json.MAPPER.valueToTree(k.tags()));
+        ObjectNode from = o.putObject("stored");
+        from.put("id", k.id());
+        from.put("suite", k.suite());
+        from.put("workflow", k.workflow());
+        from.put("version", k.workflowVersion());
+        from.put("job", k.jobId());
+        from.put("review", k.reviewId());
+        from.put("expect", k.expect());
+        from.put("created_by", k.createdBy());
+        from.put("created_at", k.createdAt().toString());
+        return o;
+    }
+
     private EvalRun find(String id) {
         return store.evalRun(id).orElseThrow(() -> new MainstayException(ErrorCode.NOT_FOUND, "no eval run " + id));
     }
@@ -208,6 +349,7 @@ final class EvalsResource implements HttpService {
         o.put("suite_hash", r.suiteHash());
         o.put("status", r.status().wire());
         o.put("concurrency", r.concurrency());
+        o.put("model_grading", r.modelGrading());
         o.put("requested_by", r.requestedBy());
         o.put("created_at", r.createdAt().toString());
         o.put("finished_at", r.finishedAt() == null ? null : r.finishedAt().toString());

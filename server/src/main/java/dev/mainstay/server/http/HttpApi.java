@@ -3,6 +3,7 @@ package dev.mainstay.server.http;
 import dev.mainstay.engine.Engine;
 import dev.mainstay.server.webhooks.Deliveries;
 import dev.mainstay.engine.Activations;
+import dev.mainstay.engine.EvalCases;
 import dev.mainstay.engine.EvalRuns;
 import dev.mainstay.engine.LimitsAdmin;
 import dev.mainstay.engine.Reviews;
@@ -48,17 +49,18 @@ public final class HttpApi {
         Permissions permissions = new Permissions(engine, store, registry);
         this.health = new HealthResource(engine, store, registry);
         StreamsResource delivery = new StreamsResource(streams, registry, auth, permissions, version);
+        EvalCases evalCases = new EvalCases(store, registry, evalRuns.suites(), clock);
         List<HttpService> resources = List.of(
                 health,
                 new WorkflowsResource(engine, registry, store, clock, auth, permissions, bodies),
                 new JobsResource(engine, store, clock, auth, permissions, delivery),
-                new ReviewsResource(reviews, store, auth, permissions, bodies),
+                new ReviewsResource(reviews, evalCases, store, auth, permissions, bodies),
                 new UsageResource(limitsAdmin, registry, clock, auth),
                 new KeysResource(store, clock, auth, bodies, newAccountLimits),
                 new LimitsResource(limitsAdmin, store, auth, bodies),
                 new AuditResource(store, auth),
                 new StatsResource(store, clock, auth),
-                new EvalsResource(evalRuns, store, auth, bodies),
+                new EvalsResource(evalRuns, evalCases, store, auth, bodies),
                 new VersionsResource(activations, registry, store, auth, bodies),
                 new LiveEvalsResource(store, registry, clock, auth),
                 new TargetsResource(engine, auth),

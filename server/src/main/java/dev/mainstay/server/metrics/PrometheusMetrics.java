@@ -122,7 +122,23 @@ public final class PrometheusMetrics implements EngineMetrics, StoreMetrics {
     /** Every metric in the Prometheus text format (version 0.0.4), as {@code GET /metrics} answers. */
     public String scrape() {
         refreshBreakers();
+        beforeScrape.forEach(Runnable::run);
         return registry.scrape();
+    }
+
+    private final java.util.List<Runnable> beforeScrape = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** Runs {@code refresh} before every scrape: for meters whose set of labels is read, not counted ({@link EvalGauges}). */
+    void beforeScrape(Runnable refresh) {
+        beforeScrape.add(refresh);
+    }
+
+    MultiGauge multiGauge(String name, String description) {
+        return MultiGauge.builder(name).description(description).register(registry);
+    }
+
+    <T> void functionCounter(String name, String description, Tags tags, T source, ToDoubleFunction<T> value) {
+        io.micrometer.core.instrument.FunctionCounter.builder(name, source, value).description(description).tags(tags).register(registry);
     }
 
     private volatile Supplier<java.util.List<NodeGauges.Breaker>> breakerSource;

@@ -263,6 +263,12 @@ public final class OpenApiDocument {
         }
         ArrayNode params = o.putArray("parameters");
         for (String name : pathParameters(op.path())) {
+            if (name.equals("suite")) {
+                params.addObject().put("name", name).put("in", "path").put("required", true)
+                        .put("description", "An eval suite's name: 1 to 64 lowercase letters, digits, '.', '_' and '-'.")
+                        .putObject("schema").put("type", "string").put("pattern", "^[a-z0-9._-]{1,64}$");
+                continue;
+            }
             params.addObject().put("name", name).put("in", "path").put("required", true)
                     .put("description", "An id: 1 to 80 letters, digits and _.")
                     .putObject("schema").put("type", "string").put("pattern", "^[A-Za-z0-9_]{1,80}$");

@@ -22,10 +22,10 @@ final class JdbcEvalRuns implements EvalRunStore {
     @Override
     public void createEvalRun(EvalRun run, List<String> caseIds) {
         sql.write(c -> {
-            sql.update(c, "INSERT INTO eval_runs (id, workflow, version, suite, suite_hash, requested_by, concurrency, status, created_at, finished_at, summary) "
-                            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            sql.update(c, "INSERT INTO eval_runs (id, workflow, version, suite, suite_hash, requested_by, concurrency, status, created_at, finished_at, summary, model_grading) "
+                            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     run.id(), run.workflow(), run.version(), run.suite(), run.suiteHash(), run.requestedBy(), run.concurrency(), run.status().wire(),
-                    run.createdAt(), run.finishedAt(), run.summary());
+                    run.createdAt(), run.finishedAt(), run.summary(), run.modelGrading() ? 1 : 0);
             List<Object[]> rows = new ArrayList<>();
             for (int i = 0; i < caseIds.size(); i++) {
                 rows.add(new Object[] {run.id(), caseIds.get(i), i});
@@ -80,9 +80,30 @@ final class JdbcEvalRuns implements EvalRunStore {
                 EvalRun.Status.COMPLETED.wire(), summary, at, runId, EvalRun.Status.RUNNING.wire())) == 1;
     }
 
+    @Override
+    public List<EvalRunTally> evalRunTallies() {
+        // Two runs of one group may finish at the same instant: the later id (ids sort by creation) is the latest.
+        List<EvalRunTally> rows = sql.read(c -> sql.list(c, "SELECT r.*, t.n FROM eval_runs r JOIN (SELECT workflow, version, suite, COUNT(*) AS n, "
+                        + "MAX(finished_at) AS last FROM eval_runs WHERE status = ? GROUP BY workflow, version, suite) t "
+                        + "ON r.workflow = t.workflow AND r.version = t.version AND r.suite = t.suite AND r.finished_at = t.last "
+                        + "WHERE r.status = ? ORDER BY r.workflow, r.version, r.suite, r.id",
+                rs -> new EvalRunTally(rs.getString("workflow"), rs.getInt("version"), rs.getString("suite"), rs.getLong("n"), run(rs)),
+                EvalRun.Status.COMPLETED.wire(), EvalRun.Status.COMPLETED.wire()));
+        List<EvalRunTally> out = new ArrayList<>();
+        for (EvalRunTally t : rows) {
+            if (!out.isEmpty() && out.getLast().workflow().equals(t.workflow()) && out.getLast().version() == t.version() && out.getLast().suite().equals(t.suite())) {
+                out.set(out.size() - 1, t);
+            } else {
+                out.add(t);
+            }
+        }
+        return out;
+    }
+
     private EvalRun run(ResultSet rs) throws SQLException {
         return new EvalRun(rs.getString("id"), rs.getString("workflow"), rs.getInt("version"), rs.getString("suite"), rs.getString("suite_hash"),
                 rs.getString("requested_by"), rs.getInt("concurrency"), EvalRun.Status.fromWire(rs.getString("status")), sql.instant(rs, "created_at"),
-                rs.getObject("finished_at") == null ? null : sql.instant(rs, "finished_at"), Sql.json(rs, "summary"));
+                rs.getObject("finished_at") == null ? null : sql.instant(rs, "finished_at"), Sql.json(rs, "summary"),
+                rs.getInt("model_grading") == 1);
     }
 }

@@ -24,6 +24,7 @@ import dev.mainstay.store.DriftSample;
 import dev.mainstay.store.EvalRun;
 import dev.mainstay.store.ShadowRun;
 import dev.mainstay.store.EvalRunCase;
+import dev.mainstay.store.StoredEvalCase;
 import dev.mainstay.store.JobTransition;
 import dev.mainstay.store.NewJob;
 import dev.mainstay.stats.JobFact;
@@ -71,6 +72,7 @@ public class JdbcStore implements Store {
     private final JdbcLiveEvals liveEvals;
     private final JdbcRetention retention;
     private final JdbcWorkflowActivations activations;
+    private final JdbcEvalCases evalCases;
 
     protected JdbcStore(Dialect dialect) {
         this.dialect = dialect;
@@ -93,6 +95,7 @@ public class JdbcStore implements Store {
         this.evalRuns = new JdbcEvalRuns(sql);
         this.retention = new JdbcRetention(sql, dialect);
         this.activations = new JdbcWorkflowActivations(sql);
+        this.evalCases = new JdbcEvalCases(sql);
     }
 
     // ---- the event feed ------------------------------------------------------------------------
@@ -232,6 +235,12 @@ public class JdbcStore implements Store {
     @Override public List<DriftSample> driftSamples(String workflow, String excludedAccount, Instant from, Instant to, int limit) {
         return liveEvals.driftSamples(workflow, excludedAccount, from, to, limit);
     }
+    @Override public List<EvalRunTally> evalRunTallies() { return evalRuns.evalRunTallies(); }
+    // ---- stored eval cases ---------------------------------------------------------------------
+    @Override public boolean addEvalCase(StoredEvalCase kase) { return evalCases.addEvalCase(kase); }
+    @Override public List<StoredEvalCase> evalCases(String suite, String after, int limit) { return evalCases.evalCases(suite, after, limit); }
+    @Override public Optional<StoredEvalCase> evalCase(String suite, String name) { return evalCases.evalCase(suite, name); }
+    @Override public boolean deleteEvalCase(String suite, String id) { return evalCases.deleteEvalCase(suite, id); }
     // ---- retention -----------------------------------------------------------------------------
     @Override public boolean leaseSweep(String owner, Instant now, Instant until) { return retention.leaseSweep(owner, now, until); }
     @Override public Removed expirePayloads(Scope scope, Instant finishedBefore, Instant now, int max) {
