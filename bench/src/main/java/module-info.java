@@ -10,4 +10,5 @@ module dev.mainstay.bench {
     requires dev.mainstay.server;
     requires java.net.http;
     requires java.sql;
+    requires jdk.httpserver;
 }

@@ -1,6 +1,8 @@
 package dev.mainstay.bench;
 
 import dev.mainstay.server.metrics.PrometheusMetrics;
+import dev.mainstay.server.tracing.OtelTracer;
+import dev.mainstay.tracing.JobTracer;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -23,6 +26,9 @@ final class EngineBenches {
     // ---- queue ---------------------------------------------------------------------------------
 
     static String queue(int jobs) throws Exception {
+        if (Boolean.getBoolean("mainstay.bench.observability")) {
+            return queueWithObservability(jobs, Integer.getInteger("mainstay.bench.observability.rounds", 3));
+        }
         if (Boolean.getBoolean("mainstay.bench.metrics")) {
             return queueWithMetrics(jobs);
         }
@@ -77,6 +83,64 @@ final class EngineBenches {
                 + t.markdown();
     }
 
+    /**
+     * The queue benchmark with metrics and tracing both off, and both on (every metric into a
+     * Prometheus registry scraped once a second; every span of every job exported over OTLP/HTTP
+     * to a receiver on loopback, configured by the same {@code OTEL_*} variables a node reads),
+     * alternating off, on, off, on… {@code rounds} times each; the median of each side.
+     */
+    static String queueWithObservability(int jobs, int rounds) throws Exception {
+        Table t = new Table("store", "both off jobs/s (median)", "both on jobs/s (median)", "on / off", "runs off", "runs on", "OTLP bytes per job");
+        for (Stores kind : Stores.available()) {
+            List<Double> off = new ArrayList<>();
+            List<Double> on = new ArrayList<>();
+            double bytesPerJob = 0;
+            for (int round = 0; round < rounds; round++) {
+                for (boolean observed : new boolean[] {false, true}) {
+                    Path dir = Files.createTempDirectory("mainstay-bench-queue");
+                    try (SpanSink sink = observed ? SpanSink.start() : null) {
+                        JobTracer tracer = observed ? OtelTracer.fromEnvironment(Map.of("OTEL_EXPORTER_OTLP_ENDPOINT", sink.endpoint(),
+                                "OTEL_SERVICE_NAME", "mainstay-bench")) : JobTracer.NONE;
+                        double jps;
+                        try {
+                            jps = measureQueue(kind, dir, jobs, observed ? new PrometheusMetrics() : null, tracer).jobsPerSecond();
+                        } finally {
+                            if (tracer instanceof AutoCloseable c) {
+                                c.close(); // flushes: every span of the run reaches the receiver
+                            }
+                        }
+                        if (observed) {
+                            bytesPerJob = sink.bytes() / (double) (jobs + Math.max(2_000, jobs / 10));
+                            on.add(jps);
+                        } else {
+                            off.add(jps);
+                        }
+                        System.err.printf("queue %s observability %s: %.0f jobs/s%s%n", kind.label, observed ? "on" : "off", jps,
+                                observed ? String.format(" (%d OTLP requests, %d bytes)", sink.requests(), sink.bytes()) : "");
+                    }
+                    deleteTree(dir);
+                }
+            }
+            double medianOff = median(off);
+            double medianOn = median(on);
+            t.row(kind.label, Table.num(medianOff), Table.num(medianOn), Table.pct(medianOn / medianOff), runs(off), runs(on), Table.num(bytesPerJob));
+        }
+        return "The queue benchmark with metrics and tracing both off, and both on: every engine and store metric recorded into a Prometheus "
+                + "registry scraped once a second, and every job's spans (submit, stage, model call) exported with OpenTelemetry's batch "
+                + "processor over OTLP/HTTP protobuf to a receiver on loopback in the same process. Alternating off, on, " + rounds
+                + " times each; " + jobs + " measured jobs per run after a warm-up; the median of each side.\n\n" + t.markdown();
+    }
+
+    private static double median(List<Double> xs) {
+        List<Double> sorted = xs.stream().sorted().toList();
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    }
+
+    private static String runs(List<Double> xs) {
+        return String.join(", ", xs.stream().map(Table::num).toList());
+    }
+
     /** Jobs per second end to end on a fresh store of {@code kind}, after a warm-up. */
     static QueueRun measureQueue(Stores kind, Path dir, int jobs) throws InterruptedException {
         return measureQueue(kind, dir, jobs, null);
@@ -84,7 +148,11 @@ final class EngineBenches {
 
     /** @param metrics a registry the run reports to and scrapes once a second, or {@code null} for none */
     static QueueRun measureQueue(Stores kind, Path dir, int jobs, PrometheusMetrics metrics) throws InterruptedException {
-        try (Rig rig = new Rig(kind.open(dir), dir, Duration.ZERO, 2_000, 64, metrics)) {
+        return measureQueue(kind, dir, jobs, metrics, JobTracer.NONE);
+    }
+
+    static QueueRun measureQueue(Stores kind, Path dir, int jobs, PrometheusMetrics metrics, JobTracer tracer) throws InterruptedException {
+        try (Rig rig = new Rig(kind.open(dir), dir, Duration.ZERO, 2_000, 64, metrics, tracer)) {
             rig.engine.start();
             Thread scraper = metrics == null ? null : Thread.ofPlatform().daemon().start(() -> {
                 try {

@@ -182,6 +182,14 @@ final class JobRunner {
     private Next traced(Job job, WorkflowDefinition wf, int i, StageDefinition stage, Progress progress, boolean last) throws InterruptedException {
         TraceSpan span = spans.stage(job, stage.id(), stage instanceof ModelStage ? "model" : "tool", progress.attemptsDone + 1);
         StageOutcome outcome = null;
+        if (spans.on()) {
+            // JSON log lines written during the step name its trace and span (docs/observability.md, Logs).
+            TraceContext c = span.context();
+            if (c.present()) {
+                MDC.put("trace_id", c.traceparent().substring(3, 35));
+                MDC.put("span_id", c.traceparent().substring(36, 52));
+            }
+        }
         try (TraceContext.Scope entered = spans.on() ? span.enter() : null) {
             outcome = switch (stage) {
                 case ModelStage model -> models.step(job, wf, i, model, progress, last);
@@ -191,6 +199,8 @@ final class JobRunner {
         } finally {
             if (spans.on()) {
                 ended(span, outcome);
+                MDC.remove("trace_id");
+                MDC.remove("span_id");
             }
         }
     }
