@@ -11,4 +11,5 @@ module dev.mainstay.bench {
     requires java.net.http;
     requires java.sql;
     requires jdk.httpserver;
+    requires jdk.management;
 }

@@ -49,7 +49,8 @@ final class EngineBenches {
                 + "in batches of 64 through the same JDBC driver and durability, one commit per step.\n\n" + t.markdown();
     }
 
-    record QueueRun(double jobsPerSecond, double commitsPerJob, double submitRate) {
+    /** @param cpuMillisPerJob this process's CPU time (every thread: engine, store, exporter, receiver) over the measured jobs, per job */
+    record QueueRun(double jobsPerSecond, double commitsPerJob, double submitRate, double cpuMillisPerJob) {
     }
 
     /**
@@ -90,10 +91,13 @@ final class EngineBenches {
      * alternating off, on, off, on… {@code rounds} times each; the median of each side.
      */
     static String queueWithObservability(int jobs, int rounds) throws Exception {
-        Table t = new Table("store", "both off jobs/s (median)", "both on jobs/s (median)", "on / off", "runs off", "runs on", "OTLP bytes per job");
+        Table t = new Table("store", "both off jobs/s (median)", "both on jobs/s (median)", "on / off", "runs off", "runs on",
+                "CPU ms per job off / on (medians)", "CPU on / off", "OTLP bytes per job");
         for (Stores kind : Stores.available()) {
             List<Double> off = new ArrayList<>();
             List<Double> on = new ArrayList<>();
+            List<Double> cpuOff = new ArrayList<>();
+            List<Double> cpuOn = new ArrayList<>();
             double bytesPerJob = 0;
             for (int round = 0; round < rounds; round++) {
                 for (boolean observed : new boolean[] {false, true}) {
@@ -101,21 +105,25 @@ final class EngineBenches {
                     try (SpanSink sink = observed ? SpanSink.start() : null) {
                         JobTracer tracer = observed ? OtelTracer.fromEnvironment(Map.of("OTEL_EXPORTER_OTLP_ENDPOINT", sink.endpoint(),
                                 "OTEL_SERVICE_NAME", "mainstay-bench")) : JobTracer.NONE;
-                        double jps;
+                        QueueRun run;
                         try {
-                            jps = measureQueue(kind, dir, jobs, observed ? new PrometheusMetrics() : null, tracer).jobsPerSecond();
+                            run = measureQueue(kind, dir, jobs, observed ? new PrometheusMetrics() : null, tracer);
                         } finally {
                             if (tracer instanceof AutoCloseable c) {
                                 c.close(); // flushes: every span of the run reaches the receiver
                             }
                         }
+                        double jps = run.jobsPerSecond();
                         if (observed) {
                             bytesPerJob = sink.bytes() / (double) (jobs + Math.max(2_000, jobs / 10));
                             on.add(jps);
+                            cpuOn.add(run.cpuMillisPerJob());
                         } else {
                             off.add(jps);
+                            cpuOff.add(run.cpuMillisPerJob());
                         }
-                        System.err.printf("queue %s observability %s: %.0f jobs/s%s%n", kind.label, observed ? "on" : "off", jps,
+                        System.err.printf("queue %s observability %s: %.0f jobs/s, %.3f CPU ms/job%s%n", kind.label, observed ? "on" : "off", jps,
+                                run.cpuMillisPerJob(),
                                 observed ? String.format(" (%d OTLP requests, %d bytes)", sink.requests(), sink.bytes()) : "");
                     }
                     deleteTree(dir);
@@ -123,12 +131,20 @@ final class EngineBenches {
             }
             double medianOff = median(off);
             double medianOn = median(on);
-            t.row(kind.label, Table.num(medianOff), Table.num(medianOn), Table.pct(medianOn / medianOff), runs(off), runs(on), Table.num(bytesPerJob));
+            t.row(kind.label, Table.num(medianOff), Table.num(medianOn), Table.pct(medianOn / medianOff), runs(off), runs(on),
+                    String.format(java.util.Locale.ROOT, "%.3f / %.3f", median(cpuOff), median(cpuOn)), Table.pct(median(cpuOn) / median(cpuOff)), Table.num(bytesPerJob));
         }
         return "The queue benchmark with metrics and tracing both off, and both on: every engine and store metric recorded into a Prometheus "
                 + "registry scraped once a second, and every job's spans (submit, stage, model call) exported with OpenTelemetry's batch "
                 + "processor over OTLP/HTTP protobuf to a receiver on loopback in the same process. Alternating off, on, " + rounds
-                + " times each; " + jobs + " measured jobs per run after a warm-up; the median of each side.\n\n" + t.markdown();
+                + " times each; " + jobs + " measured jobs per run after a warm-up; the median of each side. CPU ms per job: this process's "
+                + "CPU time over the measured jobs (engine, store, exporter and receiver alike), which other work on the machine moves less "
+                + "than jobs/s.\n\n" + t.markdown();
+    }
+
+    /** CPU time of this process so far: what a run costs whatever else the machine runs beside it. */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     private static double median(List<Double> xs) {
@@ -169,16 +185,19 @@ final class EngineBenches {
                 throw new IllegalStateException("warm-up jobs did not finish");
             }
             long c0 = rig.store.commitCount();
+            long cpu0 = processCpuNanos();
             long t0 = System.nanoTime();
             long submitted = submitAll(rig, jobs, 1_000_000);
             if (!rig.awaitDrained(Duration.ofMinutes(10))) {
                 throw new IllegalStateException("jobs did not finish within 10 minutes");
             }
             long t1 = System.nanoTime();
+            long cpu1 = processCpuNanos();
             if (scraper != null) {
                 scraper.interrupt();
             }
-            return new QueueRun(jobs / ((t1 - t0) / 1e9), (rig.store.commitCount() - c0) / (double) jobs, jobs / ((submitted - t0) / 1e9));
+            return new QueueRun(jobs / ((t1 - t0) / 1e9), (rig.store.commitCount() - c0) / (double) jobs, jobs / ((submitted - t0) / 1e9),
+                    (cpu1 - cpu0) / 1e6 / jobs);
         }
     }
 

@@ -73,6 +73,9 @@ public final class OtelTracer implements JobTracer, AutoCloseable {
         // Metrics are Prometheus's, logs are the node's own lines: only traces are exported.
         defaults.put("otel.metrics.exporter", "none");
         defaults.put("otel.logs.exporter", "none");
+        // OTLP over HTTP with protobuf, as the OTLP specification's default says (the Java SDK
+        // would default to gRPC, whose transport is not shipped): a collector's port 4318.
+        defaults.put("otel.exporter.otlp.protocol", "http/protobuf");
         // The variables given win over these defaults; OpenTelemetry reads the process's own
         // environment too, and a variable set there wins over both.
         env.forEach((k, v) -> {

@@ -81,10 +81,13 @@ public final class OtlpReceiver implements AutoCloseable {
         return "http://127.0.0.1:" + web.port();
     }
 
-    /** The variables that point a node's exporter here, exporting each span within a few milliseconds of its end. */
+    /**
+     * The variables that point a node's exporter here, exporting each span within a few
+     * milliseconds of its end. No protocol: the node's default must be the one a collector's
+     * port 4318 speaks.
+     */
     public Map<String, String> env() {
         return Map.of("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint(),
-                "OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf",
                 "OTEL_SERVICE_NAME", "mainstay-test",
                 "OTEL_BSP_SCHEDULE_DELAY", "20");
     }
