@@ -9,6 +9,7 @@ import dev.mainstay.server.testing.TestNode;
 import dev.mainstay.testkit.FakeProvider;
 import dev.mainstay.testkit.Fault;
 import dev.mainstay.testkit.FaultScript;
+import dev.mainstay.testkit.FakeToolServer;
 import dev.mainstay.testkit.RecordedRequest;
 import io.opentelemetry.proto.trace.v1.Span.SpanKind;
 import java.nio.file.Path;
@@ -39,13 +40,30 @@ class JobTracesTest {
     static Path dir;
     static OtlpReceiver receiver;
     static FakeProvider fake;
+    static FakeToolServer crm;
     static TestNode node;
 
     @BeforeAll
     static void start() {
         receiver = OtlpReceiver.start();
         fake = FakeProvider.start(FaultScript.none());
+        crm = FakeToolServer.start();
         node = TestNode.in(dir).provider(fake.baseUrl())
+                .section("""
+                        tools:
+                          crm:
+                            base_url: %s
+                            timeout: 2s
+                            allow_private: true
+                        """.formatted(crm.baseUrl()))
+                .workflow("test/tool-execute", """
+                        workflow: test/tool-execute
+                        version: 1
+                        input: { type: object, required: [customer, amount], properties: { customer: { type: string }, amount: { type: integer } } }
+                        stages:
+                          - id: refund
+                            tool: { name: crm, path: /refunds, scope: execute, body: { customer: "{{input.customer}}", amount: "{{input.amount}}" } }
+                        """)
                 .workflow("test/laddered", """
                         workflow: test/laddered
                         version: 1
@@ -82,6 +100,7 @@ class JobTracesTest {
             node.close();
         }
         fake.close();
+        crm.close();
         receiver.close();
     }
 
@@ -243,6 +262,36 @@ class JobTracesTest {
         assertThat(cached.attributes()).containsEntry("mainstay.fallback.rung", "cached").containsEntry("mainstay.fallback.taken", false);
         assertThat(rules.attributes()).containsEntry("mainstay.fallback.rung", "rules:extractive-summary").containsEntry("mainstay.fallback.taken", true);
         assertThat(receiver.contentTypes()).contains("application/x-protobuf");
+    }
+
+    @Test
+    void anApprovedToolCallHasItsReviewWaitAndItsCallInTheJobsTrace() {
+        String id = node.http.post("/v1/test/tool-execute", KEY, "{\"customer\": \"c7\", \"amount\": 30}").json().path("id").asString();
+        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> node.http.get("/v1/jobs/" + id, KEY).json().path("status").asString()
+                .equals("waiting_for_review"));
+        String review = node.http.get("/v1/reviews?limit=500", KEY).json().path("reviews").values().stream()
+                .filter(r -> r.path("job_id").asString().equals(id)).findFirst().orElseThrow().path("id").asString();
+        assertThat(node.http.post("/v1/reviews/" + review + "/decision", KEY, "{\"decision\": \"approve\"}").status()).isEqualTo(200);
+        assertThat(node.awaitTerminal(id).path("status").asString()).isEqualTo("completed");
+
+        List<Received> spans = spans(id, named("mainstay.submit"), named("mainstay.review"), named("mainstay.tool crm"),
+                s -> s.name().equals("mainstay.stage refund") && "completed".equals(s.attributes().get("mainstay.stage.outcome")));
+        oneTrace(spans, id, "test/tool-execute");
+        Received submit = only(spans, "mainstay.submit");
+        Received wait = only(spans, "mainstay.review");
+        assertThat(wait.parentSpanId()).isEqualTo(submit.spanId());
+        assertThat(wait.attributes()).containsEntry("mainstay.review.id", review).containsEntry("mainstay.review.decision", "approve")
+                .containsEntry("mainstay.review.expired", false).containsEntry("mainstay.stage.id", "refund");
+        assertThat(wait.endNanos()).isGreaterThanOrEqualTo(wait.startNanos());
+
+        List<Received> stages = all(spans, "mainstay.stage refund");
+        assertThat(stages).extracting(s -> s.attributes().get("mainstay.stage.outcome")).containsExactlyInAnyOrder("review", "completed");
+        Received ran = stages.stream().filter(s -> "completed".equals(s.attributes().get("mainstay.stage.outcome"))).findFirst().orElseThrow();
+        Received call = only(spans, "mainstay.tool crm");
+        assertThat(call.kind()).isEqualTo(SpanKind.SPAN_KIND_CLIENT);
+        assertThat(call.parentSpanId()).isEqualTo(ran.spanId());
+        assertThat(call.attributes()).containsEntry("mainstay.tool.name", "crm").containsEntry("http.response.status_code", 200L);
+        assertThat(call.error()).isFalse();
     }
 
     @Test
