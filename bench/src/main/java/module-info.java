@@ -10,4 +10,6 @@ module dev.mainstay.bench {
     requires dev.mainstay.server;
     requires java.net.http;
     requires java.sql;
+    requires jdk.httpserver;
+    requires jdk.management;
 }

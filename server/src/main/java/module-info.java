@@ -32,6 +32,7 @@ module dev.mainstay.server {
     exports dev.mainstay.server;
     // The queue benchmark measures the engine with metrics on and off.
     exports dev.mainstay.server.metrics to dev.mainstay.bench;
+    exports dev.mainstay.server.tracing to dev.mainstay.bench;
     // picocli sets the commands' annotated fields reflectively.
     opens dev.mainstay.server to info.picocli;
 }

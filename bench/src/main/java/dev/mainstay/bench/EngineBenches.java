@@ -1,6 +1,8 @@
 package dev.mainstay.bench;
 
 import dev.mainstay.server.metrics.PrometheusMetrics;
+import dev.mainstay.server.tracing.OtelTracer;
+import dev.mainstay.tracing.JobTracer;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -23,6 +26,9 @@ final class EngineBenches {
     // ---- queue ---------------------------------------------------------------------------------
 
     static String queue(int jobs) throws Exception {
+        if (Boolean.getBoolean("mainstay.bench.observability")) {
+            return queueWithObservability(jobs, Integer.getInteger("mainstay.bench.observability.rounds", 3));
+        }
         if (Boolean.getBoolean("mainstay.bench.metrics")) {
             return queueWithMetrics(jobs);
         }
@@ -43,7 +49,8 @@ final class EngineBenches {
                 + "in batches of 64 through the same JDBC driver and durability, one commit per step.\n\n" + t.markdown();
     }
 
-    record QueueRun(double jobsPerSecond, double commitsPerJob, double submitRate) {
+    /** @param cpuMillisPerJob this process's CPU time (every thread: engine, store, exporter, receiver) over the measured jobs, per job */
+    record QueueRun(double jobsPerSecond, double commitsPerJob, double submitRate, double cpuMillisPerJob) {
     }
 
     /**
@@ -77,6 +84,79 @@ final class EngineBenches {
                 + t.markdown();
     }
 
+    /**
+     * The queue benchmark with metrics and tracing both off, and both on (every metric into a
+     * Prometheus registry scraped once a second; every span of every job exported over OTLP/HTTP
+     * to a receiver on loopback, configured by the same {@code OTEL_*} variables a node reads),
+     * alternating off, on, off, on… {@code rounds} times each; the median of each side.
+     */
+    static String queueWithObservability(int jobs, int rounds) throws Exception {
+        Table t = new Table("store", "both off jobs/s (median)", "both on jobs/s (median)", "on / off", "runs off", "runs on",
+                "CPU ms per job off / on (medians)", "CPU on / off", "OTLP bytes per job");
+        for (Stores kind : Stores.available()) {
+            List<Double> off = new ArrayList<>();
+            List<Double> on = new ArrayList<>();
+            List<Double> cpuOff = new ArrayList<>();
+            List<Double> cpuOn = new ArrayList<>();
+            double bytesPerJob = 0;
+            for (int round = 0; round < rounds; round++) {
+                for (boolean observed : new boolean[] {false, true}) {
+                    Path dir = Files.createTempDirectory("mainstay-bench-queue");
+                    try (SpanSink sink = observed ? SpanSink.start() : null) {
+                        JobTracer tracer = observed ? OtelTracer.fromEnvironment(Map.of("OTEL_EXPORTER_OTLP_ENDPOINT", sink.endpoint(),
+                                "OTEL_SERVICE_NAME", "mainstay-bench")) : JobTracer.NONE;
+                        QueueRun run;
+                        try {
+                            run = measureQueue(kind, dir, jobs, observed ? new PrometheusMetrics() : null, tracer);
+                        } finally {
+                            if (tracer instanceof AutoCloseable c) {
+                                c.close(); // flushes: every span of the run reaches the receiver
+                            }
+                        }
+                        double jps = run.jobsPerSecond();
+                        if (observed) {
+                            bytesPerJob = sink.bytes() / (double) (jobs + Math.max(2_000, jobs / 10));
+                            on.add(jps);
+                            cpuOn.add(run.cpuMillisPerJob());
+                        } else {
+                            off.add(jps);
+                            cpuOff.add(run.cpuMillisPerJob());
+                        }
+                        System.err.printf("queue %s observability %s: %.0f jobs/s, %.3f CPU ms/job%s%n", kind.label, observed ? "on" : "off", jps,
+                                run.cpuMillisPerJob(),
+                                observed ? String.format(" (%d OTLP requests, %d bytes)", sink.requests(), sink.bytes()) : "");
+                    }
+                    deleteTree(dir);
+                }
+            }
+            double medianOff = median(off);
+            double medianOn = median(on);
+            t.row(kind.label, Table.num(medianOff), Table.num(medianOn), Table.pct(medianOn / medianOff), runs(off), runs(on),
+                    String.format(java.util.Locale.ROOT, "%.3f / %.3f", median(cpuOff), median(cpuOn)), Table.pct(median(cpuOn) / median(cpuOff)), Table.num(bytesPerJob));
+        }
+        return "The queue benchmark with metrics and tracing both off, and both on: every engine and store metric recorded into a Prometheus "
+                + "registry scraped once a second, and every job's spans (submit, stage, model call) exported with OpenTelemetry's batch "
+                + "processor over OTLP/HTTP protobuf to a receiver on loopback in the same process. Alternating off, on, " + rounds
+                + " times each; " + jobs + " measured jobs per run after a warm-up; the median of each side. CPU ms per job: this process's "
+                + "CPU time over the measured jobs (engine, store, exporter and receiver alike), which other work on the machine moves less "
+                + "than jobs/s.\n\n" + t.markdown();
+    }
+
+    /** CPU time of this process so far: what a run costs whatever else the machine runs beside it. */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    private static double median(List<Double> xs) {
+        List<Double> sorted = xs.stream().sorted().toList();
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    }
+
+    private static String runs(List<Double> xs) {
+        return String.join(", ", xs.stream().map(Table::num).toList());
+    }
+
     /** Jobs per second end to end on a fresh store of {@code kind}, after a warm-up. */
     static QueueRun measureQueue(Stores kind, Path dir, int jobs) throws InterruptedException {
         return measureQueue(kind, dir, jobs, null);
@@ -84,7 +164,11 @@ final class EngineBenches {
 
     /** @param metrics a registry the run reports to and scrapes once a second, or {@code null} for none */
     static QueueRun measureQueue(Stores kind, Path dir, int jobs, PrometheusMetrics metrics) throws InterruptedException {
-        try (Rig rig = new Rig(kind.open(dir), dir, Duration.ZERO, 2_000, 64, metrics)) {
+        return measureQueue(kind, dir, jobs, metrics, JobTracer.NONE);
+    }
+
+    static QueueRun measureQueue(Stores kind, Path dir, int jobs, PrometheusMetrics metrics, JobTracer tracer) throws InterruptedException {
+        try (Rig rig = new Rig(kind.open(dir), dir, Duration.ZERO, 2_000, 64, metrics, tracer)) {
             rig.engine.start();
             Thread scraper = metrics == null ? null : Thread.ofPlatform().daemon().start(() -> {
                 try {
@@ -101,16 +185,19 @@ final class EngineBenches {
                 throw new IllegalStateException("warm-up jobs did not finish");
             }
             long c0 = rig.store.commitCount();
+            long cpu0 = processCpuNanos();
             long t0 = System.nanoTime();
             long submitted = submitAll(rig, jobs, 1_000_000);
             if (!rig.awaitDrained(Duration.ofMinutes(10))) {
                 throw new IllegalStateException("jobs did not finish within 10 minutes");
             }
             long t1 = System.nanoTime();
+            long cpu1 = processCpuNanos();
             if (scraper != null) {
                 scraper.interrupt();
             }
-            return new QueueRun(jobs / ((t1 - t0) / 1e9), (rig.store.commitCount() - c0) / (double) jobs, jobs / ((submitted - t0) / 1e9));
+            return new QueueRun(jobs / ((t1 - t0) / 1e9), (rig.store.commitCount() - c0) / (double) jobs, jobs / ((submitted - t0) / 1e9),
+                    (cpu1 - cpu0) / 1e6 / jobs);
         }
     }
 

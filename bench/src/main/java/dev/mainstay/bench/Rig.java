@@ -16,6 +16,7 @@ import dev.mainstay.provider.Routes;
 import dev.mainstay.provider.Target;
 import dev.mainstay.server.testing.TestNode;
 import dev.mainstay.store.Store;
+import dev.mainstay.tracing.JobTracer;
 import dev.mainstay.usage.PriceTable;
 import dev.mainstay.workflow.WorkflowDefinition;
 import dev.mainstay.workflow.WorkflowLoader;
@@ -55,6 +56,11 @@ final class Rig implements AutoCloseable {
 
     /** @param metrics what the engine and the store report to, as a node with metrics on does; {@code null} for metrics off */
     Rig(Store store, Path dir, Duration latency, int maxInFlight, int claimBatch, PrometheusMetrics metrics) {
+        this(store, dir, latency, maxInFlight, claimBatch, metrics, JobTracer.NONE);
+    }
+
+    /** @param tracer where the jobs' spans go, as a node with tracing on sends them ({@link JobTracer#NONE} for tracing off) */
+    Rig(Store store, Path dir, Duration latency, int maxInFlight, int claimBatch, PrometheusMetrics metrics, JobTracer tracer) {
         this.store = store;
         this.workflow = writeWorkflow(dir);
         store.createAccount(new Account(ACCOUNT, "bench", "free", Clock.systemUTC().instant()));
@@ -81,7 +87,7 @@ final class Rig implements AutoCloseable {
                 TargetHealth.DEFAULT_FAILURE_THRESHOLD, TargetHealth.DEFAULT_COOLDOWN, Map.of(), AccountLimits.NONE, 0, Duration.ofSeconds(1));
         this.engine = new Engine(store, registry, Map.of("bench", model), new Routes(Map.of("bench", List.of(new Target("bench", "instant")))),
                 new PriceTable(Map.of("bench/*", PriceTable.Price.usd("0.15", "0.60"))), Map.of(), Clock.systemUTC(), config, new SplittableRandom(7),
-                metrics == null ? EngineMetrics.NONE : metrics);
+                metrics == null ? EngineMetrics.NONE : metrics, tracer);
         if (metrics != null) {
             store.reportCommitsTo(metrics);
             NodeGauges.register(metrics, () -> store.queueSnapshot(Clock.systemUTC().instant()), engine::runningCount, List::of, Clock.systemUTC(),

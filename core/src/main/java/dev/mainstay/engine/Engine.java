@@ -14,6 +14,8 @@ import dev.mainstay.routing.TargetHealth;
 import dev.mainstay.routing.TargetLimits;
 import dev.mainstay.store.Store;
 import dev.mainstay.tool.ToolSpec;
+import dev.mainstay.tracing.JobTracer;
+import dev.mainstay.tracing.TraceContext;
 import dev.mainstay.usage.PriceTable;
 import dev.mainstay.workflow.WorkflowDefinition;
 import dev.mainstay.workflow.WorkflowRegistry;
@@ -43,6 +45,7 @@ public final class Engine implements AutoCloseable {
     private final JobControl control;
     private final Completions completions = new Completions();
     private final Dispatcher dispatcher;
+    private final JobTracer tracer;
 
     /** What a submit produced: the job and whether this call created it. */
     public record Submission(Job job, boolean created) {
@@ -68,19 +71,36 @@ public final class Engine implements AutoCloseable {
      */
     public Engine(Store store, WorkflowRegistry registry, Map<String, Provider> providers, Routes routes, PriceTable prices,
                   Map<String, ToolSpec> tools, Clock clock, EngineConfig config, RandomGenerator random, EngineMetrics metrics) {
+        this(store, registry, providers, routes, prices, tools, clock, config, random, metrics, JobTracer.NONE);
+    }
+
+    /**
+     * @param tracer where each job's spans go: its submit, stages, model and tool calls, fallback
+     *     rungs ({@link JobTracer#NONE} for none, at no cost)
+     */
+    public Engine(Store store, WorkflowRegistry registry, Map<String, Provider> providers, Routes routes, PriceTable prices,
+                  Map<String, ToolSpec> tools, Clock clock, EngineConfig config, RandomGenerator random, EngineMetrics metrics, JobTracer tracer) {
+        JobSpans spans = new JobSpans(tracer);
+        this.tracer = tracer;
         this.config = config;
         this.health = new TargetHealth(clock, config.breakerFailures(), config.breakerCooldown());
         TargetLimits limits = new TargetLimits(clock, config.targetLimits());
         JobIds ids = new JobIds(clock);
-        ToolStageExecutor toolStages = new ToolStageExecutor(store, tools, clock, config, ids);
+        ToolStageExecutor toolStages = new ToolStageExecutor(store, tools, clock, config, ids, spans);
         this.toolStages = toolStages;
         Quotas quotas = new Quotas(store, prices, routes, clock, config, ids);
-        ModelStageExecutor executor = new ModelStageExecutor(providers, routes, quotas, clock, config, health, limits, toolStages::callForModel, metrics);
-        ModelStep models = new ModelStep(store, executor, new FallbackLadder(store, config.toolchainVersion()), health, limits, new RetrySchedule(random),
-                ids, clock, config);
-        this.dispatcher = new Dispatcher(store, clock, config, metrics, new JobRunner(store, registry, models, toolStages, clock, config, metrics), completions);
-        this.submissions = new Submissions(store, quotas, clock, config, ids, dispatcher::wake, metrics);
+        ModelStageExecutor executor = new ModelStageExecutor(providers, routes, quotas, clock, config, health, limits, toolStages::callForModel, metrics, spans);
+        ModelStep models = new ModelStep(store, executor, new FallbackLadder(store, config.toolchainVersion(), spans), health, limits, new RetrySchedule(random),
+                ids, clock, config, spans);
+        this.dispatcher = new Dispatcher(store, clock, config, metrics, new JobRunner(store, registry, models, toolStages, clock, config, metrics, spans),
+                completions);
+        this.submissions = new Submissions(store, quotas, clock, config, ids, dispatcher::wake, metrics, spans);
         this.control = new JobControl(store, registry, clock, dispatcher, completions);
+    }
+
+    /** Where this engine's spans go; {@link Reviews} records review waits there too. */
+    public JobTracer tracer() {
+        return tracer;
     }
 
     public EngineConfig config() {
@@ -107,7 +127,16 @@ public final class Engine implements AutoCloseable {
      * @throws IdempotencyConflictException when the key was used for another request
      */
     public Submission submit(Principal principal, WorkflowDefinition workflow, JsonNode body, String idempotencyKey) {
-        return submissions.submit(principal, workflow, body, idempotencyKey);
+        return submissions.submit(principal, workflow, body, idempotencyKey, TraceContext.NONE);
+    }
+
+    /**
+     * {@link #submit(Principal, WorkflowDefinition, JsonNode, String)} under the trace the caller
+     * is in (the request's W3C {@code traceparent} and {@code tracestate}): the job's submit span
+     * becomes its child, and every later span of the job joins that trace.
+     */
+    public Submission submit(Principal principal, WorkflowDefinition workflow, JsonNode body, String idempotencyKey, TraceContext trace) {
+        return submissions.submit(principal, workflow, body, idempotencyKey, trace);
     }
 
     /** The job if it belongs to {@code accountId}; another account's job is reported as missing. */

@@ -11,6 +11,9 @@ import dev.mainstay.job.ResultType;
 import dev.mainstay.job.StageRun;
 import dev.mainstay.store.Store;
 import dev.mainstay.store.StoreException;
+import dev.mainstay.tracing.SpanNames;
+import dev.mainstay.tracing.TraceContext;
+import dev.mainstay.tracing.TraceSpan;
 import dev.mainstay.workflow.ModelStage;
 import dev.mainstay.workflow.StageDefinition;
 import dev.mainstay.workflow.ToolStage;
@@ -54,12 +57,19 @@ final class JobRunner {
     private final Map<String, Semaphore> workflowBulkheads = new ConcurrentHashMap<>();
 
     private final EngineMetrics metrics;
+    private final JobSpans spans;
 
     JobRunner(Store store, WorkflowRegistry registry, ModelStep models, ToolStageExecutor tools, Clock clock, EngineConfig config) {
         this(store, registry, models, tools, clock, config, EngineMetrics.NONE);
     }
 
     JobRunner(Store store, WorkflowRegistry registry, ModelStep models, ToolStageExecutor tools, Clock clock, EngineConfig config, EngineMetrics metrics) {
+        this(store, registry, models, tools, clock, config, metrics, JobSpans.NONE);
+    }
+
+    JobRunner(Store store, WorkflowRegistry registry, ModelStep models, ToolStageExecutor tools, Clock clock, EngineConfig config, EngineMetrics metrics,
+              JobSpans spans) {
+        this.spans = spans;
         this.metrics = metrics;
         this.store = store;
         this.registry = registry;
@@ -149,11 +159,8 @@ final class JobRunner {
             progress.stageId = stages.get(i).id();
             MDC.put("stage", progress.stageId);
             progress.stepStarted = clock.instant();
-            StageOutcome outcome = switch (stages.get(i)) {
-                case ModelStage model -> models.step(job, wf, i, model, progress, last);
-                case ToolStage tool -> tools.step(job, wf, i, tool, progress.outputs, last);
-            };
-            switch (commit(job, outcome, progress, last)) {
+            Next next = traced(job, wf, i, stages.get(i), progress, last);
+            switch (next) {
                 case NEXT_STAGE -> {
                     progress.attemptsDone = 0;
                     i++;
@@ -166,6 +173,70 @@ final class JobRunner {
                 }
             }
         }
+    }
+
+    /**
+     * One step of stage {@code i} and its commit, in the stage's span: the model and tool calls
+     * the step makes are its children, and the span ends with how the step ended.
+     */
+    private Next traced(Job job, WorkflowDefinition wf, int i, StageDefinition stage, Progress progress, boolean last) throws InterruptedException {
+        TraceSpan span = spans.stage(job, stage.id(), stage instanceof ModelStage ? "model" : "tool", progress.attemptsDone + 1);
+        StageOutcome outcome = null;
+        if (spans.on()) {
+            // JSON log lines written during the step name its trace and span (docs/observability.md, Logs).
+            TraceContext c = span.context();
+            if (c.present()) {
+                MDC.put("trace_id", c.traceparent().substring(3, 35));
+                MDC.put("span_id", c.traceparent().substring(36, 52));
+            }
+        }
+        try (TraceContext.Scope entered = spans.on() ? span.enter() : null) {
+            outcome = switch (stage) {
+                case ModelStage model -> models.step(job, wf, i, model, progress, last);
+                case ToolStage tool -> tools.step(job, wf, i, tool, progress.outputs, last);
+            };
+            return commit(job, outcome, progress, last);
+        } finally {
+            if (spans.on()) {
+                ended(span, outcome);
+                MDC.remove("trace_id");
+                MDC.remove("span_id");
+            }
+        }
+    }
+
+    /** Ends a stage span with the step's outcome, and an error when the step failed the job or was retried. */
+    private static void ended(TraceSpan span, StageOutcome outcome) {
+        if (outcome == null) {
+            span.error("interrupted", "the step ended before it decided anything (cancelled, shutting down, or the store failed)");
+            span.end();
+            return;
+        }
+        span.set(SpanNames.STAGE_OUTCOME, switch (outcome) {
+            case StageOutcome.Completed c -> "completed";
+            case StageOutcome.Retry r -> "retry";
+            case StageOutcome.Wait w -> "wait";
+            case StageOutcome.AwaitCallback a -> "await_callback";
+            case StageOutcome.SwitchTarget s -> "switch_target";
+            case StageOutcome.Partial p -> "partial";
+            case StageOutcome.Rescued r -> "rescued";
+            case StageOutcome.ToReview r -> "review";
+            case StageOutcome.Fail f -> "failed";
+        });
+        switch (outcome) {
+            case StageOutcome.Retry r -> span.error(r.error().code().code(), describe(r.error()));
+            case StageOutcome.SwitchTarget s -> span.error(s.error().code().code(), describe(s.error()));
+            case StageOutcome.Fail f -> span.error(f.error().code().code(), describe(f.error()));
+            case StageOutcome.Rescued r -> span.set(SpanNames.ERROR_TYPE, r.run().error().code().code());
+            default -> {
+            }
+        }
+        span.end();
+    }
+
+    /** An error as a span describes it: an invalid answer's message may quote the answer, which never goes into a trace. */
+    private static String describe(JobError error) {
+        return error.code() == ErrorCode.INVALID_MODEL_OUTPUT ? "the model's answer failed the stage's output contract" : error.message();
     }
 
     /** The outputs of the stages committed before {@code current_stage}, as the loop left them. */

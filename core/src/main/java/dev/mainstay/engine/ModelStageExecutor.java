@@ -29,6 +29,8 @@ import dev.mainstay.redaction.Redactor;
 import dev.mainstay.redaction.Report;
 import dev.mainstay.redaction.TokenVault;
 import dev.mainstay.store.StoreException;
+import dev.mainstay.tracing.TraceContext;
+import dev.mainstay.tracing.TraceSpan;
 import dev.mainstay.usage.BilledTokens;
 import dev.mainstay.usage.Charge;
 import dev.mainstay.usage.TokenEstimator;
@@ -82,6 +84,7 @@ final class ModelStageExecutor {
 
     private final Functions functions;
     private final EngineMetrics metrics;
+    private final JobSpans spans;
 
     ModelStageExecutor(Map<String, Provider> providers, Routes routes, Quotas quotas, Clock clock, EngineConfig config, TargetHealth health,
                        TargetLimits limits, Functions functions) {
@@ -90,6 +93,12 @@ final class ModelStageExecutor {
 
     ModelStageExecutor(Map<String, Provider> providers, Routes routes, Quotas quotas, Clock clock, EngineConfig config, TargetHealth health,
                        TargetLimits limits, Functions functions, EngineMetrics metrics) {
+        this(providers, routes, quotas, clock, config, health, limits, functions, metrics, JobSpans.NONE);
+    }
+
+    ModelStageExecutor(Map<String, Provider> providers, Routes routes, Quotas quotas, Clock clock, EngineConfig config, TargetHealth health,
+                       TargetLimits limits, Functions functions, EngineMetrics metrics, JobSpans spans) {
+        this.spans = spans;
         this.metrics = metrics;
         this.functions = functions;
         this.quotas = quotas;
@@ -334,7 +343,16 @@ final class ModelStageExecutor {
                 }
             }
             long started = System.nanoTime();
-            ProviderOutcome outcome = call(provider, t, request);
+            // The call's span is current while it is made, so the request carries its traceparent.
+            TraceSpan span = spans.chat(job, stage.id(), t, request.maxOutputTokens());
+            ProviderOutcome outcome = null;
+            try (TraceContext.Scope entered = spans.on() ? span.enter() : null) {
+                outcome = call(provider, t, request);
+            } finally {
+                if (outcome == null) {
+                    JobSpans.answered(span, t, null, 0, 0);
+                }
+            }
             Duration took = outcome instanceof ProviderOutcome.Success s && s.latency() != null ? s.latency() : Duration.ofNanos(System.nanoTime() - started);
             BilledTokens billed = outcome instanceof ProviderOutcome.Success s ? billed(t, request, s) : BilledTokens.NONE;
             if (billed.basis() == Charge.Basis.ESTIMATED) {
@@ -342,6 +360,7 @@ final class ModelStageExecutor {
             }
             Charge charge = quotas.charge(job, workflow, stage.id(), t, reservation, billed);
             charges.add(charge);
+            JobSpans.answered(span, t, outcome, charge.inputTokens(), charge.outputTokens());
             ModelCall seen = new ModelCall(workflow.name(), stage.id(), t.provider(), t.model(), CallClass.of(outcome), took, charge.inputTokens(),
                     charge.cachedInputTokens(), charge.outputTokens(), charge.costMicros());
             if (!(outcome instanceof ProviderOutcome.Success)) {

@@ -4,7 +4,10 @@ import dev.mainstay.ContentHash;
 import dev.mainstay.ErrorCode;
 import dev.mainstay.Json;
 import dev.mainstay.contract.ConfidenceGate;
+import dev.mainstay.fallback.FallbackPath;
 import dev.mainstay.fallback.FallbackRung;
+import dev.mainstay.tracing.SpanNames;
+import dev.mainstay.tracing.TraceSpan;
 import dev.mainstay.job.Job;
 import dev.mainstay.job.JobError;
 import dev.mainstay.job.JobIds;
@@ -49,9 +52,16 @@ final class ModelStep {
     private final JobIds ids;
     private final Clock clock;
     private final String toolchainVersion;
+    private final JobSpans spans;
 
     ModelStep(Store store, ModelStageExecutor executor, FallbackLadder ladder, TargetHealth health, TargetLimits limits, RetrySchedule retries,
               JobIds ids, Clock clock, EngineConfig config) {
+        this(store, executor, ladder, health, limits, retries, ids, clock, config, JobSpans.NONE);
+    }
+
+    ModelStep(Store store, ModelStageExecutor executor, FallbackLadder ladder, TargetHealth health, TargetLimits limits, RetrySchedule retries,
+              JobIds ids, Clock clock, EngineConfig config, JobSpans spans) {
+        this.spans = spans;
         this.store = store;
         this.executor = executor;
         this.ladder = ladder;
@@ -183,6 +193,10 @@ final class ModelStep {
         }
         if (!deadline && targetIndex + 1 < targets.size()) {
             // This target gave up: the next one of the route gets a fresh set of attempts, now.
+            TraceSpan rung = spans.rung(job, stage.id(), FallbackPath.NEXT_TARGET);
+            rung.set("mainstay.fallback.from", targets.get(targetIndex).toString()).set("mainstay.fallback.to", targets.get(targetIndex + 1).toString())
+                    .set(SpanNames.ERROR_TYPE, error.code().code());
+            rung.end();
             ObjectNode data = Json.object().put("stage", stage.id()).put("from", targets.get(targetIndex).toString())
                     .put("to", targets.get(targetIndex + 1).toString()).put("code", error.code().code()).put("reason", error.message())
                     .put("attempts", onThisTarget);

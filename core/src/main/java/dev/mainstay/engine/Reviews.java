@@ -20,6 +20,8 @@ import dev.mainstay.job.Usage;
 import dev.mainstay.review.Review;
 import dev.mainstay.review.ReviewNotFoundException;
 import dev.mainstay.store.Store;
+import dev.mainstay.tracing.JobTracer;
+import dev.mainstay.tracing.TraceSpan;
 import dev.mainstay.store.StoreException;
 import dev.mainstay.tool.ToolCall;
 import dev.mainstay.workflow.ModelStage;
@@ -56,6 +58,7 @@ public final class Reviews implements AutoCloseable {
     private final Clock clock;
     private final String toolchainVersion;
     private final Consumer<String> jobChanged;
+    private final JobSpans spans;
     private Thread sweeper;
 
     /**
@@ -63,6 +66,12 @@ public final class Reviews implements AutoCloseable {
      * @param jobChanged told the id of every job a decision moved on, e.g. {@link Engine#jobChanged}
      */
     public Reviews(Store store, WorkflowRegistry registry, Clock clock, String toolchainVersion, Consumer<String> jobChanged) {
+        this(store, registry, clock, toolchainVersion, jobChanged, JobTracer.NONE);
+    }
+
+    /** @param tracer where each review's wait is recorded as a span of its job's trace once it is decided */
+    public Reviews(Store store, WorkflowRegistry registry, Clock clock, String toolchainVersion, Consumer<String> jobChanged, JobTracer tracer) {
+        this.spans = new JobSpans(tracer);
         this.store = store;
         this.registry = registry;
         this.clock = clock;
@@ -226,6 +235,7 @@ public final class Reviews implements AutoCloseable {
         } catch (StoreException e) {
             throw new InvalidStateException("job " + job.id() + " is no longer waiting for review " + reviewId + " (it may have been cancelled)");
         }
+        waited(job, r, decision, reviewer, now);
         jobChanged.accept(job.id());
         return store.review(reviewId).orElseThrow();
     }
@@ -267,8 +277,18 @@ public final class Reviews implements AutoCloseable {
         } catch (StoreException e) {
             throw new InvalidStateException("job " + job.id() + " is no longer waiting for review " + r.id() + " (it may have been cancelled)");
         }
+        waited(job, r, decision, reviewer, now);
         jobChanged.accept(job.id());
         return store.review(r.id()).orElseThrow();
+    }
+
+    /** Records the review's wait, from its request to this decision, in the job's trace. */
+    private void waited(Job job, Review r, Review.Decision decision, String reviewer, Instant now) {
+        if (spans.on()) {
+            TraceSpan span = spans.review(job, r.stageId(), r.id(), r.createdAt());
+            span.set("mainstay.review.decision", decision.wire()).set("mainstay.review.expired", reviewer.startsWith("system:expiry"));
+            span.end(now);
+        }
     }
 
     /** Applies the declared outcome to reviews nobody decided in time; the sweep does this every second. */

@@ -16,6 +16,8 @@ import dev.mainstay.store.NewJob;
 import dev.mainstay.store.SubmitOutcome;
 import dev.mainstay.limits.LimitExceededException;
 import dev.mainstay.store.Store;
+import dev.mainstay.tracing.TraceContext;
+import dev.mainstay.tracing.TraceSpan;
 import dev.mainstay.workflow.WorkflowDefinition;
 import java.time.Clock;
 import java.time.Duration;
@@ -38,9 +40,15 @@ final class Submissions {
     private final Backlog backlog = new Backlog();
 
     private final EngineMetrics metrics;
+    private final JobSpans spans;
 
     Submissions(Store store, Quotas quotas, Clock clock, EngineConfig config, JobIds ids, Runnable wake, EngineMetrics metrics) {
+        this(store, quotas, clock, config, ids, wake, metrics, JobSpans.NONE);
+    }
+
+    Submissions(Store store, Quotas quotas, Clock clock, EngineConfig config, JobIds ids, Runnable wake, EngineMetrics metrics, JobSpans spans) {
         this.metrics = metrics;
+        this.spans = spans;
         this.store = store;
         this.quotas = quotas;
         this.clock = clock;
@@ -50,7 +58,7 @@ final class Submissions {
     }
 
     /** See {@link Engine#submit}. */
-    Engine.Submission submit(Principal principal, WorkflowDefinition workflow, JsonNode body, String idempotencyKey) {
+    Engine.Submission submit(Principal principal, WorkflowDefinition workflow, JsonNode body, String idempotencyKey, TraceContext incoming) {
         EngineMetrics metrics = EvalTraffic.metrics(this.metrics, principal.accountId());
         if (body == null || !body.isObject()) {
             throw new InvalidInputException("the request body must be a JSON object", List.of(new Violation("", "expected an object")));
@@ -74,10 +82,29 @@ final class Submissions {
         AuditEvent submitted = new AuditEvent(now, "key:" + principal.keyId(), AuditAction.JOB_SUBMITTED, principal.accountId(), jobId,
                 Json.object().put("workflow", workflow.name()).put("version", workflow.version()).put("input_hash", ContentHash.shortForm(requestHash))
                         .put("idempotency_key", idempotencyKey != null));
+        // The submit span's context is stored with the job: every later span of the job, on any
+        // node, after any restart, is its descendant.
+        TraceSpan span = spans.submit(incoming, workflow.name(), workflow.version(), jobId);
         NewJob job = new NewJob(jobId, principal.accountId(), workflow.name(), workflow.version(), input,
                 ContentHash.sha256(Json.canonical(input)), idempotencyKey, requestHash, workflow.priority(), now, now.plus(workflow.deadline()), List.of(submitted),
-                now.minus(config.idempotencyWindow()));
+                now.minus(config.idempotencyWindow()), span.context());
+        try {
+            return durable(principal, workflow, job, idempotencyKey, span, now, metrics);
+        } catch (RuntimeException e) {
+            span.error(e instanceof dev.mainstay.MainstayException m ? m.code().code() : e.getClass().getName(), e.getMessage());
+            throw e;
+        } finally {
+            span.end();
+        }
+    }
+
+    private Engine.Submission durable(Principal principal, WorkflowDefinition workflow, NewJob job, String idempotencyKey, TraceSpan span, Instant now,
+            EngineMetrics metrics) {
         SubmitOutcome outcome = store.submit(job, quotas.admission(principal.accountId(), workflow, now));
+        if (outcome instanceof SubmitOutcome.Existing e) {
+            // A repeat of an idempotent request: the job (and its trace) is the first submit's.
+            span.set("mainstay.submit.existing_job.id", e.job().id());
+        }
         return switch (outcome) {
             case SubmitOutcome.Created c -> {
                 backlog.admitted(principal.accountId());

@@ -30,6 +30,8 @@ import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
+import dev.mainstay.tracing.TraceContext;
+import dev.mainstay.tracing.TraceSpan;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Clock;
@@ -61,7 +63,14 @@ final class ToolStageExecutor {
     private volatile dev.mainstay.webhook.CallbackTokens callbackTokens;
     private volatile java.util.function.Supplier<URI> callbackBase;
 
+    private final JobSpans spans;
+
     ToolStageExecutor(Store store, Map<String, ToolSpec> tools, Clock clock, EngineConfig config, JobIds ids) {
+        this(store, tools, clock, config, ids, JobSpans.NONE);
+    }
+
+    ToolStageExecutor(Store store, Map<String, ToolSpec> tools, Clock clock, EngineConfig config, JobIds ids, JobSpans spans) {
+        this.spans = spans;
         this.store = store;
         this.tools = Map.copyOf(tools);
         this.clock = clock;
@@ -127,7 +136,7 @@ final class ToolStageExecutor {
                     refused, clock.instant()));
             return fail(job, index, stage, last, intent, "tool '" + stage.tool() + "' was not called: " + refused, started);
         }
-        Result result = call(spec, stage, request, key);
+        Result result = traced(job, stage.id(), null, spec, stage, request, key);
         if (result.error() != null) {
             store.recordToolCall(new ToolCall(job.id(), stage.id(), stage.tool(), stage.scope(), key, ToolCall.Status.FAILED, request, null, result.status(),
                     approvedBy, result.error(), clock.instant()));
@@ -181,7 +190,7 @@ final class ToolStageExecutor {
             store.recordToolCall(intent.with(ToolCall.Status.FAILED, clock.instant()));
             return fail(job, index, stage, last, intent, "tool '" + stage.tool() + "' was not called: " + refused, started);
         }
-        Result result = call(spec, stage, request, key);
+        Result result = traced(job, stage.id(), null, spec, stage, request, key);
         if (result.error() != null) {
             store.recordToolCall(new ToolCall(job.id(), stage.id(), stage.tool(), stage.scope(), key, ToolCall.Status.FAILED, request, null, result.status(),
                     approvedBy, result.error(), clock.instant()));
@@ -227,7 +236,7 @@ final class ToolStageExecutor {
             throw new InterruptedException("job " + job.id() + " was cancelled or its lease lost");
         }
         String refused = guard(call.path("url").asString(), spec);
-        Result result = refused != null ? new Result(null, null, "not called: " + refused) : call(spec, function.call(), call, key);
+        Result result = refused != null ? new Result(null, null, "not called: " + refused) : traced(job, stage.id(), function.name(), spec, function.call(), call, key);
         Instant done = clock.instant();
         ObjectNode details = Json.object().put("stage", stage.id()).put("tool", spec.name()).put("function", function.name()).put("scope", "read")
                 .put("status", result.error() == null ? "done" : "failed").put("idempotency_key", key).put("method", call.path("method").asString());
@@ -266,6 +275,23 @@ final class ToolStageExecutor {
     private record Result(JsonNode body, Integer status, String error) {
     }
 
+    /** {@link #call} in a span of the job's trace, which the request's {@code traceparent} names. */
+    private Result traced(Job job, String stageId, String function, ToolSpec spec, ToolStage stage, ObjectNode request, String key) throws InterruptedException {
+        TraceSpan span = spans.tool(job, stageId, spec.name(), function);
+        try (TraceContext.Scope entered = spans.on() ? span.enter() : null) {
+            Result r = call(spec, stage, request, key);
+            if (r.status() != null) {
+                span.set("http.response.status_code", (long) r.status());
+            }
+            if (r.error() != null) {
+                span.error(r.status() == null ? "tool_unreachable" : Integer.toString(r.status()), r.error());
+            }
+            return r;
+        } finally {
+            span.end();
+        }
+    }
+
     /** The call with the tool's retries: connection failures, timeouts, 429 and 5xx are tried again with the same key. */
     private Result call(ToolSpec spec, ToolStage stage, ObjectNode request, String key) throws InterruptedException {
         Duration timeout = stage.timeout() != null ? stage.timeout() : spec.timeout();
@@ -280,6 +306,14 @@ final class ToolStageExecutor {
             HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(request.path("url").asString())).timeout(timeout)
                     .header("Idempotency-Key", key).header("Accept", "application/json").header("User-Agent", "mainstay/" + config.toolchainVersion());
             spec.headers().forEach(b::header);
+            TraceContext trace = TraceContext.current();
+            if (trace.present()) {
+                // The job's trace goes on in the integration if it traces too.
+                b.header("traceparent", trace.traceparent());
+                if (trace.tracestate() != null) {
+                    b.header("tracestate", trace.tracestate());
+                }
+            }
             if (request.has("callback_url")) {
                 b.header("Mainstay-Callback-Url", request.path("callback_url").asString());
             }

@@ -4,6 +4,7 @@ import dev.mainstay.audit.AuditEvent;
 import dev.mainstay.job.Job;
 import dev.mainstay.job.JobStatus;
 import dev.mainstay.job.Usage;
+import dev.mainstay.tracing.TraceContext;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
@@ -17,6 +18,7 @@ import tools.jackson.databind.JsonNode;
  * @param audit events that commit with the job, and only if it is created
  * @param keysFreeBefore an idempotency key recorded before this instant is past its window and
  *     creates a new job; {@code null} when keys never expire
+ * @param trace the submit span's context, stored with the job ({@link TraceContext#NONE} untraced)
  */
 public record NewJob(
         String id,
@@ -31,10 +33,18 @@ public record NewJob(
         Instant createdAt,
         Instant deadlineAt,
         List<AuditEvent> audit,
-        Instant keysFreeBefore) {
+        Instant keysFreeBefore,
+        TraceContext trace) {
 
     public NewJob {
         audit = List.copyOf(audit);
+        trace = trace == null ? TraceContext.NONE : trace;
+    }
+
+    public NewJob(String id, String accountId, String workflow, int workflowVersion, JsonNode input, String inputHash, String idempotencyKey,
+                  String requestHash, int priority, Instant createdAt, Instant deadlineAt, List<AuditEvent> audit, Instant keysFreeBefore) {
+        this(id, accountId, workflow, workflowVersion, input, inputHash, idempotencyKey, requestHash, priority, createdAt, deadlineAt, audit, keysFreeBefore,
+                TraceContext.NONE);
     }
 
     public NewJob(String id, String accountId, String workflow, int workflowVersion, JsonNode input, String inputHash, String idempotencyKey,
@@ -54,6 +64,6 @@ public record NewJob(
     public Job queued() {
         Instant created = createdAt.truncatedTo(ChronoUnit.MILLIS);
         return new Job(id, accountId, workflow, workflowVersion, JobStatus.QUEUED, null, input, inputHash, null, null, null, null, Usage.ZERO,
-                0, 0, false, idempotencyKey, created, created, null, null, deadlineAt.truncatedTo(ChronoUnit.MILLIS));
+                0, 0, false, idempotencyKey, created, created, null, null, deadlineAt.truncatedTo(ChronoUnit.MILLIS), null, trace);
     }
 }

@@ -1,5 +1,6 @@
 package dev.mainstay.tracing;
 
+import java.time.Instant;
 import java.util.Map;
 
 /**
@@ -31,6 +32,15 @@ public interface JobTracer {
      * @param attributes strings, longs, doubles and booleans; never prompt or answer content
      */
     TraceSpan start(String name, Kind kind, TraceContext parent, Map<String, Object> attributes);
+
+    /**
+     * Starts a span that began earlier than now: a review's wait, which is recorded once a person
+     * (or the expiry) decides, on whichever node that happens. Without an override the span
+     * starts now.
+     */
+    default TraceSpan start(String name, Kind kind, TraceContext parent, Map<String, Object> attributes, Instant startedAt) {
+        return start(name, kind, parent, attributes);
+    }
 
     /** Whether spans are recorded at all; callers skip building attributes when not. */
     default boolean enabled() {

@@ -37,6 +37,11 @@ public interface TraceSpan {
 
     void end();
 
+    /** Ends the span at {@code at} rather than now (see {@link JobTracer#start(String, JobTracer.Kind, TraceContext, java.util.Map, java.time.Instant)}). */
+    default void end(java.time.Instant at) {
+        end();
+    }
+
     /**
      * Makes this span's context the thread's current one ({@link TraceContext#current()}), which
      * outgoing provider and tool calls send as {@code traceparent}, until the scope closes.

@@ -1,5 +1,7 @@
 package dev.mainstay.server;
 
+import dev.mainstay.server.tracing.OtelTracer;
+import dev.mainstay.tracing.JobTracer;
 import dev.mainstay.engine.CallEstimate;
 import dev.mainstay.engine.Engine;
 import dev.mainstay.engine.Activations;
@@ -74,6 +76,8 @@ public final class MainstayServer implements AutoCloseable {
     private EventStreams streams;
     private final NodeIdentity identity;
     private volatile Deliveries deliveries;
+    /** Set once at start, right after construction. */
+    private JobTracer tracer = JobTracer.NONE;
 
     private final Sweeper sweeper;
 
@@ -107,6 +111,15 @@ public final class MainstayServer implements AutoCloseable {
      *     directories are watched so that edits to workflows and prompts reload as they are saved
      */
     public static MainstayServer start(ServerConfig config, Clock clock, boolean dev) {
+        return start(config, clock, dev, OtelTracer.fromEnvironment(System.getenv()));
+    }
+
+    /**
+     * {@link #start(ServerConfig, Clock, boolean)} with the tracer to send the jobs' spans to
+     * (what the standard {@code OTEL_*} variables configure, see {@link OtelTracer#fromEnvironment});
+     * the node closes it when it stops, flushing what is buffered.
+     */
+    public static MainstayServer start(ServerConfig config, Clock clock, boolean dev, JobTracer tracer) {
         List<String> secrets = new java.util.ArrayList<>(config.providers().values().stream().map(spec -> switch (spec) {
             case ProviderSpec.OpenAi o -> o.config().apiKey();
             case ProviderSpec.Anthropic a -> a.config().apiKey();
@@ -158,7 +171,7 @@ public final class MainstayServer implements AutoCloseable {
                 store.reportCommitsTo(metrics);
             }
             Engine engine = new Engine(store, registry, providers, routes, new PriceTable(config.prices()), config.tools(), clock, engineConfig, random,
-                    metrics == null ? EngineMetrics.NONE : metrics);
+                    metrics == null ? EngineMetrics.NONE : metrics, tracer);
             if (metrics != null) {
                 Store gauged = store;
                 NodeGauges.register(metrics, () -> gauged.queueSnapshot(clock.instant()), engine::runningCount,
@@ -167,7 +180,7 @@ public final class MainstayServer implements AutoCloseable {
                 EvalGauges.register(metrics, gauged::evalRunTallies, clock, NodeGauges.DEFAULT_MAX_AGE);
             }
             // Beside the engine: human review (with its expiry sweep) and limits administration.
-            Reviews reviews = new Reviews(store, registry, clock, engineConfig.toolchainVersion(), engine::jobChanged);
+            Reviews reviews = new Reviews(store, registry, clock, engineConfig.toolchainVersion(), engine::jobChanged, tracer);
             LimitsAdmin limitsAdmin = new LimitsAdmin(store, routes, new PriceTable(config.prices()), clock, engineConfig, engine::wake);
             streams = new EventStreams(store, config.streams());
             // Beside the engine too: webhooks out, events and callbacks in.
@@ -214,6 +227,7 @@ public final class MainstayServer implements AutoCloseable {
                 server.management = ManagementServer.start(metrics, config.metrics().managementHost(), config.metrics().managementPort().getAsInt());
             }
             server.streams = streams;
+            server.tracer = tracer;
             server.deliveries = deliveries;
             server.activations = activations;
             deliveries.start(store, server.baseUrl());
@@ -235,6 +249,7 @@ public final class MainstayServer implements AutoCloseable {
             if (identity != null) {
                 identity.close();
             }
+            closeTracer(tracer);
             throw e;
         }
     }
@@ -424,6 +439,18 @@ public final class MainstayServer implements AutoCloseable {
         }
         store.close();
         identity.close();
+        // Last: the spans of the jobs handed back above are flushed too.
+        closeTracer(tracer);
+    }
+
+    private static void closeTracer(JobTracer tracer) {
+        if (tracer instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.warn("flushing the last spans failed: {}", e.toString());
+            }
+        }
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.mainstay.server.http;
 
+import dev.mainstay.tracing.TraceContext;
 import static dev.mainstay.server.http.ApiException.refuse;
 import static dev.mainstay.server.http.Endpoint.handler;
 
@@ -121,7 +122,10 @@ final class WorkflowsResource implements HttpService {
                     List.of(Problem.FieldError.parameter("Idempotency-Key", "1 to 255 visible ASCII characters"))));
         }
         JsonNode body = bodies.json(req);
-        Engine.Submission submission = engine.submit(principal, workflow, body, key.orElse(null));
+        // A malformed traceparent is no context, as the W3C recommendation asks, not a 400.
+        TraceContext trace = TraceContext.fromHeaders(req.headers().first(HeaderNames.create("traceparent")).orElse(null),
+                req.headers().first(HeaderNames.create("tracestate")).orElse(null));
+        Engine.Submission submission = engine.submit(principal, workflow, body, key.orElse(null), trace);
         Job job = submission.job();
 
         Duration wait = Duration.ZERO;

@@ -15,6 +15,7 @@ import io.opentelemetry.context.Context;
 import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -72,6 +73,16 @@ public final class OtelTracer implements JobTracer, AutoCloseable {
         // Metrics are Prometheus's, logs are the node's own lines: only traces are exported.
         defaults.put("otel.metrics.exporter", "none");
         defaults.put("otel.logs.exporter", "none");
+        // OTLP over HTTP with protobuf, as the OTLP specification's default says (the Java SDK
+        // would default to gRPC, whose transport is not shipped): a collector's port 4318.
+        defaults.put("otel.exporter.otlp.protocol", "http/protobuf");
+        // The variables given win over these defaults; OpenTelemetry reads the process's own
+        // environment too, and a variable set there wins over both.
+        env.forEach((k, v) -> {
+            if (k.startsWith("OTEL_")) {
+                defaults.put(k.toLowerCase(java.util.Locale.ROOT).replace('_', '.'), v);
+            }
+        });
         OpenTelemetrySdk sdk = AutoConfiguredOpenTelemetrySdk.builder().addPropertiesSupplier(() -> defaults).disableShutdownHook().build()
                 .getOpenTelemetrySdk();
         return new OtelTracer(sdk, sdk);
@@ -90,12 +101,20 @@ public final class OtelTracer implements JobTracer, AutoCloseable {
 
     @Override
     public TraceSpan start(String name, Kind kind, TraceContext parent, Map<String, Object> attributes) {
+        return start(name, kind, parent, attributes, null);
+    }
+
+    @Override
+    public TraceSpan start(String name, Kind kind, TraceContext parent, Map<String, Object> attributes, Instant startedAt) {
         Context parentContext = parent.present() ? W3C.extract(Context.root(), parent, GETTER) : Context.root();
         SpanBuilder b = tracer.spanBuilder(name).setParent(parentContext).setSpanKind(switch (kind) {
             case INTERNAL -> SpanKind.INTERNAL;
             case CLIENT -> SpanKind.CLIENT;
             case SERVER -> SpanKind.SERVER;
         });
+        if (startedAt != null) {
+            b.setStartTimestamp(startedAt);
+        }
         OtelSpan span = new OtelSpan(b.startSpan());
         attributes.forEach(span::set);
         return span;
@@ -156,6 +175,11 @@ public final class OtelTracer implements JobTracer, AutoCloseable {
         @Override
         public void end() {
             span.end();
+        }
+
+        @Override
+        public void end(Instant at) {
+            span.end(at);
         }
     }
 }

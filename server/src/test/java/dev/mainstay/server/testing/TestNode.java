@@ -435,6 +435,12 @@ public final class TestNode implements AutoCloseable {
             return new TestNode(dir, MainstayServer.start(ServerConfig.load(Optional.of(file), environment()), clock));
         }
 
+        /** Starts the node in this process with {@code tracer} for its jobs' spans, instead of what this process's {@code OTEL_*} variables say. */
+        public TestNode start(Clock clock, dev.mainstay.tracing.JobTracer tracer) {
+            Path file = write();
+            return new TestNode(dir, MainstayServer.start(ServerConfig.load(Optional.of(file), environment()), clock, false, tracer));
+        }
+
         /** Writes the files and starts the node as a process of its own on {@code port}; see {@link TestNode#launchProcess}. */
         public Process launch(int port, String log) throws IOException {
             return launchProcess(dir, write(), port, env, log);

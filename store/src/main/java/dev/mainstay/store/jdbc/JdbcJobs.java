@@ -75,9 +75,9 @@ final class JdbcJobs implements JobStore {
             }
             sql.later(c, "INSERT INTO payloads (hash, body) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING", job.inputHash(), Json.canonical(job.input()));
             sql.later(c, "INSERT INTO jobs (id, account_id, workflow, workflow_version, status, input_hash, priority, next_run_at, idempotency_key, created_at, "
-                            + "updated_at, deadline_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            + "updated_at, deadline_at, trace_parent, trace_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     job.id(), job.accountId(), job.workflow(), job.workflowVersion(), JobStatus.QUEUED.wire(), job.inputHash(), job.priority(),
-                    job.createdAt(), job.idempotencyKey(), job.createdAt(), job.createdAt(), job.deadlineAt());
+                    job.createdAt(), job.idempotencyKey(), job.createdAt(), job.createdAt(), job.deadlineAt(), job.trace().traceparent(), job.trace().tracestate());
             Transitions.event(sql, dialect, c, job.id(), "submitted", JobStatus.QUEUED, null, job.createdAt());
             AuditLog.append(c, sql, job.id(), job.audit());
             dialect.workDue(c);

@@ -8,6 +8,7 @@ import dev.mainstay.job.JobStatus;
 import dev.mainstay.job.Provenance;
 import dev.mainstay.job.ResultType;
 import dev.mainstay.job.Usage;
+import dev.mainstay.tracing.TraceContext;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import tools.jackson.databind.JsonNode;
@@ -53,7 +54,14 @@ public final class JobRows {
                 sql.instant(rs, "started_at"),
                 sql.instant(rs, "completed_at"),
                 sql.instant(rs, "deadline_at"),
-                sql.instant(rs, "payloads_expired_at"));
+                sql.instant(rs, "payloads_expired_at"),
+                trace(rs));
+    }
+
+    /** The stored trace context ({@code trace_parent}, {@code trace_state}); none for a job submitted untraced. */
+    static TraceContext trace(ResultSet rs) throws SQLException {
+        String parent = rs.getString("trace_parent");
+        return parent == null ? TraceContext.NONE : new TraceContext(parent, rs.getString("trace_state"));
     }
 
     /** The error columns of a job or stage row ({@code error_code}, {@code error_message}, {@code error_retryable}). */
