@@ -21,7 +21,6 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
-import tools.jackson.databind.node.StringNode;
 
 /**
  * The judges of model-graded scorers in a run that asks for model grading. Each verdict is a
@@ -72,7 +71,7 @@ final class EvalJudges {
                 continue;
             }
             if (!observed.hasOutput()) {
-                out.put(s.name(), StringNode.valueOf("the case left no answer to grade (status " + observed.status() + ")"));
+                out.put(s.name(), ModelGraded.noVerdict("the case left no answer to grade (status " + observed.status() + ")"));
                 continue;
             }
             Job job;
@@ -83,7 +82,7 @@ final class EvalJudges {
                 if (e.retryable()) {
                     waiting = true; // a backlog or budget that may have room later: the next sweep asks again
                 } else {
-                    out.put(s.name(), StringNode.valueOf("the judge's call was refused: " + e.code().code() + ": " + e.getMessage()));
+                    out.put(s.name(), ModelGraded.noVerdict("the judge's call was refused: " + e.code().code() + ": " + e.getMessage()));
                 }
                 continue;
             }
@@ -91,7 +90,7 @@ final class EvalJudges {
             if (now.status() == JobStatus.COMPLETED && now.result() != null) {
                 out.put(s.name(), now.result());
             } else if (now.status().isTerminal() || now.status() == JobStatus.WAITING_FOR_REVIEW) {
-                out.put(s.name(), StringNode.valueOf("judge job " + now.id() + " ended " + now.status().wire()
+                out.put(s.name(), ModelGraded.noVerdict("judge job " + now.id() + " ended " + now.status().wire()
                         + (now.error() == null ? "" : " (" + now.error().code().code() + ": " + now.error().message() + ")")));
             } else {
                 waiting = true;

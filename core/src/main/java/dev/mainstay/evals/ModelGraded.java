@@ -23,6 +23,7 @@ import tools.jackson.databind.node.ObjectNode;
 public record ModelGraded(String rubric, String route, int scale) implements Scorer {
     public static final int DEFAULT_SCALE = 5;
     public static final int MAX_REASON = 2000;
+    private static final String NO_VERDICT = "no_verdict";
     private static final java.util.Map<Integer, JsonSchema> VERDICT_SCHEMAS = new java.util.concurrent.ConcurrentHashMap<>();
 
     public ModelGraded {
@@ -50,6 +51,15 @@ public record ModelGraded(String rubric, String route, int scale) implements Sco
     @Override
     public boolean needsExpected() {
         return false;
+    }
+
+    /**
+     * What a run records in place of a verdict when the judge gave none (its job failed, its call
+     * was refused, the case left nothing to grade): the scorer then gives 0 with {@code reason}.
+     * No judge's answer has this shape, since the verdict schema admits no other field.
+     */
+    public static JsonNode noVerdict(String reason) {
+        return Json.object().put(NO_VERDICT, reason);
     }
 
     /** The schema a judge's answer must satisfy: the output contract of the judge's call. */
@@ -89,9 +99,8 @@ public record ModelGraded(String rubric, String route, int scale) implements Sco
         if (verdict == null) {
             return new Score.Skipped("not judged: model grading is off for this run");
         }
-        if (verdict.isString()) {
-            // No verdict came back: the judge's job failed, or its call was refused, or there was nothing to grade.
-            return Score.Scored.fail("no verdict: " + verdict.stringValue());
+        if (verdict.isObject() && verdict.size() == 1 && verdict.path(NO_VERDICT).isString()) {
+            return Score.Scored.fail("no verdict: " + verdict.get(NO_VERDICT).stringValue());
         }
         List<Violation> violations = verdictSchema().validate(verdict);
         if (!violations.isEmpty()) {

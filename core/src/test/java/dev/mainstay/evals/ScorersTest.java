@@ -475,6 +475,17 @@ class ScorersTest {
         }
 
         @Test
+        void noVerdictScoresZeroWithTheReasonThereIsNone() {
+            Observation judged = completed("{}").withVerdicts(Map.of("model_graded",
+                    ModelGraded.noVerdict("judge job job_1 ended failed (invalid_model_output: out of range)")));
+            Score s = score(judge, kase("{}", null), judged);
+            assertThat(value(s)).isZero();
+            assertThat(s.reason()).isEqualTo("no verdict: judge job job_1 ended failed (invalid_model_output: out of range)");
+            Observation withMore = completed("{}").withVerdicts(Map.of("model_graded", json("{\"no_verdict\": \"x\", \"score\": 5}")));
+            assertThat(score(judge, kase("{}", null), withMore).reason()).startsWith("the judge's verdict breaks its schema: ");
+        }
+
+        @Test
         void theVerdictSchemaAndTheJudgesInput() {
             assertThat(judge.verdictSchema().node().toString())
                     .isEqualTo("{\"type\":\"object\",\"additionalProperties\":false,\"required\":[\"score\",\"reason\"],\"properties\":{\"score\":{\"type\":\"integer\","
