@@ -14,7 +14,9 @@ public enum AuditAction {
     KEY_REVOKED("key.revoked"),
     LIMITS_CHANGED("limits.changed"),
     CONFIG_LOADED("config.loaded"),
-    DATA_EXPIRED("data.expired");
+    DATA_EXPIRED("data.expired"),
+    DATA_ERASED("data.erased"),
+    AUDIT_CUT("audit.cut");
 
     private final String wire;
 

@@ -15,9 +15,12 @@ public sealed interface AuditCheck {
     record Broken(long seq, Problem kind, String problem) implements AuditCheck {
     }
 
-    /** The kinds of breakage: a record whose content changed, records gone, records moved. */
+    /**
+     * The kinds of breakage: a record whose content changed, records gone, records moved, or a
+     * checkpoint the chain starts from that no {@code audit.cut} record vouches for.
+     */
     enum Problem {
-        EDITED, MISSING, OUT_OF_ORDER;
+        EDITED, MISSING, OUT_OF_ORDER, UNANCHORED;
 
         public String wire() {
             return name().toLowerCase(java.util.Locale.ROOT);

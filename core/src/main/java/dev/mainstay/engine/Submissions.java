@@ -36,6 +36,7 @@ final class Submissions {
     private final JobIds ids;
     private final Runnable wake;
     private final Backlog backlog = new Backlog();
+    private volatile dev.mainstay.retention.SubjectDigest subjects;
 
     private final EngineMetrics metrics;
 
@@ -75,7 +76,7 @@ final class Submissions {
                         .put("idempotency_key", idempotencyKey != null));
         NewJob job = new NewJob(jobId, principal.accountId(), workflow.name(), workflow.version(), input,
                 ContentHash.sha256(Json.canonical(input)), idempotencyKey, requestHash, workflow.priority(), now, now.plus(workflow.deadline()), List.of(submitted),
-                now.minus(config.idempotencyWindow()));
+                now.minus(config.idempotencyWindow()), workflow.subject().map(pointer -> subjects().of(input, pointer)).orElse(null));
         SubmitOutcome outcome = store.submit(job, quotas.admission(principal.accountId(), workflow, now));
         return switch (outcome) {
             case SubmitOutcome.Created c -> {
@@ -91,6 +92,16 @@ final class Submissions {
                 throw new LimitExceededException(r.hit());
             }
         };
+    }
+
+    /** Read once: the key is made with the database and never changes. */
+    private dev.mainstay.retention.SubjectDigest subjects() {
+        dev.mainstay.retention.SubjectDigest s = subjects;
+        if (s == null) {
+            s = new dev.mainstay.retention.SubjectDigest(store.subjectKey());
+            subjects = s;
+        }
+        return s;
     }
 
     private void admit(String accountId) {

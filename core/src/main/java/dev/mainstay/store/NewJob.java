@@ -17,6 +17,8 @@ import tools.jackson.databind.JsonNode;
  * @param audit events that commit with the job, and only if it is created
  * @param keysFreeBefore an idempotency key recorded before this instant is past its window and
  *     creates a new job; {@code null} when keys never expire
+ * @param subjectDigest the keyed digest of the workflow's declared subject in the input, indexed
+ *     so that an erasure by subject finds the job without reading payloads; {@code null} when none
  */
 public record NewJob(
         String id,
@@ -31,20 +33,26 @@ public record NewJob(
         Instant createdAt,
         Instant deadlineAt,
         List<AuditEvent> audit,
-        Instant keysFreeBefore) {
+        Instant keysFreeBefore,
+        String subjectDigest) {
 
     public NewJob {
         audit = List.copyOf(audit);
     }
 
     public NewJob(String id, String accountId, String workflow, int workflowVersion, JsonNode input, String inputHash, String idempotencyKey,
+                  String requestHash, int priority, Instant createdAt, Instant deadlineAt, List<AuditEvent> audit, Instant keysFreeBefore) {
+        this(id, accountId, workflow, workflowVersion, input, inputHash, idempotencyKey, requestHash, priority, createdAt, deadlineAt, audit, keysFreeBefore, null);
+    }
+
+    public NewJob(String id, String accountId, String workflow, int workflowVersion, JsonNode input, String inputHash, String idempotencyKey,
                   String requestHash, int priority, Instant createdAt, Instant deadlineAt, List<AuditEvent> audit) {
-        this(id, accountId, workflow, workflowVersion, input, inputHash, idempotencyKey, requestHash, priority, createdAt, deadlineAt, audit, null);
+        this(id, accountId, workflow, workflowVersion, input, inputHash, idempotencyKey, requestHash, priority, createdAt, deadlineAt, audit, null, null);
     }
 
     public NewJob(String id, String accountId, String workflow, int workflowVersion, JsonNode input, String inputHash, String idempotencyKey,
                   String requestHash, int priority, Instant createdAt, Instant deadlineAt) {
-        this(id, accountId, workflow, workflowVersion, input, inputHash, idempotencyKey, requestHash, priority, createdAt, deadlineAt, List.of(), null);
+        this(id, accountId, workflow, workflowVersion, input, inputHash, idempotencyKey, requestHash, priority, createdAt, deadlineAt, List.of(), null, null);
     }
 
     /**

@@ -5,7 +5,7 @@ package dev.mainstay.store;
  * caller that needs one feature takes its interface ({@link WorkflowVersionStore},
  * {@link AccountStore}, {@link JobStore}, {@link ClaimStore}, {@link ReviewStore},
  * {@link ToolCallStore}, {@link ResultCacheStore}, {@link AuditStore}, {@link LedgerStore}, {@link StatsStore}, {@link EventFeedStore},
- * {@link WebhookStore}, {@link InboundStore}, {@link EvalRunStore}, {@link RetentionStore}).
+ * {@link WebhookStore}, {@link InboundStore}, {@link EvalRunStore}, {@link RetentionStore}, {@link ErasureStore}).
  * Implementations (SQLite, PostgreSQL) pass the same contract suite; the engine relies on the
  * guarantees written on each method, nothing more.
  *
@@ -13,7 +13,7 @@ package dev.mainstay.store;
  * writes into shared transactions (group commit); callers simply block until theirs is committed.
  */
 public interface Store extends WorkflowVersionStore, AccountStore, JobStore, ClaimStore, ReviewStore, ToolCallStore, ResultCacheStore, AuditStore,
-        LedgerStore, StatsStore, EventFeedStore, WebhookStore, InboundStore, EvalRunStore, RetentionStore, AutoCloseable {
+        LedgerStore, StatsStore, EventFeedStore, WebhookStore, InboundStore, EvalRunStore, RetentionStore, ErasureStore, AutoCloseable {
 
     /** Commits performed since start; the group-commit ratio is commits per job. */
     long commitCount();

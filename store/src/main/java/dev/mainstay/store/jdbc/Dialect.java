@@ -82,6 +82,13 @@ public abstract class Dialect {
     /** Closes the writer ({@link #closeWriter}) and everything else the dialect opened. */
     protected abstract void close();
 
+    /**
+     * Gives back the space of deleted rows and overwrites what they held where the database can:
+     * after an erasure, so the erased values leave the files. Nothing by default.
+     */
+    protected void reclaim(Sql sql) {
+    }
+
     // ---- statements and values ---------------------------------------------------------------
 
     /** The statement for {@code sql} on {@code c}, its parameters cleared. */

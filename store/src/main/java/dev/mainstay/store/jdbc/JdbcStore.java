@@ -66,6 +66,7 @@ public class JdbcStore implements Store {
     private final JdbcInbound inbound;
     private final JdbcEvalRuns evalRuns;
     private final JdbcRetention retention;
+    private final JdbcErasure erasure;
 
     protected JdbcStore(Dialect dialect) {
         this.dialect = dialect;
@@ -86,6 +87,7 @@ public class JdbcStore implements Store {
         this.inbound = new JdbcInbound(sql, transitions);
         this.evalRuns = new JdbcEvalRuns(sql);
         this.retention = new JdbcRetention(sql, dialect);
+        this.erasure = new JdbcErasure(sql, dialect);
     }
 
     // ---- the event feed ------------------------------------------------------------------------
@@ -201,6 +203,21 @@ public class JdbcStore implements Store {
     @Override public void evalCaseSubmitted(String runId, String caseId, String jobId) { evalRuns.evalCaseSubmitted(runId, caseId, jobId); }
     @Override public boolean evalCaseScored(String runId, String caseId, JsonNode result) { return evalRuns.evalCaseScored(runId, caseId, result); }
     @Override public boolean finishEvalRun(String runId, JsonNode summary, Instant at) { return evalRuns.finishEvalRun(runId, summary, at); }
+    // ---- erasure -------------------------------------------------------------------------------
+    @Override public byte[] subjectKey() { return erasure.subjectKey(); }
+    @Override public dev.mainstay.retention.Erasure startErasure(dev.mainstay.retention.Erasure e) { return erasure.startErasure(e); }
+    @Override public Optional<dev.mainstay.retention.Erasure> erasure(String id) { return erasure.erasure(id); }
+    @Override public List<dev.mainstay.retention.Erasure> erasures() { return erasure.erasures(); }
+    @Override public List<JobRef> unfinishedJobs(dev.mainstay.retention.ErasureScope scope, int max) { return erasure.unfinishedJobs(scope, max); }
+    @Override public Erased eraseJobs(dev.mainstay.retention.ErasureScope scope, Instant now, int max) { return erasure.eraseJobs(scope, now, max); }
+    @Override public dev.mainstay.retention.Erasure finishErasure(String id, Erased erased, long cancelled, Instant now, AuditEvent audit) {
+        return erasure.finishErasure(id, erased, cancelled, now, audit);
+    }
+    @Override public Optional<AuditCheckpoint> cutAudit(Instant before, java.util.function.Function<AuditCheckpoint, AuditEvent> cut) {
+        return erasure.cutAudit(before, cut);
+    }
+    @Override public void reclaim() { erasure.reclaim(); }
+
     // ---- retention -----------------------------------------------------------------------------
     @Override public boolean leaseSweep(String owner, Instant now, Instant until) { return retention.leaseSweep(owner, now, until); }
     @Override public Removed expirePayloads(Scope scope, Instant finishedBefore, Instant now, int max) {

@@ -45,7 +45,19 @@ final class Checkpointer implements AutoCloseable {
         }
     }
 
-    private void checkpoint(String mode) throws SQLException {
+    /**
+     * Copies the whole log into the database and truncates it to nothing, waiting (the busy timeout)
+     * for readers that still use it; a warning when it could not.
+     */
+    void truncate() {
+        try {
+            checkpoint("TRUNCATE");
+        } catch (SQLException e) {
+            LOG.warn("sqlite truncating checkpoint failed ({}); the write-ahead log keeps older page copies until the next one", e.getMessage());
+        }
+    }
+
+    private synchronized void checkpoint(String mode) throws SQLException {
         try (Statement s = connection.createStatement()) {
             s.execute("PRAGMA wal_checkpoint(" + mode + ")");
         }

@@ -1,0 +1,79 @@
+package dev.mainstay.store;
+
+import dev.mainstay.audit.AuditEvent;
+import dev.mainstay.retention.Erasure;
+import dev.mainstay.retention.ErasureScope;
+import dev.mainstay.store.RetentionStore.Removed;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Erasure on request and the cut of the audit log: finds the jobs of a scope by index (a subject
+ * by its digest, never by reading payloads), removes their payloads in bounded batches, and
+ * records each erasure so that asking again finds the same one.
+ */
+public interface ErasureStore {
+    /**
+     * The key subject digests are made with: 32 random bytes made once per database, so every node
+     * and the command line digest a subject alike, and a restored backup keeps the key of its digests.
+     */
+    byte[] subjectKey();
+
+    /** Records {@code erasure} unless one with its id is on record; the erasure on record either way. */
+    Erasure startErasure(Erasure erasure);
+
+    /** The erasure with this id. */
+    Optional<Erasure> erasure(String id);
+
+    /** Every erasure on record, oldest first. */
+    List<Erasure> erasures();
+
+    /** At most {@code max} jobs in {@code scope} not finished yet, with their accounts: erasure cancels them first. */
+    List<JobRef> unfinishedJobs(ErasureScope scope, int max);
+
+    /**
+     * Erases at most {@code max} finished jobs in {@code scope} not erased yet: their input (unless a
+     * job outside the erasure shares it), result, stage outputs and errors, event data, tool bodies,
+     * review proposals and notes, cached results made from them, webhook payloads about them, eval
+     * case results and their subject index. The job rows keep their metadata, marked erased at {@code now}.
+     *
+     * @return how many jobs, and the rows and characters removed
+     */
+    Erased eraseJobs(ErasureScope scope, Instant now, int max);
+
+    /** Adds {@code erased} to the erasure's counts, marks it complete at {@code now} and appends {@code audit}, in one transaction. */
+    Erasure finishErasure(String id, Erased erased, long cancelled, Instant now, AuditEvent audit);
+
+    /**
+     * Cuts the audit log: removes the records written before {@code before}, keeps the head hash at
+     * the cut as a checkpoint, and appends the event {@code cut} makes of the checkpoint, all in one
+     * transaction, so the chain verifies from the checkpoint on.
+     *
+     * @return the checkpoint made, or empty when no record was old enough
+     */
+    Optional<AuditCheckpoint> cutAudit(Instant before, java.util.function.Function<AuditCheckpoint, AuditEvent> cut);
+
+    /** Gives the space of deleted rows back and overwrites what they held where the database allows it (SQLite: incremental vacuum and a truncating checkpoint; PostgreSQL: a plain VACUUM of the tables erasure and retention touch). */
+    void reclaim();
+
+    /** A job and its account. */
+    record JobRef(String jobId, String accountId) {
+    }
+
+    /** What one erasure batch removed. */
+    record Erased(long jobs, Removed removed) {
+        public static final Erased NONE = new Erased(0, Removed.NONE);
+
+        public Erased plus(Erased other) {
+            return new Erased(jobs + other.jobs, removed.plus(other.removed));
+        }
+    }
+
+    /**
+     * The chain's head at a cut: the records up to {@code throughSeq} are gone, and the record after
+     * it links to {@code headHash}.
+     */
+    record AuditCheckpoint(long throughSeq, String headHash, long removed, Instant at) {
+    }
+}
