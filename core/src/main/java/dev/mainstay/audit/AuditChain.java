@@ -98,6 +98,6 @@ public final class AuditChain {
             return new AuditCheck.Broken(afterSeq + 1, AuditCheck.Problem.UNANCHORED, "the chain starts after a checkpoint at record " + afterSeq
                     + " that no audit.cut record names: records were removed and a checkpoint put in their place");
         }
-        return new AuditCheck.Intact(expected - 1 - afterSeq, prev);
+        return new AuditCheck.Intact(expected - 1 - afterSeq, prev, afterSeq);
     }
 }

@@ -2,8 +2,17 @@ package dev.mainstay.audit;
 
 /** What verifying the audit chain found. */
 public sealed interface AuditCheck {
-    /** Every record links to the one before it and matches its hash. */
-    record Intact(long records, String headHash) implements AuditCheck {
+    /**
+     * Every record links to the one before it and matches its hash.
+     *
+     * @param records the records on file
+     * @param checkpoint the position of the last record a cut removed, from whose hash the chain
+     *     verifies; 0 when the log was never cut and starts at its first record
+     */
+    record Intact(long records, String headHash, long checkpoint) implements AuditCheck {
+        public Intact(long records, String headHash) {
+            this(records, headHash, 0);
+        }
     }
 
     /**

@@ -125,7 +125,7 @@ public final class Erasures {
             // Counts and the scope's kind only: a subject digest is not logged either, it would tie the log to the request.
             LOG.info("erasure {} of a {} scope by {}: {} job(s), {} row(s), {} character(s), {} cancelled first", done.id(), scope.kind(), actor,
                     total.jobs(), total.removed().rows(), total.removed().characters(), cancelledJobs);
-            store.reclaim();
+            store.reclaim(true);
         }
         journal.accept(done);
         return done;

@@ -54,8 +54,14 @@ public interface ErasureStore {
      */
     Optional<AuditCheckpoint> cutAudit(Instant before, java.util.function.Function<AuditCheckpoint, AuditEvent> cut);
 
-    /** Gives the space of deleted rows back and overwrites what they held where the database allows it (SQLite: incremental vacuum and a truncating checkpoint; PostgreSQL: a plain VACUUM of the tables erasure and retention touch). */
-    void reclaim();
+    /**
+     * Gives the space of deleted rows back: SQLite frees their pages (incremental vacuum);
+     * PostgreSQL leaves it to autovacuum. After an erasure ({@code erased}) it also makes sure the
+     * old bytes leave the files now: SQLite truncates its write-ahead log (deleted content is
+     * already zeroed, {@code secure_delete}); PostgreSQL runs a plain VACUUM of the tables erasure
+     * touches, which prunes the erased rows' dead versions without blocking reads or writes.
+     */
+    void reclaim(boolean erased);
 
     /** A job and its account. */
     record JobRef(String jobId, String accountId) {

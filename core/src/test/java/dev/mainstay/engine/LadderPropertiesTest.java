@@ -449,7 +449,7 @@ class LadderPropertiesTest {
         @Override public Erased eraseJobs(dev.mainstay.retention.ErasureScope scope, Instant now, int max) { throw unused(); }
         @Override public dev.mainstay.retention.Erasure finishErasure(String id, Erased erased, long cancelled, Instant now, dev.mainstay.audit.AuditEvent audit) { throw unused(); }
         @Override public Optional<AuditCheckpoint> cutAudit(Instant before, java.util.function.Function<AuditCheckpoint, dev.mainstay.audit.AuditEvent> cut) { throw unused(); }
-        @Override public void reclaim() { throw unused(); }
+        @Override public void reclaim(boolean erased) { throw unused(); }
         @Override public Optional<CachedOutput> cachedOutput(String key, Instant now) { throw unused(); }
         @Override public void cacheOutput(String key, String workflow, CachedOutput output, Instant now, Instant expiresAt) { throw unused(); }
         @Override public void createEvalRun(dev.mainstay.store.EvalRun run, List<String> caseIds) { throw unused(); }

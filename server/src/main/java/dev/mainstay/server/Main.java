@@ -299,7 +299,8 @@ public final class Main implements Runnable {
                                 out.flush();
                                 return 1;
                             }
-                            out.printf("audit log intact: %d record(s), head %s%n", ok.records(), ok.headHash());
+                            out.printf("audit log intact: %d record(s)%s, head %s%n", ok.records(),
+                                    ok.checkpoint() > 0 ? " from the checkpoint at record " + ok.checkpoint() + " (older records were cut by retention)" : "", ok.headHash());
                             out.flush();
                             return 0;
                         }

@@ -82,11 +82,8 @@ public abstract class Dialect {
     /** Closes the writer ({@link #closeWriter}) and everything else the dialect opened. */
     protected abstract void close();
 
-    /**
-     * Gives back the space of deleted rows and overwrites what they held where the database can:
-     * after an erasure, so the erased values leave the files. Nothing by default.
-     */
-    protected void reclaim(Sql sql) {
+    /** See {@link dev.mainstay.store.ErasureStore#reclaim(boolean)}; nothing by default. */
+    protected void reclaim(Sql sql, boolean erased) {
     }
 
     // ---- statements and values ---------------------------------------------------------------

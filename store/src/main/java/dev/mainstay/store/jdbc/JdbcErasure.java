@@ -136,8 +136,8 @@ final class JdbcErasure implements ErasureStore {
     }
 
     @Override
-    public void reclaim() {
-        dialect.reclaim(sql);
+    public void reclaim(boolean erased) {
+        dialect.reclaim(sql, erased);
     }
 
     /** The jobs of {@code scope}, as a condition on {@code jobs j} with one parameter, its target. */

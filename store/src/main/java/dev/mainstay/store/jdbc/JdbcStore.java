@@ -216,7 +216,7 @@ public class JdbcStore implements Store {
     @Override public Optional<AuditCheckpoint> cutAudit(Instant before, java.util.function.Function<AuditCheckpoint, AuditEvent> cut) {
         return erasure.cutAudit(before, cut);
     }
-    @Override public void reclaim() { erasure.reclaim(); }
+    @Override public void reclaim(boolean erased) { erasure.reclaim(erased); }
 
     // ---- retention -----------------------------------------------------------------------------
     @Override public boolean leaseSweep(String owner, Instant now, Instant until) { return retention.leaseSweep(owner, now, until); }

@@ -244,7 +244,10 @@ final class PostgresDialect extends Dialect {
      * now rather than when autovacuum comes round; it takes no lock that blocks reads or writes.
      */
     @Override
-    protected void reclaim(Sql sql) {
+    protected void reclaim(Sql sql, boolean erased) {
+        if (!erased) {
+            return; // autovacuum's job: the sweep's deletes are small and spread out
+        }
         try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
             c.setAutoCommit(true);
             s.execute("VACUUM payloads, jobs, job_stages, job_events, reviews, tool_calls, result_cache, webhook_deliveries, eval_run_cases, job_subjects");

@@ -81,14 +81,16 @@ final class SqliteDialect extends Dialect {
      * is zeroed in the database file, and the log's older copies of the pages go with the log.
      */
     @Override
-    protected void reclaim(Sql sql) {
+    protected void reclaim(Sql sql, boolean erased) {
         sql.write(c -> {
             try (java.sql.Statement s = c.createStatement()) {
                 s.execute("PRAGMA incremental_vacuum");
             }
             return null;
         });
-        checkpointer.truncate();
+        if (erased) {
+            checkpointer.truncate();
+        }
     }
 
     @Override
