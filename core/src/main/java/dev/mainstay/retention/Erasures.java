@@ -94,6 +94,11 @@ public final class Erasures {
         return new ErasureScope.Subject(digests.of(value));
     }
 
+    /** Rewrites the tables that held the erased content so none of its bytes stay in their files (see {@link Store#rewrite()}). */
+    public void rewrite() {
+        store.rewrite();
+    }
+
     /** The erasure with this id. */
     public Optional<Erasure> erasure(String id) {
         return store.erasure(id);

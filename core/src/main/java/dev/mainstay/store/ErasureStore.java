@@ -63,6 +63,15 @@ public interface ErasureStore {
      */
     void reclaim(boolean erased);
 
+    /**
+     * Rewrites the tables that hold job content so that no byte of a removed row is left in their
+     * files: PostgreSQL's plain VACUUM makes a dead row's space reusable but leaves its bytes in the
+     * page until something overwrites them, so this runs {@code VACUUM FULL}, which locks each table
+     * against reads and writes while it is copied. SQLite needs nothing more than
+     * {@link #reclaim(boolean) reclaim(true)}, which this then is.
+     */
+    void rewrite();
+
     /** A job and its account. */
     record JobRef(String jobId, String accountId) {
     }

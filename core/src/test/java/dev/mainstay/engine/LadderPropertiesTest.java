@@ -450,6 +450,7 @@ class LadderPropertiesTest {
         @Override public dev.mainstay.retention.Erasure finishErasure(String id, Erased erased, long cancelled, Instant now, dev.mainstay.audit.AuditEvent audit) { throw unused(); }
         @Override public Optional<AuditCheckpoint> cutAudit(Instant before, java.util.function.Function<AuditCheckpoint, dev.mainstay.audit.AuditEvent> cut) { throw unused(); }
         @Override public void reclaim(boolean erased) { throw unused(); }
+        @Override public void rewrite() { throw unused(); }
         @Override public Optional<CachedOutput> cachedOutput(String key, Instant now) { throw unused(); }
         @Override public void cacheOutput(String key, String workflow, CachedOutput output, Instant now, Instant expiresAt) { throw unused(); }
         @Override public void createEvalRun(dev.mainstay.store.EvalRun run, List<String> caseIds) { throw unused(); }

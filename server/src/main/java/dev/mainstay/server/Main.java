@@ -349,6 +349,11 @@ public final class Main implements Runnable {
         @CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
         Scope scope;
 
+        @Option(names = "--rewrite", description = {"then rewrite the tables that held the erased content, so no byte of it stays in the files:",
+                "on PostgreSQL a VACUUM FULL of each, which locks it against reads and writes while it is copied (a maintenance window);",
+                "on SQLite nothing more than every erasure does already"})
+        boolean rewrite;
+
         @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file (default: $MAINSTAY_CONFIG, else none)")
         Path config;
 
@@ -380,6 +385,9 @@ public final class Main implements Runnable {
                         : erasures.subject(scope.subject);
                 boolean again = erasures.erasure(dev.mainstay.retention.Erasure.idOf(s)).isPresent();
                 dev.mainstay.retention.Erasure e = erasures.erase(s, "cli");
+                if (rewrite) {
+                    erasures.rewrite();
+                }
                 out.printf("erasure %s (%s%s): %d job(s), %d row(s), %d character(s) removed, %d job(s) cancelled first%n", e.id(), s.kind(),
                         again ? ", asked before" : "", e.jobs(), e.rows(), e.characters(), e.cancelled());
                 out.flush();

@@ -49,3 +49,11 @@ CREATE INDEX audit_log_by_time ON audit_log (at);
 CREATE INDEX webhook_deliveries_by_job ON webhook_deliveries (job_id);
 CREATE INDEX result_cache_by_source ON result_cache (source_job);
 CREATE INDEX eval_run_cases_by_job ON eval_run_cases (job_id);
+
+-- ANALYZE keeps a column's most common values in pg_statistic: for text columns that hold job
+-- content that would copy personal data where no erasure reaches. (json columns get no such list.)
+ALTER TABLE payloads ALTER COLUMN body SET STATISTICS 0;
+ALTER TABLE webhook_deliveries ALTER COLUMN payload SET STATISTICS 0;
+ALTER TABLE jobs ALTER COLUMN error_message SET STATISTICS 0;
+ALTER TABLE job_stages ALTER COLUMN error_message SET STATISTICS 0;
+ALTER TABLE reviews ALTER COLUMN note SET STATISTICS 0;

@@ -86,6 +86,11 @@ public abstract class Dialect {
     protected void reclaim(Sql sql, boolean erased) {
     }
 
+    /** See {@link dev.mainstay.store.ErasureStore#rewrite()}; {@link #reclaim reclaim(sql, true)} by default. */
+    protected void rewrite(Sql sql) {
+        reclaim(sql, true);
+    }
+
     // ---- statements and values ---------------------------------------------------------------
 
     /** The statement for {@code sql} on {@code c}, its parameters cleared. */

@@ -140,6 +140,11 @@ final class JdbcErasure implements ErasureStore {
         dialect.reclaim(sql, erased);
     }
 
+    @Override
+    public void rewrite() {
+        dialect.rewrite(sql);
+    }
+
     /** The jobs of {@code scope}, as a condition on {@code jobs j} with one parameter, its target. */
     private static String scope(ErasureScope scope) {
         return switch (scope) {

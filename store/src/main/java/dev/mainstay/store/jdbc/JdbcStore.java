@@ -217,6 +217,7 @@ public class JdbcStore implements Store {
         return erasure.cutAudit(before, cut);
     }
     @Override public void reclaim(boolean erased) { erasure.reclaim(erased); }
+    @Override public void rewrite() { erasure.rewrite(); }
 
     // ---- retention -----------------------------------------------------------------------------
     @Override public boolean leaseSweep(String owner, Instant now, Instant until) { return retention.leaseSweep(owner, now, until); }

@@ -82,12 +82,7 @@ final class SqliteDialect extends Dialect {
      */
     @Override
     protected void reclaim(Sql sql, boolean erased) {
-        sql.write(c -> {
-            try (java.sql.Statement s = c.createStatement()) {
-                s.execute("PRAGMA incremental_vacuum");
-            }
-            return null;
-        });
+        checkpointer.vacuum();
         if (erased) {
             checkpointer.truncate();
         }

@@ -79,9 +79,9 @@ public final class SqliteStore extends JdbcStore {
         SQLiteDataSource readDs = new SQLiteDataSource(readConfig);
         readDs.setUrl(url);
         try (Connection first = ds.getConnection(); Statement s = first.createStatement()) {
-            // Incremental vacuum must be chosen before the first table exists, or take effect
-            // through one VACUUM: a new database gets it for free, an older one pays that VACUUM
-            // once, at the first start of a version with it, and never again.
+            // Incremental vacuum takes effect through a VACUUM (on a new, empty file the pragma alone
+            // would last only as long as this connection): free on a new database, once on an
+            // older one, at the first start of a version with it, and never again.
             boolean fresh;
             try (ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM sqlite_schema")) {
                 fresh = rs.next() && rs.getLong(1) == 0;
@@ -94,8 +94,8 @@ public final class SqliteStore extends JdbcStore {
                 s.execute("PRAGMA auto_vacuum = INCREMENTAL");
                 if (!fresh) {
                     LOG.info("turning on incremental vacuum for {}: one VACUUM, once", file);
-                    s.execute("VACUUM");
                 }
+                s.execute("VACUUM");
             }
         } catch (SQLException e) {
             throw new StoreException("cannot set up the database " + file + ": " + e.getMessage(), e);
