@@ -6,6 +6,8 @@ import dev.mainstay.audit.AuditAction;
 import dev.mainstay.audit.AuditEvent;
 import dev.mainstay.job.JobError;
 import dev.mainstay.job.JobStatus;
+import dev.mainstay.store.Erasure;
+import dev.mainstay.store.ErasureScope;
 import dev.mainstay.store.ErasureStore.Erased;
 import dev.mainstay.store.ErasureStore.JobRef;
 import dev.mainstay.store.JobTransition;

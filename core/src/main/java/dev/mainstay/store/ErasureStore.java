@@ -1,8 +1,6 @@
 package dev.mainstay.store;
 
 import dev.mainstay.audit.AuditEvent;
-import dev.mainstay.retention.Erasure;
-import dev.mainstay.retention.ErasureScope;
 import dev.mainstay.store.RetentionStore.Removed;
 import java.time.Instant;
 import java.util.List;

@@ -442,12 +442,12 @@ class LadderPropertiesTest {
         @Override public Removed deleteCachedOutputs(Instant now, Instant createdBefore, int max) { throw unused(); }
         @Override public Removed deleteIdempotencyKeys(Instant recordedBefore, int max) { throw unused(); }
         @Override public byte[] subjectKey() { throw unused(); }
-        @Override public dev.mainstay.retention.Erasure startErasure(dev.mainstay.retention.Erasure erasure) { throw unused(); }
-        @Override public Optional<dev.mainstay.retention.Erasure> erasure(String id) { throw unused(); }
-        @Override public List<dev.mainstay.retention.Erasure> erasures() { throw unused(); }
-        @Override public List<JobRef> unfinishedJobs(dev.mainstay.retention.ErasureScope scope, int max) { throw unused(); }
-        @Override public Erased eraseJobs(dev.mainstay.retention.ErasureScope scope, Instant now, int max) { throw unused(); }
-        @Override public dev.mainstay.retention.Erasure finishErasure(String id, Erased erased, long cancelled, Instant now, dev.mainstay.audit.AuditEvent audit) { throw unused(); }
+        @Override public dev.mainstay.store.Erasure startErasure(dev.mainstay.store.Erasure erasure) { throw unused(); }
+        @Override public Optional<dev.mainstay.store.Erasure> erasure(String id) { throw unused(); }
+        @Override public List<dev.mainstay.store.Erasure> erasures() { throw unused(); }
+        @Override public List<JobRef> unfinishedJobs(dev.mainstay.store.ErasureScope scope, int max) { throw unused(); }
+        @Override public Erased eraseJobs(dev.mainstay.store.ErasureScope scope, Instant now, int max) { throw unused(); }
+        @Override public dev.mainstay.store.Erasure finishErasure(String id, Erased erased, long cancelled, Instant now, dev.mainstay.audit.AuditEvent audit) { throw unused(); }
         @Override public Optional<AuditCheckpoint> cutAudit(Instant before, java.util.function.Function<AuditCheckpoint, dev.mainstay.audit.AuditEvent> cut) { throw unused(); }
         @Override public void reclaim(boolean erased) { throw unused(); }
         @Override public void rewrite() { throw unused(); }

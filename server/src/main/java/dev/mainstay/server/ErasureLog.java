@@ -2,8 +2,8 @@ package dev.mainstay.server;
 
 import dev.mainstay.ConfigException;
 import dev.mainstay.Json;
-import dev.mainstay.retention.Erasure;
-import dev.mainstay.retention.ErasureScope;
+import dev.mainstay.store.Erasure;
+import dev.mainstay.store.ErasureScope;
 import dev.mainstay.retention.Erasures;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

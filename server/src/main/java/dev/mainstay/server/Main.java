@@ -380,11 +380,11 @@ public final class Main implements Runnable {
             try (dev.mainstay.store.Store store = MainstayServer.openStore(cfg)) {
                 ErasureLog log = ErasureLog.in(cfg.dataDir());
                 var erasures = new dev.mainstay.retention.Erasures(store, clock, dev.mainstay.retention.Erasures.storeCanceller(store, clock), log::append);
-                dev.mainstay.retention.ErasureScope s = scope.job != null ? new dev.mainstay.retention.ErasureScope.Job(scope.job.strip())
-                        : scope.account != null ? new dev.mainstay.retention.ErasureScope.Account(scope.account.strip())
+                dev.mainstay.store.ErasureScope s = scope.job != null ? new dev.mainstay.store.ErasureScope.Job(scope.job.strip())
+                        : scope.account != null ? new dev.mainstay.store.ErasureScope.Account(scope.account.strip())
                         : erasures.subject(scope.subject);
-                boolean again = erasures.erasure(dev.mainstay.retention.Erasure.idOf(s)).isPresent();
-                dev.mainstay.retention.Erasure e = erasures.erase(s, "cli");
+                boolean again = erasures.erasure(dev.mainstay.store.Erasure.idOf(s)).isPresent();
+                dev.mainstay.store.Erasure e = erasures.erase(s, "cli");
                 if (rewrite) {
                     erasures.rewrite();
                 }

@@ -2,8 +2,8 @@ package dev.mainstay.store.jdbc;
 
 import dev.mainstay.audit.AuditChain;
 import dev.mainstay.audit.AuditEvent;
-import dev.mainstay.retention.Erasure;
-import dev.mainstay.retention.ErasureScope;
+import dev.mainstay.store.Erasure;
+import dev.mainstay.store.ErasureScope;
 import dev.mainstay.store.ErasureStore;
 import dev.mainstay.store.RetentionStore.Removed;
 import dev.mainstay.store.StoreException;

@@ -205,12 +205,12 @@ public class JdbcStore implements Store {
     @Override public boolean finishEvalRun(String runId, JsonNode summary, Instant at) { return evalRuns.finishEvalRun(runId, summary, at); }
     // ---- erasure -------------------------------------------------------------------------------
     @Override public byte[] subjectKey() { return erasure.subjectKey(); }
-    @Override public dev.mainstay.retention.Erasure startErasure(dev.mainstay.retention.Erasure e) { return erasure.startErasure(e); }
-    @Override public Optional<dev.mainstay.retention.Erasure> erasure(String id) { return erasure.erasure(id); }
-    @Override public List<dev.mainstay.retention.Erasure> erasures() { return erasure.erasures(); }
-    @Override public List<JobRef> unfinishedJobs(dev.mainstay.retention.ErasureScope scope, int max) { return erasure.unfinishedJobs(scope, max); }
-    @Override public Erased eraseJobs(dev.mainstay.retention.ErasureScope scope, Instant now, int max) { return erasure.eraseJobs(scope, now, max); }
-    @Override public dev.mainstay.retention.Erasure finishErasure(String id, Erased erased, long cancelled, Instant now, AuditEvent audit) {
+    @Override public dev.mainstay.store.Erasure startErasure(dev.mainstay.store.Erasure e) { return erasure.startErasure(e); }
+    @Override public Optional<dev.mainstay.store.Erasure> erasure(String id) { return erasure.erasure(id); }
+    @Override public List<dev.mainstay.store.Erasure> erasures() { return erasure.erasures(); }
+    @Override public List<JobRef> unfinishedJobs(dev.mainstay.store.ErasureScope scope, int max) { return erasure.unfinishedJobs(scope, max); }
+    @Override public Erased eraseJobs(dev.mainstay.store.ErasureScope scope, Instant now, int max) { return erasure.eraseJobs(scope, now, max); }
+    @Override public dev.mainstay.store.Erasure finishErasure(String id, Erased erased, long cancelled, Instant now, AuditEvent audit) {
         return erasure.finishErasure(id, erased, cancelled, now, audit);
     }
     @Override public Optional<AuditCheckpoint> cutAudit(Instant before, java.util.function.Function<AuditCheckpoint, AuditEvent> cut) {

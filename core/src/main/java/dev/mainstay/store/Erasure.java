@@ -1,4 +1,4 @@
-package dev.mainstay.retention;
+package dev.mainstay.store;
 
 import java.time.Instant;
 

@@ -1,8 +1,8 @@
-package dev.mainstay.retention;
+package dev.mainstay.store;
 
 /**
  * What an erasure covers: one job, every job of an account, or every job whose declared subject
- * ({@code subject:} in the workflow) has a given value, named by its {@link SubjectDigest digest}.
+ * ({@code subject:} in the workflow) has a given value, named by its keyed digest (SubjectDigest).
  */
 public sealed interface ErasureScope {
     /** The scope's kind as stored and shown: {@code job}, {@code account} or {@code subject}. */
