@@ -18,7 +18,9 @@ public enum AuditAction {
     WORKFLOW_ACTIVATED("workflow.activated"),
     ACTIVATION_REFUSED("workflow.activation_refused"),
     EVAL_CASE_ADDED("eval_case.added"),
-    EVAL_CASE_DELETED("eval_case.deleted");
+    EVAL_CASE_DELETED("eval_case.deleted"),
+    DATA_ERASED("data.erased"),
+    AUDIT_CUT("audit.cut");
 
     private final String wire;
 

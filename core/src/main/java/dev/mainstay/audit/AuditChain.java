@@ -54,8 +54,19 @@ public final class AuditChain {
      *     from a missing one once a link is broken
      */
     public static AuditCheck verify(Iterator<AuditRecord> records, Function<String, OptionalLong> locate) {
-        String prev = GENESIS;
-        long expected = 1;
+        return verify(records, locate, 0, GENESIS);
+    }
+
+    /**
+     * Verifies records read in {@code seq} order that start after a cut: the first must be record
+     * {@code afterSeq + 1} and link to {@code headHash}, and an {@code audit.cut} record among them
+     * must name that very checkpoint, so a checkpoint slipped in by hand to hide removed records
+     * does not verify.
+     */
+    public static AuditCheck verify(Iterator<AuditRecord> records, Function<String, OptionalLong> locate, long afterSeq, String headHash) {
+        String prev = headHash;
+        long expected = afterSeq + 1;
+        boolean anchored = afterSeq == 0;
         while (records.hasNext()) {
             AuditRecord r = records.next();
             if (r.seq() != expected) {
@@ -76,9 +87,17 @@ public final class AuditChain {
                 return new AuditCheck.Broken(r.seq(), AuditCheck.Problem.EDITED, "record " + r.seq() + " (" + r.stored().action()
                         + ") does not match its hash: its content was changed after it was written");
             }
+            if (!anchored && AuditAction.AUDIT_CUT.wire().equals(r.stored().action()) && r.event().details() != null
+                    && r.event().details().path("through_seq").asLong(-1) == afterSeq && headHash.equals(r.event().details().path("head_hash").asString(""))) {
+                anchored = true;
+            }
             prev = r.hash();
             expected++;
         }
-        return new AuditCheck.Intact(expected - 1, prev);
+        if (!anchored) {
+            return new AuditCheck.Broken(afterSeq + 1, AuditCheck.Problem.UNANCHORED, "the chain starts after a checkpoint at record " + afterSeq
+                    + " that no audit.cut record names: records were removed and a checkpoint put in their place");
+        }
+        return new AuditCheck.Intact(expected - 1 - afterSeq, prev, afterSeq);
     }
 }

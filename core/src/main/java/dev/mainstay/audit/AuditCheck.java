@@ -2,8 +2,17 @@ package dev.mainstay.audit;
 
 /** What verifying the audit chain found. */
 public sealed interface AuditCheck {
-    /** Every record links to the one before it and matches its hash. */
-    record Intact(long records, String headHash) implements AuditCheck {
+    /**
+     * Every record links to the one before it and matches its hash.
+     *
+     * @param records the records on file
+     * @param checkpoint the position of the last record a cut removed, from whose hash the chain
+     *     verifies; 0 when the log was never cut and starts at its first record
+     */
+    record Intact(long records, String headHash, long checkpoint) implements AuditCheck {
+        public Intact(long records, String headHash) {
+            this(records, headHash, 0);
+        }
     }
 
     /**
@@ -15,9 +24,12 @@ public sealed interface AuditCheck {
     record Broken(long seq, Problem kind, String problem) implements AuditCheck {
     }
 
-    /** The kinds of breakage: a record whose content changed, records gone, records moved. */
+    /**
+     * The kinds of breakage: a record whose content changed, records gone, records moved, or a
+     * checkpoint the chain starts from that no {@code audit.cut} record vouches for.
+     */
     enum Problem {
-        EDITED, MISSING, OUT_OF_ORDER;
+        EDITED, MISSING, OUT_OF_ORDER, UNANCHORED;
 
         public String wire() {
             return name().toLowerCase(java.util.Locale.ROOT);

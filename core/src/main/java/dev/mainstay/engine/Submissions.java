@@ -38,6 +38,7 @@ final class Submissions {
     private final JobIds ids;
     private final Runnable wake;
     private final Backlog backlog = new Backlog();
+    private volatile dev.mainstay.retention.SubjectDigest subjects;
 
     private final EngineMetrics metrics;
     private final JobSpans spans;
@@ -87,7 +88,8 @@ final class Submissions {
         TraceSpan span = spans.submit(incoming, workflow.name(), workflow.version(), jobId);
         NewJob job = new NewJob(jobId, principal.accountId(), workflow.name(), workflow.version(), input,
                 ContentHash.sha256(Json.canonical(input)), idempotencyKey, requestHash, workflow.priority(), now, now.plus(workflow.deadline()), List.of(submitted),
-                now.minus(config.idempotencyWindow()), span.context());
+                now.minus(config.idempotencyWindow()), span.context(),
+                workflow.subject().map(pointer -> subjects().of(input, pointer)).orElse(null));
         try {
             return durable(principal, workflow, job, idempotencyKey, span, now, metrics);
         } catch (RuntimeException e) {
@@ -119,6 +121,16 @@ final class Submissions {
                 throw new LimitExceededException(r.hit());
             }
         };
+    }
+
+    /** Read once: the key is made with the database and never changes. */
+    private dev.mainstay.retention.SubjectDigest subjects() {
+        dev.mainstay.retention.SubjectDigest s = subjects;
+        if (s == null) {
+            s = new dev.mainstay.retention.SubjectDigest(store.subjectKey());
+            subjects = s;
+        }
+        return s;
     }
 
     private void admit(String accountId) {

@@ -14,6 +14,8 @@ import java.util.Map;
  * @param batch most rows one batch (one transaction) touches
  * @param maxBatches most batches of each kind in one sweep, so that a sweep ends; what is left
  *     goes in the next sweep
+ * @param audit how long audit records are kept before the log is cut at an anchored checkpoint;
+ *     null to keep them for good (the default)
  */
 public record RetentionConfig(
         RetentionPolicy defaults,
@@ -22,7 +24,8 @@ public record RetentionConfig(
         Duration idempotencyKeys,
         Duration sweepEvery,
         int batch,
-        int maxBatches) {
+        int maxBatches,
+        Duration audit) {
 
     public static final Duration DEFAULT_CACHE = Duration.ofDays(7);
     public static final Duration DEFAULT_IDEMPOTENCY_KEYS = Duration.ofHours(24);
@@ -30,16 +33,24 @@ public record RetentionConfig(
     public static final int DEFAULT_BATCH = 500;
     public static final int DEFAULT_MAX_BATCHES = 200;
     public static final RetentionConfig DEFAULT = new RetentionConfig(RetentionPolicy.DEFAULT, Map.of(), DEFAULT_CACHE, DEFAULT_IDEMPOTENCY_KEYS,
-            DEFAULT_SWEEP_EVERY, DEFAULT_BATCH, DEFAULT_MAX_BATCHES);
+            DEFAULT_SWEEP_EVERY, DEFAULT_BATCH, DEFAULT_MAX_BATCHES, null);
 
     public RetentionConfig {
         workflows = Map.copyOf(workflows);
         RetentionPolicy.positive("cache", cache);
         RetentionPolicy.positive("idempotency_keys", idempotencyKeys);
         RetentionPolicy.positive("sweep_every", sweepEvery);
+        if (audit != null) {
+            RetentionPolicy.positive("audit", audit);
+        }
         if (batch < 1 || batch > 5_000 || maxBatches < 1) {
             throw new IllegalArgumentException("retention: batch must be 1 to 5000 and max batches positive, got " + batch + " and " + maxBatches);
         }
+    }
+
+    public RetentionConfig(RetentionPolicy defaults, Map<String, RetentionPolicy> workflows, Duration cache, Duration idempotencyKeys, Duration sweepEvery,
+                           int batch, int maxBatches) {
+        this(defaults, workflows, cache, idempotencyKeys, sweepEvery, batch, maxBatches, null);
     }
 
     /** The policy of {@code workflow}. */

@@ -16,7 +16,7 @@ public record SweepReport(Instant at, boolean leased, Map<Kind, Removed> removed
 
     /** What a sweep removes. */
     public enum Kind {
-        PAYLOADS("payloads"), JOBS("jobs"), EVENTS("events"), CACHE("cache"), IDEMPOTENCY_KEYS("idempotency_keys");
+        PAYLOADS("payloads"), JOBS("jobs"), EVENTS("events"), CACHE("cache"), IDEMPOTENCY_KEYS("idempotency_keys"), AUDIT("audit");
 
         private final String wire;
 

@@ -2,6 +2,7 @@ package dev.mainstay.retention;
 
 import dev.mainstay.retention.SweepReport.Kind;
 import dev.mainstay.store.AuditStore;
+import dev.mainstay.store.ErasureStore;
 import dev.mainstay.store.RetentionStore;
 import dev.mainstay.store.RetentionStore.Removed;
 import dev.mainstay.store.RetentionStore.Scope;
@@ -26,6 +27,7 @@ public final class Sweeper implements AutoCloseable {
 
     private final RetentionStore store;
     private final AuditStore audit;
+    private final ErasureStore erasure;
     private final RetentionConfig config;
     private final Clock clock;
     private final String nodeId;
@@ -34,9 +36,10 @@ public final class Sweeper implements AutoCloseable {
     private long sweeps;
     private Thread thread;
 
-    public <S extends RetentionStore & AuditStore> Sweeper(S store, RetentionConfig config, Clock clock, String nodeId) {
+    public <S extends RetentionStore & AuditStore & ErasureStore> Sweeper(S store, RetentionConfig config, Clock clock, String nodeId) {
         this.store = store;
         this.audit = store;
+        this.erasure = store;
         this.config = config;
         this.clock = clock;
         this.nodeId = nodeId;
@@ -69,6 +72,18 @@ public final class Sweeper implements AutoCloseable {
         });
         add(removed, Kind.CACHE, batches(max -> store.deleteCachedOutputs(now, now.minus(config.cache()), max)));
         add(removed, Kind.IDEMPOTENCY_KEYS, batches(max -> store.deleteIdempotencyKeys(now.minus(config.idempotencyKeys()), max)));
+        if (removed.values().stream().anyMatch(r -> r.rows() > 0)) {
+            erasure.reclaim(false);
+        }
+        if (config.audit() != null) {
+            Instant before = now.minus(config.audit());
+            // The cut is itself recorded in the chain it cuts, naming the checkpoint, so the
+            // verifier trusts a chain that starts there and no other.
+            erasure.cutAudit(before, cp -> new dev.mainstay.audit.AuditEvent(now, dev.mainstay.audit.AuditEvent.SYSTEM, dev.mainstay.audit.AuditAction.AUDIT_CUT,
+                    null, null, dev.mainstay.Json.object().put("node", nodeId).put("through_seq", cp.throughSeq()).put("head_hash", cp.headHash())
+                            .put("removed", cp.removed()).put("before", before.toString())))
+                    .ifPresent(cp -> removed.put(Kind.AUDIT, new Removed(cp.removed(), 0)));
+        }
         SweepReport report = new SweepReport(now, true, removed);
         removed.forEach((kind, r) -> totals.merge(kind, r, Removed::plus));
         last = report;

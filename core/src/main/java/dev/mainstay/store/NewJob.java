@@ -19,6 +19,8 @@ import tools.jackson.databind.JsonNode;
  * @param keysFreeBefore an idempotency key recorded before this instant is past its window and
  *     creates a new job; {@code null} when keys never expire
  * @param trace the submit span's context, stored with the job ({@link TraceContext#NONE} untraced)
+ * @param subjectDigest the keyed digest of the workflow's declared subject in the input, indexed
+ *     so that an erasure by subject finds the job without reading payloads; {@code null} when none
  */
 public record NewJob(
         String id,
@@ -34,7 +36,8 @@ public record NewJob(
         Instant deadlineAt,
         List<AuditEvent> audit,
         Instant keysFreeBefore,
-        TraceContext trace) {
+        TraceContext trace,
+        String subjectDigest) {
 
     public NewJob {
         audit = List.copyOf(audit);
@@ -42,19 +45,26 @@ public record NewJob(
     }
 
     public NewJob(String id, String accountId, String workflow, int workflowVersion, JsonNode input, String inputHash, String idempotencyKey,
+                  String requestHash, int priority, Instant createdAt, Instant deadlineAt, List<AuditEvent> audit, Instant keysFreeBefore,
+                  TraceContext trace) {
+        this(id, accountId, workflow, workflowVersion, input, inputHash, idempotencyKey, requestHash, priority, createdAt, deadlineAt, audit, keysFreeBefore,
+                trace, null);
+    }
+
+    public NewJob(String id, String accountId, String workflow, int workflowVersion, JsonNode input, String inputHash, String idempotencyKey,
                   String requestHash, int priority, Instant createdAt, Instant deadlineAt, List<AuditEvent> audit, Instant keysFreeBefore) {
         this(id, accountId, workflow, workflowVersion, input, inputHash, idempotencyKey, requestHash, priority, createdAt, deadlineAt, audit, keysFreeBefore,
-                TraceContext.NONE);
+                TraceContext.NONE, null);
     }
 
     public NewJob(String id, String accountId, String workflow, int workflowVersion, JsonNode input, String inputHash, String idempotencyKey,
                   String requestHash, int priority, Instant createdAt, Instant deadlineAt, List<AuditEvent> audit) {
-        this(id, accountId, workflow, workflowVersion, input, inputHash, idempotencyKey, requestHash, priority, createdAt, deadlineAt, audit, null);
+        this(id, accountId, workflow, workflowVersion, input, inputHash, idempotencyKey, requestHash, priority, createdAt, deadlineAt, audit, null, TraceContext.NONE, null);
     }
 
     public NewJob(String id, String accountId, String workflow, int workflowVersion, JsonNode input, String inputHash, String idempotencyKey,
                   String requestHash, int priority, Instant createdAt, Instant deadlineAt) {
-        this(id, accountId, workflow, workflowVersion, input, inputHash, idempotencyKey, requestHash, priority, createdAt, deadlineAt, List.of(), null);
+        this(id, accountId, workflow, workflowVersion, input, inputHash, idempotencyKey, requestHash, priority, createdAt, deadlineAt, List.of(), null, TraceContext.NONE, null);
     }
 
     /**

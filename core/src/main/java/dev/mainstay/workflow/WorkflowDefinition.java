@@ -46,6 +46,7 @@ public final class WorkflowDefinition {
     private final List<StageDefinition> stages;
     private final int concurrency;
     private final int priority;
+    private final String subject;
     private final List<FallbackRung> fallback;
     private final Duration cacheTtl;
     private final dev.mainstay.limits.WorkflowLimits limits;
@@ -89,6 +90,7 @@ public final class WorkflowDefinition {
         this.contexts = Map.copyOf(b.contexts);
         this.concurrency = b.concurrency;
         this.priority = b.priority;
+        this.subject = b.subject;
         this.document = b.document;
         this.contentHash = ContentHash.sha256(Json.canonical(b.document));
         this.source = b.source;
@@ -116,6 +118,7 @@ public final class WorkflowDefinition {
         this.contexts = base.contexts;
         this.concurrency = base.concurrency;
         this.priority = base.priority;
+        this.subject = base.subject;
         this.document = base.document;
         this.contentHash = base.contentHash;
         this.source = base.source;
@@ -192,7 +195,7 @@ public final class WorkflowDefinition {
                                            BiFunction<String, String, java.nio.file.Path> suiteFile, Set<String> knownRoutes) {
         doc.requireObject("");
         doc.onlyKeys("", "workflow", "version", "description", "latency", "deadline", "input", "stages", "concurrency", "priority", "fallback", "cache", "limits", "eligibility",
-                "redact", "context", "access", "evals", "notify", "activation", "shadow", "drift");
+                "redact", "context", "access", "evals", "notify", "activation", "shadow", "drift", "subject");
         Builder b = new Builder();
         b.source = doc.source();
         b.name = doc.requireText("/workflow");
@@ -219,6 +222,10 @@ public final class WorkflowDefinition {
         }
         b.concurrency = doc.integer("/concurrency", DEFAULT_CONCURRENCY, 1, 100_000);
         b.priority = doc.integer("/priority", 0, -100, 100);
+        b.subject = doc.text("/subject").orElse(null);
+        if (b.subject != null && !b.subject.startsWith("/")) {
+            throw doc.error("/subject", "must be a JSON Pointer into the input, such as /customer/email; got '" + b.subject + "'");
+        }
 
         doc.requireObject("/input");
         if (!"object".equals(doc.node("/input").path("type").asString(""))) {
@@ -449,6 +456,12 @@ public final class WorkflowDefinition {
     public int priority() { return priority; }
 
     /**
+     * The JSON Pointer of the input field that names whom a job is about ({@code subject:}), by
+     * which an erasure by subject finds the job; empty when the workflow declares none.
+     */
+    public java.util.Optional<String> subject() { return java.util.Optional.ofNullable(subject); }
+
+    /**
      * The redaction policy of a stage (its own {@code redact} block over the workflow's), before
      * the target provider's data policy narrows it. {@link RedactionPolicy#NONE} for an unknown id.
      */
@@ -507,6 +520,7 @@ public final class WorkflowDefinition {
         private final Map<String, PromptContext> contexts = new java.util.HashMap<>();
         private int concurrency;
         private int priority;
+        private String subject;
         private JsonNode document;
         private String source;
         private final List<SuiteReference> evals = new ArrayList<>();

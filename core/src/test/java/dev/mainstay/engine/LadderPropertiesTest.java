@@ -441,6 +441,16 @@ class LadderPropertiesTest {
         @Override public Removed deleteEvents(Scope scope, Instant before, int max) { throw unused(); }
         @Override public Removed deleteCachedOutputs(Instant now, Instant createdBefore, int max) { throw unused(); }
         @Override public Removed deleteIdempotencyKeys(Instant recordedBefore, int max) { throw unused(); }
+        @Override public byte[] subjectKey() { throw unused(); }
+        @Override public dev.mainstay.store.Erasure startErasure(dev.mainstay.store.Erasure erasure) { throw unused(); }
+        @Override public Optional<dev.mainstay.store.Erasure> erasure(String id) { throw unused(); }
+        @Override public List<dev.mainstay.store.Erasure> erasures() { throw unused(); }
+        @Override public List<JobRef> unfinishedJobs(dev.mainstay.store.ErasureScope scope, int max) { throw unused(); }
+        @Override public Erased eraseJobs(dev.mainstay.store.ErasureScope scope, Instant now, int max) { throw unused(); }
+        @Override public dev.mainstay.store.Erasure finishErasure(String id, Erased erased, long cancelled, Instant now, dev.mainstay.audit.AuditEvent audit) { throw unused(); }
+        @Override public Optional<AuditCheckpoint> cutAudit(Instant before, java.util.function.Function<AuditCheckpoint, dev.mainstay.audit.AuditEvent> cut) { throw unused(); }
+        @Override public void reclaim(boolean erased) { throw unused(); }
+        @Override public void rewrite() { throw unused(); }
         @Override public Optional<CachedOutput> cachedOutput(String key, Instant now) { throw unused(); }
         @Override public void cacheOutput(String key, String workflow, CachedOutput output, Instant now, Instant expiresAt) { throw unused(); }
         @Override public void createEvalRun(dev.mainstay.store.EvalRun run, List<String> caseIds) { throw unused(); }

@@ -18,7 +18,7 @@ import picocli.CommandLine.Parameters;
 /** The {@code mainstay} command line. The launcher script adds {@code test} and builds when needed. */
 @Command(name = "mainstay", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Durable AI workflow jobs: typed HTTP endpoints, retries, idempotency and provenance around every model call.",
-        subcommands = {Main.Up.class, Main.Workflows.class, Main.Audit.class, OpenApiCommand.class, EvalCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {Main.Up.class, Main.Workflows.class, Main.Audit.class, Main.Erase.class, OpenApiCommand.class, EvalCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Also: ./mainstay test            runs every test (Maven; see README.md).",
                 "      ./mainstay fake-provider   runs the testkit's fake model server (docs/testkit.md).",
                 "      ./mainstay bench           runs a benchmark (docs/benchmarks.md).",
@@ -299,7 +299,8 @@ public final class Main implements Runnable {
                                 out.flush();
                                 return 1;
                             }
-                            out.printf("audit log intact: %d record(s), head %s%n", ok.records(), ok.headHash());
+                            out.printf("audit log intact: %d record(s)%s, head %s%n", ok.records(),
+                                    ok.checkpoint() > 0 ? " from the checkpoint at record " + ok.checkpoint() + " (older records were cut by retention)" : "", ok.headHash());
                             out.flush();
                             return 0;
                         }
@@ -324,6 +325,73 @@ public final class Main implements Runnable {
                     }
                     after = page.getLast().seq();
                 }
+            }
+        }
+    }
+
+    @Command(name = "erase", mixinStandardHelpOptions = true,
+            description = {"Erases the payloads of one job, of every job of an account, or of every job whose declared subject has a value,",
+                    "on the store the configuration names (stop the node first on SQLite), like POST /v1/admin/erasures.",
+                    "Jobs in flight are cancelled first. The same scope erased again is the same erasure (exit 0).",
+                    "The erasure is audited and written to the data directory's erasure log (docs/data.md)."})
+    static final class Erase implements Callable<Integer> {
+        static final class Scope {
+            @Option(names = "--job", paramLabel = "ID", description = "one job")
+            String job;
+
+            @Option(names = "--account", paramLabel = "ID", description = "every job of this account")
+            String account;
+
+            @Option(names = "--subject", paramLabel = "VALUE", description = "every job whose workflow's subject: field has this value (an email, a customer id)")
+            String subject;
+        }
+
+        @CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
+        Scope scope;
+
+        @Option(names = "--rewrite", description = {"then rewrite the tables that held the erased content, so no byte of it stays in the files:",
+                "on PostgreSQL a VACUUM FULL of each, which locks it against reads and writes while it is copied (a maintenance window);",
+                "on SQLite nothing more than every erasure does already"})
+        boolean rewrite;
+
+        @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file (default: $MAINSTAY_CONFIG, else none)")
+        Path config;
+
+        @Option(names = "--data-dir", paramLabel = "DIR", description = "where the SQLite file and the erasure log live (default: var)")
+        Path dataDir;
+
+        @Option(names = "--db", paramLabel = "URL", description = {"PostgreSQL instead:", "postgresql://user:password@host:port/database", "(default: $MAINSTAY_DB_URL)"})
+        String db;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            var env = new java.util.HashMap<>(System.getenv());
+            if (dataDir != null) env.put("MAINSTAY_DATA_DIR", dataDir.toString());
+            if (db != null) env.put("MAINSTAY_DB_URL", db);
+            ServerConfig cfg = ServerConfig.load(configFile(config, env), env);
+            if (cfg.database() instanceof Database.Sqlite sqlite && !java.nio.file.Files.isRegularFile(sqlite.file())) {
+                throw new dev.mainstay.ConfigException(sqlite.file() + ": no Mainstay database here; pass --data-dir or --db");
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            Clock clock = Clock.systemUTC();
+            try (dev.mainstay.store.Store store = MainstayServer.openStore(cfg)) {
+                ErasureLog log = ErasureLog.in(cfg.dataDir());
+                var erasures = new dev.mainstay.retention.Erasures(store, clock, dev.mainstay.retention.Erasures.storeCanceller(store, clock), log::append);
+                dev.mainstay.store.ErasureScope s = scope.job != null ? new dev.mainstay.store.ErasureScope.Job(scope.job.strip())
+                        : scope.account != null ? new dev.mainstay.store.ErasureScope.Account(scope.account.strip())
+                        : erasures.subject(scope.subject);
+                boolean again = erasures.erasure(dev.mainstay.store.Erasure.idOf(s)).isPresent();
+                dev.mainstay.store.Erasure e = erasures.erase(s, "cli");
+                if (rewrite) {
+                    erasures.rewrite();
+                }
+                out.printf("erasure %s (%s%s): %d job(s), %d row(s), %d character(s) removed, %d job(s) cancelled first%n", e.id(), s.kind(),
+                        again ? ", asked before" : "", e.jobs(), e.rows(), e.characters(), e.cancelled());
+                out.flush();
+                return 0;
             }
         }
     }

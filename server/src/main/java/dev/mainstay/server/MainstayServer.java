@@ -39,7 +39,10 @@ import dev.mainstay.workflow.WorkflowRegistry;
 import io.helidon.webserver.WebServer;
 import java.net.URI;
 import java.security.SecureRandom;
+import dev.mainstay.retention.Erasures;
 import dev.mainstay.retention.Sweeper;
+import dev.mainstay.job.JobStatus;
+import dev.mainstay.MainstayException;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -189,6 +192,15 @@ public final class MainstayServer implements AutoCloseable {
             engine.callbacks(deliveries.tokens(), deliveries.callbackBase());
             // Off the hot path: its own thread, one bounded batch per transaction, one node at a time.
             Sweeper sweeper = new Sweeper(store, config.retention(), clock, nodeId);
+            // Erasure on request: jobs in flight are cancelled through the engine, which stops their workers.
+            ErasureLog erasureLog = ErasureLog.in(config.dataDir());
+            Erasures erasures = new Erasures(store, clock, (job, actor, erasureId) -> {
+                try {
+                    return engine.cancel(job.accountId(), job.jobId(), actor).status() == JobStatus.CANCELLED;
+                } catch (MainstayException finishedMeanwhile) {
+                    return false;
+                }
+            }, erasureLog::append);
             // Eval runs: cases as jobs of the eval account, moved on by a sweep on every node.
             EvalRuns evalRuns = new EvalRuns(store, engine, registry, suites, clock);
             // Which version serves is on record: read it (and record first versions) before the first request.
@@ -197,8 +209,10 @@ public final class MainstayServer implements AutoCloseable {
             // Shadow traffic: sampled live jobs run again as eval jobs, moved on by a sweep on every node.
             ShadowRuns shadowRuns = new ShadowRuns(store, engine, registry, suites, clock);
             HttpApi api = new HttpApi(engine, reviews, limitsAdmin, evalRuns, activations, registry, store, clock, config.hardening(), config.maxBodyBytes(), config.maxJsonDepth(),
-                    config.newAccountLimits(), java.util.Optional.ofNullable(metrics), config.metrics().key(), streams, VERSION, deliveries, sweeper);
+                    config.newAccountLimits(), java.util.Optional.ofNullable(metrics), config.metrics().key(), streams, VERSION, deliveries, sweeper, erasures);
             store.audit(List.of(configLoaded(config, definitions, nodeId, clock.instant())));
+            // Before any job runs: an erasure the database lost to an older backup is done again.
+            erasureLog.replay(erasures);
             engine.start();
             reviews.start();
             streams.start();

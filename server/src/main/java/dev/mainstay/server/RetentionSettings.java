@@ -22,7 +22,7 @@ final class RetentionSettings {
             return RetentionConfig.DEFAULT;
         }
         doc.requireObject("/retention");
-        doc.onlyKeys("/retention", "payloads", "jobs", "events", "cache", "idempotency_keys", "sweep_every", "batch", "workflows");
+        doc.onlyKeys("/retention", "payloads", "jobs", "events", "cache", "idempotency_keys", "sweep_every", "batch", "workflows", "audit");
         RetentionPolicy defaults = policy(doc, "/retention", RetentionPolicy.DEFAULT);
         Map<String, RetentionPolicy> workflows = new LinkedHashMap<>();
         if (doc.has("/retention/workflows")) {
@@ -41,7 +41,11 @@ final class RetentionSettings {
         for (var e : Map.of("cache", cache, "idempotency_keys", keys, "sweep_every", every).entrySet()) {
             atLeastASecond(doc, "/retention/" + e.getKey(), e.getValue());
         }
-        return new RetentionConfig(defaults, workflows, cache, keys, every, batch, RetentionConfig.DEFAULT_MAX_BATCHES);
+        Duration audit = doc.has("/retention/audit") ? doc.duration("/retention/audit", null) : null;
+        if (audit != null) {
+            atLeastASecond(doc, "/retention/audit", audit);
+        }
+        return new RetentionConfig(defaults, workflows, cache, keys, every, batch, RetentionConfig.DEFAULT_MAX_BATCHES, audit);
     }
 
     private static RetentionPolicy policy(YamlDocument doc, String p, RetentionPolicy inherited) {

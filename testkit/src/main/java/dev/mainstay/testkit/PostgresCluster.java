@@ -137,6 +137,11 @@ public final class PostgresCluster implements AutoCloseable {
         return USER;
     }
 
+    /** The cluster's data directory, whose files a test may read (to look for bytes that must be gone, say). */
+    public Path dataDirectory() {
+        return data;
+    }
+
     /** Where the server writes its log; worth reading when a test fails strangely. */
     public Path logFile() {
         return log;

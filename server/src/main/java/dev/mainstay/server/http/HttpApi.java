@@ -39,10 +39,11 @@ public final class HttpApi {
      * @param version Mainstay's version, for the OpenAPI document
      * @param deliveries webhooks out, inbound sources and callback tokens
      * @param sweeper the retention sweeper, for its admin routes
+     * @param erasures erasure on request, for its admin routes
      */
     public HttpApi(Engine engine, Reviews reviews, LimitsAdmin limitsAdmin, EvalRuns evalRuns, Activations activations, WorkflowRegistry registry, Store store, Clock clock, Hardening hardening, long maxBodyBytes, int maxJsonDepth,
             AccountLimits newAccountLimits, Optional<PrometheusMetrics> metrics, Optional<String> metricsKey, EventStreams streams, String version,
-            Deliveries deliveries, dev.mainstay.retention.Sweeper sweeper) {
+            Deliveries deliveries, dev.mainstay.retention.Sweeper sweeper, dev.mainstay.retention.Erasures erasures) {
         this.metrics = metrics;
         this.auth = new Authenticator(store, clock, new AuthThrottle(hardening.authFailures(), hardening.authFailureWindow(), clock));
         RequestBody bodies = new RequestBody(maxBodyBytes, maxJsonDepth, hardening.maxStringLength());
@@ -68,6 +69,7 @@ public final class HttpApi {
                 new InboundResource(deliveries.inbound(), store, engine, registry, clock, bodies),
                 new CallbacksResource(store, deliveries.tokens(), registry, clock, bodies),
                 new RetentionResource(sweeper, auth),
+                new ErasuresResource(erasures, store, auth, bodies),
                 delivery);
         if (metrics.isPresent()) {
             resources = new java.util.ArrayList<>(resources);

@@ -42,6 +42,11 @@ final class RetentionResource implements HttpService {
         policy.put("cache", config.cache().toString());
         policy.put("idempotency_keys", config.idempotencyKeys().toString());
         policy.put("sweep_every", config.sweepEvery().toString());
+        if (config.audit() == null) {
+            policy.putNull("audit");
+        } else {
+            policy.put("audit", config.audit().toString());
+        }
         policy.put("batch", config.batch());
         ObjectNode workflows = policy.putObject("workflows");
         config.workflows().forEach((name, p) -> policy(workflows.putObject(name), p));

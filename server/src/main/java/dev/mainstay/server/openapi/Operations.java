@@ -141,6 +141,11 @@ final class Operations {
                     null, 200, "Object", List.of(), List.of(401, 403)),
             new Operation("POST", "/v1/admin/retention/sweep", "sweepNow", "admin", "Runs one retention sweep now", ADMIN, null, 200, "Object", List.of(),
                     List.of(401, 403)),
+            new Operation("POST", "/v1/admin/erasures", "erase", "admin",
+                    "Erases the payloads of one job, an account's jobs or a subject's jobs; the same scope again is the same erasure", ADMIN, "Object", 201,
+                    "Object", List.of(), List.of(400, 401, 403, 404)),
+            new Operation("GET", "/v1/admin/erasures/{id}", "getErasure", "admin", "One erasure: its scope and what it removed", ADMIN, null, 200,
+                    "Object", List.of(), List.of(401, 403, 404)),
             new Operation("GET", "/metrics", "metrics", "meta", "Every metric in the Prometheus text format (admin or metrics key)", ADMIN, null, 200, null,
                     List.of(), List.of(401, 403)));
 

@@ -17,7 +17,9 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Optional;
 import java.util.OptionalLong;
+import dev.mainstay.store.StoreException;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -52,7 +54,9 @@ final class AuditLog {
 
     static void appendNow(Connection c, Sql sql, List<Entry> entries) throws SQLException {
         sql.lockAuditChain(c);
+        // A log cut to nothing goes on from its checkpoint, so the chain never restarts at genesis.
         Map.Entry<Long, String> head = sql.first(c, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", rs -> Map.entry(rs.getLong(1), rs.getString(2)))
+                .or(() -> checkpoint(c, sql))
                 .orElse(Map.entry(0L, AuditChain.GENESIS));
         long seq = head.getKey();
         String prev = head.getValue();
@@ -67,6 +71,16 @@ final class AuditLog {
             prev = hash;
         }
         sql.batch(c, "INSERT INTO audit_log (seq, at, actor, action, account_id, subject, job_id, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows);
+    }
+
+    /** The latest cut's checkpoint: the last removed record's position and hash. */
+    static Optional<Map.Entry<Long, String>> checkpoint(Connection c, Sql sql) {
+        try {
+            return sql.first(c, "SELECT through_seq, head_hash FROM audit_checkpoints ORDER BY through_seq DESC LIMIT 1",
+                    rs -> Map.entry(rs.getLong(1), rs.getString(2)));
+        } catch (SQLException e) {
+            throw new StoreException("cannot read the audit checkpoint: " + e.getMessage(), e);
+        }
     }
 
     static List<AuditRecord> query(Connection c, AuditQuery q) throws SQLException {
@@ -98,7 +112,8 @@ final class AuditLog {
     }
 
     /** Walks the whole chain in pages of {@code page} records. */
-    static AuditCheck verify(Connection c, int page) throws SQLException {
+    static AuditCheck verify(Connection c, Sql sql, int page) throws SQLException {
+        Map.Entry<Long, String> start = checkpoint(c, sql).orElse(Map.entry(0L, AuditChain.GENESIS));
         Iterator<AuditRecord> all = new Iterator<>() {
             private List<AuditRecord> batch = List.of();
             private int next;
@@ -142,7 +157,7 @@ final class AuditLog {
             }
         };
         try {
-            return AuditChain.verify(all, hash -> locate(c, hash));
+            return AuditChain.verify(all, hash -> locate(c, hash), start.getKey(), start.getValue());
         } catch (IllegalStateException e) {
             if (e.getCause() instanceof SQLException s) {
                 throw s;

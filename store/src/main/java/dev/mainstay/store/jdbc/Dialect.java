@@ -82,6 +82,15 @@ public abstract class Dialect {
     /** Closes the writer ({@link #closeWriter}) and everything else the dialect opened. */
     protected abstract void close();
 
+    /** See {@link dev.mainstay.store.ErasureStore#reclaim(boolean)}; nothing by default. */
+    protected void reclaim(Sql sql, boolean erased) {
+    }
+
+    /** See {@link dev.mainstay.store.ErasureStore#rewrite()}; {@link #reclaim reclaim(sql, true)} by default. */
+    protected void rewrite(Sql sql) {
+        reclaim(sql, true);
+    }
+
     // ---- statements and values ---------------------------------------------------------------
 
     /** The statement for {@code sql} on {@code c}, its parameters cleared. */

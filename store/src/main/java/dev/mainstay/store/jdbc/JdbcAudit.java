@@ -35,6 +35,6 @@ final class JdbcAudit implements AuditStore {
 
     @Override
     public AuditCheck verifyAudit() {
-        return sql.read(c -> AuditLog.verify(c, VERIFY_PAGE));
+        return sql.read(c -> AuditLog.verify(c, sql, VERIFY_PAGE));
     }
 }

@@ -78,6 +78,9 @@ final class JdbcJobs implements JobStore {
                             + "updated_at, deadline_at, trace_parent, trace_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     job.id(), job.accountId(), job.workflow(), job.workflowVersion(), JobStatus.QUEUED.wire(), job.inputHash(), job.priority(),
                     job.createdAt(), job.idempotencyKey(), job.createdAt(), job.createdAt(), job.deadlineAt(), job.trace().traceparent(), job.trace().tracestate());
+            if (job.subjectDigest() != null) {
+                sql.later(c, "INSERT INTO job_subjects (digest, job_id) VALUES (?, ?)", job.subjectDigest(), job.id());
+            }
             Transitions.event(sql, dialect, c, job.id(), "submitted", JobStatus.QUEUED, null, job.createdAt());
             AuditLog.append(c, sql, job.id(), job.audit());
             dialect.workDue(c);

@@ -73,6 +73,7 @@ public class JdbcStore implements Store {
     private final JdbcRetention retention;
     private final JdbcWorkflowActivations activations;
     private final JdbcEvalCases evalCases;
+    private final JdbcErasure erasure;
 
     protected JdbcStore(Dialect dialect) {
         this.dialect = dialect;
@@ -96,6 +97,7 @@ public class JdbcStore implements Store {
         this.retention = new JdbcRetention(sql, dialect);
         this.activations = new JdbcWorkflowActivations(sql);
         this.evalCases = new JdbcEvalCases(sql);
+        this.erasure = new JdbcErasure(sql, dialect);
     }
 
     // ---- the event feed ------------------------------------------------------------------------
@@ -241,6 +243,22 @@ public class JdbcStore implements Store {
     @Override public List<StoredEvalCase> evalCases(String suite, String after, int limit) { return evalCases.evalCases(suite, after, limit); }
     @Override public Optional<StoredEvalCase> evalCase(String suite, String name) { return evalCases.evalCase(suite, name); }
     @Override public boolean deleteEvalCase(String suite, String id) { return evalCases.deleteEvalCase(suite, id); }
+    // ---- erasure -------------------------------------------------------------------------------
+    @Override public byte[] subjectKey() { return erasure.subjectKey(); }
+    @Override public dev.mainstay.store.Erasure startErasure(dev.mainstay.store.Erasure e) { return erasure.startErasure(e); }
+    @Override public Optional<dev.mainstay.store.Erasure> erasure(String id) { return erasure.erasure(id); }
+    @Override public List<dev.mainstay.store.Erasure> erasures() { return erasure.erasures(); }
+    @Override public List<JobRef> unfinishedJobs(dev.mainstay.store.ErasureScope scope, int max) { return erasure.unfinishedJobs(scope, max); }
+    @Override public Erased eraseJobs(dev.mainstay.store.ErasureScope scope, Instant now, int max) { return erasure.eraseJobs(scope, now, max); }
+    @Override public dev.mainstay.store.Erasure finishErasure(String id, Erased erased, long cancelled, Instant now, AuditEvent audit) {
+        return erasure.finishErasure(id, erased, cancelled, now, audit);
+    }
+    @Override public Optional<AuditCheckpoint> cutAudit(Instant before, java.util.function.Function<AuditCheckpoint, AuditEvent> cut) {
+        return erasure.cutAudit(before, cut);
+    }
+    @Override public void reclaim(boolean erased) { erasure.reclaim(erased); }
+    @Override public void rewrite() { erasure.rewrite(); }
+
     // ---- retention -----------------------------------------------------------------------------
     @Override public boolean leaseSweep(String owner, Instant now, Instant until) { return retention.leaseSweep(owner, now, until); }
     @Override public Removed expirePayloads(Scope scope, Instant finishedBefore, Instant now, int max) {

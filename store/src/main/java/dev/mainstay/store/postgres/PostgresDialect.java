@@ -239,6 +239,40 @@ final class PostgresDialect extends Dialect {
         advisoryLock(c, CONCURRENCY_LOCK);
     }
 
+    /** The tables an erasure changes: where job content lives. */
+    private static final List<String> CONTENT_TABLES = List.of("payloads", "jobs", "job_stages", "job_events", "reviews", "tool_calls", "result_cache",
+            "webhook_deliveries", "eval_run_cases", "job_subjects");
+
+    /**
+     * A plain VACUUM of the tables erasure touches, so the dead versions of erased rows are pruned
+     * now rather than when autovacuum comes round; it takes no lock that blocks reads or writes.
+     */
+    @Override
+    protected void reclaim(Sql sql, boolean erased) {
+        if (!erased) {
+            return; // autovacuum's job: the sweep's deletes are small and spread out
+        }
+        try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
+            c.setAutoCommit(true);
+            s.execute("VACUUM " + String.join(", ", CONTENT_TABLES));
+        } catch (SQLException e) {
+            org.slf4j.LoggerFactory.getLogger(PostgresDialect.class).warn("vacuum after an erasure failed ({}); autovacuum prunes the erased rows' dead versions later", e.getMessage());
+        }
+    }
+
+    /** {@code VACUUM FULL} of the tables that hold job content, one at a time (each locked while it is copied). */
+    @Override
+    protected void rewrite(Sql sql) {
+        try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
+            c.setAutoCommit(true);
+            for (String table : CONTENT_TABLES) {
+                s.execute("VACUUM FULL " + table);
+            }
+        } catch (SQLException e) {
+            throw new dev.mainstay.store.StoreException("rewriting the tables after an erasure failed: " + e.getMessage(), e);
+        }
+    }
+
     @Override
     protected void lockAuditChain(Connection c) throws SQLException {
         advisoryLock(c, AUDIT_LOCK);

@@ -45,7 +45,55 @@ final class Checkpointer implements AutoCloseable {
         }
     }
 
-    private void checkpoint(String mode) throws SQLException {
+    /**
+     * Copies the whole log into the database and truncates it to nothing, waiting (the busy timeout)
+     * for readers that still use it; a warning when it could not.
+     */
+    void truncate() {
+        try {
+            checkpoint("TRUNCATE");
+        } catch (SQLException e) {
+            LOG.warn("sqlite truncating checkpoint failed ({}); the write-ahead log keeps older page copies until the next one", e.getMessage());
+        }
+    }
+
+    /**
+     * Hands the database's free pages back to the file system ({@code auto_vacuum = INCREMENTAL}),
+     * on this connection and outside the writer's transactions, waiting its turn as a writer. The
+     * pragma frees one page per step of its statement and answers rows of no columns, which the
+     * driver takes for an update and steps once: so it runs once per free page, in one transaction.
+     */
+    synchronized void vacuum() {
+        try (Statement s = connection.createStatement()) {
+            s.execute("PRAGMA secure_delete = ON");
+            long free;
+            try (java.sql.ResultSet rs = s.executeQuery("PRAGMA freelist_count")) {
+                free = rs.next() ? rs.getLong(1) : 0;
+            }
+            if (free == 0) {
+                return;
+            }
+            connection.setAutoCommit(false);
+            try {
+                for (long i = 0; i < free; i++) {
+                    // A statement of its own each time: closing it ends its step, which a commit needs.
+                    try (Statement one = connection.createStatement()) {
+                        one.execute("PRAGMA incremental_vacuum(1)");
+                    }
+                }
+                connection.commit();
+            } catch (SQLException e) {
+                connection.rollback();
+                throw e;
+            } finally {
+                connection.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            LOG.warn("sqlite incremental vacuum failed ({}); the free pages stay in the file and are reused", e.getMessage());
+        }
+    }
+
+    private synchronized void checkpoint(String mode) throws SQLException {
         try (Statement s = connection.createStatement()) {
             s.execute("PRAGMA wal_checkpoint(" + mode + ")");
         }

@@ -75,6 +75,19 @@ final class SqliteDialect extends Dialect {
         }
     }
 
+    /**
+     * Frees the pages deleted rows left (the database is {@code auto_vacuum = INCREMENTAL}), then
+     * checkpoints and truncates the write-ahead log: with {@code secure_delete} on, deleted content
+     * is zeroed in the database file, and the log's older copies of the pages go with the log.
+     */
+    @Override
+    protected void reclaim(Sql sql, boolean erased) {
+        checkpointer.vacuum();
+        if (erased) {
+            checkpointer.truncate();
+        }
+    }
+
     @Override
     protected void close() {
         closeWriter();

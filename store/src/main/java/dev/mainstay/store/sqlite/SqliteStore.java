@@ -28,6 +28,7 @@ public final class SqliteStore extends JdbcStore {
     /** How durable a commit is. {@code FULL} survives power loss; {@code NORMAL} survives a process crash. */
     public enum Durability { FULL, NORMAL }
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SqliteStore.class);
     private static final int READERS = 4;
 
     private final Path file;
@@ -77,6 +78,28 @@ public final class SqliteStore extends JdbcStore {
         readConfig.setReadOnly(true);
         SQLiteDataSource readDs = new SQLiteDataSource(readConfig);
         readDs.setUrl(url);
+        try (Connection first = ds.getConnection(); Statement s = first.createStatement()) {
+            // Incremental vacuum takes effect through a VACUUM (on a new, empty file the pragma alone
+            // would last only as long as this connection): free on a new database, once on an
+            // older one, at the first start of a version with it, and never again.
+            boolean fresh;
+            try (ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM sqlite_schema")) {
+                fresh = rs.next() && rs.getLong(1) == 0;
+            }
+            long mode;
+            try (ResultSet rs = s.executeQuery("PRAGMA auto_vacuum")) {
+                mode = rs.next() ? rs.getLong(1) : 0;
+            }
+            if (mode != 2) {
+                s.execute("PRAGMA auto_vacuum = INCREMENTAL");
+                if (!fresh) {
+                    LOG.info("turning on incremental vacuum for {}: one VACUUM, once", file);
+                }
+                s.execute("VACUUM");
+            }
+        } catch (SQLException e) {
+            throw new StoreException("cannot set up the database " + file + ": " + e.getMessage(), e);
+        }
         try {
             Flyway.configure()
                     .dataSource(ds)
@@ -91,6 +114,9 @@ public final class SqliteStore extends JdbcStore {
             Connection writes = ds.getConnection();
             try (Statement s = writes.createStatement()) {
                 s.execute("PRAGMA wal_autocheckpoint = 0"); // the checkpointer's job, off the writer's commits
+                // Deleted content is overwritten with zeros, not left in free space: an erased value
+                // must leave the file, and a file copied off the machine holds only what is live.
+                s.execute("PRAGMA secure_delete = ON");
             }
             Dialect.Orphans left = new Dialect.Orphans(
                     strings(writes, "SELECT DISTINCT lease_owner FROM jobs WHERE lease_owner IS NOT NULL"),
