@@ -104,7 +104,7 @@ public abstract class ErasureStoreContract {
     private NewJob newJob(String account, String email, String note, Instant at) {
         JsonNode input = Json.object().put("note", note).set("customer", Json.object().put("email", email));
         return new NewJob(ids.next("job"), account, WORKFLOW, 1, input, ContentHash.sha256(Json.canonical(input)), null,
-                ContentHash.sha256(WORKFLOW + "\n" + Json.canonical(input)), 0, at, at.plus(Duration.ofMinutes(5)), List.of(), null, digests.of(input, "/customer/email"));
+                ContentHash.sha256(WORKFLOW + "\n" + Json.canonical(input)), 0, at, at.plus(Duration.ofMinutes(5)), List.of(), null, dev.mainstay.tracing.TraceContext.NONE, digests.of(input, "/customer/email"));
     }
 
     /** Completes a claimed job with a result, a stage output, a tool call and a cached output that all quote {@code email}. */
