@@ -30,6 +30,7 @@ public final class HttpApi {
     private final Authenticator auth;
     private final RouteTable routes;
     private final Optional<PrometheusMetrics> metrics;
+    private final dev.mainstay.server.console.Console console;
 
     /**
      * @param newAccountLimits the limits every account created through the API starts with ({@code limits.defaults})
@@ -69,6 +70,9 @@ public final class HttpApi {
             resources.add(new MetricsResource(metrics.get(), auth, metricsKey));
         }
         this.routes = RouteTable.of(resources);
+        // The console is HTML for people, not part of the JSON API: beside the route table, not in it.
+        this.console = new dev.mainstay.server.console.Console(engine, reviews, limitsAdmin, registry, store, clock, deliveries.box(),
+                (job, now) -> JobView.render(job, store.stages(job.id()), store.events(job.id(), 0, 10_000), now));
         for (Route r : routes.routes()) {
             String first = r.path().startsWith("/v1/") ? r.path().substring(4).split("/", 2)[0] : "";
             if (!first.isEmpty() && !first.startsWith("{") && !WorkflowDefinition.RESERVED_FIRST_SEGMENTS.contains(first)) {
@@ -91,6 +95,7 @@ public final class HttpApi {
             }
         }));
         routes.register(routing);
+        console.routing(routing);
         routing.any(new Unrouted(routes, auth));
         routing.error(Exception.class, new Problems());
     }
