@@ -26,7 +26,11 @@ import dev.mainstay.review.Review;
 import dev.mainstay.review.ReviewQuery;
 import dev.mainstay.routing.TargetHealth;
 import dev.mainstay.server.console.Sessions.Session;
+import dev.mainstay.stats.JobFact;
+import dev.mainstay.stats.JobStats;
 import dev.mainstay.stats.QueueSnapshot;
+import dev.mainstay.stats.StageFact;
+import dev.mainstay.stats.StatsQuery;
 import dev.mainstay.store.Store;
 import dev.mainstay.webhook.SecretBox;
 import dev.mainstay.workflow.ModelStage;
@@ -92,6 +96,17 @@ public final class Console {
         }
     }
 
+    /**
+     * Counts failed sign-ins per client address, with the API's failed authentications: an address
+     * that keeps sending wrong keys is refused for the rest of its window, here as there.
+     */
+    public interface SignInGuard {
+        /** How long {@code address} is still refused, if it is. */
+        Optional<Duration> blocked(String address);
+
+        void failed(String address);
+    }
+
     /** A refusal the console answers with a page (a GET) or a problem (a POST). */
     static final class Refused extends RuntimeException {
         final int status;
@@ -113,13 +128,15 @@ public final class Console {
     private final Sessions sessions;
     private final Templates templates = new Templates();
     private final BiFunction<Job, Instant, ObjectNode> envelope;
+    private final SignInGuard guard;
 
     /**
      * @param box the node's secrets key, which seals session cookies
      * @param envelope the job envelope of the JSON API for a job at an instant
+     * @param guard what refuses an address after too many failed sign-ins
      */
     public Console(Engine engine, Reviews reviews, LimitsAdmin limitsAdmin, WorkflowRegistry registry, Store store, Clock clock, SecretBox box,
-            BiFunction<Job, Instant, ObjectNode> envelope) {
+            BiFunction<Job, Instant, ObjectNode> envelope, SignInGuard guard) {
         this.engine = engine;
         this.reviews = reviews;
         this.limitsAdmin = limitsAdmin;
@@ -128,6 +145,7 @@ public final class Console {
         this.clock = clock;
         this.sessions = new Sessions(box, store, clock);
         this.envelope = envelope;
+        this.guard = guard;
     }
 
     /** Registers the console's pages, actions and assets. */
@@ -379,8 +397,19 @@ public final class Console {
             problem(res, r);
             return;
         }
+        String address = address(req);
+        Optional<Duration> wait = guard.blocked(address);
+        if (wait.isPresent()) {
+            Map<String, Object> model = new LinkedHashMap<>();
+            model.put("next", safeNext(form.getOrDefault("next", "")));
+            model.put("error", "Too many failed sign-ins from this address; try again in " + Math.max(1, wait.get().toSeconds()) + " s.");
+            res.header("Retry-After", Long.toString(Math.max(1, wait.get().toSeconds())));
+            send(req, res, new Answer(429, "signin", model, null, null), null);
+            return;
+        }
         Optional<ApiKey> key = sessions.key(form.get("api_key"));
         if (key.isEmpty()) {
+            guard.failed(address);
             Map<String, Object> model = new LinkedHashMap<>();
             model.put("next", safeNext(form.getOrDefault("next", "")));
             model.put("error", "That API key is not valid (unknown, revoked or expired).");
@@ -390,6 +419,18 @@ public final class Console {
         LOG.info("console sign-in with key {} of account {}", key.get().id(), key.get().accountId());
         String next = safeNext(form.getOrDefault("next", ""));
         send(req, res, redirect(next.isEmpty() ? home(Role.of(key.get().principal())) : next).withCookie(cookie(req, sessions.open(key.get()), Sessions.LIFETIME)), null);
+    }
+
+    /** The peer's IP address; forwarding headers are not trusted, since any client can set them. */
+    private static String address(ServerRequest req) {
+        try {
+            if (req.remotePeer().address() instanceof java.net.InetSocketAddress a && a.getAddress() != null) {
+                return a.getAddress().getHostAddress();
+            }
+            return req.remotePeer().host();
+        } catch (RuntimeException e) {
+            return "unknown";
+        }
     }
 
     private static String home(Role role) {
@@ -428,13 +469,43 @@ public final class Console {
         model.put("openReviews", q.openReviews());
         model.put("inFlight", engine.runningCount());
         model.put("breakers", breakers());
+        String windowText = param(req, "window").orElse("24h");
+        Duration window = switch (windowText) {
+            case "1h" -> Duration.ofHours(1);
+            case "7d" -> Duration.ofDays(7);
+            default -> Duration.ofHours(24);
+        };
+        model.put("windows", options(List.of("1h", "24h", "7d"), window.equals(Duration.ofHours(1)) ? "1h" : window.equals(Duration.ofDays(7)) ? "7d" : "24h"));
+        StatsQuery.Bucket bucket = window.compareTo(Duration.ofDays(2)) > 0 ? StatsQuery.Bucket.DAY : StatsQuery.Bucket.HOUR;
+        StatsQuery all = new StatsQuery(Optional.empty(), Optional.empty(), now.minus(window), now.plusMillis(1), bucket);
+        List<JobFact> facts = store.jobFacts(all);
+        List<StageFact> stageFacts = store.stageFacts(all);
+        model.put("chart", Chart.finished(JobStats.of(all, facts, stageFacts).series()));
         List<Map<String, Object>> workflows = new ArrayList<>();
-        for (WorkflowDefinition w : registry.all()) {
-            workflows.add(Map.of("name", w.name(), "version", w.version(), "latency", w.latency().name().toLowerCase(java.util.Locale.ROOT)));
+        for (WorkflowDefinition w : registry.all().stream().sorted(Comparator.comparing(WorkflowDefinition::name)).toList()) {
+            StatsQuery one = new StatsQuery(Optional.empty(), Optional.of(w.name()), all.from(), all.to(), bucket);
+            JobStats st = JobStats.of(one, facts.stream().filter(f -> f.workflow().equals(w.name())).toList(),
+                    stageFacts.stream().filter(f -> f.workflow().equals(w.name())).toList());
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", w.name());
+            m.put("version", w.version());
+            m.put("submitted", st.submitted());
+            m.put("success", percent(st.successRate()));
+            m.put("fallback", percent(st.fallbackRate()));
+            m.put("retry", percent(st.retryRate()));
+            m.put("firstPass", percent(st.validationFirstPassRate()));
+            m.put("p50", st.finished() == 0 ? "–" : st.totalMillis().p50() + " ms");
+            m.put("p95", st.finished() == 0 ? "–" : st.totalMillis().p95() + " ms");
+            m.put("cost", AccountLimits.Money.usd(st.costMicros()));
+            workflows.add(m);
         }
         model.put("workflows", workflows);
         model.put("title", "Overview");
         return view("overview", model);
+    }
+
+    private static String percent(java.util.OptionalDouble rate) {
+        return rate.isPresent() ? String.format(java.util.Locale.ROOT, "%.1f%%", rate.getAsDouble() * 100) : "–";
     }
 
     private List<Map<String, Object>> breakers() {
@@ -589,15 +660,11 @@ public final class Console {
         model.put("title", "Job " + job.id());
         model.put("envelope", Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(envelope.apply(job, now)));
         model.put("input", pretty(job.input()));
-        model.put("result", pretty(job.result()));
         model.put("account", job.accountId());
         model.put("workflow", job.workflow());
         model.put("version", job.workflowVersion());
         model.put("idempotencyKey", job.idempotencyKey() == null ? "none" : job.idempotencyKey());
         model.put("created", job.createdAt().toString());
-        model.put("provenance", job.provenance() == null ? "none yet" : pretty(job.provenance().toJson()));
-        model.put("mayCancel", !job.status().isTerminal());
-        model.put("mayReplay", job.status() == JobStatus.FAILED || job.deadLetter());
         return view("job", model);
     }
 
@@ -613,6 +680,10 @@ public final class Console {
         m.put("outputTokens", job.usage().outputTokens());
         m.put("cost", AccountLimits.Money.usd(job.usage().costMicros()));
         m.put("deadLetter", job.deadLetter());
+        m.put("result", pretty(job.result()));
+        m.put("provenance", job.provenance() == null ? "none yet" : pretty(job.provenance().toJson()));
+        m.put("mayCancel", !job.status().isTerminal());
+        m.put("mayReplay", job.status() == JobStatus.FAILED || job.deadLetter());
         List<Map<String, Object>> stages = new ArrayList<>();
         for (StageRun st : store.stages(job.id())) {
             Map<String, Object> r = new LinkedHashMap<>();
@@ -663,11 +734,13 @@ public final class Console {
             while (true) {
                 Job now = store.job(job.id()).orElse(job);
                 Map<String, Object> model = live(now);
+                model.put("csrf", session.get().csrf());
                 String state = now.status().wire() + "/" + model.get("lastSeq") + "/" + now.updatedAt();
                 if (!state.equals(seen)) {
                     seen = state;
-                    // One line: an SSE data field ends at a newline, and the extension swaps the whole data.
-                    sink.emit(SseEvent.builder().name("job").data(templates.fragment("job-live", model).replace('\n', ' ')).build());
+                    // One line: an SSE data field ends at a newline. A character reference is the same
+                    // newline to the HTML parser, so pretty JSON in a <pre> keeps its lines.
+                    sink.emit(SseEvent.builder().name("job").data(templates.fragment("job-live", model).replace("\r", "").replace("\n", "&#10;")).build());
                 }
                 if (now.status().isTerminal()) {
                     sink.emit(SseEvent.builder().name("done").data(now.status().wire()).build());

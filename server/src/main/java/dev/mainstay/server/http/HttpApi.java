@@ -43,7 +43,8 @@ public final class HttpApi {
             AccountLimits newAccountLimits, Optional<PrometheusMetrics> metrics, Optional<String> metricsKey, EventStreams streams, String version,
             Deliveries deliveries, dev.mainstay.retention.Sweeper sweeper) {
         this.metrics = metrics;
-        this.auth = new Authenticator(store, clock, new AuthThrottle(hardening.authFailures(), hardening.authFailureWindow(), clock));
+        AuthThrottle throttle = new AuthThrottle(hardening.authFailures(), hardening.authFailureWindow(), clock);
+        this.auth = new Authenticator(store, clock, throttle);
         RequestBody bodies = new RequestBody(maxBodyBytes, maxJsonDepth, hardening.maxStringLength());
         Permissions permissions = new Permissions(engine, store, registry);
         this.health = new HealthResource(engine, store, registry);
@@ -72,7 +73,18 @@ public final class HttpApi {
         this.routes = RouteTable.of(resources);
         // The console is HTML for people, not part of the JSON API: beside the route table, not in it.
         this.console = new dev.mainstay.server.console.Console(engine, reviews, limitsAdmin, registry, store, clock, deliveries.box(),
-                (job, now) -> JobView.render(job, store.stages(job.id()), store.events(job.id(), 0, 10_000), now));
+                (job, now) -> JobView.render(job, store.stages(job.id()), store.events(job.id(), 0, 10_000), now),
+                new dev.mainstay.server.console.Console.SignInGuard() {
+                    @Override
+                    public Optional<java.time.Duration> blocked(String address) {
+                        return throttle.blocked(address);
+                    }
+
+                    @Override
+                    public void failed(String address) {
+                        throttle.failed(address);
+                    }
+                });
         for (Route r : routes.routes()) {
             String first = r.path().startsWith("/v1/") ? r.path().substring(4).split("/", 2)[0] : "";
             if (!first.isEmpty() && !first.startsWith("{") && !WorkflowDefinition.RESERVED_FIRST_SEGMENTS.contains(first)) {

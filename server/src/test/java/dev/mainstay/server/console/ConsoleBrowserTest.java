@@ -139,6 +139,8 @@ class ConsoleBrowserTest {
         Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> "completed".equals(browser.text("job-status")));
         assertThat(browser.run("return window.__notReloaded === true;")).isEqualTo(true);
         assertThat(browser.text("events")).contains("replayed").contains("completed");
+        assertThat(browser.text("result")).contains("\"summary\"");
+        assertThat(browser.run("return document.getElementById('cancel') === null && document.getElementById('replay') === null;")).isEqualTo(true);
         shot("job-completed");
 
         browser.open(base() + "/console/dead-letters");
@@ -225,6 +227,12 @@ class ConsoleBrowserTest {
     @Test
     @Order(5)
     void signsOutAndThePagesAskForASignInAgain() throws Exception {
+        // A phone's width: the page reflows (the table scrolls inside its box, the page does not).
+        browser.driver().manage().window().setSize(new org.openqa.selenium.Dimension(390, 844));
+        browser.open(base() + "/console/jobs");
+        assertThat(browser.run("return document.documentElement.scrollWidth <= window.innerWidth + 1;")).isEqualTo(true);
+        browser.screenshot(SHOTS.resolve("jobs-phone.png"));
+        browser.driver().manage().window().setSize(new org.openqa.selenium.Dimension(1280, 900));
         browser.open(base() + "/console/jobs");
         browser.click("sign-out");
         assertThat(browser.driver().getCurrentUrl()).contains("/console/sign-in");
