@@ -129,14 +129,20 @@ public final class Console {
     private final Templates templates = new Templates();
     private final BiFunction<Job, Instant, ObjectNode> envelope;
     private final SignInGuard guard;
+    private final Runnable wakeDeliveries;
+    private final Map<String, Summary> summaries = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Set<String> refreshing = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** How old the overview's figures may be: they are shared by every viewer for this long. */
+    private static final Duration SUMMARY_MAX_AGE = Duration.ofSeconds(10);
 
     /**
      * @param box the node's secrets key, which seals session cookies
      * @param envelope the job envelope of the JSON API for a job at an instant
      * @param guard what refuses an address after too many failed sign-ins
+     * @param wakeDeliveries tells the node's webhook worker that replayed deliveries are due
      */
     public Console(Engine engine, Reviews reviews, LimitsAdmin limitsAdmin, WorkflowRegistry registry, Store store, Clock clock, SecretBox box,
-            BiFunction<Job, Instant, ObjectNode> envelope, SignInGuard guard) {
+            BiFunction<Job, Instant, ObjectNode> envelope, SignInGuard guard, Runnable wakeDeliveries) {
         this.engine = engine;
         this.reviews = reviews;
         this.limitsAdmin = limitsAdmin;
@@ -146,6 +152,7 @@ public final class Console {
         this.sessions = new Sessions(box, store, clock);
         this.envelope = envelope;
         this.guard = guard;
+        this.wakeDeliveries = wakeDeliveries;
     }
 
     /** Registers the console's pages, actions and assets. */
@@ -171,6 +178,9 @@ public final class Console {
                 .get("/console/usage", page(this::usage))
                 .post("/console/usage/limits", action(this::setLimits))
                 .get("/console/providers", page(this::providers))
+                .get("/console/workflows", page(this::workflows))
+                .get("/console/webhooks", page(this::webhooks))
+                .post("/console/webhooks/{endpoint}/replay", action(this::replayDeliveries))
                 .get("/console/audit", page(this::audit))
                 .post("/console/audit/verify", action(this::verifyAudit));
     }
@@ -453,9 +463,44 @@ public final class Console {
         if (role != Role.ADMIN) {
             return redirect(home(role));
         }
+        String windowText = param(req, "window").filter(w -> List.of("1h", "24h", "7d").contains(w)).orElse("24h");
         Instant now = clock.instant();
-        QueueSnapshot q = store.queueSnapshot(now);
+        Summary summary = summaries.get(windowText);
+        if (summary == null) {
+            summary = summaries.computeIfAbsent(windowText, w -> summary(w, now));
+        } else if (!summary.at().plus(SUMMARY_MAX_AGE).isAfter(now) && refreshing.add(windowText)) {
+            // Stale: this viewer gets the figures it has, and one background read brings newer ones.
+            Thread.ofVirtual().name("console-overview-" + windowText).start(() -> {
+                try {
+                    summaries.put(windowText, summary(windowText, clock.instant()));
+                } catch (RuntimeException e) {
+                    LOG.warn("the console overview of window {} could not be computed: {}", windowText, e.toString());
+                } finally {
+                    refreshing.remove(windowText);
+                }
+            });
+        }
+        Map<String, Object> model = new LinkedHashMap<>(summary.model());
+        model.put("asOf", summary.at().toString());
+        model.put("inFlight", engine.runningCount());
+        model.put("breakers", breakers());
+        model.put("title", "Overview");
+        return view("overview", model);
+    }
+
+    /** The overview's figures for one window as computed at {@code at}. */
+    private record Summary(Instant at, Map<String, Object> model) {
+    }
+
+    /**
+     * What the overview reads from the store: the queue and every job of the window. Reading a day
+     * of a busy node's jobs takes long (seconds at 100,000 jobs), so every viewer of a window shares
+     * one computation; once it is older than {@link #SUMMARY_MAX_AGE} the next viewer still gets it
+     * and starts a new one in the background.
+     */
+    private Summary summary(String windowText, Instant now) {
         Map<String, Object> model = new LinkedHashMap<>();
+        QueueSnapshot q = store.queueSnapshot(now);
         List<Map<String, Object>> queue = new ArrayList<>();
         for (JobStatus st : JobStatus.values()) {
             Long n = q.unfinished().get(st);
@@ -464,12 +509,9 @@ public final class Console {
             }
         }
         model.put("queue", queue);
-        model.put("oldestDue", q.oldestDue() == null ? "none" : seconds(q.oldestDue()));
+        model.put("oldestDue", q.oldestDue() == null || q.oldestDue().isZero() ? "none" : seconds(q.oldestDue()));
         model.put("deadLetters", q.deadLetters());
         model.put("openReviews", q.openReviews());
-        model.put("inFlight", engine.runningCount());
-        model.put("breakers", breakers());
-        String windowText = param(req, "window").orElse("24h");
         Duration window = switch (windowText) {
             case "1h" -> Duration.ofHours(1);
             case "7d" -> Duration.ofDays(7);
@@ -500,8 +542,7 @@ public final class Console {
             workflows.add(m);
         }
         model.put("workflows", workflows);
-        model.put("title", "Overview");
-        return view("overview", model);
+        return new Summary(now, model);
     }
 
     private static String percent(java.util.OptionalDouble rate) {
@@ -515,7 +556,7 @@ public final class Console {
             m.put("target", h.target().provider() + "/" + h.target().model());
             m.put("state", h.state().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
             m.put("ok", h.state() == TargetHealth.State.CLOSED);
-            m.put("p95", h.p95().map(Console::seconds).orElse("no calls yet"));
+            m.put("p95", h.p95().map(Console::seconds).orElse("none yet"));
             m.put("calls", h.calls());
             m.put("failures", h.failures());
             m.put("errorRate", h.calls() == 0 ? "0%" : String.format(java.util.Locale.ROOT, "%.1f%%", 100.0 * h.failures() / h.calls()));
@@ -527,6 +568,57 @@ public final class Console {
     private Answer providers(ServerRequest req, Session s) {
         require(s, Role.ADMIN);
         return view("providers", Map.of("title", "Providers", "breakers", breakers()));
+    }
+
+    /** Each active workflow: its schemas, stages and prompts, and the eval runs of it with their quality over time. */
+    private Answer workflows(ServerRequest req, Session s) {
+        require(s, Role.ADMIN);
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (WorkflowDefinition w : registry.all().stream().sorted(Comparator.comparing(WorkflowDefinition::name)).toList()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", w.name());
+            m.put("version", w.version());
+            m.put("latency", w.latency().name().toLowerCase(java.util.Locale.ROOT));
+            m.put("input", pretty(w.input().node()));
+            List<Map<String, Object>> stages = new ArrayList<>();
+            for (var st : w.stages()) {
+                Map<String, Object> sm = new LinkedHashMap<>();
+                switch (st) {
+                    case ModelStage ms -> {
+                        sm.put("id", ms.id());
+                        sm.put("kind", "model, route " + String.join(" → ", ms.route()));
+                        sm.put("prompt", ms.prompt().name());
+                        sm.put("promptText", ms.prompt().source());
+                        sm.put("output", pretty(ms.output().schema().node()));
+                    }
+                    case dev.mainstay.workflow.ToolStage ts -> {
+                        sm.put("id", ts.id());
+                        sm.put("kind", "tool " + ts.tool() + " (" + ts.scope().name().toLowerCase(java.util.Locale.ROOT) + ")");
+                    }
+                }
+                stages.add(sm);
+            }
+            m.put("stages", stages);
+            List<dev.mainstay.store.EvalRun> runs = new ArrayList<>(store.finishedEvalRuns(w.name(), 20));
+            runs.sort(Comparator.comparing(dev.mainstay.store.EvalRun::createdAt));
+            List<Map<String, Object>> rows = new ArrayList<>();
+            List<double[]> quality = new ArrayList<>();
+            for (dev.mainstay.store.EvalRun r : runs) {
+                JsonNode q = r.summary() == null ? null : r.summary().get("quality");
+                if (q != null && q.isNumber()) {
+                    quality.add(new double[] {quality.size(), q.asDouble()});
+                }
+                rows.add(Map.of("id", r.id(), "version", r.version(), "suite", r.suite(), "status", r.status().wire(), "created", r.createdAt().toString(),
+                        "quality", q == null || !q.isNumber() ? "–" : String.format(java.util.Locale.ROOT, "%.3f", q.asDouble()),
+                        "summary", r.summary() == null ? "" : Json.write(r.summary())));
+            }
+            m.put("runs", rows);
+            if (!quality.isEmpty()) {
+                m.put("qualityChart", Chart.quality(quality));
+            }
+            out.add(m);
+        }
+        return view("workflows", Map.of("title", "Workflows and evals", "workflows", out));
     }
 
     private static String seconds(Duration d) {
@@ -989,6 +1081,52 @@ public final class Console {
         limitsAdmin.setLimits(account, limits, s.keyId());
         LOG.info("limits of account {} set from the console by {}: {}", account, s.keyId(), limits.toJson());
         return redirect("/console/usage?account=" + URLEncoder.encode(account, StandardCharsets.UTF_8) + "&saved=1");
+    }
+
+    /** An account's webhook endpoints and each one's latest deliveries; dead ones may be replayed. */
+    private Answer webhooks(ServerRequest req, Session s) {
+        require(s, Role.ADMIN, Role.ACCOUNT);
+        boolean admin = Role.of(s.principal()) == Role.ADMIN;
+        String account = admin ? param(req, "account").orElse(s.accountId()) : s.accountId();
+        List<Map<String, Object>> endpoints = new ArrayList<>();
+        for (var e : store.endpoints(account)) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("id", e.id());
+            m.put("url", e.url().toString());
+            m.put("events", String.join(", ", e.events()));
+            m.put("enabled", e.enabled());
+            m.put("state", e.enabled() ? "enabled" : "disabled" + (e.disabledReason() == null ? "" : ": " + e.disabledReason()));
+            List<Map<String, Object>> deliveries = new ArrayList<>();
+            boolean anyDead = false;
+            for (var d : store.deliveries(new dev.mainstay.webhook.DeliveryQuery(account, e.id(), null, null, null, null, 20))) {
+                String status = d.status().name().toLowerCase(java.util.Locale.ROOT);
+                anyDead |= status.equals("dead");
+                deliveries.add(Map.of("id", d.id(), "event", d.eventType(), "job", d.jobId() == null ? "" : d.jobId(), "status", status,
+                        "tone", status.equals("delivered") ? "good" : status.equals("dead") ? "bad" : "busy", "attempts", d.attempts(),
+                        "last", d.lastStatus() == null ? (d.lastError() == null ? "" : d.lastError()) : "HTTP " + d.lastStatus(), "created", d.createdAt().toString()));
+            }
+            m.put("deliveries", deliveries);
+            m.put("anyDead", anyDead);
+            endpoints.add(m);
+        }
+        return view("webhooks", Map.of("title", "Webhooks", "account", account, "admin", admin, "endpoints", endpoints, "empty", endpoints.isEmpty()));
+    }
+
+    private Answer replayDeliveries(ServerRequest req, Session s, Map<String, String> form) {
+        require(s, Role.ADMIN, Role.ACCOUNT);
+        boolean admin = Role.of(s.principal()) == Role.ADMIN;
+        String account = admin ? form.getOrDefault("account", s.accountId()) : s.accountId();
+        String endpoint = req.path().pathParameters().get("endpoint");
+        if (!"yes".equals(form.get("confirm"))) {
+            throw new Refused(400, ErrorCode.INVALID_INPUT, "tick the confirmation box to replay the dead deliveries of endpoint " + endpoint);
+        }
+        if (store.endpoint(account, endpoint).isEmpty()) {
+            throw new Refused(404, ErrorCode.NOT_FOUND, "webhook endpoint " + endpoint + " not found in account " + account);
+        }
+        int n = store.replayDeliveries(account, endpoint, List.of(), clock.instant());
+        wakeDeliveries.run();
+        LOG.info("{} dead deliveries of endpoint {} replayed from the console by {}", n, endpoint, s.keyId());
+        return redirect("/console/webhooks?account=" + URLEncoder.encode(account, StandardCharsets.UTF_8));
     }
 
     private Answer audit(ServerRequest req, Session s) {

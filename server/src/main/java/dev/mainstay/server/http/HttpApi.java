@@ -84,7 +84,7 @@ public final class HttpApi {
                     public void failed(String address) {
                         throttle.failed(address);
                     }
-                });
+                }, deliveries::wake);
         for (Route r : routes.routes()) {
             String first = r.path().startsWith("/v1/") ? r.path().substring(4).split("/", 2)[0] : "";
             if (!first.isEmpty() && !first.startsWith("{") && !WorkflowDefinition.RESERVED_FIRST_SEGMENTS.contains(first)) {

@@ -118,6 +118,9 @@ class ConsoleBrowserTest {
         assertThat(browser.driver().getCurrentUrl()).contains("/console/sign-in");
         shot("sign-in");
         signIn(TestNode.ADMIN_KEY);
+        assertThat(browser.driver().getCurrentUrl()).endsWith("/console/jobs");
+        browser.open(base() + "/console");
+        assertThat(browser.text("workflows")).contains("test/flaky");
         shot("overview");
 
         browser.open(base() + "/console/jobs");
@@ -145,6 +148,9 @@ class ConsoleBrowserTest {
 
         browser.open(base() + "/console/dead-letters");
         shot("dead-letters");
+        browser.open(base() + "/console/workflows");
+        assertThat(browser.text("wf-test/flaky")).contains("summarise").contains("prompts/echo.mustache");
+        shot("workflows");
         browser.open(base() + "/console/providers");
         assertThat(browser.text("main")).contains("closed");
         shot("providers");
@@ -202,6 +208,9 @@ class ConsoleBrowserTest {
         assertThat(node.http.get("/v1/admin/accounts/" + TestNode.DEMO_ACCOUNT + "/limits", TestNode.ADMIN_KEY).json().path("limits")
                 .path("cost_per_month_usd").asString()).startsWith("123.45");
         shot("usage");
+
+        browser.open(base() + "/console/webhooks?account=" + TestNode.DEMO_ACCOUNT);
+        shot("webhooks");
 
         browser.open(base() + "/console/audit?account=" + TestNode.DEMO_ACCOUNT + "&action=limits.changed");
         assertThat(browser.text("audit")).contains("limits.changed").contains("123.45").contains(TestNode.DEMO_ACCOUNT);
