@@ -18,6 +18,7 @@ module dev.mainstay.server {
     requires io.helidon.common.task;
     requires io.helidon.common.uri;
     requires info.picocli;
+    requires com.samskivert.jmustache;
     requires org.slf4j;
     requires tools.jackson.core;
     requires tools.jackson.databind;

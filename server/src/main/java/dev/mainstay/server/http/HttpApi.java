@@ -32,6 +32,7 @@ public final class HttpApi {
     private final Authenticator auth;
     private final RouteTable routes;
     private final Optional<PrometheusMetrics> metrics;
+    private final dev.mainstay.server.console.Console console;
 
     /**
      * @param newAccountLimits the limits every account created through the API starts with ({@code limits.defaults})
@@ -45,7 +46,8 @@ public final class HttpApi {
             AccountLimits newAccountLimits, Optional<PrometheusMetrics> metrics, Optional<String> metricsKey, EventStreams streams, String version,
             Deliveries deliveries, dev.mainstay.retention.Sweeper sweeper, dev.mainstay.retention.Erasures erasures) {
         this.metrics = metrics;
-        this.auth = new Authenticator(store, clock, new AuthThrottle(hardening.authFailures(), hardening.authFailureWindow(), clock));
+        AuthThrottle throttle = new AuthThrottle(hardening.authFailures(), hardening.authFailureWindow(), clock);
+        this.auth = new Authenticator(store, clock, throttle);
         RequestBody bodies = new RequestBody(maxBodyBytes, maxJsonDepth, hardening.maxStringLength());
         Permissions permissions = new Permissions(engine, store, registry);
         this.health = new HealthResource(engine, store, registry);
@@ -76,6 +78,20 @@ public final class HttpApi {
             resources.add(new MetricsResource(metrics.get(), auth, metricsKey));
         }
         this.routes = RouteTable.of(resources);
+        // The console is HTML for people, not part of the JSON API: beside the route table, not in it.
+        this.console = new dev.mainstay.server.console.Console(engine, reviews, limitsAdmin, registry, store, clock, deliveries.box(),
+                (job, now) -> JobView.render(job, store.stages(job.id()), store.events(job.id(), 0, 10_000), now),
+                new dev.mainstay.server.console.Console.SignInGuard() {
+                    @Override
+                    public Optional<java.time.Duration> blocked(String address) {
+                        return throttle.blocked(address);
+                    }
+
+                    @Override
+                    public void failed(String address) {
+                        throttle.failed(address);
+                    }
+                }, deliveries::wake);
         for (Route r : routes.routes()) {
             String first = r.path().startsWith("/v1/") ? r.path().substring(4).split("/", 2)[0] : "";
             if (!first.isEmpty() && !first.startsWith("{") && !WorkflowDefinition.RESERVED_FIRST_SEGMENTS.contains(first)) {
@@ -98,6 +114,7 @@ public final class HttpApi {
             }
         }));
         routes.register(routing);
+        console.routing(routing);
         routing.any(new Unrouted(routes, auth));
         routing.error(Exception.class, new Problems());
     }

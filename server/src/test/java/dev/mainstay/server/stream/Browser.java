@@ -37,6 +37,7 @@ public final class Browser implements AutoCloseable {
                 .usingAnyFreePort().build();
         ChromeDriver driver = new ChromeDriver(service, options);
         driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(30));
+        driver.manage().window().setSize(new org.openqa.selenium.Dimension(1280, 900));
         return new Browser(driver, profile);
     }
 
@@ -47,6 +48,55 @@ public final class Browser implements AutoCloseable {
     /** Runs {@code script} in the page and returns what it returns. */
     public Object run(String script, Object... args) {
         return ((JavascriptExecutor) driver).executeScript(script, args);
+    }
+
+    /** The driver itself, for what the helpers here do not cover. */
+    public ChromeDriver driver() {
+        return driver;
+    }
+
+    /** The element with {@code id}, once the page has it (10 s at most). */
+    public org.openqa.selenium.WebElement element(String id) {
+        return new org.openqa.selenium.support.ui.WebDriverWait(driver, Duration.ofSeconds(10))
+                .until(d -> d.findElement(org.openqa.selenium.By.id(id)));
+    }
+
+    /** Replaces the value of the control {@code id} with {@code text}. */
+    public void type(String id, String text) {
+        org.openqa.selenium.WebElement e = element(id);
+        e.clear();
+        e.sendKeys(text);
+    }
+
+    /** Clicks the element {@code id} and waits for the page it leads to, if any. */
+    public void click(String id) {
+        element(id).click();
+        new org.openqa.selenium.support.ui.WebDriverWait(driver, Duration.ofSeconds(10))
+                .until(d -> "complete".equals(((JavascriptExecutor) d).executeScript("return document.readyState")));
+    }
+
+    /** Follows the link whose text is {@code text}. */
+    public void clickLink(String text) {
+        driver.findElement(org.openqa.selenium.By.linkText(text)).click();
+        new org.openqa.selenium.support.ui.WebDriverWait(driver, Duration.ofSeconds(10))
+                .until(d -> "complete".equals(((JavascriptExecutor) d).executeScript("return document.readyState")));
+    }
+
+    /**
+     * The visible text of the element {@code id} (or of {@code main}), once the page has it (10 s at
+     * most). Read in one script, so that a live page replacing the element meanwhile cannot make it stale.
+     */
+    public String text(String id) {
+        String script = id.equals("main") ? "var e = document.querySelector('main'); return e ? e.innerText.trim() : null;"
+                : "var e = document.getElementById(arguments[0]); return e ? e.innerText.trim() : null;";
+        return new org.openqa.selenium.support.ui.WebDriverWait(driver, Duration.ofSeconds(10))
+                .until(d -> (String) ((JavascriptExecutor) d).executeScript(script, id));
+    }
+
+    /** Saves what the window shows as a PNG. */
+    public void screenshot(Path file) throws IOException {
+        Files.createDirectories(file.getParent());
+        Files.write(file, driver.getScreenshotAs(org.openqa.selenium.OutputType.BYTES));
     }
 
     public String title() {

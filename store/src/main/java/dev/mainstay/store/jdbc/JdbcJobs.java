@@ -118,11 +118,15 @@ final class JdbcJobs implements JobStore {
 
     @Override
     public JobPage jobs(JobQuery q) {
-        StringBuilder where = new StringBuilder("j.account_id = ?");
-        List<Object> args = new ArrayList<>(List.of(q.accountId()));
+        StringBuilder where = new StringBuilder("1 = 1");
+        List<Object> args = new ArrayList<>();
+        Sql.and(where, args, "j.account_id = ?", q.accountId());
         Sql.and(where, args, "j.workflow = ?", q.workflow());
         Sql.and(where, args, "j.status = ?", q.status() == null ? null : q.status().wire());
         Sql.and(where, args, "j.dead_letter = ?", q.deadLetter());
+        Sql.and(where, args, "j.result_type = ?", q.resultType());
+        Sql.and(where, args, "j.error_code = ?", q.errorCode());
+        Sql.and(where, args, "j.idempotency_key = ?", q.idempotencyKey());
         Sql.and(where, args, "j.id < ?", q.cursor());
         where.append(" ORDER BY j.id DESC LIMIT ?");
         args.add(q.limit() + 1);

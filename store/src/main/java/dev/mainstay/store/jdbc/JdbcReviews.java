@@ -31,8 +31,9 @@ final class JdbcReviews implements ReviewStore {
 
     @Override
     public List<Review> reviews(ReviewQuery q) {
-        StringBuilder where = new StringBuilder("account_id = ?");
-        List<Object> args = new ArrayList<>(List.of(q.accountId()));
+        StringBuilder where = new StringBuilder("1 = 1");
+        List<Object> args = new ArrayList<>();
+        Sql.and(where, args, "account_id = ?", q.accountId());
         Sql.and(where, args, "status = ?", q.status() == null ? null : q.status().wire());
         Sql.and(where, args, "workflow = ?", q.workflow());
         Sql.and(where, args, "id < ?", q.cursor());
