@@ -58,8 +58,7 @@ public final class Activations implements AutoCloseable {
     private final EvalRuns runs;
     private final EvalSuites suites;
     private final Clock clock;
-    private Thread sweeper;
-    private volatile boolean stopping;
+    private final SweepLoop sweep = new SweepLoop("mainstay-activations", SWEEP, this::step, LOG);
 
     /** The state of one version, as {@code GET /v1/admin/workflows} shows it. */
     public enum State {
@@ -305,49 +304,13 @@ public final class Activations implements AutoCloseable {
     }
 
     /** Starts the sweep: at once, then every {@link #SWEEP}. */
-    public synchronized void start() {
-        if (sweeper != null) {
-            return;
-        }
-        stopping = false;
-        sweeper = Thread.ofVirtual().name("mainstay-activations").start(() -> {
-            while (!stopping) {
-                try {
-                    step();
-                } catch (RuntimeException e) {
-                    if (!stopping) {
-                        LOG.warn("activations: the sweep failed; will try again in {}", SWEEP, e);
-                    }
-                }
-                synchronized (this) {
-                    try {
-                        if (!stopping) {
-                            wait(SWEEP.toMillis());
-                        }
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-            }
-        });
+    public void start() {
+        sweep.start();
     }
 
-    /** Stops the sweep, letting a step under way finish: interrupting it would abort its database call mid-way. */
+    /** Stops the sweep, letting a step under way finish. */
     @Override
     public void close() {
-        Thread t;
-        synchronized (this) {
-            t = sweeper;
-            sweeper = null;
-            stopping = true;
-            notifyAll();
-        }
-        if (t != null) {
-            try {
-                t.join(Duration.ofSeconds(10));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        sweep.close();
     }
 }

@@ -59,7 +59,7 @@ public final class EvalRuns implements AutoCloseable {
     private final Clock clock;
     private final JobIds ids;
     private final EvalJudges judges;
-    private Thread sweeper;
+    private final SweepLoop sweep = new SweepLoop("mainstay-eval-runs", SWEEP, this::step, LOG);
 
     public EvalRuns(Store store, Engine engine, WorkflowRegistry registry, EvalSuites suites, Clock clock) {
         this.store = store;
@@ -233,7 +233,7 @@ public final class EvalRuns implements AutoCloseable {
         }
     }
 
-    private static Observation observe(Job job) {
+    static Observation observe(Job job) {
         Instant end = job.completedAt() != null ? job.completedAt() : job.updatedAt();
         Duration latency = Duration.between(job.createdAt(), end);
         return new Observation(job.id(), job.status().wire(), job.resultType(), job.error() == null ? null : job.error().code().code(), job.result(),
@@ -241,6 +241,11 @@ public final class EvalRuns implements AutoCloseable {
     }
 
     private void ensureAccount() {
+        ensureAccount(store, clock);
+    }
+
+    /** Creates the eval account unless it exists; several nodes may race to create it. */
+    static void ensureAccount(Store store, Clock clock) {
         if (store.account(ACCOUNT).isEmpty()) {
             try {
                 store.createAccount(new Account(ACCOUNT, "Eval runs", "internal", clock.instant()));
@@ -254,46 +259,16 @@ public final class EvalRuns implements AutoCloseable {
     }
 
     /** Starts the sweep: at once, then every 200 ms. */
-    public synchronized void start() {
-        if (sweeper != null) {
-            return;
-        }
-        sweeper = Thread.ofVirtual().name("mainstay-eval-runs").start(() -> {
-            while (!Thread.currentThread().isInterrupted()) {
-                try {
-                    step();
-                } catch (RuntimeException e) {
-                    LOG.warn("eval runs: the sweep failed; will try again in {}", SWEEP, e);
-                }
-                synchronized (this) {
-                    try {
-                        wait(SWEEP.toMillis());
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-            }
-        });
+    public void start() {
+        sweep.start();
     }
 
-    private synchronized void wakeSweep() {
-        notifyAll();
+    private void wakeSweep() {
+        sweep.wake();
     }
 
     @Override
     public void close() {
-        Thread t;
-        synchronized (this) {
-            t = sweeper;
-            sweeper = null;
-        }
-        if (t != null) {
-            t.interrupt();
-            try {
-                t.join(Duration.ofSeconds(5));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        sweep.close();
     }
 }

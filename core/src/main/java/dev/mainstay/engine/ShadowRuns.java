@@ -1,7 +1,6 @@
 package dev.mainstay.engine;
 
 import dev.mainstay.MainstayException;
-import dev.mainstay.access.Account;
 import dev.mainstay.access.Principal;
 import dev.mainstay.evals.EvalSuites;
 import dev.mainstay.evals.Observation;
@@ -21,7 +20,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -58,7 +56,7 @@ public final class ShadowRuns implements AutoCloseable {
     private final WorkflowRegistry registry;
     private final EvalSuites suites;
     private final Clock clock;
-    private Thread sweeper;
+    private final SweepLoop sweep = new SweepLoop("mainstay-shadow-runs", SWEEP, this::step, LOG);
 
     public ShadowRuns(Store store, Engine engine, WorkflowRegistry registry, EvalSuites suites, Clock clock) {
         this.store = store;
@@ -196,62 +194,20 @@ public final class ShadowRuns implements AutoCloseable {
     }
 
     private static Observation observe(Job job) {
-        Instant end = job.completedAt() != null ? job.completedAt() : job.updatedAt();
-        Duration latency = Duration.between(job.createdAt(), end);
-        return new Observation(job.id(), job.status().wire(), job.resultType(), job.error() == null ? null : job.error().code().code(), job.result(),
-                latency.isNegative() ? Duration.ZERO : latency, job.usage(), Map.of());
+        return EvalRuns.observe(job);
     }
 
     private void ensureAccount() {
-        if (store.account(EvalRuns.ACCOUNT).isEmpty()) {
-            try {
-                store.createAccount(new Account(EvalRuns.ACCOUNT, "Eval runs", "internal", clock.instant()));
-            } catch (RuntimeException e) {
-                if (store.account(EvalRuns.ACCOUNT).isEmpty()) {
-                    throw e;
-                }
-                // another node created it meanwhile
-            }
-        }
+        EvalRuns.ensureAccount(store, clock);
     }
 
     /** Starts the sweep: at once, then every 250 ms. */
-    public synchronized void start() {
-        if (sweeper != null) {
-            return;
-        }
-        sweeper = Thread.ofVirtual().name("mainstay-shadow-runs").start(() -> {
-            while (!Thread.currentThread().isInterrupted()) {
-                try {
-                    step();
-                } catch (RuntimeException e) {
-                    LOG.warn("shadow runs: the sweep failed; will try again in {}", SWEEP, e);
-                }
-                synchronized (this) {
-                    try {
-                        wait(SWEEP.toMillis());
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-            }
-        });
+    public void start() {
+        sweep.start();
     }
 
     @Override
     public void close() {
-        Thread t;
-        synchronized (this) {
-            t = sweeper;
-            sweeper = null;
-        }
-        if (t != null) {
-            t.interrupt();
-            try {
-                t.join(Duration.ofSeconds(5));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        sweep.close();
     }
 }
