@@ -44,27 +44,15 @@ final class EvalCommand extends Main.CommandGroup {
         @Parameters(index = "0", paramLabel = "SUITE", description = "the suite whose stored cases to print")
         String suite;
 
-        @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file (default: $MAINSTAY_CONFIG, else none)")
-        Path config;
-
-        @Option(names = "--data-dir", paramLabel = "DIR", description = "where the SQLite file lives (default: var)")
-        Path dataDir;
-
-        @Option(names = "--db", paramLabel = "URL", description = "PostgreSQL instead: postgresql://user:password@host:port/database (default: $MAINSTAY_DB_URL)")
-        String db;
+        @CommandLine.Mixin
+        DatabaseOptions database;
 
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
         @Override
         public Integer call() {
-            var env = new java.util.HashMap<>(System.getenv());
-            if (dataDir != null) env.put("MAINSTAY_DATA_DIR", dataDir.toString());
-            if (db != null) env.put("MAINSTAY_DB_URL", db);
-            ServerConfig cfg = ServerConfig.load(Main.configFile(config, env), env);
-            if (cfg.database() instanceof Database.Sqlite sqlite && !Files.isRegularFile(sqlite.file())) {
-                throw new ConfigException(sqlite.file() + ": no Mainstay database here; pass --data-dir or --db");
-            }
+            ServerConfig cfg = database.load();
             PrintWriter out = spec.commandLine().getOut();
             int count = 0;
             try (Store store = MainstayServer.openStore(cfg)) {

@@ -265,14 +265,8 @@ public final class Main implements Runnable {
                         "exits 1 naming the first edited, missing or reordered record otherwise.",
                         "Keep the printed head hash somewhere else: records removed from the end can only be found against it."})
         static final class Verify implements Callable<Integer> {
-            @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file (default: $MAINSTAY_CONFIG, else none)")
-            Path config;
-
-            @Option(names = "--data-dir", paramLabel = "DIR", description = "where the SQLite file lives (default: var)")
-            Path dataDir;
-
-            @Option(names = "--db", paramLabel = "URL", description = {"PostgreSQL instead:", "postgresql://user:password@host:port/database", "(default: $MAINSTAY_DB_URL)"})
-            String db;
+            @CommandLine.Mixin
+            DatabaseOptions database;
 
             @Option(names = "--expect-head", paramLabel = "HASH", description = "the head hash printed by an earlier verify: also fails when records after it were removed")
             String expectHead;
@@ -282,13 +276,7 @@ public final class Main implements Runnable {
 
             @Override
             public Integer call() {
-                var env = new java.util.HashMap<>(System.getenv());
-                if (dataDir != null) env.put("MAINSTAY_DATA_DIR", dataDir.toString());
-                if (db != null) env.put("MAINSTAY_DB_URL", db);
-                ServerConfig cfg = ServerConfig.load(configFile(config, env), env);
-                if (cfg.database() instanceof Database.Sqlite sqlite && !java.nio.file.Files.isRegularFile(sqlite.file())) {
-                    throw new dev.mainstay.ConfigException(sqlite.file() + ": no Mainstay database here; pass --data-dir or --db");
-                }
+                ServerConfig cfg = database.load();
                 PrintWriter out = spec.commandLine().getOut();
                 try (dev.mainstay.store.Store store = MainstayServer.openStore(cfg)) {
                     dev.mainstay.audit.AuditCheck check = store.verifyAudit();
@@ -354,27 +342,15 @@ public final class Main implements Runnable {
                 "on SQLite nothing more than every erasure does already"})
         boolean rewrite;
 
-        @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file (default: $MAINSTAY_CONFIG, else none)")
-        Path config;
-
-        @Option(names = "--data-dir", paramLabel = "DIR", description = "where the SQLite file and the erasure log live (default: var)")
-        Path dataDir;
-
-        @Option(names = "--db", paramLabel = "URL", description = {"PostgreSQL instead:", "postgresql://user:password@host:port/database", "(default: $MAINSTAY_DB_URL)"})
-        String db;
+        @CommandLine.Mixin
+        DatabaseOptions database;
 
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
         @Override
         public Integer call() {
-            var env = new java.util.HashMap<>(System.getenv());
-            if (dataDir != null) env.put("MAINSTAY_DATA_DIR", dataDir.toString());
-            if (db != null) env.put("MAINSTAY_DB_URL", db);
-            ServerConfig cfg = ServerConfig.load(configFile(config, env), env);
-            if (cfg.database() instanceof Database.Sqlite sqlite && !java.nio.file.Files.isRegularFile(sqlite.file())) {
-                throw new dev.mainstay.ConfigException(sqlite.file() + ": no Mainstay database here; pass --data-dir or --db");
-            }
+            ServerConfig cfg = database.load();
             PrintWriter out = spec.commandLine().getOut();
             Clock clock = Clock.systemUTC();
             try (dev.mainstay.store.Store store = MainstayServer.openStore(cfg)) {
