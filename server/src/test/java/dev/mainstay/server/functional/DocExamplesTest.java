@@ -55,7 +55,7 @@ class DocExamplesTest {
     private static final Set<String> OTHER_TOOLS = Set.of(
             "export", "unset", "cd", "cat", "echo", "printf", "mkdir", "cp", "mv", "rm", "sed", "diff", "grep", "sleep", "wait", "kill",
             "for", "do", "done", "while", "if", "then", "fi", "true", "python3", "node", "npm", "npx", "jq", "sqlite3", "psql", "pg_dump",
-            "pg_restore", "pg_basebackup", "git", "java", "mvn", "head", "tail", "wc", "sort", "uniq", "ss", "ps", "time", "apt-get", "sudo", "nginx", "systemctl", "promtool", "wrk", "hey", "openssl",
+            "pg_restore", "pg_basebackup", "git", "java", "mvn", "head", "tail", "wc", "sort", "uniq", "ss", "ps", "time", "apt-get", "sudo", "nginx", "systemctl", "promtool", "wrk", "hey", "openssl", "otelcol", "docker",
             "curl");
 
     @RegisterExtension
