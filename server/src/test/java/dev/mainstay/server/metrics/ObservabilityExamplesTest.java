@@ -49,6 +49,9 @@ class ObservabilityExamplesTest {
         m.httpRequest("GET", "/metrics", 200, Duration.ofMillis(1));
         NodeGauges.register(m, () -> new QueueSnapshot(Map.of(), Duration.ZERO, 0, 0, Duration.ZERO, 0, 0), () -> 0,
                 () -> List.of(new NodeGauges.Breaker("p", "m", false)), Clock.systemUTC(), Duration.ofSeconds(1));
+        dev.mainstay.store.EvalRun run = new dev.mainstay.store.EvalRun("evr_1", "w", 1, "s", "h", "cli", 1, dev.mainstay.store.EvalRun.Status.COMPLETED,
+                java.time.Instant.EPOCH, java.time.Instant.EPOCH, dev.mainstay.Json.object().put("quality", 0.5));
+        EvalGauges.register(m, () -> List.of(new dev.mainstay.store.EvalRunStore.EvalRunTally("w", 1, "s", 1, run)), Clock.systemUTC(), Duration.ZERO);
         return PrometheusText.parse(m.scrape()).families();
     }
 
