@@ -396,7 +396,34 @@ public final class Console {
         if (error != null) {
             model.put("error", error);
         }
-        send(req, res, new Answer(status, "signin", model, null, null), null);
+        signInForm(req, res, new Answer(status, "signin", model, null, null));
+    }
+
+    /**
+     * Shows the sign-in form with a fresh sign-in token, both in a hidden field and in a
+     * {@code SameSite=Strict} cookie (double submit): another site can make a browser post the form,
+     * but it can neither read the field nor send the cookie, so it cannot sign the browser into a
+     * session of its own key.
+     */
+    private void signInForm(ServerRequest req, ServerResponse res, Answer a) {
+        String token = Sessions.signInToken();
+        Map<String, Object> model = new LinkedHashMap<>(a.model());
+        model.put("signinCsrf", token);
+        res.header(HeaderNames.SET_COOKIE, Sessions.SIGN_IN_COOKIE + "=" + token + "; Path=/console/sign-in; HttpOnly; SameSite=Strict; Max-Age="
+                + Sessions.SIGN_IN_LIFETIME.toSeconds() + (req.isSecure() ? "; Secure" : ""));
+        send(req, res, new Answer(a.status(), a.template(), model, a.location(), a.cookie()), null);
+    }
+
+    private static Optional<String> cookieValue(ServerRequest req, String name) {
+        for (String header : req.headers().all(HeaderNames.COOKIE, List::of)) {
+            for (String part : header.split(";")) {
+                String p = part.strip();
+                if (p.startsWith(name + "=")) {
+                    return Optional.of(p.substring(name.length() + 1));
+                }
+            }
+        }
+        return Optional.empty();
     }
 
     private void signIn(ServerRequest req, ServerResponse res) {
@@ -407,6 +434,11 @@ public final class Console {
             problem(res, r);
             return;
         }
+        if (!Sessions.signInTokenMatches(cookieValue(req, Sessions.SIGN_IN_COOKIE).orElse(null), form.get("csrf"))) {
+            problem(res, new Refused(403, ErrorCode.FORBIDDEN,
+                    "the sign-in form's CSRF token is missing or does not match its cookie; open the sign-in page again and sign in from there"));
+            return;
+        }
         String address = address(req);
         Optional<Duration> wait = guard.blocked(address);
         if (wait.isPresent()) {
@@ -414,7 +446,7 @@ public final class Console {
             model.put("next", safeNext(form.getOrDefault("next", "")));
             model.put("error", "Too many failed sign-ins from this address; try again in " + Math.max(1, wait.get().toSeconds()) + " s.");
             res.header("Retry-After", Long.toString(Math.max(1, wait.get().toSeconds())));
-            send(req, res, new Answer(429, "signin", model, null, null), null);
+            signInForm(req, res, new Answer(429, "signin", model, null, null));
             return;
         }
         Optional<ApiKey> key = sessions.key(form.get("api_key"));
@@ -423,7 +455,7 @@ public final class Console {
             Map<String, Object> model = new LinkedHashMap<>();
             model.put("next", safeNext(form.getOrDefault("next", "")));
             model.put("error", "That API key is not valid (unknown, revoked or expired).");
-            send(req, res, new Answer(401, "signin", model, null, null), null);
+            signInForm(req, res, new Answer(401, "signin", model, null, null));
             return;
         }
         LOG.info("console sign-in with key {} of account {}", key.get().id(), key.get().accountId());
