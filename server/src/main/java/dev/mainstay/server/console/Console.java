@@ -121,6 +121,10 @@ public final class Console {
 
     private final Engine engine;
     private final Reviews reviews;
+    private final dev.mainstay.engine.EvalCases evalCases;
+    private final dev.mainstay.evals.EvalSuites suites;
+    private final BiFunction<Job, Job, ObjectNode> diff;
+    private final Optional<String> traceUrl;
     private final LimitsAdmin limitsAdmin;
     private final WorkflowRegistry registry;
     private final Store store;
@@ -140,11 +144,18 @@ public final class Console {
      * @param envelope the job envelope of the JSON API for a job at an instant
      * @param guard what refuses an address after too many failed sign-ins
      * @param wakeDeliveries tells the node's webhook worker that replayed deliveries are due
+     * @param diff why two jobs' results differ, as {@code GET /v1/jobs/{a}/diff/{b}} answers it
+     * @param traceUrl a trace backend's page of a trace, {@code {trace_id}} where its id goes
      */
-    public Console(Engine engine, Reviews reviews, LimitsAdmin limitsAdmin, WorkflowRegistry registry, Store store, Clock clock, SecretBox box,
-            BiFunction<Job, Instant, ObjectNode> envelope, SignInGuard guard, Runnable wakeDeliveries) {
+    public Console(Engine engine, Reviews reviews, LimitsAdmin limitsAdmin, dev.mainstay.engine.EvalCases evalCases, dev.mainstay.evals.EvalSuites suites,
+            WorkflowRegistry registry, Store store, Clock clock, SecretBox box, BiFunction<Job, Instant, ObjectNode> envelope, SignInGuard guard,
+            Runnable wakeDeliveries, BiFunction<Job, Job, ObjectNode> diff, Optional<String> traceUrl) {
         this.engine = engine;
         this.reviews = reviews;
+        this.evalCases = evalCases;
+        this.suites = suites;
+        this.diff = diff;
+        this.traceUrl = traceUrl;
         this.limitsAdmin = limitsAdmin;
         this.registry = registry;
         this.store = store;
@@ -170,6 +181,7 @@ public final class Console {
                 .get("/console/jobs/{id}/live", this::live)
                 .post("/console/jobs/{id}/cancel", action(this::cancel))
                 .post("/console/jobs/{id}/replay", action(this::replay))
+                .post("/console/jobs/{id}/eval-case", action(this::saveAsCase))
                 .get("/console/dead-letters", page(this::deadLetters))
                 .post("/console/dead-letters/replay", action(this::replayDeadLetters))
                 .get("/console/reviews", page(this::reviewQueue))
@@ -779,6 +791,11 @@ public final class Console {
 
     private Answer job(ServerRequest req, Session s) {
         Job job = visibleJob(s, req.path().pathParameters().get("id"), false);
+        return jobPage(req, s, job, 200, Map.of());
+    }
+
+    /** A job's page; {@code caseForm} holds a refused "save as eval case" form: its values and errors by field. */
+    private Answer jobPage(ServerRequest req, Session s, Job job, int status, Map<String, Object> caseForm) {
         Map<String, Object> model = new LinkedHashMap<>(live(job));
         Instant now = clock.instant();
         model.put("title", "Job " + job.id());
@@ -789,7 +806,79 @@ public final class Console {
         model.put("version", job.workflowVersion());
         model.put("idempotencyKey", job.idempotencyKey() == null ? "none" : job.idempotencyKey());
         model.put("created", job.createdAt().toString());
-        return view("job", model);
+        job.trace().traceId().ifPresent(id -> {
+            model.put("traceId", id);
+            traceUrl.ifPresent(u -> model.put("traceLink", u.replace("{trace_id}", id)));
+        });
+        Optional<String> other = param(req, "diff");
+        model.put("diffWith", other.orElse(""));
+        if (other.isPresent()) {
+            Optional<Job> b = other.get().matches("[A-Za-z0-9_]{1,80}") ? store.job(other.get())
+                    .filter(j -> Role.of(s.principal()) == Role.ADMIN || j.accountId().equals(s.accountId())) : Optional.empty();
+            if (b.isEmpty()) {
+                model.put("diffError", "no job " + other.get() + " that this key may see");
+            } else {
+                ObjectNode d = diff.apply(job, b.get());
+                List<Map<String, Object>> rows = new ArrayList<>();
+                for (JsonNode x : d.path("differences")) {
+                    rows.add(Map.of("field", x.path("field").asString(), "a", x.path("a").isNull() ? "none" : Json.write(x.path("a")),
+                            "b", x.path("b").isNull() ? "none" : Json.write(x.path("b"))));
+                }
+                List<String> why = new ArrayList<>();
+                d.path("explanation").forEach(x -> why.add(x.asString()));
+                model.put("diff", Map.of("other", b.get().id(), "sameResult", d.path("same_result").isNull() ? "unknown (payloads expired)"
+                        : d.path("same_result").asBoolean() ? "yes" : "no", "differences", rows, "explanation", why, "json", pretty(d)));
+            }
+        }
+        if (Role.of(s.principal()) == Role.ADMIN) {
+            List<dev.mainstay.evals.EvalSuite> named = suites.of(job.workflow(), job.workflowVersion());
+            if (!named.isEmpty()) {
+                Object chosen = caseForm.getOrDefault("suite", named.getFirst().name());
+                Map<String, Object> form = new LinkedHashMap<>(caseForm);
+                form.put("suites", named.stream().map(x -> Map.of("name", x.name(), "selected", x.name().equals(chosen))).toList());
+                form.putIfAbsent("name", "");
+                model.put("caseForm", form);
+            }
+        }
+        return new Answer(status, "job", model, null, null);
+    }
+
+    /**
+     * Saves the job as a case of one of the suites its workflow names, its result the expected
+     * output: checked and stored by {@code EvalCases} as {@code POST /v1/admin/evals/{suite}/cases}
+     * does, audited with the signed-in key as actor. A refusal is shown at its field.
+     */
+    private Answer saveAsCase(ServerRequest req, Session s, Map<String, String> form) {
+        require(s, Role.ADMIN);
+        Job job = visibleJob(s, req.path().pathParameters().get("id"), false);
+        String suite = form.getOrDefault("suite", "").strip();
+        String name = form.getOrDefault("name", "").strip();
+        Map<String, Object> values = new LinkedHashMap<>();
+        values.put("suite", suite);
+        values.put("name", name);
+        Map<String, String> errors = new LinkedHashMap<>();
+        if (suites.of(job.workflow(), job.workflowVersion()).stream().noneMatch(x -> x.name().equals(suite))) {
+            errors.put("suite", "choose a suite that " + job.workflow() + " v" + job.workflowVersion() + " names");
+        } else {
+            try {
+                var checked = evalCases.check(new dev.mainstay.engine.EvalCases.Capture(suite, job.id(), dev.mainstay.store.StoredEvalCase.OUTPUT, null,
+                        name.isEmpty() ? null : name, List.of(), null, ""), "/correction", "key:" + s.keyId());
+                var added = evalCases.add(checked, "");
+                LOG.info("console saved job {} as eval case {} of suite {}", job.id(), added.name(), added.suite());
+                Map<String, Object> model = new LinkedHashMap<>();
+                model.put("saved", Map.of("suite", added.suite(), "name", added.name()));
+                Answer page = jobPage(req, s, job, 200, model);
+                return page;
+            } catch (InvalidInputException e) {
+                for (Violation v : e.violations()) {
+                    String field = v.pointer().equals("/name") ? "name" : v.pointer().equals("/suite") ? "suite" : "job";
+                    errors.merge(field, v.message(), (a, b) -> a + "; " + b);
+                }
+            }
+        }
+        errors.forEach((field, message) -> values.put(field + "Error", message));
+        values.put("refused", true);
+        return jobPage(req, s, job, 422, values);
     }
 
     /** What changes while a job runs: status, stages, events, usage. */
