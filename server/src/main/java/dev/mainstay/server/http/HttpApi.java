@@ -54,6 +54,7 @@ public final class HttpApi {
         this.health = new HealthResource(engine, store, registry);
         StreamsResource delivery = new StreamsResource(streams, registry, auth, permissions, version);
         EvalCases evalCases = new EvalCases(store, registry, evalRuns.suites(), clock);
+        VersionsResource versions = new VersionsResource(activations, registry, store, auth, bodies);
         List<HttpService> resources = List.of(
                 health,
                 new WorkflowsResource(engine, registry, store, clock, auth, permissions, bodies),
@@ -65,7 +66,7 @@ public final class HttpApi {
                 new AuditResource(store, auth),
                 new StatsResource(store, clock, auth),
                 new EvalsResource(evalRuns, evalCases, store, auth, bodies),
-                new VersionsResource(activations, registry, store, auth, bodies),
+                versions,
                 new LiveEvalsResource(store, registry, clock, auth),
                 new TargetsResource(engine, auth),
                 new WebhooksResource(store, deliveries.box(), registry, clock, auth, bodies, deliveries.settings().allowPrivate(), deliveries::wake),
@@ -92,7 +93,8 @@ public final class HttpApi {
                     public void failed(String address) {
                         throttle.failed(address);
                     }
-                }, deliveries::wake, JobDiff::render, consoleTraceUrl);
+                }, deliveries::wake, JobDiff::render, consoleTraceUrl,
+                new dev.mainstay.server.console.Console.Versions(activations, evalRuns, versions::view));
         for (Route r : routes.routes()) {
             String first = r.path().startsWith("/v1/") ? r.path().substring(4).split("/", 2)[0] : "";
             if (!first.isEmpty() && !first.startsWith("{") && !WorkflowDefinition.RESERVED_FIRST_SEGMENTS.contains(first)) {
