@@ -787,7 +787,9 @@ public final class Console {
             Map<String, Object> act = new LinkedHashMap<>(w.name().equals(formOf) ? refused : Map.of());
             act.putIfAbsent("reason", "");
             act.put("choices", vs.stream().map(x -> Map.of("version", x.get("version"), "state", x.get("state"), "selected", !"active".equals(x.get("state")))).toList());
-            m.put("activate", act);
+            if (vs.size() > 1) {
+                m.put("activate", act);
+            }
             // Compare two runs: the newest two of one suite by default.
             List<Map<String, Object>> finished = rows.stream().filter(r -> "completed".equals(r.get("status"))).toList();
             String before = w.name().equals(param(req, "workflow").orElse(null)) ? param(req, "before").orElse("") : "";
