@@ -209,7 +209,8 @@ public final class MainstayServer implements AutoCloseable {
             // Shadow traffic: sampled live jobs run again as eval jobs, moved on by a sweep on every node.
             ShadowRuns shadowRuns = new ShadowRuns(store, engine, registry, suites, clock);
             HttpApi api = new HttpApi(engine, reviews, limitsAdmin, evalRuns, activations, registry, store, clock, config.hardening(), config.maxBodyBytes(), config.maxJsonDepth(),
-                    config.newAccountLimits(), java.util.Optional.ofNullable(metrics), config.metrics().key(), streams, VERSION, deliveries, sweeper, erasures);
+                    config.newAccountLimits(), java.util.Optional.ofNullable(metrics), config.metrics().key(), streams, VERSION, deliveries, sweeper, erasures,
+                    config.consoleTraceUrl());
             store.audit(List.of(configLoaded(config, definitions, nodeId, clock.instant())));
             // Before any job runs: an erasure the database lost to an older backup is done again.
             erasureLog.replay(erasures);

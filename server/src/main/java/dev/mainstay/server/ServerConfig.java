@@ -60,7 +60,8 @@ public record ServerConfig(
         MetricsConfig metrics,
         LogFormat logFormat,
         dev.mainstay.server.stream.StreamConfig streams,
-        dev.mainstay.retention.RetentionConfig retention) {
+        dev.mainstay.retention.RetentionConfig retention,
+        Optional<String> consoleTraceUrl) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -102,7 +103,8 @@ public record ServerConfig(
         YamlDocument doc = file.map(f -> YamlDocument.read(f, f.toString())).orElse(YamlDocument.of(Json.object(), "(defaults)"));
         doc.requireObject("");
         doc.onlyKeys("", "server", "data_dir", "workflows", "storage", "providers", "routes", "prices", "engine", "demo_api_key", "admin_key", "targets", "limits", "tools",
-                "metrics", "logging", "streams", "webhooks", "inbound", "callbacks", "retention");
+                "metrics", "logging", "streams", "webhooks", "inbound", "callbacks", "retention", "console");
+        doc.onlyKeys("/console", "trace_url");
         doc.onlyKeys("/server", "host", "port", "max_body_bytes", "max_json_depth", "max_string_length", "max_header_bytes", "read_timeout",
                 "idle_timeout", "auth_failures");
         doc.onlyKeys("/server/auth_failures", "max", "window");
@@ -165,7 +167,24 @@ public record ServerConfig(
                 providers, routes, prices, lease, grace, maxInFlight, maxBacklog, maxAccountBacklog, breakerFailures, breakerCooldown, targetLimits,
                 defaultLimits, cooldownFailures, cooldown, database, hardening, tools(doc, env), dev.mainstay.server.webhooks.WebhookSettings.read(doc, env),
                 dev.mainstay.server.webhooks.InboundSource.read(doc, env), newAccountLimits, MetricsConfig.parse(doc, env),
-                LogFormat.parse(doc, env), dev.mainstay.server.stream.StreamConfig.read(doc), RetentionSettings.read(doc));
+                LogFormat.parse(doc, env), dev.mainstay.server.stream.StreamConfig.read(doc), RetentionSettings.read(doc), consoleTraceUrl(doc, env));
+    }
+
+    /**
+     * The console's link to a trace backend: a URL with {@code {trace_id}} where a job's trace id
+     * goes ({@code MAINSTAY_CONSOLE_TRACE_URL}, else {@code console.trace_url}); none shows the id
+     * without a link.
+     */
+    private static Optional<String> consoleTraceUrl(YamlDocument doc, Map<String, String> env) {
+        String url = env.containsKey("MAINSTAY_CONSOLE_TRACE_URL") ? env.get("MAINSTAY_CONSOLE_TRACE_URL") : doc.text("/console/trace_url").orElse(null);
+        if (url == null || url.isBlank()) {
+            return Optional.empty();
+        }
+        if (!(url.startsWith("http://") || url.startsWith("https://")) || !url.contains("{trace_id}")) {
+            String problem = "must be an http(s) URL holding {trace_id}, got '" + url + "'";
+            throw env.containsKey("MAINSTAY_CONSOLE_TRACE_URL") ? new ConfigException("MAINSTAY_CONSOLE_TRACE_URL: " + problem) : doc.error("/console/trace_url", problem);
+        }
+        return Optional.of(url.strip());
     }
 
     /** The account limits at {@code pointer} ({@code limits.accounts} or {@code limits.defaults}); none when it is absent. */

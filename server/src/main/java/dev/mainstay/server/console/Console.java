@@ -107,6 +107,14 @@ public final class Console {
         void failed(String address);
     }
 
+    /**
+     * What the workflows page reads and does: the activation gate (promote, roll back), the eval
+     * runs it compares, and each workflow's versions as the admin API shows them.
+     */
+    public record Versions(dev.mainstay.engine.Activations activations, dev.mainstay.engine.EvalRuns evalRuns,
+            java.util.function.Function<String, ObjectNode> view) {
+    }
+
     /** A refusal the console answers with a page (a GET) or a problem (a POST). */
     static final class Refused extends RuntimeException {
         final int status;
@@ -121,6 +129,11 @@ public final class Console {
 
     private final Engine engine;
     private final Reviews reviews;
+    private final dev.mainstay.engine.EvalCases evalCases;
+    private final dev.mainstay.evals.EvalSuites suites;
+    private final BiFunction<Job, Job, ObjectNode> diff;
+    private final Optional<String> traceUrl;
+    private final Versions versions;
     private final LimitsAdmin limitsAdmin;
     private final WorkflowRegistry registry;
     private final Store store;
@@ -140,11 +153,20 @@ public final class Console {
      * @param envelope the job envelope of the JSON API for a job at an instant
      * @param guard what refuses an address after too many failed sign-ins
      * @param wakeDeliveries tells the node's webhook worker that replayed deliveries are due
+     * @param diff why two jobs' results differ, as {@code GET /v1/jobs/{a}/diff/{b}} answers it
+     * @param traceUrl a trace backend's page of a trace, {@code {trace_id}} where its id goes
+     * @param versions the workflows' versions, their gate and their eval runs
      */
-    public Console(Engine engine, Reviews reviews, LimitsAdmin limitsAdmin, WorkflowRegistry registry, Store store, Clock clock, SecretBox box,
-            BiFunction<Job, Instant, ObjectNode> envelope, SignInGuard guard, Runnable wakeDeliveries) {
+    public Console(Engine engine, Reviews reviews, LimitsAdmin limitsAdmin, dev.mainstay.engine.EvalCases evalCases, dev.mainstay.evals.EvalSuites suites,
+            WorkflowRegistry registry, Store store, Clock clock, SecretBox box, BiFunction<Job, Instant, ObjectNode> envelope, SignInGuard guard,
+            Runnable wakeDeliveries, BiFunction<Job, Job, ObjectNode> diff, Optional<String> traceUrl, Versions versions) {
+        this.versions = versions;
         this.engine = engine;
         this.reviews = reviews;
+        this.evalCases = evalCases;
+        this.suites = suites;
+        this.diff = diff;
+        this.traceUrl = traceUrl;
         this.limitsAdmin = limitsAdmin;
         this.registry = registry;
         this.store = store;
@@ -170,6 +192,7 @@ public final class Console {
                 .get("/console/jobs/{id}/live", this::live)
                 .post("/console/jobs/{id}/cancel", action(this::cancel))
                 .post("/console/jobs/{id}/replay", action(this::replay))
+                .post("/console/jobs/{id}/eval-case", action(this::saveAsCase))
                 .get("/console/dead-letters", page(this::deadLetters))
                 .post("/console/dead-letters/replay", action(this::replayDeadLetters))
                 .get("/console/reviews", page(this::reviewQueue))
@@ -179,6 +202,7 @@ public final class Console {
                 .post("/console/usage/limits", action(this::setLimits))
                 .get("/console/providers", page(this::providers))
                 .get("/console/workflows", page(this::workflows))
+                .post("/console/workflows/activate", action(this::activate))
                 .get("/console/webhooks", page(this::webhooks))
                 .post("/console/webhooks/{endpoint}/replay", action(this::replayDeliveries))
                 .get("/console/audit", page(this::audit))
@@ -396,7 +420,34 @@ public final class Console {
         if (error != null) {
             model.put("error", error);
         }
-        send(req, res, new Answer(status, "signin", model, null, null), null);
+        signInForm(req, res, new Answer(status, "signin", model, null, null));
+    }
+
+    /**
+     * Shows the sign-in form with a fresh sign-in token, both in a hidden field and in a
+     * {@code SameSite=Strict} cookie (double submit): another site can make a browser post the form,
+     * but it can neither read the field nor send the cookie, so it cannot sign the browser into a
+     * session of its own key.
+     */
+    private void signInForm(ServerRequest req, ServerResponse res, Answer a) {
+        String token = Sessions.signInToken();
+        Map<String, Object> model = new LinkedHashMap<>(a.model());
+        model.put("signinCsrf", token);
+        res.header(HeaderNames.SET_COOKIE, Sessions.SIGN_IN_COOKIE + "=" + token + "; Path=/console/sign-in; HttpOnly; SameSite=Strict; Max-Age="
+                + Sessions.SIGN_IN_LIFETIME.toSeconds() + (req.isSecure() ? "; Secure" : ""));
+        send(req, res, new Answer(a.status(), a.template(), model, a.location(), a.cookie()), null);
+    }
+
+    private static Optional<String> cookieValue(ServerRequest req, String name) {
+        for (String header : req.headers().all(HeaderNames.COOKIE, List::of)) {
+            for (String part : header.split(";")) {
+                String p = part.strip();
+                if (p.startsWith(name + "=")) {
+                    return Optional.of(p.substring(name.length() + 1));
+                }
+            }
+        }
+        return Optional.empty();
     }
 
     private void signIn(ServerRequest req, ServerResponse res) {
@@ -407,6 +458,11 @@ public final class Console {
             problem(res, r);
             return;
         }
+        if (!Sessions.signInTokenMatches(cookieValue(req, Sessions.SIGN_IN_COOKIE).orElse(null), form.get("csrf"))) {
+            problem(res, new Refused(403, ErrorCode.FORBIDDEN,
+                    "the sign-in form's CSRF token is missing or does not match its cookie; open the sign-in page again and sign in from there"));
+            return;
+        }
         String address = address(req);
         Optional<Duration> wait = guard.blocked(address);
         if (wait.isPresent()) {
@@ -414,7 +470,7 @@ public final class Console {
             model.put("next", safeNext(form.getOrDefault("next", "")));
             model.put("error", "Too many failed sign-ins from this address; try again in " + Math.max(1, wait.get().toSeconds()) + " s.");
             res.header("Retry-After", Long.toString(Math.max(1, wait.get().toSeconds())));
-            send(req, res, new Answer(429, "signin", model, null, null), null);
+            signInForm(req, res, new Answer(429, "signin", model, null, null));
             return;
         }
         Optional<ApiKey> key = sessions.key(form.get("api_key"));
@@ -423,7 +479,7 @@ public final class Console {
             Map<String, Object> model = new LinkedHashMap<>();
             model.put("next", safeNext(form.getOrDefault("next", "")));
             model.put("error", "That API key is not valid (unknown, revoked or expired).");
-            send(req, res, new Answer(401, "signin", model, null, null), null);
+            signInForm(req, res, new Answer(401, "signin", model, null, null));
             return;
         }
         LOG.info("console sign-in with key {} of account {}", key.get().id(), key.get().accountId());
@@ -573,6 +629,94 @@ public final class Console {
     /** Each active workflow: its schemas, stages and prompts, and the eval runs of it with their quality over time. */
     private Answer workflows(ServerRequest req, Session s) {
         require(s, Role.ADMIN);
+        return workflowsPage(req, 200, null, Map.of());
+    }
+
+    private static final int MAX_REASON = 1000;
+
+    /**
+     * Promotes or rolls back a workflow: the chosen version serves from now on, audited with the
+     * reason and the signed-in key as actor, as {@code POST /v1/admin/workflows/{name}/versions/{v}/activate} does.
+     */
+    private Answer activate(ServerRequest req, Session s, Map<String, String> form) {
+        require(s, Role.ADMIN);
+        String workflow = form.getOrDefault("workflow", "").strip();
+        String versionText = form.getOrDefault("version", "").strip();
+        String reason = form.getOrDefault("reason", "").strip();
+        if (registry.newest(workflow).isEmpty()) {
+            throw new Refused(404, ErrorCode.NOT_FOUND, "no workflow '" + workflow + "' is loaded");
+        }
+        Map<String, Object> errors = new LinkedHashMap<>();
+        Integer version = null;
+        if (!versionText.matches("[0-9]{1,7}") || registry.loaded(workflow).stream().noneMatch(d -> d.version() == Integer.parseInt(versionText))) {
+            errors.put("versionError", "choose one of the versions this node loads: " + registry.loaded(workflow).stream().map(WorkflowDefinition::version).toList());
+        } else {
+            version = Integer.parseInt(versionText);
+        }
+        if (reason.isEmpty()) {
+            errors.put("reasonError", "required: why this version serves now, for the audit log");
+        } else if (reason.length() > MAX_REASON) {
+            errors.put("reasonError", "at most " + MAX_REASON + " characters, got " + reason.length());
+        }
+        if (!errors.isEmpty()) {
+            errors.put("reason", reason);
+            return workflowsPage(req, 422, workflow, errors);
+        }
+        int previous = versions.activations().activate(workflow, version, reason, "key:" + s.keyId());
+        LOG.info("console activated {} v{} (was v{}) by key {}", workflow, version, previous, s.keyId());
+        return redirect("/console/workflows?activated=" + URLEncoder.encode(workflow + " v" + version + " (was v" + previous + ")", StandardCharsets.UTF_8)
+                + "#wf-" + workflow);
+    }
+
+    /** Two finished runs of one suite compared case by case, or why they cannot be. */
+    private Map<String, Object> comparison(String workflow, String before, String after) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        Optional<dev.mainstay.store.EvalRun> a = store.evalRun(before).filter(r -> r.workflow().equals(workflow));
+        Optional<dev.mainstay.store.EvalRun> b = store.evalRun(after).filter(r -> r.workflow().equals(workflow));
+        if (a.isEmpty()) {
+            m.put("beforeError", "no eval run " + before + " of " + workflow);
+        }
+        if (b.isEmpty()) {
+            m.put("afterError", "no eval run " + after + " of " + workflow);
+        }
+        if (a.isPresent() && b.isPresent()) {
+            if (!a.get().suite().equals(b.get().suite())) {
+                m.put("afterError", "run " + b.get().id() + " is of suite " + b.get().suite() + ", run " + a.get().id() + " of suite " + a.get().suite()
+                        + "; only runs of one suite compare case by case");
+            } else if (a.get().status() != dev.mainstay.store.EvalRun.Status.COMPLETED || b.get().status() != dev.mainstay.store.EvalRun.Status.COMPLETED) {
+                m.put("afterError", "run " + a.get().id() + " is " + a.get().status().wire() + " and run " + b.get().id() + " is " + b.get().status().wire()
+                        + "; runs compare once both are completed");
+            }
+        }
+        if (!m.isEmpty()) {
+            return m;
+        }
+        dev.mainstay.evals.RunComparison cmp = dev.mainstay.evals.RunComparison.of(versions.evalRuns().results(a.get().id()), versions.evalRuns().results(b.get().id()));
+        m.put("suite", a.get().suite());
+        m.put("before", a.get().id() + " (v" + a.get().version() + ")");
+        m.put("after", b.get().id() + " (v" + b.get().version() + ")");
+        m.put("qualityBefore", String.format(java.util.Locale.ROOT, "%.3f", cmp.qualityBefore()));
+        m.put("qualityAfter", String.format(java.util.Locale.ROOT, "%.3f", cmp.qualityAfter()));
+        m.put("regression", cmp.regression() > 0);
+        List<Map<String, Object>> counts = new ArrayList<>();
+        for (dev.mainstay.evals.RunComparison.Change c : dev.mainstay.evals.RunComparison.Change.values()) {
+            counts.add(Map.of("change", c.name().toLowerCase(java.util.Locale.ROOT), "count", cmp.count(c)));
+        }
+        m.put("counts", counts);
+        List<Map<String, Object>> cases = new ArrayList<>();
+        for (dev.mainstay.evals.RunComparison.CaseChange c : cmp.cases()) {
+            String change = c.change().name().toLowerCase(java.util.Locale.ROOT);
+            List<String> diffs = c.differences().stream().map(d -> d.field() + ": " + (d.before().isMissingNode() ? "none" : Json.write(d.before())) + " → "
+                    + (d.after().isMissingNode() ? "none" : Json.write(d.after()))).toList();
+            cases.add(Map.of("case", c.caseId(), "change", change, "tone", c.change() == dev.mainstay.evals.RunComparison.Change.REGRESSED ? "bad"
+                    : c.change() == dev.mainstay.evals.RunComparison.Change.IMPROVED ? "good" : "", "differences", diffs));
+        }
+        m.put("cases", cases);
+        return Map.of("result", m);
+    }
+
+    /** The workflows page; {@code formOf} names the workflow whose activation form was refused, with its values and errors. */
+    private Answer workflowsPage(ServerRequest req, int status, String formOf, Map<String, Object> refused) {
         List<Map<String, Object>> out = new ArrayList<>();
         for (WorkflowDefinition w : registry.all().stream().sorted(Comparator.comparing(WorkflowDefinition::name)).toList()) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -616,9 +760,59 @@ public final class Console {
             if (!quality.isEmpty()) {
                 m.put("qualityChart", Chart.quality(quality));
             }
+            ObjectNode v = versions.view().apply(w.name());
+            List<Map<String, Object>> vs = new ArrayList<>();
+            for (JsonNode x : v.path("versions")) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("version", x.path("version").asInt());
+                String state = x.path("state").asString();
+                row.put("state", state);
+                row.put("tone", switch (state) {
+                    case "active" -> "good";
+                    case "candidate" -> "warn";
+                    default -> "";
+                });
+                JsonNode g = x.path("gate");
+                if (g.isObject()) {
+                    row.put("gate", Map.of("decision", g.path("decision").asString(), "suite", g.path("suite").asString(),
+                            "quality", g.path("quality").isNumber() ? String.format(java.util.Locale.ROOT, "%.3f", g.path("quality").asDouble()) : "–",
+                            "baseline", g.path("baseline_quality").isNumber() ? String.format(java.util.Locale.ROOT, "%.3f", g.path("baseline_quality").asDouble()) : "–",
+                            "reason", g.path("reason").isString() ? g.path("reason").asString() : "",
+                            "tone", "activated".equals(g.path("decision").asString()) ? "good" : "refused".equals(g.path("decision").asString()) ? "bad" : ""));
+                }
+                vs.add(row);
+            }
+            m.put("versions", vs);
+            m.put("activatedBy", v.path("activated_by").isString() ? v.path("activated_by").asString() + " at " + v.path("activated_at").asString() : "");
+            Map<String, Object> act = new LinkedHashMap<>(w.name().equals(formOf) ? refused : Map.of());
+            act.putIfAbsent("reason", "");
+            act.put("choices", vs.stream().map(x -> Map.of("version", x.get("version"), "state", x.get("state"), "selected", !"active".equals(x.get("state")))).toList());
+            if (vs.size() > 1) {
+                m.put("activate", act);
+            }
+            // Compare two runs: the newest two of one suite by default.
+            List<Map<String, Object>> finished = rows.stream().filter(r -> "completed".equals(r.get("status"))).toList();
+            String before = w.name().equals(param(req, "workflow").orElse(null)) ? param(req, "before").orElse("") : "";
+            String after = w.name().equals(param(req, "workflow").orElse(null)) ? param(req, "after").orElse("") : "";
+            if (finished.size() >= 2) {
+                String b0 = before;
+                String a0 = after;
+                m.put("compareForm", Map.of(
+                        "beforeChoices", finished.stream().map(r -> Map.of("id", r.get("id"), "label", r.get("id") + " · v" + r.get("version") + " · " + r.get("suite"),
+                                "selected", r.get("id").equals(b0))).toList(),
+                        "afterChoices", finished.stream().map(r -> Map.of("id", r.get("id"), "label", r.get("id") + " · v" + r.get("version") + " · " + r.get("suite"),
+                                "selected", a0.isEmpty() ? r == finished.getLast() : r.get("id").equals(a0))).toList()));
+            }
+            if (!before.isEmpty() && !after.isEmpty()) {
+                m.put("comparison", comparison(w.name(), before, after));
+            }
             out.add(m);
         }
-        return view("workflows", Map.of("title", "Workflows and evals", "workflows", out));
+        Map<String, Object> model = new LinkedHashMap<>();
+        model.put("title", "Workflows and evals");
+        model.put("workflows", out);
+        param(req, "activated").ifPresent(a -> model.put("activated", a));
+        return new Answer(status, "workflows", model, null, null);
     }
 
     private static String seconds(Duration d) {
@@ -747,6 +941,11 @@ public final class Console {
 
     private Answer job(ServerRequest req, Session s) {
         Job job = visibleJob(s, req.path().pathParameters().get("id"), false);
+        return jobPage(req, s, job, 200, Map.of());
+    }
+
+    /** A job's page; {@code caseForm} holds a refused "save as eval case" form: its values and errors by field. */
+    private Answer jobPage(ServerRequest req, Session s, Job job, int status, Map<String, Object> caseForm) {
         Map<String, Object> model = new LinkedHashMap<>(live(job));
         Instant now = clock.instant();
         model.put("title", "Job " + job.id());
@@ -757,7 +956,79 @@ public final class Console {
         model.put("version", job.workflowVersion());
         model.put("idempotencyKey", job.idempotencyKey() == null ? "none" : job.idempotencyKey());
         model.put("created", job.createdAt().toString());
-        return view("job", model);
+        job.trace().traceId().ifPresent(id -> {
+            model.put("traceId", id);
+            traceUrl.ifPresent(u -> model.put("traceLink", u.replace("{trace_id}", id)));
+        });
+        Optional<String> other = param(req, "diff");
+        model.put("diffWith", other.orElse(""));
+        if (other.isPresent()) {
+            Optional<Job> b = other.get().matches("[A-Za-z0-9_]{1,80}") ? store.job(other.get())
+                    .filter(j -> Role.of(s.principal()) == Role.ADMIN || j.accountId().equals(s.accountId())) : Optional.empty();
+            if (b.isEmpty()) {
+                model.put("diffError", "no job " + other.get() + " that this key may see");
+            } else {
+                ObjectNode d = diff.apply(job, b.get());
+                List<Map<String, Object>> rows = new ArrayList<>();
+                for (JsonNode x : d.path("differences")) {
+                    rows.add(Map.of("field", x.path("field").asString(), "a", x.path("a").isNull() ? "none" : Json.write(x.path("a")),
+                            "b", x.path("b").isNull() ? "none" : Json.write(x.path("b"))));
+                }
+                List<String> why = new ArrayList<>();
+                d.path("explanation").forEach(x -> why.add(x.asString()));
+                model.put("diff", Map.of("other", b.get().id(), "sameResult", d.path("same_result").isNull() ? "unknown (payloads expired)"
+                        : d.path("same_result").asBoolean() ? "yes" : "no", "differences", rows, "explanation", why, "json", pretty(d)));
+            }
+        }
+        if (Role.of(s.principal()) == Role.ADMIN) {
+            List<dev.mainstay.evals.EvalSuite> named = suites.of(job.workflow(), job.workflowVersion());
+            if (!named.isEmpty()) {
+                Object chosen = caseForm.getOrDefault("suite", named.getFirst().name());
+                Map<String, Object> form = new LinkedHashMap<>(caseForm);
+                form.put("suites", named.stream().map(x -> Map.of("name", x.name(), "selected", x.name().equals(chosen))).toList());
+                form.putIfAbsent("name", "");
+                model.put("caseForm", form);
+            }
+        }
+        return new Answer(status, "job", model, null, null);
+    }
+
+    /**
+     * Saves the job as a case of one of the suites its workflow names, its result the expected
+     * output: checked and stored by {@code EvalCases} as {@code POST /v1/admin/evals/{suite}/cases}
+     * does, audited with the signed-in key as actor. A refusal is shown at its field.
+     */
+    private Answer saveAsCase(ServerRequest req, Session s, Map<String, String> form) {
+        require(s, Role.ADMIN);
+        Job job = visibleJob(s, req.path().pathParameters().get("id"), false);
+        String suite = form.getOrDefault("suite", "").strip();
+        String name = form.getOrDefault("name", "").strip();
+        Map<String, Object> values = new LinkedHashMap<>();
+        values.put("suite", suite);
+        values.put("name", name);
+        Map<String, String> errors = new LinkedHashMap<>();
+        if (suites.of(job.workflow(), job.workflowVersion()).stream().noneMatch(x -> x.name().equals(suite))) {
+            errors.put("suite", "choose a suite that " + job.workflow() + " v" + job.workflowVersion() + " names");
+        } else {
+            try {
+                var checked = evalCases.check(new dev.mainstay.engine.EvalCases.Capture(suite, job.id(), dev.mainstay.store.StoredEvalCase.OUTPUT, null,
+                        name.isEmpty() ? null : name, List.of(), null, ""), "/correction", "key:" + s.keyId());
+                var added = evalCases.add(checked, "");
+                LOG.info("console saved job {} as eval case {} of suite {}", job.id(), added.name(), added.suite());
+                Map<String, Object> model = new LinkedHashMap<>();
+                model.put("saved", Map.of("suite", added.suite(), "name", added.name()));
+                Answer page = jobPage(req, s, job, 200, model);
+                return page;
+            } catch (InvalidInputException e) {
+                for (Violation v : e.violations()) {
+                    String field = v.pointer().equals("/name") ? "name" : v.pointer().equals("/suite") ? "suite" : "job";
+                    errors.merge(field, v.message(), (a, b) -> a + "; " + b);
+                }
+            }
+        }
+        errors.forEach((field, message) -> values.put(field + "Error", message));
+        values.put("refused", true);
+        return jobPage(req, s, job, 422, values);
     }
 
     /** What changes while a job runs: status, stages, events, usage. */

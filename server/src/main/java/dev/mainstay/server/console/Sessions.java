@@ -23,6 +23,9 @@ import java.util.Optional;
 final class Sessions {
     static final String COOKIE = "mainstay_console";
     static final Duration LIFETIME = Duration.ofHours(8);
+    /** The sign-in form's double-submit cookie, sent back only to the sign-in path. */
+    static final String SIGN_IN_COOKIE = "mainstay_console_signin";
+    static final Duration SIGN_IN_LIFETIME = Duration.ofHours(1);
     private static final String BOUND_TO = "console-session";
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -89,6 +92,19 @@ final class Sessions {
         }
         return store.apiKeys(parts[0]).stream().filter(k -> k.id().equals(parts[1]) && k.usableAt(now)).findFirst()
                 .map(k -> new Session(parts[0], parts[1], expires, parts[3], k.principal()));
+    }
+
+    /** A new random token for one showing of the sign-in form. */
+    static String signInToken() {
+        byte[] token = new byte[24];
+        RANDOM.nextBytes(token);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(token);
+    }
+
+    /** Whether the sign-in form's field repeats its cookie, compared in constant time. */
+    static boolean signInTokenMatches(String cookie, String sent) {
+        return cookie != null && sent != null && cookie.length() >= 32
+                && MessageDigest.isEqual(cookie.getBytes(StandardCharsets.US_ASCII), sent.getBytes(StandardCharsets.US_ASCII));
     }
 
     /** Whether {@code sent} is the session's CSRF token, compared in constant time. */

@@ -41,10 +41,11 @@ public final class HttpApi {
      * @param deliveries webhooks out, inbound sources and callback tokens
      * @param sweeper the retention sweeper, for its admin routes
      * @param erasures erasure on request, for its admin routes
+     * @param consoleTraceUrl the console's link to a trace backend, {@code {trace_id}} in it
      */
     public HttpApi(Engine engine, Reviews reviews, LimitsAdmin limitsAdmin, EvalRuns evalRuns, Activations activations, WorkflowRegistry registry, Store store, Clock clock, Hardening hardening, long maxBodyBytes, int maxJsonDepth,
             AccountLimits newAccountLimits, Optional<PrometheusMetrics> metrics, Optional<String> metricsKey, EventStreams streams, String version,
-            Deliveries deliveries, dev.mainstay.retention.Sweeper sweeper, dev.mainstay.retention.Erasures erasures) {
+            Deliveries deliveries, dev.mainstay.retention.Sweeper sweeper, dev.mainstay.retention.Erasures erasures, Optional<String> consoleTraceUrl) {
         this.metrics = metrics;
         AuthThrottle throttle = new AuthThrottle(hardening.authFailures(), hardening.authFailureWindow(), clock);
         this.auth = new Authenticator(store, clock, throttle);
@@ -53,6 +54,7 @@ public final class HttpApi {
         this.health = new HealthResource(engine, store, registry);
         StreamsResource delivery = new StreamsResource(streams, registry, auth, permissions, version);
         EvalCases evalCases = new EvalCases(store, registry, evalRuns.suites(), clock);
+        VersionsResource versions = new VersionsResource(activations, registry, store, auth, bodies);
         List<HttpService> resources = List.of(
                 health,
                 new WorkflowsResource(engine, registry, store, clock, auth, permissions, bodies),
@@ -64,7 +66,7 @@ public final class HttpApi {
                 new AuditResource(store, auth),
                 new StatsResource(store, clock, auth),
                 new EvalsResource(evalRuns, evalCases, store, auth, bodies),
-                new VersionsResource(activations, registry, store, auth, bodies),
+                versions,
                 new LiveEvalsResource(store, registry, clock, auth),
                 new TargetsResource(engine, auth),
                 new WebhooksResource(store, deliveries.box(), registry, clock, auth, bodies, deliveries.settings().allowPrivate(), deliveries::wake),
@@ -79,7 +81,7 @@ public final class HttpApi {
         }
         this.routes = RouteTable.of(resources);
         // The console is HTML for people, not part of the JSON API: beside the route table, not in it.
-        this.console = new dev.mainstay.server.console.Console(engine, reviews, limitsAdmin, registry, store, clock, deliveries.box(),
+        this.console = new dev.mainstay.server.console.Console(engine, reviews, limitsAdmin, evalCases, evalRuns.suites(), registry, store, clock, deliveries.box(),
                 (job, now) -> JobView.render(job, store.stages(job.id()), store.events(job.id(), 0, 10_000), now),
                 new dev.mainstay.server.console.Console.SignInGuard() {
                     @Override
@@ -91,7 +93,8 @@ public final class HttpApi {
                     public void failed(String address) {
                         throttle.failed(address);
                     }
-                }, deliveries::wake);
+                }, deliveries::wake, JobDiff::render, consoleTraceUrl,
+                new dev.mainstay.server.console.Console.Versions(activations, evalRuns, versions::view));
         for (Route r : routes.routes()) {
             String first = r.path().startsWith("/v1/") ? r.path().substring(4).split("/", 2)[0] : "";
             if (!first.isEmpty() && !first.startsWith("{") && !WorkflowDefinition.RESERVED_FIRST_SEGMENTS.contains(first)) {

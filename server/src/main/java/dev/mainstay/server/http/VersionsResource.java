@@ -131,7 +131,8 @@ final class VersionsResource implements HttpService {
         return name;
     }
 
-    private ObjectNode view(String name) {
+    /** A workflow's versions as {@code GET /v1/admin/workflows/{workflow}} answers them (the console shows the same). */
+    ObjectNode view(String name) {
         WorkflowDefinition newest = registry.newest(name).orElseThrow();
         WorkflowActivation record = store.workflowActivations().get(name);
         Map<Integer, Activations.State> states = activations.states(name);

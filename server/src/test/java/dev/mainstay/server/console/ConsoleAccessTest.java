@@ -49,7 +49,7 @@ class ConsoleAccessTest {
 
     @Test
     void signingInSetsAStrictHttpOnlyExpiringCookieThatDoesNotHoldTheKey() throws Exception {
-        HttpResponse<String> r = post("/console/sign-in", null, "api_key=" + TestNode.DEMO_KEY);
+        HttpResponse<String> r = signInPost("api_key=" + TestNode.DEMO_KEY);
         assertThat(r.statusCode()).isEqualTo(303);
         assertThat(r.headers().firstValue("Location")).hasValue("/console/jobs");
         String setCookie = r.headers().firstValue("Set-Cookie").orElseThrow();
@@ -64,8 +64,29 @@ class ConsoleAccessTest {
     }
 
     @Test
+    void aSignInPostWithoutTheFormsTokenAndItsCookieIsRefusedSoNoOneCanSignAVictimIn() throws Exception {
+        SignInForm form = signInForm();
+        assertThat(form.cookie()).contains("HttpOnly").contains("SameSite=Strict").contains("Path=/console/sign-in");
+        String cookie = form.cookie().substring(0, form.cookie().indexOf(';'));
+        String key = "api_key=" + enc(TestNode.DEMO_KEY);
+        // What a forging site can send: no token, a token of its own without the cookie, or a guessed pair.
+        for (HttpResponse<String> r : java.util.List.of(post("/console/sign-in", null, key), post("/console/sign-in", null, key + "&csrf=" + form.token()),
+                post("/console/sign-in", cookie, key), post("/console/sign-in", cookie, key + "&csrf=" + form.token() + "x"),
+                post("/console/sign-in", Sessions.SIGN_IN_COOKIE + "=forged", key + "&csrf=forged"))) {
+            assertThat(r.statusCode()).isEqualTo(403);
+            assertThat(r.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+            assertThat(Json.parse(r.body()).path("code").asString()).isEqualTo("forbidden");
+            assertThat(Json.parse(r.body()).path("detail").asString()).contains("CSRF");
+            assertThat(r.headers().allValues("Set-Cookie")).noneMatch(c -> c.startsWith(Sessions.COOKIE + "="));
+        }
+        HttpResponse<String> ok = post("/console/sign-in", cookie, key + "&csrf=" + form.token());
+        assertThat(ok.statusCode()).isEqualTo(303);
+        assertThat(ok.headers().allValues("Set-Cookie")).anyMatch(c -> c.startsWith(Sessions.COOKIE + "="));
+    }
+
+    @Test
     void aWrongKeyIsRefusedAndATamperedCookieIsNoSession() throws Exception {
-        assertThat(post("/console/sign-in", null, "api_key=ms_live_not_a_key").statusCode()).isEqualTo(401);
+        assertThat(signInPost("api_key=ms_live_not_a_key").statusCode()).isEqualTo(401);
         Session s = signIn(TestNode.DEMO_KEY);
         String tampered = s.cookie().substring(0, s.cookie().length() - 3) + (s.cookie().endsWith("AAA") ? "BBB" : "AAA");
         HttpResponse<String> r = get("/console/jobs", tampered);
@@ -75,9 +96,9 @@ class ConsoleAccessTest {
 
     @Test
     void aSignInLinkCannotSendTheBrowserToAnotherSite() throws Exception {
-        HttpResponse<String> r = post("/console/sign-in", null, "api_key=" + TestNode.DEMO_KEY + "&next=" + enc("https://evil.example/console"));
+        HttpResponse<String> r = signInPost("api_key=" + TestNode.DEMO_KEY + "&next=" + enc("https://evil.example/console"));
         assertThat(r.headers().firstValue("Location")).hasValue("/console/jobs");
-        r = post("/console/sign-in", null, "api_key=" + TestNode.DEMO_KEY + "&next=" + enc("/console/reviews"));
+        r = signInPost("api_key=" + TestNode.DEMO_KEY + "&next=" + enc("/console/reviews"));
         assertThat(r.headers().firstValue("Location")).hasValue("/console/reviews");
     }
 
@@ -143,12 +164,30 @@ class ConsoleAccessTest {
         assertThat(out.headers().firstValue("Set-Cookie").orElseThrow()).startsWith(Sessions.COOKIE + "=;").contains("Max-Age=0");
     }
 
+    /** The sign-in form as a browser gets it: its double-submit cookie and the same token in the form. */
+    private record SignInForm(String cookie, String token) {
+    }
+
+    private static SignInForm signInForm() throws Exception {
+        HttpResponse<String> page = get("/console/sign-in", null);
+        Matcher m = CSRF.matcher(page.body());
+        assertThat(m.find()).as(page.body()).isTrue();
+        String cookie = page.headers().allValues("Set-Cookie").stream().filter(c -> c.startsWith(Sessions.SIGN_IN_COOKIE + "=")).findFirst().orElseThrow();
+        return new SignInForm(cookie, m.group(1));
+    }
+
+    /** Posts the sign-in form as a browser that was shown it does. */
+    private static HttpResponse<String> signInPost(String form) throws Exception {
+        SignInForm f = signInForm();
+        return post("/console/sign-in", f.cookie().substring(0, f.cookie().indexOf(';')), form + "&csrf=" + f.token());
+    }
+
     private static String limits() {
         return node.http.get("/v1/admin/accounts/" + TestNode.DEMO_ACCOUNT + "/limits", TestNode.ADMIN_KEY).text();
     }
 
     private static Session signIn(String key) throws Exception {
-        HttpResponse<String> r = post("/console/sign-in", null, "api_key=" + enc(key));
+        HttpResponse<String> r = signInPost("api_key=" + enc(key));
         assertThat(r.statusCode()).isEqualTo(303);
         String setCookie = r.headers().firstValue("Set-Cookie").orElseThrow();
         String cookie = setCookie.substring(0, setCookie.indexOf(';'));

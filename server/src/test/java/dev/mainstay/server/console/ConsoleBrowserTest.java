@@ -58,6 +58,16 @@ class ConsoleBrowserTest {
                         output:
                           schema: { type: object, required: [summary], properties: { summary: { type: string } } }
                         retry: { attempts: 1 }
+                    evals: flaky.evals.yaml
+                    """)
+            .file("test/flaky.evals.yaml", """
+                    suite: test-flaky
+                    threshold: 0.5
+                    scorers:
+                      - schema_valid
+                    cases:
+                      - id: a-note
+                        input: { text: The launch moved to June. }
                     """)
             .workflow("test/scored", """
                     workflow: test/scored
@@ -145,6 +155,30 @@ class ConsoleBrowserTest {
         assertThat(browser.text("result")).contains("\"summary\"");
         assertThat(browser.run("return document.getElementById('cancel') === null && document.getElementById('replay') === null;")).isEqualTo(true);
         shot("job-completed");
+
+        // The job against another job, and the job saved as a case of the suite its workflow names.
+        String other = submit("test/flaky", "{\"text\": \"Another report.\"}", null).path("id").asString();
+        TestNode.awaitTerminal(node.http, TestNode.DEMO_KEY, other);
+        browser.type("case-name", "late-report");
+        browser.click("save-case");
+        assertThat(browser.text("case-saved")).contains("late-report").contains("test-flaky");
+        browser.type("diff", other);
+        browser.click("diff-submit");
+        assertThat(browser.text("diff-result")).contains("input_hash").contains("their inputs differ");
+        browser.run("document.getElementById('diff-section').scrollIntoView();");
+        shot("job-actions");
+
+        // Two eval runs of the suite, compared on the workflows page.
+        for (int i = 0; i < 2; i++) {
+            String run = node.http.post("/v1/admin/evals/runs", TestNode.ADMIN_KEY, "{\"workflow\": \"test/flaky\"}").json().path("runs").get(0).path("id").asString();
+            Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> node.http.get("/v1/admin/evals/runs/" + run, TestNode.ADMIN_KEY).json()
+                    .path("status").asString().equals("completed"));
+        }
+        browser.open(base() + "/console/workflows");
+        browser.click("compare-submit-test/flaky");
+        assertThat(browser.text("comparison")).contains("unchanged").contains("late-report");
+        browser.run("document.getElementById('comparison').scrollIntoView(); window.scrollBy(0, -330);");
+        shot("workflows-compare");
 
         browser.open(base() + "/console/dead-letters");
         shot("dead-letters");

@@ -60,8 +60,13 @@ class ConsoleRenderMeasurement {
 
             HttpClient client = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
             URI base = node.server.baseUrl();
+            HttpResponse<String> form = client.send(HttpRequest.newBuilder(base.resolve("/console/sign-in")).GET().build(), HttpResponse.BodyHandlers.ofString());
+            java.util.regex.Matcher token = java.util.regex.Pattern.compile("name=\"csrf\" value=\"([^\"]+)\"").matcher(form.body());
+            token.find();
             HttpResponse<String> signIn = client.send(HttpRequest.newBuilder(base.resolve("/console/sign-in")).header("Content-Type", "application/x-www-form-urlencoded")
-                    .POST(HttpRequest.BodyPublishers.ofString("api_key=" + URLEncoder.encode(TestNode.ADMIN_KEY, StandardCharsets.UTF_8))).build(), HttpResponse.BodyHandlers.ofString());
+                    .header("Cookie", form.headers().firstValue("Set-Cookie").orElseThrow().split(";")[0])
+                    .POST(HttpRequest.BodyPublishers.ofString("api_key=" + URLEncoder.encode(TestNode.ADMIN_KEY, StandardCharsets.UTF_8) + "&csrf=" + token.group(1))).build(),
+                    HttpResponse.BodyHandlers.ofString());
             String cookie = signIn.headers().firstValue("Set-Cookie").orElseThrow().split(";")[0];
             Map<String, String> pages = new LinkedHashMap<>();
             pages.put("overview", "/console");

@@ -28,15 +28,22 @@ class ConsoleSignInThrottleTest {
         HttpResponse<String> refused = signIn(TestNode.DEMO_KEY);
         assertThat(refused.statusCode()).isEqualTo(429);
         assertThat(refused.headers().firstValue("Retry-After")).isPresent();
-        assertThat(refused.headers().firstValue("Set-Cookie")).isEmpty();
+        assertThat(refused.headers().allValues("Set-Cookie")).noneMatch(c -> c.startsWith(Sessions.COOKIE + "="));
         assertThat(refused.body()).contains("Too many failed sign-ins");
         // The API counts the same failures.
         assertThat(node.http.get("/v1/jobs", TestNode.DEMO_KEY).status()).isEqualTo(429);
     }
 
     private static HttpResponse<String> signIn(String key) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(node.node().server.baseUrl().resolve("/console/sign-in"))
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .POST(HttpRequest.BodyPublishers.ofString("api_key=" + URLEncoder.encode(key, StandardCharsets.UTF_8))).build(), HttpResponse.BodyHandlers.ofString());
+        HttpClient client = HttpClient.newHttpClient();
+        HttpResponse<String> page = client.send(HttpRequest.newBuilder(node.node().server.baseUrl().resolve("/console/sign-in")).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        java.util.regex.Matcher token = java.util.regex.Pattern.compile("name=\"csrf\" value=\"([^\"]+)\"").matcher(page.body());
+        assertThat(token.find()).isTrue();
+        String cookie = page.headers().firstValue("Set-Cookie").orElseThrow().split(";")[0];
+        return client.send(HttpRequest.newBuilder(node.node().server.baseUrl().resolve("/console/sign-in"))
+                .header("Content-Type", "application/x-www-form-urlencoded").header("Cookie", cookie)
+                .POST(HttpRequest.BodyPublishers.ofString("api_key=" + URLEncoder.encode(key, StandardCharsets.UTF_8) + "&csrf=" + token.group(1))).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 }
