@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.mainstay.server.MainstayServer;
 import dev.mainstay.server.ServerConfig;
 import dev.mainstay.server.testing.Cli;
+import dev.mainstay.server.testing.GatedWorkflow;
 import dev.mainstay.server.testing.Http;
 import dev.mainstay.server.testing.TestNode;
 import java.nio.file.Files;
@@ -39,47 +40,8 @@ class EvalRunsTest {
      * demo model (which answers from the prompt's tagged text) can no longer say what the text said.
      */
     private Path workflows(String demoLatency) throws Exception {
-        Path w = Files.createDirectories(dir.resolve("workflows/notes"));
-        String workflow = """
-                workflow: notes/summary
-                version: %d
-                latency: async
-                input: { type: object, required: [text], properties: { text: { type: string, minLength: 1 } } }
-                stages:
-                  - id: only
-                    model: { prompt: %s, route: [primary] }
-                    output: { schema: { type: object, required: [summary], additionalProperties: false, properties: { summary: { type: string } } } }
-                evals: summary.evals.yaml
-                """;
-        Files.writeString(w.resolve("summary.yaml"), workflow.formatted(1, "summary.mustache"));
-        Files.writeString(w.resolve("summary-v2.yaml"), workflow.formatted(2, "summary-v2.mustache"));
-        Files.writeString(w.resolve("summary.mustache"), "Summarise.\n<text>{{input.text}}</text>\n");
-        Files.writeString(w.resolve("summary-v2.mustache"), "Summarise.\n<text>Nothing to report.</text>\n");
-        Files.writeString(w.resolve("summary.evals.yaml"), """
-                suite: notes-summary
-                threshold: 0.9
-                gate: true
-                scorers:
-                  - schema_valid
-                cases:
-                  - id: budget
-                    input: { text: The budget was approved on Monday. }
-                    expect:
-                      - contains: { field: summary, value: budget }
-                  - id: hiring
-                    input: { text: Hiring is paused until spring. }
-                    expect:
-                      - contains: { field: summary, value: Hiring }
-                  - id: launch
-                    input: { text: The launch moved to June. }
-                    expect:
-                      - contains: { field: summary, value: launch }
-                  - id: empty-text-is-refused
-                    input: { text: "" }
-                    expect:
-                      - status: [rejected]
-                      - error_code: [invalid_input]
-                """);
+        GatedWorkflow.write(dir.resolve("workflows"), 1, GatedWorkflow.GOOD, false);
+        GatedWorkflow.write(dir.resolve("workflows"), 2, GatedWorkflow.WORSE, false);
         Path config = dir.resolve("mainstay.yaml");
         Files.writeString(config, "providers:\n  demo: { kind: demo, latency: " + demoLatency + ", fault_rate: 0 }\n");
         return config;

@@ -28,6 +28,11 @@ public final class GatedWorkflow {
 
     /** Writes version {@code version} of the workflow with {@code prompt}, and the gate's suite. */
     public static void write(Path workflows, int version, String prompt) throws IOException {
+        write(workflows, version, prompt, true);
+    }
+
+    /** Writes version {@code version} of the workflow with {@code prompt} and its suite, with the gate or without it. */
+    public static void write(Path workflows, int version, String prompt, boolean gated) throws IOException {
         Path dir = Files.createDirectories(workflows.resolve("notes"));
         Files.writeString(dir.resolve("summary-v" + version + ".yaml"), """
                 workflow: notes/summary
@@ -39,8 +44,7 @@ public final class GatedWorkflow {
                     model: { prompt: summary-v%d.mustache, route: [primary] }
                     output: { schema: { type: object, required: [summary], additionalProperties: false, properties: { summary: { type: string } } } }
                 evals: summary.evals.yaml
-                activation: { suite: notes-summary, min_score: 0.9, max_regression: 0.02 }
-                """.formatted(version, version));
+                """.formatted(version, version) + (gated ? "activation: { suite: notes-summary, min_score: 0.9, max_regression: 0.02 }\n" : ""));
         Files.writeString(dir.resolve("summary-v" + version + ".mustache"), prompt);
         Files.writeString(dir.resolve("summary.evals.yaml"), """
                 suite: notes-summary
