@@ -13,7 +13,12 @@ import tools.jackson.databind.JsonNode;
 
 /** A small JSON client for tests: real HTTP on loopback, no mocking. */
 public final class Http {
-    private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+    /**
+     * Loopback connects are instant unless a thousand arrive at once on a loaded machine, when the
+     * listen queue overflows and the kernel retries the handshake after 1, 3 and 7 s: the connect
+     * timeout leaves room for those retries, so that a flood test measures the server, not them.
+     */
+    private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(20)).build();
 
     /** A response with its parsed JSON body (null when the body is not JSON). */
     public record Response(int status, HttpHeaders headers, String text, JsonNode json) {
