@@ -41,6 +41,16 @@ public final class JobIds {
         return out.toString();
     }
 
+    /**
+     * The shortest id that sorts before every id {@code prefix} made at or after {@code millis}
+     * (and after every one made before it): a bound for reading ids by creation time.
+     */
+    public static String floor(String prefix, long millis) {
+        StringBuilder out = new StringBuilder(prefix).append('_');
+        append(out, Math.max(0, millis), 10);
+        return out.toString();
+    }
+
     private static void append(StringBuilder out, long value, int digits) {
         char[] buf = new char[digits];
         for (int i = digits - 1; i >= 0; i--) {

@@ -41,6 +41,7 @@ import java.net.URI;
 import java.security.SecureRandom;
 import dev.mainstay.retention.Erasures;
 import dev.mainstay.retention.Sweeper;
+import dev.mainstay.stats.StatsFolder;
 import dev.mainstay.job.JobStatus;
 import dev.mainstay.MainstayException;
 import java.time.Clock;
@@ -75,6 +76,7 @@ public final class MainstayServer implements AutoCloseable {
     private volatile ManagementServer management;
     private volatile WorkflowWatcher watcher;
     private volatile Activations activations;
+    private volatile StatsFolder statsFolder;
     /** Set once at start, right after construction. */
     private EventStreams streams;
     private final NodeIdentity identity;
@@ -221,6 +223,10 @@ public final class MainstayServer implements AutoCloseable {
             activations.start();
             shadowRuns.start();
             sweeper.start();
+            // Off the hot path too: finished jobs folded into the stats buckets that summaries read.
+            StatsFolder statsFolder = new StatsFolder(store::foldStats, clock,
+                    StatsFolder.DEFAULT_EVERY, StatsFolder.DEFAULT_BATCH);
+            statsFolder.start();
             transport = HttpTransport.start(config.hardening(), config.maxBodyBytes());
             WebServer web = WebServer.builder()
                     .host(config.host())
@@ -245,6 +251,7 @@ public final class MainstayServer implements AutoCloseable {
             server.tracer = tracer;
             server.deliveries = deliveries;
             server.activations = activations;
+            server.statsFolder = statsFolder;
             deliveries.start(store, server.baseUrl());
             if (dev) {
                 server.watcher = WorkflowWatcher.start(config.workflowDirs(), server::reloadWorkflows);
@@ -437,6 +444,10 @@ public final class MainstayServer implements AutoCloseable {
             m.close();
         }
         sweeper.close();
+        StatsFolder f = statsFolder;
+        if (f != null) {
+            f.close();
+        }
         reviews.close();
         Activations a = activations;
         if (a != null) {

@@ -26,10 +26,9 @@ import dev.mainstay.review.Review;
 import dev.mainstay.review.ReviewQuery;
 import dev.mainstay.routing.TargetHealth;
 import dev.mainstay.server.console.Sessions.Session;
-import dev.mainstay.stats.JobFact;
 import dev.mainstay.stats.JobStats;
+import dev.mainstay.stats.Tally;
 import dev.mainstay.stats.QueueSnapshot;
-import dev.mainstay.stats.StageFact;
 import dev.mainstay.stats.StatsQuery;
 import dev.mainstay.store.Store;
 import dev.mainstay.webhook.SecretBox;
@@ -143,10 +142,6 @@ public final class Console {
     private final BiFunction<Job, Instant, ObjectNode> envelope;
     private final SignInGuard guard;
     private final Runnable wakeDeliveries;
-    private final Map<String, Summary> summaries = new java.util.concurrent.ConcurrentHashMap<>();
-    private final java.util.Set<String> refreshing = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    /** How old the overview's figures may be: they are shared by every viewer for this long. */
-    private static final Duration SUMMARY_MAX_AGE = Duration.ofSeconds(10);
 
     /**
      * @param box the node's secrets key, which seals session cookies
@@ -521,21 +516,7 @@ public final class Console {
         }
         String windowText = param(req, "window").filter(w -> List.of("1h", "24h", "7d").contains(w)).orElse("24h");
         Instant now = clock.instant();
-        Summary summary = summaries.get(windowText);
-        if (summary == null) {
-            summary = summaries.computeIfAbsent(windowText, w -> summary(w, now));
-        } else if (!summary.at().plus(SUMMARY_MAX_AGE).isAfter(now) && refreshing.add(windowText)) {
-            // Stale: this viewer gets the figures it has, and one background read brings newer ones.
-            Thread.ofVirtual().name("console-overview-" + windowText).start(() -> {
-                try {
-                    summaries.put(windowText, summary(windowText, clock.instant()));
-                } catch (RuntimeException e) {
-                    LOG.warn("the console overview of window {} could not be computed: {}", windowText, e.toString());
-                } finally {
-                    refreshing.remove(windowText);
-                }
-            });
-        }
+        Summary summary = summary(windowText, now);
         Map<String, Object> model = new LinkedHashMap<>(summary.model());
         model.put("asOf", summary.at().toString());
         model.put("inFlight", engine.runningCount());
@@ -549,10 +530,8 @@ public final class Console {
     }
 
     /**
-     * What the overview reads from the store: the queue and every job of the window. Reading a day
-     * of a busy node's jobs takes long (seconds at 100,000 jobs), so every viewer of a window shares
-     * one computation; once it is older than {@link #SUMMARY_MAX_AGE} the next viewer still gets it
-     * and starts a new one in the background.
+     * What the overview reads from the store: the queue and the window's counts, most of them
+     * pre-bucketed by the stats fold, so every view computes its figures afresh.
      */
     private Summary summary(String windowText, Instant now) {
         Map<String, Object> model = new LinkedHashMap<>();
@@ -576,14 +555,12 @@ public final class Console {
         model.put("windows", options(List.of("1h", "24h", "7d"), window.equals(Duration.ofHours(1)) ? "1h" : window.equals(Duration.ofDays(7)) ? "7d" : "24h"));
         StatsQuery.Bucket bucket = window.compareTo(Duration.ofDays(2)) > 0 ? StatsQuery.Bucket.DAY : StatsQuery.Bucket.HOUR;
         StatsQuery all = new StatsQuery(Optional.empty(), Optional.empty(), now.minus(window), now.plusMillis(1), bucket);
-        List<JobFact> facts = store.jobFacts(all);
-        List<StageFact> stageFacts = store.stageFacts(all);
-        model.put("chart", Chart.finished(JobStats.of(all, facts, stageFacts).series()));
+        Tally tally = store.tally(all);
+        model.put("chart", Chart.finished(JobStats.of(all, tally).series()));
         List<Map<String, Object>> workflows = new ArrayList<>();
         for (WorkflowDefinition w : registry.all().stream().sorted(Comparator.comparing(WorkflowDefinition::name)).toList()) {
             StatsQuery one = new StatsQuery(Optional.empty(), Optional.of(w.name()), all.from(), all.to(), bucket);
-            JobStats st = JobStats.of(one, facts.stream().filter(f -> f.workflow().equals(w.name())).toList(),
-                    stageFacts.stream().filter(f -> f.workflow().equals(w.name())).toList());
+            JobStats st = JobStats.of(one, tally.only(w.name()));
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("name", w.name());
             m.put("version", w.version());

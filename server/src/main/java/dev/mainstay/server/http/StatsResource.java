@@ -73,7 +73,7 @@ final class StatsResource implements HttpService {
         Optional<String> workflow = query.first("workflow");
         query.check("the stats query is not valid");
         StatsQuery q = new StatsQuery(account, workflow, from, to, bucket);
-        return Reply.json(200, render(JobStats.of(q, store.jobFacts(q), store.stageFacts(q))));
+        return Reply.json(200, render(JobStats.of(q, store.tally(q))));
     }
 
     static ObjectNode render(JobStats s) {

@@ -13,10 +13,12 @@ final class JdbcRetention implements RetentionStore {
 
     private final Sql sql;
     private final Dialect dialect;
+    private final JdbcStatsFold statsFold;
 
     JdbcRetention(Sql sql, Dialect dialect) {
         this.sql = sql;
         this.dialect = dialect;
+        this.statsFold = new JdbcStatsFold(sql, dialect);
     }
 
     @Override
@@ -67,6 +69,8 @@ final class JdbcRetention implements RetentionStore {
             List<String> hashes = jobs.stream().map(j -> j[1]).distinct().toList();
             Dialect.In jobIds = dialect.in("id", ids);
             Dialect.In ofJobs = dialect.in("job_id", ids);
+            // The stats buckets are what remains of a deleted job: one the fold has not reached yet is folded now.
+            statsFold.foldJobs(c, ids);
             long characters = size(c, "SELECT SUM(LENGTH(CAST(result AS TEXT))) FROM jobs WHERE " + jobIds.sql(), jobIds)
                     + size(c, "SELECT SUM(LENGTH(CAST(output AS TEXT))) FROM job_stages WHERE " + ofJobs.sql(), ofJobs);
             long rows = 0;
@@ -91,6 +95,9 @@ final class JdbcRetention implements RetentionStore {
             if (seqs.isEmpty()) {
                 return Removed.NONE;
             }
+            // A job's retries are counted from its events: a job the fold has not reached yet is folded before they go.
+            statsFold.foldJobs(c, sql.list(c, "SELECT DISTINCT job_id FROM job_events WHERE seq IN (" + String.join(", ", java.util.Collections.nCopies(seqs.size(), "?"))
+                    + ")", Sql::text, seqs.toArray()));
             String in = "seq IN (" + String.join(", ", java.util.Collections.nCopies(seqs.size(), "?")) + ")";
             Object[] values = seqs.toArray();
             long characters = size(c, "SELECT SUM(LENGTH(CAST(data AS TEXT))) FROM job_events WHERE " + in, values);

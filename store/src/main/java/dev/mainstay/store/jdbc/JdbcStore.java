@@ -90,7 +90,7 @@ public class JdbcStore implements Store {
         this.toolCalls = new JdbcToolCalls(sql);
         this.cache = new JdbcResultCache(sql);
         this.audit = new JdbcAudit(sql);
-        this.stats = new JdbcStats(sql);
+        this.stats = new JdbcStats(sql, new JdbcStatsFold(sql, dialect));
         this.feed = new JdbcEventFeed(sql, dialect);
         this.inbound = new JdbcInbound(sql, transitions);
         this.evalRuns = new JdbcEvalRuns(sql);
@@ -174,6 +174,8 @@ public class JdbcStore implements Store {
     @Override public QueueSnapshot queueSnapshot(Instant now) { return stats.queueSnapshot(now); }
     @Override public List<JobFact> jobFacts(StatsQuery query) { return stats.jobFacts(query); }
     @Override public List<StageFact> stageFacts(StatsQuery query) { return stats.stageFacts(query); }
+    @Override public dev.mainstay.stats.Tally tally(StatsQuery query) { return stats.tally(query); }
+    @Override public int foldStats(Instant now, int max) { return stats.foldStats(now, max); }
     // ---- webhooks out, events and callbacks in ------------------------------------------------
     @Override public void syncWorkflowEndpoint(WebhookEndpoint endpoint, DueDelivery.SealedSecret secret) { webhooks.syncWorkflowEndpoint(endpoint, secret); }
     @Override public void createEndpoint(WebhookEndpoint endpoint, DueDelivery.SealedSecret secret) { webhooks.createEndpoint(endpoint, secret); }

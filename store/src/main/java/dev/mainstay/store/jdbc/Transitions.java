@@ -29,6 +29,7 @@ final class Transitions {
     private final JdbcLedger ledger;
     private final JdbcWebhooks webhooks;
     private final JdbcLiveEvals liveEvals;
+    private final JdbcStatsFold statsFold;
 
     Transitions(Sql sql, Dialect dialect, JdbcLedger ledger, JdbcWebhooks webhooks, JdbcLiveEvals liveEvals) {
         this.liveEvals = liveEvals;
@@ -36,6 +37,7 @@ final class Transitions {
         this.dialect = dialect;
         this.ledger = ledger;
         this.webhooks = webhooks;
+        this.statsFold = new JdbcStatsFold(sql, dialect);
     }
 
     /** Logs an event of a job that is in {@code status} once it is written (the live streams filter and end on it). */
@@ -46,6 +48,10 @@ final class Transitions {
 
     /** Applies {@code t} in {@code c}'s transaction; false (and only its charges recorded) when the job is not in a state it applies to. */
     boolean applyIn(Connection c, JobTransition t) throws SQLException {
+        if (t.to() == JobStatus.QUEUED && t.from().contains(JobStatus.FAILED)) {
+            // A replay: the failed job's counts leave the stats buckets, to come back with its next end.
+            statsFold.unfold(c, t.jobId());
+        }
         List<Object> args = new ArrayList<>();
         String update = update(t, args);
         String account;
