@@ -168,8 +168,15 @@ public final class Tally {
         return out;
     }
 
+    /** Every count as {@code workflow|series start|metric|label} to its value, sorted: for diagnostics and tests. */
+    public java.util.SortedMap<String, Long> asMap() {
+        java.util.SortedMap<String, Long> out = new TreeMap<>();
+        counts.forEach((w, byStart) -> byStart.forEach((start, c) -> c.forEach((k, n) -> out.put(w + "|" + start + "|" + k.metric() + "|" + k.label(), n))));
+        return out;
+    }
+
     @Override
     public String toString() {
-        return "Tally" + counts;
+        return "Tally" + asMap();
     }
 }

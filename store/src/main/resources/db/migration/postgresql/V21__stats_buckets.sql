@@ -20,9 +20,9 @@ CREATE TABLE stats_buckets (
 -- exactly what the fold added, even once retention has removed the job's events).
 ALTER TABLE jobs ADD COLUMN stats_folded INTEGER NOT NULL DEFAULT 0;
 
--- How far the fold has read the finished jobs, by completed_at; it reads again from a minute
--- before, so a job whose finishing commit came a little after its stamp is still found.
-CREATE TABLE stats_fold (
-    name            TEXT PRIMARY KEY,
-    completed_from  timestamptz NOT NULL
-);
+-- The finished jobs the fold has yet to count: what it reads, and what a summary reads row by row
+-- besides the buckets. It takes the place of jobs_completed_at, the twin of jobs_finished (same
+-- columns, same condition), so that finishing a job writes no more index entries than before; the
+-- fold's flag takes the job out of it again.
+DROP INDEX jobs_completed_at;
+CREATE INDEX jobs_unfolded ON jobs (completed_at) WHERE stats_folded = 0 AND completed_at IS NOT NULL;

@@ -87,8 +87,8 @@ final class JdbcStats implements StatsStore {
      * The counts of the query's jobs: whole buckets from {@code stats_buckets} (days, hours and
      * minutes, the coarsest that fit the range and its series), and job by job only what the
      * buckets cannot give: the jobs of the range's edges (less than a minute each, found by their
-     * time-ordered ids) and, inside, the jobs not folded yet (unfinished, or finished since the
-     * fold's cursor). All in one read transaction, so a fold that commits meanwhile is seen either
+     * time-ordered ids) and, inside, the jobs not folded yet (unfinished, or finished and still
+     * in the {@code jobs_unfolded} index). All in one read transaction, so a fold that commits meanwhile is seen either
      * wholly or not at all.
      */
     @Override
@@ -127,8 +127,8 @@ final class JdbcStats implements StatsStore {
                 StringBuilder where = new StringBuilder("j.status NOT IN (" + JdbcJobs.TERMINAL + ") AND j.created_at >= ? AND j.created_at < ?");
                 filters(q, where, args);
                 add(c, t, q, where.toString(), args);
-                args = new ArrayList<>(List.of(fold.cursor(c).minus(JdbcStatsFold.LAG), from, to));
-                where = new StringBuilder("j.completed_at >= ? AND j.stats_folded = 0 AND j.status IN (" + JdbcJobs.TERMINAL
+                args = new ArrayList<>(List.of(from, to));
+                where = new StringBuilder("j.stats_folded = 0 AND j.completed_at IS NOT NULL AND j.status IN (" + JdbcJobs.TERMINAL
                         + ") AND j.created_at >= ? AND j.created_at < ?");
                 filters(q, where, args);
                 add(c, t, q, where.toString(), args);

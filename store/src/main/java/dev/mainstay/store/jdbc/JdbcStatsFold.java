@@ -29,12 +29,6 @@ final class JdbcStatsFold {
     static final String ALL = "*";
     /** The bucket widths, finest first; a summary reads the coarsest that fit whole. */
     static final List<Duration> WIDTHS = List.of(Duration.ofMinutes(1), Duration.ofHours(1), Duration.ofDays(1));
-    /**
-     * How far before its last position the fold reads again: a job stamped {@code completed_at} by
-     * one node commits a little later, and a node's clock may run a little behind another's.
-     */
-    static final Duration LAG = Duration.ofMinutes(1);
-    private static final String CURSOR = "jobs";
     private static final String COLUMNS = "id, account_id, workflow, workflow_version, status, result_type, created_at, started_at, completed_at, "
             + "input_tokens, output_tokens, cost_micros, provenance";
 
@@ -46,28 +40,16 @@ final class JdbcStatsFold {
         this.dialect = dialect;
     }
 
-    /** One batch: at most {@code max} jobs finished since the cursor (less {@link #LAG}) and not folded yet; how many it found. */
+    /** One batch: at most {@code max} finished jobs not folded yet, oldest end first; how many it found. */
     int fold(int max) {
         return sql.write(c -> {
             // Rows of this group's earlier units (a job's last stage, its events) go out first, so the fold sees them.
             Deferred.flush(c);
-            Instant from = cursor(c).minus(LAG);
-            List<Object[]> due = sql.list(c, "SELECT id, completed_at FROM jobs WHERE completed_at >= ? AND stats_folded = 0 AND status IN ("
-                    + JdbcJobs.TERMINAL + ") ORDER BY completed_at LIMIT ?", rs -> new Object[] {rs.getString(1), sql.instant(rs, "completed_at")}, from, max);
-            if (due.isEmpty()) {
-                return 0;
-            }
-            foldJobs(c, due.stream().map(r -> (String) r[0]).toList());
-            Instant newest = (Instant) due.getLast()[1];
-            sql.update(c, "INSERT INTO stats_fold (name, completed_from) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET completed_from = excluded.completed_from "
-                    + "WHERE stats_fold.completed_from < excluded.completed_from", CURSOR, newest);
+            List<String> due = sql.list(c, "SELECT id FROM jobs WHERE stats_folded = 0 AND completed_at IS NOT NULL AND status IN (" + JdbcJobs.TERMINAL
+                    + ") ORDER BY completed_at LIMIT ?", Sql::text, max);
+            foldJobs(c, due);
             return due.size();
         });
-    }
-
-    /** Where the fold has read to: jobs finished before it (less {@link #LAG}) are folded. */
-    Instant cursor(Connection c) throws SQLException {
-        return sql.first(c, "SELECT completed_from FROM stats_fold WHERE name = ?", rs -> sql.instant(rs, "completed_from"), CURSOR).orElse(Instant.EPOCH);
     }
 
     /** Folds those of {@code ids} that are finished and not folded yet, in {@code c}'s transaction; how many it folded. */
