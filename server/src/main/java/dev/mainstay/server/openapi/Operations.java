@@ -78,7 +78,7 @@ final class Operations {
                     List.of(new Query("job", "string", "Only this job's records."), LIMIT, CURSOR), List.of(400, 401, 403)),
             new Operation("GET", "/v1/admin/targets", "targets", "admin", "Circuit breakers and latency per model target", ADMIN, null, 200, "Object",
                     List.of(), List.of(401, 403)),
-            new Operation("GET", "/v1/stats", "stats", "stats", "A summary of the account's jobs: counts, rates, latency per stage, tokens and cost", ACCOUNT,
+            new Operation("GET", "/v1/stats", "stats", "stats", "A summary of the account's jobs: counts, rates, latency per stage (percentiles within 12.5%), tokens and cost", ACCOUNT,
                     null, 200, "Object", List.of(WORKFLOW, FROM, TO), List.of(400, 401)),
             new Operation("GET", "/v1/admin/stats", "adminStats", "admin", "The same summary over every account, or one", ADMIN, null, 200, "Object",
                     List.of(WORKFLOW, FROM, TO, new Query("account", "string", "Only this account's jobs.")), List.of(400, 401, 403)),

@@ -29,6 +29,22 @@ final class JdbcStats implements StatsStore {
     /** How far around a raw edge of a summary the job ids are read: an id's time and its job's {@code created_at} come from one clock read apart. */
     private static final long ID_MARGIN_MILLIS = 60_000;
 
+    /** The jobs of an edge of a range, by their time-ordered ids (the primary key) and then exactly. */
+    static final String EDGE = "j.id >= ? AND j.id < ? AND j.created_at >= ? AND j.created_at < ?";
+    /** The unfinished jobs of a range, through the partial index {@code jobs_unfinished}. */
+    static final String UNFINISHED = "j.status NOT IN (" + JdbcJobs.TERMINAL + ") AND j.created_at >= ? AND j.created_at < ?";
+    /** The finished jobs of a range not folded yet, through the partial index {@code jobs_unfolded}. */
+    static final String UNFOLDED = "j.stats_folded = 0 AND j.completed_at IS NOT NULL AND j.status IN (" + JdbcJobs.TERMINAL
+            + ") AND j.created_at >= ? AND j.created_at < ?";
+
+    /**
+     * Filters written as expressions no index serves, so that the planner keeps to the small
+     * index the condition names instead of walking every job of an account or a workflow
+     * ({@code jobs_by_account}, {@code jobs_last_good}).
+     */
+    static final String UNINDEXED_ACCOUNT = "(j.account_id || '') = ?";
+    static final String UNINDEXED_WORKFLOW = "(j.workflow || '') = ?";
+
     private final Sql sql;
     private final JdbcStatsFold fold;
 
@@ -116,21 +132,23 @@ final class JdbcStats implements StatsStore {
             for (Instant[] edge : edges) {
                 List<Object> args = new ArrayList<>(List.of(JobIds.floor("job", edge[0].toEpochMilli() - ID_MARGIN_MILLIS),
                         JobIds.floor("job", edge[1].toEpochMilli() + ID_MARGIN_MILLIS), edge[0], edge[1]));
-                StringBuilder where = new StringBuilder("j.id >= ? AND j.id < ? AND j.created_at >= ? AND j.created_at < ?");
-                filters(q, where, args);
+                StringBuilder where = new StringBuilder(EDGE);
+                Sql.and(where, args, "j.account_id = ?", q.accountId().orElse(null));
+                Sql.and(where, args, UNINDEXED_WORKFLOW, q.workflow().orElse(null));
                 add(c, t, q, where.toString(), args);
             }
             if (!whole.isEmpty()) {
                 Instant from = whole.stream().map(Whole::from).min(Instant::compareTo).orElseThrow();
                 Instant to = whole.stream().map(Whole::to).max(Instant::compareTo).orElseThrow();
                 List<Object> args = new ArrayList<>(List.of(from, to));
-                StringBuilder where = new StringBuilder("j.status NOT IN (" + JdbcJobs.TERMINAL + ") AND j.created_at >= ? AND j.created_at < ?");
-                filters(q, where, args);
+                StringBuilder where = new StringBuilder(UNFINISHED);
+                Sql.and(where, args, "j.account_id = ?", q.accountId().orElse(null));
+                Sql.and(where, args, UNINDEXED_WORKFLOW, q.workflow().orElse(null));
                 add(c, t, q, where.toString(), args);
                 args = new ArrayList<>(List.of(from, to));
-                where = new StringBuilder("j.stats_folded = 0 AND j.completed_at IS NOT NULL AND j.status IN (" + JdbcJobs.TERMINAL
-                        + ") AND j.created_at >= ? AND j.created_at < ?");
-                filters(q, where, args);
+                where = new StringBuilder(UNFOLDED);
+                Sql.and(where, args, UNINDEXED_ACCOUNT, q.accountId().orElse(null));
+                Sql.and(where, args, UNINDEXED_WORKFLOW, q.workflow().orElse(null));
                 add(c, t, q, where.toString(), args);
             }
             return t;
@@ -215,8 +233,9 @@ final class JdbcStats implements StatsStore {
     }
 
     private List<StageFact> stageFacts(Connection c, String where, List<Object> args) throws SQLException {
-        return sql.list(c, "SELECT j.workflow, s.stage_id, s.started_at, s.completed_at, s.provenance FROM job_stages s "
-                + "JOIN jobs j ON j.id = s.job_id WHERE s.status = 'completed' AND " + where, rs -> stageFact(sql, rs, rs.getString("workflow")), args.toArray());
+        // CROSS JOIN: SQLite reads the jobs first (by the index the condition names), then their stages by key, never every stage.
+        return sql.list(c, "SELECT j.workflow, s.stage_id, s.started_at, s.completed_at, s.provenance FROM jobs j CROSS JOIN job_stages s "
+                + "WHERE s.job_id = j.id AND s.status = 'completed' AND " + where, rs -> stageFact(sql, rs, rs.getString("workflow")), args.toArray());
     }
 
     /** A committed stage of {@code workflow}, from a row of {@code job_stages}. */

@@ -29,6 +29,9 @@ final class JdbcStatsFold {
     static final String ALL = "*";
     /** The bucket widths, finest first; a summary reads the coarsest that fit whole. */
     static final List<Duration> WIDTHS = List.of(Duration.ofMinutes(1), Duration.ofHours(1), Duration.ofDays(1));
+    /** The oldest finished jobs not folded yet, through the partial index {@code jobs_unfolded}. */
+    static final String DUE = "SELECT id FROM jobs WHERE stats_folded = 0 AND completed_at IS NOT NULL AND status IN (" + JdbcJobs.TERMINAL
+            + ") ORDER BY completed_at LIMIT ?";
     private static final String COLUMNS = "id, account_id, workflow, workflow_version, status, result_type, created_at, started_at, completed_at, "
             + "input_tokens, output_tokens, cost_micros, provenance";
 
@@ -45,8 +48,7 @@ final class JdbcStatsFold {
         return sql.write(c -> {
             // Rows of this group's earlier units (a job's last stage, its events) go out first, so the fold sees them.
             Deferred.flush(c);
-            List<String> due = sql.list(c, "SELECT id FROM jobs WHERE stats_folded = 0 AND completed_at IS NOT NULL AND status IN (" + JdbcJobs.TERMINAL
-                    + ") ORDER BY completed_at LIMIT ?", Sql::text, max);
+            List<String> due = sql.list(c, DUE, Sql::text, max);
             foldJobs(c, due);
             return due.size();
         });

@@ -35,6 +35,26 @@ class SqliteQueryPlanTest {
         }
     }
 
+    @Test
+    void statsReadOnlyIndexedJobs() throws Exception {
+        Path file = dir.resolve("mainstay.db");
+        SqliteStore.open(file, SqliteStore.Durability.NORMAL).close();
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file)) {
+            assertThat(plan(c, JdbcStatsFold.DUE)).contains("jobs_unfolded").doesNotContain("SCAN jobs\n");
+            assertThat(plan(c, "SELECT j.id FROM jobs j WHERE " + JdbcStats.UNFOLDED)).contains("jobs_unfolded");
+            assertThat(plan(c, "SELECT j.id FROM jobs j WHERE " + JdbcStats.UNFOLDED + " AND " + JdbcStats.UNINDEXED_ACCOUNT + " AND " + JdbcStats.UNINDEXED_WORKFLOW))
+                    .as("not every job of the account or workflow").contains("jobs_unfolded");
+            assertThat(plan(c, "SELECT j.id FROM jobs j WHERE " + JdbcStats.UNFINISHED + " AND j.account_id = ? AND " + JdbcStats.UNINDEXED_WORKFLOW))
+                    .contains("jobs_unfinished");
+            assertThat(plan(c, "SELECT j.id FROM jobs j WHERE " + JdbcStats.UNFINISHED)).contains("jobs_unfinished");
+            assertThat(plan(c, "SELECT j.id FROM jobs j WHERE " + JdbcStats.EDGE)).containsPattern("SEARCH j USING (INDEX|PRIMARY KEY|INTEGER PRIMARY KEY).*id>\\?");
+            assertThat(plan(c, "SELECT s.stage_id FROM jobs j CROSS JOIN job_stages s WHERE s.job_id = j.id AND s.status = 'completed' AND " + JdbcStats.UNFOLDED))
+                    .contains("SEARCH j USING INDEX jobs_unfolded").contains("SEARCH s USING");
+            assertThat(plan(c, "SELECT workflow FROM stats_buckets WHERE account_id = ? AND width_s = ? AND bucket_start >= ? AND bucket_start < ?"))
+                    .contains("SEARCH stats_buckets USING INDEX");
+        }
+    }
+
     private static String plan(Connection c, String sql) throws Exception {
         try (PreparedStatement ps = c.prepareStatement("EXPLAIN QUERY PLAN " + sql)) {
             if (sql.contains("?")) {
