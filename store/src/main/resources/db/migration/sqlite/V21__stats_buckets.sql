@@ -26,3 +26,8 @@ ALTER TABLE jobs ADD COLUMN stats_folded INTEGER NOT NULL DEFAULT 0;
 -- fold's flag takes the job out of it again.
 DROP INDEX jobs_completed_at;
 CREATE INDEX jobs_unfolded ON jobs (completed_at) WHERE stats_folded = 0 AND completed_at IS NOT NULL;
+
+-- The dead letters, for the queue snapshot's count (the overview, the metrics' gauge): a count
+-- that otherwise reads every job. Only a job that fails into the dead-letter list (or leaves it
+-- by a replay) writes to it.
+CREATE INDEX jobs_dead_letters ON jobs (id) WHERE status = 'failed' AND dead_letter;

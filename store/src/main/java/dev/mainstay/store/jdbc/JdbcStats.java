@@ -69,7 +69,7 @@ final class JdbcStats implements StatsStore {
             }
             Instant oldestDue = sql.first(c, "SELECT min(next_run_at) AS t FROM jobs WHERE status IN ('queued', 'retrying') AND next_run_at <= ?",
                     rs -> sql.instant(rs, "t"), now).orElse(null);
-            long deadLetters = sql.first(c, "SELECT count(*) AS n FROM jobs WHERE status = 'failed' AND dead_letter = ?", rs -> rs.getLong("n"), true)
+            long deadLetters = sql.first(c, "SELECT count(*) AS n FROM jobs WHERE status = 'failed' AND dead_letter", rs -> rs.getLong("n"))
                     .orElse(0L);
             Object[] reviews = sql.first(c, "SELECT count(*) AS n, min(created_at) AS t FROM reviews WHERE status = 'pending'",
                     rs -> new Object[] {rs.getLong("n"), sql.instant(rs, "t")}).orElseThrow();

@@ -50,6 +50,7 @@ class SqliteQueryPlanTest {
             assertThat(plan(c, "SELECT j.id FROM jobs j WHERE " + JdbcStats.EDGE)).containsPattern("SEARCH j USING (INDEX|PRIMARY KEY|INTEGER PRIMARY KEY).*id>\\?");
             assertThat(plan(c, "SELECT s.stage_id FROM jobs j CROSS JOIN job_stages s WHERE s.job_id = j.id AND s.status = 'completed' AND " + JdbcStats.UNFOLDED))
                     .contains("SEARCH j USING INDEX jobs_unfolded").contains("SEARCH s USING");
+            assertThat(plan(c, "SELECT count(*) AS n FROM jobs WHERE status = 'failed' AND dead_letter")).contains("jobs_dead_letters");
             assertThat(plan(c, "SELECT workflow FROM stats_buckets WHERE account_id = ? AND width_s = ? AND bucket_start >= ? AND bucket_start < ?"))
                     .contains("SEARCH stats_buckets USING INDEX");
         }
