@@ -7,19 +7,18 @@ import java.util.List;
  * What a provider's response headers said about its rate limits, as read by the wire client:
  * for each budget it reports (OpenAI's {@code x-ratelimit-*-requests} and {@code -tokens},
  * Anthropic's {@code anthropic-ratelimit-requests-*}, {@code -tokens-*}, {@code -input-tokens-*}
- * and {@code -output-tokens-*}) its limit, what remains and how long until it resets, plus the
- * wait a {@code retry-after} or {@code retry-after-ms} asked for. A header that is missing or
- * malformed is simply not in it; a response without any is {@link #NONE}.
+ * and {@code -output-tokens-*}) its limit, what remains and how long until it resets. A header
+ * that is missing or malformed is simply not in it; a response without any is {@link #NONE}. The
+ * wait a {@code retry-after} or {@code retry-after-ms} asks for is the outcome's own
+ * ({@code RateLimited.retryAfter}, {@code Transient.retryAfter}).
  *
  * <p>Resets are carried as durations measured when the response arrived, so the engine places
  * them on its own clock whatever the wire format said (OpenAI sends {@code 6m0s}, Anthropic an
  * RFC 3339 instant).
- *
- * @param retryAfter the wait the response asked for, or {@code null} when it asked for none
  */
-public record RateLimits(List<Budget> budgets, Duration retryAfter) {
+public record RateLimits(List<Budget> budgets) {
     /** A response that said nothing about rate limits. */
-    public static final RateLimits NONE = new RateLimits(List.of(), null);
+    public static final RateLimits NONE = new RateLimits(List.of());
 
     /**
      * One budget as reported, e.g. {@code requests}: limit 500, remaining 0, resets in 1.2 s.
@@ -50,14 +49,11 @@ public record RateLimits(List<Budget> budgets, Duration retryAfter) {
 
     public RateLimits {
         budgets = List.copyOf(budgets);
-        if (retryAfter != null && retryAfter.isNegative()) {
-            retryAfter = Duration.ZERO;
-        }
     }
 
-    /** Whether the response carried nothing worth learning. */
+    /** Whether the response reported no budget. */
     public boolean isEmpty() {
-        return budgets.isEmpty() && retryAfter == null;
+        return budgets.isEmpty();
     }
 
     /** The longest time until an exhausted budget resets, or {@code null} when none is exhausted with a reset given. */

@@ -280,10 +280,10 @@ public final class AnthropicMessagesProvider implements Provider {
      * What the response's rate-limit headers say: {@code anthropic-ratelimit-requests-limit: 50},
      * {@code -remaining: 49}, {@code -reset: 2026-01-01T00:00:02Z} (an RFC 3339 instant, measured
      * from {@code now}; one already past resets in 0 s), the same for {@code tokens},
-     * {@code input-tokens} and {@code output-tokens}, with {@code retry-after}.
+     * {@code input-tokens} and {@code output-tokens}.
      */
     static RateLimits rateLimits(HttpHeaders headers, Instant now) {
-        return RateLimitHeaders.read(headers, now, BUDGETS, NAMES, v -> parseInstant(v).map(at -> {
+        return RateLimitHeaders.read(headers, BUDGETS, NAMES, v -> parseInstant(v).map(at -> {
             Duration d = Duration.between(now, at);
             return d.isNegative() ? Duration.ZERO : d;
         }));

@@ -3,7 +3,6 @@ package dev.mainstay.providers.http;
 import dev.mainstay.provider.RateLimits;
 import java.net.http.HttpHeaders;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -37,9 +36,9 @@ public final class RateLimitHeaders {
     /**
      * @param budgets the budgets as the headers name them, e.g. {@code input-tokens}; reported
      *     with {@code -} turned into {@code _}
-     * @param reset reads a reset header's value into the wait from now, empty when it is malformed
+     * @param reset reads a reset header's value into the wait from {@code now}, empty when it is malformed
      */
-    public static RateLimits read(HttpHeaders headers, Instant now, List<String> budgets, Names names, Function<String, Optional<Duration>> reset) {
+    public static RateLimits read(HttpHeaders headers, List<String> budgets, Names names, Function<String, Optional<Duration>> reset) {
         List<RateLimits.Budget> out = new ArrayList<>(budgets.size());
         for (String budget : budgets) {
             long limit = count(headers.firstValue(names.limit(budget)));
@@ -49,8 +48,7 @@ public final class RateLimitHeaders {
                 out.add(new RateLimits.Budget(budget.replace('-', '_'), limit, remaining, resetsIn));
             }
         }
-        Duration retryAfter = RetryAfter.of(headers, now).orElse(null);
-        return out.isEmpty() && retryAfter == null ? RateLimits.NONE : new RateLimits(out, retryAfter);
+        return out.isEmpty() ? RateLimits.NONE : new RateLimits(out);
     }
 
     /** A whole number of zero or more (digits only, at most 18 of them), else unreported. */

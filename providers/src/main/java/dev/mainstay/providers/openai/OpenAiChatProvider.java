@@ -154,7 +154,7 @@ public final class OpenAiChatProvider implements Provider {
 
     private ProviderOutcome outcome(HttpResponse<String> response, Duration latency, StrictSchema strict) {
         int status = response.statusCode();
-        RateLimits limits = rateLimits(response.headers(), clock.instant());
+        RateLimits limits = rateLimits(response.headers());
         if (status == 200) {
             ProviderOutcome ok = success(response.body(), latency, strict);
             return ok instanceof ProviderOutcome.Success s && !limits.isEmpty() ? s.withRateLimits(limits) : ok;
@@ -264,10 +264,10 @@ public final class OpenAiChatProvider implements Provider {
     /**
      * What the response's rate-limit headers say: {@code x-ratelimit-limit-requests: 500},
      * {@code x-ratelimit-remaining-requests: 499}, {@code x-ratelimit-reset-requests: 120ms} and
-     * the same for {@code tokens}, with {@code retry-after-ms} / {@code retry-after}.
+     * the same for {@code tokens}.
      */
-    static RateLimits rateLimits(java.net.http.HttpHeaders headers, Instant now) {
-        return RateLimitHeaders.read(headers, now, BUDGETS, NAMES, OpenAiChatProvider::parseReset);
+    static RateLimits rateLimits(java.net.http.HttpHeaders headers) {
+        return RateLimitHeaders.read(headers, BUDGETS, NAMES, OpenAiChatProvider::parseReset);
     }
 
     static Optional<Duration> parseReset(String text) {
