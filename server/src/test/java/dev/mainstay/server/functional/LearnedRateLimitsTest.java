@@ -89,6 +89,10 @@ class LearnedRateLimitsTest {
                         + "{\"budget\":\"requests\",\"limit\":50,\"remaining\":0,\"reset_at\":\"2026-01-01T00:00:02Z\",\"source\":\"headers\",\"updated_at\":\"2026-01-01T00:00:00Z\"},"
                         + "{\"budget\":\"tokens\",\"limit\":40000,\"remaining\":39000,\"reset_at\":\"2026-01-01T00:00:01Z\",\"source\":\"headers\",\"updated_at\":\"2026-01-01T00:00:00Z\"}]");
 
+                String metrics = node.http.get("/metrics", TestNode.ADMIN_KEY).text();
+                assertThat(metrics).contains("mainstay_target_rate_limited{model=\"model-a\",provider=\"fake\"} 1.0")
+                        .contains("mainstay_target_requests_remaining{model=\"model-a\",provider=\"fake\"} 0.0");
+
                 String second = submit(node.http, "The second job must not call the first target.");
                 JsonNode done = node.awaitTerminal(second);
                 assertThat(done.path("status").asString()).as(done.toString()).isEqualTo("degraded");
@@ -104,6 +108,7 @@ class LearnedRateLimitsTest {
                 assertThat(node.awaitTerminal(third).path("status").asString()).isEqualTo("completed");
                 assertThat(models(fake, third)).containsExactly("model-a");
                 assertThat(target(node.http, "fake/model-a").path("rate_limited_until").isNull()).isTrue();
+                assertThat(node.http.get("/metrics", TestNode.ADMIN_KEY).text()).contains("mainstay_target_rate_limited{model=\"model-a\",provider=\"fake\"} 0.0");
             }
         }
     }
