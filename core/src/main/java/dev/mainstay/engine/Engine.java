@@ -58,6 +58,7 @@ public final class Engine implements AutoCloseable {
 
     /** @param tools the integrations tool stages may call, by name */
     private final ToolStageExecutor toolStages;
+    private final TargetLimits limits;
 
     public Engine(Store store, WorkflowRegistry registry, Map<String, Provider> providers, Routes routes, PriceTable prices,
                   Map<String, ToolSpec> tools, Clock clock, EngineConfig config, RandomGenerator random) {
@@ -85,6 +86,7 @@ public final class Engine implements AutoCloseable {
         this.config = config;
         this.health = new TargetHealth(clock, config.breakerFailures(), config.breakerCooldown());
         TargetLimits limits = new TargetLimits(clock, config.targetLimits());
+        this.limits = limits;
         JobIds ids = new JobIds(clock);
         ToolStageExecutor toolStages = new ToolStageExecutor(store, tools, clock, config, ids, spans);
         this.toolStages = toolStages;
@@ -192,6 +194,11 @@ public final class Engine implements AutoCloseable {
 
     public int runningCount() {
         return dispatcher.runningCount();
+    }
+
+    /** Each route target's rate limits on this node: configured ones and what the providers' headers said. */
+    public List<TargetLimits.Snapshot> targetLimits() {
+        return limits.snapshots();
     }
 
     /** What this node has learned about each route target: breaker state, recent latency. */

@@ -410,11 +410,15 @@ final class ModelStageExecutor {
             }
         } finally {
             bulkhead.release();
+            if (outcome != null) {
+                limits.learn(target, outcome.rateLimits());
+            }
             switch (outcome) {
                 case null -> health.neutral(target);
                 case ProviderOutcome.Success s -> {
                     health.success(target, s.latency());
-                    if (s.budgetExhaustedFor() != null) {
+                    // Budgets the headers named are held back by the limits; a bare wait by the breaker.
+                    if (s.budgetExhaustedFor() != null && s.rateLimits().budgets().isEmpty()) {
                         health.pause(target, s.budgetExhaustedFor());
                     }
                 }

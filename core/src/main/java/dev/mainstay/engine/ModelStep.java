@@ -90,9 +90,14 @@ final class ModelStep {
                     + job.deadlineAt() + ", before stage '" + stage.id() + "' could run on " + targets.get(targetIndex), false), Optional.empty(), null, List.of());
         } else {
             Target target = targets.get(targetIndex);
-            boolean alternative = targetIndex + 1 < targets.size() || !wf.fallback().isEmpty();
+            boolean nextTarget = targetIndex + 1 < targets.size();
+            boolean alternative = nextTarget || !wf.fallback().isEmpty();
             Optional<TargetHealth.Block> block = health.refusal(target);
             Optional<Duration> p95 = health.p95(target);
+            if (block.isEmpty()) {
+                // A budget the provider's headers reported as used up, until it resets.
+                block = limits.exhausted(target);
+            }
             if (block.isEmpty()) {
                 // Configured minute budgets: a call that does not fit yet waits in the queue.
                 Optional<Instant> fits = limits.admit(target, () -> executor.estimateTokens(job, wf, stage, progress.outputs, target));
@@ -100,7 +105,11 @@ final class ModelStep {
                     block = Optional.of(new TargetHealth.Block(target + " is at its configured requests- or tokens-per-minute limit", fits.get(), false));
                 }
             }
-            if (block.isPresent() && !block.get().circuitOpen() && block.get().until().isBefore(job.deadlineAt())) {
+            if (block.isPresent() && !block.get().circuitOpen() && nextTarget) {
+                // Rate limited with another target in the route: that one gets the call now,
+                // and this one is not sent a call that could only earn a 429.
+                result = new StageResult.Failed(new JobError(ErrorCode.PROVIDER_RATE_LIMITED, block.get().reason(), false), Optional.empty(), null, List.of());
+            } else if (block.isPresent() && !block.get().circuitOpen() && block.get().until().isBefore(job.deadlineAt())) {
                 // The provider asked for a pause: wait in the queue rather than add to a 429 storm.
                 return new StageOutcome.Wait("target_busy", block.get().until(), progress.attemptsDone, List.of(),
                         Json.object().put("stage", stage.id()).put("target", target.toString()).put("reason", block.get().reason()), started);

@@ -63,6 +63,11 @@ public final class TokenBucket {
         return new Take.Wait(Duration.ofMillis(Math.max(1, wait)));
     }
 
+    /** Whole tokens in the bucket at {@code now} ({@code state} {@code null}: a full bucket), taking nothing. */
+    public static long available(State state, long capacity, Duration period, Instant now) {
+        return level(state, capacity, period, now).microTokens() / UNIT;
+    }
+
     /** The level at {@code now}: what was there plus what refilled since, capped at capacity. */
     static State level(State state, long capacity, Duration period, Instant now) {
         long full = Math.multiplyExact(capacity, UNIT);

@@ -23,14 +23,21 @@ public sealed interface ProviderOutcome {
      * @param strictSchema whether the provider was asked to enforce the output schema while it
      *     generated the answer (OpenAI's strict Structured Outputs), so that the answer's shape is
      *     guaranteed; Mainstay checks the answer against the whole contract either way
+     * @param rateLimits what the response's rate-limit headers said, {@link RateLimits#NONE} when nothing
      */
     record Success(String content, String reportedModel, long inputTokens, long cachedInputTokens, long outputTokens, Duration latency,
-                   Duration budgetExhaustedFor, java.util.List<ToolRequest> toolCalls, boolean strictSchema) implements ProviderOutcome {
+                   Duration budgetExhaustedFor, java.util.List<ToolRequest> toolCalls, boolean strictSchema, RateLimits rateLimits) implements ProviderOutcome {
         /** A token count the provider did not report, or reported as something other than a whole number. */
         public static final long UNREPORTED = Long.MIN_VALUE;
 
         public Success {
             toolCalls = toolCalls == null ? java.util.List.of() : java.util.List.copyOf(toolCalls);
+            rateLimits = rateLimits == null ? RateLimits.NONE : rateLimits;
+        }
+
+        public Success(String content, String reportedModel, long inputTokens, long cachedInputTokens, long outputTokens, Duration latency,
+                       Duration budgetExhaustedFor, java.util.List<ToolRequest> toolCalls, boolean strictSchema) {
+            this(content, reportedModel, inputTokens, cachedInputTokens, outputTokens, latency, budgetExhaustedFor, toolCalls, strictSchema, RateLimits.NONE);
         }
 
         public Success(String content, String reportedModel, long inputTokens, long cachedInputTokens, long outputTokens, Duration latency,
@@ -45,12 +52,12 @@ public sealed interface ProviderOutcome {
 
         /** The same answer, asking for these function calls. */
         public Success withToolCalls(java.util.List<ToolRequest> calls) {
-            return new Success(content, reportedModel, inputTokens, cachedInputTokens, outputTokens, latency, budgetExhaustedFor, calls, strictSchema);
+            return new Success(content, reportedModel, inputTokens, cachedInputTokens, outputTokens, latency, budgetExhaustedFor, calls, strictSchema, rateLimits);
         }
 
         /** The same answer, generated with the output schema enforced or not. */
         public Success withStrictSchema(boolean strict) {
-            return new Success(content, reportedModel, inputTokens, cachedInputTokens, outputTokens, latency, budgetExhaustedFor, toolCalls, strict);
+            return new Success(content, reportedModel, inputTokens, cachedInputTokens, outputTokens, latency, budgetExhaustedFor, toolCalls, strict, rateLimits);
         }
 
         public Success(String content, String reportedModel, long inputTokens, long outputTokens, Duration latency) {
@@ -63,7 +70,17 @@ public sealed interface ProviderOutcome {
 
         /** The same answer, noting that the provider's budget is used up for {@code wait}. */
         public Success withBudgetExhaustedFor(Duration wait) {
-            return new Success(content, reportedModel, inputTokens, cachedInputTokens, outputTokens, latency, wait, toolCalls, strictSchema);
+            return new Success(content, reportedModel, inputTokens, cachedInputTokens, outputTokens, latency, wait, toolCalls, strictSchema, rateLimits);
+        }
+
+        /**
+         * The same answer with what its rate-limit headers said; a budget they report as used up
+         * also sets {@link #budgetExhaustedFor}, as the headers' longest wait until it resets.
+         */
+        public Success withRateLimits(RateLimits limits) {
+            Duration exhausted = limits.exhaustedFor();
+            return new Success(content, reportedModel, inputTokens, cachedInputTokens, outputTokens, latency,
+                    exhausted != null ? exhausted : budgetExhaustedFor, toolCalls, strictSchema, limits);
         }
 
         @Override
@@ -72,12 +89,40 @@ public sealed interface ProviderOutcome {
         }
     }
 
-    /** 429 or a provider's own rate signal; wait at least {@code retryAfter} when given. */
-    record RateLimited(Optional<Duration> retryAfter, String detail) implements ProviderOutcome {
+    /**
+     * 429 or a provider's own rate signal; wait at least {@code retryAfter} when given.
+     *
+     * @param rateLimits what the response's rate-limit headers said, {@link RateLimits#NONE} when nothing
+     */
+    record RateLimited(Optional<Duration> retryAfter, String detail, RateLimits rateLimits) implements ProviderOutcome {
+        public RateLimited {
+            rateLimits = rateLimits == null ? RateLimits.NONE : rateLimits;
+        }
+
+        public RateLimited(Optional<Duration> retryAfter, String detail) {
+            this(retryAfter, detail, RateLimits.NONE);
+        }
     }
 
-    /** 5xx, overload, connection reset: trying again may work. */
-    record Transient(Optional<Duration> retryAfter, String detail) implements ProviderOutcome {
+    /**
+     * 5xx, overload, connection reset: trying again may work.
+     *
+     * @param rateLimits what the response's rate-limit headers said, {@link RateLimits#NONE} when
+     *     nothing or when there was no response
+     */
+    record Transient(Optional<Duration> retryAfter, String detail, RateLimits rateLimits) implements ProviderOutcome {
+        public Transient {
+            rateLimits = rateLimits == null ? RateLimits.NONE : rateLimits;
+        }
+
+        public Transient(Optional<Duration> retryAfter, String detail) {
+            this(retryAfter, detail, RateLimits.NONE);
+        }
+    }
+
+    /** What the response's rate-limit headers said, whatever the outcome; {@link RateLimits#NONE} for outcomes that carry none. */
+    default RateLimits rateLimits() {
+        return RateLimits.NONE;
     }
 
     /** No complete answer within the timeout. */

@@ -141,7 +141,7 @@ class JobRunnerTest {
 
     @Test
     void aTargetThatAskedForAPauseIsWaitedOutInTheQueueWithoutSpendingAnAttempt() {
-        WorkflowDefinition wf = workflow("", stage("only", ""));
+        WorkflowDefinition wf = workflow("", stage("only", "", List.of(A)));
         runner(wf); // builds the target health the step reads
         health.pause(A, Duration.ofSeconds(20));
 
@@ -156,6 +156,27 @@ class JobRunnerTest {
             assertThat(t.releaseLease()).isTrue();
             assertThat(t.charges()).isEmpty();
         });
+    }
+
+    @Test
+    void aTargetThatAskedForAPauseIsSkippedForTheRoutesNextTargetWithoutCallingIt() {
+        WorkflowDefinition wf = workflow("", stage("only", ""));
+        runner(wf);
+        health.pause(A, Duration.ofSeconds(20));
+
+        runner(wf).run(job(wf, 0, 0));
+
+        assertThat(applied).hasSize(2);
+        assertThat(applied.get(0)).satisfies(t -> {
+            assertThat(t.to()).isEqualTo(JobStatus.PROCESSING);
+            assertThat(t.eventType()).isEqualTo("target_switched");
+            assertThat(t.error().code()).isEqualTo(ErrorCode.PROVIDER_RATE_LIMITED);
+            assertThat(t.eventData().path("from").asString()).isEqualTo("p/model-a");
+            assertThat(t.eventData().path("to").asString()).isEqualTo("p/model-b");
+            assertThat(t.charges()).isEmpty();
+        });
+        assertThat(applied.get(1).to()).as("completed on the next target, so degraded").isEqualTo(JobStatus.DEGRADED);
+        assertThat(calls).as("nothing was sent to the paused target").extracting(ModelRequest::model).containsExactly("model-b");
     }
 
     @Test

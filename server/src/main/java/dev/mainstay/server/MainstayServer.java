@@ -25,6 +25,7 @@ import dev.mainstay.routing.TargetHealth;
 import dev.mainstay.server.metrics.ManagementServer;
 import dev.mainstay.server.metrics.EvalGauges;
 import dev.mainstay.server.metrics.NodeGauges;
+import dev.mainstay.server.metrics.RateLimitGauges;
 import dev.mainstay.server.metrics.PrometheusMetrics;
 import dev.mainstay.store.Store;
 import dev.mainstay.store.postgres.PostgresStore;
@@ -183,6 +184,7 @@ public final class MainstayServer implements AutoCloseable {
                         () -> engine.targetHealth().stream().map(h -> new NodeGauges.Breaker(h.target().provider(), h.target().model(),
                                 h.state() == TargetHealth.State.OPEN)).toList(), clock, NodeGauges.DEFAULT_MAX_AGE);
                 EvalGauges.register(metrics, gauged::evalRunTallies, clock, NodeGauges.DEFAULT_MAX_AGE);
+                RateLimitGauges.register(metrics, engine::targetLimits);
             }
             // Beside the engine: human review (with its expiry sweep) and limits administration.
             Reviews reviews = new Reviews(store, registry, clock, engineConfig.toolchainVersion(), engine::jobChanged, tracer);

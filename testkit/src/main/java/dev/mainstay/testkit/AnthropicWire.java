@@ -233,4 +233,21 @@ record AnthropicWire() implements WireFormat {
     public String malformed() {
         return "{\"id\": \"msg_fake\", \"type\": \"message\", \"content\": [{\"type\": \"text\", \"text\": ";
     }
+
+    @Override
+    public java.util.Map<String, String> rateLimitHeaders(Fault.RateLimits b, java.time.Instant now) {
+        // RFC 3339 instants to the second, as Anthropic sends them; rounded up so a reset is never early.
+        return java.util.Map.of("anthropic-ratelimit-requests-limit", Long.toString(b.requestsLimit()),
+                "anthropic-ratelimit-requests-remaining", Long.toString(b.requestsRemaining()),
+                "anthropic-ratelimit-requests-reset", instant(now, b.requestsReset()),
+                "anthropic-ratelimit-tokens-limit", Long.toString(b.tokensLimit()),
+                "anthropic-ratelimit-tokens-remaining", Long.toString(b.tokensRemaining()),
+                "anthropic-ratelimit-tokens-reset", instant(now, b.tokensReset()));
+    }
+
+    private static String instant(java.time.Instant now, java.time.Duration in) {
+        java.time.Instant at = now.plus(in);
+        java.time.Instant whole = at.truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        return (whole.equals(at) ? whole : whole.plusSeconds(1)).toString();
+    }
 }

@@ -52,6 +52,7 @@ public final class FakeProvider implements AutoCloseable {
     private final AtomicInteger maxInFlight = new AtomicInteger();
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private volatile FaultScript script;
+    private volatile java.time.Clock clock = java.time.Clock.systemUTC();
     private volatile boolean closed;
 
     private FakeProvider(ServerSocket server, FaultScript script) {
@@ -93,6 +94,15 @@ public final class FakeProvider implements AutoCloseable {
      */
     public URI anthropicBaseUrl() {
         return URI.create("http://127.0.0.1:" + port());
+    }
+
+    /**
+     * The clock that Anthropic's {@code anthropic-ratelimit-*-reset} instants are written from
+     * (the system clock by default); give it the clock of the code under test when that one is
+     * stepped by hand.
+     */
+    public void clock(java.time.Clock clock) {
+        this.clock = clock;
     }
 
     /** Replaces the script and starts its steps from the beginning. */
@@ -236,6 +246,8 @@ public final class FakeProvider implements AutoCloseable {
         sleep(fault.minLatency().plusMillis(span <= 0 ? 0 : ThreadLocalRandom.current().nextLong(span + 1)));
         Map<String, String> headers = new HashMap<>();
         fault.retryAfter().ifPresent(d -> headers.put("retry-after", Long.toString((d.toMillis() + 999) / 1000)));
+        fault.rateLimits().ifPresent(r -> headers.putAll(wire.rateLimitHeaders(r, clock.instant())));
+        headers.putAll(fault.headers());
         long inputTokens = tokens(wire.promptText(body));
         switch (fault.kind()) {
             case OK -> {

@@ -2,6 +2,7 @@ package dev.mainstay.testkit;
 
 import dev.mainstay.Json;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import tools.jackson.databind.JsonNode;
 
@@ -19,9 +20,13 @@ import tools.jackson.databind.JsonNode;
  * @param usage the token counts to report instead of the fake's own, when present
  * @param numbers a JSON value put in place of every number (integer or not) of the answer's
  *     content, when present: {@code 1e308}, {@code -1e308}, {@code "NaN"}
+ * @param rateLimits rate-limit headers to send, written as the request's wire format writes
+ *     them, when present (see {@link RateLimits})
+ * @param headers more response headers, sent verbatim (after the others, so they may replace
+ *     one): a malformed {@code x-ratelimit-remaining-requests: soon}, say
  */
 public record Fault(Kind kind, Duration minLatency, Duration maxLatency, int status, Optional<Duration> retryAfter, Optional<Usage> usage,
-                    Optional<JsonNode> numbers) {
+                    Optional<JsonNode> numbers, Optional<RateLimits> rateLimits, Map<String, String> headers) {
 
     /** The closed set of behaviours. */
     public enum Kind {
@@ -61,14 +66,29 @@ public record Fault(Kind kind, Duration minLatency, Duration maxLatency, int sta
     public record Usage(JsonNode input, JsonNode output) {
     }
 
+    /**
+     * A provider's request and token budgets as its rate-limit headers report them. For an
+     * OpenAI request the fake sends {@code x-ratelimit-limit-requests}, {@code
+     * x-ratelimit-remaining-requests}, {@code x-ratelimit-reset-requests} (a duration such as
+     * {@code 2s} or {@code 1m30s}) and the same for {@code tokens}; for an Anthropic request
+     * {@code anthropic-ratelimit-requests-limit}, {@code -remaining}, {@code -reset} (an RFC 3339
+     * instant, measured on the fake's clock) and the same for {@code tokens}. Example: {@code
+     * new RateLimits(50, 0, Duration.ofSeconds(2), 40_000, 39_000, Duration.ofSeconds(1))} says
+     * the requests are used up for 2 s.
+     */
+    public record RateLimits(long requestsLimit, long requestsRemaining, Duration requestsReset, long tokensLimit, long tokensRemaining,
+                             Duration tokensReset) {
+    }
+
     public Fault {
         if (maxLatency.compareTo(minLatency) < 0) {
             throw new IllegalArgumentException("maxLatency must not be below minLatency");
         }
+        headers = Map.copyOf(headers);
     }
 
     public Fault(Kind kind, Duration minLatency, Duration maxLatency, int status, Optional<Duration> retryAfter) {
-        this(kind, minLatency, maxLatency, status, retryAfter, Optional.empty(), Optional.empty());
+        this(kind, minLatency, maxLatency, status, retryAfter, Optional.empty(), Optional.empty(), Optional.empty(), Map.of());
     }
 
     public static Fault ok() { return new Fault(Kind.OK, Duration.ZERO, Duration.ZERO, 200, Optional.empty()); }
@@ -95,21 +115,21 @@ public record Fault(Kind kind, Duration minLatency, Duration maxLatency, int sta
     }
 
     public Fault latency(Duration fixed) {
-        return new Fault(kind, fixed, fixed, status, retryAfter, usage, numbers);
+        return new Fault(kind, fixed, fixed, status, retryAfter, usage, numbers, rateLimits, headers);
     }
 
     /** A latency drawn uniformly from {@code [min, max]} for each request. */
     public Fault latency(Duration min, Duration max) {
-        return new Fault(kind, min, max, status, retryAfter, usage, numbers);
+        return new Fault(kind, min, max, status, retryAfter, usage, numbers, rateLimits, headers);
     }
 
     public Fault retryAfter(Duration wait) {
-        return new Fault(kind, minLatency, maxLatency, status, Optional.of(wait), usage, numbers);
+        return new Fault(kind, minLatency, maxLatency, status, Optional.of(wait), usage, numbers, rateLimits, headers);
     }
 
     /** Reports these token counts instead of the fake's own. */
     public Fault usage(Usage reported) {
-        return new Fault(kind, minLatency, maxLatency, status, retryAfter, Optional.of(reported), numbers);
+        return new Fault(kind, minLatency, maxLatency, status, retryAfter, Optional.of(reported), numbers, rateLimits, headers);
     }
 
     /**
@@ -126,7 +146,22 @@ public record Fault(Kind kind, Duration minLatency, Duration maxLatency, int sta
     }
 
     public Fault numbers(JsonNode value) {
-        return new Fault(kind, minLatency, maxLatency, status, retryAfter, usage, Optional.of(value));
+        return new Fault(kind, minLatency, maxLatency, status, retryAfter, usage, Optional.of(value), rateLimits, headers);
+    }
+
+    /** Sends these rate-limit headers, as the request's wire format writes them. */
+    public Fault rateLimits(RateLimits budgets) {
+        return new Fault(kind, minLatency, maxLatency, status, retryAfter, usage, numbers, Optional.of(budgets), headers);
+    }
+
+    /**
+     * Sends these headers verbatim as well, replacing any the fake would send under the same
+     * (lower-case) name: {@code Fault.ok().headers(Map.of("x-ratelimit-remaining-requests", "-3"))}.
+     */
+    public Fault headers(Map<String, String> extra) {
+        Map<String, String> all = new java.util.HashMap<>(headers);
+        extra.forEach((k, v) -> all.put(k.toLowerCase(java.util.Locale.ROOT), v));
+        return new Fault(kind, minLatency, maxLatency, status, retryAfter, usage, numbers, rateLimits, all);
     }
 
     private static JsonNode literal(String json) {
@@ -144,6 +179,8 @@ public record Fault(Kind kind, Duration minLatency, Duration maxLatency, int sta
     public String describe() {
         StringBuilder out = new StringBuilder(kind == Kind.STATUS ? "status " + status : kind.name().toLowerCase(java.util.Locale.ROOT));
         retryAfter.ifPresent(d -> out.append(" with Retry-After ").append(text(d)));
+        rateLimits.ifPresent(r -> out.append(" with ").append(r.requestsRemaining()).append(" of ").append(r.requestsLimit()).append(" requests left for ")
+                .append(text(r.requestsReset())));
         if (!maxLatency.isZero()) {
             out.append(" after ").append(text(minLatency)).append(minLatency.equals(maxLatency) ? "" : ".." + text(maxLatency));
         }

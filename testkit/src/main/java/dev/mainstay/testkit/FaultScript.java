@@ -27,6 +27,10 @@ import java.util.Locale;
  *   - { latency: 300ms }              # a slow but valid answer
  *   - { usage: { input: -17, output: '1e308' } }   # odd token counts; values are JSON
  *   - { numbers: '"NaN"' }            # this JSON value in place of every number of the content
+ *   - { rate_limits: { requests_limit: 50, requests_remaining: 0, requests_reset: 2s } }
+ *                                     # rate-limit headers as the request's API writes them
+ *                                     #   (also tokens_limit, tokens_remaining, tokens_reset)
+ *   - { headers: { x-ratelimit-remaining-requests: soon } }   # any header, verbatim
  * </pre>
  */
 public record FaultScript(List<Fault> steps, Fault fallback, boolean perJob) {
@@ -82,7 +86,7 @@ public record FaultScript(List<Fault> steps, Fault fallback, boolean perJob) {
 
     private static Fault fault(YamlDocument doc, String p) {
         doc.requireObject(p);
-        doc.onlyKeys(p, "fault", "status", "retry_after", "latency", "usage", "numbers");
+        doc.onlyKeys(p, "fault", "status", "retry_after", "latency", "usage", "numbers", "rate_limits", "headers");
         Fault f;
         if (doc.has(p + "/status")) {
             f = Fault.status(doc.integer(p + "/status", 500, 100, 599));
@@ -106,6 +110,23 @@ public record FaultScript(List<Fault> steps, Fault fallback, boolean perJob) {
         }
         if (doc.has(p + "/numbers")) {
             f = f.numbers(json(doc, p + "/numbers"));
+        }
+        if (doc.has(p + "/rate_limits")) {
+            String r = p + "/rate_limits";
+            doc.requireObject(r);
+            doc.onlyKeys(r, "requests_limit", "requests_remaining", "requests_reset", "tokens_limit", "tokens_remaining", "tokens_reset");
+            f = f.rateLimits(new Fault.RateLimits(doc.integer(r + "/requests_limit", 500, 0, Integer.MAX_VALUE),
+                    doc.integer(r + "/requests_remaining", 499, 0, Integer.MAX_VALUE), doc.duration(r + "/requests_reset", Duration.ofMillis(120)),
+                    doc.integer(r + "/tokens_limit", 200_000, 0, Integer.MAX_VALUE), doc.integer(r + "/tokens_remaining", 199_000, 0, Integer.MAX_VALUE),
+                    doc.duration(r + "/tokens_reset", Duration.ofMillis(300))));
+        }
+        if (doc.has(p + "/headers")) {
+            doc.requireObject(p + "/headers");
+            java.util.Map<String, String> headers = new java.util.LinkedHashMap<>();
+            for (String name : doc.node(p + "/headers").propertyNames()) {
+                headers.put(name, doc.requireText(dev.mainstay.Json.pointer(p + "/headers", name)));
+            }
+            f = f.headers(headers);
         }
         if (doc.has(p + "/retry_after")) {
             f = f.retryAfter(doc.duration(p + "/retry_after", Duration.ZERO));

@@ -156,4 +156,26 @@ record OpenAiWire() implements WireFormat {
     public String malformed() {
         return "{\"id\": \"chatcmpl-fake\", \"choices\": [{\"message\": {\"content\": ";
     }
+
+    @Override
+    public java.util.Map<String, String> rateLimitHeaders(Fault.RateLimits b, java.time.Instant now) {
+        return java.util.Map.of("x-ratelimit-limit-requests", Long.toString(b.requestsLimit()),
+                "x-ratelimit-remaining-requests", Long.toString(b.requestsRemaining()),
+                "x-ratelimit-reset-requests", goDuration(b.requestsReset()),
+                "x-ratelimit-limit-tokens", Long.toString(b.tokensLimit()),
+                "x-ratelimit-remaining-tokens", Long.toString(b.tokensRemaining()),
+                "x-ratelimit-reset-tokens", goDuration(b.tokensReset()));
+    }
+
+    /** As OpenAI writes a reset: {@code 20ms}, {@code 1s}, {@code 6m0s}, {@code 1h2m3s}. */
+    static String goDuration(java.time.Duration d) {
+        long ms = d.toMillis();
+        if (ms < 1000) {
+            return ms + "ms";
+        }
+        long h = d.toHours();
+        long m = d.toMinutesPart();
+        String s = d.toMillisPart() == 0 ? Integer.toString(d.toSecondsPart()) : d.toSecondsPart() + "." + String.format(java.util.Locale.ROOT, "%03d", d.toMillisPart());
+        return (h > 0 ? h + "h" : "") + (h > 0 || m > 0 ? m + "m" : "") + s + "s";
+    }
 }

@@ -62,4 +62,7 @@ sealed interface WireFormat permits OpenAiWire, AnthropicWire {
 
     /** A 200 body cut off in the middle, so it is not JSON. */
     String malformed();
+
+    /** The rate-limit headers that report {@code budgets}, as this API writes them at {@code now}. */
+    java.util.Map<String, String> rateLimitHeaders(Fault.RateLimits budgets, java.time.Instant now);
 }

@@ -7,7 +7,9 @@ import dev.mainstay.provider.ToolRequest;
 import dev.mainstay.provider.ModelRequest;
 import dev.mainstay.provider.Provider;
 import dev.mainstay.provider.ProviderOutcome;
+import dev.mainstay.provider.RateLimits;
 import dev.mainstay.providers.http.JsonEndpoint;
+import dev.mainstay.providers.http.RateLimitHeaders;
 import dev.mainstay.providers.http.RetryAfter;
 import java.net.URI;
 import java.net.http.HttpHeaders;
@@ -155,19 +157,20 @@ public final class AnthropicMessagesProvider implements Provider {
 
     ProviderOutcome outcome(HttpResponse<String> response, Duration latency) {
         int status = response.statusCode();
+        Instant now = clock.instant();
+        RateLimits limits = rateLimits(response.headers(), now);
         if (status == 200) {
             ProviderOutcome ok = success(response.body(), latency);
-            Optional<Duration> exhausted = exhaustedFor(response.headers(), clock.instant());
-            return ok instanceof ProviderOutcome.Success s && exhausted.isPresent() ? s.withBudgetExhaustedFor(exhausted.get()) : ok;
+            return ok instanceof ProviderOutcome.Success s && !limits.isEmpty() ? s.withRateLimits(limits) : ok;
         }
         ApiError error = ApiError.of(response.body());
         String detail = "HTTP " + status + (error.type().isEmpty() ? ": " : " ") + error.text();
         if (status == 429) {
-            return new ProviderOutcome.RateLimited(retryAfter(response.headers(), clock.instant()), detail);
+            return new ProviderOutcome.RateLimited(retryAfter(response.headers(), now), detail, limits);
         }
         // 529 overloaded_error, 500 api_error, gateways' 502/503/504, 408 and 409 pass with time.
         if (status == 408 || status == 409 || status >= 500) {
-            return new ProviderOutcome.Transient(RetryAfter.of(response.headers(), clock.instant()), detail);
+            return new ProviderOutcome.Transient(RetryAfter.of(response.headers(), now), detail, limits);
         }
         return new ProviderOutcome.Fatal(status, error.text());
     }
@@ -256,20 +259,34 @@ public final class AnthropicMessagesProvider implements Provider {
         });
     }
 
-    /** When an {@code anthropic-ratelimit-*-remaining} header is 0: the longest wait until those budgets reset. */
-    static Optional<Duration> exhaustedFor(HttpHeaders headers, Instant now) {
-        Optional<Instant> exhausted = Optional.empty();
-        for (String budget : BUDGETS) {
-            Optional<Instant> reset = headers.firstValue("anthropic-ratelimit-" + budget + "-reset").flatMap(AnthropicMessagesProvider::parseInstant);
-            boolean out = headers.firstValue("anthropic-ratelimit-" + budget + "-remaining").map(v -> v.strip().equals("0")).orElse(false);
-            if (out && reset.isPresent() && (exhausted.isEmpty() || reset.get().isAfter(exhausted.get()))) {
-                exhausted = reset;
-            }
+    private static final RateLimitHeaders.Names NAMES = new RateLimitHeaders.Names() {
+        @Override
+        public String limit(String budget) {
+            return "anthropic-ratelimit-" + budget + "-limit";
         }
-        return exhausted.map(at -> {
+
+        @Override
+        public String remaining(String budget) {
+            return "anthropic-ratelimit-" + budget + "-remaining";
+        }
+
+        @Override
+        public String reset(String budget) {
+            return "anthropic-ratelimit-" + budget + "-reset";
+        }
+    };
+
+    /**
+     * What the response's rate-limit headers say: {@code anthropic-ratelimit-requests-limit: 50},
+     * {@code -remaining: 49}, {@code -reset: 2026-01-01T00:00:02Z} (an RFC 3339 instant, measured
+     * from {@code now}; one already past resets in 0 s), the same for {@code tokens},
+     * {@code input-tokens} and {@code output-tokens}.
+     */
+    static RateLimits rateLimits(HttpHeaders headers, Instant now) {
+        return RateLimitHeaders.read(headers, BUDGETS, NAMES, v -> parseInstant(v).map(at -> {
             Duration d = Duration.between(now, at);
             return d.isNegative() ? Duration.ZERO : d;
-        });
+        }));
     }
 
     private static Optional<Instant> parseInstant(String text) {

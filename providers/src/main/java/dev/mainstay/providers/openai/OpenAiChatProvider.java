@@ -7,7 +7,9 @@ import dev.mainstay.provider.ToolRequest;
 import dev.mainstay.provider.ModelRequest;
 import dev.mainstay.provider.Provider;
 import dev.mainstay.provider.ProviderOutcome;
+import dev.mainstay.provider.RateLimits;
 import dev.mainstay.providers.http.JsonEndpoint;
+import dev.mainstay.providers.http.RateLimitHeaders;
 import dev.mainstay.providers.http.RetryAfter;
 import java.net.URI;
 import java.net.http.HttpResponse;
@@ -152,18 +154,18 @@ public final class OpenAiChatProvider implements Provider {
 
     private ProviderOutcome outcome(HttpResponse<String> response, Duration latency, StrictSchema strict) {
         int status = response.statusCode();
+        RateLimits limits = rateLimits(response.headers());
         if (status == 200) {
             ProviderOutcome ok = success(response.body(), latency, strict);
-            Optional<Duration> exhausted = exhaustedFor(response.headers());
-            return ok instanceof ProviderOutcome.Success s && exhausted.isPresent() ? s.withBudgetExhaustedFor(exhausted.get()) : ok;
+            return ok instanceof ProviderOutcome.Success s && !limits.isEmpty() ? s.withRateLimits(limits) : ok;
         }
         Optional<Duration> retryAfter = retryAfter(response, clock.instant());
         String detail = "HTTP " + status + ": " + errorMessage(response.body());
         if (status == 429) {
-            return new ProviderOutcome.RateLimited(retryAfter, detail);
+            return new ProviderOutcome.RateLimited(retryAfter, detail, limits);
         }
         if (status == 408 || status == 409 || status >= 500) {
-            return new ProviderOutcome.Transient(retryAfter, detail);
+            return new ProviderOutcome.Transient(retryAfter, detail, limits);
         }
         return new ProviderOutcome.Fatal(status, errorMessage(response.body()));
     }
@@ -239,17 +241,33 @@ public final class OpenAiChatProvider implements Provider {
         return requests.isPresent() ? requests : tokens;
     }
 
-    /** When the remaining-* headers say a budget hit zero: the longest wait until those reset. */
-    static Optional<Duration> exhaustedFor(java.net.http.HttpHeaders headers) {
-        Optional<Duration> out = Optional.empty();
-        for (String budget : new String[] {"requests", "tokens"}) {
-            boolean zero = headers.firstValue("x-ratelimit-remaining-" + budget).map(v -> v.strip().equals("0")).orElse(false);
-            Optional<Duration> reset = headers.firstValue("x-ratelimit-reset-" + budget).flatMap(OpenAiChatProvider::parseReset);
-            if (zero && reset.isPresent() && (out.isEmpty() || reset.get().compareTo(out.get()) > 0)) {
-                out = reset;
-            }
+    /** The budgets OpenAI reports, each with {@code x-ratelimit-limit-*}, {@code -remaining-*} and {@code -reset-*} headers. */
+    private static final List<String> BUDGETS = List.of("requests", "tokens");
+
+    private static final RateLimitHeaders.Names NAMES = new RateLimitHeaders.Names() {
+        @Override
+        public String limit(String budget) {
+            return "x-ratelimit-limit-" + budget;
         }
-        return out;
+
+        @Override
+        public String remaining(String budget) {
+            return "x-ratelimit-remaining-" + budget;
+        }
+
+        @Override
+        public String reset(String budget) {
+            return "x-ratelimit-reset-" + budget;
+        }
+    };
+
+    /**
+     * What the response's rate-limit headers say: {@code x-ratelimit-limit-requests: 500},
+     * {@code x-ratelimit-remaining-requests: 499}, {@code x-ratelimit-reset-requests: 120ms} and
+     * the same for {@code tokens}.
+     */
+    static RateLimits rateLimits(java.net.http.HttpHeaders headers) {
+        return RateLimitHeaders.read(headers, BUDGETS, NAMES, OpenAiChatProvider::parseReset);
     }
 
     static Optional<Duration> parseReset(String text) {
@@ -257,12 +275,14 @@ public final class OpenAiChatProvider implements Provider {
         if (text.isBlank() || !m.matches()) {
             return Optional.empty();
         }
+        // Parsed as doubles so that an absurd number of hours reads as a long wait, never as an exception.
         double seconds = 0;
-        if (m.group(1) != null) seconds += Long.parseLong(m.group(1)) * 3600;
-        if (m.group(2) != null) seconds += Long.parseLong(m.group(2)) * 60;
+        if (m.group(1) != null) seconds += Double.parseDouble(m.group(1)) * 3600;
+        if (m.group(2) != null) seconds += Double.parseDouble(m.group(2)) * 60;
         if (m.group(3) != null) seconds += Double.parseDouble(m.group(3));
-        if (m.group(4) != null) seconds += Long.parseLong(m.group(4)) / 1000.0;
-        return Optional.of(Duration.ofMillis((long) Math.ceil(seconds * 1000)));
+        if (m.group(4) != null) seconds += Double.parseDouble(m.group(4)) / 1000.0;
+        double millis = Math.ceil(seconds * 1000);
+        return Optional.of(millis >= RetryAfter.MAX.toMillis() ? RetryAfter.MAX : Duration.ofMillis((long) millis));
     }
 
     private static String errorMessage(String body) {

@@ -8,12 +8,15 @@ import dev.mainstay.contract.OutputContract;
 import dev.mainstay.provider.Message;
 import dev.mainstay.provider.ModelRequest;
 import dev.mainstay.provider.ProviderOutcome;
+import dev.mainstay.provider.RateLimits;
 import dev.mainstay.testkit.FakeProvider;
 import dev.mainstay.testkit.Fault;
 import dev.mainstay.testkit.FaultScript;
+import dev.mainstay.testkit.ManualClock;
 import dev.mainstay.testkit.RecordedRequest;
 import java.net.URI;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -237,5 +240,37 @@ class AnthropicMessagesProviderTest {
                 .isEqualTo(URI.create("http://h:1/v1/messages"));
         assertThat(new AnthropicMessagesProvider(new AnthropicMessagesProvider.Config("x", AnthropicMessagesProvider.Config.DEFAULT_BASE_URL, "", Duration.ofSeconds(1))).endpoint())
                 .isEqualTo(URI.create("https://api.anthropic.com/v1/messages"));
+    }
+
+    @Test
+    void rateLimitHeadersAreReadAsInstantsOnTheProvidersClock() throws Exception {
+        ManualClock clock = new ManualClock(Instant.parse("2026-01-01T00:00:00Z"));
+        fake.clock(clock);
+        AnthropicMessagesProvider provider = new AnthropicMessagesProvider(
+                new AnthropicMessagesProvider.Config("anthropic", fake.anthropicBaseUrl(), "sk-ant-test", Duration.ofSeconds(2)), clock);
+        fake.script(FaultScript.of(Fault.ok().rateLimits(new Fault.RateLimits(50, 0, Duration.ofSeconds(2), 40_000, 38_000, Duration.ofMillis(1500)))));
+        ProviderOutcome answer = provider.call(request(Duration.ofSeconds(2)));
+        assertThat(answer).isInstanceOfSatisfying(ProviderOutcome.Success.class, s -> {
+            // anthropic-ratelimit-*-reset are RFC 3339 instants to the second: 1.5 s is written as 2 s.
+            assertThat(s.rateLimits().budgets()).containsExactly(
+                    new RateLimits.Budget("requests", 50, 0, Duration.ofSeconds(2)),
+                    new RateLimits.Budget("tokens", 40_000, 38_000, Duration.ofSeconds(2)));
+            assertThat(s.budgetExhaustedFor()).isEqualTo(Duration.ofSeconds(2));
+        });
+        assertThat(fake.requests().getLast().path()).isEqualTo("/v1/messages");
+    }
+
+    @Test
+    void malformedAnthropicRateLimitHeadersAreIgnored() throws Exception {
+        ProviderOutcome outcome = call(Fault.status(429).headers(Map.of(
+                "anthropic-ratelimit-requests-limit", "fifty",
+                "anthropic-ratelimit-requests-remaining", "-1",
+                "anthropic-ratelimit-requests-reset", "tomorrow",
+                "anthropic-ratelimit-input-tokens-reset", "2026-13-45T99:00:00Z",
+                "retry-after", "Wed, 99 Foo 2026")));
+        assertThat(outcome).isInstanceOfSatisfying(ProviderOutcome.RateLimited.class, r -> {
+            assertThat(r.rateLimits()).isEqualTo(RateLimits.NONE);
+            assertThat(r.retryAfter()).isEmpty();
+        });
     }
 }

@@ -9,6 +9,7 @@ import dev.mainstay.contract.OutputContract;
 import dev.mainstay.provider.Message;
 import dev.mainstay.provider.ModelRequest;
 import dev.mainstay.provider.ProviderOutcome;
+import dev.mainstay.provider.RateLimits;
 import dev.mainstay.testkit.FakeProvider;
 import dev.mainstay.testkit.Fault;
 import dev.mainstay.testkit.FaultScript;
@@ -281,5 +282,48 @@ class OpenAiChatProviderTest {
                 .isEqualTo(URI.create("http://h:1/v1/chat/completions"));
         assertThatThrownBy(() -> new OpenAiChatProvider.Config("x", URI.create("http://h:1/v1"), "", Duration.ofSeconds(1), "max_output_tokens"))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("max_output_tokens");
+    }
+
+    @Test
+    void rateLimitHeadersOfEveryBudgetAreReadFromAnAnswerAndFromA429() throws Exception {
+        Fault.RateLimits budgets = new Fault.RateLimits(500, 0, Duration.ofMinutes(6), 40_000, 39_250, Duration.ofMillis(20));
+        ProviderOutcome answer = call(Fault.ok().rateLimits(budgets));
+        assertThat(answer).isInstanceOfSatisfying(ProviderOutcome.Success.class, s -> {
+            // The fake writes OpenAI's own forms: 6m0s and 20ms.
+            assertThat(s.rateLimits().budgets()).containsExactly(
+                    new RateLimits.Budget("requests", 500, 0, Duration.ofMinutes(6)),
+                    new RateLimits.Budget("tokens", 40_000, 39_250, Duration.ofMillis(20)));
+            assertThat(s.budgetExhaustedFor()).isEqualTo(Duration.ofMinutes(6));
+        });
+        assertThat(fake.requests().getLast().answeredWith()).isEqualTo(Fault.Kind.OK);
+        ProviderOutcome limited = call(Fault.status(429).retryAfter(Duration.ofSeconds(2)).rateLimits(budgets));
+        assertThat(limited).isInstanceOfSatisfying(ProviderOutcome.RateLimited.class, r -> {
+            assertThat(r.retryAfter()).contains(Duration.ofSeconds(2));
+            assertThat(r.rateLimits().budgets()).extracting(RateLimits.Budget::name).containsExactly("requests", "tokens");
+        });
+        ProviderOutcome busy = call(Fault.status(503).rateLimits(budgets));
+        assertThat(busy).isInstanceOfSatisfying(ProviderOutcome.Transient.class, t -> assertThat(t.rateLimits().budgets()).hasSize(2));
+    }
+
+    @Test
+    void malformedRateLimitHeadersAreIgnoredNeverThrown() throws Exception {
+        ProviderOutcome outcome = call(Fault.ok().headers(Map.of(
+                "x-ratelimit-limit-requests", "-5",
+                "x-ratelimit-remaining-requests", "zero",
+                "x-ratelimit-reset-requests", "soon",
+                "x-ratelimit-limit-tokens", "1e6",
+                "x-ratelimit-remaining-tokens", "99999999999999999999999",
+                "x-ratelimit-reset-tokens", "")));
+        assertThat(outcome).isInstanceOfSatisfying(ProviderOutcome.Success.class, s -> {
+            assertThat(s.rateLimits()).isEqualTo(RateLimits.NONE);
+            assertThat(s.budgetExhaustedFor()).isNull();
+        });
+        // A reset too long to count in milliseconds reads as the longest wait, not as an overflow.
+        ProviderOutcome absurd = call(Fault.status(429).headers(Map.of("x-ratelimit-remaining-requests", "0",
+                "x-ratelimit-reset-requests", "99999999999999999999999999h")));
+        assertThat(absurd).isInstanceOfSatisfying(ProviderOutcome.RateLimited.class, r -> {
+            assertThat(r.retryAfter()).contains(Duration.ofDays(1));
+            assertThat(r.rateLimits().budgets()).containsExactly(new RateLimits.Budget("requests", RateLimits.Budget.UNREPORTED, 0, Duration.ofDays(1)));
+        });
     }
 }

@@ -600,7 +600,7 @@ public final class Console {
 
     private Answer providers(ServerRequest req, Session s) {
         require(s, Role.ADMIN);
-        return view("providers", Map.of("title", "Providers", "breakers", breakers()));
+        return view("providers", Map.of("title", "Providers", "breakers", breakers(), "rateLimits", RateLimitRows.of(engine)));
     }
 
     /** Each active workflow: its schemas, stages and prompts, and the eval runs of it with their quality over time. */

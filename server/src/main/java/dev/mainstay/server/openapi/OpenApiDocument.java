@@ -315,6 +315,44 @@ public final class OpenApiDocument {
         }
     }
 
+    /** What {@code GET /v1/admin/targets} answers: each target's breaker, latency and rate limits on this node. */
+    private static void targets(ObjectNode schemas) {
+        ObjectNode budget = schemas.putObject("TargetRateLimit").put("type", "object")
+                .put("description", "One budget of a target: configured (requests_per_minute, tokens_per_minute, concurrent) or as the provider's"
+                        + " rate-limit headers last reported it (requests, tokens, input_tokens, output_tokens).");
+        budget.putArray("required").add("budget").add("limit").add("remaining").add("reset_at").add("source").add("updated_at");
+        ObjectNode bp = budget.putObject("properties");
+        bp.putObject("budget").put("type", "string").set("examples", Json.array().add("requests").add("tokens_per_minute"));
+        bp.putObject("limit").set("type", Json.array().add("integer").add("null"));
+        bp.putObject("remaining").set("type", Json.array().add("integer").add("null"));
+        bp.putObject("reset_at").put("format", "date-time").put("description", "When the provider said the budget is full again; null for configured budgets, which refill continuously.")
+                .set("type", Json.array().add("string").add("null"));
+        bp.putObject("source").put("type", "string").set("enum", Json.array().add("config").add("headers"));
+        bp.putObject("updated_at").put("format", "date-time").put("description", "When the headers last said so; null for configured budgets.")
+                .set("type", Json.array().add("string").add("null"));
+
+        ObjectNode target = schemas.putObject("Target").put("type", "object");
+        target.putArray("required").add("target").add("state").add("consecutive_failures").add("open_until").add("p95_ms").add("calls").add("failures")
+                .add("rate_limited_until").add("rate_limits");
+        ObjectNode tp = target.putObject("properties");
+        tp.putObject("target").put("type", "string").set("examples", Json.array().add("openai/gpt-4o-mini"));
+        tp.putObject("state").put("type", "string").set("enum", Json.array().add("closed").add("open").add("half_open"));
+        tp.putObject("consecutive_failures").put("type", "integer");
+        tp.putObject("open_until").put("format", "date-time").set("type", Json.array().add("string").add("null"));
+        tp.putObject("p95_ms").set("type", Json.array().add("integer").add("null"));
+        tp.putObject("calls").put("type", "integer");
+        tp.putObject("failures").put("type", "integer");
+        tp.putObject("rate_limited_until").put("format", "date-time")
+                .put("description", "While a budget the headers reported as used up has not reset: when it does. Calls wait or go to the route's next target until then.")
+                .set("type", Json.array().add("string").add("null"));
+        tp.putObject("rate_limits").put("type", "array").putObject("items").put("$ref", "#/components/schemas/TargetRateLimit");
+
+        ObjectNode targets = schemas.putObject("Targets").put("type", "object");
+        targets.putArray("required").add("node").add("targets");
+        targets.putObject("properties").putObject("node").put("type", "string");
+        ((ObjectNode) targets.get("properties")).putObject("targets").put("type", "array").putObject("items").put("$ref", "#/components/schemas/Target");
+    }
+
     private static List<String> pathParameters(String path) {
         List<String> out = new ArrayList<>();
         for (String segment : path.split("/")) {
@@ -329,6 +367,7 @@ public final class OpenApiDocument {
 
     private static void commonSchemas(ObjectNode schemas) {
         schemas.putObject("Object").put("type", "object").put("description", "A JSON object; docs/api.md describes its fields.");
+        targets(schemas);
         ObjectNode health = schemas.putObject("Health").put("type", "object");
         health.putArray("required").add("status");
         health.putObject("properties").putObject("status").put("type", "string");

@@ -76,7 +76,7 @@ final class Operations {
                     List.of(), List.of(400, 401, 403, 404)),
             new Operation("GET", "/v1/admin/audit", "audit", "admin", "The audit log, and whether its hash chain holds", ADMIN, null, 200, "Object",
                     List.of(new Query("job", "string", "Only this job's records."), LIMIT, CURSOR), List.of(400, 401, 403)),
-            new Operation("GET", "/v1/admin/targets", "targets", "admin", "Circuit breakers and latency per model target", ADMIN, null, 200, "Object",
+            new Operation("GET", "/v1/admin/targets", "targets", "admin", "Circuit breakers, latency and rate limits per model target", ADMIN, null, 200, "Targets",
                     List.of(), List.of(401, 403)),
             new Operation("GET", "/v1/stats", "stats", "stats", "A summary of the account's jobs: counts, rates, latency per stage (percentiles within 12.5%), tokens and cost", ACCOUNT,
                     null, 200, "Object", List.of(WORKFLOW, FROM, TO), List.of(400, 401)),

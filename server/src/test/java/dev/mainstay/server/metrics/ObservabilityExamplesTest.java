@@ -52,6 +52,9 @@ class ObservabilityExamplesTest {
         dev.mainstay.store.EvalRun run = new dev.mainstay.store.EvalRun("evr_1", "w", 1, "s", "h", "cli", 1, dev.mainstay.store.EvalRun.Status.COMPLETED,
                 java.time.Instant.EPOCH, java.time.Instant.EPOCH, dev.mainstay.Json.object().put("quality", 0.5));
         EvalGauges.register(m, () -> List.of(new dev.mainstay.store.EvalRunStore.EvalRunTally("w", 1, "s", 1, run)), Clock.systemUTC(), Duration.ZERO);
+        RateLimitGauges.register(m, () -> List.of(new dev.mainstay.routing.TargetLimits.Snapshot(new dev.mainstay.provider.Target("p", "m"),
+                List.of(new dev.mainstay.routing.TargetLimits.Budget("requests", 50, 0, java.time.Instant.EPOCH, dev.mainstay.routing.TargetLimits.Source.HEADERS,
+                        java.time.Instant.EPOCH)), java.time.Instant.EPOCH)));
         return PrometheusText.parse(m.scrape()).families();
     }
 
