@@ -128,10 +128,19 @@ final class JdbcRetention implements RetentionStore {
     /** Deletes those of {@code hashes} that no job with kept payloads uses; the characters deleted. */
     private long deleteUnusedPayloads(Connection c, List<String> hashes) throws SQLException {
         Dialect.In in = dialect.in("hash", hashes);
-        String unused = in.sql() + " AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.input_hash = payloads.hash AND j.payloads_expired_at IS NULL)";
+        String unused = unusedPayloads(in.sql());
         long characters = size(c, "SELECT SUM(LENGTH(body)) FROM payloads WHERE " + unused, in);
         sql.update(c, "DELETE FROM payloads WHERE " + unused, in);
         return characters;
+    }
+
+    /**
+     * The condition on {@code payloads} of those among {@code in} (a condition on {@code hash}) that
+     * no job with kept payloads uses. The look-up goes by the index {@code jobs_by_input}: without
+     * it, it reads every job once per input.
+     */
+    static String unusedPayloads(String in) {
+        return in + " AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.input_hash = payloads.hash AND j.payloads_expired_at IS NULL)";
     }
 
     private long size(Connection c, String query, Object... args) throws SQLException {
