@@ -32,7 +32,7 @@ public final class Erasures {
     private static final Set<JobStatus> ACTIVE = EnumSet.of(JobStatus.QUEUED, JobStatus.PROCESSING, JobStatus.WAITING_FOR_TOOL,
             JobStatus.WAITING_FOR_REVIEW, JobStatus.RETRYING);
     /** Jobs per transaction: small enough that submits interleave with a large erasure. */
-    static final int BATCH = 200;
+    static final int BATCH = 100;
 
     private final Store store;
     private final Clock clock;
@@ -146,10 +146,15 @@ public final class Erasures {
         long cancelledJobs = cancelInFlight(erasure, actor);
         long jobs = 0;
         while (true) {
+            long started = System.nanoTime();
             long batch = store.eraseJobs(erasure.id(), scope, clock.instant(), BATCH).jobs();
             jobs += batch;
             if (batch == 0) {
                 break;
+            }
+            if (!Pace.after(started)) {
+                // Stopping: what is left is erased when the erasure is resumed at the next start.
+                return erasure;
             }
         }
         if (jobs > 0 || cancelledJobs > 0 || resumed) {

@@ -131,9 +131,10 @@ public final class Sweeper implements AutoCloseable {
     private Removed batches(IntFunction<Removed> batch) {
         Removed all = Removed.NONE;
         for (int i = 0; i < config.maxBatches(); i++) {
+            long started = System.nanoTime();
             Removed one = batch.apply(config.batch());
             all = all.plus(one);
-            if (one == Removed.NONE || one.rows() == 0) {
+            if (one == Removed.NONE || one.rows() == 0 || !Pace.after(started)) {
                 break;
             }
         }

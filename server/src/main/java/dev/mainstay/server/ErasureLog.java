@@ -19,10 +19,12 @@ import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
 
 /**
- * The erasures done from this data directory, one JSON line each ({@code erasures.log}: id, scope,
- * target, when), kept outside the database so that restoring an older backup cannot take them
- * back: at start a node applies again every erasure in the log that the database does not know.
- * A line names a subject by its digest only, like the database does.
+ * Every erasure this node knows of, one JSON line each ({@code erasures.log}: id, scope, target,
+ * when), kept outside the database so that restoring an older backup cannot take them back: at
+ * start a node applies again every erasure in the log that the database does not know. Those run
+ * through this node are appended before they erase anything; those run through other nodes on a
+ * shared database are appended at start and at every sweep ({@link #catchUp}). A line names a
+ * subject by its digest only, like the database does.
  */
 public final class ErasureLog {
     private static final Logger LOG = LoggerFactory.getLogger(ErasureLog.class);

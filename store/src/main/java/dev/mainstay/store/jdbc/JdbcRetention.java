@@ -30,10 +30,9 @@ final class JdbcRetention implements RetentionStore {
     public Removed expirePayloads(Scope scope, Instant finishedBefore, Instant now, int max) {
         return sql.write(c -> {
             List<Object> args = new ArrayList<>(List.of(finishedBefore));
-            String where = "payloads_expired_at IS NULL AND completed_at < ? AND status IN (" + JdbcJobs.TERMINAL + ") AND " + scope(scope, "workflow", args);
+            String in = scope(scope, "workflow", args);
             args.add(max);
-            List<String[]> jobs = sql.list(c, "SELECT id, input_hash FROM jobs WHERE " + where + " ORDER BY completed_at LIMIT ?",
-                    rs -> new String[] {rs.getString(1), rs.getString(2)}, args.toArray());
+            List<String[]> jobs = sql.list(c, keptPayloadsSql(in), rs -> new String[] {rs.getString(1), rs.getString(2)}, args.toArray());
             if (jobs.isEmpty()) {
                 return Removed.NONE;
             }
@@ -132,6 +131,17 @@ final class JdbcRetention implements RetentionStore {
         long characters = size(c, "SELECT SUM(LENGTH(body)) FROM payloads WHERE " + unused, in);
         sql.update(c, "DELETE FROM payloads WHERE " + unused, in);
         return characters;
+    }
+
+    /**
+     * The oldest finished jobs, before its first parameter, whose payloads are kept and that
+     * {@code scope} (a condition on {@code jobs}) picks; at most its last parameter. Read through
+     * {@code jobs_payloads_kept}, which holds only those, so a batch does not step over the jobs
+     * earlier batches expired.
+     */
+    static String keptPayloadsSql(String scope) {
+        return "SELECT id, input_hash FROM jobs WHERE payloads_expired_at IS NULL AND completed_at < ? AND status IN (" + JdbcJobs.TERMINAL + ") AND "
+                + scope + " ORDER BY completed_at LIMIT ?";
     }
 
     /**

@@ -90,9 +90,17 @@ final class SqliteDialect extends Dialect {
     protected void reclaim(Sql sql, boolean erased) {
         long freed = 0;
         while (true) {
+            long started = System.nanoTime();
             int step = sql.write(SqliteDialect::vacuumStep);
             freed += step;
             if (step < VACUUM_STEP) {
+                break;
+            }
+            // As long a pause as the step took: the steps take at most half of the writer's time.
+            try {
+                Thread.sleep(java.time.Duration.ofNanos(Math.min(System.nanoTime() - started, 250_000_000L)));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
                 break;
             }
         }

@@ -46,6 +46,17 @@ class SqliteQueryPlanTest {
         }
     }
 
+    @Test
+    void expiringPayloadsReadsOnlyTheJobsWhosePayloadsAreKept() throws Exception {
+        Path file = dir.resolve("mainstay.db");
+        SqliteStore.open(file, SqliteStore.Durability.NORMAL).close();
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file)) {
+            // Through jobs_finished every batch stepped over all the jobs earlier batches had expired.
+            assertThat(plan(c, JdbcRetention.keptPayloadsSql("1 = 1"))).contains("jobs_payloads_kept");
+            assertThat(plan(c, JdbcRetention.keptPayloadsSql("workflow = ?"))).contains("jobs_payloads_kept");
+        }
+    }
+
     private static String plan(Connection c, String sql) throws Exception {
         try (PreparedStatement ps = c.prepareStatement("EXPLAIN QUERY PLAN " + sql)) {
             if (sql.contains("?")) {
