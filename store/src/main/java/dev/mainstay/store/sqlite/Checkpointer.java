@@ -65,6 +65,22 @@ final class Checkpointer implements AutoCloseable {
         }
     }
 
+    /**
+     * Rebuilds the whole file ({@code VACUUM}), then truncates the log. {@code secure_delete} zeroes
+     * every row deleted, but a page that was split or merged earlier keeps the bytes of cells it
+     * moved away in its unused gap, which no delete touches: only a rebuilt file is sure to hold
+     * nothing but live rows. The writer waits for it (its busy timeout), so it is for a maintenance
+     * window or a stopped node, like PostgreSQL's {@code VACUUM FULL}.
+     */
+    synchronized void vacuum() {
+        try (Statement s = connection.createStatement()) {
+            s.execute("VACUUM");
+        } catch (SQLException e) {
+            throw new dev.mainstay.store.StoreException("VACUUM failed: " + e.getMessage(), e);
+        }
+        truncate();
+    }
+
     /** Runs a checkpoint; false when it could not copy every frame (SQLite answers {@code busy} rather than failing). */
     private synchronized boolean checkpoint(String mode) throws SQLException {
         try (Statement s = connection.createStatement(); java.sql.ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(" + mode + ")")) {

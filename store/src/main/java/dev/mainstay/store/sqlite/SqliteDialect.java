@@ -112,6 +112,12 @@ final class SqliteDialect extends Dialect {
         }
     }
 
+    /** Rebuilds the file with {@code VACUUM}: see {@link Checkpointer#vacuum()}. */
+    @Override
+    protected void rewrite(Sql sql) {
+        checkpointer.vacuum();
+    }
+
     /**
      * Frees at most {@link #VACUUM_STEP} pages in the writer's transaction; how many it freed. The
      * pragma frees one page per step of its statement and answers rows of no columns, which the
