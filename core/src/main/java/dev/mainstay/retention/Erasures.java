@@ -32,7 +32,7 @@ public final class Erasures {
     private static final Set<JobStatus> ACTIVE = EnumSet.of(JobStatus.QUEUED, JobStatus.PROCESSING, JobStatus.WAITING_FOR_TOOL,
             JobStatus.WAITING_FOR_REVIEW, JobStatus.RETRYING);
     /** Jobs per transaction: small enough that submits interleave with a large erasure. */
-    static final int BATCH = 200;
+    static final int BATCH = 100;
 
     private final Store store;
     private final Clock clock;
@@ -111,30 +111,70 @@ public final class Erasures {
      * (the first request's counts plus whatever this one found anew).
      */
     public Erasure erase(ErasureScope scope, String actor) {
-        Instant now = clock.instant();
-        Erasure erasure = store.startErasure(new Erasure(Erasure.idOf(scope), scope, actor, now, null, 0, 0, 0, 0));
-        long cancelledJobs = cancelInFlight(erasure, actor);
-        Erased total = Erased.NONE;
-        while (true) {
-            Erased batch = store.eraseJobs(scope, clock.instant(), BATCH);
-            total = total.plus(batch);
-            if (batch.jobs() == 0) {
-                break;
+        Erasure erasure = store.startErasure(new Erasure(Erasure.idOf(scope), scope, actor, clock.instant(), null, 0, 0, 0, 0));
+        // Journaled before any job is touched: a backup restored after a crash mid-erasure still gets it again.
+        journal.accept(erasure);
+        return run(erasure, actor, erasure.completedAt() != null, false);
+    }
+
+    /**
+     * Completes every erasure that a process stopped before it finished (killed, or the machine
+     * went down): it erases what is left, gives the space back and is audited then, once. Called
+     * at start, before any job runs.
+     *
+     * @return the erasures completed
+     */
+    public java.util.List<Erasure> resume() {
+        java.util.List<Erasure> done = new java.util.ArrayList<>();
+        for (Erasure e : store.erasures()) {
+            if (e.completedAt() == null) {
+                LOG.info("erasure {} of a {} scope did not finish ({} job(s) erased before it stopped); finishing it", e.id(), e.scope().kind(), e.jobs());
+                done.add(run(e, e.requestedBy(), false, true));
             }
         }
-        var details = Json.object().put("erasure", erasure.id()).put("scope", scope.kind()).put(scope.kind().equals("subject") ? "subject_digest" : scope.kind(), scope.target())
-                .put("jobs", total.jobs()).put("rows", total.removed().rows()).put("characters", total.removed().characters()).put("cancelled", cancelledJobs)
-                .put("again", erasure.completedAt() != null);
-        String account = scope instanceof ErasureScope.Account a ? a.accountId() : null;
-        Erasure done = store.finishErasure(erasure.id(), total, cancelledJobs, clock.instant(),
-                new AuditEvent(clock.instant(), actor, AuditAction.DATA_ERASED, account, erasure.id(), details));
-        if (total.jobs() > 0 || cancelledJobs > 0) {
-            // Counts and the scope's kind only: a subject digest is not logged either, it would tie the log to the request.
-            LOG.info("erasure {} of a {} scope by {}: {} job(s), {} row(s), {} character(s), {} cancelled first", done.id(), scope.kind(), actor,
-                    total.jobs(), total.removed().rows(), total.removed().characters(), cancelledJobs);
+        return done;
+    }
+
+    /**
+     * One run of {@code erasure}: cancels its jobs in flight, erases its finished jobs in batches of
+     * {@link #BATCH} (each one transaction that also adds to the erasure's counts, so submits take
+     * turns with it and a crash loses no count), gives the space back, and only then marks it
+     * complete and audits it: complete means the bytes are gone from the files.
+     */
+    private Erasure run(Erasure erasure, String actor, boolean again, boolean resumed) {
+        ErasureScope scope = erasure.scope();
+        long cancelledJobs = cancelInFlight(erasure, actor);
+        long jobs = 0;
+        while (true) {
+            long started = System.nanoTime();
+            long batch = store.eraseJobs(erasure.id(), scope, clock.instant(), BATCH).jobs();
+            jobs += batch;
+            if (batch == 0) {
+                break;
+            }
+            if (!Pace.after(started)) {
+                // Stopping: what is left is erased when the erasure is resumed at the next start.
+                return erasure;
+            }
+        }
+        if (jobs > 0 || cancelledJobs > 0 || resumed) {
+            // A resumed erasure may have erased everything before it stopped, but not reclaimed it.
             store.reclaim(true);
         }
-        journal.accept(done);
+        // The erasure's counts, whichever run of it erased what: a resumed run adds to those of the run that stopped.
+        Erasure counted = store.erasure(erasure.id()).orElseThrow(() -> new dev.mainstay.store.StoreException("erasure " + erasure.id()
+                + " vanished while it ran. Indicates a bug."));
+        var details = Json.object().put("erasure", erasure.id()).put("scope", scope.kind()).put(scope.kind().equals("subject") ? "subject_digest" : scope.kind(), scope.target())
+                .put("jobs", counted.jobs()).put("rows", counted.rows()).put("characters", counted.characters()).put("cancelled", counted.cancelled())
+                .put("again", again).put("resumed", resumed);
+        String account = scope instanceof ErasureScope.Account a ? a.accountId() : null;
+        Erasure done = store.finishErasure(erasure.id(), Erased.NONE, 0, clock.instant(),
+                new AuditEvent(clock.instant(), actor, AuditAction.DATA_ERASED, account, erasure.id(), details));
+        if (jobs > 0 || cancelledJobs > 0) {
+            // Counts and the scope's kind only: a subject digest is not logged either, it would tie the log to the request.
+            LOG.info("erasure {} of a {} scope by {}: {} job(s) this time, {} in all, {} row(s), {} character(s), {} cancelled first", done.id(), scope.kind(), actor,
+                    jobs, done.jobs(), done.rows(), done.characters(), done.cancelled());
+        }
         return done;
     }
 
@@ -152,6 +192,9 @@ public final class Erasures {
                 if (canceller.cancel(job, actor, erasure.id())) {
                     count++;
                 }
+            }
+            if (count > before) {
+                store.countCancelled(erasure.id(), count - before);
             }
             idle = count == before ? idle + 1 : 0;
         }

@@ -35,6 +35,7 @@ public final class Sweeper implements AutoCloseable {
     private SweepReport last;
     private long sweeps;
     private Thread thread;
+    private volatile Runnable everySweep = () -> { };
 
     public <S extends RetentionStore & AuditStore & ErasureStore> Sweeper(S store, RetentionConfig config, Clock clock, String nodeId) {
         this.store = store;
@@ -55,6 +56,11 @@ public final class Sweeper implements AutoCloseable {
      */
     public synchronized SweepReport sweep() {
         Instant now = clock.instant();
+        try {
+            everySweep.run();
+        } catch (RuntimeException e) {
+            LOG.warn("the task run with every sweep on node {} failed; the sweep goes on", nodeId, e);
+        }
         // Held for two periods, so the node that sweeps keeps sweeping; another takes over after it stops.
         if (!store.leaseSweep(nodeId, now, now.plus(config.sweepEvery().multipliedBy(2)))) {
             return new SweepReport(now, false, Map.of());
@@ -99,6 +105,14 @@ public final class Sweeper implements AutoCloseable {
         return report;
     }
 
+    /**
+     * Runs {@code task} at the start of every sweep of this node, whether or not it holds the
+     * sweep lease: work each node does for itself on the sweeper's schedule (its erasure log).
+     */
+    public void everySweep(Runnable task) {
+        this.everySweep = task;
+    }
+
     /** What the last sweep of this node did, if it swept. */
     public synchronized java.util.Optional<SweepReport> last() {
         return java.util.Optional.ofNullable(last);
@@ -117,9 +131,10 @@ public final class Sweeper implements AutoCloseable {
     private Removed batches(IntFunction<Removed> batch) {
         Removed all = Removed.NONE;
         for (int i = 0; i < config.maxBatches(); i++) {
+            long started = System.nanoTime();
             Removed one = batch.apply(config.batch());
             all = all.plus(one);
-            if (one == Removed.NONE || one.rows() == 0) {
+            if (one == Removed.NONE || one.rows() == 0 || !Pace.after(started)) {
                 break;
             }
         }

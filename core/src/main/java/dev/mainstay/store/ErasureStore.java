@@ -18,7 +18,11 @@ public interface ErasureStore {
      */
     byte[] subjectKey();
 
-    /** Records {@code erasure} unless one with its id is on record; the erasure on record either way. */
+    /**
+     * Records {@code erasure} unless one with its id is on record, and marks it running (not
+     * complete) until {@link #finishErasure} says otherwise; answers the erasure as it was on record
+     * before this call ({@code completedAt} set when it had run to the end before).
+     */
     Erasure startErasure(Erasure erasure);
 
     /** The erasure with this id. */
@@ -39,6 +43,16 @@ public interface ErasureStore {
      * @return how many jobs, and the rows and characters removed
      */
     Erased eraseJobs(ErasureScope scope, Instant now, int max);
+
+    /**
+     * {@link #eraseJobs(ErasureScope, Instant, int)} for the erasure {@code erasureId}, adding what
+     * the batch erased to its counts in the same transaction: the counts stay right whenever the
+     * process stops, and a resumed erasure counts only what it erases itself.
+     */
+    Erased eraseJobs(String erasureId, ErasureScope scope, Instant now, int max);
+
+    /** Adds {@code cancelled} jobs to the erasure's count of jobs cancelled before they were erased. */
+    void countCancelled(String erasureId, long cancelled);
 
     /** Adds {@code erased} to the erasure's counts, marks it complete at {@code now} and appends {@code audit}, in one transaction. */
     Erasure finishErasure(String id, Erased erased, long cancelled, Instant now, AuditEvent audit);

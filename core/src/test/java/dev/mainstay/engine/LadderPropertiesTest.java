@@ -447,6 +447,8 @@ class LadderPropertiesTest {
         @Override public List<dev.mainstay.store.Erasure> erasures() { throw unused(); }
         @Override public List<JobRef> unfinishedJobs(dev.mainstay.store.ErasureScope scope, int max) { throw unused(); }
         @Override public Erased eraseJobs(dev.mainstay.store.ErasureScope scope, Instant now, int max) { throw unused(); }
+        @Override public Erased eraseJobs(String erasureId, dev.mainstay.store.ErasureScope scope, Instant now, int max) { throw unused(); }
+        @Override public void countCancelled(String erasureId, long cancelled) { throw unused(); }
         @Override public dev.mainstay.store.Erasure finishErasure(String id, Erased erased, long cancelled, Instant now, dev.mainstay.audit.AuditEvent audit) { throw unused(); }
         @Override public Optional<AuditCheckpoint> cutAudit(Instant before, java.util.function.Function<AuditCheckpoint, dev.mainstay.audit.AuditEvent> cut) { throw unused(); }
         @Override public void reclaim(boolean erased) { throw unused(); }

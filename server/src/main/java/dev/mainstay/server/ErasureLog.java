@@ -19,10 +19,12 @@ import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
 
 /**
- * The erasures done from this data directory, one JSON line each ({@code erasures.log}: id, scope,
- * target, when), kept outside the database so that restoring an older backup cannot take them
- * back: at start a node applies again every erasure in the log that the database does not know.
- * A line names a subject by its digest only, like the database does.
+ * Every erasure this node knows of, one JSON line each ({@code erasures.log}: id, scope, target,
+ * when), kept outside the database so that restoring an older backup cannot take them back: at
+ * start a node applies again every erasure in the log that the database does not know. Those run
+ * through this node are appended before they erase anything; those run through other nodes on a
+ * shared database are appended at start and at every sweep ({@link #catchUp}). A line names a
+ * subject by its digest only, like the database does.
  */
 public final class ErasureLog {
     private static final Logger LOG = LoggerFactory.getLogger(ErasureLog.class);
@@ -45,20 +47,47 @@ public final class ErasureLog {
 
     /** Appends {@code e} and forces it to disk; once per erasure id (asking again adds nothing). */
     public synchronized void append(Erasure e) {
+        if (!entries().containsKey(e.id())) {
+            write(List.of(e));
+        }
+    }
+
+    /**
+     * Appends every erasure of {@code onRecord} (the database's) that the log lacks, so that the log
+     * of each node on a shared database holds every erasure, whichever node ran it, and any one
+     * node's log is enough to erase again what a restored backup brings back. Run at start and at
+     * every sweep.
+     *
+     * @return the ids appended
+     */
+    public synchronized List<String> catchUp(List<Erasure> onRecord) {
+        Map<String, ErasureScope> known = entries();
+        List<Erasure> missing = onRecord.stream().filter(e -> !known.containsKey(e.id())).toList();
+        if (!missing.isEmpty() && write(missing)) {
+            LOG.info("{} erasure(s) made through other nodes added to {}", missing.size(), file);
+        }
+        return missing.stream().map(Erasure::id).toList();
+    }
+
+    /** Appends one line per erasure and forces them to disk; false (logged) when it could not. */
+    private boolean write(List<Erasure> erasures) {
+        StringBuilder lines = new StringBuilder();
+        for (Erasure e : erasures) {
+            lines.append(Json.write(Json.object().put("id", e.id()).put("scope", e.scope().kind()).put("target", e.scope().target())
+                    .put("at", e.createdAt().toString()))).append('\n');
+        }
         try {
-            if (entries().containsKey(e.id())) {
-                return;
-            }
             Files.createDirectories(file.toAbsolutePath().getParent());
-            String line = Json.write(Json.object().put("id", e.id()).put("scope", e.scope().kind()).put("target", e.scope().target())
-                    .put("at", e.createdAt().toString())) + "\n";
             try (var channel = java.nio.channels.FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
-                channel.write(java.nio.ByteBuffer.wrap(line.getBytes(StandardCharsets.UTF_8)));
+                channel.write(java.nio.ByteBuffer.wrap(lines.toString().getBytes(StandardCharsets.UTF_8)));
                 channel.force(true);
             }
+            return true;
         } catch (IOException ex) {
-            // The erasure itself is done and audited; only its replay after a restore is at stake.
-            LOG.error("erasure {} is done but could not be written to {}: {}; a backup restored later will not erase it again", e.id(), file, ex.getMessage());
+            // The erasure itself is on record in the database; only its replay after a restore is at stake.
+            LOG.error("erasure(s) {} could not be written to {}: {}; a backup restored later will not erase them again unless another log has them",
+                    erasures.stream().map(Erasure::id).toList(), file, ex.getMessage());
+            return false;
         }
     }
 

@@ -339,7 +339,7 @@ public final class Main implements Runnable {
 
         @Option(names = "--rewrite", description = {"then rewrite the tables that held the erased content, so no byte of it stays in the files:",
                 "on PostgreSQL a VACUUM FULL of each, which locks it against reads and writes while it is copied (a maintenance window);",
-                "on SQLite nothing more than every erasure does already"})
+                "on SQLite a VACUUM, which rebuilds the file from its live rows (bytes that earlier page splits left behind go too)"})
         boolean rewrite;
 
         @CommandLine.Mixin

@@ -218,6 +218,10 @@ public final class MainstayServer implements AutoCloseable {
             store.audit(List.of(configLoaded(config, definitions, nodeId, clock.instant())));
             // Before any job runs: an erasure the database lost to an older backup is done again.
             erasureLog.replay(erasures);
+            // An erasure a stopped process left half done is finished; then this node's log gets every erasure on record.
+            erasures.resume();
+            erasureLog.catchUp(store.erasures());
+            sweeper.everySweep(() -> erasureLog.catchUp(store.erasures()));
             engine.start();
             reviews.start();
             streams.start();

@@ -48,7 +48,10 @@ final class JdbcErasure implements ErasureStore {
         return sql.write(c -> {
             sql.update(c, "INSERT INTO erasures (id, scope, target, requested_by, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
                     e.id(), e.scope().kind(), e.scope().target(), e.requestedBy(), e.createdAt());
-            return load(c, e.id()).orElseThrow();
+            Erasure before = load(c, e.id()).orElseThrow();
+            // Running again: not complete until this run finishes, so a crash meanwhile leaves it to be resumed.
+            sql.update(c, "UPDATE erasures SET completed_at = NULL WHERE id = ? AND completed_at IS NOT NULL", e.id());
+            return before;
         });
     }
 
@@ -70,41 +73,68 @@ final class JdbcErasure implements ErasureStore {
 
     @Override
     public Erased eraseJobs(ErasureScope scope, Instant now, int max) {
+        return sql.write(c -> erase(c, scope, now, max));
+    }
+
+    @Override
+    public Erased eraseJobs(String erasureId, ErasureScope scope, Instant now, int max) {
         return sql.write(c -> {
-            List<String[]> jobs = sql.list(c, "SELECT id, input_hash FROM jobs j WHERE " + scope(scope) + " AND erased_at IS NULL AND status IN ("
-                    + JdbcJobs.TERMINAL + ") ORDER BY id LIMIT ?", rs -> new String[] {rs.getString(1), rs.getString(2)}, scope.target(), max);
-            if (jobs.isEmpty()) {
-                return Erased.NONE;
+            Erased erased = erase(c, scope, now, max);
+            if (erased.jobs() > 0) {
+                count(c, erasureId, erased, 0);
             }
-            List<String> ids = jobs.stream().map(j -> j[0]).toList();
-            List<String> hashes = jobs.stream().map(j -> j[1]).distinct().toList();
-            Dialect.In jobIds = dialect.in("id", ids);
-            Dialect.In ofJobs = dialect.in("job_id", ids);
-            Dialect.In fromJobs = dialect.in("source_job", ids);
-            long characters = size(c, "SELECT SUM(LENGTH(CAST(result AS TEXT))) FROM jobs WHERE " + jobIds.sql(), jobIds)
-                    + size(c, "SELECT SUM(LENGTH(CAST(output AS TEXT))) FROM job_stages WHERE " + ofJobs.sql(), ofJobs)
-                    + size(c, "SELECT SUM(LENGTH(CAST(data AS TEXT))) FROM job_events WHERE " + ofJobs.sql(), ofJobs)
-                    + size(c, "SELECT SUM(LENGTH(CAST(request AS TEXT)) + COALESCE(LENGTH(CAST(response AS TEXT)), 0)) FROM tool_calls WHERE " + ofJobs.sql(), ofJobs)
-                    + size(c, "SELECT SUM(LENGTH(payload)) FROM webhook_deliveries WHERE " + ofJobs.sql(), ofJobs)
-                    + size(c, "SELECT SUM(LENGTH(CAST(output AS TEXT))) FROM result_cache WHERE " + fromJobs.sql(), fromJobs);
-            long rows = sql.update(c, "UPDATE jobs SET result = NULL, error_message = CASE WHEN error_message IS NULL THEN NULL ELSE '" + ERASED + "' END, "
-                    + "erased_at = ?, payloads_expired_at = COALESCE(payloads_expired_at, ?) WHERE " + jobIds.sql(), now, now, jobIds);
-            rows += sql.update(c, "UPDATE job_stages SET output = NULL, error_message = CASE WHEN error_message IS NULL THEN NULL ELSE '" + ERASED + "' END WHERE "
-                    + ofJobs.sql(), ofJobs);
-            rows += sql.update(c, "UPDATE job_events SET data = NULL WHERE data IS NOT NULL AND " + ofJobs.sql(), ofJobs);
-            rows += sql.update(c, "UPDATE reviews SET proposed = NULL, output = NULL, note = NULL WHERE " + ofJobs.sql(), ofJobs);
-            rows += sql.update(c, "UPDATE tool_calls SET request = 'null', response = NULL, error = NULL WHERE " + ofJobs.sql(), ofJobs);
-            rows += sql.update(c, "UPDATE webhook_deliveries SET payload = '{\"erased\":true}', last_error = NULL WHERE " + ofJobs.sql(), ofJobs);
-            rows += sql.update(c, "UPDATE eval_run_cases SET result = NULL WHERE result IS NOT NULL AND " + ofJobs.sql(), ofJobs);
-            rows += sql.update(c, "DELETE FROM result_cache WHERE " + fromJobs.sql(), fromJobs);
-            rows += sql.update(c, "DELETE FROM job_subjects WHERE " + ofJobs.sql(), ofJobs);
-            Dialect.In in = dialect.in("hash", hashes);
-            // An input another job outside the erasure still holds stays: it is that job's too.
-            String unused = in.sql() + " AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.input_hash = payloads.hash AND o.payloads_expired_at IS NULL)";
-            characters += size(c, "SELECT SUM(LENGTH(body)) FROM payloads WHERE " + unused, in);
-            rows += sql.update(c, "DELETE FROM payloads WHERE " + unused, in);
-            return new Erased(ids.size(), new Removed(rows, characters));
+            return erased;
         });
+    }
+
+    @Override
+    public void countCancelled(String erasureId, long cancelled) {
+        sql.write(c -> {
+            count(c, erasureId, Erased.NONE, cancelled);
+            return null;
+        });
+    }
+
+    private void count(Connection c, String id, Erased erased, long cancelled) throws SQLException {
+        sql.update(c, "UPDATE erasures SET jobs = jobs + ?, rows_removed = rows_removed + ?, characters = characters + ?, cancelled = cancelled + ? WHERE id = ?",
+                erased.jobs(), erased.removed().rows(), erased.removed().characters(), cancelled, id);
+    }
+
+    private Erased erase(Connection c, ErasureScope scope, Instant now, int max) throws SQLException {
+        // Skipping locked rows: two nodes erasing the same scope at once erase (and count) each job once.
+        List<String[]> jobs = sql.list(c, "SELECT id, input_hash FROM jobs j WHERE " + scope(scope) + " AND erased_at IS NULL AND status IN ("
+                + JdbcJobs.TERMINAL + ") ORDER BY id LIMIT ?" + dialect.skipLocked(), rs -> new String[] {rs.getString(1), rs.getString(2)}, scope.target(), max);
+        if (jobs.isEmpty()) {
+            return Erased.NONE;
+        }
+        List<String> ids = jobs.stream().map(j -> j[0]).toList();
+        List<String> hashes = jobs.stream().map(j -> j[1]).distinct().toList();
+        Dialect.In jobIds = dialect.in("id", ids);
+        Dialect.In ofJobs = dialect.in("job_id", ids);
+        Dialect.In fromJobs = dialect.in("source_job", ids);
+        long characters = size(c, "SELECT SUM(LENGTH(CAST(result AS TEXT))) FROM jobs WHERE " + jobIds.sql(), jobIds)
+                + size(c, "SELECT SUM(LENGTH(CAST(output AS TEXT))) FROM job_stages WHERE " + ofJobs.sql(), ofJobs)
+                + size(c, "SELECT SUM(LENGTH(CAST(data AS TEXT))) FROM job_events WHERE " + ofJobs.sql(), ofJobs)
+                + size(c, "SELECT SUM(LENGTH(CAST(request AS TEXT)) + COALESCE(LENGTH(CAST(response AS TEXT)), 0)) FROM tool_calls WHERE " + ofJobs.sql(), ofJobs)
+                + size(c, "SELECT SUM(LENGTH(payload)) FROM webhook_deliveries WHERE " + ofJobs.sql(), ofJobs)
+                + size(c, "SELECT SUM(LENGTH(CAST(output AS TEXT))) FROM result_cache WHERE " + fromJobs.sql(), fromJobs);
+        long rows = sql.update(c, "UPDATE jobs SET result = NULL, error_message = CASE WHEN error_message IS NULL THEN NULL ELSE '" + ERASED + "' END, "
+                + "erased_at = ?, payloads_expired_at = COALESCE(payloads_expired_at, ?) WHERE " + jobIds.sql(), now, now, jobIds);
+        rows += sql.update(c, "UPDATE job_stages SET output = NULL, error_message = CASE WHEN error_message IS NULL THEN NULL ELSE '" + ERASED + "' END WHERE "
+                + ofJobs.sql(), ofJobs);
+        rows += sql.update(c, "UPDATE job_events SET data = NULL WHERE data IS NOT NULL AND " + ofJobs.sql(), ofJobs);
+        rows += sql.update(c, "UPDATE reviews SET proposed = NULL, output = NULL, note = NULL WHERE " + ofJobs.sql(), ofJobs);
+        rows += sql.update(c, "UPDATE tool_calls SET request = 'null', response = NULL, error = NULL WHERE " + ofJobs.sql(), ofJobs);
+        rows += sql.update(c, "UPDATE webhook_deliveries SET payload = '{\"erased\":true}', last_error = NULL WHERE " + ofJobs.sql(), ofJobs);
+        rows += sql.update(c, "UPDATE eval_run_cases SET result = NULL WHERE result IS NOT NULL AND " + ofJobs.sql(), ofJobs);
+        rows += sql.update(c, "DELETE FROM result_cache WHERE " + fromJobs.sql(), fromJobs);
+        rows += sql.update(c, "DELETE FROM job_subjects WHERE " + ofJobs.sql(), ofJobs);
+        Dialect.In in = dialect.in("hash", hashes);
+        // An input another job outside the erasure still holds stays: it is that job's too.
+        String unused = JdbcRetention.unusedPayloads(in.sql());
+        characters += size(c, "SELECT SUM(LENGTH(body)) FROM payloads WHERE " + unused, in);
+        rows += sql.update(c, "DELETE FROM payloads WHERE " + unused, in);
+        return new Erased(ids.size(), new Removed(rows, characters));
     }
 
     @Override

@@ -32,10 +32,9 @@ final class JdbcRetention implements RetentionStore {
     public Removed expirePayloads(Scope scope, Instant finishedBefore, Instant now, int max) {
         return sql.write(c -> {
             List<Object> args = new ArrayList<>(List.of(finishedBefore));
-            String where = "payloads_expired_at IS NULL AND completed_at < ? AND status IN (" + JdbcJobs.TERMINAL + ") AND " + scope(scope, "workflow", args);
+            String in = scope(scope, "workflow", args);
             args.add(max);
-            List<String[]> jobs = sql.list(c, "SELECT id, input_hash FROM jobs WHERE " + where + " ORDER BY completed_at LIMIT ?",
-                    rs -> new String[] {rs.getString(1), rs.getString(2)}, args.toArray());
+            List<String[]> jobs = sql.list(c, keptPayloadsSql(in), rs -> new String[] {rs.getString(1), rs.getString(2)}, args.toArray());
             if (jobs.isEmpty()) {
                 return Removed.NONE;
             }
@@ -135,10 +134,30 @@ final class JdbcRetention implements RetentionStore {
     /** Deletes those of {@code hashes} that no job with kept payloads uses; the characters deleted. */
     private long deleteUnusedPayloads(Connection c, List<String> hashes) throws SQLException {
         Dialect.In in = dialect.in("hash", hashes);
-        String unused = in.sql() + " AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.input_hash = payloads.hash AND j.payloads_expired_at IS NULL)";
+        String unused = unusedPayloads(in.sql());
         long characters = size(c, "SELECT SUM(LENGTH(body)) FROM payloads WHERE " + unused, in);
         sql.update(c, "DELETE FROM payloads WHERE " + unused, in);
         return characters;
+    }
+
+    /**
+     * The oldest finished jobs, before its first parameter, whose payloads are kept and that
+     * {@code scope} (a condition on {@code jobs}) picks; at most its last parameter. Read through
+     * {@code jobs_payloads_kept}, which holds only those, so a batch does not step over the jobs
+     * earlier batches expired.
+     */
+    static String keptPayloadsSql(String scope) {
+        return "SELECT id, input_hash FROM jobs WHERE payloads_expired_at IS NULL AND completed_at < ? AND status IN (" + JdbcJobs.TERMINAL + ") AND "
+                + scope + " ORDER BY completed_at LIMIT ?";
+    }
+
+    /**
+     * The condition on {@code payloads} of those among {@code in} (a condition on {@code hash}) that
+     * no job with kept payloads uses. The look-up goes by the index {@code jobs_by_input}: without
+     * it, it reads every job once per input.
+     */
+    static String unusedPayloads(String in) {
+        return in + " AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.input_hash = payloads.hash AND j.payloads_expired_at IS NULL)";
     }
 
     private long size(Connection c, String query, Object... args) throws SQLException {

@@ -252,6 +252,8 @@ public class JdbcStore implements Store {
     @Override public List<dev.mainstay.store.Erasure> erasures() { return erasure.erasures(); }
     @Override public List<JobRef> unfinishedJobs(dev.mainstay.store.ErasureScope scope, int max) { return erasure.unfinishedJobs(scope, max); }
     @Override public Erased eraseJobs(dev.mainstay.store.ErasureScope scope, Instant now, int max) { return erasure.eraseJobs(scope, now, max); }
+    @Override public Erased eraseJobs(String erasureId, dev.mainstay.store.ErasureScope scope, Instant now, int max) { return erasure.eraseJobs(erasureId, scope, now, max); }
+    @Override public void countCancelled(String erasureId, long cancelled) { erasure.countCancelled(erasureId, cancelled); }
     @Override public dev.mainstay.store.Erasure finishErasure(String id, Erased erased, long cancelled, Instant now, AuditEvent audit) {
         return erasure.finishErasure(id, erased, cancelled, now, audit);
     }

@@ -47,55 +47,44 @@ final class Checkpointer implements AutoCloseable {
 
     /**
      * Copies the whole log into the database and truncates it to nothing, waiting (the busy timeout)
-     * for readers that still use it; a warning when it could not.
+     * for readers that still use it; a warning when it could not. A passive checkpoint first copies
+     * what it can without holding writers, so the truncating one, which does, has little left to copy.
      */
     void truncate() {
         try {
-            checkpoint("TRUNCATE");
+            checkpoint("PASSIVE");
+            for (int attempt = 1; !checkpoint("TRUNCATE"); attempt++) {
+                if (attempt == 3) {
+                    LOG.warn("sqlite truncating checkpoint still busy after {} attempts (a reader holds an old snapshot); the write-ahead log keeps older "
+                            + "page copies until the next one", attempt);
+                    return;
+                }
+            }
         } catch (SQLException e) {
             LOG.warn("sqlite truncating checkpoint failed ({}); the write-ahead log keeps older page copies until the next one", e.getMessage());
         }
     }
 
     /**
-     * Hands the database's free pages back to the file system ({@code auto_vacuum = INCREMENTAL}),
-     * on this connection and outside the writer's transactions, waiting its turn as a writer. The
-     * pragma frees one page per step of its statement and answers rows of no columns, which the
-     * driver takes for an update and steps once: so it runs once per free page, in one transaction.
+     * Rebuilds the whole file ({@code VACUUM}), then truncates the log. {@code secure_delete} zeroes
+     * every row deleted, but a page that was split or merged earlier keeps the bytes of cells it
+     * moved away in its unused gap, which no delete touches: only a rebuilt file is sure to hold
+     * nothing but live rows. The writer waits for it (its busy timeout), so it is for a maintenance
+     * window or a stopped node, like PostgreSQL's {@code VACUUM FULL}.
      */
     synchronized void vacuum() {
         try (Statement s = connection.createStatement()) {
-            s.execute("PRAGMA secure_delete = ON");
-            long free;
-            try (java.sql.ResultSet rs = s.executeQuery("PRAGMA freelist_count")) {
-                free = rs.next() ? rs.getLong(1) : 0;
-            }
-            if (free == 0) {
-                return;
-            }
-            connection.setAutoCommit(false);
-            try {
-                for (long i = 0; i < free; i++) {
-                    // A statement of its own each time: closing it ends its step, which a commit needs.
-                    try (Statement one = connection.createStatement()) {
-                        one.execute("PRAGMA incremental_vacuum(1)");
-                    }
-                }
-                connection.commit();
-            } catch (SQLException e) {
-                connection.rollback();
-                throw e;
-            } finally {
-                connection.setAutoCommit(true);
-            }
+            s.execute("VACUUM");
         } catch (SQLException e) {
-            LOG.warn("sqlite incremental vacuum failed ({}); the free pages stay in the file and are reused", e.getMessage());
+            throw new dev.mainstay.store.StoreException("VACUUM failed: " + e.getMessage(), e);
         }
+        truncate();
     }
 
-    private synchronized void checkpoint(String mode) throws SQLException {
-        try (Statement s = connection.createStatement()) {
-            s.execute("PRAGMA wal_checkpoint(" + mode + ")");
+    /** Runs a checkpoint; false when it could not copy every frame (SQLite answers {@code busy} rather than failing). */
+    private synchronized boolean checkpoint(String mode) throws SQLException {
+        try (Statement s = connection.createStatement(); java.sql.ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(" + mode + ")")) {
+            return !rs.next() || rs.getInt(1) == 0;
         }
     }
 

@@ -232,6 +232,37 @@ public abstract class ErasureStoreContract {
     }
 
     @Test
+    void eachBatchAddsToTheErasureCountsSoAStoppedErasureKeepsWhatItDid() {
+        Job a = finished(ACCOUNT, "bo@example.com", T0);
+        Job b = finished(ACCOUNT, "bo@example.com", T0.plusSeconds(1));
+        ErasureScope scope = new ErasureScope.Subject(digests.of("bo@example.com"));
+        Erasure started = store.startErasure(new Erasure(Erasure.idOf(scope), scope, "key:key_admin", T0, null, 0, 0, 0, 0));
+
+        ErasureStore.Erased first = store.eraseJobs(started.id(), scope, T0.plusSeconds(10), 1);
+        store.countCancelled(started.id(), 2);
+
+        // What a process killed here leaves: one job erased and counted, the erasure not complete.
+        Erasure midway = store.erasure(started.id()).orElseThrow();
+        assertThat(midway.completedAt()).isNull();
+        assertThat(midway).extracting(Erasure::jobs, Erasure::rows, Erasure::characters, Erasure::cancelled)
+                .containsExactly(1L, first.removed().rows(), first.removed().characters(), 2L);
+        ErasureStore.Erased rest = store.eraseJobs(started.id(), scope, T0.plusSeconds(11), 10);
+        assertThat(rest.jobs()).isEqualTo(1);
+        assertThat(store.eraseJobs(started.id(), scope, T0.plusSeconds(12), 10)).isEqualTo(ErasureStore.Erased.NONE);
+        Erasure done = store.finishErasure(started.id(), ErasureStore.Erased.NONE, 0, T0.plusSeconds(13),
+                new AuditEvent(T0.plusSeconds(13), "key:key_admin", AuditAction.DATA_ERASED, null, started.id(), Json.object().put("jobs", 2)));
+        assertThat(done.jobs()).isEqualTo(2);
+        assertThat(done.rows()).isEqualTo(first.removed().rows() + rest.removed().rows());
+        assertThat(done.completedAt()).isEqualTo(T0.plusSeconds(13));
+        assertThat(List.of(a, b)).allSatisfy(j -> assertThat(store.job(j.id()).orElseThrow().input()).isNull());
+
+        // Asked again: answered as it was, and running (not complete) until that run finishes.
+        Erasure again = store.startErasure(new Erasure(Erasure.idOf(scope), scope, "cli", T0.plusSeconds(20), null, 0, 0, 0, 0));
+        assertThat(again).isEqualTo(done);
+        assertThat(store.erasure(started.id()).orElseThrow().completedAt()).isNull();
+    }
+
+    @Test
     void theSubjectKeyIsMadeOnceAndKept() {
         byte[] key = store.subjectKey();
         assertThat(key).hasSize(32);

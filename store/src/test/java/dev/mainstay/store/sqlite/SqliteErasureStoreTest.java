@@ -40,6 +40,18 @@ class SqliteErasureStoreTest extends ErasureStoreContract {
         return List.of(file(), Path.of(file() + "-wal"), Path.of(file() + "-shm"), Path.of(file() + "-journal"));
     }
 
+    /**
+     * {@code secure_delete} zeroes the rows an erasure deletes, but a page split before the erasure
+     * can leave a moved cell's bytes in the unused gap of a page still in use (seen once in about
+     * seven runs of this test), so the scan follows the rewrite an operator runs with {@code
+     * ./mainstay erase --rewrite}: a {@code VACUUM}.
+     */
+    @Override
+    protected void scrub() {
+        store.reclaim(true);
+        store.rewrite();
+    }
+
     @Override
     protected int rawScanJobs() {
         return 10_000;
