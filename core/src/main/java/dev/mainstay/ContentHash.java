@@ -15,10 +15,33 @@ public final class ContentHash {
     }
 
     public static String sha256(byte[] bytes) {
+        return HEX.formatHex(digest().digest(bytes));
+    }
+
+    private static final HexFormat HEX = HexFormat.of();
+    /**
+     * Cloned for each hash: a clone is a copy of a few words, where a look-up by name walks the
+     * security providers, and several audit records and payloads are hashed per job.
+     */
+    private static final MessageDigest SHA_256;
+
+    static {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+            SHA_256 = MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+
+    private static MessageDigest digest() {
+        try {
+            return (MessageDigest) SHA_256.clone();
+        } catch (CloneNotSupportedException e) {
+            try {
+                return MessageDigest.getInstance("SHA-256"); // a provider whose digest cannot be cloned
+            } catch (NoSuchAlgorithmException missing) {
+                throw new IllegalStateException("SHA-256 is missing from this JVM", missing);
+            }
         }
     }
 

@@ -32,7 +32,8 @@ final class EngineBenches {
         if (Boolean.getBoolean("mainstay.bench.metrics")) {
             return queueWithMetrics(jobs);
         }
-        Table t = new Table("store", "jobs/s end to end", "ceiling rows/s (same run)", "engine / ceiling", "commits per job", "submit phase jobs/s");
+        Table t = new Table("store", "jobs/s end to end", "ceiling rows/s (same run)", "engine / ceiling", "commits per job", "submit phase jobs/s",
+                "CPU ms per job");
         for (Stores kind : Stores.available()) {
             Path dir = Files.createTempDirectory("mainstay-bench-queue");
             QueueRun r = measureQueue(kind, dir, jobs);
@@ -40,13 +41,16 @@ final class EngineBenches {
             double commitsPerJob = r.commitsPerJob();
             double submitRate = r.submitRate();
             double ceiling = Ceiling.rowsPerSecond(kind, dir, jobs, 64);
-            System.err.printf("queue %s: %.0f jobs/s, ceiling %.0f rows/s, %.2f commits/job%n", kind.label, jps, ceiling, commitsPerJob);
-            t.row(kind.label, Table.num(jps), Table.num(ceiling), Table.pct(jps / ceiling), Table.num(commitsPerJob), Table.num(submitRate));
+            System.err.printf("queue %s: %.0f jobs/s, %.3f CPU ms/job, ceiling %.0f rows/s, %.2f commits/job%n", kind.label, jps,
+                    r.cpuMillisPerJob(), ceiling, commitsPerJob);
+            t.row(kind.label, Table.num(jps), Table.num(ceiling), Table.pct(jps / ceiling), Table.num(commitsPerJob), Table.num(submitRate),
+                    String.format(java.util.Locale.ROOT, "%.3f", r.cpuMillisPerJob()));
             deleteTree(dir);
         }
         return "Jobs submitted by " + SUBMITTERS + " concurrent callers into a running engine; a one-stage workflow whose model answers at once "
                 + "(in-process, no HTTP). " + jobs + " measured jobs after a warm-up. The ceiling: trivial rows inserted, claimed and completed "
-                + "in batches of 64 through the same JDBC driver and durability, one commit per step.\n\n" + t.markdown();
+                + "in batches of 64 through the same JDBC driver and durability, one commit per step. CPU ms per job: this process's CPU time "
+                + "over the measured jobs (every thread), divided by the jobs.\n\n" + t.markdown();
     }
 
     /** @param cpuMillisPerJob this process's CPU time (every thread: engine, store, exporter, receiver) over the measured jobs, per job */

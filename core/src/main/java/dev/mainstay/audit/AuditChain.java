@@ -26,7 +26,35 @@ public final class AuditChain {
 
     /** Times as kept: fixed-width UTC text to the millisecond, which sorts as it reads. */
     public static String at(Instant t) {
-        return AT.format(t.truncatedTo(ChronoUnit.MILLIS));
+        Instant ms = t.truncatedTo(ChronoUnit.MILLIS);
+        java.time.LocalDateTime d = java.time.LocalDateTime.ofEpochSecond(ms.getEpochSecond(), ms.getNano(), ZoneOffset.UTC);
+        if (d.getYear() < 1 || d.getYear() > 9999) {
+            return AT.format(ms); // the formatter's own spelling of years before 1 (of their era) and beyond four digits
+        }
+        // Written by hand: every audit record formats its time, and the formatter is most of that.
+        char[] out = new char[24];
+        digits(out, 0, d.getYear(), 4);
+        out[4] = '-';
+        digits(out, 5, d.getMonthValue(), 2);
+        out[7] = '-';
+        digits(out, 8, d.getDayOfMonth(), 2);
+        out[10] = 'T';
+        digits(out, 11, d.getHour(), 2);
+        out[13] = ':';
+        digits(out, 14, d.getMinute(), 2);
+        out[16] = ':';
+        digits(out, 17, d.getSecond(), 2);
+        out[19] = '.';
+        digits(out, 20, d.getNano() / 1_000_000, 3);
+        out[23] = 'Z';
+        return new String(out);
+    }
+
+    private static void digits(char[] out, int at, int value, int width) {
+        for (int i = at + width - 1; i >= at; i--) {
+            out[i] = (char) ('0' + value % 10);
+            value /= 10;
+        }
     }
 
     /** The columns an event is stored as. */

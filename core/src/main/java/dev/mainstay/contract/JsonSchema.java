@@ -27,11 +27,13 @@ public final class JsonSchema {
     private final JsonNode node;
     private final Schema schema;
     private final String hash;
+    private final String text;
 
     private JsonSchema(JsonNode node, Schema schema) {
         this.node = node;
         this.schema = schema;
         this.hash = ContentHash.sha256(Json.canonical(node));
+        this.text = Json.write(node);
     }
 
     /**
@@ -115,6 +117,14 @@ public final class JsonSchema {
 
     public JsonNode node() {
         return node;
+    }
+
+    /**
+     * The schema as compact JSON text, as {@link Json#write} writes it, written once: every model
+     * call puts it in its instructions and counts its tokens.
+     */
+    public String text() {
+        return text;
     }
 
     /** SHA-256 of the canonical schema text: the schema's version stamp in provenance. */

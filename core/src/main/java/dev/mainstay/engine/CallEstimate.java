@@ -119,7 +119,7 @@ public record CallEstimate(String stage, Target target, long promptTokens, int m
         var context = wf.context(stage.id());
         List<Message> messages = List.of(Message.system(ModelStageExecutor.instructions(wf, stage)),
                 Message.user(stage.prompt().render(context.input(Json.object()), context.stages(Map.of()))));
-        String schema = Json.write(stage.output().schema().node());
+        String schema = stage.output().schema().text();
         List<CallEstimate> out = new ArrayList<>();
         for (Target t : targets(stage, routes)) {
             long prompt = TOKENS.estimate(t.model(), messages, schema);

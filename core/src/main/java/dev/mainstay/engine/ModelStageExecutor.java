@@ -333,7 +333,9 @@ final class ModelStageExecutor {
         }
         try (permit) {
             String reservation = null;
-            switch (quotas.reserve(job, workflow, stage.id(), t, request.messages(), Json.write(request.outputSchema()), request.maxOutputTokens(), request.timeout())) {
+            // The stage's schema is written once; a request with another schema is written here.
+            String schemaText = request.outputSchema() == stage.output().schema().node() ? stage.output().schema().text() : Json.write(request.outputSchema());
+            switch (quotas.reserve(job, workflow, stage.id(), t, request.messages(), schemaText, request.maxOutputTokens(), request.timeout())) {
                 case Quotas.Held.Granted g -> reservation = g.reservationId();
                 case Quotas.Held.Refused r -> {
                     var hit = r.refusal().hit();
@@ -440,7 +442,7 @@ final class ModelStageExecutor {
 
     /** The stage's first call to {@code t}, estimated as budget reservations estimate it: prompt plus the most it may answer. */
     long estimateTokens(Job job, WorkflowDefinition workflow, ModelStage stage, Map<String, JsonNode> earlier, Target t) {
-        return tokens.estimate(t.model(), messages(job, workflow, stage, earlier), Json.write(stage.output().schema().node())) + stage.maxOutputTokens();
+        return tokens.estimate(t.model(), messages(job, workflow, stage, earlier), stage.output().schema().text()) + stage.maxOutputTokens();
     }
 
     /** Every target of the stage's routes, in preference order, each once. */
@@ -523,7 +525,7 @@ final class ModelStageExecutor {
     static String instructions(WorkflowDefinition workflow, ModelStage stage) {
         String base = "You are the '" + stage.id() + "' stage of the workflow '" + workflow.name() + "'. "
                 + "Reply with exactly one JSON object and nothing else. It must satisfy this JSON Schema:\n"
-                + Json.write(stage.output().schema().node());
+                + stage.output().schema().text();
         if (!stage.output().rules().isEmpty()) {
             base = base + "\nIt must also make each of these CEL expressions true, where `input` is the request's input and `output` is your answer:\n"
                     + stage.output().rules().stream().map(r -> "- " + r.expression()).collect(Collectors.joining("\n"));

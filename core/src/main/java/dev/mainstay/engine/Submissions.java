@@ -69,8 +69,10 @@ final class Submissions {
             throw new InvalidInputException("the request body does not match the input schema of " + workflow.name() + " v" + workflow.version(), violations);
         }
         JsonNode input = workflow.input().withDefaults(body);
-        // Hashed after defaults: spelling out a default value is the same request.
-        String requestHash = ContentHash.sha256(workflow.name() + "\n" + Json.canonical(input));
+        // Hashed after defaults: spelling out a default value is the same request. Serialised once:
+        // the request's hash, the payload's hash and the stored payload are all this text.
+        String canonical = Json.canonical(input);
+        String requestHash = ContentHash.sha256(workflow.name() + "\n" + canonical);
         try {
             quotas.checkEligible(principal, workflow);
             admit(principal.accountId());
@@ -87,9 +89,9 @@ final class Submissions {
         // node, after any restart, is its descendant.
         TraceSpan span = spans.submit(incoming, workflow.name(), workflow.version(), jobId);
         NewJob job = new NewJob(jobId, principal.accountId(), workflow.name(), workflow.version(), input,
-                ContentHash.sha256(Json.canonical(input)), idempotencyKey, requestHash, workflow.priority(), now, now.plus(workflow.deadline()), List.of(submitted),
+                ContentHash.sha256(canonical), idempotencyKey, requestHash, workflow.priority(), now, now.plus(workflow.deadline()), List.of(submitted),
                 now.minus(config.idempotencyWindow()), span.context(),
-                workflow.subject().map(pointer -> subjects().of(input, pointer)).orElse(null));
+                workflow.subject().map(pointer -> subjects().of(input, pointer)).orElse(null), canonical);
         try {
             return durable(principal, workflow, job, idempotencyKey, span, now, metrics);
         } catch (RuntimeException e) {

@@ -76,8 +76,11 @@ public enum JobStatus {
     }
 
     /** The wire form, e.g. {@code waiting_for_review}. */
+    // Computed once: the wire form is written with every event, stage and job row.
+    private final String wire = name().toLowerCase(Locale.ROOT);
+
     public String wire() {
-        return name().toLowerCase(Locale.ROOT);
+        return wire;
     }
 
     public static JobStatus fromWire(String wire) {

@@ -8,8 +8,11 @@ public enum ResultType {
     DRAFT,
     FALLBACK;
 
+    // Computed once: the wire form is written with every event, stage and job row.
+    private final String wire = name().toLowerCase(Locale.ROOT);
+
     public String wire() {
-        return name().toLowerCase(Locale.ROOT);
+        return wire;
     }
 
     public static ResultType fromWire(String wire) {

@@ -20,8 +20,11 @@ public enum Mode {
     BLOCK;
 
     /** The name used in workflow files, e.g. {@code tokenize}. */
+    // Computed once: the wire form is written with every event, stage and job row.
+    private final String wire = name().toLowerCase(Locale.ROOT);
+
     public String wire() {
-        return name().toLowerCase(Locale.ROOT);
+        return wire;
     }
 
     public static Optional<Mode> fromWire(String wire) {

@@ -21,6 +21,9 @@ import tools.jackson.databind.JsonNode;
  * @param trace the submit span's context, stored with the job ({@link TraceContext#NONE} untraced)
  * @param subjectDigest the keyed digest of the workflow's declared subject in the input, indexed
  *     so that an erasure by subject finds the job without reading payloads; {@code null} when none
+ * @param canonicalInput the input as {@link dev.mainstay.Json#canonical} writes it, the text
+ *     {@code inputHash} was taken of, so that the store writes it without serialising it again;
+ *     {@code null}: the store serialises {@code input}
  */
 public record NewJob(
         String id,
@@ -37,7 +40,8 @@ public record NewJob(
         List<AuditEvent> audit,
         Instant keysFreeBefore,
         TraceContext trace,
-        String subjectDigest) {
+        String subjectDigest,
+        String canonicalInput) {
 
     public NewJob {
         audit = List.copyOf(audit);
@@ -46,25 +50,32 @@ public record NewJob(
 
     public NewJob(String id, String accountId, String workflow, int workflowVersion, JsonNode input, String inputHash, String idempotencyKey,
                   String requestHash, int priority, Instant createdAt, Instant deadlineAt, List<AuditEvent> audit, Instant keysFreeBefore,
+                  TraceContext trace, String subjectDigest) {
+        this(id, accountId, workflow, workflowVersion, input, inputHash, idempotencyKey, requestHash, priority, createdAt, deadlineAt, audit, keysFreeBefore,
+                trace, subjectDigest, null);
+    }
+
+    public NewJob(String id, String accountId, String workflow, int workflowVersion, JsonNode input, String inputHash, String idempotencyKey,
+                  String requestHash, int priority, Instant createdAt, Instant deadlineAt, List<AuditEvent> audit, Instant keysFreeBefore,
                   TraceContext trace) {
         this(id, accountId, workflow, workflowVersion, input, inputHash, idempotencyKey, requestHash, priority, createdAt, deadlineAt, audit, keysFreeBefore,
-                trace, null);
+                trace, null, null);
     }
 
     public NewJob(String id, String accountId, String workflow, int workflowVersion, JsonNode input, String inputHash, String idempotencyKey,
                   String requestHash, int priority, Instant createdAt, Instant deadlineAt, List<AuditEvent> audit, Instant keysFreeBefore) {
         this(id, accountId, workflow, workflowVersion, input, inputHash, idempotencyKey, requestHash, priority, createdAt, deadlineAt, audit, keysFreeBefore,
-                TraceContext.NONE, null);
+                TraceContext.NONE, null, null);
     }
 
     public NewJob(String id, String accountId, String workflow, int workflowVersion, JsonNode input, String inputHash, String idempotencyKey,
                   String requestHash, int priority, Instant createdAt, Instant deadlineAt, List<AuditEvent> audit) {
-        this(id, accountId, workflow, workflowVersion, input, inputHash, idempotencyKey, requestHash, priority, createdAt, deadlineAt, audit, null, TraceContext.NONE, null);
+        this(id, accountId, workflow, workflowVersion, input, inputHash, idempotencyKey, requestHash, priority, createdAt, deadlineAt, audit, null, TraceContext.NONE, null, null);
     }
 
     public NewJob(String id, String accountId, String workflow, int workflowVersion, JsonNode input, String inputHash, String idempotencyKey,
                   String requestHash, int priority, Instant createdAt, Instant deadlineAt) {
-        this(id, accountId, workflow, workflowVersion, input, inputHash, idempotencyKey, requestHash, priority, createdAt, deadlineAt, List.of(), null, TraceContext.NONE, null);
+        this(id, accountId, workflow, workflowVersion, input, inputHash, idempotencyKey, requestHash, priority, createdAt, deadlineAt, List.of(), null, TraceContext.NONE, null, null);
     }
 
     /**

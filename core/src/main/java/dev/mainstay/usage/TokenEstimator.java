@@ -44,19 +44,48 @@ public final class TokenEstimator {
         return encoding.map(e -> (long) e.countTokensOrdinary(text)).orElseGet(() -> conservative(text));
     }
 
-    private static final java.util.regex.Pattern PIECE = java.util.regex.Pattern.compile("[\\p{L}\\p{N}]+|[^\\p{L}\\p{N}\\s]");
-
     /**
      * A count that errs high: every word, number and symbol is at least one token, and a longer
-     * word one token per three characters, rounded up.
+     * word one token per three characters, rounded up. A word is a run of letters and numbers
+     * (Unicode categories L and N), measured in UTF-16 units; a symbol is any other code point
+     * but ASCII white space. One pass over the characters, without a regex: it runs before every
+     * model call.
      */
     static long conservative(String text) {
         long total = 0;
-        var m = PIECE.matcher(text);
-        while (m.find()) {
-            total += (m.end() - m.start() + 2) / 3;
+        int run = 0;
+        for (int i = 0; i < text.length(); ) {
+            int cp = text.codePointAt(i);
+            int width = Character.charCount(cp);
+            i += width;
+            if (wordly(cp)) {
+                run += width;
+                continue;
+            }
+            total += (run + 2) / 3;
+            run = 0;
+            if (!asciiSpace(cp)) {
+                total++; // a symbol is one token whatever its width
+            }
         }
-        return total;
+        return total + (run + 2) / 3;
+    }
+
+    /** In {@code \p{L}} or {@code \p{N}}. */
+    private static boolean wordly(int cp) {
+        if (cp < 0x80) {
+            return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9');
+        }
+        return switch (Character.getType(cp)) {
+            case Character.UPPERCASE_LETTER, Character.LOWERCASE_LETTER, Character.TITLECASE_LETTER, Character.MODIFIER_LETTER, Character.OTHER_LETTER,
+                    Character.DECIMAL_DIGIT_NUMBER, Character.LETTER_NUMBER, Character.OTHER_NUMBER -> true;
+            default -> false;
+        };
+    }
+
+    /** What {@code \s} matches without Unicode classes: space, tab, line feed, vertical tab, form feed, carriage return. */
+    private static boolean asciiSpace(int cp) {
+        return cp == ' ' || (cp >= '\t' && cp <= '\r');
     }
 
     static Optional<Encoding> encoding(String model) {

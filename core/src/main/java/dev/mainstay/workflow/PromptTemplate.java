@@ -79,7 +79,9 @@ public final class PromptTemplate {
     public String render(JsonNode input, Map<String, JsonNode> stageOutputs) {
         Map<String, Object> context = new AnswersEveryKey();
         context.put("input", input == null ? new AnswersEveryKey() : plain(input));
-        context.put("stages", plain(Json.MAPPER.valueToTree(stageOutputs)));
+        Map<String, Object> stages = new AnswersEveryKey();
+        stageOutputs.forEach((id, output) -> stages.put(id, plain(output)));
+        context.put("stages", stages);
         return template.execute(context);
     }
 
@@ -100,6 +102,22 @@ public final class PromptTemplate {
             java.util.List<Object> out = new java.util.ArrayList<>();
             node.values().forEach(v -> out.add(plain(v)));
             return out;
+        }
+        // The usual scalars directly: a conversion through the mapper costs a token buffer per value.
+        if (node.isString()) {
+            return node.asString();
+        }
+        if (node.isBoolean()) {
+            return node.booleanValue();
+        }
+        if (node.isInt()) {
+            return node.intValue();
+        }
+        if (node.isLong()) {
+            return node.longValue();
+        }
+        if (node.isDouble()) {
+            return node.doubleValue();
         }
         return Json.MAPPER.convertValue(node, Object.class);
     }

@@ -143,4 +143,39 @@ class TokenEstimatorTest {
         assertThat(TokenEstimator.conservative("abc")).isEqualTo(1);
         assertThat(TokenEstimator.conservative("abcd")).isEqualTo(2);
     }
+
+    /** What the conservative count was first written as; the one-pass count must agree with it on every string. */
+    private static final java.util.regex.Pattern PIECE = java.util.regex.Pattern.compile("[\\p{L}\\p{N}]+|[^\\p{L}\\p{N}\\s]");
+
+    private static long byRegex(String text) {
+        long total = 0;
+        var m = PIECE.matcher(text);
+        while (m.find()) {
+            total += (m.end() - m.start() + 2) / 3;
+        }
+        return total;
+    }
+
+    @ParameterizedTest
+    @ValueSource(longs = {1L, 0x5eedL, 0x2026_1203L})
+    void theOnePassCountAgreesWithTheRegexOnAnyString(long seed) {
+        SeededRandom random = new SeededRandom(seed);
+        for (int i = 0; i < 2_000; i++) {
+            String text = switch (random.nextInt(3)) {
+                case 0 -> random.anyString(0, 200);
+                case 1 -> englishSentence(random);
+                // white space inside and outside \s, numbers of every kind, a letter and a symbol beyond the BMP, a lone surrogate
+                default -> random.string(0, 60, " \t\n\u000b\f\r\u00a0\u2003.,!?-_Aa9\u0661\u2167\u00bd\u00e9\u4f60\ud83d\ude4f\ud835\udc00") + (random.nextBoolean() ? "\ud800" : "");
+            };
+            assertThat(TokenEstimator.conservative(text)).as("seed %d, case %d: %s", seed, i, text).isEqualTo(byRegex(text));
+        }
+    }
+
+    @Test
+    void theOnePassCountAgreesWithTheRegexOnTheSamples() {
+        for (String text : PROSE) {
+            assertThat(TokenEstimator.conservative(text)).as(text).isEqualTo(byRegex(text));
+        }
+        assertThat(TokenEstimator.conservative(TEXT)).isEqualTo(byRegex(TEXT));
+    }
 }

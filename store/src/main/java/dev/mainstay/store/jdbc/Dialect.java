@@ -49,6 +49,13 @@ public abstract class Dialect {
     public record In(String sql, List<Object> args) {
     }
 
+    /**
+     * A JSON document already written as text, bound as a {@code JsonNode} would be: one
+     * transition writes the same output and provenance into two rows, serialised once.
+     */
+    public record JsonText(String json) {
+    }
+
     final <T> T write(GroupCommitter.Work<T> unit) {
         return writer.execute(unit);
     }

@@ -73,7 +73,8 @@ final class JdbcJobs implements JobStore {
                 }
                 return new SubmitOutcome.Refused(refused.get());
             }
-            sql.later(c, "INSERT INTO payloads (hash, body) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING", job.inputHash(), Json.canonical(job.input()));
+            sql.later(c, "INSERT INTO payloads (hash, body) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING", job.inputHash(),
+                    job.canonicalInput() != null ? job.canonicalInput() : Json.canonical(job.input()));
             sql.later(c, "INSERT INTO jobs (id, account_id, workflow, workflow_version, status, input_hash, priority, next_run_at, idempotency_key, created_at, "
                             + "updated_at, deadline_at, trace_parent, trace_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     job.id(), job.accountId(), job.workflow(), job.workflowVersion(), JobStatus.QUEUED.wire(), job.inputHash(), job.priority(),

@@ -220,7 +220,7 @@ final class JdbcLedger implements LedgerStore {
             replaceEstimate(c, ch);
         }
         List<JsonNode> released = new ArrayList<>();
-        if (holds != null) {
+        if (holds != null && !holds.equals("[]")) { // most reservations hold nothing: no parse for them
             Json.parse(holds).forEach(released::add);
         }
         if (released.isEmpty()) {

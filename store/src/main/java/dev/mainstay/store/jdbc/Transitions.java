@@ -1,5 +1,6 @@
 package dev.mainstay.store.jdbc;
 
+import dev.mainstay.Json;
 import dev.mainstay.job.JobError;
 import dev.mainstay.job.JobStatus;
 import dev.mainstay.job.StageRun;
@@ -13,7 +14,6 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Collectors;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -53,7 +53,10 @@ final class Transitions {
             statsFold.unfold(c, t.jobId());
         }
         List<Object> args = new ArrayList<>();
-        String update = update(t, args);
+        // The result and the provenance usually go into the stage's row as well: written once.
+        Object result = json(t.result());
+        Object provenance = t.provenance() == null ? null : new Dialect.JsonText(Json.write(t.provenance().toJson()));
+        String update = update(t, result, provenance, args);
         String account;
         if (t.charges().size() == 1) {
             // The usual single charge goes with the job update, in one round trip where the database
@@ -67,7 +70,9 @@ final class Transitions {
             return false;
         }
         if (t.stageRun() != null) {
-            stage(c, t.stageRun());
+            StageRun r = t.stageRun();
+            stage(c, r, r.output() == t.result() ? result : r.output(),
+                    r.provenance() == null ? null : r.provenance().equals(t.provenance()) ? provenance : r.provenance().toJson());
         }
         if (t.review() != null) {
             Review r = t.review();
@@ -93,42 +98,51 @@ final class Transitions {
         return true;
     }
 
-    /** The job's guarded {@code UPDATE … RETURNING account_id}; its parameters go to {@code args}. */
-    private static String update(JobTransition t, List<Object> args) {
-        List<String> sets = new ArrayList<>();
-        set(sets, args, "status = ?", t.to().wire());
-        set(sets, args, "updated_at = ?", t.at());
-        set(sets, args, "current_stage = ?", t.currentStage());
-        set(sets, args, "stage_attempts = ?", t.stageAttempts());
-        set(sets, args, "result = ?", t.result());
-        set(sets, args, "result_type = ?", t.resultType() == null ? null : t.resultType().wire());
+    /**
+     * The job's guarded {@code UPDATE … RETURNING account_id}; its parameters go to {@code args}.
+     * Built with one builder: it runs for every transition on the writer's thread.
+     */
+    private static String update(JobTransition t, Object result, Object provenance, List<Object> args) {
+        StringBuilder sql = new StringBuilder(256).append("UPDATE jobs SET ");
+        int mark = sql.length();
+        set(sql, mark, args, "status = ?", t.to().wire());
+        set(sql, mark, args, "updated_at = ?", t.at());
+        set(sql, mark, args, "current_stage = ?", t.currentStage());
+        set(sql, mark, args, "stage_attempts = ?", t.stageAttempts());
+        set(sql, mark, args, "result = ?", result);
+        set(sql, mark, args, "result_type = ?", t.resultType() == null ? null : t.resultType().wire());
         if (t.error() != null) {
-            set(sets, args, "error_code = ?", t.error().code().code());
-            set(sets, args, "error_message = ?", t.error().message());
-            set(sets, args, "error_retryable = ?", t.error().retryable());
+            set(sql, mark, args, "error_code = ?", t.error().code().code());
+            set(sql, mark, args, "error_message = ?", t.error().message());
+            set(sql, mark, args, "error_retryable = ?", t.error().retryable());
         } else if (t.clearError()) {
-            sets.addAll(List.of("error_code = NULL", "error_message = NULL", "error_retryable = NULL", "retry_at = NULL"));
+            add(sql, mark, "error_code = NULL, error_message = NULL, error_retryable = NULL, retry_at = NULL");
         }
-        set(sets, args, "next_run_at = ?", t.nextRunAt());
-        set(sets, args, "retry_at = ?", t.retryAt());
-        set(sets, args, "provenance = ?", t.provenance() == null ? null : t.provenance().toJson());
+        set(sql, mark, args, "next_run_at = ?", t.nextRunAt());
+        set(sql, mark, args, "retry_at = ?", t.retryAt());
+        set(sql, mark, args, "provenance = ?", provenance);
         if (t.usageDelta() != null) {
-            set(sets, args, "input_tokens = input_tokens + ?", t.usageDelta().inputTokens());
-            set(sets, args, "output_tokens = output_tokens + ?", t.usageDelta().outputTokens());
-            set(sets, args, "cost_micros = cost_micros + ?", t.usageDelta().costMicros());
+            set(sql, mark, args, "input_tokens = input_tokens + ?", t.usageDelta().inputTokens());
+            set(sql, mark, args, "output_tokens = output_tokens + ?", t.usageDelta().outputTokens());
+            set(sql, mark, args, "cost_micros = cost_micros + ?", t.usageDelta().costMicros());
         }
-        set(sets, args, "dead_letter = ?", t.deadLetter());
+        set(sql, mark, args, "dead_letter = ?", t.deadLetter());
         if (t.releaseLease()) {
-            sets.addAll(List.of("lease_owner = NULL", "lease_expires_at = NULL"));
+            add(sql, mark, "lease_owner = NULL, lease_expires_at = NULL");
         }
         if (t.completedAt() != null) {
-            set(sets, args, "completed_at = ?", t.completedAt());
+            set(sql, mark, args, "completed_at = ?", t.completedAt());
         } else if (!t.to().isTerminal()) {
-            sets.add("completed_at = NULL"); // a replayed job is unfinished again
+            add(sql, mark, "completed_at = NULL"); // a replayed job is unfinished again
         }
-        set(sets, args, "deadline_at = ?", t.deadlineAt());
-        String from = t.from().stream().map(s -> "'" + s.wire() + "'").collect(Collectors.joining(", "));
-        StringBuilder sql = new StringBuilder("UPDATE jobs SET ").append(String.join(", ", sets)).append(" WHERE id = ? AND status IN (").append(from).append(")");
+        set(sql, mark, args, "deadline_at = ?", t.deadlineAt());
+        sql.append(" WHERE id = ? AND status IN (");
+        boolean first = true;
+        for (JobStatus from : t.from()) {
+            sql.append(first ? "'" : ", '").append(from.wire()).append('\'');
+            first = false;
+        }
+        sql.append(')');
         args.add(t.jobId());
         if (t.leaseOwner() != null) {
             sql.append(" AND lease_owner = ?");
@@ -137,16 +151,29 @@ final class Transitions {
         return sql.append(" RETURNING account_id").toString();
     }
 
+    private static Object json(JsonNode node) {
+        return node == null ? null : new Dialect.JsonText(Json.write(node));
+    }
+
     /** Sets a column when the transition changes it ({@code value} not null). */
-    private static void set(List<String> sets, List<Object> args, String assignment, Object value) {
+    private static void set(StringBuilder sql, int mark, List<Object> args, String assignment, Object value) {
         if (value != null) {
-            sets.add(assignment);
+            add(sql, mark, assignment);
             args.add(value);
         }
     }
 
+    /** Appends an assignment after those since {@code mark}, comma-separated. */
+    private static void add(StringBuilder sql, int mark, String assignment) {
+        if (sql.length() > mark) {
+            sql.append(", ");
+        }
+        sql.append(assignment);
+    }
+
     /** The stage's record; a stage run again (a retry) adds its usage to the earlier attempts'. */
-    private void stage(Connection c, StageRun r) throws SQLException {
+    /** @param output and {@code provenance}: the run's, as a {@code JsonNode} or already written ({@link Dialect.JsonText}) */
+    private void stage(Connection c, StageRun r, Object output, Object provenance) throws SQLException {
         Usage u = r.usage() == null ? Usage.ZERO : r.usage();
         JobError e = r.error();
         sql.later(c, "INSERT INTO job_stages (job_id, stage_index, stage_id, status, output, attempts, provenance, input_tokens, output_tokens, cost_micros, "
@@ -156,7 +183,7 @@ final class Transitions {
                         + "output_tokens = job_stages.output_tokens + excluded.output_tokens, cost_micros = job_stages.cost_micros + excluded.cost_micros, "
                         + "error_code = excluded.error_code, error_message = excluded.error_message, error_retryable = excluded.error_retryable, "
                         + "started_at = excluded.started_at, completed_at = excluded.completed_at",
-                r.jobId(), r.index(), r.stageId(), r.status(), r.output(), r.attempts(), r.provenance() == null ? null : r.provenance().toJson(),
+                r.jobId(), r.index(), r.stageId(), r.status(), output, r.attempts(), provenance,
                 u.inputTokens(), u.outputTokens(), u.costMicros(), e == null ? null : e.code().code(), e == null ? null : e.message(),
                 e == null ? null : e.retryable(), r.startedAt(), r.completedAt());
     }

@@ -159,6 +159,7 @@ final class PostgresDialect extends Dialect {
             case Boolean b -> ps.setBoolean(index, b);
             // Sent untyped: the server reads it as the json the column or cast asks for.
             case JsonNode n -> ps.setObject(index, Json.write(n), Types.OTHER);
+            case JsonText j -> ps.setObject(index, j.json(), Types.OTHER);
             case TextArray a -> ps.setArray(index, ps.getConnection().createArrayOf("text", a.values().toArray()));
             default -> ps.setString(index, value.toString());
         }

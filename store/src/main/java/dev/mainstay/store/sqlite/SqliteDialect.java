@@ -170,7 +170,7 @@ final class SqliteDialect extends Dialect {
         } else if (value instanceof Boolean b) {
             ps.setInt(index, b ? 1 : 0);
         } else {
-            ps.setString(index, value instanceof JsonNode n ? Json.write(n) : value.toString());
+            ps.setString(index, value instanceof JsonNode n ? Json.write(n) : value instanceof JsonText j ? j.json() : value.toString());
         }
     }
 
