@@ -11,6 +11,7 @@ import dev.mainstay.engine.Reviews;
 import dev.mainstay.job.Job;
 import dev.mainstay.job.JobStatus;
 import dev.mainstay.server.console.Sessions.Session;
+import dev.mainstay.server.stream.EventStreams;
 import dev.mainstay.store.Store;
 import dev.mainstay.webhook.SecretBox;
 import dev.mainstay.workflow.WorkflowRegistry;
@@ -122,15 +123,17 @@ public final class Console {
      * @param diff why two jobs' results differ, as {@code GET /v1/jobs/{a}/diff/{b}} answers it
      * @param traceUrl a trace backend's page of a trace, {@code {trace_id}} where its id goes
      * @param versions the workflows' versions, their gate and their eval runs
+     * @param streams the node's event streams, which wake a job's live page when the job moves on
      */
     public Console(Engine engine, Reviews reviews, LimitsAdmin limitsAdmin, dev.mainstay.engine.EvalCases evalCases, dev.mainstay.evals.EvalSuites suites,
             WorkflowRegistry registry, Store store, Clock clock, SecretBox box, BiFunction<Job, Instant, ObjectNode> envelope, SignInGuard guard,
-            Runnable wakeDeliveries, BiFunction<Job, Job, ObjectNode> diff, Optional<String> traceUrl, Versions versions) {
+            Runnable wakeDeliveries, BiFunction<Job, Job, ObjectNode> diff, Optional<String> traceUrl, Versions versions,
+            EventStreams streams) {
         this.sessions = new Sessions(box, store, clock);
         this.guard = guard;
         this.providers = new ProvidersPage(engine);
         this.overview = new OverviewPage(engine, providers, registry, store, clock);
-        this.jobs = new JobsPages(engine, evalCases, suites, diff, traceUrl, registry, store, clock, templates, envelope);
+        this.jobs = new JobsPages(engine, streams, evalCases, suites, diff, traceUrl, registry, store, clock, templates, envelope);
         this.reviewPages = new ReviewsPages(reviews, registry, store, clock);
         this.usage = new UsagePages(limitsAdmin, store, clock);
         this.workflows = new WorkflowsPages(versions, registry, store);

@@ -29,6 +29,7 @@ import dev.mainstay.server.console.Console.Answer;
 import dev.mainstay.server.console.Console.Refused;
 import dev.mainstay.server.console.Console.Role;
 import dev.mainstay.server.console.Sessions.Session;
+import dev.mainstay.server.stream.EventStreams;
 import dev.mainstay.store.Store;
 import dev.mainstay.workflow.WorkflowDefinition;
 import dev.mainstay.workflow.WorkflowRegistry;
@@ -56,10 +57,10 @@ import tools.jackson.databind.node.ObjectNode;
 final class JobsPages {
     private static final Logger LOG = LoggerFactory.getLogger(JobsPages.class);
     private static final int PAGE = 50;
-    private static final Duration LIVE_POLL = Duration.ofMillis(200);
     private static final Duration LIVE_MAX = Duration.ofMinutes(10);
 
     private final Engine engine;
+    private final EventStreams streams;
     private final dev.mainstay.engine.EvalCases evalCases;
     private final dev.mainstay.evals.EvalSuites suites;
     private final BiFunction<Job, Job, ObjectNode> diff;
@@ -70,9 +71,10 @@ final class JobsPages {
     private final Templates templates;
     private final BiFunction<Job, Instant, ObjectNode> envelope;
 
-    JobsPages(Engine engine, dev.mainstay.engine.EvalCases evalCases, dev.mainstay.evals.EvalSuites suites, BiFunction<Job, Job, ObjectNode> diff,
+    JobsPages(Engine engine, EventStreams streams, dev.mainstay.engine.EvalCases evalCases, dev.mainstay.evals.EvalSuites suites, BiFunction<Job, Job, ObjectNode> diff,
             Optional<String> traceUrl, WorkflowRegistry registry, Store store, Clock clock, Templates templates, BiFunction<Job, Instant, ObjectNode> envelope) {
         this.engine = engine;
+        this.streams = streams;
         this.evalCases = evalCases;
         this.suites = suites;
         this.diff = diff;
@@ -338,29 +340,48 @@ final class JobsPages {
             problem(res, r);
             return;
         }
+        EventStreams.Admitted admitted;
+        switch (streams.admit(job.accountId())) {
+            case EventStreams.Admitted a -> admitted = a;
+            case EventStreams.Refused r -> {
+                res.header("Retry-After", Long.toString(r.retryAfter().toSeconds()));
+                problem(res, r.accountFull()
+                        ? new Refused(429, ErrorCode.RATE_LIMITED, "account " + job.accountId() + " holds " + r.open() + " open event streams, the most it may; close some pages")
+                        : new Refused(503, ErrorCode.OVERLOADED, "this node holds " + r.open() + " open event streams, the most it may; try again shortly"));
+                return;
+            }
+        }
         headers(res);
         Instant until = clock.instant().plus(LIVE_MAX);
+        Duration heartbeat = streams.config().heartbeat();
         String seen = null;
-        try (SseSink sink = res.sink(SseSink.TYPE)) {
+        // Watching starts before the first read, so that nothing the job does after that read is missed.
+        try (EventStreams.JobWatch watch = streams.watch(admitted, job.id()); SseSink sink = res.sink(SseSink.TYPE)) {
+            boolean changed = true;
             while (true) {
-                Job now = store.job(job.id()).orElse(job);
-                Map<String, Object> model = live(now);
-                model.put("csrf", session.get().csrf());
-                String state = now.status().wire() + "/" + model.get("lastSeq") + "/" + now.updatedAt();
-                if (!state.equals(seen)) {
-                    seen = state;
-                    // One line: an SSE data field ends at a newline. A character reference is the same
-                    // newline to the HTML parser, so pretty JSON in a <pre> keeps its lines.
-                    sink.emit(SseEvent.builder().name("job").data(templates.fragment("job-live", model).replace("\r", "").replace("\n", "&#10;")).build());
+                if (changed) {
+                    Job now = store.job(job.id()).orElse(job);
+                    Map<String, Object> model = live(now);
+                    model.put("csrf", session.get().csrf());
+                    String state = now.status().wire() + "/" + model.get("lastSeq") + "/" + now.updatedAt();
+                    if (!state.equals(seen)) {
+                        seen = state;
+                        // One line: an SSE data field ends at a newline. A character reference is the same
+                        // newline to the HTML parser, so pretty JSON in a <pre> keeps its lines.
+                        sink.emit(SseEvent.builder().name("job").data(templates.fragment("job-live", model).replace("\r", "").replace("\n", "&#10;")).build());
+                    }
+                    if (now.status().isTerminal()) {
+                        sink.emit(SseEvent.builder().name("done").data(now.status().wire()).build());
+                        return;
+                    }
                 }
-                if (now.status().isTerminal()) {
-                    sink.emit(SseEvent.builder().name("done").data(now.status().wire()).build());
-                    return;
+                if (watch.stopping() || clock.instant().isAfter(until)) {
+                    return; // the browser reconnects, to another node if this one is stopping
                 }
-                if (clock.instant().isAfter(until)) {
-                    return;
+                changed = watch.changed(heartbeat);
+                if (!changed) {
+                    sink.emit(SseEvent.builder().comment("heartbeat").build());
                 }
-                Thread.sleep(LIVE_POLL.toMillis());
             }
         } catch (io.helidon.webserver.ServerConnectionException | java.io.UncheckedIOException e) {
             LOG.debug("console stream of job {} ended by the browser", job.id());
