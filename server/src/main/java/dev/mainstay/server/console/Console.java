@@ -135,7 +135,7 @@ public final class Console {
         this.overview = new OverviewPage(engine, providers, registry, store, clock);
         this.jobs = new JobsPages(engine, streams, evalCases, suites, diff, traceUrl, registry, store, clock, templates, envelope);
         this.reviewPages = new ReviewsPages(reviews, registry, store, clock);
-        this.usage = new UsagePages(limitsAdmin, store, clock);
+        this.usage = new UsagePages(limitsAdmin, registry, store, clock);
         this.workflows = new WorkflowsPages(versions, registry, store);
         this.webhooksAudit = new WebhooksAuditPages(store, clock, wakeDeliveries);
     }
