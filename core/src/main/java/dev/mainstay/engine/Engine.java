@@ -46,6 +46,7 @@ public final class Engine implements AutoCloseable {
     private final Completions completions = new Completions();
     private final Dispatcher dispatcher;
     private final JobTracer tracer;
+    private final RefusalTally refusals;
 
     /** What a submit produced: the job and whether this call created it. */
     public record Submission(Job job, boolean created) {
@@ -96,7 +97,8 @@ public final class Engine implements AutoCloseable {
                 ids, clock, config, spans);
         this.dispatcher = new Dispatcher(store, clock, config, metrics, new JobRunner(store, registry, models, toolStages, clock, config, metrics, spans),
                 completions);
-        this.submissions = new Submissions(store, quotas, clock, config, ids, dispatcher::wake, metrics, spans);
+        this.refusals = new RefusalTally(store, clock);
+        this.submissions = new Submissions(store, quotas, clock, config, ids, dispatcher::wake, metrics, spans, refusals);
         this.control = new JobControl(store, registry, clock, dispatcher, completions);
     }
 
@@ -212,6 +214,7 @@ public final class Engine implements AutoCloseable {
      */
     public void start() {
         dispatcher.start();
+        refusals.start();
     }
 
     /**
@@ -220,6 +223,7 @@ public final class Engine implements AutoCloseable {
      */
     public void stop() {
         dispatcher.stop();
+        refusals.stop();
     }
 
     @Override

@@ -4,6 +4,7 @@ import dev.mainstay.audit.AuditAction;
 import dev.mainstay.audit.AuditEvent;
 import dev.mainstay.job.JobIds;
 import dev.mainstay.limits.AccountLimits;
+import dev.mainstay.limits.RefusalCount;
 import dev.mainstay.provider.Routes;
 import dev.mainstay.store.Store;
 import dev.mainstay.usage.PriceTable;
@@ -60,6 +61,15 @@ public final class LimitsAdmin {
 
     public List<UsageQuery.Row> usage(UsageQuery query) {
         return store.usage(query);
+    }
+
+    /**
+     * Submits refused at admission from day {@code from} to {@code to} (UTC, both included), of
+     * {@code accountId} or (with {@code null}) every account. Each node adds its counts every few
+     * seconds, so the newest refusals may not show yet.
+     */
+    public List<RefusalCount> refusals(String accountId, java.time.LocalDate from, java.time.LocalDate to) {
+        return store.refusals(accountId, from, to);
     }
 
     /** The account's budgets as they stand, and what the first call of each of {@code workflows} needs of them. */

@@ -9,6 +9,7 @@ import dev.mainstay.audit.AuditEvent;
 import dev.mainstay.contract.InvalidInputException;
 import dev.mainstay.contract.Violation;
 import dev.mainstay.limits.NotEligibleException;
+import dev.mainstay.limits.RefusalCount;
 import dev.mainstay.metrics.EngineMetrics;
 import dev.mainstay.job.IdempotencyConflictException;
 import dev.mainstay.job.JobIds;
@@ -42,12 +43,15 @@ final class Submissions {
 
     private final EngineMetrics metrics;
     private final JobSpans spans;
+    private final RefusalTally refusals;
 
     Submissions(Store store, Quotas quotas, Clock clock, EngineConfig config, JobIds ids, Runnable wake, EngineMetrics metrics) {
-        this(store, quotas, clock, config, ids, wake, metrics, JobSpans.NONE);
+        this(store, quotas, clock, config, ids, wake, metrics, JobSpans.NONE, new RefusalTally(store, clock));
     }
 
-    Submissions(Store store, Quotas quotas, Clock clock, EngineConfig config, JobIds ids, Runnable wake, EngineMetrics metrics, JobSpans spans) {
+    Submissions(Store store, Quotas quotas, Clock clock, EngineConfig config, JobIds ids, Runnable wake, EngineMetrics metrics, JobSpans spans,
+            RefusalTally refusals) {
+        this.refusals = refusals;
         this.metrics = metrics;
         this.spans = spans;
         this.store = store;
@@ -78,6 +82,9 @@ final class Submissions {
             admit(principal.accountId());
         } catch (NotEligibleException | OverloadedException e) {
             metrics.refused(workflow.name(), workflow.version(), e.code().code());
+            if (e.code() == ErrorCode.RATE_LIMITED) {
+                refusals.refused(principal.accountId(), RefusalCount.BACKLOG);
+            }
             throw e;
         }
         Instant now = clock.instant();
@@ -120,6 +127,7 @@ final class Submissions {
             case SubmitOutcome.Conflict c -> throw new IdempotencyConflictException(idempotencyKey, c.existingJobId());
             case SubmitOutcome.Refused r -> {
                 metrics.refused(workflow.name(), workflow.version(), r.hit().code().code());
+                refusals.refused(principal.accountId(), r.hit().limit());
                 throw new LimitExceededException(r.hit());
             }
         };

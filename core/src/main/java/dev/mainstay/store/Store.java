@@ -6,7 +6,7 @@ package dev.mainstay.store;
  * {@link AccountStore}, {@link JobStore}, {@link ClaimStore}, {@link ReviewStore},
  * {@link ToolCallStore}, {@link ResultCacheStore}, {@link AuditStore}, {@link LedgerStore}, {@link StatsStore}, {@link EventFeedStore},
  * {@link WebhookStore}, {@link InboundStore}, {@link EvalRunStore}, {@link LiveEvalStore}, {@link RetentionStore},
- * {@link WorkflowActivationStore}, {@link EvalCaseStore}, {@link ErasureStore}).
+ * {@link WorkflowActivationStore}, {@link EvalCaseStore}, {@link ErasureStore}, {@link RefusalStore}).
  * Implementations (SQLite, PostgreSQL) pass the same contract suite; the engine relies on the
  * guarantees written on each method, nothing more.
  *
@@ -15,7 +15,7 @@ package dev.mainstay.store;
  */
 public interface Store extends WorkflowVersionStore, AccountStore, JobStore, ClaimStore, ReviewStore, ToolCallStore, ResultCacheStore, AuditStore,
         LedgerStore, StatsStore, EventFeedStore, WebhookStore, InboundStore, EvalRunStore, LiveEvalStore, RetentionStore,
-        WorkflowActivationStore, EvalCaseStore, ErasureStore, AutoCloseable {
+        WorkflowActivationStore, EvalCaseStore, ErasureStore, RefusalStore, AutoCloseable {
 
     /** Commits performed since start; the group-commit ratio is commits per job. */
     long commitCount();

@@ -4,9 +4,15 @@ import java.time.Instant;
 
 /**
  * A question to the usage ledger: spend between {@code from} (inclusive) and {@code to}
- * (exclusive), for one account or (with {@code null}) all, grouped by {@code groupBy}.
+ * (exclusive), for one account or (with {@code null}) all, of one workflow or (with {@code null})
+ * all, grouped by {@code groupBy}.
  */
-public record UsageQuery(String accountId, Instant from, Instant to, GroupBy groupBy) {
+public record UsageQuery(String accountId, Instant from, Instant to, GroupBy groupBy, String workflow) {
+    /** Spend of every workflow. */
+    public UsageQuery(String accountId, Instant from, Instant to, GroupBy groupBy) {
+        this(accountId, from, to, groupBy, null);
+    }
+
     public enum GroupBy {
         DAY, WORKFLOW, MODEL, ACCOUNT;
 

@@ -445,6 +445,8 @@ class LadderPropertiesTest {
         @Override public dev.mainstay.store.Erasure startErasure(dev.mainstay.store.Erasure erasure) { throw unused(); }
         @Override public Optional<dev.mainstay.store.Erasure> erasure(String id) { throw unused(); }
         @Override public List<dev.mainstay.store.Erasure> erasures() { throw unused(); }
+        @Override public void addRefusals(List<dev.mainstay.limits.RefusalCount> counts) { throw unused(); }
+        @Override public List<dev.mainstay.limits.RefusalCount> refusals(String accountId, java.time.LocalDate from, java.time.LocalDate to) { throw unused(); }
         @Override public List<JobRef> unfinishedJobs(dev.mainstay.store.ErasureScope scope, int max) { throw unused(); }
         @Override public Erased eraseJobs(dev.mainstay.store.ErasureScope scope, Instant now, int max) { throw unused(); }
         @Override public Erased eraseJobs(String erasureId, dev.mainstay.store.ErasureScope scope, Instant now, int max) { throw unused(); }

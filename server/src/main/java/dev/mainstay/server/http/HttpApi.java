@@ -94,7 +94,7 @@ public final class HttpApi {
                         throttle.failed(address);
                     }
                 }, deliveries::wake, JobDiff::render, consoleTraceUrl,
-                new dev.mainstay.server.console.Console.Versions(activations, evalRuns, versions::view));
+                new dev.mainstay.server.console.Console.Versions(activations, evalRuns, versions::view), streams);
         for (Route r : routes.routes()) {
             String first = r.path().startsWith("/v1/") ? r.path().substring(4).split("/", 2)[0] : "";
             if (!first.isEmpty() && !first.startsWith("{") && !WorkflowDefinition.RESERVED_FIRST_SEGMENTS.contains(first)) {

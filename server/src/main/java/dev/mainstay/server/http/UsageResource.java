@@ -8,6 +8,7 @@ import dev.mainstay.engine.BudgetStanding;
 import dev.mainstay.engine.LimitsAdmin;
 import dev.mainstay.limits.AccountLimits;
 import dev.mainstay.limits.Hold;
+import dev.mainstay.limits.RefusalCount;
 import dev.mainstay.usage.UsageQuery;
 import dev.mainstay.workflow.WorkflowDefinition;
 import dev.mainstay.workflow.WorkflowRegistry;
@@ -16,6 +17,7 @@ import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.util.Comparator;
@@ -88,10 +90,34 @@ final class UsageResource implements HttpService {
         }
         out.set("totals", row(total));
         out.set("groups", groups);
+        out.set("refusals", refusals(accountId, from, to));
         if (accountId != null) {
             out.setAll(standing(accountId, mayRun));
         }
         return Reply.json(200, out);
+    }
+
+    /**
+     * Submits refused at admission on the UTC days the period touches, by day and kind (and
+     * account, when the answer is of every account), with their total.
+     */
+    private ObjectNode refusals(String accountId, Instant from, Instant to) {
+        LocalDate first = LocalDate.ofInstant(from, ZoneOffset.UTC);
+        LocalDate last = LocalDate.ofInstant(to.minusMillis(1), ZoneOffset.UTC);
+        ObjectNode out = Json.object();
+        ArrayNode groups = Json.array();
+        long total = 0;
+        for (RefusalCount c : limitsAdmin.refusals(accountId, first, last.isBefore(first) ? first : last)) {
+            ObjectNode o = groups.addObject().put("day", c.day().toString());
+            if (accountId == null) {
+                o.put("account", c.accountId());
+            }
+            o.put("kind", c.kind()).put("count", c.count());
+            total += c.count();
+        }
+        out.put("total", total);
+        out.set("groups", groups);
+        return out;
     }
 
     /**

@@ -134,6 +134,64 @@ public final class EventStreams implements AutoCloseable {
         serve(admitted, res, EventStream.account(store, hub, config, accountId, from, workflow, statuses, mayRead), "account " + accountId);
     }
 
+    /**
+     * Watches job {@code jobId} for new events on the node's one reader of the event feed (woken on
+     * this node at once, on another through the store's wake-ups, else by the hub's own slow poll),
+     * holding {@code admitted}'s slot until closed. For a page that shows the job as it stands
+     * rather than its events: it reads the job again when the watch says something happened.
+     */
+    public JobWatch watch(Admitted admitted, String jobId) {
+        return new JobWatch(admitted.slot, jobId);
+    }
+
+    /** A watch of one job's new events; see {@link #watch}. */
+    public final class JobWatch implements AutoCloseable {
+        private final StreamSlots.Slot slot;
+        private final String jobId;
+        private EventHub.Subscriber live;
+
+        private JobWatch(StreamSlots.Slot slot, String jobId) {
+            this.slot = slot;
+            this.jobId = jobId;
+            this.live = hub.job(jobId);
+        }
+
+        /**
+         * Waits up to {@code wait} for the job's next events and takes every one that came; true
+         * when there were some, or when the watch fell behind and may have missed some (then it
+         * follows anew), so the caller reads the job again.
+         */
+        public boolean changed(Duration wait) throws InterruptedException {
+            if (live.poll(wait) == null) {
+                if (!live.dropped() || live.stopping()) {
+                    return false;
+                }
+            }
+            while (live.poll(Duration.ZERO) != null) {
+                // Taken: the caller reads the job once for all of them.
+            }
+            if (live.dropped() && !live.stopping()) {
+                live.close();
+                live = hub.job(jobId);
+            }
+            return true;
+        }
+
+        /** Whether the node is stopping: the watch sees nothing more, and its client should reconnect. */
+        public boolean stopping() {
+            return live.stopping();
+        }
+
+        @Override
+        public void close() {
+            try {
+                live.close();
+            } finally {
+                slot.close();
+            }
+        }
+    }
+
     /** Whether job {@code jobId} has no event after {@code afterSeq}. */
     public boolean nothingAfter(String jobId, long afterSeq) {
         return store.jobFeed(jobId, afterSeq, 1).isEmpty();

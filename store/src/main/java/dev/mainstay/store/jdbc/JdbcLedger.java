@@ -411,9 +411,17 @@ final class JdbcLedger implements LedgerStore {
         };
         String select = "SELECT " + dialect.bytewise(key) + " AS k, COUNT(*), SUM(input_tokens), SUM(cached_input_tokens), SUM(output_tokens), SUM(cost_micros), "
                 + "COUNT(CASE WHEN unknown_outcome THEN 1 END), COALESCE(SUM(CASE WHEN unknown_outcome THEN cost_micros END), 0) "
-                + "FROM usage_ledger WHERE at >= ? AND at < ?" + (q.accountId() == null ? "" : " AND account_id = ?") + " GROUP BY k ORDER BY k";
+                + "FROM usage_ledger WHERE at >= ? AND at < ?" + (q.accountId() == null ? "" : " AND account_id = ?")
+                + (q.workflow() == null ? "" : " AND workflow = ?") + " GROUP BY k ORDER BY k";
         Sql.Row<UsageQuery.Row> row = rs -> new UsageQuery.Row(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getLong(6),
                 rs.getLong(7), rs.getLong(8));
-        return sql.read(c -> q.accountId() == null ? sql.list(c, select, row, q.from(), q.to()) : sql.list(c, select, row, q.from(), q.to(), q.accountId()));
+        List<Object> args = new ArrayList<>(List.of(q.from(), q.to()));
+        if (q.accountId() != null) {
+            args.add(q.accountId());
+        }
+        if (q.workflow() != null) {
+            args.add(q.workflow());
+        }
+        return sql.read(c -> sql.list(c, select, row, args.toArray()));
     }
 }

@@ -74,6 +74,7 @@ public class JdbcStore implements Store {
     private final JdbcWorkflowActivations activations;
     private final JdbcEvalCases evalCases;
     private final JdbcErasure erasure;
+    private final JdbcRefusals refusals;
 
     protected JdbcStore(Dialect dialect) {
         this.dialect = dialect;
@@ -98,6 +99,7 @@ public class JdbcStore implements Store {
         this.activations = new JdbcWorkflowActivations(sql);
         this.evalCases = new JdbcEvalCases(sql);
         this.erasure = new JdbcErasure(sql, dialect);
+        this.refusals = new JdbcRefusals(sql);
     }
 
     // ---- the event feed ------------------------------------------------------------------------
@@ -245,6 +247,11 @@ public class JdbcStore implements Store {
     @Override public List<StoredEvalCase> evalCases(String suite, String after, int limit) { return evalCases.evalCases(suite, after, limit); }
     @Override public Optional<StoredEvalCase> evalCase(String suite, String name) { return evalCases.evalCase(suite, name); }
     @Override public boolean deleteEvalCase(String suite, String id) { return evalCases.deleteEvalCase(suite, id); }
+    // ---- admission refusals --------------------------------------------------------------------
+    @Override public void addRefusals(List<dev.mainstay.limits.RefusalCount> counts) { refusals.addRefusals(counts); }
+    @Override public List<dev.mainstay.limits.RefusalCount> refusals(String accountId, java.time.LocalDate from, java.time.LocalDate to) {
+        return refusals.refusals(accountId, from, to);
+    }
     // ---- erasure -------------------------------------------------------------------------------
     @Override public byte[] subjectKey() { return erasure.subjectKey(); }
     @Override public dev.mainstay.store.Erasure startErasure(dev.mainstay.store.Erasure e) { return erasure.startErasure(e); }

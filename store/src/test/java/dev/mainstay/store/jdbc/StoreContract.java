@@ -1434,6 +1434,27 @@ public abstract class StoreContract {
         assertThat(store.usage(new UsageQuery(ACCOUNT, T0.plus(Duration.ofDays(30)), T0.plus(Duration.ofDays(31)), UsageQuery.GroupBy.DAY))).isEmpty();
     }
 
+    @Test
+    void usageOfOneWorkflowIsGroupedByDay() {
+        Instant from = Instant.parse("2026-11-21T00:00:00Z");
+        Instant to = Instant.parse("2026-11-23T00:00:00Z");
+        store.charge(List.of(
+                usageCharge("c1", ACCOUNT, "support/draft-response", "openai", "gpt-4o-mini", 100, 20, 50, 30, from),
+                usageCharge("c2", ACCOUNT, "leads/classify", "openai", "gpt-4o-mini", 200, 0, 10, 40, Instant.parse("2026-11-21T12:00:00Z")),
+                usageCharge("c3", ACCOUNT, "support/draft-response", "openai", "gpt-4o-mini", 300, 0, 30, 70, Instant.parse("2026-11-22T08:00:00Z")),
+                usageCharge("c4", OTHER_ACCOUNT, "support/draft-response", "openai", "gpt-4o-mini", 400, 0, 40, 90, Instant.parse("2026-11-22T13:00:00Z"))));
+
+        assertThat(store.usage(new UsageQuery(ACCOUNT, from, to, UsageQuery.GroupBy.DAY, "support/draft-response"))).containsExactly(
+                new UsageQuery.Row("2026-11-21", 1, 100, 20, 50, 30),
+                new UsageQuery.Row("2026-11-22", 1, 300, 0, 30, 70));
+        assertThat(store.usage(new UsageQuery(ACCOUNT, from, to, UsageQuery.GroupBy.DAY, "leads/classify")))
+                .containsExactly(new UsageQuery.Row("2026-11-21", 1, 200, 0, 10, 40));
+        assertThat(store.usage(new UsageQuery(null, from, to, UsageQuery.GroupBy.ACCOUNT, "support/draft-response"))).containsExactly(
+                new UsageQuery.Row(ACCOUNT, 2, 400, 20, 80, 100),
+                new UsageQuery.Row(OTHER_ACCOUNT, 1, 400, 0, 40, 90));
+        assertThat(store.usage(new UsageQuery(ACCOUNT, from, to, UsageQuery.GroupBy.DAY, "briefs/none"))).isEmpty();
+    }
+
     // ---- fair claims and concurrency ---------------------------------------------------------------
 
     @Test
