@@ -30,8 +30,8 @@ public record RetentionConfig(
     public static final Duration DEFAULT_CACHE = Duration.ofDays(7);
     public static final Duration DEFAULT_IDEMPOTENCY_KEYS = Duration.ofHours(24);
     public static final Duration DEFAULT_SWEEP_EVERY = Duration.ofMinutes(10);
-    public static final int DEFAULT_BATCH = 100;
-    public static final int DEFAULT_MAX_BATCHES = 1_000;
+    public static final int DEFAULT_BATCH = 25;
+    public static final int DEFAULT_MAX_BATCHES = 4_000;
     public static final RetentionConfig DEFAULT = new RetentionConfig(RetentionPolicy.DEFAULT, Map.of(), DEFAULT_CACHE, DEFAULT_IDEMPOTENCY_KEYS,
             DEFAULT_SWEEP_EVERY, DEFAULT_BATCH, DEFAULT_MAX_BATCHES, null);
 

@@ -159,7 +159,9 @@ class DataLifecycleMeasurement {
             }
             s.executeUpdate(numbers + "INSERT INTO payloads (hash, body) SELECT '" + prefix + "' || n.i, REPLACE(p.body, 'the template', 'copy ' || n.i) FROM n, payloads p "
                     + "WHERE p.hash = '" + hash + "'");
-            s.executeUpdate(numbers + copy(s, "jobs", "id", prefix, "id = '" + template + "'", "input_hash", "'" + prefix + "' || n.i", "idempotency_key", "NULL"));
+            s.executeUpdate(numbers + copy(s, "jobs", "id", prefix, "id = '" + template + "'", "input_hash", "'" + prefix + "' || n.i", "idempotency_key", "NULL",
+                    // counted in the stats buckets long ago, as in a database that grew to this over weeks
+                    "stats_folded", "1"));
             s.executeUpdate(numbers + copy(s, "job_stages", "job_id", prefix, "job_id = '" + template + "'"));
             if (subject) {
                 s.executeUpdate(numbers + copy(s, "job_subjects", "job_id", prefix, "job_id = '" + template + "'"));
