@@ -44,7 +44,7 @@ public final class HttpTransport implements ServerConnectionSelector, AutoClosea
     private final Duration idleTimeout;
     private final Set<GuardedConnection> watched = ConcurrentHashMap.newKeySet();
     private final Map<SocketAddress, Long> accepted = new ConcurrentHashMap<>();
-    private final SocketOptions socketOptions = new AcceptTimes(SocketOptions.create(), accepted);
+    private final SocketOptions socketOptions = new AcceptTimes(SocketOptions.builder().tcpNoDelay(true).build(), accepted);
     private final Thread deadlines;
     private volatile boolean running = true;
 
