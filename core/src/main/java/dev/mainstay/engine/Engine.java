@@ -203,6 +203,11 @@ public final class Engine implements AutoCloseable {
         return limits.snapshots();
     }
 
+    /** The last failed calls of every route target on this node, newest first. */
+    public List<TargetHealth.Failure> recentFailures() {
+        return health.recentFailures();
+    }
+
     /** What this node has learned about each route target: breaker state, recent latency. */
     public List<TargetHealth.Snapshot> targetHealth() {
         return health.snapshots();

@@ -424,11 +424,23 @@ final class ModelStageExecutor {
                         health.pause(target, s.budgetExhaustedFor());
                     }
                 }
-                case ProviderOutcome.RateLimited r -> health.failure(target, r.retryAfter());
-                case ProviderOutcome.Transient tr -> health.failure(target, tr.retryAfter());
-                case ProviderOutcome.TimedOut to -> health.failure(target, Optional.empty());
+                case ProviderOutcome.RateLimited r -> {
+                    health.failure(target, r.retryAfter());
+                    health.remember(target, "rate_limited", Redactor.scrubSecrets(r.detail()));
+                }
+                case ProviderOutcome.Transient tr -> {
+                    health.failure(target, tr.retryAfter());
+                    health.remember(target, "transient", Redactor.scrubSecrets(tr.detail()));
+                }
+                case ProviderOutcome.TimedOut to -> {
+                    health.failure(target, Optional.empty());
+                    health.remember(target, "timed_out", Redactor.scrubSecrets(to.detail()));
+                }
                 case ProviderOutcome.Refused r -> health.neutral(target);
-                case ProviderOutcome.Fatal f -> health.neutral(target);
+                case ProviderOutcome.Fatal f -> {
+                    health.neutral(target);
+                    health.remember(target, "fatal", "HTTP " + f.status() + ": " + Redactor.scrubSecrets(f.detail()));
+                }
             }
         }
     }

@@ -86,6 +86,15 @@ public final class TargetHealth {
         }
     }
 
+    /** One failed call to a target as this node saw it: when, of what kind ({@code rate_limited}, {@code transient}, {@code timed_out}, {@code fatal}), and the provider's words. */
+    public record Failure(Target target, Instant at, String kind, String detail) {
+    }
+
+    /** How many failed calls each target remembers, newest first. */
+    static final int RECENT_FAILURES = 10;
+    /** The longest detail kept: a provider's error body can be long, and the page shows a line. */
+    private static final int DETAIL_CHARS = 300;
+
     /** A point-in-time view of one target. */
     public record Snapshot(Target target, State state, int consecutiveFailures, Instant openUntil, Optional<Duration> p95, long calls, long failures) {
     }
@@ -113,6 +122,7 @@ public final class TargetHealth {
         int latencyCount;
         long calls;
         long failures;
+        final java.util.ArrayDeque<Failure> recent = new java.util.ArrayDeque<>(RECENT_FAILURES);
     }
 
     private Entry entry(Target t) {
@@ -200,6 +210,37 @@ public final class TargetHealth {
             }
             e.openUntil = until;
         }
+    }
+
+    /**
+     * Remembers a failed call for {@link #recentFailures()}, whether or not it counts against the
+     * breaker (a fatal answer, such as a rejected key, does not, but an operator wants to see it).
+     */
+    public void remember(Target t, String kind, String detail) {
+        String line = detail == null ? "" : detail.strip();
+        if (line.length() > DETAIL_CHARS) {
+            line = line.substring(0, DETAIL_CHARS) + "…";
+        }
+        Failure f = new Failure(t, clock.instant(), kind, line);
+        Entry e = entry(t);
+        synchronized (e) {
+            if (e.recent.size() == RECENT_FAILURES) {
+                e.recent.removeLast();
+            }
+            e.recent.addFirst(f);
+        }
+    }
+
+    /** The last {@link #RECENT_FAILURES} failed calls of every target, newest first. */
+    public List<Failure> recentFailures() {
+        List<Failure> out = new ArrayList<>();
+        entries.forEach((t, e) -> {
+            synchronized (e) {
+                out.addAll(e.recent);
+            }
+        });
+        out.sort((a, b) -> b.at().compareTo(a.at()));
+        return out;
     }
 
     /** The provider said its budget is used up for {@code wait}: hold calls back, without counting a failure. */

@@ -136,4 +136,21 @@ class TargetHealthTest {
         }
         assertThat(health.p95(t)).contains(Duration.ofMillis(1900));
     }
+
+    @Test
+    void remembersTheLastFailuresOfEachTargetNewestFirstWithoutTouchingTheBreaker() {
+        Target other = new Target("anthropic", "claude-haiku-4-5");
+        for (int i = 1; i <= 12; i++) {
+            health.remember(t, "transient", "HTTP 500 number " + i);
+            clock.advance(Duration.ofSeconds(1));
+        }
+        health.remember(other, "fatal", "HTTP 401: " + "x".repeat(400));
+        var recent = health.recentFailures();
+        assertThat(recent).hasSize(TargetHealth.RECENT_FAILURES + 1);
+        assertThat(recent.getFirst().target()).isEqualTo(other);
+        assertThat(recent.getFirst().detail()).hasSize(301).endsWith("…");
+        assertThat(recent.get(1).detail()).isEqualTo("HTTP 500 number 12");
+        assertThat(recent.getLast().detail()).as("the two oldest are forgotten").isEqualTo("HTTP 500 number 3");
+        assertThat(health.refusal(t)).as("remembering is not a failure for the breaker").isEmpty();
+    }
 }

@@ -41,6 +41,11 @@ final class ProvidersPage {
 
     Answer providers(ServerRequest req, Session s) {
         require(s, Role.ADMIN);
-        return view("providers", Map.of("title", "Providers", "breakers", breakers(), "rateLimits", RateLimitRows.of(engine)));
+        List<Map<String, Object>> failures = new ArrayList<>();
+        for (TargetHealth.Failure f : engine.recentFailures()) {
+            failures.add(Map.of("target", f.target().provider() + "/" + f.target().model(), "at", f.at().toString(), "kind", f.kind().replace('_', ' '),
+                    "detail", f.detail()));
+        }
+        return view("providers", Map.of("title", "Providers", "breakers", breakers(), "rateLimits", RateLimitRows.of(engine), "failures", failures));
     }
 }

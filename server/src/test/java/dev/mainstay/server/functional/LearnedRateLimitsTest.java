@@ -213,6 +213,21 @@ class LearnedRateLimitsTest {
         }
     }
 
+    @Test
+    void theProvidersPageListsTheLastFailedCallsWithWhatTheProviderSaid() throws Exception {
+        try (FakeProvider fake = FakeProvider.start(FaultScript.always(Fault.status(401)))) {
+            try (TestNode node = TestNode.in(dir).provider(fake.baseUrl()).workflow("test/single", TestNode.single("")).start()) {
+                String page = consolePage(node, "/console/providers");
+                assertThat(page).contains("Recent failures").contains("No failed call since this node started.");
+                String id = submit(node.http, "The key is refused.");
+                node.awaitTerminal(id);
+                page = consolePage(node, "/console/providers");
+                assertThat(page).doesNotContain("No failed call since this node started.")
+                        .containsPattern("<td>fake/[^<]+</td><td>fatal</td><td>HTTP 401: [^<]+</td>");
+            }
+        }
+    }
+
     private static final Pattern CSRF = Pattern.compile("name=\"csrf\" value=\"([^\"]+)\"");
 
     /** Signs in with the admin key as a browser does and reads {@code path}. */
